@@ -1,0 +1,104 @@
+"""pandera schemas for return-sheet observations, validated a whole batch at a time.
+
+The frame holds one row per reported value across every workbook in a batch,
+with a ``source`` column naming the workbook and the catalogue's facts joined
+on (``kpi_known``, ``kpi_owner``, ``kpi_unit``...). Each check's name is the
+issue code a department sees, so failures map straight back to sheet and cell.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+KEY = ["source", "kpi_id", "fiscal_year", "as_of"]
+
+
+class ObservationFrame(pa.DataFrameModel):
+    """Rows as read: located by source workbook and sheet row, typed by the parser."""
+
+    source: Series[int] = pa.Field(ge=0)
+    row0: Series[int] = pa.Field(ge=0)
+    kpi_id: Series[str] = pa.Field(nullable=True)
+    department: Series[str] = pa.Field(nullable=True)
+    fiscal_year: Series[pd.Int64Dtype] = pa.Field(nullable=True)
+    actual_value: Series[float] = pa.Field(nullable=True)
+    kpi_known: Series[bool]
+    kpi_owner: Series[str] = pa.Field(nullable=True)
+    kpi_unit: Series[str] = pa.Field(nullable=True)
+
+    class Config:
+        strict = False
+        coerce = False
+
+
+class ObservationRules(ObservationFrame):
+    """Errors: any failure rejects its workbook."""
+
+    first_year: Series[int]
+    last_year: Series[int]
+
+    @pa.dataframe_check(name="unknown_kpi")
+    def known_kpi(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["kpi_known"]
+
+    @pa.dataframe_check(name="wrong_department")
+    def owned_by_department(cls, df: pd.DataFrame) -> Series[bool]:
+        return ~df["kpi_known"] | df["department"].isna() | (df["kpi_owner"] == df["department"])
+
+    @pa.dataframe_check(name="year_out_of_range")
+    def year_in_plan(cls, df: pd.DataFrame) -> Series[bool]:
+        year = df["fiscal_year"]
+        return (year.isna() | year.between(df["first_year"], df["last_year"])).fillna(True).astype(bool)
+
+    @pa.dataframe_check(name="duplicate_row")
+    def one_value_per_key(cls, df: pd.DataFrame) -> Series[bool]:
+        keyed = df["kpi_id"].notna() & df["fiscal_year"].notna()
+        return ~(df.duplicated(subset=KEY, keep=False) & keyed)
+
+    @pa.dataframe_check(name="percent_out_of_range")
+    def percent_in_range(cls, df: pd.DataFrame) -> Series[bool]:
+        value = df["actual_value"]
+        return ~((df["kpi_unit"] == "%") & ((value < 0) | (value > 100))).fillna(False).astype(bool)
+
+    @pa.dataframe_check(name="negative_value")
+    def not_negative(cls, df: pd.DataFrame) -> Series[bool]:
+        return ~((df["kpi_unit"] != "%") & df["kpi_known"] & (df["actual_value"] < 0)).fillna(False).astype(bool)
+
+
+class ObservationWarnings(ObservationFrame):
+    """Warnings: possible but suspicious values, recorded and shown, never a rejection."""
+
+    baseline_value: Series[float] = pa.Field(nullable=True)
+    target_value: Series[float] = pa.Field(nullable=True)
+    direction: Series[str] = pa.Field(nullable=True)
+
+    @pa.dataframe_check(name="suspicious_value")
+    def plausible_jump(cls, df: pd.DataFrame) -> Series[bool]:
+        span = (df["target_value"] - df["baseline_value"]).abs()
+        jump = (df["actual_value"] - df["baseline_value"]).abs()
+        return ~(jump > 2 * span).fillna(False).astype(bool)
+
+    @pa.dataframe_check(name="wrong_direction")
+    def moves_the_right_way(cls, df: pd.DataFrame) -> Series[bool]:
+        sign = df["direction"].map({"increase": 1.0, "decrease": -1.0})
+        worse = (df["actual_value"] - df["baseline_value"]) * sign < 0
+        return ~worse.fillna(False).astype(bool)
+
+
+def failures(schema: type[pa.DataFrameModel], frame: pd.DataFrame) -> list[tuple[int, str]]:
+    """Validate lazily and return every (frame index, check name) that failed."""
+    if frame.empty:
+        return []
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+        out = []
+        for index, check in zip(cases["index"], cases["check"]):
+            if index is None or pd.isna(index):
+                raise  # a structural failure is a bug in shinchoku, not in the workbook
+            out.append((int(index), str(check)))
+        return sorted(set(out))
+    return []

@@ -1,0 +1,283 @@
+"""The ``shinchoku`` command. Heavy imports (Prefect, pandas) happen only in the commands that need them.
+
+Exit status: 0 nothing rejected; 1 a file was rejected (or has errors, for
+check); 2 usage or configuration error; 3 another run holds the warehouse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .catalogue import CatalogueError, load_catalogue
+from .config import ROOT, ConfigError, load_settings
+from .parse import parse_fiscal_year
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """The command line or configuration cannot be used; exit status 2."""
+
+
+def fiscal_year_arg(text: str) -> int:
+    """--year accepts a Gregorian fiscal year (2022) or R-notation (R4, 令和4年度)."""
+    year = parse_fiscal_year(text)
+    if year is None:
+        raise argparse.ArgumentTypeError(f"年度 {text!r} を読み取れません(例: 2022、R4)")
+    return year
+
+
+def _paths(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--inbox", help="inbox folder (default: inbox/, or SHINCHOKU_INBOX)")
+    parser.add_argument("--warehouse", help="the .duckdb file (default: warehouse/shinchoku.duckdb, or SHINCHOKU_WAREHOUSE)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="shinchoku", description="進捗: DX推進計画の指標(KPI)実績を集め、進捗を見える化します。")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("demo", help="sample return sheets for every department, ingested through the Prefect flow")
+    _paths(p)
+    p.add_argument("--fresh", action="store_true", help="discard an earlier demo warehouse and inbox first")
+
+    p = sub.add_parser("run", help="ingest the inbox once through the Prefect flow")
+    _paths(p)
+    p.add_argument("--settle-seconds", type=float, help="skip files modified within this many seconds (default 60)")
+    p.add_argument("--wait", type=float, default=0, metavar="SECONDS",
+                   help="wait this long for another run to finish instead of exiting with status 3")
+
+    p = sub.add_parser("check", help="validate workbooks exactly as run would, loading nothing")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    p.add_argument("--department", help="the department the files are for (default: recorded in the workbook, or the parent folder)")
+
+    p = sub.add_parser("template", help="write a department's return sheet (報告様式)")
+    _paths(p)
+    p.add_argument("--department", help="department as kpis.owner names it; omit with --all")
+    p.add_argument("--year", type=fiscal_year_arg, required=True, help="fiscal year: 2022 or R4")
+    p.add_argument("-o", "--output", type=Path, help="output .xlsx (with --all: a folder)")
+    p.add_argument("--all", action="store_true", help="one template per department into inbox/<department>/")
+
+    p = sub.add_parser("status", help="who has reported: expected and missing KPIs per department and year")
+    _paths(p)
+    p.add_argument("--year", type=fiscal_year_arg, help="only this fiscal year")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (UsageError, ConfigError, CatalogueError) as e:
+        print(f"shinchoku: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("中断しました", file=sys.stderr)
+        return 130
+
+
+def _settings(args, **extra):
+    return load_settings(inbox=getattr(args, "inbox", None), warehouse=getattr(args, "warehouse", None), **extra)
+
+
+def cmd_template(args) -> int:
+    catalogue = load_catalogue()
+    from .template import write_template
+
+    settings = _settings(args)
+    if args.all:
+        base = args.output or settings.inbox
+        for department in catalogue.departments:
+            path = write_template(catalogue, department, args.year, base / department / f"R{args.year - 2018}_実績報告_{department}.xlsx")
+            print(path)
+        return EXIT_OK
+    if not args.department or not args.output:
+        raise UsageError("--department と -o を指定してください(全部局分は --all)")
+    if args.department not in catalogue.departments:
+        raise UsageError(f"部局「{args.department}」は指標一覧にありません。部局: {'、'.join(catalogue.departments)}")
+    print(write_template(catalogue, args.department, args.year, args.output))
+    return EXIT_OK
+
+
+def cmd_check(args) -> int:
+    from .assess import assess_files
+    from .config import Settings
+
+    catalogue = load_catalogue()
+    limits = load_settings().limits
+    items = []
+    for path in args.files:
+        if not path.is_file():
+            raise UsageError(f"ファイルがありません: {path}")
+        department = args.department
+        if department is None and path.resolve().parent.name in catalogue.departments:
+            department = path.resolve().parent.name
+        items.append((path, department))
+    worst = EXIT_OK
+    for assessment in assess_files(items, catalogue, limits, Settings().worker_count()):
+        errors, warnings = assessment.errors, assessment.warnings
+        verdict = "OK" if not errors else "NG"
+        print(f"{verdict} {assessment.path}(部局: {assessment.department or '不明'}、エラー {len(errors)} 件、警告 {len(warnings)} 件)")
+        for issue in assessment.issues:
+            kind = "エラー" if issue in errors else "警告"
+            print(f"  [{kind}] {assessment.path}: {issue.location()}: {issue.message} → {issue.fix}")
+        if errors:
+            worst = EXIT_REJECTED
+    return worst
+
+
+def _prefect_env() -> None:
+    # prefect.toml is read from the working directory; run from elsewhere, point Prefect at the repo's.
+    if not (Path.cwd() / "prefect.toml").exists():
+        os.environ.setdefault("PREFECT_HOME", str(ROOT / ".prefect"))
+        os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        os.environ.setdefault("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED", "false")
+        os.environ.setdefault("PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED", "false")
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+def run_flow(settings, wait: float = 0):
+    """Run the ingest flow, telling the user what happens while Prefect starts; return the summary."""
+    from .ingest import RunLocked, run_lock
+    from .progress import say, waiting
+
+    try:  # fail fast, before paying for Prefect's start-up
+        with run_lock(settings, 0):
+            pass
+    except RunLocked:
+        if not wait:
+            raise
+    _prefect_env()
+    with waiting("Prefect を読み込んでいます…"):
+        from flows.ingest import ingest_flow
+    say("Prefect のローカルサーバーを起動して取込を実行します(初回は1分ほどかかります)…")
+    result = ingest_flow(inbox=str(settings.inbox), warehouse=str(settings.warehouse),
+                         settle_seconds=settings.settle_seconds, wait_seconds=wait)
+    if result["locked"]:
+        raise RunLocked(result["message"])
+    return result["summary"]
+
+
+def cmd_run(args) -> int:
+    from .ingest import RunLocked
+    from .summary import summary_text
+
+    settings = _settings(args, settle_seconds=args.settle_seconds)
+    load_catalogue()  # a bad catalogue is a configuration error, before anything starts
+    try:
+        summary = run_flow(settings, args.wait)
+    except RunLocked as e:
+        print(f"shinchoku: {e}。終わってから再実行するか、--wait 秒数 を指定してください。", file=sys.stderr)
+        return EXIT_LOCKED
+    print(summary_text(summary))
+    return summary.exit_code
+
+
+def cmd_demo(args) -> int:
+    import shutil
+
+    from .demo import write_demo_inbox
+    from .ingest import RunLocked
+    from .summary import summary_text
+
+    settings = _settings(args, settle_seconds=0)
+    catalogue = load_catalogue()
+    marker = settings.warehouse.with_name(settings.warehouse.name + ".demo")
+    if settings.warehouse.exists() and not marker.exists():
+        raise UsageError(f"{settings.warehouse} には実データがあります。デモは --warehouse で別のファイルを指定してください。")
+    if settings.warehouse.exists() or args.fresh:
+        # an earlier demo: start again from nothing so the demo always shows the same thing
+        settings.warehouse.unlink(missing_ok=True)
+        shutil.rmtree(settings.archive_dir, ignore_errors=True)
+        for department in catalogue.departments:
+            shutil.rmtree(settings.inbox / department, ignore_errors=True)
+        shutil.rmtree(settings.inbox / "rejected", ignore_errors=True)
+    files = write_demo_inbox(catalogue, settings.inbox)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text("このウェアハウスは shinchoku demo が作成したサンプルです。\n", encoding="utf-8")
+    print(f"サンプルの報告様式を {len(files)} 件作成しました({settings.inbox})。うち1件はわざと誤りを含みます。")
+    try:
+        summary = run_flow(settings)
+    except RunLocked as e:
+        print(f"shinchoku: {e}", file=sys.stderr)
+        return EXIT_LOCKED
+    print(summary_text(summary))
+    rejected = [d for d in summary.decisions if d.status == "rejected"]
+    if len(rejected) == 1 and "誤りあり" in rejected[0].candidate.path.name:
+        print("誤りのあるサンプル1件は想定どおり差し戻されました(エラー箇所つきのコピーを rejected/ に置きました)。")
+        code = EXIT_OK
+    else:
+        code = summary.exit_code
+    print()
+    print(_demo_queries(settings.warehouse))
+    return code
+
+
+def _demo_queries(warehouse: Path) -> str:
+    import duckdb
+
+    from .summary import table
+
+    shown = os.path.relpath(warehouse) if warehouse.is_relative_to(Path.cwd()) else str(warehouse)
+    q1 = ("select k.kpi_id, k.name, l.latest_fy, l.actual_value, round(l.progress_rate, 3) as progress_rate, "
+          "l.grade, l.status from kpi_latest l join kpis k using (kpi_id) order by k.area_id, kpi_id")
+    q2 = "select * from kpi_progress where kpi_id = 'GOV-K02' order by fiscal_year"
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        out = [f"ウェアハウス: {shown}", "", "例1: 指標ごとの現況(kpi_latest)", f"  duckdb -readonly {shown} \"{q1}\"", ""]
+        cur = con.execute(q1)
+        rows = [[_fmt(v) for v in r] for r in cur.fetchall()]
+        out.append(table([d[0] for d in cur.description], rows))
+        out += ["", "例2: コピー用紙購入量の年度別進捗(kpi_progress)", f"  duckdb -readonly {shown} \"{q2}\"", ""]
+        cur = con.execute(q2)
+        rows = [[_fmt(v) for v in r] for r in cur.fetchall()]
+        out.append(table([d[0] for d in cur.description], rows))
+        out += ["", "Python からは: duckdb.connect(\"%s\", read_only=True).sql(\"select * from kpi_latest\").show()" % shown]
+    finally:
+        con.close()
+    return "\n".join(out)
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}".rstrip("0").rstrip(".")
+    return "" if value is None else str(value)
+
+
+def cmd_status(args) -> int:
+    import duckdb
+
+    from .summary import table
+
+    settings = _settings(args)
+    if not settings.warehouse.exists():
+        raise UsageError(f"ウェアハウスがありません: {settings.warehouse}(先に shinchoku run を実行してください)")
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        sql = ("select department, fiscal_year, kpis_expected, kpis_reported, missing_kpi_ids, "
+               "last_received_at, due_date, on_time from submission_status")
+        params = []
+        if args.year:
+            sql += " where fiscal_year = ?"
+            params.append(args.year)
+        rows = con.execute(sql + " order by fiscal_year, department", params).fetchall()
+    finally:
+        con.close()
+    body = []
+    for dept, fy, expected, reported, missing, last, due, on_time in rows:
+        body.append([dept, f"{fy}(R{fy - 2018})", expected, reported, "、".join(missing) or "-",
+                     last.strftime("%Y-%m-%d %H:%M") if last else "-", due.isoformat(),
+                     "-" if on_time is None else ("期限内" if on_time else "未完了/期限後")])
+    print(table(["部局", "年度", "報告対象", "報告済", "未報告の指標", "最終受付", "期限", "期限内"], body))
+    return EXIT_OK
+
+
+COMMANDS = {"demo": cmd_demo, "run": cmd_run, "check": cmd_check, "template": cmd_template, "status": cmd_status}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""Plausible sample return sheets for every department, FY2021 to FY2024, plus one broken one.
+
+All values are invented (marked サンプルデータ in 備考), except that the copy-paper
+return for FY2022 reports 30, the worked example of the README.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+from .catalogue import Catalogue, Kpi
+from .layout import SHEET
+from .template import fill_template, write_template
+
+YEARS = (2021, 2022, 2023, 2024)
+SAMPLE_NOTE = "サンプルデータ(デモ用)"
+BROKEN_DEPARTMENT = "農林水産部"
+# How far along the straight trajectory each KPI runs in the demo: a spread of grades.
+PACE = {"GOV-K01": 1.05, "GOV-K02": 0.9, "REC-K01": 1.0, "REG-K01": 0.7, "EDU-K01": 0.95,
+        "IND-K01": 1.3, "IND-K02": 0.85, "HLT-K01": 0.55, "HLT-K02": 1.0, "SAF-K01": 0.4, "SAF-K02": 1.1}
+FIXED = {("GOV-K02", 2022): 30}
+# Values the baseline cannot anchor: the portal's baseline is unknown (万件), the app's target year is.
+UNANCHORED = {"REC-K01": {2022: 98.4, 2023: 112.7, 2024: 131.9}, "HLT-K02": {2021: 55210, 2022: 63870, 2023: 71045, 2024: 80316}}
+
+
+def expected_in(kpi: Kpi, year: int, last_year: int) -> bool:
+    """A KPI is reported for a year after its baseline year, up to its target (or the plan's end)."""
+    return kpi.baseline_fy is not None and kpi.baseline_fy < year <= (kpi.target_fy or last_year)
+
+
+def sample_value(kpi: Kpi, year: int, rng: random.Random) -> float:
+    if (kpi.kpi_id, year) in FIXED:
+        return FIXED[(kpi.kpi_id, year)]
+    if kpi.kpi_id in UNANCHORED:
+        return UNANCHORED[kpi.kpi_id][year]
+    share = (year - kpi.baseline_fy) / (kpi.target_fy - kpi.baseline_fy)
+    pace = PACE.get(kpi.kpi_id, 1.0) * rng.uniform(0.95, 1.05)
+    value = kpi.baseline_value + (kpi.target_value - kpi.baseline_value) * share * pace
+    decimals = 1 if kpi.unit in ("%", "万件") or (kpi.baseline_decimals or 0) > 0 else 0
+    return round(value, decimals) if decimals else float(round(value))
+
+
+def write_demo_inbox(catalogue: Catalogue, inbox: Path, seed: int = 2021) -> list[Path]:
+    """Write the sample workbooks into ``inbox/<department>/``; return their paths in order."""
+    rng = random.Random(seed)
+    written = []
+    stamp = 1_700_000_000  # fixed, increasing modification times: the ingest order is by mtime
+    for year in YEARS:
+        for department in catalogue.departments:
+            kpis = [k for k in catalogue.kpis_of(department) if expected_in(k, year, catalogue.last_year)]
+            if not kpis:
+                continue
+            path = inbox / department / f"R{year - 2018}_実績報告_{department}.xlsx"
+            write_template(catalogue, department, year, path)
+            values = {k.kpi_id: sample_value(k, year, rng) for k in kpis}
+            fill_template(path, values, notes={k: SAMPLE_NOTE for k in values})
+            stamp += 60
+            os.utime(path, (stamp, stamp))
+            written.append(path)
+    written.append(write_broken(catalogue, inbox, stamp + 60))
+    return written
+
+
+def write_broken(catalogue: Catalogue, inbox: Path, stamp: int) -> Path:
+    """A deliberately broken return: text in 実績値 and a year outside the plan."""
+    from openpyxl import load_workbook
+
+    path = inbox / BROKEN_DEPARTMENT / "R6_実績報告_誤りあり(サンプル).xlsx"
+    write_template(catalogue, BROKEN_DEPARTMENT, 2024, path)
+    wb = load_workbook(path)
+    ws = wb[SHEET]
+    row = 7
+    ws.cell(row=row, column=5, value="集計中")
+    ws.cell(row=row, column=7, value=SAMPLE_NOTE + ": 誤りのある例")
+    ws.append([ws.cell(row=row, column=1).value, None, None, "令和9年度", 900, None, SAMPLE_NOTE + ": 誤りのある例"])
+    wb.save(path)
+    os.utime(path, (stamp, stamp))
+    return path

@@ -1,0 +1,97 @@
+"""Feedback a department can act on: an annotated copy of its workbook and an error list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .messages import ERROR, Issue
+from .xlsx import set_text
+
+ERROR_SHEET = "エラー一覧"
+# Codes meaning the workbook did not open within limits: only the error list is written.
+CONTAINER_CODES = {"empty_file", "not_xlsx", "legacy_xls", "encrypted", "corrupt_file", "too_large",
+                   "too_many_rows", "too_many_sheets", "cell_too_long", "unsafe_xml", "unexpected_error",
+                   "misplaced_file"}
+
+
+def error_list_text(file_name: str, department: str | None, issues: list[Issue]) -> str:
+    """The readable error list, one block per problem."""
+    errors = sum(1 for i in issues if i.severity == ERROR)
+    lines = [
+        f"提出ファイル: {file_name}",
+        f"部局: {department or '(不明)'}",
+        f"結果: 差戻し(エラー {errors}件、警告 {len(issues) - errors}件)",
+        "以下をすべて直してから、もう一度 inbox の自部局のフォルダに提出してください。",
+        "",
+    ]
+    for issue in issues:
+        kind = "エラー" if issue.severity == ERROR else "警告"
+        kpi = f" 指標ID {issue.kpi_id}" if issue.kpi_id else ""
+        lines += [f"[{kind}] {issue.location()}{kpi} ({issue.code})", f"  内容: {issue.message}", f"  直し方: {issue.fix}", ""]
+    return "\r\n".join(lines)
+
+
+def write_feedback(decision, out_dir: Path, original_name: str) -> list[Path]:
+    """Write the error list, and an annotated copy where the workbook opened; return the paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = Path(original_name).stem
+    issues = decision.issues
+    listing = out_dir / f"{stem}.エラー一覧.txt"
+    listing.write_text("\ufeff" + error_list_text(original_name, decision.candidate.department, issues), encoding="utf-8")
+    made = [listing]
+    if not any(i.code in CONTAINER_CODES for i in issues):
+        annotated = out_dir / f"{stem}.エラー箇所.xlsx"
+        try:
+            annotate_workbook(decision.candidate.path, issues, annotated)
+            made.append(annotated)
+        except Exception:  # noqa: BLE001 - a workbook openpyxl cannot open still gets its error list
+            annotated.unlink(missing_ok=True)
+    return made
+
+
+def annotate_workbook(source: Path, issues: list[Issue], target: Path) -> Path:
+    """Copy a workbook with every problem cell highlighted and commented, plus an エラー一覧 sheet."""
+    from openpyxl import load_workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font, PatternFill
+
+    error_fill = PatternFill("solid", fgColor="FFC7CE")
+    warning_fill = PatternFill("solid", fgColor="FFEB9C")
+    wb = load_workbook(source)
+    by_cell: dict[tuple[str, str], list[Issue]] = {}
+    for issue in issues:
+        if issue.sheet in wb.sheetnames and issue.cell:
+            by_cell.setdefault((issue.sheet, issue.cell), []).append(issue)
+    for (sheet, ref), found in by_cell.items():
+        cell = wb[sheet][ref]
+        worst = ERROR if any(i.severity == ERROR for i in found) else "warning"
+        cell.fill = error_fill if worst == ERROR else warning_fill
+        text = "\n".join(f"{i.message}\n→ {i.fix}" for i in found)
+        comment = Comment(text, "shinchoku")
+        comment.width, comment.height = 320, 160
+        cell.comment = comment
+
+    if ERROR_SHEET in wb.sheetnames:
+        del wb[ERROR_SHEET]
+    ws = wb.create_sheet(ERROR_SHEET, 0)
+    header = ("シート", "セル", "指標ID", "重要度", "コード", "内容", "直し方")
+    for col, label in enumerate(header, start=1):
+        c = ws.cell(row=1, column=col, value=label)
+        c.font = Font(bold=True)
+    for row, issue in enumerate(issues, start=2):
+        values = (issue.sheet or "(ブック全体)", issue.cell or "", issue.kpi_id or "",
+                  "エラー" if issue.severity == ERROR else "警告", issue.code, issue.message, issue.fix)
+        for col, value in enumerate(values, start=1):
+            set_text(ws.cell(row=row, column=col), value)
+        if issue.sheet in wb.sheetnames and issue.cell:
+            link = ws.cell(row=row, column=2)
+            link.hyperlink = f"#'{issue.sheet}'!{issue.cell}"
+            link.font = Font(color="0563C1", underline="single")
+    for col, width in zip("ABCDEFG", (12, 8, 10, 8, 20, 60, 60)):
+        ws.column_dimensions[col].width = width
+    wb.active = 0
+    for sheet in wb.worksheets:
+        sheet.sheet_view.tabSelected = sheet.title == ERROR_SHEET
+    wb.save(target)
+    return target
+

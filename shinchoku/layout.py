@@ -1,0 +1,10 @@
+"""The return sheet's fixed layout, shared by the writer and the reader (no heavy imports)."""
+
+SHEET = "実績報告"
+HEADER = ("指標ID", "指標名", "単位", "年度", "実績値", "時点", "備考")
+REFERENCE = ("基準値", "基準年度", "目標値", "目標年度")
+HEADER_ROW = 6  # 1-based row of the header in the template
+PROP_DEPARTMENT = "shinchoku_department"
+PROP_FISCAL_YEAR = "shinchoku_fiscal_year"
+PROP_VERSION = "shinchoku_template"
+TEMPLATE_VERSION = "1"

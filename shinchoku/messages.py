@@ -1,0 +1,118 @@
+"""Issue codes and the Japanese messages a department reads for each.
+
+Every problem shinchoku finds in a workbook has one code here. The message says
+what is wrong; the fix says what to do. Both are shown in the run summary, in
+``validation_issues``, in the annotated copy and in the error list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Code:
+    """One kind of problem: severity, message template and how to fix it."""
+
+    severity: str
+    message: str
+    fix: str
+
+
+CODES: dict[str, Code] = {
+    # Cell-level problems in the 実績報告 table.
+    "value_not_number": Code(ERROR, "実績値「{value}」を数値として読み取れません。", "数値だけを入力してください(例: 48.2)。未集計の場合は空欄のままにしてください。"),
+    "unit_mismatch": Code(ERROR, "実績値「{value}」の単位「{detail}」は、この指標の単位「{unit}」に換算できません。", "単位「{unit}」の数値を入力してください。"),
+    "unknown_kpi": Code(ERROR, "指標ID「{value}」は指標一覧にありません。", "報告様式に印字された指標IDをそのまま使ってください。"),
+    "wrong_department": Code(ERROR, "指標ID「{kpi_id}」は{detail}の所管です({department}の報告様式には記入できません)。", "所管部局の報告様式で報告するか、DX推進担当へ連絡してください。"),
+    "bad_fiscal_year": Code(ERROR, "年度「{value}」を読み取れません。", "2023、R5、令和5年度 のように入力してください。"),
+    "year_out_of_range": Code(ERROR, "年度 {detail} は計画期間({min_fy}〜{max_fy}年度)の外です。", "計画期間内の年度を入力してください。"),
+    "bad_as_of": Code(ERROR, "時点「{value}」を日付として読み取れません。", "2024/2/29、R6.2.29、2月末現在 のように入力するか、年度末の値なら空欄にしてください。"),
+    "duplicate_row": Code(ERROR, "指標ID「{kpi_id}」の{detail}の実績が、このファイル内に2回以上あります。", "同じ指標・年度・時点の行は1行にまとめてください。"),
+    "percent_out_of_range": Code(ERROR, "実績値 {value} は割合(%)として0〜100の範囲外です。", "0〜100の数値を入力してください(48.2% なら 48.2)。"),
+    "negative_value": Code(ERROR, "実績値 {value} が負の数です。この指標は負になりません。", "0以上の数値を入力してください。"),
+    "formula_no_value": Code(ERROR, "数式の計算結果が保存されていません。", "Excelでファイルを開き、上書き保存してから提出してください。"),
+    # Workbook-level problems.
+    "no_table": Code(ERROR, "「実績報告」の表(見出し: 指標ID・指標名・単位・年度・実績値・時点・備考)が見つかりません。", "配布された報告様式に記入してください。見出し行を削除・変更しないでください。"),
+    "table_twice": Code(ERROR, "「実績報告」の表が2つ以上あります({detail})。", "表は1つのシートに1つだけにしてください。"),
+    "department_mismatch": Code(ERROR, "この報告様式は「{detail}」用ですが、「{department}」のフォルダに提出されました。", "自部局の報告様式を、自部局のフォルダに提出してください。"),
+    "unknown_department": Code(ERROR, "提出先の部局を特定できません({detail})。", "inbox/<部局名>/ のフォルダに提出してください。"),
+    "empty_file": Code(ERROR, "ファイルが空です(0バイト)。", "保存し直したファイルを提出してください。"),
+    "not_xlsx": Code(ERROR, "Excelブック(.xlsx)ではありません({detail})。", "Excelで開き「Excelブック(*.xlsx)」形式で保存してください。"),
+    "legacy_xls": Code(ERROR, "古い形式のExcelファイル(.xls)です。", "Excelで開き「名前を付けて保存」で「Excelブック(*.xlsx)」形式で保存してから提出してください。"),
+    "encrypted": Code(ERROR, "パスワードで保護(暗号化)されたブックです。", "Excelの「ファイル > 情報 > ブックの保護」でパスワードを解除して保存してから提出してください。"),
+    "corrupt_file": Code(ERROR, "ファイルが壊れているため読み取れません({detail})。", "Excelで開けるか確認し、保存し直したファイルを提出してください。"),
+    "too_large": Code(ERROR, "ファイルが大きすぎます({detail})。", "報告様式の表以外のデータを削除して保存し直してください。"),
+    "too_many_rows": Code(ERROR, "行または列が多すぎます({detail})。", "報告様式の表だけを残して保存し直してください。"),
+    "too_many_sheets": Code(ERROR, "シートが多すぎます({detail})。", "報告様式のシートだけを残して保存し直してください。"),
+    "cell_too_long": Code(ERROR, "セルの文字数が多すぎます({detail})。", "備考などは簡潔に記入してください。"),
+    "unsafe_xml": Code(ERROR, "ファイル内部に安全でないXML(DTD・外部実体)が含まれています。", "Excelで開き、新しいブックに値を貼り付けて保存してください。"),
+    "misplaced_file": Code(ERROR, "inbox の直下に置かれたファイルです。", "inbox/<部局名>/ の自部局のフォルダに置き直してください。"),
+    "unexpected_error": Code(ERROR, "予期しないエラーで読み取れませんでした({detail})。", "DX推進担当へ連絡してください。"),
+    # Warnings: recorded and shown, never a rejection.
+    "approximate_value": Code(WARNING, "実績値「{value}」は概数(約)として受け付けました。", "確定値が出たら再提出してください。"),
+    "unit_converted": Code(WARNING, "実績値「{value}」を単位「{unit}」に換算して {detail} として受け付けました。", "換算結果を確認してください。"),
+    "suspicious_value": Code(WARNING, "実績値 {value} は基準値からの変化が目標までの差の2倍を超えています。", "桁や単位の誤りがないか確認してください。"),
+    "wrong_direction": Code(WARNING, "実績値 {value} は基準値より悪化しています(この指標は{detail})。", "値に誤りがないか確認してください。"),
+    "as_of_outside_year": Code(WARNING, "時点 {detail} が年度の期間外です。", "時点の日付を確認してください。"),
+    "macro_workbook": Code(WARNING, "マクロ付きブック(.xlsm)です。マクロは実行せず、値のみ読み取りました。", "次回からはマクロなしの .xlsx で提出してください。"),
+    "duplicate_file": Code(WARNING, "以前に提出されたファイル(提出番号 {detail})と同一の内容です。取り込みは行いません。", "修正した場合は、修正後のファイルを提出してください。"),
+}
+
+
+@dataclass
+class Issue:
+    """One problem found in one workbook, located by sheet and cell where possible."""
+
+    code: str
+    sheet: str | None = None
+    cell: str | None = None
+    kpi_id: str | None = None
+    params: dict = field(default_factory=dict)
+
+    @property
+    def severity(self) -> str:
+        return CODES[self.code].severity
+
+    @property
+    def message(self) -> str:
+        return _fill(CODES[self.code].message, self)
+
+    @property
+    def fix(self) -> str:
+        return _fill(CODES[self.code].fix, self)
+
+    def location(self) -> str:
+        """Where the problem is, as a department reads it: 実績報告!E7."""
+        if self.sheet and self.cell:
+            return f"{self.sheet}!{self.cell}"
+        return self.sheet or "(ブック全体)"
+
+
+class _Blank(dict):
+    def __missing__(self, key):
+        return ""
+
+
+def _fill(template: str, issue: Issue) -> str:
+    params = _Blank(issue.params)
+    params.setdefault("kpi_id", issue.kpi_id or "")
+    return template.format_map(params)
+
+
+def column_letter(index: int) -> str:
+    """0-based column index -> Excel letters: 0 -> A, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def cell_ref(row0: int, col0: int) -> str:
+    """0-based row and column -> A1 notation."""
+    return f"{column_letter(col0)}{row0 + 1}"

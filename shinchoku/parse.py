@@ -1,0 +1,247 @@
+"""Parse what departments type into cells: values with units, fiscal years, as-of dates.
+
+Every parser returns a result or a coded error; none raises on any input.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+# Prefix multipliers a Japanese unit may carry (146.1万件, 27,000千円, 40百万枚).
+_PREFIXES = {"": 1, "千": 10**3, "万": 10**4, "十万": 10**5, "百万": 10**6, "千万": 10**7, "億": 10**8}
+# Base units a seed KPI or outcome figure is counted in; 名 counts people as 人 does.
+_BASES = {"枚", "件", "人", "円", "経営体", "施設", "ダウンロード", "時間", "回", "課題", "か所", "箇所", "地区", "社", "団体", "市町村"}
+_ALIASES = {"名": "人", "ヶ所": "か所", "カ所": "か所", "ケ所": "か所", "個所": "か所"}
+_DASHES = {"-", "－", "―", "—", "–", "‐", "‑", "ー", "−", "ｰ"}
+_MINUS = {"△", "▲", "-", "−", "－"}
+
+_NUMBER = re.compile(
+    r"""^(?P<approx>約|およそ)?
+        (?P<sign>[△▲\-−])?
+        (?P<int>[0-9][0-9, ]*)?(?:\.(?P<frac>[0-9][0-9 ]*))?
+        (?P<unit>[^0-9., ].*)?$""",
+    re.VERBOSE,
+)
+_GROUPED = re.compile(r"^[0-9]{1,3}(,[0-9]{3})+$")
+
+
+def normalize_text(value: str) -> str:
+    """NFKC-normalise (full-width digits and letters become ASCII) and trim."""
+    return unicodedata.normalize("NFKC", value).strip()
+
+
+def is_blank(value) -> bool:
+    """Blank cells and lone dashes mean 'not reported'."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        text = value.strip().replace("\u3000", "")
+        return text == "" or text in _DASHES
+    return False
+
+
+@dataclass(frozen=True)
+class ValueResult:
+    """A parsed 実績値: a value in the KPI's unit, or an error code."""
+
+    value: float | None = None
+    error: str | None = None
+    approximate: bool = False
+    converted_from: str | None = None  # the unit that was converted, if any
+
+    @property
+    def missing(self) -> bool:
+        return self.value is None and self.error is None
+
+
+def split_unit(unit: str) -> tuple[int, str] | None:
+    """Split a unit into (multiplier, base), e.g. 百万枚 -> (10**6, 枚); None if unknown."""
+    unit = _ALIASES.get(unit, unit)
+    for prefix in sorted(_PREFIXES, key=len, reverse=True):
+        if unit.startswith(prefix):
+            base = unit[len(prefix):]
+            base = _ALIASES.get(base, base)
+            if base in _BASES:
+                return _PREFIXES[prefix], base
+    return None
+
+
+def convert_unit(number: Decimal, unit: str, target: str) -> Decimal | None:
+    """Convert a number from unit to target exactly; None if the units differ in meaning."""
+    unit, target = normalize_text(unit), normalize_text(target)
+    if unit == target or _ALIASES.get(unit, unit) == _ALIASES.get(target, target):
+        return number
+    src, dst = split_unit(unit), split_unit(target)
+    if src is None or dst is None or src[1] != dst[1]:
+        return None
+    return number * Decimal(src[0]) / Decimal(dst[0])
+
+
+def _decimal_of(number: float | int) -> Decimal:
+    # repr() is the shortest text that round-trips, so 0.482 stays 0.482, not 0.48199999.
+    return Decimal(repr(number)) if isinstance(number, float) else Decimal(number)
+
+
+def parse_value(raw, unit: str, percent_format: bool = False) -> ValueResult:
+    """Parse a 実績値 cell into a number in ``unit``.
+
+    ``percent_format`` says the cell carries a percentage number format, so the
+    stored 0.482 is what the department saw as 48.2%.
+    """
+    try:
+        return _parse_value(raw, unit, percent_format)
+    except (InvalidOperation, ValueError, OverflowError, ArithmeticError):
+        return ValueResult(error="value_not_number")
+
+
+def _parse_value(raw, unit: str, percent_format: bool) -> ValueResult:
+    if is_blank(raw):
+        return ValueResult()
+    if isinstance(raw, bool) or isinstance(raw, (dt.date, dt.datetime, dt.time, dt.timedelta)):
+        return ValueResult(error="value_not_number")
+    if isinstance(raw, (int, float)):
+        if isinstance(raw, float) and not math.isfinite(raw):
+            return ValueResult(error="value_not_number")
+        number = _decimal_of(raw)
+        if percent_format:
+            return _in_unit(number * 100, "%", unit, approximate=False)
+        return ValueResult(value=float(number))
+    if not isinstance(raw, str):
+        return ValueResult(error="value_not_number")
+
+    text = normalize_text(raw).replace("\u3000", " ")
+    match = _NUMBER.match(text)
+    if not match or (match["int"] is None and match["frac"] is None):
+        return ValueResult(error="value_not_number")
+    int_part = (match["int"] or "0").replace(" ", "")
+    if "," in int_part:
+        if not _GROUPED.match(int_part):
+            return ValueResult(error="value_not_number")
+        int_part = int_part.replace(",", "")
+    frac = (match["frac"] or "").replace(" ", "")
+    number = Decimal(f"{int_part}.{frac}" if frac else int_part)
+    if match["sign"]:
+        number = -number
+    suffix = (match["unit"] or "").strip()
+    if percent_format and not suffix:
+        suffix = "%"
+    return _in_unit(number, suffix, unit, approximate=bool(match["approx"]))
+
+
+def _in_unit(number: Decimal, suffix: str, unit: str, approximate: bool) -> ValueResult:
+    if not suffix:
+        return ValueResult(value=float(number), approximate=approximate)
+    converted = convert_unit(number, suffix, unit)
+    if converted is None:
+        return ValueResult(error="unit_mismatch", approximate=approximate, converted_from=suffix)
+    changed = normalize_text(suffix) != normalize_text(unit)
+    return ValueResult(value=float(converted), approximate=approximate, converted_from=suffix if changed else None)
+
+
+_ERAS = {"R": 2018, "令和": 2018, "H": 1988, "平成": 1988}
+_YEAR_PATTERNS = [
+    re.compile(r"^(?:FY)?(?P<year>\d{4})(?:年度|年)?$"),
+    re.compile(r"^(?P<era>R|令和|H|平成)(?P<n>\d{1,2}|元)(?:年度|年)?$"),
+]
+
+
+def parse_fiscal_year(raw) -> int | None:
+    """Parse 2023, '2023年度', 'R5', 'Ｒ５', '令和５年度', 'R 5', '令和元年度', 'H30' into 2023 etc."""
+    if isinstance(raw, bool) or raw is None:
+        return None
+    if isinstance(raw, float):
+        if not math.isfinite(raw) or raw != int(raw):
+            return None
+        raw = int(raw)
+    if isinstance(raw, int):
+        return raw if 1900 <= raw <= 2200 else None
+    if not isinstance(raw, str):
+        return None
+    text = normalize_text(raw).upper().replace(" ", "")
+    for pattern in _YEAR_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            if match.groupdict().get("era"):
+                n = 1 if match["n"] == "元" else int(match["n"])
+                return _ERAS[match["era"]] + n if n >= 1 else None
+            year = int(match["year"])
+            return year if 1900 <= year <= 2200 else None
+    return None
+
+
+def fiscal_year_label(year: int) -> str:
+    """2021 -> 'R3年度', as the seed writes years (Heisei before 2019)."""
+    if year >= 2019:
+        return f"R{year - 2018}年度"
+    return f"H{year - 1988}年度"
+
+
+def fiscal_year_end(year: int) -> dt.date:
+    """The last day of a fiscal year: FY2021 ends 31 March 2022."""
+    return dt.date(year + 1, 3, 31)
+
+
+_ABS_DATE = [
+    re.compile(r"^(?P<y>\d{4})[/\-.](?P<m>\d{1,2})[/\-.](?P<d>\d{1,2})$"),
+    re.compile(r"^(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日$"),
+    re.compile(r"^(?P<era>R|令和|H|平成)(?P<n>\d{1,2}|元)[./年](?P<m>\d{1,2})[./月](?P<d>\d{1,2})日?$"),
+]
+_REL_DATE = [
+    re.compile(r"^(?P<m>\d{1,2})月末$"),
+    re.compile(r"^(?P<m>\d{1,2})[/月](?P<d>\d{1,2})日?$"),
+]
+
+
+@dataclass(frozen=True)
+class DateResult:
+    """A parsed 時点: a date, nothing (use the year end), or an error code."""
+
+    value: dt.date | None = None
+    error: str | None = None
+
+
+def parse_as_of(raw, fiscal_year: int | None) -> DateResult:
+    """Parse a 時点 cell; month-day text such as '2月末現在' is read within ``fiscal_year``."""
+    try:
+        return _parse_as_of(raw, fiscal_year)
+    except (ValueError, OverflowError):
+        return DateResult(error="bad_as_of")
+
+
+def _parse_as_of(raw, fiscal_year: int | None) -> DateResult:
+    if is_blank(raw):
+        return DateResult()
+    if isinstance(raw, dt.datetime):
+        return DateResult(raw.date())
+    if isinstance(raw, dt.date):
+        return DateResult(raw)
+    if not isinstance(raw, str):
+        return DateResult(error="bad_as_of")
+    text = normalize_text(raw).upper().replace(" ", "")
+    text = re.sub(r"^[(\[]|[)\]]$", "", text)
+    text = re.sub(r"(現在|時点)$", "", text)
+    for pattern in _ABS_DATE:
+        match = pattern.match(text)
+        if match:
+            if match.groupdict().get("era"):
+                n = 1 if match["n"] == "元" else int(match["n"])
+                year = _ERAS[match["era"]] + n
+            else:
+                year = int(match["y"])
+            return DateResult(dt.date(year, int(match["m"]), int(match["d"])))
+    for pattern in _REL_DATE:
+        match = pattern.match(text)
+        if match:
+            if fiscal_year is None:
+                return DateResult(error="bad_as_of")
+            month = int(match["m"])
+            year = fiscal_year if month >= 4 else fiscal_year + 1
+            day = int(match["d"]) if match.groupdict().get("d") else calendar.monthrange(year, month)[1]
+            return DateResult(dt.date(year, month, day))
+    return DateResult(error="bad_as_of")

@@ -1,0 +1,86 @@
+"""The run summary: a short text for the terminal and a markdown table for Prefect."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from .messages import ERROR
+
+STATUS_JA = {"accepted": "受理", "rejected": "差戻し", "duplicate": "重複"}
+SKIP_JA = {"lock": "Excelのロックファイル", "hidden": "隠しファイル", "temporary": "一時ファイル",
+           "settling": "更新直後(コピー中の可能性)", "symlink": "シンボリックリンク(読みません)",
+           "not a regular file": "通常のファイルではありません"}
+MAX_ISSUES_SHOWN = 5
+
+
+def _name(decision) -> str:
+    cand = decision.candidate
+    return f"{cand.department}/{cand.path.name}" if cand.department else cand.path.name
+
+
+def summary_text(summary) -> str:
+    """Lines for the terminal: counts, then every rejected file with its first problems."""
+    lines = [
+        f"取込結果(実行番号 {summary.run_id}): 受理 {summary.count('accepted')} 件、"
+        f"差戻し {summary.count('rejected')} 件、重複 {summary.count('duplicate')} 件、"
+        f"更新された指標・年度 {len(summary.kpis_updated)} 件",
+    ]
+    for decision in summary.decisions:
+        if decision.status != "rejected":
+            continue
+        errors = [i for i in decision.issues if i.severity == ERROR]
+        lines.append(f"  差戻し: {_name(decision)}(エラー {len(errors)} 件)")
+        for issue in errors[:MAX_ISSUES_SHOWN]:
+            lines.append(f"    {issue.location()}: {issue.message}")
+        if len(errors) > MAX_ISSUES_SHOWN:
+            lines.append(f"    …ほか {len(errors) - MAX_ISSUES_SHOWN} 件")
+        for path in summary.feedback.get(decision.submission_id, []):
+            lines.append(f"    → {path}")
+    for decision in summary.decisions:
+        if decision.status == "duplicate":
+            lines.append(f"  重複: {_name(decision)}(提出番号 {decision.duplicate_of} と同一内容のため取り込みません)")
+    for path, why in summary.skipped:
+        if why in ("symlink", "not a regular file"):
+            lines.append(f"  対象外: {path}({SKIP_JA[why]})")
+    settling = sum(1 for _, why in summary.skipped if why == "settling")
+    if settling:
+        lines.append(f"  保留: 更新直後のファイル {settling} 件は次回の取込で処理します")
+    lines.append(f"ウェアハウス: {summary.warehouse}")
+    return "\n".join(lines)
+
+
+def summary_markdown(summary) -> str:
+    """A markdown table of files accepted, rejected and duplicate, and KPIs updated."""
+    rows = ["| 部局 | ファイル | 結果 | エラー | 警告 | 提出番号 |", "|---|---|---|---|---|---|"]
+    for d in summary.decisions:
+        errors = sum(1 for i in d.issues if i.severity == ERROR)
+        rows.append(f"| {_md(d.candidate.department or '(inbox直下)')} | {_md(d.candidate.path.name)} | "
+                    f"{STATUS_JA[d.status]} | {errors} | {len(d.issues) - errors} | {d.submission_id} |")
+    kpis = ", ".join(f"{k} ({y})" for k, y in summary.kpis_updated) or "なし"
+    skipped = "".join(f"\n- {_md(str(p))}: {SKIP_JA.get(why, why)}" for p, why in summary.skipped)
+    return (
+        f"# shinchoku 取込結果(実行番号 {summary.run_id})\n\n"
+        f"受理 {summary.count('accepted')} 件 / 差戻し {summary.count('rejected')} 件 / "
+        f"重複 {summary.count('duplicate')} 件\n\n" + "\n".join(rows) +
+        f"\n\n## 更新された指標(年度)\n\n{kpis}\n" + (f"\n## 対象外のファイル\n{skipped}\n" if skipped else "")
+    )
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def display_width(text: str) -> int:
+    """Terminal columns a string takes: East Asian wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def table(headers: list[str], rows: list[list]) -> str:
+    """A plain terminal table that lines up Japanese text."""
+    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    widths = [max([display_width(h)] + [display_width(r[i]) for r in cells]) for i, h in enumerate(headers)]
+
+    def line(values):
+        return "  ".join(v + " " * (w - display_width(v)) for v, w in zip(values, widths)).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in cells])

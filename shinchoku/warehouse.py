@@ -1,0 +1,113 @@
+"""The DuckDB warehouse: raw tables, reference data, views and audits.
+
+Raw tables (``raw_*``) hold what was received; reference tables (``ref_*``)
+and configuration (``cfg_*``) are rewritten from the catalogue and settings on
+every run; business views (plain nouns) are the analysts' contract and are
+defined one per file in ``warehouse/views``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from .catalogue import Catalogue
+from .config import VIEWS_DIR, Settings
+
+DDL = """
+create table if not exists raw_runs (
+    run_id integer primary key, started_at timestamp, finished_at timestamp,
+    files_seen integer, accepted integer, rejected integer, duplicate integer, kpis_updated integer);
+create table if not exists raw_submissions (
+    submission_id bigint primary key, run_id integer, department varchar, file_name varchar,
+    sha256 varchar not null, size_bytes bigint, received_at timestamp, ingested_at timestamp,
+    status varchar not null, error_count integer, warning_count integer, archive_path varchar,
+    declared_department varchar, declared_fiscal_year integer, sheet varchar, duplicate_of bigint);
+create table if not exists raw_observations (
+    submission_id bigint not null, kpi_id varchar not null, fiscal_year integer not null, as_of date not null,
+    actual_value double not null, raw_value varchar, note varchar, source_sheet varchar, source_cell varchar);
+create table if not exists raw_validation_issues (
+    submission_id bigint not null, sheet varchar, cell varchar, kpi_id varchar,
+    severity varchar not null, code varchar not null, message varchar, fix varchar);
+create index if not exists raw_submissions_sha256 on raw_submissions (sha256);
+"""
+
+# Audits: queries that must return no rows, run after every load.
+AUDITS = {
+    "kpi without unit": "select kpi_id from ref_kpis where unit is null or unit = ''",
+    "observation without accepted submission": """
+        select o.submission_id from raw_observations o
+        left join raw_submissions s on s.submission_id = o.submission_id and s.status = 'accepted'
+        where s.submission_id is null""",
+    "observation of unknown KPI": """
+        select o.kpi_id from raw_observations o left join ref_kpis k using (kpi_id) where k.kpi_id is null""",
+    "more than one current version": """
+        select kpi_id, fiscal_year, as_of from observation_history where valid_to is null
+        group by all having count(*) > 1""",
+    "rejected submission without an error": """
+        select s.submission_id from raw_submissions s where s.status = 'rejected' and s.error_count = 0""",
+    "accepted submission with an error": """
+        select s.submission_id from raw_submissions s where s.status = 'accepted' and s.error_count > 0""",
+    "kpi_latest misses a KPI": "select kpi_id from ref_kpis except select kpi_id from kpi_latest",
+}
+
+
+class AuditError(Exception):
+    """An audit query returned rows: the warehouse contradicts one of its invariants."""
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw tables if they do not exist yet."""
+    con.execute(DDL)
+
+
+def load_reference(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, settings: Settings) -> None:
+    """Rewrite the reference and configuration tables from the catalogue and settings."""
+    con.execute("""
+        create or replace table ref_areas (area_id varchar primary key, area_group varchar, name varchar,
+            sort_order integer, new_value varchar);
+        create or replace table ref_initiatives (initiative_id varchar primary key, area_id varchar, section varchar,
+            name varchar, activities varchar, owner varchar, note varchar);
+        create or replace table ref_kpis (kpi_id varchar primary key, area_id varchar, initiative_id varchar,
+            name varchar, unit varchar, direction varchar, baseline_value double, baseline_decimals integer,
+            baseline_fy integer, target_value double, target_decimals integer, target_fy integer,
+            owner varchar, note varchar);
+        create or replace table cfg_grade_bands (grade varchar, min_pace double, label varchar);
+        create or replace table cfg_settings (grade_floor varchar, floor_label varchar, due_month integer,
+            due_day integer, owners_illustrative boolean);
+    """)
+    con.executemany("insert into ref_areas values (?, ?, ?, ?, ?)",
+                    [(a.area_id, a.area_group, a.name, a.sort_order, a.new_value) for a in catalogue.areas])
+    con.executemany("insert into ref_initiatives values (?, ?, ?, ?, ?, ?, ?)",
+                    [(i.initiative_id, i.area_id, i.section, i.name, i.activities, i.owner, i.note)
+                     for i in catalogue.initiatives])
+    con.executemany("insert into ref_kpis values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(k.kpi_id, k.area_id, k.initiative_id, k.name, k.unit, k.direction, k.baseline_value,
+                      k.baseline_decimals, k.baseline_fy, k.target_value, k.target_decimals, k.target_fy,
+                      k.owner, k.note) for k in catalogue.kpis])
+    labels = ["順調", "おおむね順調", "やや遅れ", "遅れ"]
+    con.executemany("insert into cfg_grade_bands values (?, ?, ?)",
+                    [(grade, bound, labels[min(n, 2)]) for n, (grade, bound) in enumerate(settings.grade_bands)])
+    con.execute("insert into cfg_settings values (?, ?, ?, ?, ?)",
+                [settings.grade_floor, labels[-1], settings.due_month, settings.due_day, catalogue.owners_illustrative])
+
+
+def apply_views(con: duckdb.DuckDBPyConnection, views_dir: Path = VIEWS_DIR) -> None:
+    """Create or replace every view, one file per view, in file-name order."""
+    for path in sorted(views_dir.glob("*.sql")):
+        con.execute(path.read_text(encoding="utf-8"))
+
+
+def run_audits(con: duckdb.DuckDBPyConnection) -> None:
+    """Raise AuditError naming every audit that returned rows."""
+    failed = [name for name, sql in AUDITS.items() if con.execute(f"select count(*) from ({sql})").fetchone()[0]]
+    if failed:
+        raise AuditError("warehouse audit failed: " + "; ".join(failed))
+
+
+def build(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, settings: Settings) -> None:
+    """Bring a connection's database to the current schema, reference data and views."""
+    ensure_schema(con)
+    load_reference(con, catalogue, settings)
+    apply_views(con)

@@ -1,0 +1,20 @@
+"""Small helpers for writing cells that must stay text, whatever they contain."""
+
+from __future__ import annotations
+
+# Text starting with these can turn into a live formula when a spreadsheet opens it.
+_FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def set_text(cell, value) -> None:
+    """Write a value as a plain string cell: never a formula, whatever it starts with."""
+    text = "" if value is None else str(value)
+    cell.value = text
+    if text:
+        cell.data_type = "s"
+
+
+def csv_safe(value) -> str:
+    """Neutralise a field for CSV: a leading formula character is prefixed with an apostrophe."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_LEADS) else text

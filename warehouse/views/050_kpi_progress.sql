@@ -1,0 +1,58 @@
+-- kpi_progress: each KPI's actual per fiscal year against the straight trajectory from baseline to target.
+create or replace view kpi_progress as
+with kpis as (select * from ref_kpis),
+current_values as (select * from observation_history where valid_to is null),
+yearly as (
+    -- several values in one year: the latest 時点 counts
+    select kpi_id, fiscal_year, arg_max(actual_value, as_of) as actual_value, max(as_of) as as_of
+    from current_values
+    group by kpi_id, fiscal_year
+),
+expected as (
+    select
+        y.kpi_id, y.fiscal_year, y.actual_value, y.as_of, k.direction,
+        k.baseline_value as b, k.baseline_fy as b_fy, k.target_value as t, k.target_fy as t_fy,
+        case
+            when k.baseline_value is null or k.baseline_fy is null
+                or k.target_value is null or k.target_fy is null then null
+            when y.fiscal_year >= k.target_fy then k.target_value
+            else k.baseline_value + (k.target_value - k.baseline_value)
+                * (y.fiscal_year - k.baseline_fy) / (k.target_fy - k.baseline_fy)
+        end as expected_value
+    from yearly as y
+    join kpis as k on k.kpi_id = y.kpi_id
+),
+rates as (
+    select
+        *,
+        (actual_value - b) / nullif(t - b, 0) as progress_rate,
+        case when fiscal_year > b_fy then (actual_value - b) / nullif(expected_value - b, 0) end as pace_rate,
+        case when direction = 'decrease' then actual_value <= t else actual_value >= t end as reached_target
+    from expected
+),
+final as (
+    select
+        r.kpi_id, r.fiscal_year, r.actual_value, r.expected_value, r.progress_rate, r.pace_rate,
+        case
+            when r.reached_target then (select grade from cfg_grade_bands order by min_pace desc limit 1)
+            when r.pace_rate is null then null
+            else coalesce(
+                (select g.grade from cfg_grade_bands as g where r.pace_rate >= g.min_pace order by g.min_pace desc limit 1),
+                (select grade_floor from cfg_settings))
+        end as grade,
+        r.as_of,
+        coalesce(r.reached_target, false) as reached_target
+    from rates as r
+)
+select * from final order by kpi_id, fiscal_year;
+
+comment on view kpi_progress is '指標の進捗: 実績のある指標・年度ごとに、基準値から目標値への直線の軌道と比べた進捗率と評価';
+comment on column kpi_progress.kpi_id is '指標ID';
+comment on column kpi_progress.fiscal_year is '年度(西暦)';
+comment on column kpi_progress.actual_value is '実績値(その年度の最新の時点の値)';
+comment on column kpi_progress.expected_value is '軌道上の値: 基準値+(目標値−基準値)×(年度−基準年度)/(目標年度−基準年度)。目標年度以降は目標値';
+comment on column kpi_progress.progress_rate is '進捗率: (実績値−基準値)/(目標値−基準値)。目標までの道のりのうち進んだ割合';
+comment on column kpi_progress.pace_rate is 'ペース: (実績値−基準値)/(軌道上の値−基準値)。基準年度以前や不明な値があれば NULL';
+comment on column kpi_progress.grade is '評価(ペースによる A〜D。目標達成なら A)';
+comment on column kpi_progress.as_of is '実績値の時点';
+comment on column kpi_progress.reached_target is '目標値に到達しているか';

@@ -1,0 +1,40 @@
+-- kpi_latest: where every KPI stands now, from its latest fiscal year with an actual.
+create or replace view kpi_latest as
+with kpis as (select * from ref_kpis),
+progress as (select * from kpi_progress),
+latest as (
+    select * from progress
+    qualify row_number() over (partition by kpi_id order by fiscal_year desc) = 1
+),
+final as (
+    select
+        k.kpi_id,
+        l.fiscal_year as latest_fy,
+        l.actual_value,
+        l.progress_rate,
+        l.pace_rate,
+        l.grade,
+        case
+            when l.kpi_id is null then '実績未報告'
+            when l.reached_target then '目標達成'
+            when l.grade is not null then coalesce(
+                (select g.label from cfg_grade_bands as g where g.grade = l.grade),
+                (select floor_label from cfg_settings))
+            when k.baseline_value is null then '評価不能(基準値不明)'
+            when k.target_fy is null then '評価不能(目標年度不明)'
+            when l.fiscal_year <= k.baseline_fy then '評価不能(基準年度の実績)'
+            else '評価不能'
+        end as status
+    from kpis as k
+    left join latest as l on l.kpi_id = k.kpi_id
+)
+select * from final order by kpi_id;
+
+comment on view kpi_latest is '指標の現況: すべての指標について、実績のある最新年度の進捗と評価';
+comment on column kpi_latest.kpi_id is '指標ID';
+comment on column kpi_latest.latest_fy is '実績のある最新の年度(西暦)';
+comment on column kpi_latest.actual_value is 'その年度の実績値';
+comment on column kpi_latest.progress_rate is '進捗率';
+comment on column kpi_latest.pace_rate is 'ペース(軌道比)';
+comment on column kpi_latest.grade is '評価(A〜D)';
+comment on column kpi_latest.status is '状況(目標達成・順調・おおむね順調・やや遅れ・遅れ・評価不能・実績未報告)';

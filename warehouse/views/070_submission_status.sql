@@ -1,0 +1,74 @@
+-- submission_status: per department and fiscal year, which expected KPIs have been reported, and when.
+create or replace view submission_status as
+with kpis as (select * from ref_kpis),
+settings as (select * from cfg_settings),
+current_values as (select * from observation_history where valid_to is null),
+bounds as (
+    select
+        min(baseline_fy) + 1 as first_fy,
+        max(target_fy) as plan_end_fy,
+        -- the last fiscal year that has ended (fiscal years start in April)
+        case when month(current_date) >= 4 then year(current_date) - 1 else year(current_date) - 2 end as last_ended_fy
+    from kpis
+),
+years as (
+    select unnest(range(first_fy, last_ended_fy + 1)) as fiscal_year from bounds
+),
+departments as (select distinct owner as department from kpis),
+expected as (
+    select k.owner as department, y.fiscal_year, k.kpi_id
+    from kpis as k
+    cross join years as y
+    cross join bounds as b
+    where y.fiscal_year > k.baseline_fy and y.fiscal_year <= coalesce(k.target_fy, b.plan_end_fy)
+),
+first_received as (
+    select kpi_id, fiscal_year, min(valid_from) as first_received_at, max(valid_from) as last_received_at
+    from observation_history
+    group by kpi_id, fiscal_year
+),
+reported as (
+    select e.department, e.fiscal_year, e.kpi_id, f.first_received_at, f.last_received_at
+    from expected as e
+    join (select distinct kpi_id, fiscal_year from current_values) as c using (kpi_id, fiscal_year)
+    left join first_received as f using (kpi_id, fiscal_year)
+),
+grid as (select d.department, y.fiscal_year from departments as d cross join years as y),
+final as (
+    select
+        g.department,
+        g.fiscal_year,
+        (select count(*) from expected as e where e.department = g.department and e.fiscal_year = g.fiscal_year) as kpis_expected,
+        (select count(*) from reported as r where r.department = g.department and r.fiscal_year = g.fiscal_year) as kpis_reported,
+        coalesce((
+            select list(e.kpi_id order by e.kpi_id) from expected as e
+            where e.department = g.department and e.fiscal_year = g.fiscal_year
+              and not exists (select 1 from reported as r where r.department = e.department
+                              and r.fiscal_year = e.fiscal_year and r.kpi_id = e.kpi_id)
+        ), []::varchar[]) as missing_kpi_ids,
+        (select max(r.last_received_at) from reported as r where r.department = g.department and r.fiscal_year = g.fiscal_year) as last_received_at,
+        make_date(g.fiscal_year + 1, s.due_month, s.due_day) as due_date
+    from grid as g
+    cross join settings as s
+)
+select
+    department, fiscal_year, kpis_expected, kpis_reported, missing_kpi_ids, last_received_at, due_date,
+    case
+        when kpis_expected = 0 then null
+        else kpis_expected = (
+            select count(*) from reported as r
+            where r.department = final.department and r.fiscal_year = final.fiscal_year
+              and r.first_received_at < final.due_date + interval 1 day)
+    end as on_time
+from final
+order by fiscal_year, department;
+
+comment on view submission_status is '提出状況: 部局・年度ごとの報告すべき指標数、報告済み数、未報告の指標、期限内か';
+comment on column submission_status.department is '部局';
+comment on column submission_status.fiscal_year is '年度(西暦)。終了した年度まで';
+comment on column submission_status.kpis_expected is '報告すべき指標数(基準年度 < 年度 ≦ 目標年度)';
+comment on column submission_status.kpis_reported is '報告済みの指標数';
+comment on column submission_status.missing_kpi_ids is '未報告の指標ID';
+comment on column submission_status.last_received_at is '最後に受け付けた日時';
+comment on column submission_status.due_date is '提出期限';
+comment on column submission_status.on_time is '報告すべき指標をすべて期限内に報告したか(報告すべき指標がなければ NULL)';
