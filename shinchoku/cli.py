@@ -187,8 +187,11 @@ def cmd_demo(args) -> int:
     settings = _settings(args, settle_seconds=0)
     catalogue = load_catalogue()
     marker = settings.warehouse.with_name(settings.warehouse.name + ".demo")
-    if settings.warehouse.exists() and not marker.exists():
-        raise UsageError(f"{settings.warehouse} には実データがあります。デモは --warehouse で別のファイルを指定してください。")
+    if not marker.exists():
+        if settings.warehouse.exists():
+            raise UsageError(f"{settings.warehouse} には実データがあります。デモは --warehouse で別のファイルを指定してください。")
+        if settings.inbox.exists() and any(not p.name.startswith(".") for p in settings.inbox.iterdir()):
+            raise UsageError(f"{settings.inbox} には既にファイルがあります。デモは --inbox で空のフォルダを指定してください。")
     if settings.warehouse.exists() or args.fresh:
         # an earlier demo: start again from nothing so the demo always shows the same thing
         settings.warehouse.unlink(missing_ok=True)

@@ -287,7 +287,6 @@ def _free_name(directory: Path, name: str, taken: set[Path]) -> Path:
 def stage_and_publish(settings: Settings, catalogue: Catalogue, decisions: list[Decision],
                       discovery: Discovery, started_at: dt.datetime) -> RunSummary:
     """Write the new warehouse state to a copy, archive originals, stage feedback, then publish."""
-    import duckdb
     import pandas as pd
 
     from . import warehouse as wh
@@ -300,7 +299,7 @@ def stage_and_publish(settings: Settings, catalogue: Catalogue, decisions: list[
         stale.unlink(missing_ok=True)
     if target.exists():
         shutil.copyfile(target, tmp)
-    con = duckdb.connect(str(tmp))
+    con = wh.connect_for_writing(tmp)
     try:
         wh.ensure_schema(con)
         run_id = con.execute("select coalesce(max(run_id), 0) + 1 from raw_runs").fetchone()[0]

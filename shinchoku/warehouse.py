@@ -53,6 +53,15 @@ AUDITS = {
 }
 
 
+# Files stay readable by DuckDB 1.4 and later, including the duckdb CLI analysts install from PyPI.
+STORAGE_COMPATIBILITY = "v1.4.0"
+
+
+def connect_for_writing(path: Path) -> duckdb.DuckDBPyConnection:
+    """Open (or create) a warehouse file for writing, in the storage format older readers share."""
+    return duckdb.connect(str(path), config={"storage_compatibility_version": STORAGE_COMPATIBILITY})
+
+
 class AuditError(Exception):
     """An audit query returned rows: the warehouse contradicts one of its invariants."""
 
@@ -77,20 +86,24 @@ def load_reference(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, setting
         create or replace table cfg_settings (grade_floor varchar, floor_label varchar, due_month integer,
             due_day integer, owners_illustrative boolean);
     """)
-    con.executemany("insert into ref_areas values (?, ?, ?, ?, ?)",
-                    [(a.area_id, a.area_group, a.name, a.sort_order, a.new_value) for a in catalogue.areas])
-    con.executemany("insert into ref_initiatives values (?, ?, ?, ?, ?, ?, ?)",
-                    [(i.initiative_id, i.area_id, i.section, i.name, i.activities, i.owner, i.note)
-                     for i in catalogue.initiatives])
-    con.executemany("insert into ref_kpis values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(k.kpi_id, k.area_id, k.initiative_id, k.name, k.unit, k.direction, k.baseline_value,
-                      k.baseline_decimals, k.baseline_fy, k.target_value, k.target_decimals, k.target_fy,
-                      k.owner, k.note) for k in catalogue.kpis])
+    _insert_rows(con, "ref_areas", [(a.area_id, a.area_group, a.name, a.sort_order, a.new_value)
+                                    for a in catalogue.areas])
+    _insert_rows(con, "ref_initiatives", [(i.initiative_id, i.area_id, i.section, i.name, i.activities, i.owner,
+                                           i.note) for i in catalogue.initiatives])
+    _insert_rows(con, "ref_kpis", [(k.kpi_id, k.area_id, k.initiative_id, k.name, k.unit, k.direction,
+                                    k.baseline_value, k.baseline_decimals, k.baseline_fy, k.target_value,
+                                    k.target_decimals, k.target_fy, k.owner, k.note) for k in catalogue.kpis])
     labels = ["順調", "おおむね順調", "やや遅れ", "遅れ"]
-    con.executemany("insert into cfg_grade_bands values (?, ?, ?)",
-                    [(grade, bound, labels[min(n, 2)]) for n, (grade, bound) in enumerate(settings.grade_bands)])
+    _insert_rows(con, "cfg_grade_bands", [(grade, bound, labels[min(n, 2)])
+                                          for n, (grade, bound) in enumerate(settings.grade_bands)])
     con.execute("insert into cfg_settings values (?, ?, ?, ?, ?)",
                 [settings.grade_floor, labels[-1], settings.due_month, settings.due_day, catalogue.owners_illustrative])
+
+
+def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
+    if rows:
+        marks = ", ".join("?" * len(rows[0]))
+        con.executemany(f'insert into "{table}" values ({marks})', rows)
 
 
 def apply_views(con: duckdb.DuckDBPyConnection, views_dir: Path = VIEWS_DIR) -> None:

@@ -1,0 +1,98 @@
+"""Shared fixtures: the catalogue, settings in tmp_path, and a factory for return-sheet workbooks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from shinchoku.catalogue import load_catalogue
+from shinchoku.config import ROOT, load_settings
+from shinchoku.layout import HEADER, PROP_DEPARTMENT, PROP_FISCAL_YEAR
+from shinchoku.template import write_template
+
+
+@pytest.fixture(scope="session")
+def catalogue():
+    return load_catalogue()
+
+
+@pytest.fixture
+def settings(tmp_path):
+    """Settings pointing at an empty inbox and warehouse under tmp_path, no settle time."""
+    return load_settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "warehouse" / "shinchoku.duckdb",
+                         settle_seconds=0, config_file=tmp_path / "none.toml", env={})
+
+
+@pytest.fixture
+def template(catalogue, tmp_path):
+    """Write the official template for (department, year) and return its path."""
+
+    def make(department: str, year: int, path: Path | None = None) -> Path:
+        path = path or tmp_path / "templates" / f"{department}_{year}.xlsx"
+        return write_template(catalogue, department, year, path)
+
+    return make
+
+
+@pytest.fixture
+def workbook(tmp_path):
+    """Write a department's own return sheet from plain rows, the way a person might lay it out.
+
+    rows are (指標ID, 指標名, 単位, 年度, 実績値, 時点, 備考) tuples; ``top``/``left`` shift the
+    table, ``extra`` adds columns, ``formats`` maps (row index, column label) to a number format.
+    """
+
+    def make(path: Path, rows, *, department=None, year=None, sheet="実績報告", top=0, left=0,
+             header=HEADER, extra=(), formats=None, title=None) -> Path:
+        wb = Workbook()
+        ws = wb.active
+        ws.title = sheet
+        if title:
+            ws.cell(row=1, column=1, value=title)
+            ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=5)
+        labels = list(header) + [e for e in extra]
+        for col, label in enumerate(labels, start=1 + left):
+            ws.cell(row=1 + top, column=col, value=label)
+        for r, row in enumerate(rows, start=2 + top):
+            for c, value in enumerate(row, start=1 + left):
+                ws.cell(row=r, column=c, value=value)
+        for (r, label), fmt in (formats or {}).items():
+            ws.cell(row=2 + top + r, column=1 + left + list(header).index(label)).number_format = fmt
+        if department:
+            from openpyxl.packaging.custom import IntProperty, StringProperty
+
+            wb.custom_doc_props.append(StringProperty(name=PROP_DEPARTMENT, value=department))
+            if year:
+                wb.custom_doc_props.append(IntProperty(name=PROP_FISCAL_YEAR, value=year))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        wb.save(path)
+        return path
+
+    return make
+
+
+def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run the shinchoku command as a user would, in a subprocess."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "shinchoku.cli", *args], cwd=cwd, env=full_env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def query(warehouse: Path, sql: str, params=()) -> list[tuple]:
+    """Read the warehouse in a subprocess: DuckDB caches instances per path within a process."""
+    code = (
+        "import duckdb, json, sys\n"
+        "con = duckdb.connect(sys.argv[1], read_only=True)\n"
+        "rows = con.execute(sys.argv[2], json.loads(sys.argv[3])).fetchall()\n"
+        "print(json.dumps([list(r) for r in rows], default=str, ensure_ascii=False))\n"
+    )
+    import json
+
+    out = subprocess.run([sys.executable, "-c", code, str(warehouse), sql, json.dumps(list(params))],
+                         capture_output=True, text=True, check=True)
+    return [tuple(r) for r in json.loads(out.stdout)]

@@ -1,0 +1,79 @@
+"""The catalogue holds the seed's figures: typed out here independently, not read back from the CSV."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from shinchoku.catalogue import CatalogueError, load_catalogue
+from shinchoku.config import CATALOGUE_DIR
+
+# (name fragment, unit, direction, baseline value, decimals, baseline FY, target value, decimals, target FY)
+SEED = [
+    ("行政手続のオンライン利用率", "%", "increase", 48.2, 1, 2021, 80.0, 1, 2025),
+    ("コピー用紙購入量", "百万枚", "decrease", 40, 0, 2020, 12, 0, 2025),
+    ("移住ポータルサイト", "万件", "increase", None, None, 2021, 146.1, 1, 2025),
+    ("課題解決プロジェクト参加者数", "人", "increase", 121, 0, 2021, 160, 0, 2025),
+    ("教員のICT活用指導力", "%", "increase", 65.3, 1, 2020, 85, 0, 2025),
+    ("AI・IoT製品や技術等を自社に導入", "件", "increase", 2, 0, 2021, 8, 0, 2025),
+    ("スマート農業等技術を導入した経営体数", "経営体", "increase", 525, 0, 2020, 810, 0, 2025),
+    ("介護ロボットやICT機器の導入施設数", "施設", "increase", 172, 0, 2020, 391, 0, 2025),
+    ("健民アプリのダウンロード数", "件", "increase", 48441, 0, 2020, 98441, 0, None),
+    ("防災に関し啓発を行った人数", "人", "increase", 5000, 0, 2021, 8000, 0, 2025),
+    ("環境アプリの累計ダウンロード数", "ダウンロード", "increase", 10000, 0, 2021, 100000, 0, 2025),
+]
+
+
+def test_eleven_kpis_with_the_seed_figures(catalogue):
+    assert len(catalogue.kpis) == 11
+    for fragment, unit, direction, b, b_dec, b_fy, t, t_dec, t_fy in SEED:
+        [kpi] = [k for k in catalogue.kpis if fragment in k.name]
+        assert (kpi.unit, kpi.direction) == (unit, direction), fragment
+        assert (kpi.baseline_value, kpi.baseline_decimals, kpi.baseline_fy) == (b, b_dec, b_fy), fragment
+        assert (kpi.target_value, kpi.target_decimals, kpi.target_fy) == (t, t_dec, t_fy), fragment
+
+
+def test_unknown_figures_carry_a_note(catalogue):
+    unknown = [k for k in catalogue.kpis if k.baseline_value is None or k.target_fy is None]
+    assert {k.kpi_id for k in unknown} == {"REC-K01", "HLT-K02"}
+    assert all(k.note for k in unknown)
+
+
+def test_structure(catalogue):
+    groups = {a.area_group for a in catalogue.areas}
+    assert groups == {"行政のDX", "市町村支援・連携", "地域のDX"}
+    assert len([a for a in catalogue.areas if a.area_group == "地域のDX"]) == 6
+    gov = [k for k in catalogue.kpis if k.area_id == "GOV"]
+    assert len(gov) == 2 and all(k.initiative_id is None for k in gov)
+    techno = [i for i in catalogue.initiatives if "テクノアカデミー" in i.name]
+    assert len(techno) == 1
+    assert not [k for k in catalogue.kpis if k.initiative_id == techno[0].initiative_id]
+    assert all(k.owner for k in catalogue.kpis) and all(i.owner for i in catalogue.initiatives)
+    assert catalogue.owners_illustrative
+    assert (catalogue.first_year, catalogue.last_year) == (2020, 2025)
+
+
+def _broken(tmp_path, file, old, new):
+    target = tmp_path / "catalogue"
+    shutil.copytree(CATALOGUE_DIR, target)
+    path = target / file
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return target
+
+
+@pytest.mark.parametrize("file, old, new, named", [
+    ("kpis.csv", "GOV-K02,GOV,,コピー用紙購入量(本庁(知事部局)),百万枚,decrease",
+     "GOV-K02,GOV,,コピー用紙購入量(本庁(知事部局)),百万枚,downwards", "GOV-K02"),
+    ("kpis.csv", "121,2021,160,2025", "121,R3,160,2025", "REG-K01"),
+    ("kpis.csv", "5000,2021,8000,2025", "five thousand,2021,8000,2025", "SAF-K01"),
+    ("kpis.csv", "IND-K02,IND,IND-02", "IND-K02,IND,NOPE-01", "IND-K02"),
+    ("kpis.csv", "525,2020,810,2025,", "525,2020,810,,", "IND-K02"),  # unknown without a note
+    ("owners.csv", "SAF-K02,生活環境部,illustrative\n", "", "SAF-K02"),
+    ("initiatives.csv", "HLT-02,HLT,", "HLT-01,HLT,", "HLT-01"),
+])
+def test_a_bad_catalogue_names_the_entry(tmp_path, file, old, new, named):
+    with pytest.raises(CatalogueError, match=named):
+        load_catalogue(_broken(tmp_path, file, old, new))

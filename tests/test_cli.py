@@ -1,0 +1,91 @@
+"""The command line as users run it: help for every command, exit statuses, check and template."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import run_cli
+from shinchoku.cli import COMMANDS, build_parser, main
+from shinchoku.config import ROOT
+from shinchoku.template import fill_template
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_command_has_help_and_is_documented(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert len(capsys.readouterr().out) > 100
+    assert re.search(rf"shinchoku {command}\b", README), f"README does not show `shinchoku {command}`"
+
+
+def test_commands_have_help_text():
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    assert set(sub.choices) == set(COMMANDS)
+    assert all(action.help for action in sub._choices_actions)
+
+
+def test_check_a_clean_template(template):
+    path = fill_template(template("総務部", 2022), {"GOV-K02": 30})
+    result = run_cli("check", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("OK")
+
+
+def test_check_reports_file_sheet_cell_and_message(template):
+    path = fill_template(template("総務部", 2022), {"GOV-K02": "集計中"})
+    result = run_cli("check", str(path))
+    assert result.returncode == 1
+    assert f"{path}: 実績報告!E7: 実績値「集計中」を数値として読み取れません" in result.stdout
+
+
+def test_check_does_not_import_prefect(template):
+    path = template("総務部", 2022)
+    code = ("import sys; from shinchoku.cli import main; rc = main(['check', sys.argv[1]]); "
+            "assert 'prefect' not in sys.modules, 'check imported prefect'; sys.exit(rc)")
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_template_command_and_year_notation(tmp_path):
+    out = tmp_path / "t.xlsx"
+    assert main(["template", "--department", "教育庁", "--year", "R4", "-o", str(out)]) == 0
+    from openpyxl import load_workbook
+
+    props = {p.name: p.value for p in load_workbook(out).custom_doc_props.props}
+    assert props["shinchoku_fiscal_year"] == 2022
+
+
+@pytest.mark.parametrize("argv", [
+    ["template", "--department", "存在しない部", "--year", "2022", "-o", "x.xlsx"],
+    ["check", "/nonexistent/file.xlsx"],
+    ["status", "--warehouse", "/nonexistent/w.duckdb"],
+    ["run", "--warehouse", "/tmp/not-a-duckdb.txt"],
+])
+def test_usage_and_configuration_errors_exit_2(argv, capsys):
+    assert main(argv) == 2
+    assert "shinchoku:" in capsys.readouterr().err
+
+
+def test_bad_year_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["status", "--year", "来年"])
+    assert exit_info.value.code == 2
+
+
+def test_environment_overrides_paths(tmp_path, catalogue):
+    from shinchoku.config import load_settings
+
+    s = load_settings(env={"SHINCHOKU_INBOX": str(tmp_path / "in"), "SHINCHOKU_WAREHOUSE": str(tmp_path / "w.duckdb"),
+                           "SHINCHOKU_SETTLE_SECONDS": "5"})
+    assert (s.inbox, s.warehouse, s.settle_seconds) == (tmp_path / "in", tmp_path / "w.duckdb", 5.0)
+    s = load_settings(inbox=tmp_path / "flag", env={"SHINCHOKU_INBOX": str(tmp_path / "in")})
+    assert s.inbox == tmp_path / "flag"

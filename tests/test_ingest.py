@@ -1,0 +1,77 @@
+"""The ingest core without Prefect: accept, reject whole, archive, record duplicates."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+
+from openpyxl import load_workbook
+
+from conftest import query
+from shinchoku.ingest import run_ingest
+from shinchoku.template import fill_template
+
+
+def drop(settings, path, department, name=None):
+    target = settings.inbox / department / (name or path.name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, target)
+    return target
+
+
+def test_empty_inbox_builds_the_warehouse(settings, catalogue):
+    summary = run_ingest(settings, catalogue)
+    assert summary.exit_code == 0 and summary.decisions == []
+    assert query(settings.warehouse, "select count(*) from kpis") == [(11,)]
+    assert query(settings.warehouse, "select count(*) from kpi_latest") == [(11,)]
+
+
+def test_filled_template_is_accepted_and_archived(settings, catalogue, template):
+    path = fill_template(template("総務部", 2022), {"GOV-K02": 30})
+    dropped = drop(settings, path, "総務部")
+    digest = hashlib.sha256(dropped.read_bytes()).hexdigest()
+    summary = run_ingest(settings, catalogue)
+    assert summary.exit_code == 0 and summary.count("accepted") == 1
+    assert not dropped.exists()  # accepted files leave the inbox
+    [(status, sha, archive)] = query(settings.warehouse, "select status, sha256, archive_path from submissions")
+    assert (status, sha) == ("accepted", digest)
+    archived = settings.warehouse.parent / archive
+    assert hashlib.sha256(archived.read_bytes()).hexdigest() == digest  # byte for byte
+    got = query(settings.warehouse, "select kpi_id, fiscal_year, actual_value, round(expected_value, 3), "
+                                    "round(pace_rate, 3), round(progress_rate, 3), grade from kpi_progress")
+    assert got == [("GOV-K02", 2022, 30.0, 28.8, 0.893, 0.357, "B")]
+
+
+def test_a_file_with_any_error_is_rejected_whole(settings, catalogue, template):
+    good = fill_template(template("保健福祉部", 2023), {"HLT-K01": 250, "HLT-K02": "集計中"})
+    dropped = drop(settings, good, "保健福祉部")
+    summary = run_ingest(settings, catalogue)
+    assert summary.exit_code == 1
+    assert query(settings.warehouse, "select count(*) from kpi_progress") == [(0,)]  # not even HLT-K01
+    rejected = settings.inbox / "保健福祉部" / "rejected"
+    assert (rejected / dropped.name).exists() and not dropped.exists()
+    listing = (rejected / f"{dropped.stem}.エラー一覧.txt").read_text(encoding="utf-8-sig")
+    assert "実績報告!E8" in listing and "集計中" in listing
+    annotated = load_workbook(rejected / f"{dropped.stem}.エラー箇所.xlsx")
+    cell = annotated["実績報告"]["E8"]
+    assert cell.comment is not None and "数値" in cell.comment.text
+    assert cell.fill.fgColor.rgb.endswith("FFC7CE")
+    listed = [r for r in annotated["エラー一覧"].iter_rows(min_row=2, values_only=True)]
+    assert listed[0][:5] == ("実績報告", "E8", "HLT-K02", "エラー", "value_not_number")
+    assert query(settings.warehouse, "select cell, code, severity from validation_issues") == [("E8", "value_not_number", "error")]
+
+
+def test_same_bytes_again_is_a_duplicate(settings, catalogue, template):
+    path = fill_template(template("総務部", 2022), {"GOV-K02": 30})
+    drop(settings, path, "総務部")
+    run_ingest(settings, catalogue)
+    again = drop(settings, path, "総務部", "copy.xlsx")
+    summary = run_ingest(settings, catalogue)
+    assert [d.status for d in summary.decisions] == ["duplicate"]
+    assert not again.exists()
+    assert query(settings.warehouse, "select status, duplicate_of from submissions order by submission_id") == [
+        ("accepted", None), ("duplicate", 1)]
+    assert query(settings.warehouse, "select count(*) from observation_history") == [(1,)]
+    # the next night it is not recorded again
+    run_ingest(settings, catalogue)
+    assert query(settings.warehouse, "select count(*) from submissions") == [(2,)]

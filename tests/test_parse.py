@@ -1,0 +1,124 @@
+"""What departments type, parsed as a careful human would read it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from shinchoku.parse import is_blank, parse_as_of, parse_fiscal_year, parse_value
+
+
+@pytest.mark.parametrize("raw, unit, expected", [
+    (48.2, "%", 48.2),
+    (525, "経営体", 525),
+    ("４８．２", "%", 48.2),
+    ("1,234", "人", 1234),
+    ("１，２３４", "人", 1234),
+    ("4 0", "百万枚", 40),
+    ("1 2 1", "人", 121),
+    ("236人", "人", 236),
+    ("236名", "人", 236),
+    ("48.2%", "%", 48.2),
+    ("48.2 ％", "%", 48.2),
+    ("146.1万件", "万件", 146.1),
+    ("1,461,000件", "万件", 146.1),
+    ("25,000,000枚", "百万枚", 25),
+    ("27,000千円", "円", 27_000_000),
+    ("27,000千円", "千円", 27_000),
+    ("2,700万円", "千円", 27_000),
+    ("△5", "件", -5),
+    ("▲1,200", "千円", -1200),
+    ("約962時間", "時間", 962),
+    ("10,000ダウンロード", "ダウンロード", 10000),
+])
+def test_values_that_parse(raw, unit, expected):
+    result = parse_value(raw, unit)
+    assert result.error is None
+    assert result.value == pytest.approx(expected)
+
+
+def test_approximate_is_flagged():
+    assert parse_value("約962", "時間").approximate
+    assert not parse_value("962", "時間").approximate
+
+
+def test_percent_format_uses_the_cell_format_not_the_size():
+    assert parse_value(0.482, "%", percent_format=True).value == pytest.approx(48.2)
+    assert parse_value(0.482, "%", percent_format=False).value == pytest.approx(0.482)
+    assert parse_value(1.05, "%", percent_format=True).value == pytest.approx(105)  # then out of range
+    assert parse_value(0.5, "件", percent_format=True).error == "unit_mismatch"
+
+
+@pytest.mark.parametrize("raw", [None, "", "  ", "-", "－", "―", "ー", "\u3000"])
+def test_blank_and_dashes_mean_not_reported(raw):
+    assert is_blank(raw)
+    result = parse_value(raw, "人")
+    assert result.missing and result.error is None
+
+
+@pytest.mark.parametrize("raw, unit, code", [
+    ("集計中", "人", "value_not_number"),
+    ("12a", "人", "unit_mismatch"),
+    ("48,2", "%", "value_not_number"),  # a decimal comma is ambiguous: never read as 482
+    ("1.2.3", "人", "value_not_number"),
+    ("236件", "人", "unit_mismatch"),
+    ("48.2%", "人", "unit_mismatch"),
+    ("40枚", "件", "unit_mismatch"),
+    (True, "人", "value_not_number"),
+    (dt.date(2024, 1, 1), "人", "value_not_number"),
+    (float("nan"), "人", "value_not_number"),
+])
+def test_values_that_are_rejected(raw, unit, code):
+    assert parse_value(raw, unit).error == code
+
+
+@given(st.one_of(st.text(max_size=40), st.floats(allow_nan=True, allow_infinity=True), st.integers(),
+                 st.none(), st.booleans(), st.dates()),
+       st.sampled_from(["%", "人", "万件", "百万枚", "千円", "経営体", "ダウンロード", ""]), st.booleans())
+@settings(max_examples=600, deadline=None)
+def test_value_parser_never_raises(raw, unit, percent):
+    result = parse_value(raw, unit, percent)
+    assert (result.value is None) or isinstance(result.value, float)
+    assert result.error in (None, "value_not_number", "unit_mismatch")
+    if result.error:
+        assert result.value is None
+
+
+@pytest.mark.parametrize("raw, year", [
+    (2023, 2023), (2023.0, 2023), ("2023", 2023), ("2023年度", 2023), ("R5", 2023), ("Ｒ５", 2023),
+    ("令和5年度", 2023), ("令和５年度", 2023), ("R 5", 2023), ("r5", 2023), ("R5年度", 2023),
+    ("令和元年度", 2019), ("H30", 2018), ("平成30年度", 2018), ("平成元年度", 1989),
+])
+def test_fiscal_years(raw, year):
+    assert parse_fiscal_year(raw) == year
+
+
+@pytest.mark.parametrize("raw", ["", "来年度", "R", "5", 5, 2023.5, None, "令和", "2023/4/1"])
+def test_fiscal_years_rejected(raw):
+    assert parse_fiscal_year(raw) is None
+
+
+@pytest.mark.parametrize("raw, fy, expected", [
+    (dt.datetime(2024, 2, 29), 2023, dt.date(2024, 2, 29)),
+    (dt.date(2024, 2, 29), 2023, dt.date(2024, 2, 29)),
+    ("2024/2/29", 2023, dt.date(2024, 2, 29)),
+    ("R6.2.29", 2023, dt.date(2024, 2, 29)),
+    ("令和6年2月29日", 2023, dt.date(2024, 2, 29)),
+    ("2月末現在", 2021, dt.date(2022, 2, 28)),
+    ("(2/15現在)", 2021, dt.date(2022, 2, 15)),
+    ("2/15現在", 2021, dt.date(2022, 2, 15)),
+    ("9月末", 2021, dt.date(2021, 9, 30)),
+    ("2月末現在", 2023, dt.date(2024, 2, 29)),
+])
+def test_as_of_dates(raw, fy, expected):
+    assert parse_as_of(raw, fy).value == expected
+
+
+def test_as_of_blank_and_errors():
+    assert parse_as_of(None, 2021).value is None and parse_as_of("", 2021).error is None
+    assert parse_as_of("2024/2/30", 2023).error == "bad_as_of"
+    assert parse_as_of("そのうち", 2023).error == "bad_as_of"
+    assert parse_as_of("2月末", None).error == "bad_as_of"
+    assert parse_as_of(45351, 2023).error == "bad_as_of"

@@ -1,0 +1,56 @@
+"""The return sheet: what a department receives, and the round trip template -> fill -> read."""
+
+from __future__ import annotations
+
+from openpyxl import load_workbook
+
+from shinchoku.assess import assess_files
+from shinchoku.config import Limits
+from shinchoku.layout import HEADER, HEADER_ROW, SHEET
+from shinchoku.template import fill_template
+
+
+def test_template_layout(catalogue, template):
+    path = template("保健福祉部", 2022)
+    wb = load_workbook(path)
+    assert wb.sheetnames[0] == SHEET
+    ws = wb[SHEET]
+    header = [c.value for c in ws[HEADER_ROW]]
+    assert tuple(header[:7]) == HEADER
+    assert {"基準値", "目標値"} <= set(header)
+    data = list(ws.iter_rows(min_row=HEADER_ROW + 1, values_only=True))
+    owned = [k.kpi_id for k in catalogue.kpis_of("保健福祉部")]
+    assert [r[0] for r in data] == owned
+    assert all(r[3] == "令和4年度" for r in data)  # 年度 pre-filled
+    assert all(r[4] is None for r in data)  # 実績値 left for the department
+    for row in range(HEADER_ROW + 1, HEADER_ROW + 1 + len(owned)):
+        value_cell = ws.cell(row=row, column=5)
+        assert value_cell.number_format == "General"  # a typed 48.2 means 48.2
+        assert value_cell.fill.fgColor.rgb.endswith("FFF2CC")  # input cells are marked
+    baseline = {r[0]: r[header.index("基準値")] for r in data}
+    assert baseline["HLT-K01"] == 172
+    props = {p.name: p.value for p in wb.custom_doc_props.props}
+    assert props["shinchoku_department"] == "保健福祉部" and props["shinchoku_fiscal_year"] == 2022
+    text = " ".join(str(ws.cell(row=r, column=1).value) for r in range(1, HEADER_ROW))
+    assert "記入方法" in text and "黄色" in text
+
+
+def test_percent_kpi_template_shows_reference_with_written_precision(template):
+    wb = load_workbook(template("企画調整部", 2023))
+    ws = wb[SHEET]
+    row = next(r for r in range(HEADER_ROW + 1, ws.max_row + 1) if ws.cell(row=r, column=1).value == "GOV-K01")
+    assert ws.cell(row=row, column=10).value == 80.0
+    assert ws.cell(row=row, column=10).number_format == "#,##0.0"
+    assert ws.cell(row=row, column=5).number_format == "General"
+
+
+def test_round_trip(catalogue, template):
+    path = fill_template(template("企画調整部", 2023), {"GOV-K01": 61.5, "REG-K01": 140},
+                         as_of={"REG-K01": "2月末現在"}, notes={"GOV-K01": "速報値"})
+    [a] = assess_files([(path, "企画調整部")], catalogue, Limits())
+    assert a.accepted, [i.message for i in a.issues]
+    got = {r["kpi_id"]: (r["fiscal_year"], str(r["as_of"]), r["actual_value"], r["note"], r["source_cell"]) for r in a.records}
+    assert got == {
+        "GOV-K01": (2023, "2024-03-31", 61.5, "速報値", "E7"),
+        "REG-K01": (2023, "2024-02-29", 140.0, None, "E8"),
+    }

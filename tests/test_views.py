@@ -1,0 +1,141 @@
+"""Expected-output tests for the progress views: input rows in, expected rows out."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import duckdb
+import pytest
+
+from shinchoku import warehouse as wh
+from shinchoku.catalogue import Area, Catalogue, Kpi
+from shinchoku.config import Settings
+
+AREA = Area("GOV", "行政のDX", "行政のDX", 1, "")
+
+
+def kpi(kpi_id, direction, b, b_fy, t, t_fy, unit="件"):
+    return Kpi(kpi_id, "GOV", None, kpi_id, unit, direction, b, 0, b_fy, t, 0, t_fy, "総務部", "")
+
+
+KPIS = (
+    kpi("PAPER", "decrease", 40, 2020, 12, 2025, "百万枚"),  # the seed's copy-paper KPI
+    kpi("ONLINE", "increase", 48.2, 2021, 80.0, 2025, "%"),
+    kpi("NOBASE", "increase", None, 2021, 146.1, 2025, "万件"),
+    kpi("NOYEAR", "increase", 48441, 2020, 98441, None),
+    kpi("SILENT", "increase", 1, 2020, 2, 2025),
+)
+
+# (submission_id, status, received_at)
+SUBMISSIONS = [
+    (1, "accepted", dt.datetime(2023, 5, 1, 9)),
+    (2, "accepted", dt.datetime(2023, 6, 1, 9)),
+    (3, "rejected", dt.datetime(2023, 6, 2, 9)),
+]
+# (submission_id, kpi_id, fiscal_year, as_of, actual_value)
+OBSERVATIONS = [
+    (1, "PAPER", 2022, dt.date(2023, 3, 31), 31.0),     # superseded by submission 2
+    (2, "PAPER", 2022, dt.date(2023, 3, 31), 30.0),
+    (1, "ONLINE", 2021, dt.date(2022, 3, 31), 48.2),     # the baseline year: no pace, no grade
+    (1, "ONLINE", 2023, dt.date(2023, 9, 30), 52.0),     # a mid-year value ...
+    (1, "ONLINE", 2023, dt.date(2024, 2, 29), 60.0),     # ... the latest 時点 counts
+    (1, "ONLINE", 2026, dt.date(2027, 3, 31), 78.0),     # beyond the target year: expected = target
+    (1, "NOBASE", 2023, dt.date(2024, 3, 31), 150.0),    # unknown baseline, but the target is reached
+    (1, "NOYEAR", 2022, dt.date(2023, 3, 31), 60000.0),  # unknown target year: no trajectory
+]
+
+
+def build(settings: Settings = Settings()) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    catalogue = Catalogue((AREA,), (), KPIS, True)
+    wh.build(con, catalogue, settings)
+    con.executemany(
+        "insert into raw_submissions (submission_id, department, file_name, sha256, received_at, status, error_count, warning_count) "
+        "values (?, '総務部', 'f.xlsx', 'x', ?, ?, 0, 0)", [(i, r, s) for i, s, r in SUBMISSIONS])
+    con.execute("update raw_submissions set error_count = 1 where status = 'rejected'")
+    con.executemany("insert into raw_observations (submission_id, kpi_id, fiscal_year, as_of, actual_value) values (?, ?, ?, ?, ?)",
+                    [o for o in OBSERVATIONS if o[0] != 3])
+    return con
+
+
+def rows(con, sql):
+    return [tuple(round(v, 3) if isinstance(v, float) else v for v in r) for r in con.execute(sql).fetchall()]
+
+
+def test_kpi_progress():
+    con = build()
+    got = rows(con, "select kpi_id, fiscal_year, actual_value, expected_value, progress_rate, pace_rate, grade "
+                    "from kpi_progress order by kpi_id, fiscal_year")
+    assert got == [
+        ("NOBASE", 2023, 150.0, None, None, None, "A"),
+        ("NOYEAR", 2022, 60000.0, None, 0.231, None, None),  # (60000 - 48441) / 50000
+        ("ONLINE", 2021, 48.2, 48.2, 0.0, None, None),
+        ("ONLINE", 2023, 60.0, 64.1, 0.371, 0.742, "C"),
+        ("ONLINE", 2026, 78.0, 80.0, 0.937, 0.937, "B"),
+        # the worked example: 40 (FY2020) -> 12 (FY2025), 30 in FY2022, a decreasing KPI with no special case
+        ("PAPER", 2022, 30.0, 28.8, 0.357, 0.893, "B"),
+    ]
+
+
+def test_decreasing_kpi_formulas_hold_as_written():
+    con = build()
+    actual, expected, progress, pace = con.execute(
+        "select actual_value, expected_value, progress_rate, pace_rate from kpi_progress where kpi_id = 'PAPER'").fetchone()
+    b, b_fy, t, t_fy, y = 40, 2020, 12, 2025, 2022
+    assert expected == pytest.approx(b + (t - b) * (y - b_fy) / (t_fy - b_fy))
+    assert progress == pytest.approx((actual - b) / (t - b))
+    assert pace == pytest.approx((actual - b) / (expected - b))
+
+
+def test_kpi_latest_has_every_kpi():
+    con = build()
+    got = rows(con, "select kpi_id, latest_fy, actual_value, grade, status from kpi_latest order by kpi_id")
+    assert got == [
+        ("NOBASE", 2023, 150.0, "A", "目標達成"),
+        ("NOYEAR", 2022, 60000.0, None, "評価不能(目標年度不明)"),
+        ("ONLINE", 2026, 78.0, "B", "おおむね順調"),
+        ("PAPER", 2022, 30.0, "B", "おおむね順調"),
+        ("SILENT", None, None, None, "実績未報告"),
+    ]
+
+
+def test_grade_bands_are_configuration():
+    strict = dataclasses.replace(Settings(), grade_bands=(("S", 1.2), ("A", 0.9), ("B", 0.7)), grade_floor="C")
+    con = build(strict)
+    got = dict(con.execute("select fiscal_year, grade from kpi_progress where kpi_id = 'ONLINE' and pace_rate is not null").fetchall())
+    assert got == {2023: "B", 2026: "A"}
+    # reaching the target earns the best band, whatever it is called
+    assert con.execute("select grade from kpi_progress where kpi_id = 'NOBASE'").fetchone() == ("S",)
+
+
+def test_observation_history_keeps_every_version():
+    con = build()
+    got = rows(con, "select fiscal_year, actual_value, submission_id, version, valid_from, valid_to "
+                    "from observation_history where kpi_id = 'PAPER'")
+    assert got == [
+        (2022, 31.0, 1, 1, dt.datetime(2023, 5, 1, 9), dt.datetime(2023, 6, 1, 9)),
+        (2022, 30.0, 2, 2, dt.datetime(2023, 6, 1, 9), None),
+    ]
+
+
+def test_views_carry_japanese_comments():
+    con = build()
+    missing = con.execute("""
+        select c.table_name, c.column_name from duckdb_columns() c
+        join duckdb_views() v on v.view_name = c.table_name and not v.internal
+        where c.comment is null or c.comment = ''""").fetchall()
+    assert missing == []
+    views = con.execute("select view_name, comment from duckdb_views() where not internal").fetchall()
+    assert {v for v, _ in views} >= {"kpis", "kpi_progress", "kpi_latest", "submissions", "validation_issues",
+                                     "observation_history", "submission_status"}
+    assert all(c and any("\u3040" <= ch <= "\u9fff" for ch in c) for _, c in views)
+
+
+def test_audits_pass_and_catch_an_orphan():
+    con = build()
+    wh.run_audits(con)
+    con.execute("insert into raw_observations (submission_id, kpi_id, fiscal_year, as_of, actual_value) "
+                "values (99, 'PAPER', 2023, '2024-03-31', 20)")
+    with pytest.raises(wh.AuditError, match="observation without accepted submission"):
+        wh.run_audits(con)
