@@ -1,0 +1,172 @@
+"""A corpus of messy return sheets, built in code, each with its expected outcome.
+
+Every case is a workbook as some department might really send it, and either
+the values shinchoku must read from it, or the codes it must reject it with
+and the cells they point at.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.packaging.custom import IntProperty, StringProperty
+
+from shinchoku.layout import HEADER, PROP_DEPARTMENT, PROP_FISCAL_YEAR
+
+
+@dataclass
+class Case:
+    """One workbook: how to build it, and what shinchoku must conclude."""
+
+    name: str
+    department: str
+    rows: list[tuple]
+    values: dict[tuple[str, int, str], float] = field(default_factory=dict)  # (kpi, fy, as_of) -> value
+    errors: set[tuple[str, str]] = field(default_factory=set)  # (code, cell)
+    warnings: set[str] = field(default_factory=set)
+    top: int = 0
+    left: int = 0
+    sheet: str = "実績報告"
+    extra: tuple = ()
+    formats: dict = field(default_factory=dict)  # (row index, label) -> number format
+    title: str | None = None
+    declared: str | None = "same"
+    year: int = 2023
+    build: object = None  # a callable(path) overriding the default builder
+
+    @property
+    def accepted(self) -> bool:
+        return not self.errors
+
+
+def write_case(case: Case, path: Path) -> Path:
+    """Write a case's workbook to ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if case.build:
+        case.build(path)
+        return path
+    wb = Workbook()
+    ws = wb.active
+    ws.title = case.sheet
+    if case.title:
+        ws.cell(row=1, column=1, value=case.title)
+        ws.merge_cells(start_row=1, start_column=1, end_row=2, end_column=6)
+    labels = list(HEADER) + list(case.extra)
+    for col, label in enumerate(labels, start=1 + case.left):
+        ws.cell(row=1 + case.top, column=col, value=label)
+    for r, row in enumerate(case.rows, start=2 + case.top):
+        for c, value in enumerate(row, start=1 + case.left):
+            if value is not None:
+                ws.cell(row=r, column=c, value=value)
+    for (r, label), fmt in case.formats.items():
+        ws.cell(row=2 + case.top + r, column=1 + case.left + HEADER.index(label)).number_format = fmt
+    declared = case.department if case.declared == "same" else case.declared
+    if declared:
+        wb.custom_doc_props.append(StringProperty(name=PROP_DEPARTMENT, value=declared))
+        wb.custom_doc_props.append(IntProperty(name=PROP_FISCAL_YEAR, value=case.year))
+    wb.save(path)
+    return path
+
+
+END = "2024-03-31"
+
+
+def _two_sheets(path: Path) -> None:
+    wb = Workbook()
+    for title in ("A", "B"):
+        ws = wb.create_sheet(title)
+        ws.append(list(HEADER))
+        ws.append(["REG-K01", "", "人", 2023, 130, None, None])
+    del wb["Sheet"]
+    wb.save(path)
+
+
+def _no_table(path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["報告", "R5"])
+    ws.append(["REG-K01", 130])
+    wb.save(path)
+
+
+def _percent_typed_in_excel(path: Path) -> None:
+    # What Excel stores when someone types 48.2% into a General cell: 0.482, formatted as a percentage.
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "実績報告"
+    ws.append(list(HEADER))
+    ws.append(["GOV-K01", "オンライン利用率", "%", "令和5年度", 0.615, None, None])
+    ws["E2"].number_format = "0.0%"
+    wb.custom_doc_props.append(StringProperty(name=PROP_DEPARTMENT, value="企画調整部"))
+    wb.save(path)
+
+
+CASES = [
+    # ---- accepted, with the values that must be read ----
+    Case("plain", "企画調整部", [("GOV-K01", "", "%", 2023, 61.5, None, None), ("REG-K01", "", "人", 2023, 140, None, None)],
+         values={("GOV-K01", 2023, END): 61.5, ("REG-K01", 2023, END): 140}),
+    Case("moved_renamed_merged", "企画調整部",
+         [("GOV-K01", "", "%", "R5", 62, None, "メモ"), (None,) * 7, ("REG-K01", "", "人", "Ｒ５", "１４１", None, None)],
+         values={("GOV-K01", 2023, END): 62, ("REG-K01", 2023, END): 141},
+         top=4, left=2, sheet="R5報告", extra=("担当者", "連絡先"), title="令和5年度 実績報告(企画調整部)"),
+    Case("percent_cell", "企画調整部", [], values={("GOV-K01", 2023, END): 61.5}, build=_percent_typed_in_excel),
+    Case("percent_text", "企画調整部", [("GOV-K01", "", "%", "令和５年度", "61.5%", None, None)],
+         values={("GOV-K01", 2023, END): 61.5}),
+    Case("full_width", "企画調整部", [("GOV-K01", "", "%", "2023年度", "６１．５", None, None)],
+         values={("GOV-K01", 2023, END): 61.5}),
+    Case("unit_conversion", "避難地域復興局", [("REC-K01", "", "万件", "R 5", "1,461,000件", None, None)],
+         values={("REC-K01", 2023, END): 146.1}, warnings={"unit_converted"}),
+    Case("paper_in_sheets", "総務部", [("GOV-K02", "", "百万枚", 2023, "25,000,000枚", None, None)],
+         values={("GOV-K02", 2023, END): 25}, warnings={"unit_converted"}),
+    Case("spaces_and_units", "総務部", [("GOV-K02", "", "百万枚", 2023, "2 5 百万枚", None, None)],
+         values={("GOV-K02", 2023, END): 25}),
+    Case("people_with_unit", "企画調整部", [("REG-K01", "", "人", 2023, "1 4 2人", None, None)],
+         values={("REG-K01", 2023, END): 142}),
+    Case("thousands", "危機管理部", [("SAF-K01", "", "人", 2023, "6，500", None, None)],
+         values={("SAF-K01", 2023, END): 6500}),
+    Case("approximate", "危機管理部", [("SAF-K01", "", "人", 2023, "約6,600人", None, None)],
+         values={("SAF-K01", 2023, END): 6600}, warnings={"approximate_value"}),
+    Case("as_of_forms", "企画調整部",
+         [("REG-K01", "", "人", 2023, 120, dt.datetime(2023, 9, 30), None),
+          ("REG-K01", "", "人", 2023, 125, "R5.12.31", None),
+          ("REG-K01", "", "人", 2023, 131, "2月末現在", None),
+          ("REG-K01", "", "人", 2023, 133, "令和6年3月15日", None)],
+         values={("REG-K01", 2023, "2023-09-30"): 120, ("REG-K01", 2023, "2023-12-31"): 125,
+                 ("REG-K01", 2023, "2024-02-29"): 131, ("REG-K01", 2023, "2024-03-15"): 133}),
+    Case("blank_and_dash", "企画調整部", [("GOV-K01", "", "%", 2023, "-", None, None), ("REG-K01", "", "人", 2023, None, None, None)]),
+    Case("integer_year_cell", "保健福祉部", [("HLT-K01", "", "施設", 2022, 260, None, None)], values={("HLT-K01", 2022, "2023-03-31"): 260}),
+    Case("no_declared_department", "保健福祉部", [("HLT-K02", "", "件", "R4", "65,000件", None, None)],
+         values={("HLT-K02", 2022, "2023-03-31"): 65000}, declared=None),
+    # ---- rejected, with the codes and cells ----
+    Case("not_a_number", "企画調整部", [("GOV-K01", "", "%", 2023, "集計中", None, None)], errors={("value_not_number", "E2")}),
+    Case("unknown_kpi", "企画調整部", [("GOV-K99", "", "%", 2023, 50, None, None)], errors={("unknown_kpi", "A2")}),
+    Case("other_departments_kpi", "企画調整部", [("GOV-K02", "", "百万枚", 2023, 25, None, None)], errors={("wrong_department", "A2")}),
+    Case("year_after_plan", "企画調整部", [("GOV-K01", "", "%", 2030, 70, None, None)], errors={("year_out_of_range", "D2")}),
+    Case("year_before_plan", "企画調整部", [("GOV-K01", "", "%", "令和元年度", 50, None, None)], errors={("year_out_of_range", "D2")}),
+    Case("bad_year", "企画調整部", [("GOV-K01", "", "%", "来年度", 50, None, None)], errors={("bad_fiscal_year", "D2")}),
+    Case("twice_in_one_file", "企画調整部",
+         [("REG-K01", "", "人", 2023, 140, None, None), ("REG-K01", "", "人", "R5", 141, None, None)],
+         errors={("duplicate_row", "A2"), ("duplicate_row", "A3")}),
+    Case("unit_mismatch", "企画調整部", [("REG-K01", "", "人", 2023, "150件", None, None)], errors={("unit_mismatch", "E2")}),
+    Case("percent_over_100", "企画調整部", [("GOV-K01", "", "%", 2023, 120, None, None)], errors={("percent_out_of_range", "E2")}),
+    Case("percent_below_0", "企画調整部", [("GOV-K01", "", "%", 2023, "△3", None, None)], errors={("percent_out_of_range", "E2")}),
+    Case("negative_count", "企画調整部", [("REG-K01", "", "人", 2023, "▲5", None, None)], errors={("negative_value", "E2")}),
+    Case("formula_never_saved", "企画調整部", [("REG-K01", "", "人", 2023, "=100+40", None, None)], errors={("formula_no_value", "E2")}),
+    Case("bad_as_of", "企画調整部", [("REG-K01", "", "人", 2023, 140, "そのうち", None)], errors={("bad_as_of", "F2")}),
+    Case("no_table", "企画調整部", [], errors={("no_table", None)}, build=_no_table),
+    Case("table_on_two_sheets", "企画調整部", [], errors={("table_twice", None)}, build=_two_sheets),
+    Case("declared_elsewhere", "企画調整部", [("REG-K01", "", "人", 2023, 140, None, None)], declared="総務部",
+         errors={("department_mismatch", None)}),
+    Case("many_errors_at_once", "企画調整部",
+         [("GOV-K01", "", "%", 2023, "集計中", None, None), ("REG-K01", "", "人", 2023, "150件", None, None),
+          ("XXX", "", "", 2023, 1, None, None)],
+         errors={("value_not_number", "E2"), ("unit_mismatch", "E3"), ("unknown_kpi", "A4")}),
+]
+
+
+def read_back(path: Path):
+    """openpyxl's view of a written case (for tests that need the file's own cells)."""
+    return load_workbook(path)

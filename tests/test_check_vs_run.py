@@ -1,0 +1,81 @@
+"""check and run, run as users run them, agree file by file over the whole corpus."""
+
+from __future__ import annotations
+
+import pytest
+from openpyxl import load_workbook
+
+from conftest import query, run_cli
+from corpus import CASES, write_case
+
+
+@pytest.fixture(scope="module")
+def corpus_run(tmp_path_factory):
+    """Write the corpus and a CLI-made template into an inbox, check every file, then run once."""
+    root = tmp_path_factory.mktemp("users")
+    inbox, warehouse = root / "inbox", root / "warehouse" / "shinchoku.duckdb"
+    files = {}
+    for case in CASES:
+        files[case.name] = write_case(case, inbox / case.department / f"{case.name}.xlsx")
+
+    # The path a real department takes: shinchoku template -> fill in with openpyxl -> drop into its folder.
+    made = inbox / "農林水産部" / "R5_実績報告_農林水産部.xlsx"
+    result = run_cli("template", "--department", "農林水産部", "--year", "R5", "-o", str(made))
+    assert result.returncode == 0, result.stderr
+    wb = load_workbook(made)
+    ws = wb["実績報告"]
+    row = next(r for r in range(1, ws.max_row + 1) if ws.cell(row=r, column=1).value == "IND-K02")
+    ws.cell(row=row, column=5).value = 702
+    wb.save(made)
+    files["template"] = made
+
+    checks = {}
+    for name, path in files.items():
+        checked = run_cli("check", str(path))
+        assert checked.returncode in (0, 1), checked.stderr
+        checks[path.name] = "accepted" if checked.returncode == 0 else "rejected"
+    ran = run_cli("run", "--inbox", str(inbox), "--warehouse", str(warehouse), "--settle-seconds", "0")
+    return checks, ran, warehouse
+
+
+def test_run_exit_status_and_clean_output(corpus_run):
+    _, ran, _ = corpus_run
+    assert ran.returncode == 1, ran.stderr  # the corpus has rejects
+    assert "Traceback" not in ran.stderr + ran.stdout
+    assert "差戻し" in ran.stdout
+
+
+def test_check_passes_iff_run_accepts(corpus_run):
+    checks, _, warehouse = corpus_run
+    ran = dict(query(warehouse, "select file_name, status from submissions"))
+    assert ran == checks
+    expected = {f"{c.name}.xlsx": ("accepted" if c.accepted else "rejected") for c in CASES}
+    expected["R5_実績報告_農林水産部.xlsx"] = "accepted"
+    assert ran == expected
+
+
+def test_run_reads_the_corpus_values(corpus_run):
+    _, _, warehouse = corpus_run
+    got = query(warehouse, "select s.file_name, h.kpi_id, h.fiscal_year, cast(h.as_of as varchar), h.actual_value "
+                           "from observation_history h join submissions s using (submission_id)")
+    by_file = {}
+    for file_name, kpi, fy, as_of, value in got:
+        by_file.setdefault(file_name, {})[(kpi, fy, as_of)] = value
+    for case in CASES:
+        if case.accepted:
+            assert by_file.get(f"{case.name}.xlsx", {}) == pytest.approx(case.values), case.name
+
+
+def test_run_records_codes_at_cells(corpus_run):
+    _, _, warehouse = corpus_run
+    got = query(warehouse, "select s.file_name, i.code, i.cell from validation_issues i join submissions s "
+                           "using (submission_id) where i.severity = 'error'")
+    for case in CASES:
+        if not case.accepted:
+            assert {(code, cell) for f, code, cell in got if f == f"{case.name}.xlsx"} == case.errors, case.name
+
+
+def test_template_values_reach_kpi_progress(corpus_run):
+    _, _, warehouse = corpus_run
+    assert query(warehouse, "select actual_value, round(pace_rate, 3) from kpi_progress "
+                            "where kpi_id = 'IND-K02' and fiscal_year = 2023") == [(702.0, round((702 - 525) / (525 + 285 * 3 / 5 - 525), 3))]

@@ -1,0 +1,61 @@
+"""Return sheets as departments really fill them: the corpus, read in-process."""
+
+from __future__ import annotations
+
+import pytest
+
+from corpus import CASES, write_case
+from shinchoku.assess import assess_files
+from shinchoku.config import Limits
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_corpus_case(case, catalogue, tmp_path):
+    path = write_case(case, tmp_path / case.department / f"{case.name}.xlsx")
+    [a] = assess_files([(path, case.department)], catalogue, Limits())
+    errors = {(i.code, i.cell) for i in a.errors}
+    assert errors == case.errors, [i.message for i in a.issues]
+    if case.accepted:
+        got = {(r["kpi_id"], r["fiscal_year"], str(r["as_of"])): r["actual_value"] for r in a.records}
+        assert got == pytest.approx(case.values)
+        assert {i.code for i in a.warnings} >= case.warnings
+    for issue in a.issues:
+        assert issue.message and issue.fix
+        assert any("\u3040" <= ch <= "\u9fff" for ch in issue.message)  # Japanese
+        if issue.cell:
+            assert issue.sheet
+
+
+def test_every_rejection_has_its_own_code():
+    single = {c.name: next(iter(c.errors))[0] for c in CASES if len({code for code, _ in c.errors}) == 1}
+    required = {"value_not_number", "unknown_kpi", "wrong_department", "year_out_of_range", "duplicate_row",
+                "unit_mismatch", "percent_out_of_range", "negative_value", "formula_no_value", "no_table"}
+    assert required <= set(single.values())
+    dup = next(c for c in CASES if c.name == "twice_in_one_file")
+    assert {code for code, _ in dup.errors} == {"duplicate_row"}
+
+
+def test_all_problems_are_reported_at_once(catalogue, tmp_path):
+    case = next(c for c in CASES if c.name == "many_errors_at_once")
+    [a] = assess_files([(write_case(case, tmp_path / "x.xlsx"), case.department)], catalogue, Limits())
+    assert len(a.errors) == 3
+
+
+def test_batch_validation_splits_failures_back_per_file(catalogue, tmp_path):
+    cases = [c for c in CASES if c.build is None]
+    items = [(write_case(c, tmp_path / f"{n}_{c.name}.xlsx"), c.department) for n, c in enumerate(cases)]
+    together = assess_files(items, catalogue, Limits())
+    alone = [assess_files([item], catalogue, Limits())[0] for item in items]
+    for case, t, a in zip(cases, together, alone):
+        assert {(i.code, i.cell) for i in t.issues} == {(i.code, i.cell) for i in a.issues}, case.name
+
+
+def test_parallel_parsing_gives_the_same_result(catalogue, tmp_path):
+    cases = [c for c in CASES if c.build is None]
+    items = [(write_case(c, tmp_path / f"{n}_{c.name}.xlsx"), c.department) for n, c in enumerate(cases)]
+    assert len(items) >= 24  # enough for the process pool
+    serial = assess_files(items, catalogue, Limits(), workers=1)
+    parallel = assess_files(items, catalogue, Limits(), workers=2)
+    for s, p in zip(serial, parallel):
+        assert [(i.code, i.cell) for i in s.issues] == [(i.code, i.cell) for i in p.issues]
+        assert s.records == p.records
