@@ -29,18 +29,18 @@ def discover(settings: Settings) -> ingest.Discovery:
 
 
 @task(name="assess", cache_policy=NO_CACHE)
-def assess(discovery: ingest.Discovery, settings: Settings, catalogue: Catalogue) -> list[ingest.Decision]:
+def assess(discovery: ingest.Discovery, stage, settings: Settings, catalogue: Catalogue) -> list[ingest.Decision]:
     """Hash, set duplicates aside, read and validate every workbook as one batch."""
-    decisions = ingest.decide(discovery, ingest.known_hashes(settings), catalogue, settings)
+    decisions = ingest.decide(discovery, ingest.known_hashes(stage), catalogue, settings)
     say(f"検証: {len(decisions)} 件を検証しました")
     return decisions
 
 
 @task(name="load-and-publish", cache_policy=NO_CACHE)
 def load_and_publish(settings: Settings, catalogue: Catalogue, decisions: list[ingest.Decision],
-                     discovery: ingest.Discovery, started_at) -> ingest.RunSummary:
+                     discovery: ingest.Discovery, started_at, stage) -> ingest.RunSummary:
     """Load into a copy of the warehouse, refresh views, audit, and publish it atomically."""
-    summary = ingest.stage_and_publish(settings, catalogue, decisions, discovery, started_at)
+    summary = ingest.stage_and_publish(settings, catalogue, decisions, discovery, started_at, stage)
     say(f"登録: ウェアハウスを更新しました(実行番号 {summary.run_id})")
     return summary
 
@@ -64,11 +64,27 @@ def ingest_flow(inbox: str | None = None, warehouse: str | None = None, settle_s
             if note:
                 say(note)
             discovery = discover(settings)
-            decisions = assess(discovery, settings, catalogue)
-            summary = load_and_publish(settings, catalogue, decisions, discovery, started)
+            stage = ingest.prepare_stage(settings)
+            decisions = assess(discovery, stage, settings, catalogue)
+            summary = load_and_publish(settings, catalogue, decisions, discovery, started, stage)
             settle_inbox(settings)
     except ingest.RunLocked as e:
         return {"locked": True, "message": str(e)}
     create_markdown_artifact(summary_markdown(summary), key="shinchoku-ingest-summary",
                              description="shinchoku 取込結果")
     return {"locked": False, "summary": summary}
+
+
+def build_deployment(settings: Settings):
+    """The nightly deployment exactly as ``shinchoku serve`` serves it: cron in the configured time zone."""
+    from prefect.deployments.runner import EntrypointType
+    from prefect.schedules import Cron
+
+    return ingest_flow.to_deployment(
+        name="nightly",
+        schedules=[Cron(settings.schedule_cron, timezone=settings.schedule_timezone)],
+        parameters={"inbox": str(settings.inbox), "warehouse": str(settings.warehouse), "wait_seconds": 600},
+        description="shinchoku: 受付フォルダの報告様式を毎晩取り込み、進捗ビューを更新する",
+        tags=["shinchoku"],
+        entrypoint_type=EntrypointType.MODULE_PATH,
+    )

@@ -60,6 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, help="output .xlsx (with --all: a folder)")
     p.add_argument("--all", action="store_true", help="one template per department into inbox/<department>/")
 
+    p = sub.add_parser("serve", help="serve the nightly Prefect deployment (needs `prefect server start`)")
+    _paths(p)
+    p.add_argument("--cron", help="schedule (default: 0 2 * * *, or SHINCHOKU_SCHEDULE_CRON)")
+    p.add_argument("--timezone", help="time zone of the schedule (default: Asia/Tokyo)")
+
+    p = sub.add_parser("verify", help="re-hash every archived original and compare it with its recorded sha256")
+    _paths(p)
+
     p = sub.add_parser("status", help="who has reported: expected and missing KPIs per department and year")
     _paths(p)
     p.add_argument("--year", type=fiscal_year_arg, help="only this fiscal year")
@@ -279,7 +287,56 @@ def cmd_status(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"demo": cmd_demo, "run": cmd_run, "check": cmd_check, "template": cmd_template, "status": cmd_status}
+def cmd_serve(args) -> int:
+    import dataclasses
+
+    settings = _settings(args)
+    overrides = {k: v for k, v in (("schedule_cron", args.cron), ("schedule_timezone", args.timezone)) if v}
+    settings = dataclasses.replace(settings, **overrides)
+    _prefect_env()
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        raise UsageError("スケジュール実行には Prefect サーバーが必要です。別の端末で `uv run prefect server start` を起動し、"
+                         "PREFECT_API_URL=http://127.0.0.1:4200/api を設定してから再実行してください。")
+    from prefect import serve
+
+    from flows.ingest import build_deployment
+
+    print(f"毎日 {settings.schedule_cron}({settings.schedule_timezone})に取込を実行します。UI: {PREFECT_API_URL.value().removesuffix('/api')}")
+    serve(build_deployment(settings))
+    return EXIT_OK
+
+
+def cmd_verify(args) -> int:
+    import duckdb
+
+    from .ingest import sha256_of
+
+    settings = _settings(args)
+    if not settings.warehouse.exists():
+        raise UsageError(f"ウェアハウスがありません: {settings.warehouse}")
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        rows = con.execute("select submission_id, sha256, archive_path from submissions "
+                           "where archive_path is not null order by submission_id").fetchall()
+    finally:
+        con.close()
+    bad = 0
+    for submission_id, sha, archive in rows:
+        path = settings.warehouse.parent / archive
+        if not path.exists():
+            print(f"欠落: 提出番号 {submission_id} {archive}")
+            bad += 1
+        elif sha256_of(path) != sha:
+            print(f"不一致: 提出番号 {submission_id} {archive}")
+            bad += 1
+    print(f"原本 {len(rows)} 件を照合しました: 一致 {len(rows) - bad} 件、不一致・欠落 {bad} 件")
+    return EXIT_REJECTED if bad else EXIT_OK
+
+
+COMMANDS = {"demo": cmd_demo, "run": cmd_run, "check": cmd_check, "template": cmd_template, "status": cmd_status,
+            "serve": cmd_serve, "verify": cmd_verify}
 
 
 if __name__ == "__main__":

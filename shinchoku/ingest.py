@@ -42,6 +42,7 @@ class RunLocked(Exception):
 def crash_point(name: str) -> None:
     """Kill this process here if SHINCHOKU_CRASH_AT names this point (for crash tests)."""
     if os.environ.get("SHINCHOKU_CRASH_AT") == name:
+        os.write(2, f"crash point {name}\n".encode())
         os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -174,13 +175,25 @@ class Decision:
         return self.assessment.read if self.assessment else None
 
 
-def known_hashes(settings: Settings) -> dict[str, int]:
-    """sha256 -> first submission id, from the published warehouse (read-only)."""
-    if not settings.warehouse.exists():
+def prepare_stage(settings: Settings) -> Path:
+    """Copy the published warehouse to a private file this run will write (or start a new one)."""
+    target = settings.warehouse
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    if target.exists():
+        shutil.copyfile(target, tmp)
+    return tmp
+
+
+def known_hashes(stage: Path) -> dict[str, int]:
+    """sha256 -> first submission id, read from this run's staged copy of the warehouse."""
+    if not stage.exists():
         return {}
     import duckdb
 
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    con = duckdb.connect(str(stage), read_only=True)
     try:
         rows = con.execute("select sha256, min(submission_id) from raw_submissions group by sha256").fetchall()
     except duckdb.CatalogException:
@@ -249,7 +262,9 @@ def archive_original(settings: Settings, cand: Candidate) -> str | None:
     if target.exists():
         return relative
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    settings.staging_dir.mkdir(parents=True, exist_ok=True)
+    # Written in staging first (wiped after a crash), then renamed into place whole.
+    tmp = settings.staging_dir / f"{cand.sha256}.{os.getpid()}.archive"
     shutil.copyfile(cand.path, tmp)
     if sha256_of(tmp) != cand.sha256:  # the file changed while we read it: leave it for the next run
         tmp.unlink()
@@ -285,20 +300,14 @@ def _free_name(directory: Path, name: str, taken: set[Path]) -> Path:
 
 
 def stage_and_publish(settings: Settings, catalogue: Catalogue, decisions: list[Decision],
-                      discovery: Discovery, started_at: dt.datetime) -> RunSummary:
-    """Write the new warehouse state to a copy, archive originals, stage feedback, then publish."""
+                      discovery: Discovery, started_at: dt.datetime, tmp: Path) -> RunSummary:
+    """Write the new warehouse state into the staged copy, archive originals, stage feedback, then publish."""
     import pandas as pd
 
     from . import warehouse as wh
     from .feedback import write_feedback
 
     target = settings.warehouse
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
-        stale.unlink(missing_ok=True)
-    if target.exists():
-        shutil.copyfile(target, tmp)
     con = wh.connect_for_writing(tmp)
     try:
         wh.ensure_schema(con)
@@ -370,9 +379,12 @@ def stage_and_publish(settings: Settings, catalogue: Catalogue, decisions: list[
             feedback.setdefault(decision.submission_id, []).append(final)
     crash_point("before_publish")
 
-    journal = {"run_id": run_id, "moves": moves, "staging": str(staging)}
-    _write_json(settings.journal_path, journal)
     _fsync(tmp)
+    # The journal names the staged file by inode: after the rename, the warehouse has that inode
+    # if and only if this run was published. Recovery needs no database to tell.
+    st = os.stat(tmp)
+    journal = {"run_id": run_id, "inode": st.st_ino, "size": st.st_size, "moves": moves, "staging": str(staging)}
+    _write_json(settings.journal_path, journal)
     os.replace(tmp, target)
     _fsync_dir(target.parent)
     crash_point("after_publish")
@@ -425,8 +437,8 @@ def settle_moves(settings: Settings) -> int:
         else:
             _move(src, Path(move["dest"]))
         done += 1
-    shutil.rmtree(journal.get("staging", ""), ignore_errors=True) if journal.get("staging") else None
     path.unlink()
+    shutil.rmtree(settings.staging_dir, ignore_errors=True)
     return done
 
 
@@ -448,30 +460,24 @@ def recover(settings: Settings) -> str | None:
     note = None
     if settings.journal_path.exists():
         journal = json.loads(settings.journal_path.read_text(encoding="utf-8"))
-        if _published(settings, journal["run_id"]):
+        if _published(settings, journal):
             settle_moves(settings)
             note = f"前回の取込(実行番号 {journal['run_id']})の後処理を完了しました"
         else:
             settings.journal_path.unlink()
-            shutil.rmtree(journal.get("staging", ""), ignore_errors=True)
             note = "前回の中断された取込を破棄しました"
     for stale in settings.warehouse.parent.glob(f".{settings.warehouse.name}.*.tmp*"):
         stale.unlink(missing_ok=True)
-    if settings.staging_dir.exists() and not settings.journal_path.exists():
-        shutil.rmtree(settings.staging_dir, ignore_errors=True)
+    shutil.rmtree(settings.staging_dir, ignore_errors=True)
     return note
 
 
-def _published(settings: Settings, run_id: int) -> bool:
-    if not settings.warehouse.exists():
-        return False
-    import duckdb
-
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
+def _published(settings: Settings, journal: dict) -> bool:
     try:
-        return bool(con.execute("select count(*) from raw_runs where run_id = ?", [run_id]).fetchone()[0])
-    finally:
-        con.close()
+        st = os.stat(settings.warehouse)
+    except FileNotFoundError:
+        return False
+    return (st.st_ino, st.st_size) == (journal["inode"], journal["size"])
 
 
 def run_ingest(settings: Settings, catalogue: Catalogue, wait_seconds: float = 0) -> RunSummary:
@@ -481,7 +487,8 @@ def run_ingest(settings: Settings, catalogue: Catalogue, wait_seconds: float = 0
         recover(settings)
         discovery = discover(settings)
         crash_point("after_discover")
-        decisions = decide(discovery, known_hashes(settings), catalogue, settings)
-        summary = stage_and_publish(settings, catalogue, decisions, discovery, started)
+        stage = prepare_stage(settings)
+        decisions = decide(discovery, known_hashes(stage), catalogue, settings)
+        summary = stage_and_publish(settings, catalogue, decisions, discovery, started, stage)
         settle_moves(settings)
     return summary

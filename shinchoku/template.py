@@ -140,5 +140,6 @@ def fill_template(path: Path, values: dict[str, object], *, as_of: dict[str, obj
         if kpi_id in notes:
             ws.cell(row=row, column=7).value = notes[kpi_id]
     target = Path(out or path)
+    target.parent.mkdir(parents=True, exist_ok=True)
     wb.save(target)
     return target

@@ -32,3 +32,51 @@ def test_ingest_flow_end_to_end(prefect_server, settings, template):
     assert {d.candidate.department: d.status for d in summary.decisions} == {"農林水産部": "accepted", "教育庁": "rejected"}
     assert query(settings.warehouse, "select kpi_id, fiscal_year, actual_value from kpi_progress") == [("IND-K02", 2023, 700.0)]
     assert (settings.inbox / "教育庁" / "rejected" / bad.name).exists()
+
+
+def test_each_run_publishes_a_markdown_artifact(prefect_server, settings, template):
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from flows.ingest import ingest_flow
+
+    path = fill_template(template("総務部", 2022), {"GOV-K02": 30})
+    (settings.inbox / "総務部").mkdir(parents=True)
+    shutil.copyfile(path, settings.inbox / "総務部" / "paper.xlsx")
+    ingest_flow(inbox=str(settings.inbox), warehouse=str(settings.warehouse), settle_seconds=0)
+
+    async def latest():
+        async with get_client() as client:
+            found = await client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["shinchoku-ingest-summary"])))
+            return max(found, key=lambda a: a.created)
+
+    artifact = asyncio.run(latest())
+    assert artifact.type == "markdown"
+    assert "| 総務部 | paper.xlsx | 受理 |" in artifact.data
+    assert "GOV-K02 (2022)" in artifact.data
+
+
+def test_the_flow_refuses_to_write_while_another_run_holds_the_lock(prefect_server, settings):
+    from flows.ingest import ingest_flow
+    from shinchoku.ingest import run_lock
+
+    settings.warehouse.parent.mkdir(parents=True)
+    with run_lock(settings):
+        result = ingest_flow(inbox=str(settings.inbox), warehouse=str(settings.warehouse), settle_seconds=0)
+    assert result["locked"] and "実行中" in result["message"]
+    assert not settings.warehouse.exists()
+
+
+def test_the_nightly_deployment_schedule():
+    from flows.ingest import build_deployment
+    from shinchoku.config import load_settings
+
+    deployment = build_deployment(load_settings(env={}, config_file="/none"))
+    [schedule] = deployment.schedules
+    assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 2 * * *", "Asia/Tokyo")
+    assert deployment.entrypoint == "flows.ingest.ingest_flow"
+    custom = build_deployment(load_settings(env={"SHINCHOKU_SCHEDULE_CRON": "30 3 * * 1-5"}, config_file="/none"))
+    assert custom.schedules[0].schedule.cron == "30 3 * * 1-5"

@@ -1,0 +1,188 @@
+"""Safe concurrent use and crash-safe runs: readers keep their snapshot, kills leave no trace."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import query, run_cli
+from corpus import CASES, write_case
+from shinchoku.ingest import run_lock
+from shinchoku.template import fill_template
+
+RUN = (
+    "import sys\n"
+    "from shinchoku.catalogue import load_catalogue\n"
+    "from shinchoku.config import load_settings\n"
+    "from shinchoku.ingest import run_ingest\n"
+    "s = load_settings(inbox=sys.argv[1], warehouse=sys.argv[2], settle_seconds=0, env={}, config_file='/none')\n"
+    "sys.exit(run_ingest(s, load_catalogue()).exit_code)\n"
+)
+
+
+def start_run(root: Path, crash_at: str | None = None) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k != "SHINCHOKU_CRASH_AT"}
+    if crash_at:
+        env["SHINCHOKU_CRASH_AT"] = crash_at
+    return subprocess.Popen([sys.executable, "-c", RUN, str(root / "inbox"), str(root / "warehouse" / "shinchoku.duckdb")],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory, catalogue):
+    """An inbox built once (fixed bytes and times): accepted, rejected, duplicate and resubmitted files."""
+    from shinchoku.template import write_template
+
+    root = tmp_path_factory.mktemp("pristine")
+    inbox = root / "inbox"
+    stamp = 1_700_000_000
+    for n, case in enumerate(c for c in CASES if c.build is None):
+        path = write_case(case, inbox / case.department / f"{n:02d}_{case.name}.xlsx")
+        os.utime(path, (stamp + n, stamp + n))
+    for n, dept in enumerate(("総務部", "保健福祉部", "教育庁")):
+        t = write_template(catalogue, dept, 2022, root / "t" / f"{dept}.xlsx")
+        kpi = catalogue.kpis_of(dept)[0]
+        value = round((kpi.baseline_value + kpi.target_value) / 2, 1)
+        path = fill_template(t, {kpi.kpi_id: value}, out=inbox / dept / f"t_{dept}.xlsx")
+        os.utime(path, (stamp + 100 + n, stamp + 100 + n))
+        dup = inbox / dept / f"t_{dept}_copy.xlsx"
+        shutil.copy2(path, dup)
+        os.utime(dup, (stamp + 200 + n, stamp + 200 + n))
+    return inbox
+
+
+def fresh_root(pristine: Path, tmp_path: Path, name: str) -> Path:
+    root = tmp_path / name
+    shutil.copytree(pristine, root / "inbox")  # copy2 keeps modification times
+    return root
+
+
+def snapshot(root: Path) -> dict:
+    """Everything a run leaves: warehouse content (without run timing), inbox, archive, leftovers."""
+    warehouse = root / "warehouse" / "shinchoku.duckdb"
+    state = {
+        "submissions": query(warehouse, "select submission_id, department, file_name, sha256, status, error_count, "
+                                        "warning_count, archive_path, duplicate_of, received_at from submissions"),
+        "history": query(warehouse, "select kpi_id, fiscal_year, as_of, actual_value, submission_id, source_cell, "
+                                    "version, valid_to is null from observation_history"),
+        "issues": query(warehouse, "select * from validation_issues"),
+        "progress": query(warehouse, "select * from kpi_progress"),
+        "latest": query(warehouse, "select * from kpi_latest"),
+    }
+    files = {}
+    for path in sorted((root / "inbox").rglob("*")):
+        if path.is_file():
+            files[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest() \
+                if path.suffix != ".xlsx" or "エラー箇所" not in path.name else "annotated"
+    for path in sorted((root / "warehouse" / "archive").rglob("*")):
+        if path.is_file():
+            files[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    leftovers = [p.name for p in (root / "warehouse").iterdir()
+                 if p.name.startswith(".") or p.name.endswith((".journal.json", ".wal"))]
+    state["files"], state["leftovers"] = files, leftovers
+    return state
+
+
+@pytest.fixture(scope="module")
+def reference(pristine, tmp_path_factory):
+    root = fresh_root(pristine, tmp_path_factory.mktemp("reference"), "ref")
+    run = start_run(root)
+    _, err = run.communicate(timeout=300)
+    assert run.returncode == 1, err  # the inbox has rejects
+    return snapshot(root)
+
+
+def test_reference_accounts_for_every_workbook_once(reference, pristine):
+    originals = {str(p.relative_to(pristine)) for p in pristine.rglob("*.xlsx")}
+    recorded = [(s[1], s[2]) for s in reference["submissions"]]
+    assert sorted(f"{d}/{f}" for d, f in recorded) == sorted(originals)  # once each in submissions
+    statuses = {s[4] for s in reference["submissions"]}
+    assert statuses == {"accepted", "rejected", "duplicate"}
+    left_in_inbox = [f for f in reference["files"] if f.startswith("inbox/") and "/rejected/" not in f]
+    assert left_in_inbox == []
+    rejected = [s for s in reference["submissions"] if s[4] == "rejected"]
+    for s in rejected:
+        assert f"inbox/{s[1]}/rejected/{s[2]}" in reference["files"]
+    assert reference["leftovers"] == []
+
+
+@pytest.mark.parametrize("point", ["after_discover", "mid_load", "before_publish", "after_publish", "mid_moves"])
+def test_kill_at_named_point_then_rerun(point, pristine, reference, tmp_path):
+    root = fresh_root(pristine, tmp_path, point)
+    killed = start_run(root, crash_at=point)
+    _, err = killed.communicate(timeout=300)
+    assert killed.returncode == -signal.SIGKILL and f"crash point {point}" in err  # it really died there
+    rerun = start_run(root)
+    _, err = rerun.communicate(timeout=300)
+    assert rerun.returncode in (0, 1), err
+    assert snapshot(root) == reference
+
+
+@pytest.mark.parametrize("delay", [0.6, 0.9, 1.2, 1.5, 1.7])
+def test_kill_at_a_timed_point_then_rerun(delay, pristine, reference, tmp_path):
+    root = fresh_root(pristine, tmp_path, f"t{delay}")
+    killed = start_run(root)
+    time.sleep(delay)
+    killed.send_signal(signal.SIGKILL)
+    killed.communicate(timeout=300)
+    rerun = start_run(root)
+    _, err = rerun.communicate(timeout=300)
+    assert rerun.returncode in (0, 1), err
+    assert snapshot(root) == reference
+
+
+READER = (
+    "import duckdb, sys, time, pathlib\n"
+    "con = duckdb.connect(sys.argv[1], read_only=True)\n"
+    "before = con.execute('select count(*) from submissions').fetchone()[0]\n"
+    "print(before, flush=True)\n"  # signal: the warehouse is held open
+    "go = pathlib.Path(sys.argv[2])\n"
+    "while not go.exists(): time.sleep(0.05)\n"
+    "after = con.execute('select count(*) from submissions').fetchone()[0]\n"
+    "values = con.execute('select count(*) from observation_history').fetchone()[0]\n"
+    "print(after, values, flush=True)\n"
+)
+
+
+def test_a_reader_holding_the_warehouse_neither_fails_the_run_nor_loses_data(settings, catalogue, template, tmp_path):
+    from shinchoku.ingest import run_ingest
+
+    def drop(dept, year, values):
+        path = fill_template(template(dept, year), values, out=tmp_path / f"{dept}{year}.xlsx")
+        target = settings.inbox / dept / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+
+    drop("総務部", 2022, {"GOV-K02": 30})
+    run_ingest(settings, catalogue)
+    go = tmp_path / "go"
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(settings.warehouse), str(go)],
+                              stdout=subprocess.PIPE, text=True)
+    assert reader.stdout.readline().strip() == "1"  # the reader holds the warehouse open
+    drop("保健福祉部", 2022, {"HLT-K01": 250})
+    summary = run_ingest(settings, catalogue)
+    assert summary.count("accepted") == 1
+    go.touch()
+    after, values = map(int, reader.stdout.readline().split())
+    assert reader.wait(timeout=30) == 0
+    assert (after, values) == (1, 1)  # the reader still sees the state before the run, whole
+    assert query(settings.warehouse, "select count(*) from submissions") == [(2,)]  # new readers see the run
+    assert query(settings.warehouse, "select kpi_id from observation_history order by kpi_id") == [("GOV-K02",), ("HLT-K01",)]
+
+
+def test_a_second_run_exits_3_while_one_holds_the_lock(settings):
+    settings.warehouse.parent.mkdir(parents=True)
+    with run_lock(settings):
+        started = time.monotonic()
+        result = run_cli("run", "--inbox", str(settings.inbox), "--warehouse", str(settings.warehouse))
+        assert result.returncode == 3
+        assert "別の取込処理が実行中です" in result.stderr and "Traceback" not in result.stderr
+        assert time.monotonic() - started < 20  # refused before Prefect starts

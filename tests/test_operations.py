@@ -1,0 +1,149 @@
+"""Running it for real: resubmissions and history, who has not reported, the inbox's trust boundaries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+
+from conftest import query, run_cli
+from shinchoku.ingest import JST, run_ingest
+from shinchoku.template import fill_template
+
+MAY_2023 = dt.datetime(2023, 5, 1, 9).timestamp()
+
+
+def put(settings, path, department, name=None, mtime=MAY_2023):
+    target = (settings.inbox / department if department else settings.inbox) / (name or path.name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, target)
+    os.utime(target, (mtime, mtime))
+    return target
+
+
+def test_resubmission_supersedes_and_history_keeps_both(settings, catalogue, template):
+    first = fill_template(template("総務部", 2022), {"GOV-K02": 31}, out=settings.inbox.parent / "a.xlsx")
+    put(settings, first, "総務部", "z_first.xlsx", MAY_2023)
+    run_ingest(settings, catalogue)
+    second = fill_template(template("総務部", 2022), {"GOV-K02": 30}, out=settings.inbox.parent / "b.xlsx")
+    put(settings, second, "総務部", "a_second.xlsx", MAY_2023 + 86400)
+    run_ingest(settings, catalogue)
+    assert query(settings.warehouse, "select actual_value from kpi_progress where kpi_id = 'GOV-K02'") == [(30.0,)]
+    history = query(settings.warehouse, "select actual_value, submission_id, source_cell, valid_to is null, version "
+                                        "from observation_history where kpi_id = 'GOV-K02' order by version")
+    assert history == [(31.0, 1, "実績報告!E7", False, 1), (30.0, 2, "実績報告!E7", True, 2)]
+
+
+def test_within_one_run_modification_time_orders_files(settings, catalogue, template):
+    older = fill_template(template("総務部", 2022), {"GOV-K02": 33}, out=settings.inbox.parent / "a.xlsx")
+    newer = fill_template(template("総務部", 2022), {"GOV-K02": 29}, out=settings.inbox.parent / "b.xlsx")
+    put(settings, newer, "総務部", "a_newer.xlsx", MAY_2023 + 60)  # sorts first by name, last by time
+    put(settings, older, "総務部", "b_older.xlsx", MAY_2023)
+    run_ingest(settings, catalogue)
+    assert query(settings.warehouse, "select file_name from submissions order by submission_id") == [
+        ("b_older.xlsx",), ("a_newer.xlsx",)]
+    assert query(settings.warehouse, "select actual_value from kpi_progress where kpi_id = 'GOV-K02'") == [(29.0,)]
+
+
+def test_lineage_reaches_the_archived_cell(settings, catalogue, template):
+    import hashlib
+
+    from openpyxl import load_workbook
+
+    put(settings, fill_template(template("保健福祉部", 2023), {"HLT-K02": 70000}), "保健福祉部")
+    run_ingest(settings, catalogue)
+    [(value, source_cell, sha, archive)] = query(
+        settings.warehouse, "select actual_value, source_cell, sha256, archive_path from observation_history")
+    archived = settings.warehouse.parent / archive
+    assert hashlib.sha256(archived.read_bytes()).hexdigest() == sha
+    sheet, cell = source_cell.split("!")
+    assert load_workbook(archived)[sheet][cell].value == value
+    assert not os.access(archived, os.W_OK) or os.geteuid() == 0  # archived read-only
+    assert oct(archived.stat().st_mode & 0o777) == "0o444"
+    assert run_cli("verify", "--warehouse", str(settings.warehouse)).returncode == 0
+    os.chmod(archived, 0o644)
+    archived.write_bytes(archived.read_bytes() + b"tampered")
+    result = run_cli("verify", "--warehouse", str(settings.warehouse))
+    assert result.returncode == 1 and "不一致" in result.stdout
+
+
+def test_submission_status_names_missing_kpis(settings, catalogue, template):
+    put(settings, fill_template(template("企画調整部", 2023), {"GOV-K01": 60}), "企画調整部",
+        mtime=dt.datetime(2024, 5, 20, 10).timestamp())
+    run_ingest(settings, catalogue)
+    rows = query(settings.warehouse, "select department, fiscal_year, kpis_expected, kpis_reported, missing_kpi_ids, "
+                                     "cast(due_date as varchar), on_time from submission_status where fiscal_year = 2023 "
+                                     "and department in ('企画調整部', '総務部') order by department")
+    assert rows == [("企画調整部", 2023, 2, 1, ["REG-K01"], "2024-06-30", False),
+                    ("総務部", 2023, 1, 0, ["GOV-K02"], "2024-06-30", False)]
+    years = query(settings.warehouse, "select min(fiscal_year), count(distinct department) from submission_status")
+    assert years == [(2021, len(catalogue.departments))]
+    shown = run_cli("status", "--year", "R5", "--warehouse", str(settings.warehouse))
+    assert shown.returncode == 0
+    line = next(l for l in shown.stdout.splitlines() if l.startswith("企画調整部"))
+    assert "REG-K01" in line and "GOV-K01" not in line
+
+
+def test_on_time_when_everything_arrived_by_the_due_date(settings, catalogue, template):
+    put(settings, fill_template(template("総務部", 2023), {"GOV-K02": 25}), "総務部",
+        mtime=dt.datetime(2024, 6, 30, 23, tzinfo=JST).timestamp())
+    run_ingest(settings, catalogue)
+    assert query(settings.warehouse, "select on_time from submission_status where department = '総務部' "
+                                     "and fiscal_year = 2023") == [(True,)]
+    put(settings, fill_template(template("総務部", 2024), {"GOV-K02": 20}), "総務部",
+        mtime=dt.datetime(2025, 7, 1, 0, 30, tzinfo=JST).timestamp())
+    run_ingest(settings, catalogue)
+    assert query(settings.warehouse, "select on_time from submission_status where department = '総務部' "
+                                     "and fiscal_year = 2024") == [(False,)]
+
+
+def test_inbox_trust_boundaries(settings, catalogue, template, tmp_path):
+    good = fill_template(template("総務部", 2022), {"GOV-K02": 30})
+    put(settings, good, "総務部", "R4 報告(最終版)①.xlsx")  # spaces, parentheses, any Unicode
+    lock = put(settings, good, "総務部", "~$R4 報告.xlsx")
+    hidden = put(settings, good, "総務部", ".hidden.xlsx")
+    temp = put(settings, good, "総務部", "download.xlsx.crdownload")
+    fresh = settings.inbox / "総務部" / "still_copying.xlsx"
+    shutil.copyfile(good, fresh)  # modified just now
+    outside = tmp_path / "outside" / "secret.xlsx"
+    outside.parent.mkdir()
+    shutil.copyfile(fill_template(template("総務部", 2023), {"GOV-K02": 1}), outside)
+    link = settings.inbox / "総務部" / "link.xlsx"
+    link.symlink_to(outside)
+    linked_dir = settings.inbox / "教育庁"
+    linked_dir.symlink_to(outside.parent, target_is_directory=True)
+    root_file = put(settings, good, None, "misplaced.xlsx")
+    draft = put(settings, good, "_drafts", "draft.xlsx")
+    elsewhere = fill_template(template("保健福祉部", 2022), {"HLT-K01": 200})
+    wrong_folder = put(settings, elsewhere, "総務部", "hoken.xlsx", MAY_2023 + 1)
+
+    import dataclasses
+
+    summary = run_ingest(dataclasses.replace(settings, settle_seconds=60), catalogue)
+    statuses = {d.candidate.path.name: d.status for d in summary.decisions}
+    assert statuses == {"R4 報告(最終版)①.xlsx": "accepted", "misplaced.xlsx": "rejected", "hoken.xlsx": "rejected"}
+    for left in (lock, hidden, temp, fresh, draft):
+        assert left.exists()  # skipped silently and left in place
+    assert link.is_symlink() and outside.exists()
+    assert set(summary.skipped) >= {(link, "symlink"), (linked_dir, "symlink"), (fresh, "settling"), (lock, "lock")}
+    from shinchoku.summary import summary_text
+
+    text = summary_text(summary)
+    assert str(link) in text and str(linked_dir) in text  # named in the run summary
+    names = [r[0] for r in query(settings.warehouse, "select file_name from submissions")]
+    assert sorted(names) == sorted(statuses)  # skipped files get no row
+    assert (settings.inbox / "rejected" / "misplaced.xlsx").exists() and not root_file.exists()
+    listing = (settings.inbox / "rejected" / "misplaced.エラー一覧.txt").read_text(encoding="utf-8-sig")
+    assert "inbox/<部局名>/" in listing
+    assert (settings.inbox / "総務部" / "rejected" / "hoken.xlsx").exists()
+    codes = query(settings.warehouse, "select s.file_name, i.code from validation_issues i join submissions s using (submission_id)")
+    assert ("hoken.xlsx", "department_mismatch") in codes and ("misplaced.xlsx", "misplaced_file") in codes
+    assert query(settings.warehouse, "select count(*) from observation_history where fiscal_year = 2023") == [(0,)]
+
+
+def test_settle_seconds_from_flag_and_environment(settings, catalogue, template):
+    from shinchoku.config import load_settings
+
+    assert load_settings(env={"SHINCHOKU_SETTLE_SECONDS": "0"}).settle_seconds == 0
+    assert load_settings(settle_seconds=5, env={"SHINCHOKU_SETTLE_SECONDS": "0"}).settle_seconds == 5
+    assert load_settings(env={}, config_file="/nonexistent").settle_seconds == 60
