@@ -2,7 +2,7 @@
 
 The frame holds one row per reported value across every workbook in a batch,
 with a ``source`` column naming the workbook and the catalogue's facts joined
-on (``kpi_known``, ``kpi_owner``, ``kpi_unit``...). Each check's name is the
+on (``item_known``, ``item_owner``, ``item_unit``...). Each check's name is the
 issue code a department sees, so failures map straight back to sheet and cell.
 """
 
@@ -12,62 +12,77 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-KEY = ["source", "kpi_id", "fiscal_year", "as_of"]
+KEY = ["source", "item_id", "fiscal_year", "as_of"]
 
 
-class ObservationFrame(pa.DataFrameModel):
-    """Rows as read: located by source workbook and sheet row, typed by the parser."""
+class RecordFrame(pa.DataFrameModel):
+    """Rows as read: located by source workbook and sheet row, typed by the parser.
+
+    ``item_id`` is a KPI (指標ID) or an initiative (項目ID); ``item_known``,
+    ``item_owner`` and ``item_unit`` are the catalogue's facts about it.
+    """
 
     source: Series[int] = pa.Field(ge=0)
     row0: Series[int] = pa.Field(ge=0)
-    kpi_id: Series[str] = pa.Field(nullable=True)
+    item_id: Series[str] = pa.Field(nullable=True)
     department: Series[str] = pa.Field(nullable=True)
     fiscal_year: Series[pd.Int64Dtype] = pa.Field(nullable=True)
     actual_value: Series[float] = pa.Field(nullable=True)
-    kpi_known: Series[bool]
-    kpi_owner: Series[str] = pa.Field(nullable=True)
-    kpi_unit: Series[str] = pa.Field(nullable=True)
+    item_known: Series[bool]
+    item_owner: Series[str] = pa.Field(nullable=True)
+    item_unit: Series[str] = pa.Field(nullable=True)
+    first_year: Series[int]
+    last_year: Series[int]
 
     class Config:
         strict = False
         coerce = False
 
 
-class ObservationRules(ObservationFrame):
-    """Errors: any failure rejects its workbook."""
-
-    first_year: Series[int]
-    last_year: Series[int]
-
-    @pa.dataframe_check(name="unknown_kpi")
-    def known_kpi(cls, df: pd.DataFrame) -> Series[bool]:
-        return df["kpi_known"]
+class CommonRules(RecordFrame):
+    """Errors shared by KPI actuals and outcome figures."""
 
     @pa.dataframe_check(name="wrong_department")
     def owned_by_department(cls, df: pd.DataFrame) -> Series[bool]:
-        return ~df["kpi_known"] | df["department"].isna() | (df["kpi_owner"] == df["department"])
+        return ~df["item_known"] | df["department"].isna() | (df["item_owner"] == df["department"])
 
     @pa.dataframe_check(name="year_out_of_range")
     def year_in_plan(cls, df: pd.DataFrame) -> Series[bool]:
         year = df["fiscal_year"]
         return (year.isna() | year.between(df["first_year"], df["last_year"])).fillna(True).astype(bool)
 
-    @pa.dataframe_check(name="duplicate_row")
-    def one_value_per_key(cls, df: pd.DataFrame) -> Series[bool]:
-        keyed = df["kpi_id"].notna() & df["fiscal_year"].notna()
-        return ~(df.duplicated(subset=KEY, keep=False) & keyed)
-
     @pa.dataframe_check(name="percent_out_of_range")
     def percent_in_range(cls, df: pd.DataFrame) -> Series[bool]:
         value = df["actual_value"]
-        return ~((df["kpi_unit"] == "%") & ((value < 0) | (value > 100))).fillna(False).astype(bool)
+        return ~((df["item_unit"] == "%") & ((value < 0) | (value > 100))).fillna(False).astype(bool)
+
+
+class OutcomeRules(CommonRules):
+    """Errors in 取組実績 (initiative outcomes): the same rules as KPI actuals, figures may be negative."""
+
+    @pa.dataframe_check(name="unknown_initiative")
+    def known_initiative(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["item_known"]
+
+
+class ObservationRules(CommonRules):
+    """Errors in 実績報告 (KPI actuals): any failure rejects its workbook."""
+
+    @pa.dataframe_check(name="unknown_kpi")
+    def known_kpi(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["item_known"]
+
+    @pa.dataframe_check(name="duplicate_row")
+    def one_value_per_key(cls, df: pd.DataFrame) -> Series[bool]:
+        keyed = df["item_id"].notna() & df["fiscal_year"].notna()
+        return ~(df.duplicated(subset=KEY, keep=False) & keyed)
 
     @pa.dataframe_check(name="negative_value")
     def not_negative(cls, df: pd.DataFrame) -> Series[bool]:
-        return ~((df["kpi_unit"] != "%") & df["kpi_known"] & (df["actual_value"] < 0)).fillna(False).astype(bool)
+        return ~((df["item_unit"] != "%") & df["item_known"] & (df["actual_value"] < 0)).fillna(False).astype(bool)
 
 
-class ObservationWarnings(ObservationFrame):
+class ObservationWarnings(RecordFrame):
     """Warnings: possible but suspicious values, recorded and shown, never a rejection."""
 
     baseline_value: Series[float] = pa.Field(nullable=True)

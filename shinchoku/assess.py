@@ -16,7 +16,7 @@ from .catalogue import Catalogue
 from .config import Limits
 from .messages import ERROR, WARNING, Issue
 from .parse import fiscal_year_end, is_blank, normalize_text, parse_as_of, parse_fiscal_year, parse_value
-from .reader import WorkbookRead, read_workbook
+from .reader import RawRow, Table, WorkbookRead, read_workbook
 
 # Below this many files a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 24
@@ -55,76 +55,104 @@ def _text(value) -> str:
     return str(value).strip()
 
 
+def _parse_cells(table: Table, row: RawRow, item_id: str | None, unit: str, value_label: str,
+                 declared_year: int | None, issues: list[Issue]) -> tuple[int | None, float | None, dt.date | None]:
+    """Parse a row's 年度, value and 時点 (same rules for KPI actuals and outcome figures)."""
+    sheet, cells = table.sheet, row.cells
+    for label in row.formula_missing:
+        issues.append(Issue("formula_no_value", sheet, table.cell(row, label), item_id))
+    raw_year = cells["年度"]
+    year = declared_year if is_blank(raw_year) else parse_fiscal_year(raw_year)
+    if year is None and "年度" not in row.formula_missing:
+        issues.append(Issue("bad_fiscal_year", sheet, table.cell(row, "年度"), item_id,
+                            {"value": _text(raw_year) or "(空欄)"}))
+    value = None
+    raw_value = cells[value_label]
+    if value_label not in row.formula_missing and not is_blank(raw_value):
+        value_cell = table.cell(row, value_label)
+        parsed = parse_value(raw_value, unit, row.percent)
+        shown = _text(raw_value) + ("(%表示)" if row.percent else "")
+        if parsed.error:
+            issues.append(Issue(parsed.error, sheet, value_cell, item_id,
+                                {"value": shown, "unit": unit or "(単位なし)", "detail": parsed.converted_from or ""}))
+        else:
+            value = parsed.value
+            if parsed.approximate:
+                issues.append(Issue("approximate_value", sheet, value_cell, item_id, {"value": shown}))
+            if parsed.converted_from and unit:
+                issues.append(Issue("unit_converted", sheet, value_cell, item_id,
+                                    {"value": shown, "unit": unit, "detail": f"{parsed.value:g}{unit}"}))
+    as_of = None
+    if "時点" not in row.formula_missing:
+        dated = parse_as_of(cells["時点"], year)
+        if dated.error:
+            issues.append(Issue("bad_as_of", sheet, table.cell(row, "時点"), item_id, {"value": _text(cells["時点"])}))
+        as_of = dated.value
+    if as_of is None and year is not None:
+        as_of = fiscal_year_end(year)
+    elif as_of is not None and year is not None and not (
+            dt.date(year, 4, 1) <= as_of <= fiscal_year_end(year) + dt.timedelta(days=91)):
+        issues.append(Issue("as_of_outside_year", sheet, table.cell(row, "時点"), item_id, {"detail": as_of.isoformat()}))
+    return year, value, as_of
+
+
+def _id_of(value) -> str | None:
+    return None if is_blank(value) else normalize_text(_text(value))
+
+
 def assess_one(path: Path, department: str | None, catalogue: Catalogue, limits: Limits) -> Assessment:
     """Read one workbook and parse its cells; batch rules come later in validate_batch."""
     read = read_workbook(path, limits)
     result = Assessment(Path(path), department, read, issues=list(read.issues))
     if read.macro:
         result.issues.append(Issue("macro_workbook"))
-    if read.sheet is None:
+    table = read.table
+    if table is None:
         return result
-    sheet = read.sheet
     declared = read.declared_department
     if department is None:
         department = result.department = declared
     if department is None or department not in catalogue.departments:
-        result.issues.append(Issue("unknown_department", sheet, params={"detail": department or "部局の記録なし"}))
+        result.issues.append(Issue("unknown_department", table.sheet, params={"detail": department or "部局の記録なし"}))
     elif declared and declared != department:
-        result.issues.append(Issue("department_mismatch", sheet, params={"detail": declared, "department": department}))
+        result.issues.append(Issue("department_mismatch", table.sheet, params={"detail": declared, "department": department}))
 
-    for row in read.rows:
-        cells = row.cells
-        kpi_id = None if is_blank(cells["指標ID"]) else normalize_text(_text(cells["指標ID"]))
+    for row in table.rows:
+        kpi_id = _id_of(row.cells["指標ID"])
         kpi = catalogue.kpis_by_id.get(kpi_id) if kpi_id else None
-        for label in row.formula_missing:
-            result.issues.append(Issue("formula_no_value", sheet, read.cell(row, label), kpi_id))
-        raw_value = cells["実績値"]
-        if "実績値" in row.formula_missing or is_blank(raw_value):
-            continue  # not reported (or already an error above)
-        value_cell = read.cell(row, "実績値")
-
-        raw_year = cells["年度"]
-        year = read.declared_fiscal_year if is_blank(raw_year) else parse_fiscal_year(raw_year)
-        if year is None and "年度" not in row.formula_missing:
-            result.issues.append(Issue("bad_fiscal_year", sheet, read.cell(row, "年度"), kpi_id,
-                                       {"value": _text(raw_year) or "(空欄)"}))
-
-        unit = kpi.unit if kpi else ""
-        parsed = parse_value(raw_value, unit, row.percent)
-        shown = _text(raw_value) + ("(%表示)" if row.percent else "")
-        if parsed.error:
-            result.issues.append(Issue(parsed.error, sheet, value_cell, kpi_id,
-                                       {"value": shown, "unit": unit, "detail": parsed.converted_from or ""}))
-        else:
-            if parsed.approximate:
-                result.issues.append(Issue("approximate_value", sheet, value_cell, kpi_id, {"value": shown}))
-            if parsed.converted_from and kpi:
-                result.issues.append(Issue("unit_converted", sheet, value_cell, kpi_id,
-                                           {"value": shown, "unit": unit, "detail": f"{parsed.value:g}{unit}"}))
-
-        as_of_cell = read.cell(row, "時点")
-        as_of = None
-        if "時点" not in row.formula_missing:
-            dated = parse_as_of(cells["時点"], year)
-            if dated.error:
-                result.issues.append(Issue("bad_as_of", sheet, as_of_cell, kpi_id, {"value": _text(cells["時点"])}))
-            as_of = dated.value
-        if as_of is None and year is not None:
-            as_of = fiscal_year_end(year)
-        elif as_of is not None and year is not None and not (dt.date(year, 4, 1) <= as_of <= fiscal_year_end(year) + dt.timedelta(days=91)):
-            result.issues.append(Issue("as_of_outside_year", sheet, as_of_cell, kpi_id, {"detail": as_of.isoformat()}))
-
-        note = cells["備考"]
+        if is_blank(row.cells["実績値"]) and "実績値" not in row.formula_missing:
+            result.issues.extend(Issue("formula_no_value", table.sheet, table.cell(row, label), kpi_id)
+                                 for label in row.formula_missing)
+            continue  # not reported
+        year, value, as_of = _parse_cells(table, row, kpi_id, kpi.unit if kpi else "", "実績値",
+                                          read.declared_fiscal_year, result.issues)
+        if "実績値" in row.formula_missing:
+            continue
+        note = row.cells["備考"]
         result.records.append({
-            "row0": row.row0,
-            "kpi_id": kpi_id,
-            "department": department,
-            "fiscal_year": year,
-            "as_of": as_of,
-            "actual_value": parsed.value,
-            "raw_value": shown,
-            "note": None if is_blank(note) else _text(note),
-            "source_cell": value_cell,
+            "table": "kpi", "row0": row.row0, "item_id": kpi_id, "department": department,
+            "fiscal_year": year, "as_of": as_of, "actual_value": value,
+            "raw_value": _text(row.cells["実績値"]) + ("(%表示)" if row.percent else ""),
+            "note": None if is_blank(note) else _text(note), "source_cell": table.cell(row, "実績値"),
+        })
+
+    outcomes = read.outcomes
+    for row in (outcomes.rows if outcomes else []):
+        initiative_id = _id_of(row.cells["項目ID"])
+        text = row.cells["成果・効果"]
+        if is_blank(text) and is_blank(row.cells["数値"]) and not row.formula_missing:
+            continue  # nothing reported for this initiative
+        unit = "" if is_blank(row.cells["単位"]) else normalize_text(_text(row.cells["単位"]))
+        year, value, as_of = _parse_cells(outcomes, row, initiative_id, unit, "数値",
+                                          read.declared_fiscal_year, result.issues)
+        activities = row.cells["取組内容"]
+        result.records.append({
+            "table": "outcome", "row0": row.row0, "item_id": initiative_id, "department": department,
+            "fiscal_year": year, "as_of": as_of, "actual_value": value, "unit": unit or None,
+            "raw_value": _text(row.cells["数値"]),
+            "outcome_text": None if is_blank(text) else _text(text),
+            "activities": None if is_blank(activities) else _text(activities),
+            "source_cell": outcomes.cell(row, "成果・効果"),
         })
     return result
 
@@ -157,58 +185,68 @@ def assess_files(items: list[tuple[Path, str | None]], catalogue: Catalogue, lim
     return assessments
 
 
-_CELL_OF_CHECK = {"unknown_kpi": "指標ID", "wrong_department": "指標ID", "year_out_of_range": "年度",
-                  "duplicate_row": "指標ID"}
+_CELL_OF_CHECK = {"unknown_kpi": "指標ID", "unknown_initiative": "項目ID", "wrong_department": None,
+                  "year_out_of_range": "年度", "duplicate_row": "指標ID"}
 
 
 def validate_batch(assessments: list[Assessment], catalogue: Catalogue) -> None:
-    """Run the pandera rules over every record of every workbook in one frame."""
+    """Run the pandera rules over every record of every workbook, one frame per table kind."""
     rows = [dict(rec, source=i) for i, a in enumerate(assessments) for rec in a.records]
     if not rows:
         return
     import pandas as pd
 
-    from schemas.return_sheet import ObservationRules, ObservationWarnings, failures
+    from schemas.return_sheet import ObservationRules, ObservationWarnings, OutcomeRules, failures
 
-    frame = pd.DataFrame(rows)
-    kpis = catalogue.kpis_by_id
-    frame["fiscal_year"] = frame["fiscal_year"].astype("Int64")
-    frame["actual_value"] = frame["actual_value"].astype("float64")
-    frame["kpi_id"] = frame["kpi_id"].astype(object)
-    frame["department"] = frame["department"].astype(object)
-    frame["kpi_known"] = frame["kpi_id"].map(lambda k: k in kpis).astype(bool)
-    for column, attr in (("kpi_owner", "owner"), ("kpi_unit", "unit"), ("direction", "direction")):
-        frame[column] = frame["kpi_id"].map(lambda k, a=attr: getattr(kpis[k], a) if k in kpis else None).astype(object)
-    for column in ("baseline_value", "target_value"):
-        frame[column] = frame["kpi_id"].map(lambda k, a=column: getattr(kpis[k], a) if k in kpis else None).astype("float64")
-    frame["first_year"] = catalogue.first_year
-    frame["last_year"] = catalogue.last_year
-
-    for schema in (ObservationRules, ObservationWarnings):
-        for index, code in failures(schema, frame):
-            rec = rows[index]
-            a = assessments[rec["source"]]
-            label = _CELL_OF_CHECK.get(code, "実績値")
-            kpi = kpis.get(rec["kpi_id"])
-            a.issues.append(Issue(code, a.read.sheet, a.read.cell(_row(a, rec), label), rec["kpi_id"], {
-                "value": rec["raw_value"] if label == "実績値" else (rec["kpi_id"] if label == "指標ID" else rec["fiscal_year"]),
-                "department": rec["department"],
-                "detail": _detail(code, rec, kpi),
-                "min_fy": catalogue.first_year, "max_fy": catalogue.last_year,
-            }))
-
-
-def _row(assessment: Assessment, rec: dict):
-    return next(r for r in assessment.read.rows if r.row0 == rec["row0"])
+    kpis, initiatives = catalogue.kpis_by_id, catalogue.initiatives_by_id
+    for kind, schemas, items in (("kpi", (ObservationRules, ObservationWarnings), kpis),
+                                 ("outcome", (OutcomeRules,), initiatives)):
+        picked = [r for r in rows if r["table"] == kind]
+        if not picked:
+            continue
+        frame = pd.DataFrame(picked)
+        frame["fiscal_year"] = frame["fiscal_year"].astype("Int64")
+        frame["actual_value"] = frame["actual_value"].astype("float64")
+        for column in ("item_id", "department"):
+            frame[column] = frame[column].astype(object)
+        frame["item_known"] = frame["item_id"].map(lambda k: k in items).astype(bool)
+        frame["item_owner"] = frame["item_id"].map(lambda k: items[k].owner if k in items else None).astype(object)
+        if kind == "kpi":
+            for column, attr in (("item_unit", "unit"), ("direction", "direction")):
+                frame[column] = frame["item_id"].map(lambda k, a=attr: getattr(kpis[k], a) if k in kpis else None).astype(object)
+            for column in ("baseline_value", "target_value"):
+                frame[column] = frame["item_id"].map(lambda k, a=column: getattr(kpis[k], a) if k in kpis else None).astype("float64")
+        else:
+            frame["item_unit"] = frame["unit"].astype(object)
+        frame["first_year"] = catalogue.first_year
+        frame["last_year"] = catalogue.last_year
+        for schema in schemas:
+            for index, code in failures(schema, frame):
+                _record_failure(assessments, picked[index], code, catalogue)
 
 
-def _detail(code: str, rec: dict, kpi) -> str:
-    if code == "wrong_department" and kpi:
-        return kpi.owner
+def _record_failure(assessments: list[Assessment], rec: dict, code: str, catalogue: Catalogue) -> None:
+    a = assessments[rec["source"]]
+    table = a.read.table if rec["table"] == "kpi" else a.read.outcomes
+    id_label = "指標ID" if rec["table"] == "kpi" else "項目ID"
+    value_label = "実績値" if rec["table"] == "kpi" else "数値"
+    label = _CELL_OF_CHECK.get(code, value_label) or id_label
+    row = next(r for r in table.rows if r.row0 == rec["row0"])
+    item = catalogue.kpis_by_id.get(rec["item_id"]) if rec["table"] == "kpi" else catalogue.initiatives_by_id.get(rec["item_id"])
+    shown = {value_label: rec["raw_value"], id_label: rec["item_id"], "年度": rec["fiscal_year"]}[label]
+    a.issues.append(Issue(code, table.sheet, table.cell(row, label), rec["item_id"], {
+        "value": shown, "department": rec["department"], "detail": _detail(code, rec, item),
+        "min_fy": catalogue.first_year, "max_fy": catalogue.last_year,
+    }))
+
+
+def _detail(code: str, rec: dict, item) -> str:
+    if code == "wrong_department" and item:
+        return item.owner
     if code == "year_out_of_range":
         return str(rec["fiscal_year"])
     if code == "duplicate_row":
         return f"{rec['fiscal_year']}年度・時点{rec['as_of']}"
-    if code == "wrong_direction" and kpi:
-        return "値が小さいほど良い指標" if kpi.direction == "decrease" else "値が大きいほど良い指標"
+    if code == "wrong_direction" and item:
+        return "値が小さいほど良い指標" if item.direction == "decrease" else "値が大きいほど良い指標"
     return ""

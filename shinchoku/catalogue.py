@@ -67,6 +67,20 @@ class Kpi:
 
 
 @dataclass(frozen=True)
+class SeedOutcome:
+    """成果・効果 printed in the seed for an initiative (FY2021), kept as reference data."""
+
+    initiative_id: str
+    fiscal_year: int
+    label: str
+    outcome_text: str
+    figure_value: float | None
+    figure_unit: str | None
+    as_of: str | None
+    note: str
+
+
+@dataclass(frozen=True)
 class Catalogue:
     """The whole plan, validated, with lookups."""
 
@@ -74,10 +88,15 @@ class Catalogue:
     initiatives: tuple[Initiative, ...]
     kpis: tuple[Kpi, ...]
     owners_illustrative: bool
+    seed_outcomes: tuple[SeedOutcome, ...] = ()
 
     @cached_property
     def kpis_by_id(self) -> dict[str, Kpi]:
         return {k.kpi_id: k for k in self.kpis}
+
+    @cached_property
+    def initiatives_by_id(self) -> dict[str, Initiative]:
+        return {i.initiative_id: i for i in self.initiatives}
 
     @cached_property
     def areas_by_id(self) -> dict[str, Area]:
@@ -224,7 +243,23 @@ def load_catalogue(directory: Path = CATALOGUE_DIR) -> Catalogue:
     stray = sorted(set(owners) - known)
     if stray:
         raise CatalogueError(f"owners.csv: unknown items {', '.join(stray)}")
-    return Catalogue(tuple(sorted(areas, key=lambda a: a.sort_order)), tuple(initiatives), tuple(kpis), illustrative)
+    outcomes = []
+    if (directory / "outcomes.csv").exists():
+        columns = ["initiative_id", "fiscal_year", "label", "outcome_text", "figure_value", "figure_unit", "as_of", "note"]
+        for n, row in _read(directory / "outcomes.csv", columns):
+            where = f"outcomes.csv line {n} ({row['initiative_id']})"
+            if row["initiative_id"] not in initiative_area:
+                raise CatalogueError(f"{where}: unknown initiative_id")
+            if not row["outcome_text"]:
+                raise CatalogueError(f"{where}: outcome_text is required")
+            value, _ = _number(row["figure_value"], f"{where} figure_value")
+            if (value is None) != (not row["figure_unit"]):
+                raise CatalogueError(f"{where}: figure_value and figure_unit go together")
+            outcomes.append(SeedOutcome(row["initiative_id"], _year(row["fiscal_year"], where), row["label"],
+                                        row["outcome_text"], value, row["figure_unit"] or None, row["as_of"] or None,
+                                        row["note"]))
+    return Catalogue(tuple(sorted(areas, key=lambda a: a.sort_order)), tuple(initiatives), tuple(kpis), illustrative,
+                     tuple(outcomes))
 
 
 def _unique(ids: list[str], name: str) -> None:

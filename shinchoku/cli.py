@@ -60,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, help="output .xlsx (with --all: a folder)")
     p.add_argument("--all", action="store_true", help="one template per department into inbox/<department>/")
 
+    p = sub.add_parser("report", help="write the progress report workbook (Excel, with charts) from the views")
+    _paths(p)
+    p.add_argument("--year", type=fiscal_year_arg, help="fiscal year of the report (default: the latest with an actual)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output .xlsx")
+
     p = sub.add_parser("serve", help="serve the nightly Prefect deployment (needs `prefect server start`)")
     _paths(p)
     p.add_argument("--cron", help="schedule (default: 0 2 * * *, or SHINCHOKU_SCHEDULE_CRON)")
@@ -287,6 +292,18 @@ def cmd_status(args) -> int:
     return EXIT_OK
 
 
+def cmd_report(args) -> int:
+    from .report import ReportError, build_report
+
+    settings = _settings(args)
+    try:
+        path = build_report(settings.warehouse, args.output, args.year)
+    except ReportError as e:
+        raise UsageError(str(e)) from None
+    print(f"進捗報告を作成しました: {path}")
+    return EXIT_OK
+
+
 def cmd_serve(args) -> int:
     import dataclasses
 
@@ -336,7 +353,7 @@ def cmd_verify(args) -> int:
 
 
 COMMANDS = {"demo": cmd_demo, "run": cmd_run, "check": cmd_check, "template": cmd_template, "status": cmd_status,
-            "serve": cmd_serve, "verify": cmd_verify}
+            "report": cmd_report, "serve": cmd_serve, "verify": cmd_verify}
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from .catalogue import Catalogue, Kpi
 from .layout import SHEET
-from .template import fill_template, write_template
+from .parse import fiscal_year_label
+from .template import fill_outcomes, fill_template, write_template
 
 YEARS = (2021, 2022, 2023, 2024)
 SAMPLE_NOTE = "サンプルデータ(デモ用)"
@@ -42,6 +43,16 @@ def sample_value(kpi: Kpi, year: int, rng: random.Random) -> float:
     return round(value, decimals) if decimals else float(round(value))
 
 
+def sample_outcomes(catalogue: Catalogue, department: str, year: int, rng: random.Random) -> list[tuple]:
+    """One invented outcome line per initiative, with a figure: (項目ID, 取組内容, 成果・効果, 数値, 単位, 時点)."""
+    rows = []
+    for initiative in catalogue.initiatives_of(department):
+        count = rng.randint(3, 40)
+        rows.append((initiative.initiative_id, f"{fiscal_year_label(year)}も継続して実施(サンプル)",
+                     f"{SAMPLE_NOTE}: 関係者向け説明会・研修を{count}回開催", count, "回", None))
+    return rows
+
+
 def write_demo_inbox(catalogue: Catalogue, inbox: Path, seed: int = 2021) -> list[Path]:
     """Write the sample workbooks into ``inbox/<department>/``; return their paths in order."""
     rng = random.Random(seed)
@@ -56,6 +67,8 @@ def write_demo_inbox(catalogue: Catalogue, inbox: Path, seed: int = 2021) -> lis
             write_template(catalogue, department, year, path)
             values = {k.kpi_id: sample_value(k, year, rng) for k in kpis}
             fill_template(path, values, notes={k: SAMPLE_NOTE for k in values})
+            if year > 2021:  # FY2021's outcomes are the seed's own (catalogue/outcomes.csv)
+                fill_outcomes(path, sample_outcomes(catalogue, department, year, rng))
             stamp += 60
             os.utime(path, (stamp, stamp))
             written.append(path)

@@ -324,7 +324,7 @@ def stage_and_publish(settings: Settings, catalogue: Catalogue, decisions: list[
             if decision.status == "duplicate":
                 decision.issues = [Issue("duplicate_file", params={"detail": decision.duplicate_of})]
 
-        submissions, observations, issues = [], [], []
+        submissions, observations, outcomes, issues = [], [], [], []
         for decision in decisions:
             cand, read = decision.candidate, decision.read
             archive_path = archive_original(settings, cand) if decision.status != "duplicate" else None
@@ -340,12 +340,18 @@ def stage_and_publish(settings: Settings, catalogue: Catalogue, decisions: list[
                                issue.code, issue.message, issue.fix))
             if decision.status == "accepted":
                 for rec in decision.assessment.records:
-                    observations.append((decision.submission_id, rec["kpi_id"], rec["fiscal_year"], rec["as_of"],
-                                         rec["actual_value"], rec["raw_value"], rec["note"], read.sheet,
-                                         rec["source_cell"]))
+                    if rec["table"] == "kpi":
+                        observations.append((decision.submission_id, rec["item_id"], rec["fiscal_year"], rec["as_of"],
+                                             rec["actual_value"], rec["raw_value"], rec["note"], read.table.sheet,
+                                             rec["source_cell"]))
+                    else:
+                        outcomes.append((decision.submission_id, rec["item_id"], rec["fiscal_year"], rec["as_of"],
+                                         rec["activities"], rec["outcome_text"], rec["actual_value"], rec["unit"],
+                                         rec["raw_value"] or None, read.outcomes.sheet, rec["source_cell"], rec["row0"]))
         crash_point("mid_load")
         _insert(con, "raw_submissions", submissions, pd)
         _insert(con, "raw_observations", observations, pd)
+        _insert(con, "raw_outcomes", outcomes, pd)
         _insert(con, "raw_validation_issues", issues, pd)
         kpis_updated = sorted({(o[1], o[2]) for o in observations})
         con.execute("insert into raw_runs values (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -8,3 +8,6 @@ PROP_DEPARTMENT = "shinchoku_department"
 PROP_FISCAL_YEAR = "shinchoku_fiscal_year"
 PROP_VERSION = "shinchoku_template"
 TEMPLATE_VERSION = "1"
+
+OUTCOME_SHEET = "取組実績"
+OUTCOME_HEADER = ("項目ID", "項目名", "年度", "取組内容", "成果・効果", "数値", "単位", "時点")

@@ -24,7 +24,7 @@ from xml.etree.ElementTree import ParseError
 from .config import Limits
 from .messages import Issue, cell_ref
 from .parse import normalize_text
-from .layout import HEADER, PROP_DEPARTMENT, PROP_FISCAL_YEAR, PROP_VERSION
+from .layout import HEADER, OUTCOME_HEADER, PROP_DEPARTMENT, PROP_FISCAL_YEAR, PROP_VERSION
 
 HEADER_SCAN_ROWS = 50
 HEADER_SCAN_COLUMNS = 30
@@ -37,7 +37,6 @@ _CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.DOTALL)
 _ATTR_R = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
 _ATTR_S = re.compile(rb'\bs="([0-9]{1,6})"')
 _COLUMN_REF = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})[0-9]')
-_HEADER_KEYS = tuple(normalize_text(h) for h in HEADER)
 
 
 class Rejection(Exception):
@@ -50,7 +49,7 @@ class Rejection(Exception):
 
 @dataclass
 class RawRow:
-    """One data row of the return-sheet table, as raw cell values keyed by header label."""
+    """One data row of a table, as raw cell values keyed by header label."""
 
     row0: int
     cells: dict[str, object]
@@ -59,22 +58,51 @@ class RawRow:
 
 
 @dataclass
-class WorkbookRead:
-    """What one workbook holds: its declared owner, its table rows and any problems."""
+class Table:
+    """A table found by its header labels: where it is and its data rows."""
 
-    sheet: str | None = None
-    header_row0: int | None = None
-    columns: dict[str, int] = field(default_factory=dict)
+    sheet: str
+    header_row0: int
+    columns: dict[str, int]
     rows: list[RawRow] = field(default_factory=list)
+
+    def cell(self, row: RawRow, label: str) -> str:
+        """A1 reference of a labelled cell in a row."""
+        return cell_ref(row.row0, self.columns[label])
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """How to recognise a table: its header labels, the key and value columns."""
+
+    header: tuple[str, ...]
+    key: str
+    value: str
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(normalize_text(h) for h in self.header)
+
+
+RETURN_TABLE = TableSpec(HEADER, "指標ID", "実績値")
+OUTCOME_TABLE = TableSpec(OUTCOME_HEADER, "項目ID", "数値")
+
+
+@dataclass
+class WorkbookRead:
+    """What one workbook holds: its declared owner, its tables and any problems."""
+
+    table: Table | None = None
+    outcomes: Table | None = None
     declared_department: str | None = None
     declared_fiscal_year: int | None = None
     template_version: str | None = None
     macro: bool = False
     issues: list[Issue] = field(default_factory=list)
 
-    def cell(self, row: RawRow, label: str) -> str:
-        """A1 reference of a labelled cell in a row."""
-        return cell_ref(row.row0, self.columns[label])
+    @property
+    def sheet(self) -> str | None:
+        return self.table.sheet if self.table else None
 
 
 def read_workbook(path: Path, limits: Limits) -> WorkbookRead:
@@ -129,30 +157,35 @@ def _read(path: Path, limits: Limits) -> WorkbookRead:
         sheet_xml[name] = xml
 
     book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-    hits = []
-    grids = {}
-    for name, _part in sheets:
-        grid = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        grids[name] = grid
-        hits.extend((name, row0, cols) for row0, cols in _find_headers(grid))
+    grids = {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False) for name, _ in sheets}
+    styles = _percent_styles(zf, names, limits)
+    result.table = _one_table(RETURN_TABLE, grids, sheet_xml, styles, required=True)
+    result.outcomes = _one_table(OUTCOME_TABLE, grids, sheet_xml, styles, required=False)
+    return result
+
+
+def _one_table(spec: TableSpec, grids: dict, sheet_xml: dict, styles: set[int], required: bool) -> Table | None:
+    """The single table matching ``spec`` across all sheets, with its data rows."""
+    hits = [(name, row0, cols) for name, grid in grids.items() for row0, cols in _find_headers(grid, spec)]
     if not hits:
-        raise Rejection("no_table")
+        if required:
+            raise Rejection("no_table")
+        return None
     if len(hits) > 1:
         where = "、".join(f"{name}!{row0 + 1}行目" for name, row0, _ in hits[:5])
         raise Rejection("table_twice", where)
     name, header_row0, columns = hits[0]
-    result.sheet, result.header_row0, result.columns = name, header_row0, columns
-    styles = _percent_styles(zf, names, limits)
-    flags = _cell_flags(sheet_xml[name], columns, header_row0, styles)
+    table = Table(name, header_row0, columns)
+    flags = _cell_flags(sheet_xml[name], columns, header_row0, styles, spec.value)
     grid = grids[name]
     for row0 in range(header_row0 + 1, len(grid)):
         line = grid[row0]
         cells = {label: (line[col] if col < len(line) else "") for label, col in columns.items()}
         percent, formula_missing = flags.get(row0, (False, ()))
-        if _blank(cells["指標ID"]) and _blank(cells["実績値"]) and not formula_missing:
+        if _blank(cells[spec.key]) and _blank(cells[spec.value]) and not formula_missing:
             continue
-        result.rows.append(RawRow(row0, cells, percent, formula_missing))
-    return result
+        table.rows.append(RawRow(row0, cells, percent, formula_missing))
+    return table
 
 
 def _read_bytes(path: Path, limits: Limits) -> bytes:
@@ -270,19 +303,20 @@ def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _find_headers(grid: list[list]) -> list[tuple[int, dict[str, int]]]:
-    """Rows within the scan area holding all seven header labels, with their columns."""
+def _find_headers(grid: list[list], spec: TableSpec) -> list[tuple[int, dict[str, int]]]:
+    """Rows within the scan area holding all of a table's header labels, with their columns."""
+    keys = spec.keys
     found = []
     for row0, line in enumerate(grid[:HEADER_SCAN_ROWS]):
         positions: dict[str, list[int]] = {}
         for col0, value in enumerate(line[:HEADER_SCAN_COLUMNS]):
             if isinstance(value, str) and value:
                 key = normalize_text(value).replace(" ", "").replace("\n", "")
-                if key in _HEADER_KEYS:
+                if key in keys:
                     positions.setdefault(key, []).append(col0)
-        if len(positions) == len(_HEADER_KEYS):
+        if len(positions) == len(keys):
             copies = max(len(v) for v in positions.values())
-            cols = {label: positions[key][0] for label, key in zip(HEADER, _HEADER_KEYS)}
+            cols = {label: positions[key][0] for label, key in zip(spec.header, keys)}
             found.extend([(row0, cols)] * copies)
     return found
 
@@ -316,15 +350,15 @@ def _is_percent_code(code: str) -> bool:
     return "%" in code
 
 
-def _cell_flags(xml: bytes, columns: dict[str, int], header_row0: int, percent_styles: set[int]):
-    """Per data row: is 実績値 percent-formatted, and which labelled cells are unsaved formulas."""
+def _cell_flags(xml: bytes, columns: dict[str, int], header_row0: int, percent_styles: set[int], value_label: str):
+    """Per data row: is the value cell percent-formatted, and which labelled cells are unsaved formulas."""
     if not percent_styles and b"<f" not in xml:
         return {}
     letters = {}
     for label, col0 in columns.items():
         ref = cell_ref(0, col0)
         letters[ref[:-1].encode()] = label
-    value_letter = cell_ref(0, columns["実績値"])[:-1].encode()
+    value_letter = cell_ref(0, columns[value_label])[:-1].encode()
     flags: dict[int, tuple[bool, tuple[str, ...]]] = {}
     for match in _CELL.finditer(xml):
         attrs, body = match.group(1), match.group(2) or b""

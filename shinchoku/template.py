@@ -17,8 +17,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from .catalogue import Catalogue, Kpi
 from .parse import fiscal_year_label
 
-from .layout import (HEADER, HEADER_ROW, PROP_DEPARTMENT, PROP_FISCAL_YEAR, PROP_VERSION, REFERENCE, SHEET,
-                     TEMPLATE_VERSION)
+from .layout import (HEADER, HEADER_ROW, OUTCOME_HEADER, OUTCOME_SHEET, PROP_DEPARTMENT, PROP_FISCAL_YEAR,
+                     PROP_VERSION, REFERENCE, SHEET, TEMPLATE_VERSION)
 
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
 REFERENCE_FILL = PatternFill("solid", fgColor="EDEDED")
@@ -97,6 +97,7 @@ def write_template(catalogue: Catalogue, department: str, fiscal_year: int, path
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
 
+    _write_outcome_sheet(wb, catalogue, department, fiscal_year)
     wb.custom_doc_props.append(StringProperty(name=PROP_DEPARTMENT, value=department))
     wb.custom_doc_props.append(IntProperty(name=PROP_FISCAL_YEAR, value=fiscal_year))
     wb.custom_doc_props.append(StringProperty(name=PROP_VERSION, value=TEMPLATE_VERSION))
@@ -104,6 +105,72 @@ def write_template(catalogue: Catalogue, department: str, fiscal_year: int, path
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
+
+
+OUTCOME_INSTRUCTIONS = (
+    "記入方法: 取組項目ごとに、その年度に行ったこと(取組内容)と成果・効果を黄色のセルに記入してください。",
+    "成果を数値でも示せる場合は「数値」「単位」(例: 962 時間、27,000 千円)と、年度途中の値なら「時点」を記入します。"
+    "成果が複数あるときは行を挿入して、項目IDを同じにしてください。",
+)
+OUTCOME_ROWS_PER_INITIATIVE = 2
+
+
+def _write_outcome_sheet(wb, catalogue: Catalogue, department: str, fiscal_year: int) -> None:
+    """The 取組実績 sheet: what each of the department's initiatives did and achieved this year."""
+    ws = wb.create_sheet(OUTCOME_SHEET)
+    ws["A1"] = f"DX推進計画 取組実績報告 {fiscal_year_label(fiscal_year)}"
+    ws["A1"].font = Font(size=14, bold=True)
+    ws["A2"], ws["B2"] = "部局", department
+    for offset, text in enumerate(OUTCOME_INSTRUCTIONS):
+        ws.cell(row=3 + offset, column=1, value=text)
+    for col, label in enumerate(OUTCOME_HEADER, start=1):
+        cell = ws.cell(row=HEADER_ROW, column=col, value=label)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = HEADER_FILL
+        cell.border = BORDER
+    row = HEADER_ROW + 1
+    year_text = fiscal_year_label(fiscal_year).replace("R", "令和")
+    for initiative in catalogue.initiatives_of(department):
+        for _ in range(OUTCOME_ROWS_PER_INITIATIVE):
+            for col, value in enumerate((initiative.initiative_id, initiative.name, year_text), start=1):
+                ws.cell(row=row, column=col, value=value).border = BORDER
+            for col in range(4, len(OUTCOME_HEADER) + 1):
+                cell = ws.cell(row=row, column=col)
+                cell.fill = INPUT_FILL
+                cell.border = BORDER
+                cell.number_format = "General"
+            ws.cell(row=row, column=2).alignment = Alignment(wrap_text=True, vertical="center")
+            row += 1
+    for col, w in zip("ABCDEFGH", (10, 36, 12, 40, 50, 12, 10, 14)):
+        ws.column_dimensions[col].width = w
+    ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1)
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+
+
+def fill_outcomes(path: Path, outcomes: list[tuple], out: Path | None = None) -> Path:
+    """Fill 取組実績 rows as a department would: (項目ID, 取組内容, 成果・効果, 数値, 単位, 時点) tuples."""
+    wb = load_workbook(path)
+    ws = wb[OUTCOME_SHEET]
+    free: dict[str, list[int]] = {}
+    for row in range(HEADER_ROW + 1, ws.max_row + 1):
+        free.setdefault(ws.cell(row=row, column=1).value, []).append(row)
+    for initiative_id, activities, text, value, unit, as_of in outcomes:
+        rows = free.get(initiative_id)
+        if rows:
+            row = rows.pop(0)
+        else:
+            row = ws.max_row + 1
+            ws.cell(row=row, column=1, value=initiative_id)
+            ws.cell(row=row, column=3, value=ws.cell(row=HEADER_ROW + 1, column=3).value)
+        for col, value_ in zip(range(4, 9), (activities, text, value, unit, as_of)):
+            ws.cell(row=row, column=col, value=value_)
+    target = Path(out or path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(target)
+    return target
 
 
 def _write_row(ws, row: int, kpi: Kpi, fiscal_year: int) -> None:

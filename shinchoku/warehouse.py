@@ -27,6 +27,10 @@ create table if not exists raw_submissions (
 create table if not exists raw_observations (
     submission_id bigint not null, kpi_id varchar not null, fiscal_year integer not null, as_of date not null,
     actual_value double not null, raw_value varchar, note varchar, source_sheet varchar, source_cell varchar);
+create table if not exists raw_outcomes (
+    submission_id bigint not null, initiative_id varchar not null, fiscal_year integer not null, as_of date not null,
+    activities varchar, outcome_text varchar, figure_value double, figure_unit varchar, raw_value varchar,
+    source_sheet varchar, source_cell varchar, row_order integer);
 create table if not exists raw_validation_issues (
     submission_id bigint not null, sheet varchar, cell varchar, kpi_id varchar,
     severity varchar not null, code varchar not null, message varchar, fix varchar);
@@ -82,6 +86,9 @@ def load_reference(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, setting
             name varchar, unit varchar, direction varchar, baseline_value double, baseline_decimals integer,
             baseline_fy integer, target_value double, target_decimals integer, target_fy integer,
             owner varchar, note varchar);
+        create or replace table ref_seed_outcomes (initiative_id varchar, fiscal_year integer, label varchar,
+            outcome_text varchar, figure_value double, figure_unit varchar, as_of date, note varchar,
+            row_order integer);
         create or replace table cfg_grade_bands (grade varchar, min_pace double, label varchar);
         create or replace table cfg_settings (grade_floor varchar, floor_label varchar, due_month integer,
             due_day integer, owners_illustrative boolean);
@@ -93,6 +100,9 @@ def load_reference(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, setting
     _insert_rows(con, "ref_kpis", [(k.kpi_id, k.area_id, k.initiative_id, k.name, k.unit, k.direction,
                                     k.baseline_value, k.baseline_decimals, k.baseline_fy, k.target_value,
                                     k.target_decimals, k.target_fy, k.owner, k.note) for k in catalogue.kpis])
+    _insert_rows(con, "ref_seed_outcomes", [(o.initiative_id, o.fiscal_year, o.label, o.outcome_text, o.figure_value,
+                                             o.figure_unit, o.as_of, o.note, n)
+                                            for n, o in enumerate(catalogue.seed_outcomes)])
     labels = ["順調", "おおむね順調", "やや遅れ", "遅れ"]
     _insert_rows(con, "cfg_grade_bands", [(grade, bound, labels[min(n, 2)])
                                           for n, (grade, bound) in enumerate(settings.grade_bands)])

@@ -16,7 +16,7 @@ def test_corpus_case(case, catalogue, tmp_path):
     errors = {(i.code, i.cell) for i in a.errors}
     assert errors == case.errors, [i.message for i in a.issues]
     if case.accepted:
-        got = {(r["kpi_id"], r["fiscal_year"], str(r["as_of"])): r["actual_value"] for r in a.records}
+        got = {(r["item_id"], r["fiscal_year"], str(r["as_of"])): r["actual_value"] for r in a.records}
         assert got == pytest.approx(case.values)
         assert {i.code for i in a.warnings} >= case.warnings
     for issue in a.issues:

@@ -49,7 +49,7 @@ def test_round_trip(catalogue, template):
                          as_of={"REG-K01": "2月末現在"}, notes={"GOV-K01": "速報値"})
     [a] = assess_files([(path, "企画調整部")], catalogue, Limits())
     assert a.accepted, [i.message for i in a.issues]
-    got = {r["kpi_id"]: (r["fiscal_year"], str(r["as_of"]), r["actual_value"], r["note"], r["source_cell"]) for r in a.records}
+    got = {r["item_id"]: (r["fiscal_year"], str(r["as_of"]), r["actual_value"], r["note"], r["source_cell"]) for r in a.records}
     assert got == {
         "GOV-K01": (2023, "2024-03-31", 61.5, "速報値", "E7"),
         "REG-K01": (2023, "2024-02-29", 140.0, None, "E8"),

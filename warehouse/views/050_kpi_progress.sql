@@ -8,19 +8,17 @@ yearly as (
     from current_values
     group by kpi_id, fiscal_year
 ),
+trajectory as (select * from kpi_trajectory),
 expected as (
     select
         y.kpi_id, y.fiscal_year, y.actual_value, y.as_of, k.direction,
         k.baseline_value as b, k.baseline_fy as b_fy, k.target_value as t, k.target_fy as t_fy,
-        case
-            when k.baseline_value is null or k.baseline_fy is null
-                or k.target_value is null or k.target_fy is null then null
-            when y.fiscal_year >= k.target_fy then k.target_value
-            else k.baseline_value + (k.target_value - k.baseline_value)
-                * (y.fiscal_year - k.baseline_fy) / (k.target_fy - k.baseline_fy)
-        end as expected_value
+        tr.expected_value
     from yearly as y
     join kpis as k on k.kpi_id = y.kpi_id
+    -- beyond the target year the trajectory stays at the target
+    left join trajectory as tr
+        on tr.kpi_id = y.kpi_id and tr.fiscal_year = least(y.fiscal_year, coalesce(k.target_fy, y.fiscal_year))
 ),
 rates as (
     select

@@ -1,0 +1,462 @@
+"""The progress report management reads: the seed's tables regenerated with actuals, grades and charts.
+
+The report reads only the analysts' views (never raw tables), so it shows
+exactly what an analyst querying the warehouse would see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart.marker import Marker
+from openpyxl.chart.text import RichText, Text
+from openpyxl.chart.title import Title
+from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RegularTextRun
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+
+from .parse import fiscal_year_label
+from .xlsx import set_text
+
+# The only relations the report reads: the analysts' contract.
+REPORT_VIEWS = ("kpis", "kpi_progress", "kpi_trajectory", "initiatives", "initiative_outcomes",
+                "submission_status", "validation_issues", "submissions")
+GRADES = ("A", "B", "C", "D")
+SUMMARY_SHEET = "概要"
+STATUS_SHEET = "提出状況"
+QUALITY_SHEET = "データ品質"
+CHART_DATA_COLUMN = 30  # chart series live to the right of the printed area
+
+TITLE_FONT = Font(size=14, bold=True)
+HEAD_FONT = Font(bold=True, color="FFFFFF")
+HEAD_FILL = PatternFill("solid", fgColor="1F4E78")
+SECTION_FONT = Font(size=12, bold=True, color="1F4E78")
+_thin = Side(style="thin", color="999999")
+BORDER = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
+GRADE_FILLS = {"A": "C6EFCE", "B": "DDEBF7", "C": "FFEB9C", "D": "FFC7CE"}
+WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+class ReportError(Exception):
+    """The warehouse cannot produce a report (missing, or without the views)."""
+
+
+def format_value(value: float | None, unit: str, decimals: int | None) -> str:
+    """A figure as the seed writes it: written precision, thousands separators, unit: 48.2%, 40百万枚."""
+    if value is None:
+        return "不明"
+    return f"{value:,.{decimals or 0}f}{unit}"
+
+
+def format_year(year: int | None) -> str:
+    """R3年度, or 不明."""
+    return fiscal_year_label(year) if year else "不明"
+
+
+def format_rate(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate * 100:.1f}%"
+
+
+@dataclass
+class Kpi:
+    kpi_id: str
+    name: str
+    area_id: str
+    initiative_id: str | None
+    unit: str
+    direction: str
+    baseline_value: float | None
+    baseline_fy: int | None
+    target_value: float | None
+    target_fy: int | None
+    baseline_decimals: int | None
+    target_decimals: int | None
+
+    @property
+    def decimals(self) -> int:
+        return max(self.baseline_decimals or 0, self.target_decimals or 0)
+
+    @property
+    def baseline_text(self) -> str:
+        return f"{format_value(self.baseline_value, self.unit, self.baseline_decimals)}({format_year(self.baseline_fy)})"
+
+    @property
+    def target_text(self) -> str:
+        return f"{format_value(self.target_value, self.unit, self.target_decimals)}({format_year(self.target_fy)})"
+
+
+def _rows(con, sql: str, params=()) -> list[dict]:
+    cur = con.execute(sql, params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+class ReportData:
+    """Everything the report shows, read from the views for one fiscal year."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, year: int | None):
+        present = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+        missing = set(REPORT_VIEWS) - present
+        if missing:
+            raise ReportError(f"ウェアハウスにビューがありません: {', '.join(sorted(missing))}")
+        self.kpis = [Kpi(**r) for r in _rows(con, """
+            select kpi_id, name, area_id, initiative_id, unit, direction, baseline_value, baseline_fy, target_value,
+                   target_fy, baseline_decimals, target_decimals from kpis order by area_id, kpi_id""")]
+        self.initiatives = _rows(con, "select * from initiatives")
+        self.areas = []
+        for r in self.initiatives:
+            if (r["area_id"], r["area"]) not in self.areas:
+                self.areas.append((r["area_id"], r["area"]))
+        self.area_groups = {r["area_id"]: r["area_group"] for r in _rows(con, "select distinct area_id, area_group from kpis")}
+        progress = _rows(con, "select * from kpi_progress order by kpi_id, fiscal_year")
+        years = sorted({p["fiscal_year"] for p in progress})
+        self.year = year or (years[-1] if years else None)
+        if self.year is None:
+            raise ReportError("実績がまだありません。--year で年度を指定してください。")
+        self.years = [y for y in years if y <= self.year]
+        self.progress = {(p["kpi_id"], p["fiscal_year"]): p for p in progress}
+        self.charted = sorted({p["kpi_id"] for p in progress})
+        self.trajectory = {(r["kpi_id"], r["fiscal_year"]): r["expected_value"]
+                           for r in _rows(con, "select kpi_id, fiscal_year, expected_value from kpi_trajectory")}
+        self.plan_years = sorted({fy for _, fy in self.trajectory})
+        self.outcomes = _rows(con, "select * from initiative_outcomes where is_current and fiscal_year = ? "
+                                   "order by initiative_id, coalesce(submission_id, 0), row_order", [self.year])
+        status_years = [r[0] for r in con.execute("select distinct fiscal_year from submission_status "
+                                                  "where fiscal_year <= ? order by 1", [self.year]).fetchall()]
+        self.status_year = status_years[-1] if status_years else None
+        self.status = _rows(con, "select * from submission_status where fiscal_year = ? order by department",
+                            [self.status_year])
+        self.warnings = _rows(con, """
+            select s.submission_id, s.department, s.file_name, s.declared_fiscal_year, i.sheet, i.cell, i.kpi_id,
+                   i.code, i.message
+            from validation_issues i join submissions s using (submission_id)
+            where i.severity = 'warning' and s.status = 'accepted'
+              and (s.declared_fiscal_year = ? or s.declared_fiscal_year is null)
+            order by s.submission_id, i.sheet, i.cell""", [self.year])
+
+    def latest(self, kpi_id: str) -> dict | None:
+        """The KPI's latest actual up to the report year."""
+        found = [self.progress[(kpi_id, y)] for y in reversed(self.years) if (kpi_id, y) in self.progress]
+        return found[0] if found else None
+
+
+def build_report(warehouse: Path, out: Path, year: int | None = None) -> Path:
+    """Write the progress report workbook for ``year`` (default: the latest year with an actual)."""
+    if not Path(warehouse).exists():
+        raise ReportError(f"ウェアハウスがありません: {warehouse}")
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        data = ReportData(con, year)
+    finally:
+        con.close()
+    wb = Workbook()
+    _summary_sheet(wb.active, data)
+    for area_id, area in data.areas:
+        _area_sheet(wb.create_sheet(_sheet_title(area)), data, area_id, area)
+    _status_sheet(wb.create_sheet(STATUS_SHEET), data)
+    _quality_sheet(wb.create_sheet(QUALITY_SHEET), data)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(out)
+    return out
+
+
+def _sheet_title(name: str) -> str:
+    for ch in '[]:*?/\\':
+        name = name.replace(ch, "・")
+    return name[:31]
+
+
+def _print_setup(ws, title_rows: str | None, last_column: int, last_row: int | None = None) -> None:
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    if title_rows:
+        ws.print_title_rows = title_rows
+    ws.print_area = f"A1:{get_column_letter(last_column)}{last_row or max(ws.max_row, 1)}"
+    ws.oddFooter.center.text = "&P / &N"
+
+
+def _header(ws, row: int, labels: list[str], col: int = 1) -> None:
+    for offset, label in enumerate(labels):
+        cell = ws.cell(row=row, column=col + offset, value=label)
+        cell.font, cell.fill, cell.border = HEAD_FONT, HEAD_FILL, BORDER
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+
+def _cells(ws, row: int, values: list, col: int = 1, wrap: bool = False) -> None:
+    for offset, value in enumerate(values):
+        cell = ws.cell(row=row, column=col + offset)
+        if isinstance(value, str):
+            set_text(cell, value)
+        else:
+            cell.value = value
+        cell.border = BORDER
+        cell.alignment = WRAP if wrap else Alignment(vertical="top")
+
+
+def _grade_cell(cell, grade: str | None) -> None:
+    cell.value = grade or "-"
+    cell.alignment = Alignment(horizontal="center", vertical="top")
+    if grade in GRADE_FILLS:
+        cell.fill = PatternFill("solid", fgColor=GRADE_FILLS[grade])
+
+
+def _summary_sheet(ws, data: ReportData) -> None:
+    ws.title = SUMMARY_SHEET
+    ws["A1"] = f"DX推進計画 指標の進捗 {format_year(data.year)}({data.year}年度)"
+    ws["A1"].font = TITLE_FONT
+    ws["A2"] = "評価: ペース(基準値から目標値への直線の軌道に対する実績)が A ≥ 100%、B ≥ 80%、C ≥ 50%、D それ未満。目標達成は A。"
+    ws["A4"] = "分野別の評価"
+    ws["A4"].font = SECTION_FONT
+    _header(ws, 5, ["分野", *GRADES, "評価不能"])
+    row = 6
+    for area_id, area in data.areas:
+        counts = {g: 0 for g in (*GRADES, None)}
+        for kpi in (k for k in data.kpis if k.area_id == area_id):
+            latest = data.latest(kpi.kpi_id)
+            counts[latest["grade"] if latest and latest["grade"] in GRADES else None] += 1
+        _cells(ws, row, [area, *(counts[g] for g in GRADES), counts[None]])
+        row += 1
+    chart = BarChart()
+    chart.type, chart.grouping, chart.overlap = "bar", "stacked", 100
+    chart.title = "分野別の指標の評価"
+    chart.y_axis.title = "指標数"
+    chart.add_data(Reference(ws, min_col=2, max_col=6, min_row=5, max_row=row - 1), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=6, max_row=row - 1))
+    chart.height, chart.width = 8.5, 22
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.y_axis.majorUnit = 1
+    chart.legend.position = "b"
+    ws.add_chart(chart, f"A{row + 1}")
+
+    row += 19
+    ws.cell(row=row, column=1, value="指標ごとの進捗").font = SECTION_FONT
+    row += 1
+    head = row
+    _header(ws, row, ["分野", "指標名", "基準値(基準年度)", "目標値(目標年度)", "最新の実績(年度)", "進捗率", "評価"])
+    areas = dict(data.areas)
+    for kpi in data.kpis:
+        row += 1
+        latest = data.latest(kpi.kpi_id)
+        actual = (f"{format_value(latest['actual_value'], kpi.unit, kpi.decimals)}({format_year(latest['fiscal_year'])})"
+                  if latest else "実績なし")
+        _cells(ws, row, [areas.get(kpi.area_id, kpi.area_id), kpi.name, kpi.baseline_text, kpi.target_text, actual,
+                         format_rate(latest["progress_rate"]) if latest else "-"], wrap=True)
+        _grade_cell(ws.cell(row=row, column=7), latest["grade"] if latest else None)
+        ws.cell(row=row, column=7).border = BORDER
+    for col, width in zip("ABCDEFG", (18, 46, 20, 20, 20, 9, 7)):
+        ws.column_dimensions[col].width = width
+    _print_setup(ws, f"{head}:{head}", 7)
+
+
+def _area_sheet(ws, data: ReportData, area_id: str, area: str) -> None:
+    group = data.area_groups.get(area_id, "")
+    ws["A1"] = f"【{group}】{area}  {format_year(data.year)} 主な取組状況と指標の進捗" if group and group != area \
+        else f"【{area}】{format_year(data.year)} 主な取組状況と指標の進捗"
+    ws["A1"].font = TITLE_FONT
+    width = 3 + len(data.years) + 2
+    row = 3
+    chart_row = [1]  # next free row of the chart data block
+    initiatives = [i for i in data.initiatives if i["area_id"] == area_id]
+    for initiative in initiatives:
+        row = _initiative_block(ws, data, initiative, row)
+        kpis = [k for k in data.kpis if k.initiative_id == initiative["initiative_id"]]
+        if kpis:
+            row = _kpi_table(ws, data, kpis, row, chart_row)
+        elif (initiative["note"] or "").startswith("※"):  # as the seed marks テクノアカデミー
+            ws.cell(row=row, column=1, value=initiative["note"]).font = Font(italic=True)
+            row += 2
+    loose = [k for k in data.kpis if k.area_id == area_id and k.initiative_id is None]
+    if loose:
+        ws.cell(row=row, column=1, value="重点取組項目の指標").font = SECTION_FONT
+        row = _kpi_table(ws, data, loose, row + 1, chart_row)
+    for col, w in zip("ABC", (40, 22, 22)):
+        ws.column_dimensions[col].width = w
+    for n in range(len(data.years) + 2):
+        ws.column_dimensions[get_column_letter(4 + n)].width = 13
+    _print_setup(ws, "1:1", max(width, 8), row)
+
+
+def _initiative_block(ws, data: ReportData, initiative: dict, row: int) -> int:
+    ws.cell(row=row, column=1, value=f"項目: {initiative['name']}").font = SECTION_FONT
+    row += 1
+    mine = [o for o in data.outcomes if o["initiative_id"] == initiative["initiative_id"]]
+    activities = next((o["activities"] for o in mine if o["activities"]), None) or initiative["activities"]
+    _header(ws, row, ["取組内容", "成果・効果"])
+    ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=6)
+    row += 1
+    if mine:
+        lines = []
+        for o in mine:
+            label = f"({o['label']}) " if o["label"] and o["label"] != fiscal_year_label(data.year).removesuffix("年度") else ""
+            lines.append(label + (o["outcome_text"] or format_value(o["figure_value"], o["figure_unit"] or "", None)))
+        outcome = "\n".join(lines)
+    else:
+        outcome = "(報告なし)"
+    _cells(ws, row, [activities, outcome], wrap=True)
+    ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=6)
+    ws.row_dimensions[row].height = max(30, 15 * max(outcome.count("\n") + 1, len(activities) // 40 + 1))
+    return row + 2
+
+
+def _kpi_table(ws, data: ReportData, kpis: list[Kpi], row: int, chart_row: list[int]) -> int:
+    year_labels = [f"{format_year(y)}実績" for y in data.years]
+    _header(ws, row, ["指標名", "基準値(基準年度)", "目標値(目標年度)", *year_labels, "進捗率", "評価"])
+    for kpi in kpis:
+        row += 1
+        actuals = []
+        for y in data.years:
+            p = data.progress.get((kpi.kpi_id, y))
+            actuals.append(format_value(p["actual_value"], kpi.unit, kpi.decimals) if p else "-")
+        latest = data.latest(kpi.kpi_id)
+        _cells(ws, row, [kpi.name, kpi.baseline_text, kpi.target_text, *actuals,
+                         format_rate(latest["progress_rate"]) if latest else "-"], wrap=True)
+        grade = ws.cell(row=row, column=4 + len(data.years) + 1)
+        _grade_cell(grade, latest["grade"] if latest else None)
+        grade.border = BORDER
+        ws.row_dimensions[row].height = 32
+    row += 2
+    charted = [k for k in kpis if k.kpi_id in data.charted]
+    for n, kpi in enumerate(charted):
+        anchor_col = "A" if n % 2 == 0 else "C"
+        ws.add_chart(_kpi_chart(ws, data, kpi, chart_row), f"{anchor_col}{row}")
+        if n % 2 == 1 or n == len(charted) - 1:
+            row += 16
+    return row + 1
+
+
+def _kpi_chart(ws, data: ReportData, kpi: Kpi, chart_row: list[int]) -> LineChart:
+    """A native line chart: actuals against the straight trajectory, with the target marked."""
+    col = CHART_DATA_COLUMN
+    top = chart_row[0]
+    years = data.plan_years
+    set_text(ws.cell(row=top, column=col), kpi.kpi_id)
+    for offset, label in enumerate(("実績", "軌道(基準値→目標値)", "目標値"), start=1):
+        ws.cell(row=top, column=col + offset, value=label)
+    for n, y in enumerate(years, start=1):
+        ws.cell(row=top + n, column=col, value=format_year(y))
+        p = data.progress.get((kpi.kpi_id, y))
+        if p and y <= data.year:
+            ws.cell(row=top + n, column=col + 1, value=p["actual_value"])
+        expected = data.trajectory.get((kpi.kpi_id, y))
+        if expected is not None and kpi.baseline_fy is not None and y >= kpi.baseline_fy:
+            ws.cell(row=top + n, column=col + 2, value=expected)
+        if y == kpi.target_fy and kpi.target_value is not None:
+            ws.cell(row=top + n, column=col + 3, value=kpi.target_value)
+    bottom = top + len(years)
+    plotted = [v for r in range(top + 1, bottom + 1) for c in (1, 2, 3)
+               if isinstance(v := ws.cell(row=r, column=col + c).value, (int, float))]
+    chart = LineChart()
+    chart.title = _title(kpi.name if len(kpi.name) <= 40 else kpi.name[:39] + "…")
+    chart.y_axis.title = kpi.unit
+    chart.height, chart.width = 7.5, 13.0
+    chart.add_data(Reference(ws, min_col=col + 1, max_col=col + 3, min_row=top, max_row=bottom), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=col, min_row=top + 1, max_row=bottom))
+    actual, trajectory, target = chart.series
+    actual.marker = Marker(symbol="circle", size=7)
+    actual.marker.graphicalProperties = None
+    actual.graphicalProperties.line.solidFill = "1F4E78"
+    actual.graphicalProperties.line.width = 28575
+    trajectory.graphicalProperties.line.solidFill = "A6A6A6"
+    trajectory.graphicalProperties.line.dashStyle = "dash"
+    target.marker = Marker(symbol="diamond", size=12)
+    from openpyxl.chart.shapes import GraphicalProperties
+
+    target.marker.graphicalProperties = GraphicalProperties(solidFill="C00000")
+    target.marker.graphicalProperties.line.solidFill = "C00000"
+    target.graphicalProperties.line.noFill = True
+    if plotted:
+        chart.y_axis.scaling.min, chart.y_axis.scaling.max, chart.y_axis.majorUnit = _axis_bounds(plotted)
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.legend.position = "b"
+    chart_row[0] = bottom + 2
+    return chart
+
+
+def _title(text: str, size: int = 1000) -> Title:
+    """A chart title in a modest font, so the plot keeps its room."""
+    props = CharacterProperties(sz=size, b=True)
+    paragraph = Paragraph(pPr=ParagraphProperties(defRPr=props), r=[RegularTextRun(rPr=props, t=text)])
+    return Title(tx=Text(rich=RichText(p=[paragraph])), overlay=False)
+
+
+def _axis_bounds(values: list[float]) -> tuple[float, float, float]:
+    """Round y-axis bounds and step around the plotted values, so movement is visible."""
+    import math
+
+    lo, hi = min(values), max(values)
+    span = (hi - lo) or abs(hi) or 1.0
+    raw = span / 5
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    low = math.floor(lo / step) * step - step
+    if lo >= 0:
+        low = max(0.0, low)
+    return low, math.ceil(hi / step) * step + step, step
+
+
+def _status_sheet(ws, data: ReportData) -> None:
+    ws["A1"] = f"提出状況 {format_year(data.status_year) if data.status_year else ''}"
+    ws["A1"].font = TITLE_FONT
+    _header(ws, 3, ["部局", "年度", "報告対象の指標数", "報告済み", "未報告の指標", "最終受付", "提出期限", "期限内"])
+    row = 3
+    for r in data.status:
+        row += 1
+        on_time = "-" if r["on_time"] is None else ("期限内" if r["on_time"] else "未完了・期限後")
+        _cells(ws, row, [r["department"], format_year(r["fiscal_year"]), r["kpis_expected"], r["kpis_reported"],
+                         "、".join(r["missing_kpi_ids"]) or "なし",
+                         r["last_received_at"].strftime("%Y-%m-%d %H:%M") if r["last_received_at"] else "-",
+                         r["due_date"].isoformat(), on_time])
+    if not data.status:
+        ws.cell(row=4, column=1, value="この年度までに終了した年度がありません。")
+    for col, w in zip("ABCDEFGH", (16, 10, 14, 10, 28, 18, 12, 14)):
+        ws.column_dimensions[col].width = w
+    _print_setup(ws, "3:3", 8)
+
+
+def _quality_sheet(ws, data: ReportData) -> None:
+    ws["A1"] = f"データ品質 {format_year(data.year)}"
+    ws["A1"].font = TITLE_FONT
+    row = 3
+    ws.cell(row=row, column=1, value="不明な基準値・目標年度").font = SECTION_FONT
+    row += 1
+    _header(ws, row, ["指標ID", "指標名", "基準値(基準年度)", "目標値(目標年度)", "影響"])
+    for kpi in data.kpis:
+        if None in (kpi.baseline_value, kpi.baseline_fy, kpi.target_value, kpi.target_fy):
+            row += 1
+            _cells(ws, row, [kpi.kpi_id, kpi.name, kpi.baseline_text, kpi.target_text,
+                             "進捗率・ペースが計算できないため評価不能(目標達成時のみ A)"], wrap=True)
+    row += 2
+    ws.cell(row=row, column=1, value=f"{format_year(data.year)}の実績がない指標").font = SECTION_FONT
+    row += 1
+    _header(ws, row, ["指標ID", "指標名", "最新の実績(年度)", "", ""])
+    for kpi in data.kpis:
+        if (kpi.kpi_id, data.year) not in data.progress:
+            row += 1
+            latest = data.latest(kpi.kpi_id)
+            _cells(ws, row, [kpi.kpi_id, kpi.name, format_year(latest["fiscal_year"]) if latest else "実績なし", "", ""])
+    row += 2
+    ws.cell(row=row, column=1, value="警告(受理したが確認が必要な値)").font = SECTION_FONT
+    row += 1
+    _header(ws, row, ["提出番号", "部局", "ファイル", "セル", "内容"])
+    for w in data.warnings:
+        row += 1
+        _cells(ws, row, [w["submission_id"], w["department"], w["file_name"], f"{w['sheet']}!{w['cell']}" if w["cell"] else "-",
+                         w["message"]], wrap=True)
+    if not data.warnings:
+        row += 1
+        ws.cell(row=row, column=1, value="なし")
+    for col, w in zip("ABCDE", (12, 44, 26, 22, 60)):
+        ws.column_dimensions[col].width = w
+    _print_setup(ws, None, 5)

@@ -1,0 +1,113 @@
+"""The progress report, built from a small known warehouse, checked cell by cell."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+
+import duckdb
+import pytest
+from openpyxl import load_workbook
+
+from shinchoku.ingest import run_ingest
+from shinchoku.report import REPORT_VIEWS, build_report, format_value
+from shinchoku.template import fill_outcomes, fill_template
+
+
+@pytest.fixture(scope="module")
+def known(tmp_path_factory, catalogue):
+    """A warehouse with copy paper 35 (FY2021) and 30 (FY2022), online use 55.0 (FY2022), one outcome."""
+    from shinchoku.config import load_settings
+    from shinchoku.template import write_template
+
+    root = tmp_path_factory.mktemp("report")
+    settings = load_settings(inbox=root / "inbox", warehouse=root / "w" / "shinchoku.duckdb", settle_seconds=0,
+                             env={}, config_file="/none")
+    for dept, year, values in (("総務部", 2021, {"GOV-K02": 35}), ("総務部", 2022, {"GOV-K02": 30}),
+                               ("企画調整部", 2022, {"GOV-K01": 55.0})):
+        path = write_template(catalogue, dept, year, root / "t" / f"{dept}{year}.xlsx")
+        fill_template(path, values)
+        if (dept, year) == ("企画調整部", 2022):
+            fill_outcomes(path, [("GOV-04", "全庁展開", "年間で約1,500時間の削減見込", 1500, "時間", None)])
+        target = settings.inbox / dept / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    assert run_ingest(settings, catalogue).exit_code == 0
+    return settings.warehouse
+
+
+def test_summary_sheet(known, tmp_path):
+    wb = load_workbook(build_report(known, tmp_path / "r.xlsx"))
+    assert wb.sheetnames[0] == "概要" and {"提出状況", "データ品質"} <= set(wb.sheetnames)
+    ws = wb["概要"]
+    assert "R4年度" in ws["A1"].value
+    rows = {r[1]: r for r in ws.iter_rows(values_only=True) if r[1] and r[0] in ("行政のDX",) and r[1] != "A"}
+    paper = rows["コピー用紙購入量(本庁(知事部局))"]
+    assert paper[2:7] == ("40百万枚(R2年度)", "12百万枚(R7年度)", "30百万枚(R4年度)", "35.7%", "B")
+    online = rows["県及び市町村の行政手続のオンライン利用率"]
+    assert online[2:4] == ("48.2%(R3年度)", "80.0%(R7年度)")
+    # 55.0 in FY2022: expected 48.2 + 31.8 / 4 = 56.15, pace 6.8 / 7.95 = 0.855 -> B; progress 6.8 / 31.8 = 21.4%
+    assert online[4:7] == ("55.0%(R4年度)", "21.4%", "B")
+    counts = {r[0]: r[1:6] for r in ws.iter_rows(min_row=6, max_row=13, values_only=True)}
+    assert counts["行政のDX"] == (0, 2, 0, 0, 0)
+    assert counts["産業振興"] == (0, 0, 0, 0, 2)
+
+
+def test_area_sheet_like_the_seed(known, tmp_path):
+    wb = load_workbook(build_report(known, tmp_path / "r.xlsx"))
+    ws = wb["行政のDX"]
+    cells = [c for row in ws.iter_rows(values_only=True) for c in row if isinstance(c, str)]
+    assert "項目: RPAの導入" in cells
+    assert "年間で約1,500時間の削減見込" in cells
+    header = next(r for r in ws.iter_rows(values_only=True) if r[0] == "指標名")
+    assert header[:5] == ("指標名", "基準値(基準年度)", "目標値(目標年度)", "R3年度実績", "R4年度実績")
+    assert header[5:7] == ("進捗率", "評価")
+    paper = next(r for r in ws.iter_rows(values_only=True) if r[0] == "コピー用紙購入量(本庁(知事部局))")
+    assert paper[:7] == ("コピー用紙購入量(本庁(知事部局))", "40百万枚(R2年度)", "12百万枚(R7年度)", "35百万枚", "30百万枚", "35.7%", "B")
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+    assert ws.print_title_rows == "$1:$1"
+
+
+def test_fy2021_report_shows_the_seeds_outcomes(known, tmp_path):
+    wb = load_workbook(build_report(known, tmp_path / "r.xlsx", 2021))
+    texts = [c for row in wb["行政のDX"].iter_rows(values_only=True) for c in row if isinstance(c, str)]
+    assert any("年間で約962時間(58.6%)の業務時間の削減見込 (※本庁の全ての帳票をRPAで処理した場合)" in t for t in texts)
+    regional = [c for row in wb["教育・人材育成"].iter_rows(values_only=True) for c in row if isinstance(c, str)]
+    assert any("(R3・R4) ●運営協議会(3回)" in t for t in regional)
+    assert "※ KPIの設定がなじまない取組項目" in regional
+
+
+def test_one_native_line_chart_per_kpi_with_an_actual(known, tmp_path):
+    path = build_report(known, tmp_path / "r.xlsx")
+    with zipfile.ZipFile(path) as z:
+        charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
+        line_charts = [n for n in charts if b"<lineChart>" in z.read(n)]
+    con = duckdb.connect(str(known), read_only=True)
+    with_actuals = con.execute("select count(distinct kpi_id) from kpi_progress").fetchone()[0]
+    con.close()
+    assert len(line_charts) == with_actuals == 2
+    assert len(charts) == with_actuals + 1  # and the summary's bar chart
+
+
+def test_report_reads_only_the_views(known, tmp_path):
+    """A database holding nothing but the report's views (as tables) gives the same report."""
+    only_views = tmp_path / "views_only.duckdb"
+    con = duckdb.connect(str(only_views))
+    con.execute(f"attach '{known}' as w (read_only)")
+    for view in REPORT_VIEWS:
+        con.execute(f'create table "{view}" as select * from w."{view}"')
+    con.execute("detach w")
+    con.close()
+    a = load_workbook(build_report(known, tmp_path / "a.xlsx"))
+    b = load_workbook(build_report(only_views, tmp_path / "b.xlsx"))
+    assert a.sheetnames == b.sheetnames
+    for name in a.sheetnames:
+        assert list(a[name].values) == list(b[name].values), name
+
+
+def test_values_with_written_precision_and_unknowns():
+    assert format_value(48.2, "%", 1) == "48.2%"
+    assert format_value(80, "%", 1) == "80.0%"
+    assert format_value(85, "%", 0) == "85%"
+    assert format_value(48441, "件", 0) == "48,441件"
+    assert format_value(None, "万件", 1) == "不明"
