@@ -65,8 +65,11 @@ def ingest_flow(inbox: str | None = None, warehouse: str | None = None, settle_s
                 say(note)
             discovery = discover(settings)
             stage = ingest.prepare_stage(settings)
-            decisions = assess(discovery, stage, settings, catalogue)
-            summary = load_and_publish(settings, catalogue, decisions, discovery, started, stage)
+            try:
+                decisions = assess(discovery, stage, settings, catalogue)
+                summary = load_and_publish(settings, catalogue, decisions, discovery, started, stage)
+            finally:
+                stage.close()
             settle_inbox(settings)
     except ingest.RunLocked as e:
         return {"locked": True, "message": str(e)}

@@ -1,5 +1,9 @@
 """pandera schemas for return-sheet observations, validated a whole batch at a time.
 
+Each check method is named after its issue code as well as carrying it as
+``name``: pandera drops the custom name of a check inherited by a second
+subclass, and falls back to the method name.
+
 The frame holds one row per reported value across every workbook in a batch,
 with a ``source`` column naming the workbook and the catalogue's facts joined
 on (``item_known``, ``item_owner``, ``item_unit``...). Each check's name is the
@@ -43,16 +47,16 @@ class CommonRules(RecordFrame):
     """Errors shared by KPI actuals and outcome figures."""
 
     @pa.dataframe_check(name="wrong_department")
-    def owned_by_department(cls, df: pd.DataFrame) -> Series[bool]:
+    def wrong_department(cls, df: pd.DataFrame) -> Series[bool]:
         return ~df["item_known"] | df["department"].isna() | (df["item_owner"] == df["department"])
 
     @pa.dataframe_check(name="year_out_of_range")
-    def year_in_plan(cls, df: pd.DataFrame) -> Series[bool]:
+    def year_out_of_range(cls, df: pd.DataFrame) -> Series[bool]:
         year = df["fiscal_year"]
         return (year.isna() | year.between(df["first_year"], df["last_year"])).fillna(True).astype(bool)
 
     @pa.dataframe_check(name="percent_out_of_range")
-    def percent_in_range(cls, df: pd.DataFrame) -> Series[bool]:
+    def percent_out_of_range(cls, df: pd.DataFrame) -> Series[bool]:
         value = df["actual_value"]
         return ~((df["item_unit"] == "%") & ((value < 0) | (value > 100))).fillna(False).astype(bool)
 
@@ -61,7 +65,7 @@ class OutcomeRules(CommonRules):
     """Errors in 取組実績 (initiative outcomes): the same rules as KPI actuals, figures may be negative."""
 
     @pa.dataframe_check(name="unknown_initiative")
-    def known_initiative(cls, df: pd.DataFrame) -> Series[bool]:
+    def unknown_initiative(cls, df: pd.DataFrame) -> Series[bool]:
         return df["item_known"]
 
 
@@ -69,16 +73,16 @@ class ObservationRules(CommonRules):
     """Errors in 実績報告 (KPI actuals): any failure rejects its workbook."""
 
     @pa.dataframe_check(name="unknown_kpi")
-    def known_kpi(cls, df: pd.DataFrame) -> Series[bool]:
+    def unknown_kpi(cls, df: pd.DataFrame) -> Series[bool]:
         return df["item_known"]
 
     @pa.dataframe_check(name="duplicate_row")
-    def one_value_per_key(cls, df: pd.DataFrame) -> Series[bool]:
+    def duplicate_row(cls, df: pd.DataFrame) -> Series[bool]:
         keyed = df["item_id"].notna() & df["fiscal_year"].notna()
         return ~(df.duplicated(subset=KEY, keep=False) & keyed)
 
     @pa.dataframe_check(name="negative_value")
-    def not_negative(cls, df: pd.DataFrame) -> Series[bool]:
+    def negative_value(cls, df: pd.DataFrame) -> Series[bool]:
         return ~((df["item_unit"] != "%") & df["item_known"] & (df["actual_value"] < 0)).fillna(False).astype(bool)
 
 
@@ -90,13 +94,13 @@ class ObservationWarnings(RecordFrame):
     direction: Series[str] = pa.Field(nullable=True)
 
     @pa.dataframe_check(name="suspicious_value")
-    def plausible_jump(cls, df: pd.DataFrame) -> Series[bool]:
+    def suspicious_value(cls, df: pd.DataFrame) -> Series[bool]:
         span = (df["target_value"] - df["baseline_value"]).abs()
         jump = (df["actual_value"] - df["baseline_value"]).abs()
         return ~(jump > 2 * span).fillna(False).astype(bool)
 
     @pa.dataframe_check(name="wrong_direction")
-    def moves_the_right_way(cls, df: pd.DataFrame) -> Series[bool]:
+    def wrong_direction(cls, df: pd.DataFrame) -> Series[bool]:
         sign = df["direction"].map({"increase": 1.0, "decrease": -1.0})
         worse = (df["actual_value"] - df["baseline_value"]) * sign < 0
         return ~worse.fillna(False).astype(bool)

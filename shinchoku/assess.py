@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .catalogue import Catalogue
 from .config import Limits
-from .messages import ERROR, WARNING, Issue
+from .messages import ERROR, WARNING, Issue, cell_ref
 from .parse import fiscal_year_end, is_blank, normalize_text, parse_as_of, parse_fiscal_year, parse_value
 from .reader import RawRow, Table, WorkbookRead, read_workbook
 
@@ -154,6 +154,10 @@ def assess_one(path: Path, department: str | None, catalogue: Catalogue, limits:
             "activities": None if is_blank(activities) else _text(activities),
             "source_cell": outcomes.cell(row, "成果・効果"),
         })
+    # The raw cells are parsed into records now; keep only where the tables are, not their contents.
+    for parsed in (table, outcomes):
+        if parsed is not None:
+            parsed.rows = []
     return result
 
 
@@ -231,10 +235,9 @@ def _record_failure(assessments: list[Assessment], rec: dict, code: str, catalog
     id_label = "指標ID" if rec["table"] == "kpi" else "項目ID"
     value_label = "実績値" if rec["table"] == "kpi" else "数値"
     label = _CELL_OF_CHECK.get(code, value_label) or id_label
-    row = next(r for r in table.rows if r.row0 == rec["row0"])
     item = catalogue.kpis_by_id.get(rec["item_id"]) if rec["table"] == "kpi" else catalogue.initiatives_by_id.get(rec["item_id"])
     shown = {value_label: rec["raw_value"], id_label: rec["item_id"], "年度": rec["fiscal_year"]}[label]
-    a.issues.append(Issue(code, table.sheet, table.cell(row, label), rec["item_id"], {
+    a.issues.append(Issue(code, table.sheet, cell_ref(rec["row0"], table.columns[label]), rec["item_id"], {
         "value": shown, "department": rec["department"], "detail": _detail(code, rec, item),
         "min_fy": catalogue.first_year, "max_fy": catalogue.last_year,
     }))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .annotate import annotate_package
 from .messages import ERROR, Issue
 from .xlsx import set_text
 
@@ -42,7 +43,8 @@ def write_feedback(decision, out_dir: Path, original_name: str) -> list[Path]:
     if not any(i.code in CONTAINER_CODES for i in issues):
         annotated = out_dir / f"{stem}.エラー箇所.xlsx"
         try:
-            annotate_workbook(decision.candidate.path, issues, annotated)
+            if not annotate_package(decision.candidate.path, issues, annotated):
+                annotate_workbook(decision.candidate.path, issues, annotated)
             made.append(annotated)
         except Exception:  # noqa: BLE001 - a workbook openpyxl cannot open still gets its error list
             annotated.unlink(missing_ok=True)

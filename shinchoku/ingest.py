@@ -81,6 +81,7 @@ class Candidate:
     mtime: float
     size: int
     sha256: str = ""
+    mtime_ns: int = 0
 
     @property
     def received_at(self) -> dt.datetime:
@@ -134,7 +135,7 @@ def discover(settings: Settings, now: float | None = None) -> Discovery:
         elif now - st.st_mtime < settings.settle_seconds:
             found.skipped.append((path, "settling"))
         else:
-            found.candidates.append(Candidate(path, department, st.st_mtime, st.st_size))
+            found.candidates.append(Candidate(path, department, st.st_mtime, st.st_size, mtime_ns=st.st_mtime_ns))
 
     for entry in sorted(inbox.iterdir()):
         if entry.is_symlink():
@@ -175,8 +176,23 @@ class Decision:
         return self.assessment.read if self.assessment else None
 
 
-def prepare_stage(settings: Settings) -> Path:
+@dataclass
+class Stage:
+    """This run's private copy of the warehouse, open for writing until it is published."""
+
+    path: Path
+    con: object  # duckdb.DuckDBPyConnection
+
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.close()
+            self.con = None
+
+
+def prepare_stage(settings: Settings) -> Stage:
     """Copy the published warehouse to a private file this run will write (or start a new one)."""
+    from . import warehouse as wh
+
     target = settings.warehouse
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
@@ -184,22 +200,14 @@ def prepare_stage(settings: Settings) -> Path:
         stale.unlink(missing_ok=True)
     if target.exists():
         shutil.copyfile(target, tmp)
-    return tmp
+    con = wh.connect_for_writing(tmp)
+    wh.ensure_schema(con)
+    return Stage(tmp, con)
 
 
-def known_hashes(stage: Path) -> dict[str, int]:
+def known_hashes(stage: Stage) -> dict[str, int]:
     """sha256 -> first submission id, read from this run's staged copy of the warehouse."""
-    if not stage.exists():
-        return {}
-    import duckdb
-
-    con = duckdb.connect(str(stage), read_only=True)
-    try:
-        rows = con.execute("select sha256, min(submission_id) from raw_submissions group by sha256").fetchall()
-    except duckdb.CatalogException:
-        rows = []
-    finally:
-        con.close()
+    rows = stage.con.execute("select sha256, min(submission_id) from raw_submissions group by sha256").fetchall()
     return dict(rows)
 
 
@@ -254,23 +262,25 @@ def _archive_name(sha: str, path: Path) -> str:
 
 
 def archive_original(settings: Settings, cand: Candidate) -> str | None:
-    """Copy a received file into the content-addressed archive; never modify an archived file."""
+    """Copy a received file into the content-addressed archive; never modify an archived file.
+
+    Durability comes from one sync before the warehouse is published, not a sync per file.
+    """
     if cand.size > settings.limits.max_file_bytes:
         return None
     relative = _archive_name(cand.sha256, cand.path)
     target = settings.warehouse.parent / relative
     if target.exists():
         return relative
+    data = cand.path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != cand.sha256:  # changed while we read it: leave it for the next run
+        raise OSError(errno.EAGAIN, f"{cand.path} changed during the run")
     target.parent.mkdir(parents=True, exist_ok=True)
     settings.staging_dir.mkdir(parents=True, exist_ok=True)
     # Written in staging first (wiped after a crash), then renamed into place whole.
     tmp = settings.staging_dir / f"{cand.sha256}.{os.getpid()}.archive"
-    shutil.copyfile(cand.path, tmp)
-    if sha256_of(tmp) != cand.sha256:  # the file changed while we read it: leave it for the next run
-        tmp.unlink()
-        raise OSError(errno.EAGAIN, f"{cand.path} changed during the run")
+    tmp.write_bytes(data)
     os.chmod(tmp, 0o444)
-    _fsync(tmp)
     os.replace(tmp, target)
     return relative
 
@@ -300,17 +310,15 @@ def _free_name(directory: Path, name: str, taken: set[Path]) -> Path:
 
 
 def stage_and_publish(settings: Settings, catalogue: Catalogue, decisions: list[Decision],
-                      discovery: Discovery, started_at: dt.datetime, tmp: Path) -> RunSummary:
+                      discovery: Discovery, started_at: dt.datetime, stage: Stage) -> RunSummary:
     """Write the new warehouse state into the staged copy, archive originals, stage feedback, then publish."""
     import pandas as pd
 
     from . import warehouse as wh
     from .feedback import write_feedback
 
-    target = settings.warehouse
-    con = wh.connect_for_writing(tmp)
+    target, tmp, con = settings.warehouse, stage.path, stage.con
     try:
-        wh.ensure_schema(con)
         run_id = con.execute("select coalesce(max(run_id), 0) + 1 from raw_runs").fetchone()[0]
         next_id = con.execute("select coalesce(max(submission_id), 0) + 1 from raw_submissions").fetchone()[0]
         ingested_at = now_jst()
@@ -358,12 +366,11 @@ def stage_and_publish(settings: Settings, catalogue: Catalogue, decisions: list[
                     [run_id, started_at, now_jst(), len(decisions),
                      sum(d.status == "accepted" for d in decisions), sum(d.status == "rejected" for d in decisions),
                      sum(d.status == "duplicate" for d in decisions), len(kpis_updated)])
-        wh.load_reference(con, catalogue, settings)
-        wh.apply_views(con)
+        wh.refresh(con, catalogue, settings)
         wh.run_audits(con)
         con.execute("checkpoint")
     finally:
-        con.close()
+        stage.close()
 
     # Feedback for rejected files is written to staging now and moved beside them after publishing.
     staging = settings.staging_dir / str(run_id)
@@ -374,18 +381,18 @@ def stage_and_publish(settings: Settings, catalogue: Catalogue, decisions: list[
     for decision in decisions:
         cand = decision.candidate
         if decision.status in ("accepted", "duplicate"):
-            moves.append({"op": "delete", "src": str(cand.path), "sha256": cand.sha256})
+            moves.append({"op": "delete", "src": str(cand.path), **_identity(cand)})
             continue
         rejected_dir = _rejected_dir(settings, cand)
         dest = _free_name(rejected_dir, cand.path.name, taken)
-        moves.append({"op": "move", "src": str(cand.path), "dest": str(dest), "sha256": cand.sha256})
+        moves.append({"op": "move", "src": str(cand.path), "dest": str(dest), **_identity(cand)})
         for made in write_feedback(decision, staging / str(decision.submission_id), dest.name):
             final = _free_name(rejected_dir, made.name, taken)
             moves.append({"op": "move", "src": str(made), "dest": str(final)})
             feedback.setdefault(decision.submission_id, []).append(final)
     crash_point("before_publish")
 
-    _fsync(tmp)
+    os.sync()  # archived originals, feedback and the new warehouse reach the disk before publishing
     # The journal names the staged file by inode: after the rename, the warehouse has that inode
     # if and only if this run was published. Recovery needs no database to tell.
     st = os.stat(tmp)
@@ -436,7 +443,7 @@ def settle_moves(settings: Settings) -> int:
         if n == len(journal["moves"]) // 2:
             crash_point("mid_moves")
         src = Path(move["src"])
-        if not src.exists() or (move.get("sha256") and sha256_of(src) != move["sha256"]):
+        if not src.exists() or ("mtime_ns" in move and _changed(src, move)):
             continue  # already done, or replaced by a newer file the next run will see
         if move["op"] == "delete":
             src.unlink()
@@ -446,6 +453,16 @@ def settle_moves(settings: Settings) -> int:
     path.unlink()
     shutil.rmtree(settings.staging_dir, ignore_errors=True)
     return done
+
+
+def _identity(cand: Candidate) -> dict:
+    """What tells the file this run read from a newer one saved under the same name."""
+    return {"size": cand.size, "mtime_ns": cand.mtime_ns}
+
+
+def _changed(path: Path, move: dict) -> bool:
+    st = os.stat(path)
+    return (st.st_size, st.st_mtime_ns) != (move["size"], move["mtime_ns"])
 
 
 def _move(src: Path, dest: Path) -> None:
@@ -494,7 +511,10 @@ def run_ingest(settings: Settings, catalogue: Catalogue, wait_seconds: float = 0
         discovery = discover(settings)
         crash_point("after_discover")
         stage = prepare_stage(settings)
-        decisions = decide(discovery, known_hashes(stage), catalogue, settings)
-        summary = stage_and_publish(settings, catalogue, decisions, discovery, started, stage)
+        try:
+            decisions = decide(discovery, known_hashes(stage), catalogue, settings)
+            summary = stage_and_publish(settings, catalogue, decisions, discovery, started, stage)
+        finally:
+            stage.close()
         settle_moves(settings)
     return summary

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.comments import Comment
 from openpyxl.packaging.custom import IntProperty, StringProperty
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -74,7 +73,6 @@ def write_template(catalogue: Catalogue, department: str, fiscal_year: int, path
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center")
         cell.border = BORDER
-    ws.cell(row=HEADER_ROW, column=5).comment = Comment("ここに実績値を数値で入力してください。", "shinchoku")
 
     prompts: dict[str, DataValidation] = {}
     for row, kpi in enumerate(catalogue.kpis_of(department), start=HEADER_ROW + 1):
@@ -193,15 +191,18 @@ def _write_row(ws, row: int, kpi: Kpi, fiscal_year: int) -> None:
 
 
 def fill_template(path: Path, values: dict[str, object], *, as_of: dict[str, object] | None = None,
-                  notes: dict[str, str] | None = None, out: Path | None = None) -> Path:
-    """Fill 実績値 (and optionally 時点, 備考) by 指標ID, as a department would, and save."""
+                  notes: dict[str, str] | None = None, formats: dict[str, str] | None = None,
+                  out: Path | None = None) -> Path:
+    """Fill 実績値 (and optionally 時点, 備考, a number format) by 指標ID, as a department would, and save."""
     wb = load_workbook(path)
     ws = wb[SHEET]
-    as_of, notes = as_of or {}, notes or {}
+    as_of, notes, formats = as_of or {}, notes or {}, formats or {}
     for row in range(HEADER_ROW + 1, ws.max_row + 1):
         kpi_id = ws.cell(row=row, column=1).value
         if kpi_id in values:
             ws.cell(row=row, column=5).value = values[kpi_id]
+        if kpi_id in formats:
+            ws.cell(row=row, column=5).number_format = formats[kpi_id]
         if kpi_id in as_of:
             ws.cell(row=row, column=6).value = as_of[kpi_id]
         if kpi_id in notes:

@@ -123,10 +123,36 @@ def apply_views(con: duckdb.DuckDBPyConnection, views_dir: Path = VIEWS_DIR) -> 
 
 
 def run_audits(con: duckdb.DuckDBPyConnection) -> None:
-    """Raise AuditError naming every audit that returned rows."""
-    failed = [name for name, sql in AUDITS.items() if con.execute(f"select count(*) from ({sql})").fetchone()[0]]
+    """Raise AuditError naming every audit that returned rows (all audits in one query)."""
+    union = " union all ".join(f"select {n} as audit, (select count(*) from ({sql})) as found"
+                               for n, sql in enumerate(AUDITS.values()))
+    names = list(AUDITS)
+    failed = [names[n] for n, found in con.execute(union).fetchall() if found]
     if failed:
         raise AuditError("warehouse audit failed: " + "; ".join(failed))
+
+
+def fingerprint(catalogue: Catalogue, settings: Settings, views_dir: Path = VIEWS_DIR) -> str:
+    """A digest of everything the reference tables and views are built from."""
+    import hashlib
+
+    digest = hashlib.sha256(repr((catalogue, settings.grade_bands, settings.grade_floor, settings.due_month,
+                                  settings.due_day)).encode())
+    for path in sorted(views_dir.glob("*.sql")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def refresh(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, settings: Settings) -> None:
+    """Rewrite reference data and views, unless the warehouse already has exactly these."""
+    current = fingerprint(catalogue, settings)
+    con.execute("create table if not exists cfg_fingerprint (fingerprint varchar)")
+    if con.execute("select count(*) from cfg_fingerprint where fingerprint = ?", [current]).fetchone()[0]:
+        return
+    load_reference(con, catalogue, settings)
+    apply_views(con)
+    con.execute("delete from cfg_fingerprint")
+    con.execute("insert into cfg_fingerprint values (?)", [current])
 
 
 def build(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, settings: Settings) -> None:

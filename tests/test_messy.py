@@ -59,3 +59,12 @@ def test_parallel_parsing_gives_the_same_result(catalogue, tmp_path):
     for s, p in zip(serial, parallel):
         assert [(i.code, i.cell) for i in s.issues] == [(i.code, i.cell) for i in p.issues]
         assert s.records == p.records
+
+
+def test_every_schema_check_is_an_issue_code():
+    from schemas.return_sheet import ObservationRules, ObservationWarnings, OutcomeRules
+    from shinchoku.messages import CODES
+
+    for schema in (ObservationRules, ObservationWarnings, OutcomeRules, ObservationRules):
+        names = [c.name for c in schema.to_schema().checks]
+        assert names and set(names) <= set(CODES), schema.__name__

@@ -1,0 +1,1 @@
+"""The shinchoku benchmark: ``uv run python -m bench [--n 1000]``."""

@@ -1,0 +1,191 @@
+"""Benchmark shinchoku side by side with bare readers and the naive approach.
+
+    uv run python -m bench            # N = 1,000
+    uv run python -m bench --n 10000  # the large run
+
+Each variant runs in its own process on the same files; the driver samples
+the process tree's memory. Figures are printed as a table and written as JSON
+under bench/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+from .generate import generate
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results"
+LABELS = {
+    "openpyxl": "(a) bare openpyxl read-only parse",
+    "calamine": "(b) bare python-calamine parse",
+    "naive": "(c) naive: read_excel + pandera + INSERT per file",
+    "core": "(d) shinchoku ingest core, no Prefect",
+    "prefect": "(e) shinchoku run through the Prefect flow",
+    "duplicates": "(f) the same N files dropped again",
+    "check": "shinchoku check, one clean template (whole process)",
+    "million": "1,000,000-row workbook, shinchoku check (whole process)",
+}
+
+
+def measure(argv: list[str], env: dict | None = None) -> tuple[dict, float, int, int]:
+    """Run a command; return its JSON result, wall time and peak RSS (largest process, whole tree)."""
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})})
+    peak_one = peak_sum = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak_one, peak_sum
+        parent = psutil.Process(proc.pid)
+        while not done.is_set():
+            try:
+                tree = [parent] + parent.children(recursive=True)
+                rss = []
+                for p in tree:
+                    try:
+                        rss.append(p.memory_info().rss)
+                    except psutil.Error:
+                        pass
+                if rss:
+                    peak_one, peak_sum = max(peak_one, max(rss)), max(peak_sum, sum(rss))
+            except psutil.Error:
+                pass
+            done.wait(0.02)
+
+    started = time.perf_counter()
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    wall = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"{' '.join(argv)} failed ({proc.returncode}):\n{err[-3000:]}")
+    lines = [l for l in out.splitlines() if l.startswith("{")]
+    return (json.loads(lines[-1]) if lines else {}), wall, peak_one, peak_sum
+
+
+def variant(name: str, source: Path, work: Path) -> tuple[dict, float, int, int]:
+    shutil.rmtree(work, ignore_errors=True)
+    return measure([sys.executable, "-m", "bench.variants", name, str(source), str(work)])
+
+
+def run(n: int, root: Path, skip_prefect: bool = False) -> dict:
+    say = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
+    say(f"Generating {n:,} return sheets (cached in {root})…")
+    t0 = time.perf_counter()
+    manifest = generate(n, root / "corpus")
+    say(f"  ready in {time.perf_counter() - t0:.1f} s ({manifest['rejects']} planned rejects)")
+    source = root / "corpus" / "inbox"
+    results: dict[str, dict] = {}
+    for name in ("openpyxl", "calamine", "naive", "core") + (() if skip_prefect else ("prefect",)):
+        say(f"Measuring {LABELS[name]}…")
+        found, wall, one, total = variant(name, source, root / "work" / name)
+        results[name] = {**found, "process_seconds": wall, "peak_rss_bytes": one, "peak_rss_tree_bytes": total}
+        say(f"  {found.get('seconds', wall):.2f} s")
+    core = results["core"]
+    results["duplicates"] = {"seconds": core["duplicate_seconds"], "peak_rss_bytes": core["peak_rss_bytes"],
+                             "peak_rss_tree_bytes": core["peak_rss_tree_bytes"],
+                             "all_duplicates": core["duplicates_again"] == core["again_total"] == n}
+
+    say("Timing shinchoku check on one clean template…")
+    template = root / "check" / "clean.xlsx"
+    template.parent.mkdir(parents=True, exist_ok=True)
+    sys.path.insert(0, str(ROOT))
+    from shinchoku.catalogue import load_catalogue
+    from shinchoku.template import fill_template, write_template
+
+    catalogue = load_catalogue()
+    fill_template(write_template(catalogue, "企画調整部", 2023, template), {"GOV-K01": 61.5, "REG-K01": 140})
+    runs = [measure([sys.executable, "-m", "shinchoku.cli", "check", str(template)]) for _ in range(3)]
+    results["check"] = {"seconds": statistics.median(r[1] for r in runs), "peak_rss_bytes": max(r[2] for r in runs),
+                        "peak_rss_tree_bytes": max(r[3] for r in runs)}
+
+    say("Rejecting a 1,000,000-row workbook…")
+    from .hostile import million_rows
+
+    big = million_rows(root / "check" / "million.xlsx")
+    _, wall, one, total = measure([sys.executable, "-m", "shinchoku.cli", "check", "--department", "企画調整部", str(big)])
+    results["million"] = {"seconds": wall, "peak_rss_bytes": one, "peak_rss_tree_bytes": total,
+                          "file_bytes": big.stat().st_size}
+    return {"n": n, "results": results, "machine": machine(), "when": dt.datetime.now().isoformat(timespec="seconds")}
+
+
+def machine() -> dict:
+    return {"cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": platform.python_version(), "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine()}
+
+
+def ratios(report: dict) -> dict:
+    r = report["results"]
+    out = {
+        "d/a": r["core"]["seconds"] / r["openpyxl"]["seconds"],
+        "c/d": r["naive"]["seconds"] / r["core"]["seconds"],
+        "f/d": r["duplicates"]["seconds"] / r["core"]["seconds"],
+    }
+    if "prefect" in r:
+        out["(e-startup)/d"] = r["prefect"]["seconds"] / r["core"]["seconds"]
+        out["e-startup-d seconds"] = r["prefect"]["seconds"] - r["core"]["seconds"]
+    return out
+
+
+def table(report: dict) -> str:
+    n = report["n"]
+    lines = [f"shinchoku benchmark, N = {n:,} workbooks ({report['machine']['cpus']} cores, "
+             f"{report['machine']['memory_gb']} GB, Python {report['machine']['python']})", "",
+             f"| {'variant':58} | wall s | files/s | peak RSS MB (largest / sum) |",
+             f"|{'-' * 60}|-------:|--------:|----------------------------:|"]
+    for key, label in LABELS.items():
+        row = report["results"].get(key)
+        if not row:
+            continue
+        seconds = row["seconds"]
+        per_second = f"{n / seconds:,.0f}" if key not in ("check", "million") else "-"
+        rss = f"{row['peak_rss_bytes'] / 2**20:,.0f} / {row['peak_rss_tree_bytes'] / 2**20:,.0f}"
+        lines.append(f"| {label:58} | {seconds:6.2f} | {per_second:>7} | {rss:>27} |")
+    r = report["results"]
+    extras = [f"import time, ingest core: {r['core']['import_seconds']:.2f} s"]
+    if "prefect" in r:
+        extras.append(f"Prefect: import {r['prefect']['import_seconds']:.2f} s, server start-up "
+                      f"{r['prefect']['startup_seconds']:.2f} s (both outside (e))")
+    lines += ["", *extras, "", "ratios: " + ", ".join(f"{k} = {v:.3f}" for k, v in ratios(report).items())]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1000, help="number of workbooks (default 1000)")
+    parser.add_argument("--dir", type=Path, help="working folder (default: a cache under the system temp dir)")
+    parser.add_argument("--skip-prefect", action="store_true", help="leave out (e), for quick runs")
+    parser.add_argument("--no-save", action="store_true", help="do not write bench/results/*.json")
+    args = parser.parse_args(argv)
+    root = args.dir or Path(tempfile.gettempdir()) / f"shinchoku-bench-{args.n}"
+    report = run(args.n, root, args.skip_prefect)
+    report["ratios"] = ratios(report)
+    print(table(report))
+    if not args.no_save:
+        RESULTS.mkdir(exist_ok=True)
+        path = RESULTS / f"bench-n{args.n}.json"
+        path.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+        print(f"\nwritten: {path.relative_to(ROOT)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""Hostile workbooks, built byte by byte: what a shared inbox may receive.
+
+Used by the tests of hostile files and by the benchmark's memory checks.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+from shinchoku.layout import HEADER
+
+CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+    '{sheets}</Types>'
+)
+ROOT_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+    '</Relationships>'
+)
+SHEET_OPEN = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+              '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+SHEET_CLOSE = "</sheetData></worksheet>"
+
+
+def _letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _inline(ref: str, text: str) -> str:
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+def header_row() -> str:
+    return '<row r="1">' + "".join(_inline(f"{_letter(i)}1", h) for i, h in enumerate(HEADER)) + "</row>"
+
+
+def data_row(r: int, kpi: str = "GOV-K01", year: int = 2023, value: float = 50) -> str:
+    return (f'<row r="{r}">' + _inline(f"A{r}", kpi) + f'<c r="D{r}"><v>{year}</v></c><c r="E{r}"><v>{value}</v></c></row>')
+
+
+def write_xlsx(path: Path, sheets: dict[str, object], extra: dict[str, bytes] | None = None) -> Path:
+    """A minimal workbook: sheet name -> sheet XML (str, or an iterable of str chunks streamed in)."""
+    buffer = path.open("wb")
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        overrides = "".join(
+            f'<Override PartName="/xl/worksheets/sheet{n}.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+            for n in range(1, len(sheets) + 1))
+        z.writestr("[Content_Types].xml", CONTENT_TYPES.format(sheets=overrides))
+        z.writestr("_rels/.rels", ROOT_RELS)
+        names = "".join(f'<sheet name="{name}" sheetId="{n}" r:id="rId{n}"/>' for n, name in enumerate(sheets, start=1))
+        z.writestr("xl/workbook.xml",
+                   '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                   '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                   'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+                   f"<sheets>{names}</sheets></workbook>")
+        rels = "".join(
+            f'<Relationship Id="rId{n}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+            f'Target="worksheets/sheet{n}.xml"/>' for n in range(1, len(sheets) + 1))
+        z.writestr("xl/_rels/workbook.xml.rels",
+                   '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                   f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{rels}</Relationships>')
+        for n, content in enumerate(sheets.values(), start=1):
+            with z.open(f"xl/worksheets/sheet{n}.xml", "w", force_zip64=True) as f:
+                chunks = [content] if isinstance(content, str) else content
+                for chunk in chunks:
+                    f.write(chunk.encode("utf-8"))
+        for name, data in (extra or {}).items():
+            z.writestr(name, data)
+    buffer.close()
+    return path
+
+
+def table_sheet(rows: int) -> object:
+    """Sheet XML chunks for a return-sheet table with ``rows`` data rows, streamed."""
+    yield SHEET_OPEN + header_row()
+    batch = []
+    for r in range(2, rows + 2):
+        batch.append(data_row(r))
+        if len(batch) == 10_000:
+            yield "".join(batch)
+            batch = []
+    yield "".join(batch) + SHEET_CLOSE
+
+
+def million_rows(path: Path, rows: int = 1_000_000) -> Path:
+    """A return-sheet table with a million rows (about 70 MB of sheet XML, 2 MB zipped)."""
+    return write_xlsx(path, {"実績報告": table_sheet(rows)})
+
+
+def zip_bomb(path: Path, gigabytes: float = 2.0) -> Path:
+    """A tiny file whose sheet XML unpacks to gigabytes: one cell followed by endless whitespace."""
+    chunk = " " * (1 << 20)
+
+    def sheet():
+        yield SHEET_OPEN + header_row() + data_row(2)
+        for _ in range(int(gigabytes * 1024)):
+            yield chunk
+        yield SHEET_CLOSE
+
+    return write_xlsx(path, {"実績報告": sheet()})
+
+
+def billion_laughs(path: Path) -> Path:
+    """XML entity expansion in the shared strings part."""
+    lol = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+           + "".join(f'<!ENTITY lol{n} "{("&lol" + (str(n - 1) if n > 1 else "") + ";") * 10}">' for n in range(1, 10))
+           + ']><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
+           '<si><t>&lol9;</t></si></sst>')
+    sheet = SHEET_OPEN + header_row() + data_row(2) + SHEET_CLOSE
+    return write_xlsx(path, {"実績報告": sheet}, {"xl/sharedStrings.xml": lol.encode()})
+
+
+def external_entity(path: Path) -> Path:
+    """An external entity in the workbook part, pointing at a local file."""
+    sheet = SHEET_OPEN + header_row() + data_row(2) + SHEET_CLOSE
+    write_xlsx(path, {"実績報告": sheet})
+    data = io.BytesIO(path.read_bytes())
+    out = io.BytesIO()
+    with zipfile.ZipFile(data) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            content = src.read(item)
+            if item.filename == "xl/workbook.xml":
+                content = content.replace(b"<workbook ", b'<!DOCTYPE workbook [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><workbook ', 1)
+                content = content.replace(b'name="', b'name="&xxe;', 1)
+            dst.writestr(item, content)
+    path.write_bytes(out.getvalue())
+    return path
+
+
+def many_sheets(path: Path, count: int = 3000) -> Path:
+    sheets = {"実績報告": SHEET_OPEN + header_row() + data_row(2) + SHEET_CLOSE}
+    sheets.update({f"S{n}": SHEET_OPEN + SHEET_CLOSE for n in range(count)})
+    return write_xlsx(path, sheets)
+
+
+def huge_string(path: Path, megabytes: int = 10) -> Path:
+    text = "あ" * (megabytes * 1024 * 1024 // 3)
+    sheet = SHEET_OPEN + header_row() + data_row(2).replace("</row>", _inline("G2", text) + "</row>") + SHEET_CLOSE
+    return write_xlsx(path, {"実績報告": sheet})
+
+
+def wide_sheet(path: Path, columns: int = 16_384) -> Path:
+    cells = "".join(f'<c r="{_letter(i)}3"><v>1</v></c>' for i in range(columns))
+    sheet = SHEET_OPEN + header_row() + data_row(2) + f'<row r="3">{cells}</row>' + SHEET_CLOSE
+    return write_xlsx(path, {"実績報告": sheet})

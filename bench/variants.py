@@ -1,0 +1,142 @@
+"""Each measured variant, run in its own process: ``python -m bench.variants NAME SOURCE WORKDIR``.
+
+Prints one JSON line: wall seconds of the measured work (after imports), the
+import seconds, and what the variant found, so the driver can check it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+
+def _files(source: Path) -> list[Path]:
+    return sorted(source.rglob("*.xlsx"))
+
+
+def bare_openpyxl(source: Path, work: Path) -> dict:
+    t0 = time.perf_counter()
+    from openpyxl import load_workbook
+    imported = time.perf_counter()
+    rows = 0
+    for path in _files(source):
+        wb = load_workbook(path, read_only=True, data_only=True)
+        for row in wb["実績報告"].iter_rows(values_only=True):
+            rows += 1
+        wb.close()
+    return {"import_seconds": imported - t0, "seconds": time.perf_counter() - imported, "rows": rows}
+
+
+def bare_calamine(source: Path, work: Path) -> dict:
+    t0 = time.perf_counter()
+    import python_calamine
+    imported = time.perf_counter()
+    rows = 0
+    for path in _files(source):
+        wb = python_calamine.CalamineWorkbook.from_path(str(path))
+        rows += len(wb.get_sheet_by_name("実績報告").to_python())
+        wb.close()
+    return {"import_seconds": imported - t0, "seconds": time.perf_counter() - imported, "rows": rows}
+
+
+def naive(source: Path, work: Path) -> dict:
+    """What an analyst would write by hand: per file read_excel, validate, insert."""
+    t0 = time.perf_counter()
+    import duckdb
+    import pandas as pd
+    import pandera.pandas as pa
+    imported = time.perf_counter()
+    schema = pa.DataFrameSchema({
+        "指標ID": pa.Column(str, nullable=False),
+        "年度": pa.Column(str, nullable=True),
+        "実績値": pa.Column(float, pa.Check.ge(0), nullable=True, coerce=True),
+    }, strict=False)
+    con = duckdb.connect(str(work / "naive.duckdb"))
+    con.execute("create table obs (source varchar, kpi_id varchar, fiscal_year varchar, actual_value double)")
+    accepted = rejected = 0
+    for path in _files(source):
+        try:
+            frame = pd.read_excel(path, sheet_name="実績報告", header=5, usecols="A:G", dtype={"年度": str})
+            frame = schema.validate(frame, lazy=True)
+        except (pa.errors.SchemaErrors, ValueError):
+            rejected += 1
+            continue
+        frame = frame[["指標ID", "年度", "実績値"]].dropna(subset=["実績値"]).assign(source=path.name)
+        con.execute("insert into obs select source, 指標ID, 年度, 実績値 from frame")
+        accepted += 1
+    con.close()
+    return {"import_seconds": imported - t0, "seconds": time.perf_counter() - imported,
+            "accepted": accepted, "rejected": rejected}
+
+
+def _settings(work: Path):
+    from shinchoku.config import load_settings
+
+    return load_settings(inbox=work / "inbox", warehouse=work / "warehouse" / "shinchoku.duckdb",
+                         settle_seconds=0, env={}, config_file="/none")
+
+
+def _drop(source: Path, work: Path) -> None:
+    shutil.copytree(source, work / "inbox", dirs_exist_ok=True, copy_function=shutil.copy2)
+
+
+def core(source: Path, work: Path) -> dict:
+    """shinchoku's ingest without Prefect, then the same files dropped again (all duplicates)."""
+    t0 = time.perf_counter()
+    import duckdb  # noqa: F401 - everything the run will import, timed apart from the run
+    import openpyxl  # noqa: F401
+    import pandas  # noqa: F401
+
+    import schemas.return_sheet  # noqa: F401
+    from shinchoku import feedback, report, warehouse  # noqa: F401
+    from shinchoku.catalogue import load_catalogue
+    from shinchoku.ingest import run_ingest
+    imported = time.perf_counter()
+    settings, catalogue = _settings(work), load_catalogue()
+    _drop(source, work)
+    start = time.perf_counter()
+    first = run_ingest(settings, catalogue)
+    core_seconds = time.perf_counter() - start
+    _drop(source, work)
+    start = time.perf_counter()
+    again = run_ingest(settings, catalogue)
+    dup_seconds = time.perf_counter() - start
+    return {"import_seconds": imported - t0, "seconds": core_seconds, "duplicate_seconds": dup_seconds,
+            "accepted": first.count("accepted"), "rejected": first.count("rejected"),
+            "duplicates_first": first.count("duplicate"), "duplicates_again": again.count("duplicate"),
+            "again_total": len(again.decisions), "warehouse_bytes": settings.warehouse.stat().st_size}
+
+
+def prefect(source: Path, work: Path) -> dict:
+    """``shinchoku run`` through the Prefect flow; Prefect's own start-up is timed apart."""
+    t0 = time.perf_counter()
+    from prefect import flow
+
+    from flows.ingest import ingest_flow
+    imported = time.perf_counter()
+
+    @flow(name="bench-warm-up")
+    def warm_up() -> int:
+        return 1
+
+    warm_up()  # starts the ephemeral server
+    started = time.perf_counter()
+    settings = _settings(work)
+    _drop(source, work)
+    start = time.perf_counter()
+    result = ingest_flow(inbox=str(settings.inbox), warehouse=str(settings.warehouse), settle_seconds=0)
+    seconds = time.perf_counter() - start
+    summary = result["summary"]
+    return {"import_seconds": imported - t0, "startup_seconds": started - imported, "seconds": seconds,
+            "accepted": summary.count("accepted"), "rejected": summary.count("rejected")}
+
+
+VARIANTS = {"openpyxl": bare_openpyxl, "calamine": bare_calamine, "naive": naive, "core": core, "prefect": prefect}
+
+if __name__ == "__main__":
+    name, source, work = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+    work.mkdir(parents=True, exist_ok=True)
+    print(json.dumps(VARIANTS[name](source, work)))

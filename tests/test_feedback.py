@@ -1,0 +1,65 @@
+"""The annotated copy a department gets back: every problem cell marked, on both writing paths."""
+
+from __future__ import annotations
+
+import zipfile
+
+from openpyxl import load_workbook
+from openpyxl.comments import Comment
+
+from shinchoku.annotate import annotate_package
+from shinchoku.assess import assess_files
+from shinchoku.config import Limits
+from shinchoku.feedback import annotate_workbook, error_list_text
+from shinchoku.messages import Issue
+from shinchoku.template import fill_template
+
+
+def rejected(catalogue, path, department="企画調整部"):
+    [a] = assess_files([(path, department)], catalogue, Limits())
+    assert a.errors
+    return a.issues
+
+
+def test_fast_path_marks_cells_and_leaves_other_parts_untouched(catalogue, template, tmp_path):
+    source = fill_template(template("企画調整部", 2023), {"GOV-K01": "集計中", "REG-K01": "150件"})
+    issues = rejected(catalogue, source) + [Issue("bad_as_of", "実績報告", "F8", "REG-K01", {"value": "x"})]
+    target = tmp_path / "annotated.xlsx"
+    assert annotate_package(source, issues, target)
+    wb = load_workbook(target)
+    assert wb.sheetnames == ["実績報告", "取組実績", "エラー一覧"]
+    ws = wb["実績報告"]
+    for ref, words in (("E7", "集計中"), ("E8", "単位"), ("F8", "時点")):
+        assert ws[ref].fill.fgColor.rgb == "FFFFC7CE", ref
+        assert words in ws[ref].comment.text, ref
+    assert ws["F8"].value is None  # an empty cell gets the style, not a value
+    assert ws["A7"].fill.fgColor.rgb != "FFFFC7CE"  # only problem cells
+    listed = list(wb["エラー一覧"].values)
+    assert listed[0] == ("シート", "セル", "指標ID", "重要度", "コード", "内容", "直し方")
+    assert {(r[1], r[4]) for r in listed[1:]} == {("E7", "value_not_number"), ("E8", "unit_mismatch"), ("F8", "bad_as_of")}
+    with zipfile.ZipFile(source) as a, zipfile.ZipFile(target) as b:
+        edited = {"xl/styles.xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml",
+                  "xl/worksheets/sheet1.xml"}
+        for name in a.namelist():
+            if name not in edited:
+                assert a.read(name) == b.read(name), name
+
+
+def test_sheet_with_its_own_comments_takes_the_openpyxl_path(catalogue, template, tmp_path):
+    source = template("企画調整部", 2023)
+    wb = load_workbook(source)
+    wb["実績報告"]["E7"] = "集計中"
+    wb["実績報告"]["B7"].comment = Comment("部局のメモ", "担当者")
+    wb.save(source)
+    issues = rejected(catalogue, source)
+    assert not annotate_package(source, issues, tmp_path / "fast.xlsx")
+    annotate_workbook(source, issues, tmp_path / "slow.xlsx")
+    ws = load_workbook(tmp_path / "slow.xlsx")["実績報告"]
+    assert ws["E7"].fill.fgColor.rgb.endswith("FFC7CE") and "集計中" in ws["E7"].comment.text
+    assert ws["B7"].comment.text == "部局のメモ"  # the department's own comment survives
+
+
+def test_error_list_text_names_every_problem(catalogue, template):
+    source = fill_template(template("企画調整部", 2023), {"GOV-K01": "集計中", "REG-K01": "150件"})
+    text = error_list_text("x.xlsx", "企画調整部", rejected(catalogue, source))
+    assert "エラー 2件" in text and "実績報告!E7" in text and "実績報告!E8" in text and "直し方" in text
