@@ -79,12 +79,25 @@ def _fill(args: tuple[dict, str, str]) -> str:
     return out
 
 
+def _source_digest() -> str:
+    """Changes to the template or this generator invalidate a cached corpus."""
+    import hashlib
+
+    import shinchoku.template
+
+    digest = hashlib.sha256()
+    for module in (shinchoku.template.__file__, __file__):
+        digest.update(Path(module).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def generate(n: int, directory: Path, seed: int = 7, workers: int | None = None) -> dict:
     """Write the corpus under ``directory/inbox`` once; reuse it when it is already there."""
     manifest_path = directory / "manifest.json"
+    source = _source_digest()
     if manifest_path.exists():
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        if manifest.get("n") == n and manifest.get("seed") == seed:
+        if (manifest.get("n"), manifest.get("seed"), manifest.get("source")) == (n, seed, source):
             return manifest
     shutil.rmtree(directory, ignore_errors=True)
     catalogue = load_catalogue()
@@ -97,7 +110,7 @@ def generate(n: int, directory: Path, seed: int = 7, workers: int | None = None)
             for p in plans]
     with ProcessPoolExecutor(workers or os.cpu_count()) as pool:
         list(pool.map(_fill, jobs, chunksize=32))
-    manifest = {"n": n, "seed": seed, "rejects": sum(p["reject"] for p in plans),
+    manifest = {"n": n, "seed": seed, "source": source, "rejects": sum(p["reject"] for p in plans),
                 "files": [j[2] for j in jobs]}
     manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
     return manifest

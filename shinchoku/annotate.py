@@ -206,7 +206,7 @@ def annotate_package(source: Path, issues: list[Issue], target: Path) -> bool:
         _annotate(parts, order, issues)
     except (Unsupported, KeyError, ValueError, IndexError, AttributeError, zipfile.BadZipFile):
         return False
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
         for name in order:
             out.writestr(name, parts[name])
     return True

@@ -173,17 +173,37 @@ def _assess_chunk(items: list[tuple[Path, str | None]]) -> list[Assessment]:
     return [assess_one(path, dept, _worker["catalogue"], _worker["limits"]) for path, dept in items]
 
 
+def _pool_context():
+    """fork where it is safe (no other threads), which starts workers at no import cost;
+    forkserver otherwise, e.g. inside a Prefect flow, whose threads a fork would copy mid-flight."""
+    import threading
+
+    if threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["shinchoku.assess"])
+    return context
+
+
 def assess_files(items: list[tuple[Path, str | None]], catalogue: Catalogue, limits: Limits,
-                 workers: int = 1) -> list[Assessment]:
-    """Assess workbooks (path, trusted department or None): parse in parallel, validate as one batch."""
+                 workers: int = 1, meanwhile=None) -> list[Assessment]:
+    """Assess workbooks (path, trusted department or None): parse in parallel, validate as one batch.
+
+    ``meanwhile``, if given, is called in this process while the workers parse: I/O-bound work
+    (archiving originals) then overlaps CPU-bound parsing.
+    """
     if workers > 1 and len(items) >= PARALLEL_THRESHOLD:
         chunks = [items[i:i + CHUNK] for i in range(0, len(items), CHUNK)]
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["shinchoku.assess"])
+        context = _pool_context()
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
                                  initargs=(catalogue, limits)) as pool:
-            assessments = [a for chunk in pool.map(_assess_chunk, chunks) for a in chunk]
+            futures = [pool.submit(_assess_chunk, chunk) for chunk in chunks]
+            if meanwhile:
+                meanwhile()
+            assessments = [a for future in futures for a in future.result()]
     else:
+        if meanwhile:
+            meanwhile()
         assessments = [assess_one(path, dept, catalogue, limits) for path, dept in items]
     validate_batch(assessments, catalogue)
     return assessments

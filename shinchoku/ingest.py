@@ -170,6 +170,7 @@ class Decision:
     duplicate_of: int | None = None
     submission_id: int = 0
     issues: list[Issue] = field(default_factory=list)
+    archive_path: str | None = None
 
     @property
     def read(self) -> WorkbookRead | None:
@@ -212,7 +213,10 @@ def known_hashes(stage: Stage) -> dict[str, int]:
 
 
 def decide(discovery: Discovery, known: dict[str, int], catalogue: Catalogue, settings: Settings) -> list[Decision]:
-    """Hash every candidate, set duplicates aside before parsing, assess the rest as one batch."""
+    """Hash every candidate, set duplicates aside before parsing, assess the rest as one batch.
+
+    Originals are archived (in this process) while the workers parse.
+    """
     decisions: list[Decision] = []
     seen = dict(known)
     batch: list[Decision] = []
@@ -228,8 +232,14 @@ def decide(discovery: Discovery, known: dict[str, int], catalogue: Catalogue, se
             decision = Decision(cand, "pending")
             decisions.append(decision)
             batch.append(decision)
+    fresh = [d for d in decisions if d.status != "duplicate"]
+
+    def archive() -> None:
+        for decision, path in zip(fresh, archive_all(settings, [d.candidate for d in fresh])):
+            decision.archive_path = path
+
     assessments = assess_files([(d.candidate.path, d.candidate.department) for d in batch], catalogue,
-                               settings.limits, settings.worker_count())
+                               settings.limits, settings.worker_count(), meanwhile=archive)
     for decision, assessment in zip(batch, assessments):
         decision.assessment = assessment
         decision.issues = assessment.issues
@@ -275,14 +285,24 @@ def archive_original(settings: Settings, cand: Candidate) -> str | None:
     data = cand.path.read_bytes()
     if hashlib.sha256(data).hexdigest() != cand.sha256:  # changed while we read it: leave it for the next run
         raise OSError(errno.EAGAIN, f"{cand.path} changed during the run")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    settings.staging_dir.mkdir(parents=True, exist_ok=True)
-    # Written in staging first (wiped after a crash), then renamed into place whole.
+    # Written in staging first (wiped after a crash), read-only from birth, then renamed into place whole.
     tmp = settings.staging_dir / f"{cand.sha256}.{os.getpid()}.archive"
-    tmp.write_bytes(data)
-    os.chmod(tmp, 0o444)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o444)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
     os.replace(tmp, target)
     return relative
+
+
+def archive_all(settings: Settings, candidates: list[Candidate]) -> list[str | None]:
+    """Archive many originals, creating each archive folder once."""
+    settings.staging_dir.mkdir(parents=True, exist_ok=True)
+    existing = {p.name for p in settings.archive_dir.iterdir()} if settings.archive_dir.exists() else set()
+    for prefix in {c.sha256[:2] for c in candidates} - existing:
+        (settings.archive_dir / prefix).mkdir(parents=True, exist_ok=True)
+    return [archive_original(settings, c) for c in candidates]
 
 
 def _fsync(path: Path) -> None:
@@ -319,6 +339,7 @@ def stage_and_publish(settings: Settings, catalogue: Catalogue, decisions: list[
 
     target, tmp, con = settings.warehouse, stage.path, stage.con
     try:
+        con.execute("begin transaction")  # one transaction: catalog changes (views) are much cheaper in one
         run_id = con.execute("select coalesce(max(run_id), 0) + 1 from raw_runs").fetchone()[0]
         next_id = con.execute("select coalesce(max(submission_id), 0) + 1 from raw_submissions").fetchone()[0]
         ingested_at = now_jst()
@@ -335,7 +356,7 @@ def stage_and_publish(settings: Settings, catalogue: Catalogue, decisions: list[
         submissions, observations, outcomes, issues = [], [], [], []
         for decision in decisions:
             cand, read = decision.candidate, decision.read
-            archive_path = archive_original(settings, cand) if decision.status != "duplicate" else None
+            archive_path = decision.archive_path
             errors = sum(1 for i in decision.issues if i.severity == ERROR)
             submissions.append((decision.submission_id, run_id, cand.department, cand.path.name, cand.sha256,
                                 cand.size, cand.received_at, ingested_at, decision.status, errors,
@@ -368,6 +389,7 @@ def stage_and_publish(settings: Settings, catalogue: Catalogue, decisions: list[
                      sum(d.status == "duplicate" for d in decisions), len(kpis_updated)])
         wh.refresh(con, catalogue, settings)
         wh.run_audits(con)
+        con.execute("commit")
         con.execute("checkpoint")
     finally:
         stage.close()

@@ -9,6 +9,7 @@ zip bomb or a million-row sheet is refused without being held in memory.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import zipfile
@@ -159,14 +160,17 @@ def _read(path: Path, limits: Limits) -> WorkbookRead:
     book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     grids = {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False) for name, _ in sheets}
     styles = _percent_styles(zf, names, limits)
-    result.table = _one_table(RETURN_TABLE, grids, sheet_xml, styles, required=True)
-    result.outcomes = _one_table(OUTCOME_TABLE, grids, sheet_xml, styles, required=False)
+    labels = {name: _label_index(grid) for name, grid in grids.items()}
+    result.table = _one_table(RETURN_TABLE, grids, sheet_xml, styles, True, labels)
+    result.outcomes = _one_table(OUTCOME_TABLE, grids, sheet_xml, styles, False, labels)
     return result
 
 
-def _one_table(spec: TableSpec, grids: dict, sheet_xml: dict, styles: set[int], required: bool) -> Table | None:
+def _one_table(spec: TableSpec, grids: dict, sheet_xml: dict, styles: set[int], required: bool,
+               labels: dict | None = None) -> Table | None:
     """The single table matching ``spec`` across all sheets, with its data rows."""
-    hits = [(name, row0, cols) for name, grid in grids.items() for row0, cols in _find_headers(grid, spec)]
+    labels = labels if labels is not None else {name: _label_index(grid) for name, grid in grids.items()}
+    hits = [(name, row0, cols) for name in grids for row0, cols in _find_headers(labels[name], spec)]
     if not hits:
         if required:
             raise Rejection("no_table")
@@ -221,14 +225,11 @@ def _read_part(zf: zipfile.ZipFile, name: str, limits: Limits) -> bytes:
     info = zf.getinfo(name)
     if info.file_size > limits.max_part_bytes:
         raise Rejection("too_large", f"{name} の展開後サイズ")
-    chunks, total = [], 0
-    with zf.open(info) as f:
-        while chunk := f.read(1 << 20):
-            total += len(chunk)
-            if total > limits.max_part_bytes:
-                raise Rejection("too_large", f"{name} の展開後サイズ")
-            chunks.append(chunk)
-    data = b"".join(chunks)
+    # zipfile stops at the declared size and checks the CRC, so a part that lies about
+    # its size fails here instead of expanding without bound.
+    data = zf.read(info)
+    if len(data) > limits.max_part_bytes:
+        raise Rejection("too_large", f"{name} の展開後サイズ")
     head = data[:65536]
     if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
         raise Rejection("unsafe_xml")
@@ -283,10 +284,16 @@ def _check_sheet_size(xml: bytes, limits: Limits) -> None:
         raise Rejection("too_many_rows", f"{widest[1].decode()}列まで、上限{limits.max_columns}列")
 
 
+@functools.lru_cache(maxsize=4)
+def _long_text(max_chars: int) -> re.Pattern:
+    return re.compile(rb"<(?:t|v)(?:\s[^>]*)?>([^<]{%d,})" % (max_chars + 1))
+
+
 def _check_text_lengths(xml: bytes, limits: Limits) -> None:
     # Bytes are at least as many as characters, so a short byte run cannot be too long.
-    pattern = re.compile(rb"<(?:t|v)(?:\s[^>]*)?>([^<]{%d,})" % (limits.max_cell_chars + 1))
-    for match in pattern.finditer(xml):
+    if len(xml) <= limits.max_cell_chars:
+        return
+    for match in _long_text(limits.max_cell_chars).finditer(xml):
         chars = len(match.group(1).decode("utf-8", "replace"))
         if chars > limits.max_cell_chars:
             raise Rejection("cell_too_long", f"{chars:,}文字、上限{limits.max_cell_chars:,}文字")
@@ -303,45 +310,73 @@ def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _find_headers(grid: list[list], spec: TableSpec) -> list[tuple[int, dict[str, int]]]:
-    """Rows within the scan area holding all of a table's header labels, with their columns."""
-    keys = spec.keys
-    found = []
+# Header labels are short and start with a kanji NFKC leaves alone (指標ID, 年度, 成果・効果...):
+# other text (titles, instructions, KPI names, IDs) is never normalised.
+_MAX_LABEL = 12
+_LABEL_STARTS = frozenset(h[0] for h in HEADER + OUTCOME_HEADER)
+
+
+def _label_index(grid: list[list]) -> list[tuple[int, dict[str, list[int]]]]:
+    """Per row of the scan area, the normalised short texts and the columns holding them."""
+    index = []
     for row0, line in enumerate(grid[:HEADER_SCAN_ROWS]):
         positions: dict[str, list[int]] = {}
         for col0, value in enumerate(line[:HEADER_SCAN_COLUMNS]):
-            if isinstance(value, str) and value:
+            if isinstance(value, str) and value and len(value) <= _MAX_LABEL and value.lstrip()[:1] in _LABEL_STARTS:
                 key = normalize_text(value).replace(" ", "").replace("\n", "")
-                if key in keys:
-                    positions.setdefault(key, []).append(col0)
-        if len(positions) == len(keys):
-            copies = max(len(v) for v in positions.values())
+                positions.setdefault(key, []).append(col0)
+        if positions:
+            index.append((row0, positions))
+    return index
+
+
+def _find_headers(index: list[tuple[int, dict[str, list[int]]]], spec: TableSpec) -> list[tuple[int, dict[str, int]]]:
+    """Rows holding all of a table's header labels, with their columns (a row twice if the labels repeat)."""
+    keys = spec.keys
+    found = []
+    for row0, positions in index:
+        if all(key in positions for key in keys):
+            copies = max(len(positions[key]) for key in keys)
             cols = {label: positions[key][0] for label, key in zip(spec.header, keys)}
             found.extend([(row0, cols)] * copies)
     return found
 
 
+_NUMFMT = re.compile(rb'<(?:\w+:)?numFmt\b[^>]*?\bnumFmtId="(\d+)"[^>]*?\bformatCode="([^"]*)"')
+_CELL_XFS = re.compile(rb"<(?:\w+:)?cellXfs\b[^>]*>(.*?)</(?:\w+:)?cellXfs>", re.DOTALL)
+_XF_FMT = re.compile(rb"<(?:\w+:)?xf\b([^>]*)>")
+_FMT_ID = re.compile(rb'\bnumFmtId="(\d+)"')
+
+
 def _percent_styles(zf: zipfile.ZipFile, names: set[str], limits: Limits) -> set[int]:
-    """Indices of cell styles (cellXfs) whose number format shows a percentage."""
+    """Indices of cell styles (cellXfs) whose number format shows a percentage.
+
+    Read with regular expressions: styles.xml is the largest part of a small
+    workbook, and only two facts are needed from it. DTDs were refused when
+    the part was read, so nothing here can expand.
+    """
     if "xl/styles.xml" not in names:
         return set()
-    root = _parse_xml(_read_part(zf, "xl/styles.xml", limits))
-    custom = {}
-    for fmt in root.iter(f"{_NS_MAIN}numFmt"):
-        try:
-            custom[int(fmt.get("numFmtId", "-1"))] = fmt.get("formatCode", "")
-        except ValueError:
-            continue
-    percent = set()
-    xfs = root.find(f"{_NS_MAIN}cellXfs")
-    for index, xf in enumerate(xfs if xfs is not None else []):
-        try:
-            fmt_id = int(xf.get("numFmtId", "0"))
-        except ValueError:
-            continue
-        if fmt_id in _BUILTIN_PERCENT or (fmt_id in custom and _is_percent_code(custom[fmt_id])):
-            percent.add(index)
-    return percent
+    data = _read_part(zf, "xl/styles.xml", limits)
+    percent_formats = set(_BUILTIN_PERCENT)
+    for fmt_id, code in _NUMFMT.findall(data):
+        if _is_percent_code(_xml_unescape(code.decode("utf-8", "replace"))):
+            percent_formats.add(int(fmt_id))
+    xfs = _CELL_XFS.search(data)
+    if not xfs:
+        return set()
+    found = set()
+    for index, attrs in enumerate(_XF_FMT.findall(xfs.group(1))):
+        fmt = _FMT_ID.search(attrs)
+        if fmt and int(fmt.group(1)) in percent_formats:
+            found.add(index)
+    return found
+
+
+def _xml_unescape(text: str) -> str:
+    from xml.sax.saxutils import unescape
+
+    return unescape(text, {"&quot;": '"', "&apos;": "'"})
 
 
 def _is_percent_code(code: str) -> bool:

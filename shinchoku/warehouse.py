@@ -111,15 +111,16 @@ def load_reference(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, setting
 
 
 def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
+    # One statement with many VALUES rows: DuckDB's executemany costs a round trip per row.
     if rows:
-        marks = ", ".join("?" * len(rows[0]))
-        con.executemany(f'insert into "{table}" values ({marks})', rows)
+        marks = "(" + ", ".join("?" * len(rows[0])) + ")"
+        con.execute(f'insert into "{table}" values ' + ", ".join([marks] * len(rows)),
+                    [value for row in rows for value in row])
 
 
 def apply_views(con: duckdb.DuckDBPyConnection, views_dir: Path = VIEWS_DIR) -> None:
     """Create or replace every view, one file per view, in file-name order."""
-    for path in sorted(views_dir.glob("*.sql")):
-        con.execute(path.read_text(encoding="utf-8"))
+    con.execute("\n".join(path.read_text(encoding="utf-8") for path in sorted(views_dir.glob("*.sql"))))
 
 
 def run_audits(con: duckdb.DuckDBPyConnection) -> None:
