@@ -101,7 +101,18 @@ def _id_of(value) -> str | None:
 
 
 def assess_one(path: Path, department: str | None, catalogue: Catalogue, limits: Limits) -> Assessment:
-    """Read one workbook and parse its cells; batch rules come later in validate_batch."""
+    """Read one workbook and parse its cells; batch rules come later in validate_batch.
+
+    Never raises: a failure no rule foresaw becomes the coded issue ``unexpected_error``.
+    """
+    try:
+        return _assess(path, department, catalogue, limits)
+    except Exception as e:  # noqa: BLE001 - one file must never stop a run; the fuzz tests count these
+        return Assessment(Path(path), department, WorkbookRead(),
+                          issues=[Issue("unexpected_error", params={"detail": type(e).__name__})])
+
+
+def _assess(path: Path, department: str | None, catalogue: Catalogue, limits: Limits) -> Assessment:
     read = read_workbook(path, limits)
     result = Assessment(Path(path), department, read, issues=list(read.issues))
     if read.macro:
@@ -183,6 +194,14 @@ def _pool_context():
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["shinchoku.assess"])
     return context
+
+
+def prestart_workers() -> None:
+    """Start the fork server now, so its imports overlap discovery and hashing instead of following them."""
+    if _pool_context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
 
 
 def assess_files(items: list[tuple[Path, str | None]], catalogue: Catalogue, limits: Limits,

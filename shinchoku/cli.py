@@ -16,6 +16,8 @@ from .config import ROOT, ConfigError, load_settings
 from .parse import parse_fiscal_year
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+EXPORTABLE_VIEWS = ("kpis", "kpi_progress", "kpi_latest", "kpi_trajectory", "submissions", "validation_issues",
+                    "observation_history", "submission_status", "initiatives", "initiative_outcomes")
 
 
 class UsageError(Exception):
@@ -64,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     _paths(p)
     p.add_argument("--year", type=fiscal_year_arg, help="fiscal year of the report (default: the latest with an actual)")
     p.add_argument("-o", "--output", type=Path, required=True, help="output .xlsx")
+
+    p = sub.add_parser("export", help="write one of the views as CSV (UTF-8 with BOM, opens in Excel)")
+    _paths(p)
+    p.add_argument("view", choices=EXPORTABLE_VIEWS, help="the view to export")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output .csv")
 
     p = sub.add_parser("serve", help="serve the nightly Prefect deployment (needs `prefect server start`)")
     _paths(p)
@@ -170,9 +177,9 @@ def run_flow(settings, wait: float = 0):
     say("Prefect のローカルサーバーを起動して取込を実行します(初回は1分ほどかかります)…")
     result = ingest_flow(inbox=str(settings.inbox), warehouse=str(settings.warehouse),
                          settle_seconds=settings.settle_seconds, wait_seconds=wait)
-    if result["locked"]:
-        raise RunLocked(result["message"])
-    return result["summary"]
+    if result.locked:
+        raise RunLocked(result.message)
+    return result.summary
 
 
 def cmd_run(args) -> int:
@@ -304,6 +311,34 @@ def cmd_report(args) -> int:
     return EXIT_OK
 
 
+def cmd_export(args) -> int:
+    import csv
+
+    import duckdb
+
+    from .xlsx import csv_safe
+
+    settings = _settings(args)
+    if not settings.warehouse.exists():
+        raise UsageError(f"ウェアハウスがありません: {settings.warehouse}")
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        cur = con.execute(f'select * from "{args.view}"')  # the name is one of EXPORTABLE_VIEWS
+        header = [d[0] for d in cur.description]
+        rows = cur.fetchall()
+    finally:
+        con.close()
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    with args.output.open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        for row in rows:
+            # Text a department typed must not turn into a formula when the CSV opens in Excel.
+            writer.writerow([csv_safe(v) if isinstance(v, str) else ("" if v is None else v) for v in row])
+    print(f"{args.view} を {len(rows)} 行書き出しました: {args.output}")
+    return EXIT_OK
+
+
 def cmd_serve(args) -> int:
     import dataclasses
 
@@ -353,7 +388,7 @@ def cmd_verify(args) -> int:
 
 
 COMMANDS = {"demo": cmd_demo, "run": cmd_run, "check": cmd_check, "template": cmd_template, "status": cmd_status,
-            "report": cmd_report, "serve": cmd_serve, "verify": cmd_verify}
+            "report": cmd_report, "export": cmd_export, "serve": cmd_serve, "verify": cmd_verify}
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ class Limits:
     max_file_bytes: int = 20 * 1024 * 1024
     max_uncompressed_bytes: int = 200 * 1024 * 1024
     max_part_bytes: int = 64 * 1024 * 1024
-    max_zip_entries: int = 2_000
+    max_zip_entries: int = 10_000
     max_sheets: int = 50
     max_rows: int = 5_000
     max_columns: int = 200

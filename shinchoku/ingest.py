@@ -221,7 +221,11 @@ def decide(discovery: Discovery, known: dict[str, int], catalogue: Catalogue, se
     seen = dict(known)
     batch: list[Decision] = []
     for cand in discovery.candidates:
-        cand.sha256 = sha256_of(cand.path)
+        try:
+            cand.sha256 = sha256_of(cand.path)
+        except OSError:
+            discovery.skipped.append((cand.path, "unreadable"))  # permissions, or gone meanwhile
+            continue
         if cand.department is None:
             decisions.append(Decision(cand, "rejected", issues=[Issue("misplaced_file")]))
         elif cand.sha256 in seen:
@@ -244,7 +248,26 @@ def decide(discovery: Discovery, known: dict[str, int], catalogue: Catalogue, se
         decision.assessment = assessment
         decision.issues = assessment.issues
         decision.status = "accepted" if assessment.accepted else "rejected"
+    # A file that changed while it was read is left in the inbox for the next run, unrecorded.
+    changed = [d for d in fresh if d.archive_path is CHANGED]
+    for decision in changed:
+        discovery.skipped.append((decision.candidate.path, "changed during the run"))
+    if changed:
+        decisions = [d for d in decisions if d.archive_path is not CHANGED]
+        _renumber_placeholders(decisions)
     return decisions
+
+
+def _renumber_placeholders(decisions: list[Decision]) -> None:
+    """Duplicates of a file dropped from the run point at the first remaining copy, or become new."""
+    batch = [d for d in decisions if d.assessment is not None]
+    index = {d.candidate.sha256: -1 - n for n, d in enumerate(batch)}
+    for decision in decisions:
+        if decision.duplicate_of is not None and decision.duplicate_of < 0:
+            decision.duplicate_of = index.get(decision.candidate.sha256)
+            if decision.duplicate_of is None:
+                decision.status = "pending"  # its original left the run; assess it on the next run
+    decisions[:] = [d for d in decisions if d.status != "pending"]
 
 
 @dataclass
@@ -271,6 +294,9 @@ def _archive_name(sha: str, path: Path) -> str:
     return f"archive/{sha[:2]}/{sha}{suffix}"
 
 
+CHANGED = "<changed during the run>"  # archive_original's answer for a file that changed under it
+
+
 def archive_original(settings: Settings, cand: Candidate) -> str | None:
     """Copy a received file into the content-addressed archive; never modify an archived file.
 
@@ -282,9 +308,12 @@ def archive_original(settings: Settings, cand: Candidate) -> str | None:
     target = settings.warehouse.parent / relative
     if target.exists():
         return relative
-    data = cand.path.read_bytes()
+    try:
+        data = cand.path.read_bytes()
+    except OSError:
+        return CHANGED
     if hashlib.sha256(data).hexdigest() != cand.sha256:  # changed while we read it: leave it for the next run
-        raise OSError(errno.EAGAIN, f"{cand.path} changed during the run")
+        return CHANGED
     # Written in staging first (wiped after a crash), read-only from birth, then renamed into place whole.
     tmp = settings.staging_dir / f"{cand.sha256}.{os.getpid()}.archive"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o444)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import functools
 import io
 import re
+import struct
+import zlib
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,8 +118,8 @@ def read_workbook(path: Path, limits: Limits) -> WorkbookRead:
         if isinstance(e, DefusedXmlException) or "entity" in str(e).lower():
             return WorkbookRead(issues=[Issue("unsafe_xml")])
         return WorkbookRead(issues=[Issue("corrupt_file", params={"detail": type(e).__name__})])
-    except (ParseError, zipfile.BadZipFile, python_calamine.CalamineError, EOFError, KeyError, IndexError,
-            UnicodeError, NotImplementedError, OverflowError, RuntimeError) as e:
+    except (ParseError, zipfile.BadZipFile, zlib.error, struct.error, python_calamine.CalamineError, EOFError,
+            KeyError, IndexError, LookupError, UnicodeError, NotImplementedError, OverflowError, RuntimeError) as e:
         return WorkbookRead(issues=[Issue("corrupt_file", params={"detail": type(e).__name__})])
     except OSError as e:
         return WorkbookRead(issues=[Issue("corrupt_file", params={"detail": e.strerror or type(e).__name__})])
@@ -129,12 +131,19 @@ def read_workbook(path: Path, limits: Limits) -> WorkbookRead:
 
 def _read(path: Path, limits: Limits) -> WorkbookRead:
     data = _read_bytes(path, limits)
-    zf = zipfile.ZipFile(io.BytesIO(data))
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        # A zip that starts right but has no central directory at its end was cut short.
+        if b"PK\x05\x06" not in data[-(65536 + 22):]:
+            raise Rejection("truncated_file") from None
+        raise
     infos = zf.infolist()
     if len(infos) > limits.max_zip_entries:
-        raise Rejection("too_large", f"ブック内の部品が{len(infos)}個")
-    if sum(i.file_size for i in infos) > limits.max_uncompressed_bytes:
-        raise Rejection("too_large", "展開後のサイズが上限を超えています")
+        raise Rejection("zip_bomb", f"ブック内の部品が{len(infos):,}個、上限{limits.max_zip_entries:,}個")
+    total = sum(i.file_size for i in infos)
+    if total > limits.max_uncompressed_bytes:
+        raise Rejection("zip_bomb", f"展開後 {total / 2**20:,.0f}MB、上限{limits.max_uncompressed_bytes // 2**20}MB")
     names = {i.filename for i in infos}
     if "xl/workbook.xml" not in names:
         kind = "Wordなど別の形式の文書" if "word/document.xml" in names or "ppt/presentation.xml" in names else "Excelブックの構造がありません"
@@ -152,6 +161,7 @@ def _read(path: Path, limits: Limits) -> WorkbookRead:
             _check_text_lengths(_read_part(zf, part, limits), limits)
     sheet_xml = {}
     for name, part in sheets:
+        _check_declared_sheet(zf, part, limits)
         xml = _read_part(zf, part, limits)
         _check_sheet_size(xml, limits)
         _check_text_lengths(xml, limits)
@@ -204,7 +214,9 @@ def _read_bytes(path: Path, limits: Limits) -> bytes:
             raise Rejection("encrypted")
         raise Rejection("legacy_xls")
     if not data.startswith(b"PK\x03\x04"):
-        raise Rejection("not_xlsx", "CSVやテキストのファイル" if _looks_like_text(data[:4096]) else "形式を判別できません")
+        if _looks_like_text(data[:4096]):
+            raise Rejection("text_file")
+        raise Rejection("not_xlsx", "形式を判別できません")
     return data
 
 
@@ -224,12 +236,10 @@ def _read_part(zf: zipfile.ZipFile, name: str, limits: Limits) -> bytes:
     """Decompress one part, refusing it once it passes the per-part limit."""
     info = zf.getinfo(name)
     if info.file_size > limits.max_part_bytes:
-        raise Rejection("too_large", f"{name} の展開後サイズ")
+        raise Rejection("zip_bomb", f"{name} が展開後 {info.file_size / 2**20:,.0f}MB、上限{limits.max_part_bytes // 2**20}MB")
     # zipfile stops at the declared size and checks the CRC, so a part that lies about
     # its size fails here instead of expanding without bound.
     data = zf.read(info)
-    if len(data) > limits.max_part_bytes:
-        raise Rejection("too_large", f"{name} の展開後サイズ")
     head = data[:65536]
     if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
         raise Rejection("unsafe_xml")
@@ -275,13 +285,32 @@ def _read_properties(zf: zipfile.ZipFile, names: set[str], result: WorkbookRead,
             result.template_version = text
 
 
+def _check_declared_sheet(zf: zipfile.ZipFile, part: str, limits: Limits) -> None:
+    """A sheet declared larger than the part limit: count its rows while streaming, to say why.
+
+    At most ``max_part_bytes`` are decompressed, one chunk at a time, and nothing is kept.
+    """
+    info = zf.getinfo(part)
+    if info.file_size <= limits.max_part_bytes:
+        return
+    rows, seen, tail = 0, 0, b""
+    with zf.open(info) as f:
+        while seen < limits.max_part_bytes and (chunk := f.read(1 << 20)):
+            seen += len(chunk)
+            window = tail + chunk
+            rows += window.count(b"<row ") + window.count(b"<row>") - tail.count(b"<row ") - tail.count(b"<row>")
+            tail = chunk[-8:]
+            if rows > limits.max_rows:
+                raise Rejection("too_many_rows", f"{limits.max_rows:,}行を超えています")
+
+
 def _check_sheet_size(xml: bytes, limits: Limits) -> None:
     rows = xml.count(b"<row ") + xml.count(b"<row>")
     if rows > limits.max_rows:
         raise Rejection("too_many_rows", f"{rows:,}行、上限{limits.max_rows:,}行")
     widest = max((len(c), c) for c in set(_COLUMN_REF.findall(xml))) if b"<c " in xml else (0, b"")
     if widest[0] and _column_number(widest[1].decode()) > limits.max_columns:
-        raise Rejection("too_many_rows", f"{widest[1].decode()}列まで、上限{limits.max_columns}列")
+        raise Rejection("too_many_columns", f"{widest[1].decode()}列まで、上限{limits.max_columns}列")
 
 
 @functools.lru_cache(maxsize=4)

@@ -9,7 +9,8 @@ from .messages import ERROR
 STATUS_JA = {"accepted": "受理", "rejected": "差戻し", "duplicate": "重複"}
 SKIP_JA = {"lock": "Excelのロックファイル", "hidden": "隠しファイル", "temporary": "一時ファイル",
            "settling": "更新直後(コピー中の可能性)", "symlink": "シンボリックリンク(読みません)",
-           "not a regular file": "通常のファイルではありません"}
+           "not a regular file": "通常のファイルではありません", "unreadable": "読み取れません(権限)",
+           "changed during the run": "取込中に更新されたため次回処理"}
 MAX_ISSUES_SHOWN = 5
 
 
@@ -40,7 +41,7 @@ def summary_text(summary) -> str:
         if decision.status == "duplicate":
             lines.append(f"  重複: {_name(decision)}(提出番号 {decision.duplicate_of} と同一内容のため取り込みません)")
     for path, why in summary.skipped:
-        if why in ("symlink", "not a regular file"):
+        if why in ("symlink", "not a regular file", "unreadable", "changed during the run"):
             lines.append(f"  対象外: {path}({SKIP_JA[why]})")
     settling = sum(1 for _, why in summary.skipped if why == "settling")
     if settling:

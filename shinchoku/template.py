@@ -15,6 +15,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from .catalogue import Catalogue, Kpi
 from .parse import fiscal_year_label
+from .xlsx import set_text
 
 from .layout import (HEADER, HEADER_ROW, OUTCOME_HEADER, OUTCOME_SHEET, PROP_DEPARTMENT, PROP_FISCAL_YEAR,
                      PROP_VERSION, REFERENCE, SHEET, TEMPLATE_VERSION)
@@ -164,7 +165,10 @@ def fill_outcomes(path: Path, outcomes: list[tuple], out: Path | None = None) ->
             ws.cell(row=row, column=1, value=initiative_id)
             ws.cell(row=row, column=3, value=ws.cell(row=HEADER_ROW + 1, column=3).value)
         for col, value_ in zip(range(4, 9), (activities, text, value, unit, as_of)):
-            ws.cell(row=row, column=col, value=value_)
+            if isinstance(value_, str):
+                set_text(ws.cell(row=row, column=col), value_)  # typed text stays text, even "=..."
+            else:
+                ws.cell(row=row, column=col, value=value_)
     target = Path(out or path)
     target.parent.mkdir(parents=True, exist_ok=True)
     wb.save(target)

@@ -28,7 +28,7 @@ def test_ingest_flow_end_to_end(prefect_server, settings, template):
         shutil.copyfile(path, settings.inbox / dept / path.name)
 
     result = ingest_flow(inbox=str(settings.inbox), warehouse=str(settings.warehouse), settle_seconds=0)
-    summary = result["summary"]
+    summary = result.summary
     assert {d.candidate.department: d.status for d in summary.decisions} == {"農林水産部": "accepted", "教育庁": "rejected"}
     assert query(settings.warehouse, "select kpi_id, fiscal_year, actual_value from kpi_progress") == [("IND-K02", 2023, 700.0)]
     assert (settings.inbox / "教育庁" / "rejected" / bad.name).exists()
@@ -66,7 +66,7 @@ def test_the_flow_refuses_to_write_while_another_run_holds_the_lock(prefect_serv
     settings.warehouse.parent.mkdir(parents=True)
     with run_lock(settings):
         result = ingest_flow(inbox=str(settings.inbox), warehouse=str(settings.warehouse), settle_seconds=0)
-    assert result["locked"] and "実行中" in result["message"]
+    assert result.locked and "実行中" in result.message
     assert not settings.warehouse.exists()
 
 

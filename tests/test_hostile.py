@@ -1,0 +1,199 @@
+"""Hostile and broken workbooks: each gets its own coded rejection, and the rest of the run goes on."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from bench import hostile
+from conftest import query
+from shinchoku.ingest import run_ingest
+from shinchoku.template import fill_template
+
+
+@pytest.fixture
+def run_with_a_valid_file(settings, catalogue, template):
+    """Drop a hostile file beside a valid one into 企画調整部, run, and return the hostile file's codes."""
+
+    def run(build, name="hostile.xlsx") -> tuple[list[str], dict]:
+        folder = settings.inbox / "企画調整部"
+        folder.mkdir(parents=True, exist_ok=True)
+        good = fill_template(template("企画調整部", 2023), {"GOV-K01": 61.5}, out=folder / "valid.xlsx")
+        os.utime(good, (1_700_000_000, 1_700_000_000))
+        target = folder / name
+        build(target)
+        os.utime(target, (1_700_000_100, 1_700_000_100))
+        summary = run_ingest(settings, catalogue)
+        statuses = {d.candidate.path.name: d for d in summary.decisions}
+        assert statuses["valid.xlsx"].status == "accepted"  # the rest of the run is unharmed
+        assert query(settings.warehouse, "select actual_value from kpi_progress where kpi_id = 'GOV-K01'") == [(61.5,)]
+        hostile_decision = statuses[name]
+        return [i.code for i in hostile_decision.issues if i.severity == "error"], statuses
+
+    return run
+
+
+def _valid_bytes(template, tmp_path) -> bytes:
+    return fill_template(template("企画調整部", 2023), {"REG-K01": 140}, out=tmp_path / "valid_source.xlsx").read_bytes()
+
+
+def test_zero_byte_file(run_with_a_valid_file):
+    codes, _ = run_with_a_valid_file(lambda p: p.write_bytes(b""))
+    assert codes == ["empty_file"]
+
+
+def test_random_bytes(run_with_a_valid_file):
+    codes, _ = run_with_a_valid_file(lambda p: p.write_bytes(bytes(range(256)) * 40))
+    assert codes == ["not_xlsx"]
+
+
+def test_truncated_xlsx(run_with_a_valid_file, template, tmp_path):
+    data = _valid_bytes(template, tmp_path)
+    codes, _ = run_with_a_valid_file(lambda p: p.write_bytes(data[: len(data) // 2]))
+    assert codes == ["truncated_file"]
+
+
+@pytest.mark.parametrize("content", ["指標ID,実績値\nGOV-K01,61.5\n".encode("cp932"), "報告です\n".encode("utf-8")])
+def test_csv_or_text_renamed(run_with_a_valid_file, content):
+    codes, _ = run_with_a_valid_file(lambda p: p.write_bytes(content))
+    assert codes == ["text_file"]
+
+
+def test_legacy_xls(run_with_a_valid_file):
+    import xlwt
+
+    def build(path: Path) -> None:
+        book = xlwt.Workbook()
+        sheet = book.add_sheet("実績報告")
+        for col, label in enumerate(("指標ID", "指標名", "単位", "年度", "実績値", "時点", "備考")):
+            sheet.write(0, col, label)
+        buffer = io.BytesIO()
+        book.save(buffer)
+        path.write_bytes(buffer.getvalue())
+
+    codes, statuses = run_with_a_valid_file(build)
+    assert codes == ["legacy_xls"]
+    assert ".xlsx" in statuses["hostile.xlsx"].issues[0].fix
+
+
+def test_password_protected(run_with_a_valid_file, template, tmp_path):
+    import msoffcrypto
+
+    plain = fill_template(template("企画調整部", 2023), {"REG-K01": 140}, out=tmp_path / "plain.xlsx")
+
+    def build(path: Path) -> None:
+        with plain.open("rb") as src, path.open("wb") as dst:
+            office = msoffcrypto.OfficeFile(src)
+            office.encrypt("secret", dst)
+
+    codes, statuses = run_with_a_valid_file(build)
+    assert codes == ["encrypted"]
+    assert "パスワード" in statuses["hostile.xlsx"].issues[0].fix
+
+
+def test_zip_bomb(run_with_a_valid_file):
+    codes, _ = run_with_a_valid_file(lambda p: hostile.zip_bomb(p, gigabytes=0.25))
+    assert codes == ["zip_bomb"]
+
+
+def test_zip_bomb_memory_stays_bounded(tmp_path):
+    """Gigabytes of sheet XML in a small file: refused with little memory (measured in a child process)."""
+    bomb = hostile.zip_bomb(tmp_path / "bomb.xlsx", gigabytes=2.0)
+    assert bomb.stat().st_size < 5 * 2**20
+    # VmHWM is this process image's peak; ru_maxrss would also count the forked pytest before exec.
+    code = ("import re, sys\n"
+            "from shinchoku.assess import assess_files\n"
+            "from shinchoku.catalogue import load_catalogue\n"
+            "from shinchoku.config import Limits\n"
+            "[a] = assess_files([(sys.argv[1], '企画調整部')], load_catalogue(), Limits())\n"
+            "peak = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)\n"
+            "print(a.errors[0].code, peak)\n")
+    out = subprocess.run([sys.executable, "-c", code, str(bomb)], capture_output=True, text=True, check=True).stdout
+    code_found, max_rss_kb = out.split()
+    assert code_found == "zip_bomb"
+    assert int(max_rss_kb) < 300 * 1024
+
+
+def test_a_million_rows_are_refused_by_the_row_limit_while_streaming(tmp_path, catalogue):
+    from shinchoku.assess import assess_files
+    from shinchoku.config import Limits
+
+    big = hostile.million_rows(tmp_path / "million.xlsx")
+    [a] = assess_files([(big, "企画調整部")], catalogue, Limits())
+    assert [i.code for i in a.errors] == ["too_many_rows"]
+    small = hostile.million_rows(tmp_path / "ten_thousand.xlsx", rows=10_000)
+    [a] = assess_files([(small, "企画調整部")], catalogue, Limits())
+    assert [i.code for i in a.errors] == ["too_many_rows"]
+
+
+@pytest.mark.parametrize("build", [hostile.billion_laughs, hostile.external_entity], ids=["billion_laughs", "xxe"])
+def test_xml_entities(run_with_a_valid_file, build):
+    codes, _ = run_with_a_valid_file(build)
+    assert codes == ["unsafe_xml"]
+
+
+def test_defusedxml_is_in_effect():
+    import defusedxml
+    import openpyxl.xml
+
+    assert defusedxml.__version__
+    assert openpyxl.xml.DEFUSEDXML is True  # openpyxl parses with defusedxml when it is installed
+
+
+def test_thousands_of_sheets(run_with_a_valid_file):
+    codes, _ = run_with_a_valid_file(lambda p: hostile.many_sheets(p, 3000))
+    assert codes == ["too_many_sheets"]
+
+
+def test_ten_megabyte_string(run_with_a_valid_file):
+    codes, _ = run_with_a_valid_file(lambda p: hostile.huge_string(p, 10))
+    assert codes == ["cell_too_long"]
+
+
+def test_sixteen_thousand_columns(run_with_a_valid_file):
+    codes, _ = run_with_a_valid_file(lambda p: hostile.wide_sheet(p, 16_384))
+    assert codes == ["too_many_columns"]
+
+
+def test_table_twice(run_with_a_valid_file):
+    sheet = hostile.SHEET_OPEN + hostile.header_row() + hostile.data_row(2) + hostile.SHEET_CLOSE
+    codes, _ = run_with_a_valid_file(lambda p: hostile.write_xlsx(p, {"実績報告": sheet, "写し": sheet}))
+    assert codes == ["table_twice"]
+
+
+def test_macro_workbook_is_accepted_with_a_warning(run_with_a_valid_file, template, tmp_path):
+    source = fill_template(template("企画調整部", 2023), {"REG-K01": 140}, out=tmp_path / "macro_source.xlsx")
+
+    def build(path: Path) -> None:
+        with zipfile.ZipFile(source) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+            for item in src.infolist():
+                data = src.read(item)
+                if item.filename == "[Content_Types].xml":
+                    data = data.replace(b"sheet.main+xml", b"sheet.macroEnabled.main+xml").replace(
+                        b"</Types>", b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/></Types>')
+                dst.writestr(item, data)
+            dst.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0" + b"Attribute VB_Name = \"Module1\"\nSub Auto_Open()\nEnd Sub")
+
+    codes, statuses = run_with_a_valid_file(build, name="macro.xlsm")
+    decision = statuses["macro.xlsm"]
+    assert decision.status == "accepted" and codes == []
+    assert [i.code for i in decision.issues] == ["macro_workbook"]
+    assert decision.assessment.records[0]["actual_value"] == 140
+
+
+def test_every_hostile_code_is_distinct_and_japanese():
+    from shinchoku.messages import CODES
+
+    codes = ["empty_file", "not_xlsx", "truncated_file", "text_file", "legacy_xls", "encrypted", "zip_bomb",
+             "unsafe_xml", "too_many_sheets", "cell_too_long", "too_many_columns", "too_many_rows", "table_twice",
+             "macro_workbook"]
+    assert len(set(codes)) == len(codes)
+    for code in codes:
+        assert any("\u3040" <= ch <= "\u9fff" for ch in CODES[code].message + CODES[code].fix)
