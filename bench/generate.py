@@ -62,10 +62,13 @@ def _plan(catalogue: Catalogue, n: int, seed: int) -> list[dict]:
                 formats[kpi.kpi_id] = fmt
             if rng.random() < 0.05:
                 as_of[kpi.kpi_id] = "2月末現在"
-        if i % REJECT_EVERY == 7 and values:
-            values[next(iter(values))] = "集計中"
+        reject = i % REJECT_EVERY == 7
+        if reject:  # text where a number belongs: the whole file is rejected
+            kpi = next(k for k in catalogue.kpis_of(department) if expected_in(k, year, catalogue.last_year))
+            values[kpi.kpi_id] = "集計中"
+            formats.pop(kpi.kpi_id, None)
         plans.append({"i": i, "department": department, "year": year, "values": values, "formats": formats,
-                      "as_of": as_of, "reject": i % REJECT_EVERY == 7 and bool(values)})
+                      "as_of": as_of, "reject": reject})
     return plans
 
 

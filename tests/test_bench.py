@@ -1,0 +1,22 @@
+"""A small-N smoke run of the benchmark, so its code cannot rot. It checks figures exist, not speeds."""
+
+from __future__ import annotations
+
+from bench.__main__ import LABELS, ratios, run, table
+
+
+def test_benchmark_smoke_run(tmp_path):
+    report = run(40, tmp_path, skip_prefect=True)
+    results = report["results"]
+    assert set(results) == set(LABELS) - {"prefect"}
+    for name, row in results.items():
+        assert row["seconds"] > 0, name
+        assert row["peak_rss_bytes"] > 0 and row["peak_rss_tree_bytes"] >= row["peak_rss_bytes"], name
+    core = results["core"]
+    assert core["accepted"] + core["rejected"] == 40 and core["rejected"] >= 1  # about 5% planned rejects
+    assert results["duplicates"]["all_duplicates"]
+    assert results["naive"]["accepted"] + results["naive"]["rejected"] == 40
+    assert results["openpyxl"]["rows"] > 0 and results["calamine"]["rows"] > 0
+    assert set(ratios(report)) >= {"d/a", "c/d", "f/d"}
+    text = table(report)
+    assert "(d) shinchoku ingest core" in text and "ratios:" in text
