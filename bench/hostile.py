@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 from shinchoku.layout import HEADER
+from shinchoku.messages import column_letter
 
 CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
@@ -30,21 +31,12 @@ SHEET_OPEN = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
 SHEET_CLOSE = "</sheetData></worksheet>"
 
 
-def _letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
 def _inline(ref: str, text: str) -> str:
     return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
 
 
 def header_row() -> str:
-    return '<row r="1">' + "".join(_inline(f"{_letter(i)}1", h) for i, h in enumerate(HEADER)) + "</row>"
+    return '<row r="1">' + "".join(_inline(f"{column_letter(i)}1", h) for i, h in enumerate(HEADER)) + "</row>"
 
 
 def data_row(r: int, kpi: str = "GOV-K01", year: int = 2023, value: float = 50) -> str:
@@ -154,6 +146,6 @@ def huge_string(path: Path, megabytes: int = 10) -> Path:
 
 
 def wide_sheet(path: Path, columns: int = 16_384) -> Path:
-    cells = "".join(f'<c r="{_letter(i)}3"><v>1</v></c>' for i in range(columns))
+    cells = "".join(f'<c r="{column_letter(i)}3"><v>1</v></c>' for i in range(columns))
     sheet = SHEET_OPEN + header_row() + data_row(2) + f'<row r="3">{cells}</row>' + SHEET_CLOSE
     return write_xlsx(path, {"実績報告": sheet})

@@ -240,28 +240,36 @@ def cmd_demo(args) -> int:
     return code
 
 
-def _demo_queries(warehouse: Path) -> str:
+def _read(warehouse: Path, *queries: tuple[str, list]) -> list[tuple[list[str], list[tuple]]]:
+    """Run read-only queries on the published warehouse: (column names, rows) for each."""
     import duckdb
 
+    if not warehouse.exists():
+        raise UsageError(f"ウェアハウスがありません: {warehouse}(先に shinchoku run を実行してください)")
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        results = []
+        for sql, params in queries:
+            cur = con.execute(sql, params)
+            results.append(([d[0] for d in cur.description], cur.fetchall()))
+        return results
+    finally:
+        con.close()
+
+
+def _demo_queries(warehouse: Path) -> str:
     from .summary import table
 
     shown = os.path.relpath(warehouse) if warehouse.is_relative_to(Path.cwd()) else str(warehouse)
     q1 = ("select k.kpi_id, k.name, l.latest_fy, l.actual_value, round(l.progress_rate, 3) as progress_rate, "
           "l.grade, l.status from kpi_latest l join kpis k using (kpi_id) order by k.area_id, kpi_id")
     q2 = "select * from kpi_progress where kpi_id = 'GOV-K02' order by fiscal_year"
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        out = [f"ウェアハウス: {shown}", "", "例1: 指標ごとの現況(kpi_latest)", f"  duckdb -readonly {shown} \"{q1}\"", ""]
-        cur = con.execute(q1)
-        rows = [[_fmt(v) for v in r] for r in cur.fetchall()]
-        out.append(table([d[0] for d in cur.description], rows))
-        out += ["", "例2: コピー用紙購入量の年度別進捗(kpi_progress)", f"  duckdb -readonly {shown} \"{q2}\"", ""]
-        cur = con.execute(q2)
-        rows = [[_fmt(v) for v in r] for r in cur.fetchall()]
-        out.append(table([d[0] for d in cur.description], rows))
-        out += ["", "Python からは: duckdb.connect(\"%s\", read_only=True).sql(\"select * from kpi_latest\").show()" % shown]
-    finally:
-        con.close()
+    (h1, r1), (h2, r2) = _read(warehouse, (q1, []), (q2, []))
+    out = [f"ウェアハウス: {shown}", "", "例1: 指標ごとの現況(kpi_latest)", f"  duckdb -readonly {shown} \"{q1}\"", ""]
+    out.append(table(h1, [[_fmt(v) for v in r] for r in r1]))
+    out += ["", "例2: コピー用紙購入量の年度別進捗(kpi_progress)", f"  duckdb -readonly {shown} \"{q2}\"", ""]
+    out.append(table(h2, [[_fmt(v) for v in r] for r in r2]))
+    out += ["", "Python からは: duckdb.connect(\"%s\", read_only=True).sql(\"select * from kpi_latest\").show()" % shown]
     return "\n".join(out)
 
 
@@ -272,24 +280,16 @@ def _fmt(value) -> str:
 
 
 def cmd_status(args) -> int:
-    import duckdb
-
     from .summary import table
 
     settings = _settings(args)
-    if not settings.warehouse.exists():
-        raise UsageError(f"ウェアハウスがありません: {settings.warehouse}(先に shinchoku run を実行してください)")
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
-    try:
-        sql = ("select department, fiscal_year, kpis_expected, kpis_reported, missing_kpi_ids, "
-               "last_received_at, due_date, on_time from submission_status")
-        params = []
-        if args.year:
-            sql += " where fiscal_year = ?"
-            params.append(args.year)
-        rows = con.execute(sql + " order by fiscal_year, department", params).fetchall()
-    finally:
-        con.close()
+    sql = ("select department, fiscal_year, kpis_expected, kpis_reported, missing_kpi_ids, "
+           "last_received_at, due_date, on_time from submission_status")
+    params = []
+    if args.year:
+        sql += " where fiscal_year = ?"
+        params.append(args.year)
+    [(_, rows)] = _read(settings.warehouse, (sql + " order by fiscal_year, department", params))
     body = []
     for dept, fy, expected, reported, missing, last, due, on_time in rows:
         body.append([dept, f"{fy}(R{fy - 2018})", expected, reported, "、".join(missing) or "-",
@@ -314,20 +314,11 @@ def cmd_report(args) -> int:
 def cmd_export(args) -> int:
     import csv
 
-    import duckdb
-
     from .xlsx import csv_safe
 
     settings = _settings(args)
-    if not settings.warehouse.exists():
-        raise UsageError(f"ウェアハウスがありません: {settings.warehouse}")
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
-    try:
-        cur = con.execute(f'select * from "{args.view}"')  # the name is one of EXPORTABLE_VIEWS
-        header = [d[0] for d in cur.description]
-        rows = cur.fetchall()
-    finally:
-        con.close()
+    # the name is one of EXPORTABLE_VIEWS (argparse choices), so it is safe to quote into the SQL
+    [(header, rows)] = _read(settings.warehouse, (f'select * from "{args.view}"', []))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     with args.output.open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)
@@ -361,19 +352,11 @@ def cmd_serve(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    import duckdb
-
     from .ingest import sha256_of
 
     settings = _settings(args)
-    if not settings.warehouse.exists():
-        raise UsageError(f"ウェアハウスがありません: {settings.warehouse}")
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
-    try:
-        rows = con.execute("select submission_id, sha256, archive_path from submissions "
-                           "where archive_path is not null order by submission_id").fetchall()
-    finally:
-        con.close()
+    [(_, rows)] = _read(settings.warehouse, ("select submission_id, sha256, archive_path from submissions "
+                                             "where archive_path is not null order by submission_id", []))
     bad = 0
     for submission_id, sha, archive in rows:
         path = settings.warehouse.parent / archive

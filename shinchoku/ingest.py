@@ -335,6 +335,7 @@ def archive_all(settings: Settings, candidates: list[Candidate]) -> list[str | N
 
 
 def _fsync(path: Path) -> None:
+    """Flush a file, or a directory's entries, to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -450,7 +451,7 @@ def stage_and_publish(settings: Settings, catalogue: Catalogue, decisions: list[
     journal = {"run_id": run_id, "inode": st.st_ino, "size": st.st_size, "moves": moves, "staging": str(staging)}
     _write_json(settings.journal_path, journal)
     os.replace(tmp, target)
-    _fsync_dir(target.parent)
+    _fsync(target.parent)
     crash_point("after_publish")
     return RunSummary(run_id, target, decisions, discovery.skipped, kpis_updated, feedback)
 
@@ -472,15 +473,7 @@ def _write_json(path: Path, data: dict) -> None:
     tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     _fsync(tmp)
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    _fsync(path.parent)
 
 
 def settle_moves(settings: Settings) -> int:
