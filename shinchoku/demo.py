@@ -22,6 +22,7 @@ BROKEN_DEPARTMENT = "農林水産部"
 PACE = {"GOV-K01": 1.05, "GOV-K02": 0.9, "REC-K01": 1.0, "REG-K01": 0.7, "EDU-K01": 0.95,
         "IND-K01": 1.3, "IND-K02": 0.85, "HLT-K01": 0.55, "HLT-K02": 1.0, "SAF-K01": 0.4, "SAF-K02": 1.1}
 FIXED = {("GOV-K02", 2022): 30}
+LATE = ("教育庁", 2023)  # one return that arrived after the due date, so 提出状況 shows one
 # Values the baseline cannot anchor: the portal's baseline is unknown (万件), the app's target year is.
 UNANCHORED = {"REC-K01": {2022: 98.4, 2023: 112.7, 2024: 131.9}, "HLT-K02": {2021: 55210, 2022: 63870, 2023: 71045, 2024: 80316}}
 
@@ -57,9 +58,8 @@ def write_demo_inbox(catalogue: Catalogue, inbox: Path, seed: int = 2021) -> lis
     """Write the sample workbooks into ``inbox/<department>/``; return their paths in order."""
     rng = random.Random(seed)
     written = []
-    stamp = 1_700_000_000  # fixed, increasing modification times: the ingest order is by mtime
     for year in YEARS:
-        for department in catalogue.departments:
+        for n, department in enumerate(catalogue.departments):
             kpis = [k for k in catalogue.kpis_of(department) if expected_in(k, year, catalogue.last_year)]
             if not kpis:
                 continue
@@ -69,11 +69,20 @@ def write_demo_inbox(catalogue: Catalogue, inbox: Path, seed: int = 2021) -> lis
             fill_template(path, values, notes={k: SAMPLE_NOTE for k in values})
             if year > 2021:  # FY2021's outcomes are the seed's own (catalogue/outcomes.csv)
                 fill_outcomes(path, sample_outcomes(catalogue, department, year, rng))
-            stamp += 60
+            stamp = received_at(year, n, late=(department, year) == LATE)
             os.utime(path, (stamp, stamp))
             written.append(path)
-    written.append(write_broken(catalogue, inbox, stamp + 60))
+    written.append(write_broken(catalogue, inbox, received_at(YEARS[-1], len(catalogue.departments) + 1)))
     return written
+
+
+def received_at(year: int, order: int, late: bool = False) -> float:
+    """When a sample return 'arrived': in May after the fiscal year (one department late once)."""
+    import datetime as dt
+
+    jst = dt.timezone(dt.timedelta(hours=9))
+    day = dt.datetime(year + 1, 7, 10, 9, tzinfo=jst) if late else dt.datetime(year + 1, 5, 10 + order, 9, tzinfo=jst)
+    return day.timestamp()
 
 
 def write_broken(catalogue: Catalogue, inbox: Path, stamp: int) -> Path:

@@ -111,3 +111,28 @@ def test_values_with_written_precision_and_unknowns():
     assert format_value(85, "%", 0) == "85%"
     assert format_value(48441, "件", 0) == "48,441件"
     assert format_value(None, "万件", 1) == "不明"
+
+
+# The seed's 指標名, 基準値(基準年度) and 目標値(目標年度), typed out from the seed document.
+SEED_TABLE = [
+    ("県及び市町村の行政手続のオンライン利用率", "48.2%(R3年度)", "80.0%(R7年度)"),
+    ("コピー用紙購入量(本庁(知事部局))", "40百万枚(R2年度)", "12百万枚(R7年度)"),
+    ("ふくしま12市町村移住ポータルサイト(未来ワークふくしま)のページビュー(PV)数", "不明(R3年度)", "146.1万件(R7年度)"),
+    ("課題解決プロジェクト参加者数", "121人(R3年度)", "160人(R7年度)"),
+    ("教員のICT活用指導力(授業にICTを活用して指導する能力)", "65.3%(R2年度)", "85%(R7年度)"),
+    ("技術支援を受けた企業が、実際にAI・IoT製品や技術等を自社に導入するに至った件数", "2件(R3年度)", "8件(R7年度)"),
+    ("スマート農業等技術を導入した経営体数", "525経営体(R2年度)", "810経営体(R7年度)"),
+    ("介護ロボットやICT機器の導入施設数", "172施設(R2年度)", "391施設(R7年度)"),
+    ("ふくしま健民アプリのダウンロード数", "48,441件(R2年度)", "98,441件(不明)"),
+    ("出前講座等を通じ防災に関し啓発を行った人数", "5,000人(R3年度)", "8,000人(R7年度)"),
+    ("福島県環境アプリの累計ダウンロード数", "10,000ダウンロード(R3年度)", "100,000ダウンロード(R7年度)"),
+]
+
+
+def test_every_seed_kpi_appears_with_the_seeds_texts(known, tmp_path):
+    wb = load_workbook(build_report(known, tmp_path / "r.xlsx"))
+    summary = {r[1]: r[2:4] for r in wb["概要"].iter_rows(values_only=True) if r[1]}
+    area_rows = {r[0]: r[1:3] for name in wb.sheetnames[1:-2] for r in wb[name].iter_rows(values_only=True) if r[0]}
+    for name, baseline, target in SEED_TABLE:
+        assert summary[name] == (baseline, target), name
+        assert area_rows[name] == (baseline, target), name
