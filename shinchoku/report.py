@@ -267,8 +267,10 @@ def _area_sheet(ws, data: ReportData, area_id: str, area: str) -> None:
     width = 3 + len(data.years) + 2
     row = 3
     chart_row = [1]  # next free row of the chart data block
+    pages = _Pages(ws)
     initiatives = [i for i in data.initiatives if i["area_id"] == area_id]
     for initiative in initiatives:
+        start = row
         row = _initiative_block(ws, data, initiative, row)
         kpis = [k for k in data.kpis if k.initiative_id == initiative["initiative_id"]]
         if kpis:
@@ -276,15 +278,38 @@ def _area_sheet(ws, data: ReportData, area_id: str, area: str) -> None:
         elif (initiative["note"] or "").startswith("※"):  # as the seed marks テクノアカデミー
             ws.cell(row=row, column=1, value=initiative["note"]).font = Font(italic=True)
             row += 2
+        pages.block(start, row)
     loose = [k for k in data.kpis if k.area_id == area_id and k.initiative_id is None]
     if loose:
+        start = row
         ws.cell(row=row, column=1, value="重点取組項目の指標").font = SECTION_FONT
         row = _kpi_table(ws, data, loose, row + 1, chart_row)
+        pages.block(start, row)
     for col, w in zip("ABC", (40, 22, 22)):
         ws.column_dimensions[col].width = w
     for n in range(len(data.years) + 2):
         ws.column_dimensions[get_column_letter(4 + n)].width = 13
     _print_setup(ws, "1:1", max(width, 8), row)
+
+
+class _Pages:
+    """Keeps each initiative's block (text, KPI table, charts) on one printed page where it fits."""
+
+    # Printable height of an A4 landscape page in sheet points, at the scale fit-to-width gives these sheets.
+    CAPACITY = 520.0
+    DEFAULT_ROW = 15.0
+
+    def __init__(self, ws):
+        self.ws, self.used = ws, 15.0 * 2  # the title rows
+
+    def block(self, start: int, end: int) -> None:
+        from openpyxl.worksheet.pagebreak import Break
+
+        height = sum(self.ws.row_dimensions[r].height or self.DEFAULT_ROW for r in range(start, end))
+        if self.used + height > self.CAPACITY and self.used > 0:
+            self.ws.row_breaks.append(Break(id=start - 1))
+            self.used = 15.0  # the repeated title row
+        self.used += height
 
 
 def _initiative_block(ws, data: ReportData, initiative: dict, row: int) -> int:
