@@ -150,6 +150,8 @@ def cmd_check(args) -> int:
 
 
 def _prefect_env() -> None:
+    # No usage data leaves the prefecture's machines (Prefect's client telemetry honours DO_NOT_TRACK).
+    os.environ.setdefault("DO_NOT_TRACK", "1")
     # prefect.toml is read from the working directory; run from elsewhere, point Prefect at the repo's.
     if not (Path.cwd() / "prefect.toml").exists():
         os.environ.setdefault("PREFECT_HOME", str(ROOT / ".prefect"))
@@ -163,7 +165,7 @@ def _prefect_env() -> None:
 def run_flow(settings, wait: float = 0):
     """Run the ingest flow, telling the user what happens while Prefect starts; return the summary."""
     from .ingest import RunLocked, run_lock
-    from .progress import say, waiting
+    from .progress import waiting
 
     try:  # fail fast, before paying for Prefect's start-up
         with run_lock(settings, 0):
@@ -174,9 +176,10 @@ def run_flow(settings, wait: float = 0):
     _prefect_env()
     with waiting("Prefect を読み込んでいます…"):
         from flows.ingest import ingest_flow
-    say("Prefect のローカルサーバーを起動して取込を実行します(初回は1分ほどかかります)…")
-    result = ingest_flow(inbox=str(settings.inbox), warehouse=str(settings.warehouse),
-                         settle_seconds=settings.settle_seconds, wait_seconds=wait)
+    # The ticking line ends when the flow's first step reports (the server is up by then).
+    with waiting("Prefect のローカルサーバーを起動しています(初回は1分ほどかかります)…"):
+        result = ingest_flow(inbox=str(settings.inbox), warehouse=str(settings.warehouse),
+                             settle_seconds=settings.settle_seconds, wait_seconds=wait)
     if result.locked:
         raise RunLocked(result.message)
     return result.summary
