@@ -218,7 +218,24 @@ def _read(source: Path) -> tuple[dict[str, bytes], list[str]]:
         return {name: z.read(name) for name in order}, order
 
 
+_MACRO_PARTS = ("xl/vbaProject.bin", "xl/vbaProjectSignature.bin", "xl/vbaProjectSignatureAgile.bin")
+
+
+def _strip_macros(parts: dict[str, bytes], order: list[str]) -> None:
+    """The copy goes back as .xlsx: drop the VBA project, its relationships and content types."""
+    for name in [n for n in order if n in _MACRO_PARTS or n.startswith("xl/_rels/vbaProject")]:
+        order.remove(name)
+        del parts[name]
+    rels = "xl/_rels/workbook.xml.rels"
+    parts[rels] = re.sub(rb'<Relationship\b[^>]*?Target="[^"]*vbaProject[^"]*"[^>]*/>', b"", parts[rels])
+    types = parts["[Content_Types].xml"]
+    types = re.sub(rb'<Override\b[^>]*?PartName="/xl/vbaProject[^"]*"[^>]*/>', b"", types)
+    parts["[Content_Types].xml"] = types.replace(b"sheet.macroEnabled.main+xml", b"sheet.main+xml")
+
+
 def _annotate(parts: dict[str, bytes], order: list[str], issues: list[Issue]) -> None:
+    if any(name in parts for name in _MACRO_PARTS) or b"macroEnabled" in parts["[Content_Types].xml"]:
+        _strip_macros(parts, order)
     workbook = parts["xl/workbook.xml"]
     wb_rels_name = "xl/_rels/workbook.xml.rels"
     rel_targets = _targets(parts[wb_rels_name], "xl")

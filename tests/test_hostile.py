@@ -197,3 +197,30 @@ def test_every_hostile_code_is_distinct_and_japanese():
     assert len(set(codes)) == len(codes)
     for code in codes:
         assert any("\u3040" <= ch <= "\u9fff" for ch in CODES[code].message + CODES[code].fix)
+
+
+def test_a_rejected_macro_workbook_comes_back_as_a_plain_xlsx(settings, catalogue, template, tmp_path):
+    source = fill_template(template("企画調整部", 2023), {"REG-K01": "集計中"}, out=tmp_path / "m.xlsx")
+    macro = tmp_path / "macro.xlsm"
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(macro, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "[Content_Types].xml":
+                data = data.replace(b"sheet.main+xml", b"sheet.macroEnabled.main+xml").replace(
+                    b"</Types>", b'<Override PartName="/xl/vbaProject.bin" ContentType="application/vnd.ms-office.vbaProject"/></Types>')
+            if item.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"</Relationships>", b'<Relationship Id="rIdVba" Type="http://schemas.microsoft.com/'
+                                    b'office/2006/relationships/vbaProject" Target="vbaProject.bin"/></Relationships>')
+            dst.writestr(item, data)
+        dst.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 macro")
+    (settings.inbox / "企画調整部").mkdir(parents=True)
+    shutil.copyfile(macro, settings.inbox / "企画調整部" / "macro.xlsm")
+    run_ingest(settings, catalogue)
+    annotated = settings.inbox / "企画調整部" / "rejected" / "macro.エラー箇所.xlsx"
+    with zipfile.ZipFile(annotated) as z:
+        assert "xl/vbaProject.bin" not in z.namelist()
+        assert b"macroEnabled" not in z.read("[Content_Types].xml")
+        assert b"vbaProject" not in z.read("xl/_rels/workbook.xml.rels")
+    from openpyxl import load_workbook
+
+    assert "エラー一覧" in load_workbook(annotated).sheetnames
