@@ -165,6 +165,8 @@ def _assess(path: Path, department: str | None, catalogue: Catalogue, limits: Li
             "activities": None if is_blank(activities) else _text(activities),
             "source_cell": outcomes.cell(row, "成果・効果"),
         })
+    if not any(r["table"] == "kpi" for r in result.records):
+        result.issues.append(Issue("no_values", table.sheet))
     # The raw cells are parsed into records now; keep only where the tables are, not their contents.
     for parsed in (table, outcomes):
         if parsed is not None:

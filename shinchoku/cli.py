@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--department", help="department as kpis.owner names it; omit with --all")
     p.add_argument("--year", type=fiscal_year_arg, required=True, help="fiscal year: 2022 or R4")
     p.add_argument("-o", "--output", type=Path, help="output .xlsx (with --all: a folder)")
-    p.add_argument("--all", action="store_true", help="one template per department into inbox/<department>/")
+    p.add_argument("--all", action="store_true", help="one template per department, into -o FOLDER/<department>/")
 
     p = sub.add_parser("report", help="write the progress report workbook (Excel, with charts) from the views")
     _paths(p)
@@ -109,7 +109,11 @@ def cmd_template(args) -> int:
 
     settings = _settings(args)
     if args.all:
-        base = args.output or settings.inbox
+        if not args.output:
+            raise UsageError("--all には配布用のフォルダを -o で指定してください(inbox には置かないでください)")
+        base = args.output.resolve()
+        if base == settings.inbox.resolve() or settings.inbox.resolve() in base.parents:
+            raise UsageError("未記入の報告様式を inbox に置くと、そのまま取り込まれてしまいます。別のフォルダを指定してください。")
         for department in catalogue.departments:
             path = write_template(catalogue, department, args.year, base / department / f"R{args.year - 2018}_実績報告_{department}.xlsx")
             print(path)

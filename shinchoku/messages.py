@@ -58,6 +58,7 @@ CODES: dict[str, Code] = {
     "misplaced_file": Code(ERROR, "inbox の直下に置かれたファイルです。", "inbox/<部局名>/ の自部局のフォルダに置き直してください。"),
     "unexpected_error": Code(ERROR, "予期しないエラーで読み取れませんでした({detail})。", "DX推進担当へ連絡してください。"),
     # Warnings: recorded and shown, never a rejection.
+    "no_values": Code(WARNING, "実績値が1つも記入されていません。", "記入漏れがないか確認してください。未集計の指標は次回の提出で報告してください。"),
     "approximate_value": Code(WARNING, "実績値「{value}」は概数(約)として受け付けました。", "確定値が出たら再提出してください。"),
     "unit_converted": Code(WARNING, "実績値「{value}」を単位「{unit}」に換算して {detail} として受け付けました。", "換算結果を確認してください。"),
     "suspicious_value": Code(WARNING, "実績値 {value} は基準値からの変化が目標までの差の2倍を超えています。", "桁や単位の誤りがないか確認してください。"),

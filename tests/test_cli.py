@@ -89,3 +89,20 @@ def test_environment_overrides_paths(tmp_path, catalogue):
     assert (s.inbox, s.warehouse, s.settle_seconds) == (tmp_path / "in", tmp_path / "w.duckdb", 5.0)
     s = load_settings(inbox=tmp_path / "flag", env={"SHINCHOKU_INBOX": str(tmp_path / "in")})
     assert s.inbox == tmp_path / "flag"
+
+
+def test_template_all_writes_one_folder_per_department_and_never_into_the_inbox(tmp_path, catalogue):
+    out = tmp_path / "配布"
+    assert main(["template", "--all", "--year", "2024", "-o", str(out), "--inbox", str(tmp_path / "inbox")]) == 0
+    assert sorted(p.parent.name for p in out.rglob("*.xlsx")) == sorted(catalogue.departments)
+    assert main(["template", "--all", "--year", "2024", "-o", str(tmp_path / "inbox" / "x"),
+                 "--inbox", str(tmp_path / "inbox")]) == 2
+    assert not (tmp_path / "inbox").exists()
+
+
+def test_an_empty_return_is_accepted_with_a_warning(template, catalogue):
+    from shinchoku.assess import assess_files
+    from shinchoku.config import Limits
+
+    [a] = assess_files([(template("総務部", 2022), "総務部")], catalogue, Limits())
+    assert a.accepted and [i.code for i in a.warnings] == ["no_values"]
