@@ -106,3 +106,10 @@ def test_an_empty_return_is_accepted_with_a_warning(template, catalogue):
 
     [a] = assess_files([(template("総務部", 2022), "総務部")], catalogue, Limits())
     assert a.accepted and [i.code for i in a.warnings] == ["no_values"]
+
+
+def test_every_issue_code_is_documented():
+    from shinchoku.messages import CODES
+
+    missing = [code for code in CODES if f"| `{code}` |" not in README]
+    assert missing == []
