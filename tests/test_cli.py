@@ -113,3 +113,14 @@ def test_every_issue_code_is_documented():
 
     missing = [code for code in CODES if f"| `{code}` |" not in README]
     assert missing == []
+
+
+def test_config_file_sets_bands_limits_and_schedule(tmp_path):
+    from shinchoku.config import load_settings
+
+    config = tmp_path / "shinchoku.toml"
+    config.write_text('[grades]\nS = 1.1\nA = 0.9\n[limits]\nmax_rows = 100\n[schedule]\ncron = "0 3 * * *"\n'
+                      '[status]\ndue_month = 5\n', encoding="utf-8")
+    s = load_settings(config_file=config, env={})
+    assert s.grade_bands == (("S", 1.1), ("A", 0.9))
+    assert (s.limits.max_rows, s.schedule_cron, s.due_month) == (100, "0 3 * * *", 5)
