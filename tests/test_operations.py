@@ -115,7 +115,7 @@ def test_inbox_trust_boundaries(settings, catalogue, template, tmp_path):
     root_file = put(settings, good, None, "misplaced.xlsx")
     draft = put(settings, good, "_drafts", "draft.xlsx")
     elsewhere = fill_template(template("保健福祉部", 2022), {"HLT-K01": 200})
-    wrong_folder = put(settings, elsewhere, "総務部", "hoken.xlsx", MAY_2023 + 1)
+    put(settings, elsewhere, "総務部", "hoken.xlsx", MAY_2023 + 1)
 
     import dataclasses
 
