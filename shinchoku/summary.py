@@ -37,6 +37,11 @@ def summary_text(summary) -> str:
             lines.append(f"    …ほか {len(errors) - MAX_ISSUES_SHOWN} 件")
         for path in summary.feedback.get(decision.submission_id, []):
             lines.append(f"    → {path}")
+    warned = [d for d in summary.decisions if d.status == "accepted" and d.issues]
+    if warned:
+        count = sum(len(d.issues) for d in warned)
+        lines.append(f"  警告: 受理した {len(warned)} 件のファイルに確認が必要な値が {count} 件あります"
+                     "(validation_issues ビュー、または shinchoku report のデータ品質シート)")
     for decision in summary.decisions:
         if decision.status == "duplicate":
             lines.append(f"  重複: {_name(decision)}(提出番号 {decision.duplicate_of} と同一内容のため取り込みません)")

@@ -75,3 +75,12 @@ def test_same_bytes_again_is_a_duplicate(settings, catalogue, template):
     # the next night it is not recorded again
     run_ingest(settings, catalogue)
     assert query(settings.warehouse, "select count(*) from submissions") == [(2,)]
+
+
+def test_the_summary_counts_warnings_on_accepted_files(settings, catalogue, template):
+    from shinchoku.summary import summary_text
+
+    drop(settings, fill_template(template("総務部", 2022), {"GOV-K02": "約30"}), "総務部")
+    summary = run_ingest(settings, catalogue)
+    assert summary.exit_code == 0
+    assert "警告: 受理した 1 件のファイルに確認が必要な値が 1 件あります" in summary_text(summary)
