@@ -22,11 +22,6 @@ from shinchoku.summary import summary_markdown
 FLOW_NAME = "shinchoku-ingest"
 
 
-def _unquote(value):
-    # Prefect unwraps quote() before calling a task; this keeps the tasks callable with either.
-    return value.unquote() if hasattr(value, "unquote") else value
-
-
 @task(name="discover", cache_policy=NO_CACHE)
 def discover(settings: Settings) -> ingest.Discovery:
     """List the inbox's files in order; skip lock, hidden, settling files and symlinks."""
@@ -36,19 +31,18 @@ def discover(settings: Settings) -> ingest.Discovery:
 
 
 @task(name="assess", cache_policy=NO_CACHE)
-def assess(discovery, stage, settings: Settings, catalogue: Catalogue) -> list[ingest.Decision]:
+def assess(discovery: ingest.Discovery, stage: ingest.Stage, settings: Settings,
+           catalogue: Catalogue) -> list[ingest.Decision]:
     """Hash, set duplicates aside, read and validate every workbook as one batch."""
-    discovery, stage = _unquote(discovery), _unquote(stage)
     decisions = ingest.decide(discovery, ingest.known_hashes(stage), catalogue, settings)
     say(f"検証: {len(decisions)} 件を検証しました")
     return decisions
 
 
 @task(name="load-and-publish", cache_policy=NO_CACHE)
-def load_and_publish(settings: Settings, catalogue: Catalogue, decisions, discovery, started_at,
-                     stage) -> ingest.RunSummary:
+def load_and_publish(settings: Settings, catalogue: Catalogue, decisions: list[ingest.Decision],
+                     discovery: ingest.Discovery, started_at, stage: ingest.Stage) -> ingest.RunSummary:
     """Load into a copy of the warehouse, refresh views, audit, and publish it atomically."""
-    decisions, discovery, stage = _unquote(decisions), _unquote(discovery), _unquote(stage)
     summary = ingest.stage_and_publish(settings, catalogue, decisions, discovery, started_at, stage)
     say(f"登録: ウェアハウスを更新しました(実行番号 {summary.run_id})")
     return summary
@@ -77,6 +71,7 @@ def ingest_flow(inbox: str | None = None, warehouse: str | None = None, settle_s
             stage = ingest.prepare_stage(settings)
             # quote(): Prefect would otherwise walk every object of these large batches looking
             # for futures to track, which costs more than the ingest itself at 10,000 files.
+            # Prefect unwraps the quote before the task runs.
             try:
                 decisions = assess(quote(discovery), quote(stage), settings, catalogue)
                 summary = load_and_publish(settings, catalogue, quote(decisions), quote(discovery), started,

@@ -99,10 +99,6 @@ class Catalogue:
         return {i.initiative_id: i for i in self.initiatives}
 
     @cached_property
-    def areas_by_id(self) -> dict[str, Area]:
-        return {a.area_id: a for a in self.areas}
-
-    @cached_property
     def departments(self) -> tuple[str, ...]:
         """Every department that owns a KPI or an initiative, in catalogue order."""
         seen: dict[str, None] = {}

@@ -95,10 +95,6 @@ class Discovery:
     candidates: list[Candidate] = field(default_factory=list)
     skipped: list[tuple[Path, str]] = field(default_factory=list)
 
-    @property
-    def symlinks(self) -> list[Path]:
-        return [p for p, why in self.skipped if why == "symlink"]
-
 
 def _skip_reason(name: str) -> str | None:
     if name.startswith("~$"):
@@ -167,7 +163,8 @@ class Decision:
     candidate: Candidate
     status: str
     assessment: Assessment | None = None
-    duplicate_of: int | None = None
+    duplicate_of: int | None = None  # the earlier submission with the same bytes
+    original: "Decision | None" = None  # ... or the decision in this run that has them, until ids exist
     submission_id: int = 0
     issues: list[Issue] = field(default_factory=list)
     archive_path: str | None = None
@@ -218,7 +215,7 @@ def decide(discovery: Discovery, known: dict[str, int], catalogue: Catalogue, se
     Originals are archived (in this process) while the workers parse.
     """
     decisions: list[Decision] = []
-    seen = dict(known)
+    seen: dict[str, int | Decision] = dict(known)
     batch: list[Decision] = []
     for cand in discovery.candidates:
         try:
@@ -229,11 +226,12 @@ def decide(discovery: Discovery, known: dict[str, int], catalogue: Catalogue, se
         if cand.department is None:
             decisions.append(Decision(cand, "rejected", issues=[Issue("misplaced_file")]))
         elif cand.sha256 in seen:
-            dup = seen[cand.sha256]
-            decisions.append(Decision(cand, "duplicate", duplicate_of=dup))
+            first = seen[cand.sha256]
+            decisions.append(Decision(cand, "duplicate", duplicate_of=first if isinstance(first, int) else None,
+                                      original=first if isinstance(first, Decision) else None))
         else:
-            seen[cand.sha256] = -1 - len(batch)  # placeholder until ids are assigned
             decision = Decision(cand, "pending")
+            seen[cand.sha256] = decision
             decisions.append(decision)
             batch.append(decision)
     fresh = [d for d in decisions if d.status != "duplicate"]
@@ -248,26 +246,13 @@ def decide(discovery: Discovery, known: dict[str, int], catalogue: Catalogue, se
         decision.assessment = assessment
         decision.issues = assessment.issues
         decision.status = "accepted" if assessment.accepted else "rejected"
-    # A file that changed while it was read is left in the inbox for the next run, unrecorded.
-    changed = [d for d in fresh if d.archive_path is CHANGED]
-    for decision in changed:
-        discovery.skipped.append((decision.candidate.path, "changed during the run"))
-    if changed:
-        decisions = [d for d in decisions if d.archive_path is not CHANGED]
-        _renumber_placeholders(decisions)
-    return decisions
-
-
-def _renumber_placeholders(decisions: list[Decision]) -> None:
-    """Duplicates of a file dropped from the run point at the first remaining copy, or become new."""
-    batch = [d for d in decisions if d.assessment is not None]
-    index = {d.candidate.sha256: -1 - n for n, d in enumerate(batch)}
-    for decision in decisions:
-        if decision.duplicate_of is not None and decision.duplicate_of < 0:
-            decision.duplicate_of = index.get(decision.candidate.sha256)
-            if decision.duplicate_of is None:
-                decision.status = "pending"  # its original left the run; assess it on the next run
-    decisions[:] = [d for d in decisions if d.status != "pending"]
+    # A file that changed while it was read is left in the inbox for the next run, unrecorded,
+    # and so are its copies in this run: the next run decides about them together.
+    for decision in fresh:
+        if decision.archive_path is CHANGED:
+            discovery.skipped.append((decision.candidate.path, "changed during the run"))
+    return [d for d in decisions if d.archive_path is not CHANGED
+            and not (d.original is not None and d.original.archive_path is CHANGED)]
 
 
 @dataclass
@@ -376,10 +361,9 @@ def stage_and_publish(settings: Settings, catalogue: Catalogue, decisions: list[
         for decision in decisions:
             decision.submission_id = next_id
             next_id += 1
-        pending = {-1 - i: d.submission_id for i, d in enumerate(d for d in decisions if d.assessment)}
         for decision in decisions:
-            if decision.duplicate_of is not None and decision.duplicate_of < 0:
-                decision.duplicate_of = pending[decision.duplicate_of]
+            if decision.original is not None:
+                decision.duplicate_of = decision.original.submission_id
             if decision.status == "duplicate":
                 decision.issues = [Issue("duplicate_file", params={"detail": decision.duplicate_of})]
 

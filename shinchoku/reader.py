@@ -27,7 +27,7 @@ from xml.etree.ElementTree import ParseError
 from .config import Limits
 from .messages import Issue, cell_ref
 from .parse import normalize_text
-from .layout import HEADER, OUTCOME_HEADER, PROP_DEPARTMENT, PROP_FISCAL_YEAR, PROP_VERSION
+from .layout import HEADER, OUTCOME_HEADER, PROP_DEPARTMENT, PROP_FISCAL_YEAR
 
 HEADER_SCAN_ROWS = 50
 HEADER_SCAN_COLUMNS = 30
@@ -99,7 +99,6 @@ class WorkbookRead:
     outcomes: Table | None = None
     declared_department: str | None = None
     declared_fiscal_year: int | None = None
-    template_version: str | None = None
     macro: bool = False
     issues: list[Issue] = field(default_factory=list)
 
@@ -281,8 +280,6 @@ def _read_properties(zf: zipfile.ZipFile, names: set[str], result: WorkbookRead,
             result.declared_department = text
         elif name == PROP_FISCAL_YEAR and text and text.strip().isdigit():
             result.declared_fiscal_year = int(text)
-        elif name == PROP_VERSION:
-            result.template_version = text
 
 
 def _check_declared_sheet(zf: zipfile.ZipFile, part: str, limits: Limits) -> None:

@@ -159,5 +159,4 @@ def refresh(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, settings: Sett
 def build(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, settings: Settings) -> None:
     """Bring a connection's database to the current schema, reference data and views."""
     ensure_schema(con)
-    load_reference(con, catalogue, settings)
-    apply_views(con)
+    refresh(con, catalogue, settings)

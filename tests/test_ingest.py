@@ -84,3 +84,25 @@ def test_the_summary_counts_warnings_on_accepted_files(settings, catalogue, temp
     summary = run_ingest(settings, catalogue)
     assert summary.exit_code == 0
     assert "警告: 受理した 1 件のファイルに確認が必要な値が 1 件あります" in summary_text(summary)
+
+
+def test_a_file_that_changes_during_the_run_waits_for_the_next_one(settings, catalogue, template, monkeypatch):
+    import shinchoku.ingest as ingest
+
+    path = fill_template(template("総務部", 2022), {"GOV-K02": 30})
+    first = drop(settings, path, "総務部", "a.xlsx")
+    copy = drop(settings, path, "総務部", "b.xlsx")  # same bytes: a duplicate of a.xlsx within the run
+    other = drop(settings, fill_template(template("保健福祉部", 2022), {"HLT-K01": 200}), "保健福祉部")
+    real = ingest.sha256_of
+    # a.xlsx (and so its copy) hash differently when they are archived than when they were found
+    monkeypatch.setattr(ingest, "sha256_of", lambda p: "0" * 64 if p.parent.name == "総務部" else real(p))
+    summary = run_ingest(settings, catalogue)
+    assert [d.candidate.path.name for d in summary.decisions] == [other.name]
+    assert (first, "changed during the run") in summary.skipped
+    assert first.exists() and copy.exists()  # left in the inbox, unrecorded
+    monkeypatch.setattr(ingest, "sha256_of", real)
+    summary = run_ingest(settings, catalogue)
+    assert sorted((d.candidate.path.name, d.status) for d in summary.decisions) == [
+        ("a.xlsx", "accepted"), ("b.xlsx", "duplicate")]
+    assert query(settings.warehouse, "select file_name, duplicate_of from submissions where status = 'duplicate'") == [
+        ("b.xlsx", 2)]
