@@ -19,9 +19,8 @@ from pathlib import Path
 from posixpath import basename, dirname, join, normpath
 from xml.sax.saxutils import escape
 
-from .messages import ERROR, Issue
+from .messages import ERROR, ERROR_HEADER, ERROR_SHEET, ERROR_WIDTHS, Issue, error_row
 
-ERROR_SHEET = "エラー一覧"
 ERROR_FILL = "FFFFC7CE"
 WARNING_FILL = "FFFFEB9C"
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -181,19 +180,14 @@ def _vml(items: list[tuple[str, str]]) -> bytes:
 
 
 def _error_sheet(issues: list[Issue]) -> bytes:
-    header = ("シート", "セル", "指標ID", "重要度", "コード", "内容", "直し方")
-
     def row(n: int, values) -> str:
         cells = "".join(f'<c r="{chr(65 + i)}{n}" t="inlineStr"><is><t xml:space="preserve">{escape(str(v))}</t></is></c>'
                         for i, v in enumerate(values) if v not in (None, ""))
         return f'<row r="{n}">{cells}</row>'
 
-    rows = [row(1, header)]
-    for n, issue in enumerate(issues, start=2):
-        rows.append(row(n, (issue.sheet or "(ブック全体)", issue.cell or "", issue.kpi_id or "",
-                            "エラー" if issue.severity == ERROR else "警告", issue.code, issue.message, issue.fix)))
-    widths = (12, 8, 10, 8, 20, 60, 60)
-    cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>' for i, w in enumerate(widths, start=1))
+    rows = [row(1, ERROR_HEADER)] + [row(n, error_row(issue)) for n, issue in enumerate(issues, start=2)]
+    cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
+                   for i, w in enumerate(ERROR_WIDTHS, start=1))
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="{NS_MAIN}">'
             f'<sheetViews><sheetView workbookViewId="0"/></sheetViews><cols>{cols}</cols>'
             f"<sheetData>{''.join(rows)}</sheetData></worksheet>").encode("utf-8")

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from .annotate import annotate_package
-from .messages import ERROR, Issue
+from .messages import ERROR, ERROR_HEADER, ERROR_SHEET, ERROR_WIDTHS, Issue, error_row
 from .xlsx import set_text
 
-ERROR_SHEET = "エラー一覧"
 # Codes meaning the workbook did not open within limits: only the error list is written.
 CONTAINER_CODES = {"empty_file", "not_xlsx", "text_file", "truncated_file", "legacy_xls", "encrypted", "corrupt_file",
                    "too_large", "zip_bomb", "too_many_rows", "too_many_columns", "too_many_sheets", "cell_too_long",
@@ -76,20 +75,16 @@ def annotate_workbook(source: Path, issues: list[Issue], target: Path) -> Path:
     if ERROR_SHEET in wb.sheetnames:
         del wb[ERROR_SHEET]
     ws = wb.create_sheet(ERROR_SHEET, 0)
-    header = ("シート", "セル", "指標ID", "重要度", "コード", "内容", "直し方")
-    for col, label in enumerate(header, start=1):
-        c = ws.cell(row=1, column=col, value=label)
-        c.font = Font(bold=True)
+    for col, label in enumerate(ERROR_HEADER, start=1):
+        ws.cell(row=1, column=col, value=label).font = Font(bold=True)
     for row, issue in enumerate(issues, start=2):
-        values = (issue.sheet or "(ブック全体)", issue.cell or "", issue.kpi_id or "",
-                  "エラー" if issue.severity == ERROR else "警告", issue.code, issue.message, issue.fix)
-        for col, value in enumerate(values, start=1):
+        for col, value in enumerate(error_row(issue), start=1):
             set_text(ws.cell(row=row, column=col), value)
         if issue.sheet in wb.sheetnames and issue.cell:
             link = ws.cell(row=row, column=2)
             link.hyperlink = f"#'{issue.sheet}'!{issue.cell}"
             link.font = Font(color="0563C1", underline="single")
-    for col, width in zip("ABCDEFG", (12, 8, 10, 8, 20, 60, 60)):
+    for col, width in zip("ABCDEFG", ERROR_WIDTHS):
         ws.column_dimensions[col].width = width
     wb.active = 0
     for sheet in wb.worksheets:

@@ -98,6 +98,18 @@ class Issue:
         return self.sheet or "(ブック全体)"
 
 
+# The sheet 「エラー一覧」 added to an annotated copy: one row per problem, written by both writers.
+ERROR_SHEET = "エラー一覧"
+ERROR_HEADER = ("シート", "セル", "指標ID", "重要度", "コード", "内容", "直し方")
+ERROR_WIDTHS = (12, 8, 10, 8, 20, 60, 60)
+
+
+def error_row(issue: Issue) -> tuple[str, ...]:
+    """One 「エラー一覧」 row, in ERROR_HEADER's order."""
+    return (issue.sheet or "(ブック全体)", issue.cell or "", issue.kpi_id or "",
+            "エラー" if issue.severity == ERROR else "警告", issue.code, issue.message, issue.fix)
+
+
 class _Blank(dict):
     def __missing__(self, key):
         return ""
