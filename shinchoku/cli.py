@@ -128,10 +128,9 @@ def cmd_template(args) -> int:
 
 def cmd_check(args) -> int:
     from .assess import assess_files
-    from .config import Settings
 
     catalogue = load_catalogue()
-    limits = load_settings().limits
+    settings = load_settings()  # the same limits and worker count as run
     items = []
     for path in args.files:
         if not path.is_file():
@@ -141,7 +140,7 @@ def cmd_check(args) -> int:
             department = path.resolve().parent.name
         items.append((path, department))
     worst = EXIT_OK
-    for assessment in assess_files(items, catalogue, limits, Settings().worker_count()):
+    for assessment in assess_files(items, catalogue, settings.limits, settings.worker_count()):
         errors, warnings = assessment.errors, assessment.warnings
         verdict = "OK" if not errors else "NG"
         print(f"{verdict} {assessment.path}(部局: {assessment.department or '不明'}、エラー {len(errors)} 件、警告 {len(warnings)} 件)")
