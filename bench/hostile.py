@@ -6,6 +6,7 @@ Used by the tests of hostile files and by the benchmark's memory checks.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -31,6 +32,20 @@ SHEET_OPEN = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
 SHEET_CLOSE = "</sheetData></worksheet>"
 
 
+# The namespace prefix every SpreadsheetML part is written with: "" for none, or e.g. "x"
+# (<x:c>, as .NET's Open XML SDK writes); the hostile tests run once with each.
+PREFIX = ""
+_MAIN = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+_TAG = re.compile(r"<(/?)([A-Za-z][\w.-]*)(?=[\s/>])")
+
+
+def prefixed(xml: str) -> str:
+    """XML written by this module, its SpreadsheetML elements under PREFIX (a no-op without one)."""
+    if not PREFIX:
+        return xml
+    return _TAG.sub(rf"<\1{PREFIX}:\2", xml).replace(_MAIN, _MAIN.replace("xmlns=", f"xmlns:{PREFIX}="))
+
+
 def _inline(ref: str, text: str) -> str:
     return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
 
@@ -54,11 +69,11 @@ def write_xlsx(path: Path, sheets: dict[str, object], extra: dict[str, bytes] | 
         z.writestr("[Content_Types].xml", CONTENT_TYPES.format(sheets=overrides))
         z.writestr("_rels/.rels", ROOT_RELS)
         names = "".join(f'<sheet name="{name}" sheetId="{n}" r:id="rId{n}"/>' for n, name in enumerate(sheets, start=1))
-        z.writestr("xl/workbook.xml",
+        z.writestr("xl/workbook.xml", prefixed(
                    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
                    '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
                    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-                   f"<sheets>{names}</sheets></workbook>")
+                   f"<sheets>{names}</sheets></workbook>"))
         rels = "".join(
             f'<Relationship Id="rId{n}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
             f'Target="worksheets/sheet{n}.xml"/>' for n in range(1, len(sheets) + 1))
@@ -69,9 +84,9 @@ def write_xlsx(path: Path, sheets: dict[str, object], extra: dict[str, bytes] | 
             with z.open(f"xl/worksheets/sheet{n}.xml", "w", force_zip64=True) as f:
                 chunks = [content] if isinstance(content, str) else content
                 for chunk in chunks:
-                    f.write(chunk.encode("utf-8"))
+                    f.write(prefixed(chunk).encode("utf-8"))
         for name, data in (extra or {}).items():
-            z.writestr(name, data)
+            z.writestr(name, prefixed(data.decode("utf-8")).encode("utf-8") if name.startswith("xl/") else data)
     buffer.close()
     return path
 
@@ -126,7 +141,8 @@ def external_entity(path: Path) -> Path:
         for item in src.infolist():
             content = src.read(item)
             if item.filename == "xl/workbook.xml":
-                content = content.replace(b"<workbook ", b'<!DOCTYPE workbook [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><workbook ', 1)
+                root = re.search(rb"<[\w:]*workbook ", content).group(0)
+                content = content.replace(root, b'<!DOCTYPE workbook [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>' + root, 1)
                 content = content.replace(b'name="', b'name="&xxe;', 1)
             dst.writestr(item, content)
     path.write_bytes(out.getvalue())

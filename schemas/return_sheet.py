@@ -72,6 +72,21 @@ class OutcomeRules(CommonRules):
 class ObservationRules(CommonRules):
     """Errors in 実績報告 (KPI actuals): any failure rejects its workbook."""
 
+    baseline_value: Series[float] = pa.Field(nullable=True)
+    target_value: Series[float] = pa.Field(nullable=True)
+    unit_written: Series[bool]
+
+    @pa.dataframe_check(name="percent_as_fraction")
+    def percent_as_fraction(cls, df: pd.DataFrame) -> Series[bool]:
+        """0.701 in a plain cell, for a KPI whose baseline and target are both above 1%: 70.1% or 0.701%?
+
+        A person reads a fraction; the number says 0.701%. Never guess: reject.
+        """
+        value = df["actual_value"]
+        fraction = ((df["item_unit"] == "%") & ~df["unit_written"] & (value > 0) & (value <= 1)
+                    & (df["baseline_value"] > 1) & (df["target_value"] > 1))
+        return ~fraction.fillna(False).astype(bool)
+
     @pa.dataframe_check(name="unknown_kpi")
     def unknown_kpi(cls, df: pd.DataFrame) -> Series[bool]:
         return df["item_known"]
@@ -127,7 +142,7 @@ def _warm_up() -> None:
     """Compile the models and let pandera finish its lazy imports now, at import, not in the first run."""
     row = {"source": 0, "row0": 0, "item_id": "x", "department": "x", "fiscal_year": pd.array([2021], dtype="Int64"),
            "actual_value": 1.0, "item_known": True, "item_owner": "x", "item_unit": "件", "first_year": 2020,
-           "last_year": 2025, "as_of": None, "baseline_value": 0.0, "target_value": 2.0, "direction": "increase"}
+           "last_year": 2025, "as_of": None, "unit_written": False, "baseline_value": 0.0, "target_value": 2.0, "direction": "increase"}
     frame = pd.DataFrame(row, index=[0]).astype({"item_id": object, "department": object, "item_owner": object,
                                                  "item_unit": object, "direction": object})
     for model in (ObservationRules, ObservationWarnings, OutcomeRules):

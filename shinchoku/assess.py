@@ -7,6 +7,7 @@ if and only if ``run`` accepts it (duplicates aside: only ``run`` sees history).
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -15,7 +16,9 @@ from pathlib import Path
 from .catalogue import Catalogue
 from .config import Limits
 from .messages import ERROR, WARNING, Issue, cell_ref
-from .parse import fiscal_year_end, is_blank, normalize_text, parse_as_of, parse_fiscal_year, parse_value
+from .ooxml import CellError
+from .parse import (ValueResult, fiscal_year_end, fiscal_year_label, is_blank, normalize_text, parse_as_of,
+                    parse_fiscal_year, parse_value)
 from .reader import RawRow, Table, WorkbookRead, read_workbook
 
 # Below this many files a process pool costs more than it saves.
@@ -56,44 +59,59 @@ def _text(value) -> str:
 
 
 def _parse_cells(table: Table, row: RawRow, item_id: str | None, unit: str, value_label: str,
-                 declared_year: int | None, issues: list[Issue]) -> tuple[int | None, float | None, dt.date | None]:
+                 declared_year: int | None, issues: list[Issue]) -> tuple[int | None, ValueResult, dt.date | None]:
     """Parse a row's 年度, value and 時点 (same rules for KPI actuals and outcome figures)."""
     sheet, cells = table.sheet, row.cells
     for label in row.formula_missing:
         issues.append(Issue("formula_no_value", sheet, table.cell(row, label), item_id))
+    for label in ("年度", value_label, "時点"):
+        if isinstance(cells[label], CellError):
+            issues.append(Issue("formula_error", sheet, table.cell(row, label), item_id, {"value": str(cells[label])}))
+    unreadable = set(row.formula_missing) | {k for k, v in cells.items() if isinstance(v, CellError)}
     raw_year = cells["年度"]
     year = declared_year if is_blank(raw_year) else parse_fiscal_year(raw_year)
-    if year is None and "年度" not in row.formula_missing:
+    if year is None and "年度" not in unreadable:
         issues.append(Issue("bad_fiscal_year", sheet, table.cell(row, "年度"), item_id,
                             {"value": _text(raw_year) or "(空欄)"}))
-    value = None
+    parsed = ValueResult()
     raw_value = cells[value_label]
-    if value_label not in row.formula_missing and not is_blank(raw_value):
-        value_cell = table.cell(row, value_label)
+    value_cell = table.cell(row, value_label)
+    shown = _text(raw_value) + ("(%表示)" if row.percent else "")
+    if value_label not in unreadable and not is_blank(raw_value):
         parsed = parse_value(raw_value, unit, row.percent)
-        shown = _text(raw_value) + ("(%表示)" if row.percent else "")
         if parsed.error:
             issues.append(Issue(parsed.error, sheet, value_cell, item_id,
                                 {"value": shown, "unit": unit or "(単位なし)", "detail": parsed.converted_from or ""}))
         else:
-            value = parsed.value
             if parsed.approximate:
                 issues.append(Issue("approximate_value", sheet, value_cell, item_id, {"value": shown}))
             if parsed.converted_from and unit:
                 issues.append(Issue("unit_converted", sheet, value_cell, item_id,
                                     {"value": shown, "unit": unit, "detail": f"{parsed.value:g}{unit}"}))
+    if parsed.value_year is not None and year is not None and parsed.value_year != year:
+        issues.append(Issue("as_of_conflict", sheet, value_cell, item_id,
+                            {"value": shown, "detail": f"年度欄の{fiscal_year_label(year)}"}))
     as_of = None
-    if "時点" not in row.formula_missing:
+    if "時点" not in unreadable:
         dated = parse_as_of(cells["時点"], year)
         if dated.error:
             issues.append(Issue("bad_as_of", sheet, table.cell(row, "時点"), item_id, {"value": _text(cells["時点"])}))
         as_of = dated.value
+        if parsed.as_of_text is not None:
+            written = parse_as_of(parsed.as_of_text, parsed.value_year or year).value
+            if as_of is None and not dated.error and written is not None:
+                as_of = written
+                issues.append(Issue("as_of_in_value", sheet, value_cell, item_id,
+                                    {"value": shown, "detail": written.isoformat()}))
+            elif as_of is not None and written != as_of:
+                issues.append(Issue("as_of_conflict", sheet, value_cell, item_id,
+                                    {"value": shown, "detail": f"時点欄の {as_of.isoformat()}"}))
     if as_of is None and year is not None:
         as_of = fiscal_year_end(year)
     elif as_of is not None and year is not None and not (
             dt.date(year, 4, 1) <= as_of <= fiscal_year_end(year) + dt.timedelta(days=91)):
         issues.append(Issue("as_of_outside_year", sheet, table.cell(row, "時点"), item_id, {"detail": as_of.isoformat()}))
-    return year, value, as_of
+    return year, parsed, as_of
 
 
 def _id_of(value) -> str | None:
@@ -135,14 +153,15 @@ def _assess(path: Path, department: str | None, catalogue: Catalogue, limits: Li
             result.issues.extend(Issue("formula_no_value", table.sheet, table.cell(row, label), kpi_id)
                                  for label in row.formula_missing)
             continue  # not reported
-        year, value, as_of = _parse_cells(table, row, kpi_id, kpi.unit if kpi else "", "実績値",
-                                          read.declared_fiscal_year, result.issues)
+        year, parsed, as_of = _parse_cells(table, row, kpi_id, kpi.unit if kpi else "", "実績値",
+                                           read.declared_fiscal_year, result.issues)
         if "実績値" in row.formula_missing:
             continue
         note = row.cells["備考"]
         result.records.append({
             "table": "kpi", "row0": row.row0, "item_id": kpi_id, "department": department,
-            "fiscal_year": year, "as_of": as_of, "actual_value": value,
+            "fiscal_year": year, "as_of": as_of, "actual_value": parsed.value, "unit_written": parsed.unit_written,
+            "provisional": parsed.provisional, "approximate": parsed.approximate, "shown": row.shown,
             "raw_value": _text(row.cells["実績値"]) + ("(%表示)" if row.percent else ""),
             "note": None if is_blank(note) else _text(note), "source_cell": table.cell(row, "実績値"),
         })
@@ -154,12 +173,14 @@ def _assess(path: Path, department: str | None, catalogue: Catalogue, limits: Li
         if is_blank(text) and is_blank(row.cells["数値"]) and not row.formula_missing:
             continue  # nothing reported for this initiative
         unit = "" if is_blank(row.cells["単位"]) else normalize_text(_text(row.cells["単位"]))
-        year, value, as_of = _parse_cells(outcomes, row, initiative_id, unit, "数値",
-                                          read.declared_fiscal_year, result.issues)
+        year, parsed, as_of = _parse_cells(outcomes, row, initiative_id, unit, "数値",
+                                           read.declared_fiscal_year, result.issues)
         activities = row.cells["取組内容"]
         result.records.append({
             "table": "outcome", "row0": row.row0, "item_id": initiative_id, "department": department,
-            "fiscal_year": year, "as_of": as_of, "actual_value": value, "unit": unit or None,
+            "fiscal_year": year, "as_of": as_of, "actual_value": parsed.value, "unit": unit or None,
+            "unit_written": parsed.unit_written, "provisional": parsed.provisional, "approximate": parsed.approximate,
+            "shown": row.shown,
             "raw_value": _text(row.cells["数値"]),
             "outcome_text": None if is_blank(text) else _text(text),
             "activities": None if is_blank(activities) else _text(activities),
@@ -254,6 +275,7 @@ def validate_batch(assessments: list[Assessment], catalogue: Catalogue) -> None:
         frame["actual_value"] = frame["actual_value"].astype("float64")
         for column in ("item_id", "department"):
             frame[column] = frame[column].astype(object)
+        frame["unit_written"] = frame["unit_written"].astype(bool)
         frame["item_known"] = frame["item_id"].map(lambda k: k in items).astype(bool)
         frame["item_owner"] = frame["item_id"].map(lambda k: items[k].owner if k in items else None).astype(object)
         if kind == "kpi":
@@ -285,6 +307,8 @@ def _record_failure(assessments: list[Assessment], rec: dict, code: str, catalog
 
 
 def _detail(code: str, rec: dict, item) -> str:
+    if code == "percent_as_fraction":
+        return f"{Decimal(repr(rec['actual_value'])) * 100:f}".rstrip("0").rstrip(".")
     if code == "wrong_department" and item:
         return item.owner
     if code == "year_out_of_range":

@@ -35,6 +35,9 @@ CODES: dict[str, Code] = {
     "duplicate_row": Code(ERROR, "指標ID「{kpi_id}」の{detail}の実績が、このファイル内に2回以上あります。", "同じ指標・年度・時点の行は1行にまとめてください。"),
     "percent_out_of_range": Code(ERROR, "実績値 {value} は割合(%)として0〜100の範囲外です。", "0〜100の数値を入力してください(48.2% なら 48.2)。"),
     "negative_value": Code(ERROR, "実績値 {value} が負の数です。この指標は負になりません。", "0以上の数値を入力してください。"),
+    "percent_as_fraction": Code(ERROR, "{value} は割合(小数)のようです。{detail} のように百分率で入力するか、セルの表示形式をパーセントにしてください。", "この指標は百分率(%)で報告します。割合のままでは読み取り方が決まらないため受け付けていません。"),
+    "formula_error": Code(ERROR, "数式の結果がエラー値「{value}」です。", "数式の参照先や割る数(#DIV/0! は0での割り算)を直し、結果が数値になってから保存して提出してください。"),
+    "as_of_conflict": Code(ERROR, "実績値「{value}」の括弧内の記載が、{detail}と食い違っています。", "実績値のセルには数値だけを入力し、時点は「時点」欄、年度は「年度」欄に入力してください。"),
     "formula_no_value": Code(ERROR, "数式の計算結果が保存されていません。", "Excelでファイルを開き、上書き保存してから提出してください。"),
     # Workbook-level problems.
     "no_table": Code(ERROR, "「実績報告」の表(見出し: 指標ID・指標名・単位・年度・実績値・時点・備考)が見つかりません。", "配布された報告様式に記入してください。見出し行を削除・変更しないでください。"),
@@ -56,6 +59,7 @@ CODES: dict[str, Code] = {
     "cell_too_long": Code(ERROR, "セルの文字数が多すぎます({detail})。", "備考などは簡潔に記入してください。"),
     "unsafe_xml": Code(ERROR, "ファイル内部に安全でないXML(DTD・外部実体)が含まれています。", "Excelで開き、新しいブックに値を貼り付けて保存してください。"),
     "misplaced_file": Code(ERROR, "inbox の直下に置かれたファイルです。", "inbox/<部局名>/ の自部局のフォルダに置き直してください。"),
+    "strict_ooxml": Code(ERROR, "「Strict Open XML スプレッドシート」形式で保存されたブックです。", "Excelで開き「名前を付けて保存」で「Excel ブック (*.xlsx)」を選んで保存し直してから提出してください。"),
     "unexpected_error": Code(ERROR, "予期しないエラーで読み取れませんでした({detail})。", "DX推進担当へ連絡してください。"),
     # Warnings: recorded and shown, never a rejection.
     "no_values": Code(WARNING, "実績値が1つも記入されていません。", "記入漏れがないか確認してください。未集計の指標は次回の提出で報告してください。"),
@@ -63,6 +67,7 @@ CODES: dict[str, Code] = {
     "unit_converted": Code(WARNING, "実績値「{value}」を単位「{unit}」に換算して {detail} として受け付けました。", "換算結果を確認してください。"),
     "suspicious_value": Code(WARNING, "実績値 {value} は基準値からの変化が目標までの差の2倍を超えています。", "桁や単位の誤りがないか確認してください。"),
     "wrong_direction": Code(WARNING, "実績値 {value} は基準値より悪化しています(この指標は{detail})。", "値に誤りがないか確認してください。"),
+    "as_of_in_value": Code(WARNING, "実績値「{value}」の括弧内の時点を、時点 {detail} として受け付けました。", "次回からは時点を「時点」欄に入力してください。"),
     "as_of_outside_year": Code(WARNING, "時点 {detail} が年度の期間外です。", "時点の日付を確認してください。"),
     "macro_workbook": Code(WARNING, "マクロ付きブック(.xlsm)です。マクロは実行せず、値のみ読み取りました。", "次回からはマクロなしの .xlsx で提出してください。"),
     "duplicate_file": Code(WARNING, "以前に提出されたファイル(提出番号 {detail})と同一の内容です。取り込みは行いません。", "修正した場合は、修正後のファイルを提出してください。"),

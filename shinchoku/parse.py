@@ -10,7 +10,7 @@ import datetime as dt
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
 # Prefix multipliers a Japanese unit may carry (146.1万件, 27,000千円, 40百万枚).
@@ -24,8 +24,8 @@ _MINUS = {"△", "▲", "-", "−", "－"}
 _NUMBER = re.compile(
     r"""^(?P<approx>約|およそ)?
         (?P<sign>[△▲\-−])?
-        (?P<int>[0-9][0-9, ]*)?(?:\.(?P<frac>[0-9][0-9 ]*))?
-        (?P<unit>[^0-9., ].*)?$""",
+        (?P<int>[0-9][0-9,]*)?(?:\.(?P<frac>[0-9]+))?
+        (?P<unit>[^0-9.,].*)?$""",
     re.VERBOSE,
 )
 _GROUPED = re.compile(r"^[0-9]{1,3}(,[0-9]{3})+$")
@@ -48,12 +48,21 @@ def is_blank(value) -> bool:
 
 @dataclass(frozen=True)
 class ValueResult:
-    """A parsed 実績値: a value in the KPI's unit, or an error code."""
+    """A parsed 実績値: a value in the KPI's unit, or an error code.
+
+    Text in parentheses after the number is kept apart: a provisional mark
+    (速報, 見込, 暫定), and the fiscal year and 時点 the seed writes there,
+    ``1,187時間(R3年度(2月末現在))``, for the caller to compare with the row.
+    """
 
     value: float | None = None
     error: str | None = None
     approximate: bool = False
     converted_from: str | None = None  # the unit that was converted, if any
+    unit_written: bool = False  # a unit or a percent format came with the number
+    provisional: str | None = None  # 速報, 見込 or 暫定
+    as_of_text: str | None = None  # a 時点 written in parentheses, e.g. 2月末現在
+    value_year: int | None = None  # a fiscal year written in parentheses, e.g. R3年度
 
     @property
     def missing(self) -> bool:
@@ -115,23 +124,85 @@ def _parse_value(raw, unit: str, percent_format: bool) -> ValueResult:
     if not isinstance(raw, str):
         return ValueResult(error="value_not_number")
 
-    text = normalize_text(raw).replace("\u3000", " ")
+    # Spacing of any width may stand anywhere in a value: 約 140 人, ４８．２　％, △ 5.
+    text = _SPACES.sub("", normalize_text(raw))
+    text, groups = split_trailing_groups(text)
+    notes = _notes(groups)
+    if notes is None:
+        return ValueResult(error="value_not_number")
     match = _NUMBER.match(text)
     if not match or (match["int"] is None and match["frac"] is None):
         return ValueResult(error="value_not_number")
-    int_part = (match["int"] or "0").replace(" ", "")
+    int_part = match["int"] or "0"
     if "," in int_part:
         if not _GROUPED.match(int_part):
             return ValueResult(error="value_not_number")
         int_part = int_part.replace(",", "")
-    frac = (match["frac"] or "").replace(" ", "")
+    frac = match["frac"] or ""
     number = Decimal(f"{int_part}.{frac}" if frac else int_part)
     if match["sign"]:
         number = -number
-    suffix = (match["unit"] or "").strip()
+    suffix = match["unit"] or ""
+    if "(" in suffix or ")" in suffix:
+        return ValueResult(error="value_not_number")  # text in parentheses that is no 時点 or mark
     if percent_format and not suffix:
         suffix = "%"
-    return _in_unit(number, suffix, unit, approximate=bool(match["approx"]))
+    return replace(_in_unit(number, suffix, unit, approximate=bool(match["approx"])), **notes)
+
+
+_SPACES = re.compile(r"\s+")
+_MARKS = {"速報": "速報", "見込": "見込", "見込み": "見込", "暫定": "暫定"}
+
+
+def split_trailing_groups(text: str) -> tuple[str, list[str]]:
+    """Split balanced parenthesised groups off the end: '61.0%(速報)(2月末現在)' -> ('61.0%', ['速報', '2月末現在'])."""
+    groups: list[str] = []
+    while text.endswith(")"):
+        depth = 0
+        for i in range(len(text) - 1, -1, -1):
+            depth += {")": 1, "(": -1}.get(text[i], 0)
+            if depth == 0:
+                break
+        if depth != 0:
+            break  # unbalanced: leave it to the number pattern, which refuses it
+        groups.insert(0, text[i + 1:-1])
+        text = text[:i]
+    return text, groups
+
+
+def _notes(groups: list[str]) -> dict | None:
+    """What the parentheses after a value say: provisional mark, 時点, fiscal year; None if anything else."""
+    notes: dict = {}
+    for group in groups:
+        if group in _MARKS:
+            notes["provisional"] = _MARKS[group]
+            continue
+        context = _context(group)
+        if context is None:
+            return None
+        year, as_of = context
+        for key, found in (("value_year", year), ("as_of_text", as_of)):
+            if found is not None:
+                if notes.get(key, found) != found:
+                    return None
+                notes[key] = found
+    return notes
+
+
+def _context(group: str) -> tuple[int | None, str | None] | None:
+    """A fiscal year and/or 時点 in parentheses: 'R3年度(2月末現在)', '2月末現在', 'R3年度'."""
+    core, inner = split_trailing_groups(group)
+    if len(inner) > 1:
+        return None
+    year = parse_fiscal_year(core) if core else None
+    as_of = inner[0] if inner else None
+    if year is None:
+        if as_of is not None or not core:
+            return None
+        as_of = core
+    if as_of is not None and parse_as_of(as_of, 2000).error:  # the form alone; the row's year comes later
+        return None
+    return year, as_of
 
 
 def _in_unit(number: Decimal, suffix: str, unit: str, approximate: bool) -> ValueResult:
@@ -139,9 +210,10 @@ def _in_unit(number: Decimal, suffix: str, unit: str, approximate: bool) -> Valu
         return ValueResult(value=float(number), approximate=approximate)
     converted = convert_unit(number, suffix, unit)
     if converted is None:
-        return ValueResult(error="unit_mismatch", approximate=approximate, converted_from=suffix)
+        return ValueResult(error="unit_mismatch", approximate=approximate, converted_from=suffix, unit_written=True)
     changed = normalize_text(suffix) != normalize_text(unit)
-    return ValueResult(value=float(converted), approximate=approximate, converted_from=suffix if changed else None)
+    return ValueResult(value=float(converted), approximate=approximate, converted_from=suffix if changed else None,
+                       unit_written=True)
 
 
 _ERAS = {"R": 2018, "令和": 2018, "H": 1988, "平成": 1988}

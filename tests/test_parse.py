@@ -122,3 +122,78 @@ def test_as_of_blank_and_errors():
     assert parse_as_of("そのうち", 2023).error == "bad_as_of"
     assert parse_as_of("2月末", None).error == "bad_as_of"
     assert parse_as_of(45351, 2023).error == "bad_as_of"
+
+
+@pytest.mark.parametrize("raw, unit, expected", [
+    ("約 140 人", "人", 140),
+    ("約\u3000140\u3000人", "人", 140),
+    ("48.2 %", "%", 48.2),
+    ("４８．２　％", "%", 48.2),
+    ("△ 5", "件", -5),
+    ("▲\u00a01,200", "千円", -1200),
+    ("1\u00a0234 人", "人", 1234),
+    ("48 . 2", "%", 48.2),
+])
+def test_spacing_anywhere_inside_a_value(raw, unit, expected):
+    result = parse_value(raw, unit)
+    assert result.error is None and result.value == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("raw", ["令和 5 年度", "R 5", "令和\u30005\u3000年度", "Ｒ\u00a0５", "2023 年度"])
+def test_spacing_inside_a_fiscal_year(raw):
+    assert parse_fiscal_year(raw) == 2023
+
+
+@pytest.mark.parametrize("raw, unit, value, year, as_of, mark", [
+    ("1,187時間(R3年度(2月末現在))", "時間", 1187, 2021, "2月末現在", None),
+    ("132(2月末現在)", "件", 132, None, "2月末現在", None),
+    ("132（2月末現在）", "件", 132, None, "2月末現在", None),
+    ("61.0%(速報)", "%", 61, None, None, "速報"),
+    ("61.0%（見込）", "%", 61, None, None, "見込"),
+    ("61.0% (暫定)", "%", 61, None, None, "暫定"),
+    ("61.0%(速報)(2月末現在)", "%", 61, None, "2月末現在", "速報"),
+    ("61.0%(2月末現在)(速報)", "%", 61, None, "2月末現在", "速報"),
+    ("約 61 % （速報）", "%", 61, None, None, "速報"),
+    ("140(R5年度)", "人", 140, 2023, None, None),
+])
+def test_what_parentheses_after_a_value_say(raw, unit, value, year, as_of, mark):
+    result = parse_value(raw, unit)
+    assert result.error is None
+    assert (result.value, result.value_year, result.as_of_text, result.provisional) == (pytest.approx(value), year, as_of, mark)
+
+
+@pytest.mark.parametrize("raw", ["61(本庁分)", "61(", "61)", "61(速報", "61()", "61(R3年度)(R4年度)", "61(2月末)(3月末)",
+                                 "61(R3年度(本庁))"])
+def test_any_other_trailing_text_is_not_a_number(raw):
+    assert parse_value(raw, "%").error == "value_not_number"
+
+
+PERCENT_FORMATS = ["0%", "0.0%", "0.00%", "#,##0.0%", "0.0%;[Red]-0.0%", "[$-411]0.0%", '0.0%"以上"', "0.000%"]
+
+
+@given(st.decimals(min_value=0, max_value=100, places=3, allow_nan=False, allow_infinity=False),
+       st.sampled_from(PERCENT_FORMATS))
+@settings(max_examples=60, deadline=None)
+def test_a_percent_formatted_cell_reads_as_the_same_text(tmp_path_factory, value, number_format):
+    """0.482 shown with any percent format, and the text '48.2%', are one value: through the real reader."""
+    from decimal import Decimal
+
+    from openpyxl import Workbook
+
+    from shinchoku.layout import HEADER
+    from shinchoku.config import Limits
+    from shinchoku.reader import read_workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(list(HEADER))
+    ws.append(["GOV-K01", "", "%", 2022, float(Decimal(value) / 100), None, None])
+    ws.append(["GOV-K01", "", "%", 2023, f"{value}%", None, None])
+    ws["E2"].number_format = number_format
+    path = tmp_path_factory.mktemp("pct") / "p.xlsx"
+    wb.save(path)
+    as_cell, as_text = read_workbook(path, Limits()).table.rows
+    assert as_cell.percent and not as_text.percent
+    read_cell = parse_value(as_cell.cells["実績値"], "%", as_cell.percent)
+    read_text = parse_value(as_text.cells["実績値"], "%", as_text.percent)
+    assert read_cell.value == read_text.value == float(value)
