@@ -386,7 +386,7 @@ def stage_and_publish(settings: Settings, catalogue: Catalogue, decisions: list[
                     if rec["table"] == "kpi":
                         observations.append((decision.submission_id, rec["item_id"], rec["fiscal_year"], rec["as_of"],
                                              rec["actual_value"], rec["raw_value"], rec["note"], read.table.sheet,
-                                             rec["source_cell"]))
+                                             rec["source_cell"], rec["provisional"]))
                     else:
                         outcomes.append((decision.submission_id, rec["item_id"], rec["fiscal_year"], rec["as_of"],
                                          rec["activities"], rec["outcome_text"], rec["actual_value"], rec["unit"],
@@ -447,7 +447,7 @@ def _insert(con, table: str, rows: list[tuple], pd) -> None:
     frame = pd.DataFrame(rows, columns=columns)
     con.register("incoming", frame)
     try:
-        con.execute(f'insert into "{table}" select * from incoming')
+        con.execute(f'insert into "{table}" by name select * from incoming')
     finally:
         con.unregister("incoming")
 

@@ -52,6 +52,12 @@ def format_value(value: float | None, unit: str, decimals: int | None) -> str:
     return f"{value:,.{decimals or 0}f}{unit}"
 
 
+def format_actual(progress: dict, kpi: Kpi) -> str:
+    """An actual as reported, its 速報/見込/暫定 mark beside it: 61.0%(速報)."""
+    mark = progress.get("provisional")
+    return format_value(progress["actual_value"], kpi.unit, kpi.decimals) + (f"({mark})" if mark else "")
+
+
 def format_year(year: int | None) -> str:
     """R3年度, or 不明."""
     return fiscal_year_label(year) if year else "不明"
@@ -248,8 +254,7 @@ def _summary_sheet(ws, data: ReportData) -> None:
     for kpi in data.kpis:
         row += 1
         latest = data.latest(kpi.kpi_id)
-        actual = (f"{format_value(latest['actual_value'], kpi.unit, kpi.decimals)}({format_year(latest['fiscal_year'])})"
-                  if latest else "実績なし")
+        actual = f"{format_actual(latest, kpi)}({format_year(latest['fiscal_year'])})" if latest else "実績なし"
         _cells(ws, row, [areas.get(kpi.area_id, kpi.area_id), kpi.name, kpi.baseline_text, kpi.target_text, actual,
                          format_rate(latest["progress_rate"]) if latest else "-"], wrap=True)
         _grade_cell(ws.cell(row=row, column=7), latest["grade"] if latest else None)
@@ -342,7 +347,7 @@ def _kpi_table(ws, data: ReportData, kpis: list[Kpi], row: int, chart_row: list[
         actuals = []
         for y in data.years:
             p = data.progress.get((kpi.kpi_id, y))
-            actuals.append(format_value(p["actual_value"], kpi.unit, kpi.decimals) if p else "-")
+            actuals.append(format_actual(p, kpi) if p else "-")
         latest = data.latest(kpi.kpi_id)
         _cells(ws, row, [kpi.name, kpi.baseline_text, kpi.target_text, *actuals,
                          format_rate(latest["progress_rate"]) if latest else "-"], wrap=True)

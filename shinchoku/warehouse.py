@@ -26,7 +26,8 @@ create table if not exists raw_submissions (
     declared_department varchar, declared_fiscal_year integer, sheet varchar, duplicate_of bigint);
 create table if not exists raw_observations (
     submission_id bigint not null, kpi_id varchar not null, fiscal_year integer not null, as_of date not null,
-    actual_value double not null, raw_value varchar, note varchar, source_sheet varchar, source_cell varchar);
+    actual_value double not null, raw_value varchar, note varchar, source_sheet varchar, source_cell varchar,
+    provisional varchar);
 create table if not exists raw_outcomes (
     submission_id bigint not null, initiative_id varchar not null, fiscal_year integer not null, as_of date not null,
     activities varchar, outcome_text varchar, figure_value double, figure_unit varchar, raw_value varchar,
@@ -70,9 +71,15 @@ class AuditError(Exception):
     """An audit query returned rows: the warehouse contradicts one of its invariants."""
 
 
+# Columns added after a warehouse may have been created: (table, column, type).
+ADDED_COLUMNS = [("raw_observations", "provisional", "varchar")]
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw tables if they do not exist yet."""
+    """Create the raw tables if they do not exist yet, and add columns an older warehouse lacks."""
     con.execute(DDL)
+    for table, column, kind in ADDED_COLUMNS:
+        con.execute(f'alter table "{table}" add column if not exists "{column}" {kind}')
 
 
 def load_reference(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, settings: Settings) -> None:

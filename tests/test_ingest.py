@@ -106,3 +106,42 @@ def test_a_file_that_changes_during_the_run_waits_for_the_next_one(settings, cat
         ("a.xlsx", "accepted"), ("b.xlsx", "duplicate")]
     assert query(settings.warehouse, "select file_name, duplicate_of from submissions where status = 'duplicate'") == [
         ("b.xlsx", 2)]
+
+
+def test_a_provisional_mark_has_its_own_column_and_history(settings, catalogue, template, tmp_path):
+    from shinchoku.report import build_report
+
+    first = fill_template(template("企画調整部", 2023), {"GOV-K01": "61.0%(速報)"}, out=tmp_path / "first.xlsx")
+    drop(settings, first, "企画調整部")
+    assert run_ingest(settings, catalogue).exit_code == 0
+    for view in ("observation_history", "kpi_progress", "kpi_latest"):
+        columns = [c for (c,) in query(settings.warehouse, "select column_name from duckdb_columns() "
+                                                           "where table_name = ? order by column_index", [view])]
+        assert columns[-1] == "provisional", view  # appended after the columns analysts already use
+    assert query(settings.warehouse, "select actual_value, provisional from kpi_latest where kpi_id = 'GOV-K01'") == [
+        (61.0, "速報")]
+    report = build_report(settings.warehouse, tmp_path / "report.xlsx")
+    texts = {str(c.value) for ws in load_workbook(report) for row in ws.iter_rows() for c in row if c.value}
+    assert any("61.0%(速報)" in t for t in texts)
+
+    confirmed = fill_template(template("企画調整部", 2023), {"GOV-K01": 62}, out=tmp_path / "confirmed.xlsx")
+    drop(settings, confirmed, "企画調整部")
+    assert run_ingest(settings, catalogue).exit_code == 0
+    assert query(settings.warehouse, "select version, actual_value, provisional from observation_history "
+                                     "where kpi_id = 'GOV-K01' order by version") == [(1, 61.0, "速報"), (2, 62.0, None)]
+    assert query(settings.warehouse, "select provisional from kpi_progress where kpi_id = 'GOV-K01'") == [(None,)]
+
+
+def test_an_older_warehouse_gains_the_provisional_column(settings, catalogue):
+    import duckdb
+
+    from shinchoku import warehouse as wh
+
+    settings.warehouse.parent.mkdir(parents=True)
+    con = duckdb.connect(str(settings.warehouse))
+    con.execute(wh.DDL.replace(",\n    provisional varchar);", ");"))
+    assert "provisional" not in [c[0] for c in con.execute("select * from raw_observations limit 0").description]
+    con.close()
+    assert run_ingest(settings, catalogue).exit_code == 0
+    assert query(settings.warehouse, "select count(*) from duckdb_columns() where table_name = 'raw_observations' "
+                                     "and column_name = 'provisional'") == [(1,)]

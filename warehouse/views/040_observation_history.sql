@@ -5,7 +5,7 @@ accepted as (select * from raw_submissions where status = 'accepted'),
 joined as (
     select
         o.kpi_id, o.fiscal_year, o.as_of, o.actual_value, o.submission_id,
-        o.source_sheet, o.source_cell, o.raw_value, o.note,
+        o.source_sheet, o.source_cell, o.raw_value, o.note, o.provisional,
         s.received_at, s.department, s.file_name, s.sha256, s.archive_path
     from raw_observations as o
     join accepted as s on s.submission_id = o.submission_id
@@ -24,7 +24,7 @@ final as (
         kpi_id, fiscal_year, as_of, actual_value, submission_id,
         source_sheet || '!' || source_cell as source_cell,
         valid_from, valid_to, version,
-        department, file_name, sha256, archive_path, raw_value, note
+        department, file_name, sha256, archive_path, raw_value, note, provisional
     from versioned
 )
 select * from final order by kpi_id, fiscal_year, as_of, version;
@@ -45,3 +45,4 @@ comment on column observation_history.sha256 is '原本のSHA-256';
 comment on column observation_history.archive_path is '原本の保管場所';
 comment on column observation_history.raw_value is 'セルに記入されていた値';
 comment on column observation_history.note is '備考';
+comment on column observation_history.provisional is '速報・見込・暫定の別(実績値の後の括弧書き。確定値なら NULL)';

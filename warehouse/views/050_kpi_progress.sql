@@ -4,14 +4,15 @@ with kpis as (select * from ref_kpis),
 current_values as (select * from observation_history where valid_to is null),
 yearly as (
     -- several values in one year: the latest 時点 counts
-    select kpi_id, fiscal_year, arg_max(actual_value, as_of) as actual_value, max(as_of) as as_of
+    select kpi_id, fiscal_year, arg_max(actual_value, as_of) as actual_value, max(as_of) as as_of,
+        arg_max(provisional, as_of) as provisional
     from current_values
     group by kpi_id, fiscal_year
 ),
 trajectory as (select * from kpi_trajectory),
 expected as (
     select
-        y.kpi_id, y.fiscal_year, y.actual_value, y.as_of, k.direction,
+        y.kpi_id, y.fiscal_year, y.actual_value, y.as_of, y.provisional, k.direction,
         k.baseline_value as b, k.baseline_fy as b_fy, k.target_value as t, k.target_fy as t_fy,
         tr.expected_value
     from yearly as y
@@ -39,7 +40,8 @@ final as (
                 (select grade_floor from cfg_settings))
         end as grade,
         r.as_of,
-        coalesce(r.reached_target, false) as reached_target
+        coalesce(r.reached_target, false) as reached_target,
+        r.provisional
     from rates as r
 )
 select * from final order by kpi_id, fiscal_year;
@@ -54,3 +56,4 @@ comment on column kpi_progress.pace_rate is 'ペース: (実績値−基準値)/
 comment on column kpi_progress.grade is '評価(ペースによる A〜D。目標達成なら A)';
 comment on column kpi_progress.as_of is '実績値の時点';
 comment on column kpi_progress.reached_target is '目標値に到達しているか';
+comment on column kpi_progress.provisional is '速報・見込・暫定の別(確定値なら NULL)';

@@ -24,7 +24,8 @@ final as (
             when k.target_fy is null then '評価不能(目標年度不明)'
             when l.fiscal_year <= k.baseline_fy then '評価不能(基準年度の実績)'
             else '評価不能'
-        end as status
+        end as status,
+        l.provisional
     from kpis as k
     left join latest as l on l.kpi_id = k.kpi_id
 )
@@ -38,3 +39,4 @@ comment on column kpi_latest.progress_rate is '進捗率';
 comment on column kpi_latest.pace_rate is 'ペース(軌道比)';
 comment on column kpi_latest.grade is '評価(A〜D)';
 comment on column kpi_latest.status is '状況(目標達成・順調・おおむね順調・やや遅れ・遅れ・評価不能・実績未報告)';
+comment on column kpi_latest.provisional is '最新の実績値の速報・見込・暫定の別(確定値なら NULL)';
