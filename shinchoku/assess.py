@@ -114,6 +114,22 @@ def _parse_cells(table: Table, row: RawRow, item_id: str | None, unit: str, valu
     return year, parsed, as_of
 
 
+def _marks(parsed: ValueResult, row: RawRow) -> tuple[str, ...]:
+    """How a value was read, in the words ``check`` shows: 約, 速報, %表示, 換算(件)..."""
+    marks = []
+    if parsed.approximate:
+        marks.append("約")
+    if parsed.provisional:
+        marks.append(parsed.provisional)
+    if row.percent:
+        marks.append("%表示")
+    if parsed.converted_from:
+        marks.append(f"換算({parsed.converted_from})")
+    if parsed.as_of_text:
+        marks.append("時点は括弧書き")
+    return tuple(marks)
+
+
 def _id_of(value) -> str | None:
     return None if is_blank(value) else normalize_text(_text(value))
 
@@ -162,6 +178,7 @@ def _assess(path: Path, department: str | None, catalogue: Catalogue, limits: Li
             "table": "kpi", "row0": row.row0, "item_id": kpi_id, "department": department,
             "fiscal_year": year, "as_of": as_of, "actual_value": parsed.value, "unit_written": parsed.unit_written,
             "provisional": parsed.provisional, "approximate": parsed.approximate, "shown": row.shown,
+            "marks": _marks(parsed, row),
             "raw_value": _text(row.cells["実績値"]) + ("(%表示)" if row.percent else ""),
             "note": None if is_blank(note) else _text(note), "source_cell": table.cell(row, "実績値"),
         })
@@ -180,7 +197,7 @@ def _assess(path: Path, department: str | None, catalogue: Catalogue, limits: Li
             "table": "outcome", "row0": row.row0, "item_id": initiative_id, "department": department,
             "fiscal_year": year, "as_of": as_of, "actual_value": parsed.value, "unit": unit or None,
             "unit_written": parsed.unit_written, "provisional": parsed.provisional, "approximate": parsed.approximate,
-            "shown": row.shown,
+            "shown": row.shown, "marks": _marks(parsed, row),
             "raw_value": _text(row.cells["数値"]),
             "outcome_text": None if is_blank(text) else _text(text),
             "activities": None if is_blank(activities) else _text(activities),

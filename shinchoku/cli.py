@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="validate workbooks exactly as run would, loading nothing")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     p.add_argument("--department", help="the department the files are for (default: recorded in the workbook, or the parent folder)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print the problems only, not the values read")
 
     p = sub.add_parser("template", help="write a department's return sheet (報告様式)")
     _paths(p)
@@ -126,6 +127,24 @@ def cmd_template(args) -> int:
     return EXIT_OK
 
 
+VALUES_HEADER = ("指標ID", "年度", "セルの表示", "読み取った値", "単位", "時点", "注記")
+
+
+def values_read(assessment, catalogue) -> list[tuple[str, ...]]:
+    """One line per value reported in a workbook, in VALUES_HEADER's columns: what was read from what was shown."""
+    from .parse import fiscal_year_label
+
+    lines = []
+    for rec in assessment.records:
+        kpi = catalogue.kpis_by_id.get(rec["item_id"]) if rec["table"] == "kpi" else None
+        unit = kpi.unit if kpi else (rec.get("unit") or "")
+        value = rec["actual_value"]
+        lines.append((rec["item_id"] or "", fiscal_year_label(rec["fiscal_year"]) if rec["fiscal_year"] else "",
+                      rec["shown"], "(読み取れず)" if value is None else f"{value:.15g}", unit,
+                      rec["as_of"].isoformat() if rec["as_of"] else "", "、".join(rec["marks"])))
+    return lines
+
+
 def cmd_check(args) -> int:
     from .assess import assess_files
 
@@ -147,6 +166,10 @@ def cmd_check(args) -> int:
         for issue in assessment.issues:
             kind = "エラー" if issue in errors else "警告"
             print(f"  [{kind}] {assessment.path}: {issue.location()}: {issue.message} → {issue.fix}")
+        if assessment.records and not args.quiet:
+            print("\t".join(VALUES_HEADER))
+            for line in values_read(assessment, catalogue):
+                print("\t".join(line))
         if errors:
             worst = EXIT_REJECTED
     return worst

@@ -30,18 +30,24 @@ def test_commands_have_help_text():
     assert all(action.help for action in sub._choices_actions)
 
 
-def test_check_a_clean_template(template):
-    path = fill_template(template("総務部", 2022), {"GOV-K02": 30})
+def test_check_a_clean_template_shows_what_was_read(template):
+    path = fill_template(template("企画調整部", 2022), {"GOV-K01": 0.61234, "REG-K01": "約 140 人(速報)"},
+                         formats={"GOV-K01": "0.0%"})
     result = run_cli("check", str(path))
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("OK")
+    lines = [line.split("\t") for line in result.stdout.splitlines() if "\t" in line]
+    assert lines == [["指標ID", "年度", "セルの表示", "読み取った値", "単位", "時点", "注記"],
+                     ["GOV-K01", "R4年度", "61.2%", "61.234", "%", "2023-03-31", "%表示"],
+                     ["REG-K01", "R4年度", "約 140 人(速報)", "140", "人", "2023-03-31", "約、速報"]]
 
 
-def test_check_reports_file_sheet_cell_and_message(template):
+def test_check_reports_file_sheet_cell_and_message_and_quiet_prints_only_that(template):
     path = fill_template(template("総務部", 2022), {"GOV-K02": "集計中"})
-    result = run_cli("check", str(path))
+    result = run_cli("check", "--quiet", str(path))
     assert result.returncode == 1
     assert f"{path}: 実績報告!E7: 実績値「集計中」を数値として読み取れません" in result.stdout
+    assert "\t" not in result.stdout
 
 
 def test_check_does_not_import_prefect(template):
@@ -109,10 +115,14 @@ def test_an_empty_return_is_accepted_with_a_warning(template, catalogue):
 
 
 def test_every_issue_code_is_documented():
+    """README's code table: every code, with its severity and its message as a department reads it."""
+    import re
+
     from shinchoku.messages import CODES
 
-    missing = [code for code in CODES if f"| `{code}` |" not in README]
-    assert missing == []
+    expected = {code: f"| `{code}` | {c.severity} | {re.sub(r'{[a-z_]+}', '…', c.message)} |" for code, c in CODES.items()}
+    documented = {line.split("`")[1]: line.strip() for line in README.splitlines() if re.match(r"^\| `[a-z_]+` \| (error|warning) \|", line)}
+    assert documented == expected
 
 
 def test_config_file_sets_bands_limits_and_schedule(tmp_path):
