@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -130,6 +131,16 @@ def test_a_ratio_formula_in_a_general_cell_is_rejected_not_guessed(tmp_path, cat
     assert "0.701 は割合(小数)のようです。70.1 のように百分率で入力するか" in error.message
 
 
+@NEEDS_CALC
+def test_a_ratio_formula_saved_by_calc_is_rejected(tmp_path, catalogue):
+    """The case as found: =701/1000 in a General cell, calculated and saved by LibreOffice Calc."""
+    saved = writers.through_calc(_education_return(tmp_path, "=701/1000"), tmp_path / "calc")
+    with zipfile.ZipFile(saved) as z:
+        assert b"<v>0.701</v>" in z.read("xl/worksheets/sheet1.xml")  # Calc saved the result
+    a = _assess(saved, catalogue, "教育庁")
+    assert [(i.code, i.cell) for i in a.errors] == [("percent_as_fraction", "E2")]
+
+
 @pytest.mark.parametrize("error_value", ["#DIV/0!", "#REF!", "#N/A"])
 def test_an_error_value_is_a_formula_error(tmp_path, catalogue, error_value):
     plain = _education_return(tmp_path, 1)
@@ -181,3 +192,21 @@ def test_inline_strings_and_formula_strings_are_text(tmp_path, catalogue):
                               '<rPh sb="0" eb="1"><t>ナナ</t></rPh></is></c>')
     a = _assess(step, catalogue, "教育庁")
     assert a.accepted and [r["actual_value"] for r in a.records] == [71.2]
+
+
+def test_a_rejected_prefixed_workbook_comes_back_marked(tmp_path, catalogue):
+    """The department gets its own workbook back with the cell marked, whichever writer made it."""
+    from openpyxl import load_workbook
+
+    from shinchoku.feedback import write_feedback
+
+    plain = _education_return(tmp_path, "集計中")
+    path = writers.prefixed(plain, tmp_path / "prefixed.xlsx")
+    a = _assess(path, catalogue, "教育庁")
+    assert [(i.code, i.cell) for i in a.errors] == [("value_not_number", "E2")]
+
+    decision = SimpleNamespace(issues=a.issues, candidate=SimpleNamespace(path=path, department="教育庁"))
+    made = write_feedback(decision, tmp_path / "out", path.name)
+    [annotated] = [m for m in made if m.suffix == ".xlsx"]
+    cell = load_workbook(annotated)["実績報告"]["E2"]
+    assert cell.fill.fgColor.rgb.endswith("FFC7CE") and "数値として読み取れません" in cell.comment.text
