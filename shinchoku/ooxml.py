@@ -1,8 +1,8 @@
 """SpreadsheetML parts, read as the standard allows any conforming writer to write them.
 
-One namespace-aware streaming pass per part (ElementTree's pull parser, after a
-guard that refuses DTDs) yields
-cells as a spreadsheet application shows them: shared and inline strings
+One namespace-aware pass per part (ElementTree's C parser, streamed for parts
+over 1 MB, after a guard that refuses DTDs) yields cells as a spreadsheet
+application shows them: shared and inline strings
 without their phonetic (furigana) runs, numbers with their number format,
 dates in either date system, error values, and formulas no application has
 saved. The namespace prefix, if any, does not matter (``<c>``, ``<x:c>``), nor
@@ -13,13 +13,12 @@ limits are enforced while streaming, so nothing over a limit is held in memory.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import re
 import zipfile
-from dataclasses import dataclass
-from typing import NamedTuple
-from posixpath import join, normpath
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from posixpath import join, normpath
+from typing import NamedTuple
 from xml.parsers import expat
 
 from . import numfmt
@@ -41,25 +40,14 @@ class Rejection(Exception):
         self.issue = Issue(code, params={"detail": detail, **params})
 
 
+@dataclass(frozen=True)
 class CellError:
     """An error value a formula left in a cell (#DIV/0!, #REF!, #N/A...)."""
 
-    __slots__ = ("text",)
-
-    def __init__(self, text: str):
-        self.text = text
-
-    def __repr__(self) -> str:
-        return f"CellError({self.text!r})"
+    text: str
 
     def __str__(self) -> str:
         return self.text
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, CellError) and other.text == self.text
-
-    def __hash__(self) -> int:
-        return hash(self.text)
 
 
 class Cell(NamedTuple):
@@ -147,8 +135,8 @@ class _Guard:
             raise Rejection("corrupt_file", f"{self.name} に要素がありません")
 
 
-def _tree(zf: zipfile.ZipFile, name: str, limits: Limits) -> ET.Element:
-    """A whole part as a tree (ElementTree's C parser), after the guard."""
+def parse_part(zf: zipfile.ZipFile, name: str, limits: Limits) -> ET.Element:
+    """A whole part as a tree (ElementTree's C parser), after the guard: for small parts."""
     guard, parser = _Guard(name), ET.XMLParser()
     for chunk in _chunks(zf, name, limits):
         guard.feed(chunk)
@@ -165,7 +153,7 @@ def elements(zf: zipfile.ZipFile, name: str, tag: str, limits: Limits):
     zipfile never returns more than a part's declared size, so the choice cannot be lied into.
     """
     if zf.getinfo(name).file_size <= _CHUNK:
-        yield from _tree(zf, name, limits).iter(tag)
+        yield from parse_part(zf, name, limits).iter(tag)
         return
     guard, pull = _Guard(name), ET.XMLPullParser(events=("end",))
     for chunk in _chunks(zf, name, limits):
@@ -203,16 +191,6 @@ def _derived(build, zf: zipfile.ZipFile, names: tuple[str, ...], limits: Limits)
     return found
 
 
-def parse_small(zf: zipfile.ZipFile, name: str, limits: Limits) -> ET.Element:
-    """A whole small part (workbook, relationships, styles, properties) as a tree."""
-    return _tree(zf, name, limits)
-
-
-def local(tag: str) -> str:
-    """An element's name without its namespace."""
-    return tag.rpartition("}")[2]
-
-
 @dataclass
 class Workbook:
     """The workbook part: its worksheets in order and its date system."""
@@ -229,7 +207,7 @@ def read_workbook_part(zf: zipfile.ZipFile, limits: Limits) -> Workbook:
 
 
 def _read_workbook_part(zf: zipfile.ZipFile, limits: Limits) -> Workbook:
-    root = parse_small(zf, "xl/workbook.xml", limits)
+    root = parse_part(zf, "xl/workbook.xml", limits)
     namespace = root.tag[1:].partition("}")[0] if root.tag.startswith("{") else ""
     if namespace == STRICT:
         raise Rejection("strict_ooxml")
@@ -239,7 +217,7 @@ def _read_workbook_part(zf: zipfile.ZipFile, limits: Limits) -> Workbook:
     rels_name = "xl/_rels/workbook.xml.rels"
     names = zf.NameToInfo
     if rels_name in names:
-        for rel in parse_small(zf, rels_name, limits).iter(f"{{{PKG_REL}}}Relationship"):
+        for rel in parse_part(zf, rels_name, limits).iter(f"{{{PKG_REL}}}Relationship"):
             target = rel.get("Target", "")
             targets[rel.get("Id")] = target.lstrip("/") if target.startswith("/") else normpath(join("xl", target))
     sheets = []
@@ -259,7 +237,7 @@ def read_styles(zf: zipfile.ZipFile, limits: Limits) -> tuple[str, ...]:
 def _read_styles(zf: zipfile.ZipFile, limits: Limits) -> tuple[str, ...]:
     if "xl/styles.xml" not in zf.NameToInfo:
         return ()
-    root = parse_small(zf, "xl/styles.xml", limits)
+    root = parse_part(zf, "xl/styles.xml", limits)
     codes = dict(numfmt.BUILTIN)
     for fmt in root.iter(f"{{{MAIN}}}numFmt"):
         try:

@@ -19,7 +19,7 @@ from xml.parsers.expat import ExpatError
 from .config import Limits
 from .layout import HEADER, OUTCOME_HEADER, PROP_DEPARTMENT, PROP_FISCAL_YEAR
 from .messages import Issue, cell_ref
-from .ooxml import Grid, Rejection, parse_small, read_shared_strings, read_sheet, read_styles, read_workbook_part
+from .ooxml import Grid, Rejection, parse_part, read_shared_strings, read_sheet, read_styles, read_workbook_part
 from .parse import normalize_text
 
 __all__ = ["Rejection", "RawRow", "Table", "TableSpec", "WorkbookRead", "read_workbook"]
@@ -207,7 +207,7 @@ def _looks_like_text(head: bytes) -> bool:
 def _read_properties(zf: zipfile.ZipFile, names: set[str], result: WorkbookRead, limits: Limits) -> None:
     if "docProps/custom.xml" not in names:
         return
-    root = parse_small(zf, "docProps/custom.xml", limits)
+    root = parse_part(zf, "docProps/custom.xml", limits)
     for prop in root:
         value = next(iter(prop), None)
         text = value.text if value is not None else None
