@@ -190,7 +190,7 @@ def _prefect_env() -> None:
 
 def run_flow(settings, wait: float = 0):
     """Run the ingest flow, telling the user what happens while Prefect starts; return the summary."""
-    from .ingest import RunLocked, run_lock
+    from .publish import RunLocked, run_lock
     from .progress import waiting
 
     try:  # fail fast, before paying for Prefect's start-up
@@ -212,7 +212,7 @@ def run_flow(settings, wait: float = 0):
 
 
 def cmd_run(args) -> int:
-    from .ingest import RunLocked
+    from .publish import RunLocked
     from .summary import summary_text
 
     settings = _settings(args, settle_seconds=args.settle_seconds)
@@ -230,7 +230,7 @@ def cmd_demo(args) -> int:
     import shutil
 
     from .demo import write_demo_inbox
-    from .ingest import RunLocked
+    from .publish import RunLocked
     from .summary import summary_text
 
     settings = _settings(args, settle_seconds=0)
@@ -381,7 +381,7 @@ def cmd_serve(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from .ingest import sha256_of
+    from .inbox import sha256_of
 
     settings = _settings(args)
     [(_, rows)] = _read(settings.warehouse, ("select submission_id, sha256, archive_path from submissions "

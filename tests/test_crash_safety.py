@@ -15,7 +15,7 @@ import pytest
 
 from conftest import query, run_cli
 from corpus import CASES, write_case
-from shinchoku.ingest import run_lock
+from shinchoku.publish import run_lock
 from shinchoku.template import fill_template
 
 RUN = (

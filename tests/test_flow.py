@@ -61,7 +61,7 @@ def test_each_run_publishes_a_markdown_artifact(prefect_server, settings, templa
 
 def test_the_flow_refuses_to_write_while_another_run_holds_the_lock(prefect_server, settings):
     from flows.ingest import ingest_flow
-    from shinchoku.ingest import run_lock
+    from shinchoku.publish import run_lock
 
     settings.warehouse.parent.mkdir(parents=True)
     with run_lock(settings):
@@ -80,3 +80,25 @@ def test_the_nightly_deployment_schedule():
     assert deployment.entrypoint == "flows.ingest.ingest_flow"
     custom = build_deployment(load_settings(env={"SHINCHOKU_SCHEDULE_CRON": "30 3 * * 1-5"}, config_file="/none"))
     assert custom.schedules[0].schedule.cron == "30 3 * * 1-5"
+
+
+def test_the_flow_runs_the_one_sequence_of_steps_as_tasks(prefect_server, settings, template, monkeypatch):
+    """The flow adds task boundaries, never steps: every task is a step of shinchoku.ingest.STEPS, run in order."""
+    import prefect
+
+    import flows.ingest as flow_module
+    from shinchoku.ingest import STEPS
+
+    names = [s.name for s in STEPS]
+    tasks = [v for v in vars(flow_module).values() if isinstance(v, prefect.Task)]
+    assert tasks == [] and list(flow_module.TASKS) == names  # no task defined outside the steps
+    assert {name: t.retries for name, t in flow_module.TASKS.items()} == {s.name: s.retries for s in STEPS}
+
+    ran = []
+    real = flow_module.as_task
+    monkeypatch.setattr(flow_module, "as_task", lambda step, *args: (ran.append(step.name), real(step, *args))[1])
+    path = fill_template(template("総務部", 2022), {"GOV-K02": 30})
+    (settings.inbox / "総務部").mkdir(parents=True)
+    shutil.copyfile(path, settings.inbox / "総務部" / "paper.xlsx")
+    result = flow_module.ingest_flow(inbox=str(settings.inbox), warehouse=str(settings.warehouse), settle_seconds=0)
+    assert ran == names and result.summary.count("accepted") == 1

@@ -87,20 +87,20 @@ def test_the_summary_counts_warnings_on_accepted_files(settings, catalogue, temp
 
 
 def test_a_file_that_changes_during_the_run_waits_for_the_next_one(settings, catalogue, template, monkeypatch):
-    import shinchoku.ingest as ingest
+    import shinchoku.decide as decide
 
     path = fill_template(template("総務部", 2022), {"GOV-K02": 30})
     first = drop(settings, path, "総務部", "a.xlsx")
     copy = drop(settings, path, "総務部", "b.xlsx")  # same bytes: a duplicate of a.xlsx within the run
     other = drop(settings, fill_template(template("保健福祉部", 2022), {"HLT-K01": 200}), "保健福祉部")
-    real = ingest.sha256_of
+    real = decide.sha256_of
     # a.xlsx (and so its copy) hash differently when they are archived than when they were found
-    monkeypatch.setattr(ingest, "sha256_of", lambda p: "0" * 64 if p.parent.name == "総務部" else real(p))
+    monkeypatch.setattr(decide, "sha256_of", lambda p: "0" * 64 if p.parent.name == "総務部" else real(p))
     summary = run_ingest(settings, catalogue)
     assert [d.candidate.path.name for d in summary.decisions] == [other.name]
     assert (first, "changed during the run") in summary.skipped
     assert first.exists() and copy.exists()  # left in the inbox, unrecorded
-    monkeypatch.setattr(ingest, "sha256_of", real)
+    monkeypatch.setattr(decide, "sha256_of", real)
     summary = run_ingest(settings, catalogue)
     assert sorted((d.candidate.path.name, d.status) for d in summary.decisions) == [
         ("a.xlsx", "accepted"), ("b.xlsx", "duplicate")]
@@ -145,3 +145,14 @@ def test_an_older_warehouse_gains_the_provisional_column(settings, catalogue):
     assert run_ingest(settings, catalogue).exit_code == 0
     assert query(settings.warehouse, "select count(*) from duckdb_columns() where table_name = 'raw_observations' "
                                      "and column_name = 'provisional'") == [(1,)]
+
+
+def test_a_plain_run_is_the_same_sequence_of_steps(settings, catalogue, template):
+    from shinchoku.ingest import STEPS, run_steps
+
+    ran = []
+    drop(settings, fill_template(template("総務部", 2022), {"GOV-K02": 30}), "総務部")
+    summary = run_steps(settings, catalogue, call=lambda step, *args: (ran.append(step.name), step.run(*args))[1])
+    assert ran == [s.name for s in STEPS] == ["discover", "assess", "load-and-publish", "settle-inbox"]
+    assert summary.count("accepted") == 1
+    assert not list(settings.warehouse.parent.glob(".*.tmp"))  # the staged copy was published

@@ -7,7 +7,8 @@ import os
 import shutil
 
 from conftest import query, run_cli
-from shinchoku.ingest import JST, run_ingest
+from shinchoku.inbox import JST
+from shinchoku.ingest import run_ingest
 from shinchoku.template import fill_template
 
 MAY_2023 = dt.datetime(2023, 5, 1, 9).timestamp()

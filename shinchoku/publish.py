@@ -1,0 +1,244 @@
+"""Publishing a run: the single-writer lock, the staged copy, the journal, settling the inbox.
+
+Crash safety. The published warehouse is only ever replaced whole, by an
+atomic rename of a copy that this run wrote and checkpointed. Inbox files are
+moved only after that, following a journal written before the rename, so a run
+killed at any point either changed nothing, or left a journal the next run
+completes. Readers holding the old file keep their snapshot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import fcntl
+import json
+import os
+import shutil
+import signal
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .catalogue import Catalogue
+from .config import Settings
+from .decide import Decision
+from .inbox import Candidate, Discovery, free_name, now_jst, rejected_dir
+
+class RunLocked(Exception):
+    """Another run holds the warehouse lock."""
+
+
+def crash_point(name: str) -> None:
+    """Kill this process here if SHINCHOKU_CRASH_AT names this point (for crash tests)."""
+    if os.environ.get("SHINCHOKU_CRASH_AT") == name:
+        os.write(2, f"crash point {name}\n".encode())
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@contextmanager
+def run_lock(settings: Settings, wait_seconds: float = 0):
+    """Hold the single-writer lock for the warehouse; RunLocked if it stays taken."""
+    settings.lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(settings.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + wait_seconds
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise RunLocked(f"別の取込処理が実行中です(ロック: {settings.lock_path})") from None
+                time.sleep(0.5)
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        yield
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class Stage:
+    """This run's private copy of the warehouse (a path: each step opens its own connection)."""
+
+    path: Path
+
+
+def prepare_stage(settings: Settings) -> Stage:
+    """Copy the published warehouse to a private file this run will write (or start a new one)."""
+    from . import warehouse as wh
+
+    target = settings.warehouse
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    if target.exists():
+        shutil.copyfile(target, tmp)
+    con = wh.connect_for_writing(tmp)
+    try:
+        wh.ensure_schema(con)
+    finally:
+        con.close()
+    return Stage(tmp)
+
+
+@dataclass
+class RunSummary:
+    """What a run did, for the terminal, the Prefect artifact and the benchmark."""
+
+    run_id: int
+    warehouse: Path
+    decisions: list[Decision]
+    skipped: list[tuple[Path, str]]
+    kpis_updated: list[tuple[str, int]]
+    feedback: dict[int, list[Path]] = field(default_factory=dict)
+
+    def count(self, status: str) -> int:
+        return sum(1 for d in self.decisions if d.status == status)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.count("rejected") else 0
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file, or a directory's entries, to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def stage_and_publish(settings: Settings, catalogue: Catalogue, decisions: list[Decision],
+                      discovery: Discovery, started_at: dt.datetime, stage: Stage) -> RunSummary:
+    """Write the new warehouse state into the staged copy, archive originals, stage feedback, then publish."""
+    from . import warehouse as wh
+    from .feedback import write_feedback
+    from .load import load_run
+
+    target, tmp = settings.warehouse, stage.path
+    con = wh.connect_for_writing(tmp)
+    try:
+        con.execute("begin transaction")  # one transaction: catalog changes (views) are much cheaper in one
+        run_id, kpis_updated = load_run(con, decisions, started_at)
+        wh.refresh(con, catalogue, settings)
+        wh.run_audits(con)
+        con.execute("commit")
+        con.execute("checkpoint")
+    finally:
+        con.close()
+
+    # Feedback for rejected files is written to staging now and moved beside them after publishing.
+    staging = settings.staging_dir / str(run_id)
+    shutil.rmtree(staging, ignore_errors=True)
+    moves: list[dict] = []
+    taken: set[Path] = set()
+    feedback: dict[int, list[Path]] = {}
+    for decision in decisions:
+        cand = decision.candidate
+        if decision.status in ("accepted", "duplicate"):
+            moves.append({"op": "delete", "src": str(cand.path), **_identity(cand)})
+            continue
+        folder = rejected_dir(settings, cand)
+        dest = free_name(folder, cand.path.name, taken)
+        moves.append({"op": "move", "src": str(cand.path), "dest": str(dest), **_identity(cand)})
+        for made in write_feedback(decision, staging / str(decision.submission_id), dest.name):
+            final = free_name(folder, made.name, taken)
+            moves.append({"op": "move", "src": str(made), "dest": str(final)})
+            feedback.setdefault(decision.submission_id, []).append(final)
+    crash_point("before_publish")
+
+    os.sync()  # archived originals, feedback and the new warehouse reach the disk before publishing
+    # The journal names the staged file by inode: after the rename, the warehouse has that inode
+    # if and only if this run was published. Recovery needs no database to tell.
+    st = os.stat(tmp)
+    journal = {"run_id": run_id, "inode": st.st_ino, "size": st.st_size, "moves": moves, "staging": str(staging)}
+    _write_json(settings.journal_path, journal)
+    os.replace(tmp, target)
+    _fsync(target.parent)
+    crash_point("after_publish")
+    return RunSummary(run_id, target, decisions, discovery.skipped, kpis_updated, feedback)
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    _fsync(tmp)
+    os.replace(tmp, path)
+    _fsync(path.parent)
+
+
+def settle_moves(settings: Settings) -> int:
+    """Carry out the journal's inbox moves (idempotently), then remove the journal."""
+    path = settings.journal_path
+    if not path.exists():
+        return 0
+    journal = json.loads(path.read_text(encoding="utf-8"))
+    done = 0
+    for n, move in enumerate(journal["moves"]):
+        if n == len(journal["moves"]) // 2:
+            crash_point("mid_moves")
+        src = Path(move["src"])
+        if not src.exists() or ("mtime_ns" in move and _changed(src, move)):
+            continue  # already done, or replaced by a newer file the next run will see
+        if move["op"] == "delete":
+            src.unlink()
+        else:
+            _move(src, Path(move["dest"]))
+        done += 1
+    path.unlink()
+    shutil.rmtree(settings.staging_dir, ignore_errors=True)
+    return done
+
+
+def _identity(cand: Candidate) -> dict:
+    """What tells the file this run read from a newer one saved under the same name."""
+    return {"size": cand.size, "mtime_ns": cand.mtime_ns}
+
+
+def _changed(path: Path, move: dict) -> bool:
+    st = os.stat(path)
+    return (st.st_size, st.st_mtime_ns) != (move["size"], move["mtime_ns"])
+
+
+def _move(src: Path, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.replace(src, dest)
+    except OSError as e:
+        if e.errno != errno.EXDEV:
+            raise
+        tmp = dest.with_name(f".{dest.name}.tmp")
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dest)
+        src.unlink()
+
+
+def recover(settings: Settings) -> str | None:
+    """Finish or discard what a killed run left behind; say what was done."""
+    note = None
+    if settings.journal_path.exists():
+        journal = json.loads(settings.journal_path.read_text(encoding="utf-8"))
+        if _published(settings, journal):
+            settle_moves(settings)
+            note = f"前回の取込(実行番号 {journal['run_id']})の後処理を完了しました"
+        else:
+            settings.journal_path.unlink()
+            note = "前回の中断された取込を破棄しました"
+    for stale in settings.warehouse.parent.glob(f".{settings.warehouse.name}.*.tmp*"):
+        stale.unlink(missing_ok=True)
+    shutil.rmtree(settings.staging_dir, ignore_errors=True)
+    return note
+
+
+def _published(settings: Settings, journal: dict) -> bool:
+    try:
+        st = os.stat(settings.warehouse)
+    except FileNotFoundError:
+        return False
+    return (st.st_ino, st.st_size) == (journal["inode"], journal["size"])
+
