@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,15 +36,31 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class GradeBand:
+    """One grade: its name (A), the lowest pace_rate that earns it, and the label managers read (順調)."""
+
+    name: str
+    min_pace: float
+    label: str
+
+
+# The plan's own grading: pace against the straight trajectory from baseline to target.
+DEFAULT_BANDS = (GradeBand("A", 1.0, "順調"), GradeBand("B", 0.8, "おおむね順調"), GradeBand("C", 0.5, "やや遅れ"))
+DEFAULT_FLOOR = GradeBand("D", float("-inf"), "遅れ")
+_DEFAULT_LABELS = {b.name: b.label for b in (*DEFAULT_BANDS, DEFAULT_FLOOR)}
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a run needs to know, resolved once."""
 
     inbox: Path = ROOT / "inbox"
     warehouse: Path = ROOT / "warehouse" / "shinchoku.duckdb"
     settle_seconds: float = 60.0
-    # pace_rate lower bounds, best grade first; anything below the last is D.
-    grade_bands: tuple[tuple[str, float], ...] = (("A", 1.0), ("B", 0.8), ("C", 0.5))
-    grade_floor: str = "D"
+    # pace_rate lower bounds, best grade first; anything below the last band gets the floor.
+    grade_bands: tuple[GradeBand, ...] = DEFAULT_BANDS
+    grade_floor: str = DEFAULT_FLOOR.name
+    floor_label: str = DEFAULT_FLOOR.label
     # A fiscal year's return is due on this month/day of the following calendar year
     # (FY2023 = April 2023 - March 2024, due 2024-06-30 by default).
     due_month: int = 6
@@ -76,19 +91,6 @@ class Settings:
         return self.workers or max(1, os.cpu_count() or 1)
 
 
-def _parse_bands(text: str) -> tuple[tuple[str, float], ...]:
-    """Parse ``A=1.0,B=0.8,C=0.5`` into grade bands, best first."""
-    bands = []
-    for part in text.split(","):
-        name, _, value = part.partition("=")
-        try:
-            bands.append((name.strip(), float(value)))
-        except ValueError:
-            raise ConfigError(f"grade band {part!r} is not NAME=NUMBER") from None
-    bands.sort(key=lambda b: -b[1])
-    return tuple(bands)
-
-
 def load_settings(
     *,
     inbox: str | os.PathLike | None = None,
@@ -97,76 +99,36 @@ def load_settings(
     env: dict[str, str] | None = None,
     config_file: str | os.PathLike | None = None,
 ) -> Settings:
-    """Resolve settings from defaults, the config file, the environment and flags."""
+    """Resolve settings from defaults, the config file, the environment and flags, validated by one schema.
+
+    Every value from the file and the environment passes through :mod:`shinchoku.settings_schema`;
+    a bad one is a :class:`ConfigError` naming the file (or variable), the key and what was expected.
+    """
+    from .settings_schema import from_environment, from_file, validate
+
     env = dict(os.environ) if env is None else env
-    values: dict = {}
-    limits: dict = {}
+    path = Path(config_file or env.get("SHINCHOKU_CONFIG") or ROOT / "shinchoku.toml")
+    sections = from_file(path) if path.exists() else {}
+    overrides, variables = from_environment(env)
+    for section, values in overrides.items():
+        if section == "grades":
+            sections[section] = values  # the variable replaces the file's bands whole
+        else:
+            sections.setdefault(section, {}).update(values)
+    config = validate(sections, path, variables)
 
-    path = config_file or env.get("SHINCHOKU_CONFIG") or ROOT / "shinchoku.toml"
-    path = Path(path)
-    if path.exists():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as e:
-            raise ConfigError(f"{path}: {e}") from None
-        paths = data.get("paths", {})
-        if "inbox" in paths:
-            values["inbox"] = (path.parent / paths["inbox"]).resolve()
-        if "warehouse" in paths:
-            values["warehouse"] = (path.parent / paths["warehouse"]).resolve()
-        run = data.get("run", {})
-        for key in ("settle_seconds", "workers"):
-            if key in run:
-                values[key] = run[key]
-        grades = data.get("grades", {})
-        if grades:
-            values["grade_bands"] = tuple(sorted(((k, float(v)) for k, v in grades.items()), key=lambda b: -b[1]))
-        status = data.get("status", {})
-        for key in ("due_month", "due_day"):
-            if key in status:
-                values[key] = int(status[key])
-        schedule = data.get("schedule", {})
-        if "cron" in schedule:
-            values["schedule_cron"] = schedule["cron"]
-        if "timezone" in schedule:
-            values["schedule_timezone"] = schedule["timezone"]
-        limits.update(data.get("limits", {}))
-
-    if env.get("SHINCHOKU_INBOX"):
-        values["inbox"] = Path(env["SHINCHOKU_INBOX"])
-    if env.get("SHINCHOKU_WAREHOUSE"):
-        values["warehouse"] = Path(env["SHINCHOKU_WAREHOUSE"])
-    if env.get("SHINCHOKU_SETTLE_SECONDS"):
-        values["settle_seconds"] = env["SHINCHOKU_SETTLE_SECONDS"]
-    if env.get("SHINCHOKU_GRADE_BANDS"):
-        values["grade_bands"] = _parse_bands(env["SHINCHOKU_GRADE_BANDS"])
-    if env.get("SHINCHOKU_WORKERS"):
-        values["workers"] = env["SHINCHOKU_WORKERS"]
-    if env.get("SHINCHOKU_SCHEDULE_CRON"):
-        values["schedule_cron"] = env["SHINCHOKU_SCHEDULE_CRON"]
-    if env.get("SHINCHOKU_SCHEDULE_TIMEZONE"):
-        values["schedule_timezone"] = env["SHINCHOKU_SCHEDULE_TIMEZONE"]
-
+    values: dict = config.settings_values(path.parent)
     if inbox is not None:
         values["inbox"] = Path(inbox)
     if warehouse is not None:
         values["warehouse"] = Path(warehouse)
     if settle_seconds is not None:
-        values["settle_seconds"] = settle_seconds
-
-    try:
-        if "settle_seconds" in values:
-            values["settle_seconds"] = float(values["settle_seconds"])
-        if "workers" in values:
-            values["workers"] = int(values["workers"])
-        lim = Limits(**{k: int(v) for k, v in limits.items()})
-    except (TypeError, ValueError) as e:
-        raise ConfigError(f"invalid setting: {e}") from None
-    if values.get("settle_seconds", 0) < 0:
-        raise ConfigError("settle seconds must not be negative")
+        if settle_seconds < 0:
+            raise ConfigError("--settle-seconds: 0 以上の数値を指定してください")
+        values["settle_seconds"] = float(settle_seconds)
     for key in ("inbox", "warehouse"):
         if key in values:
             values[key] = Path(values[key]).expanduser().absolute()
     if "warehouse" in values and values["warehouse"].suffix != ".duckdb":
         raise ConfigError(f"--warehouse names the .duckdb file, got {values['warehouse']}")
-    return dataclasses.replace(Settings(limits=lim), **values)
+    return dataclasses.replace(Settings(), **values)

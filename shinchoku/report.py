@@ -23,9 +23,8 @@ from .parse import fiscal_year_label
 from .xlsx import set_text
 
 # The only relations the report reads: the analysts' contract.
-REPORT_VIEWS = ("kpis", "kpi_progress", "kpi_trajectory", "initiatives", "initiative_outcomes",
+REPORT_VIEWS = ("grade_bands", "kpis", "kpi_progress", "kpi_trajectory", "initiatives", "initiative_outcomes",
                 "submission_status", "validation_issues", "submissions")
-GRADES = ("A", "B", "C", "D")
 SUMMARY_SHEET = "概要"
 STATUS_SHEET = "提出状況"
 QUALITY_SHEET = "データ品質"
@@ -37,7 +36,9 @@ HEAD_FILL = PatternFill("solid", fgColor="1F4E78")
 SECTION_FONT = Font(size=12, bold=True, color="1F4E78")
 _thin = Side(style="thin", color="999999")
 BORDER = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
-GRADE_FILLS = {"A": "C6EFCE", "B": "DDEBF7", "C": "FFEB9C", "D": "FFC7CE"}
+# Fills by rank, best first; the floor always takes the last (red).
+GRADE_FILLS = ("C6EFCE", "DDEBF7", "FFEB9C", "FCE4D6", "F8CBAD")
+FLOOR_FILL = "FFC7CE"
 WRAP = Alignment(wrap_text=True, vertical="top")
 
 
@@ -117,6 +118,7 @@ class ReportData:
         for r in self.initiatives:
             if (r["area_id"], r["area"]) not in self.areas:
                 self.areas.append((r["area_id"], r["area"]))
+        self.grades = _rows(con, "select grade, min_pace, label, is_floor from grade_bands order by grade_rank")
         self.area_groups = {r["area_id"]: r["area_group"] for r in _rows(con, "select distinct area_id, area_group from kpis")}
         progress = _rows(con, "select * from kpi_progress order by kpi_id, fiscal_year")
         years = sorted({p["fiscal_year"] for p in progress})
@@ -209,34 +211,48 @@ def _cells(ws, row: int, values: list, col: int = 1, wrap: bool = False) -> None
         cell.alignment = WRAP if wrap else Alignment(vertical="top")
 
 
-def _grade_cell(cell, grade: str | None) -> None:
+def _grade_fills(data: ReportData) -> dict[str, str]:
+    return {g["grade"]: FLOOR_FILL if g["is_floor"] else GRADE_FILLS[min(n, len(GRADE_FILLS) - 1)]
+            for n, g in enumerate(data.grades)}
+
+
+def _grade_cell(cell, grade: str | None, data: ReportData) -> None:
     cell.value = grade or "-"
     cell.alignment = Alignment(horizontal="center", vertical="top")
-    if grade in GRADE_FILLS:
-        cell.fill = PatternFill("solid", fgColor=GRADE_FILLS[grade])
+    fill = _grade_fills(data).get(grade)
+    if fill:
+        cell.fill = PatternFill("solid", fgColor=fill)
+
+
+def grade_legend(grades: list[dict]) -> str:
+    """「評価: ペース…が A(順調) ≥ 100%、…、D(遅れ) それ未満。目標達成は A。」 from the configured bands."""
+    parts = [f"{g['grade']}({g['label']}) それ未満" if g["is_floor"] else f"{g['grade']}({g['label']}) ≥ {g['min_pace']:.0%}"
+             for g in grades]
+    return f"評価: ペース(基準値から目標値への直線の軌道に対する実績)が {'、'.join(parts)}。目標達成は {grades[0]['grade']}。"
 
 
 def _summary_sheet(ws, data: ReportData) -> None:
     ws.title = SUMMARY_SHEET
     ws["A1"] = f"DX推進計画 指標の進捗 {format_year(data.year)}({data.year}年度)"
     ws["A1"].font = TITLE_FONT
-    ws["A2"] = "評価: ペース(基準値から目標値への直線の軌道に対する実績)が A ≥ 100%、B ≥ 80%、C ≥ 50%、D それ未満。目標達成は A。"
+    ws["A2"] = grade_legend(data.grades)
+    grades = [g["grade"] for g in data.grades]
     ws["A4"] = "分野別の評価"
     ws["A4"].font = SECTION_FONT
-    _header(ws, 5, ["分野", *GRADES, "評価不能"])
+    _header(ws, 5, ["分野", *grades, "評価不能"])
     row = 6
     for area_id, area in data.areas:
-        counts = {g: 0 for g in (*GRADES, None)}
+        counts = {g: 0 for g in (*grades, None)}
         for kpi in (k for k in data.kpis if k.area_id == area_id):
             latest = data.latest(kpi.kpi_id)
-            counts[latest["grade"] if latest and latest["grade"] in GRADES else None] += 1
-        _cells(ws, row, [area, *(counts[g] for g in GRADES), counts[None]])
+            counts[latest["grade"] if latest and latest["grade"] in grades else None] += 1
+        _cells(ws, row, [area, *(counts[g] for g in grades), counts[None]])
         row += 1
     chart = BarChart()
     chart.type, chart.grouping, chart.overlap = "bar", "stacked", 100
     chart.title = "分野別の指標の評価"
     chart.y_axis.title = "指標数"
-    chart.add_data(Reference(ws, min_col=2, max_col=6, min_row=5, max_row=row - 1), titles_from_data=True)
+    chart.add_data(Reference(ws, min_col=2, max_col=len(grades) + 2, min_row=5, max_row=row - 1), titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=1, min_row=6, max_row=row - 1))
     chart.height, chart.width = 8.5, 22
     chart.x_axis.delete = False
@@ -257,7 +273,7 @@ def _summary_sheet(ws, data: ReportData) -> None:
         actual = f"{format_actual(latest, kpi)}({format_year(latest['fiscal_year'])})" if latest else "実績なし"
         _cells(ws, row, [areas.get(kpi.area_id, kpi.area_id), kpi.name, kpi.baseline_text, kpi.target_text, actual,
                          format_rate(latest["progress_rate"]) if latest else "-"], wrap=True)
-        _grade_cell(ws.cell(row=row, column=7), latest["grade"] if latest else None)
+        _grade_cell(ws.cell(row=row, column=7), latest["grade"] if latest else None, data)
         ws.cell(row=row, column=7).border = BORDER
     for col, width in zip("ABCDEFG", (18, 46, 20, 20, 20, 9, 7)):
         ws.column_dimensions[col].width = width
@@ -352,7 +368,7 @@ def _kpi_table(ws, data: ReportData, kpis: list[Kpi], row: int, chart_row: list[
         _cells(ws, row, [kpi.name, kpi.baseline_text, kpi.target_text, *actuals,
                          format_rate(latest["progress_rate"]) if latest else "-"], wrap=True)
         grade = ws.cell(row=row, column=4 + len(data.years) + 1)
-        _grade_cell(grade, latest["grade"] if latest else None)
+        _grade_cell(grade, latest["grade"] if latest else None, data)
         grade.border = BORDER
         ws.row_dimensions[row].height = 32
     row += 2

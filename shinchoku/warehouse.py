@@ -110,11 +110,10 @@ def load_reference(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, setting
     _insert_rows(con, "ref_seed_outcomes", [(o.initiative_id, o.fiscal_year, o.label, o.outcome_text, o.figure_value,
                                              o.figure_unit, o.as_of, o.note, n)
                                             for n, o in enumerate(catalogue.seed_outcomes)])
-    labels = ["順調", "おおむね順調", "やや遅れ", "遅れ"]
-    _insert_rows(con, "cfg_grade_bands", [(grade, bound, labels[min(n, 2)])
-                                          for n, (grade, bound) in enumerate(settings.grade_bands)])
+    _insert_rows(con, "cfg_grade_bands", [(b.name, b.min_pace, b.label) for b in settings.grade_bands])
     con.execute("insert into cfg_settings values (?, ?, ?, ?, ?)",
-                [settings.grade_floor, labels[-1], settings.due_month, settings.due_day, catalogue.owners_illustrative])
+                [settings.grade_floor, settings.floor_label, settings.due_month, settings.due_day,
+                 catalogue.owners_illustrative])
 
 
 def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
@@ -144,7 +143,8 @@ def fingerprint(catalogue: Catalogue, settings: Settings, views_dir: Path = VIEW
     """A digest of everything the reference tables and views are built from."""
     import hashlib
 
-    digest = hashlib.sha256(repr((catalogue, settings.grade_bands, settings.grade_floor, settings.due_month,
+    digest = hashlib.sha256(repr((catalogue, settings.grade_bands, settings.grade_floor, settings.floor_label,
+                                  settings.due_month,
                                   settings.due_day)).encode())
     for path in sorted(views_dir.glob("*.sql")):
         digest.update(path.name.encode() + path.read_bytes())

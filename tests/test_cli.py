@@ -132,5 +132,71 @@ def test_config_file_sets_bands_limits_and_schedule(tmp_path):
     config.write_text('[grades]\nS = 1.1\nA = 0.9\n[limits]\nmax_rows = 100\n[schedule]\ncron = "0 3 * * *"\n'
                       '[status]\ndue_month = 5\n', encoding="utf-8")
     s = load_settings(config_file=config, env={})
-    assert s.grade_bands == (("S", 1.1), ("A", 0.9))
+    assert [(b.name, b.min_pace, b.label) for b in s.grade_bands] == [("S", 1.1, "S"), ("A", 0.9, "順調")]
     assert (s.limits.max_rows, s.schedule_cron, s.due_month) == (100, "0 3 * * *", 5)
+
+
+def test_grade_bands_with_names_and_labels(tmp_path):
+    from shinchoku.config import load_settings
+
+    config = tmp_path / "shinchoku.toml"
+    config.write_text('[grades]\nfloor = "D"\nfloor_label = "要対策"\n'
+                      '[[grades.bands]]\nname = "B"\nmin_pace = 0.8\nlabel = "おおむね順調"\n'
+                      '[[grades.bands]]\nname = "A"\nmin_pace = 1.0\nlabel = "順調"\n', encoding="utf-8")
+    s = load_settings(config_file=config, env={})
+    assert [(b.name, b.label) for b in s.grade_bands] == [("A", "順調"), ("B", "おおむね順調")]  # best first
+    assert (s.grade_floor, s.floor_label) == ("D", "要対策")
+
+
+# For each section: a wrong type, an unknown key and an out-of-range value, each named in the message.
+BAD_CONFIGS = [
+    ('[paths]\ninbox = 3\n', "paths.inbox", "文字列が必要です"),
+    ('[paths]\ninbx = "x"\n', "paths.inbx", "不明なキー"),
+    ('[run]\nsettle_seconds = "soon"\n', "run.settle_seconds", "数値が必要です"),
+    ('[run]\nworker = 2\n', "run.worker", "不明なキー"),
+    ('[run]\nworkers = -1\n', "run.workers", "0 以上の値"),
+    ('[grades]\nA = "high"\n', "grades.A", "数値が必要です"),
+    ('[grades]\nfloor = "D"\ncolour = "red"\n', "grades.colour", "不明なキー"),
+    ('[[grades.bands]]\nname = "A"\nmin_pace = 100.0\nlabel = "順調"\n', "grades.bands.0.min_pace", "10.0 以下の値"),
+    ('[status]\ndue_month = "June"\n', "status.due_month", "整数が必要です"),
+    ('[status]\ndue = 6\n', "status.due", "不明なキー"),
+    ('[status]\ndue_month = 13\n', "status.due_month", "12 以下の値"),
+    ('[schedule]\ncron = 2\n', "schedule.cron", "文字列が必要です"),
+    ('[schedule]\nzone = "Asia/Tokyo"\n', "schedule.zone", "不明なキー"),
+    ('[schedule]\ntimezone = "Mars/Olympus"\n', "schedule.timezone", "タイムゾーン"),
+    ('[limits]\nmax_rows = "many"\n', "limits.max_rows", "整数が必要です"),
+    ('[limits]\nmax_row = 5\n', "limits.max_row", "不明なキー"),
+    ('[limits]\nmax_rows = 0\n', "limits.max_rows", "0 より大きい値"),
+    ('[colours]\nA = "green"\n', "colours", "不明なキー"),
+]
+
+
+@pytest.mark.parametrize("text, key, reason", BAD_CONFIGS, ids=[k for _, k, _ in BAD_CONFIGS])
+def test_a_bad_setting_names_file_key_and_expectation(tmp_path, text, key, reason):
+    from shinchoku.config import ConfigError, load_settings
+
+    config = tmp_path / "shinchoku.toml"
+    config.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config_file=config, env={})
+    message = str(caught.value)
+    assert str(config) in message and f"{key}: " in message and reason in message, message
+
+
+def test_a_file_that_is_not_toml_and_a_bad_variable(tmp_path):
+    from shinchoku.config import ConfigError, load_settings
+
+    config = tmp_path / "shinchoku.toml"
+    config.write_text("[grades\nA = 1.0\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="TOML として読めません"):
+        load_settings(config_file=config, env={})
+    with pytest.raises(ConfigError, match=r"SHINCHOKU_WORKERS(.|\n)*run\.workers: 整数が必要です"):
+        load_settings(config_file=tmp_path / "none.toml", env={"SHINCHOKU_WORKERS": "two"})
+
+
+def test_a_bad_setting_exits_2_without_a_traceback(tmp_path):
+    config = tmp_path / "shinchoku.toml"
+    config.write_text('[grades]\nA = "high"\n', encoding="utf-8")
+    result = run_cli("status", env={"SHINCHOKU_CONFIG": str(config)})
+    assert result.returncode == 2
+    assert "grades.A: 数値が必要です" in result.stderr and "Traceback" not in result.stderr

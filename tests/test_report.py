@@ -136,3 +136,21 @@ def test_every_seed_kpi_appears_with_the_seeds_texts(known, tmp_path):
     for name, baseline, target in SEED_TABLE:
         assert summary[name] == (baseline, target), name
         assert area_rows[name] == (baseline, target), name
+
+
+def test_the_legend_and_grade_columns_follow_configuration(tmp_path):
+    """Four differently named grades with their own labels: the legend, the counts' columns and the cells."""
+    from test_views import FOUR_GRADES, build
+
+    con = build(FOUR_GRADES)
+    path = tmp_path / "four.duckdb"
+    con.execute(f"attach '{path}' as f")
+    con.execute("copy from database memory to f")
+    con.execute("detach f")
+    con.close()
+    ws = load_workbook(build_report(path, tmp_path / "four.xlsx"))["概要"]
+    assert ws["A2"].value == ("評価: ペース(基準値から目標値への直線の軌道に対する実績)が S(極めて順調) ≥ 120%、"
+                              "A(順調) ≥ 90%、B(要注意) ≥ 70%、C(要対策) それ未満。目標達成は S。")
+    assert [c.value for c in ws[5]][:6] == ["分野", "S", "A", "B", "C", "評価不能"]
+    grades = {r[1]: r[6] for r in ws.iter_rows(values_only=True) if r[1] in ("PAPER", "ONLINE", "NOBASE")}
+    assert grades == {"PAPER": "B", "ONLINE": "A", "NOBASE": "S"}

@@ -10,7 +10,7 @@ import pytest
 
 from shinchoku import warehouse as wh
 from shinchoku.catalogue import Area, Catalogue, Kpi
-from shinchoku.config import Settings
+from shinchoku.config import GradeBand, Settings
 
 AREA = Area("GOV", "行政のDX", "行政のDX", 1, "")
 
@@ -100,13 +100,32 @@ def test_kpi_latest_has_every_kpi():
     ]
 
 
+FOUR_GRADES = dataclasses.replace(
+    Settings(), grade_bands=(GradeBand("S", 1.2, "極めて順調"), GradeBand("A", 0.9, "順調"), GradeBand("B", 0.7, "要注意")),
+    grade_floor="C", floor_label="要対策")
+
+
 def test_grade_bands_are_configuration():
-    strict = dataclasses.replace(Settings(), grade_bands=(("S", 1.2), ("A", 0.9), ("B", 0.7)), grade_floor="C")
-    con = build(strict)
+    con = build(FOUR_GRADES)
     got = dict(con.execute("select fiscal_year, grade from kpi_progress where kpi_id = 'ONLINE' and pace_rate is not null").fetchall())
     assert got == {2023: "B", 2026: "A"}
     # reaching the target earns the best band, whatever it is called
     assert con.execute("select grade from kpi_progress where kpi_id = 'NOBASE'").fetchone() == ("S",)
+    assert rows(con, "select kpi_id, grade, status from kpi_latest where grade is not null order by kpi_id") == [
+        ("NOBASE", "S", "目標達成"), ("ONLINE", "A", "順調"), ("PAPER", "B", "要注意")]
+    assert rows(con, "select grade, min_pace, label, grade_rank, is_floor from grade_bands") == [
+        ("S", 1.2, "極めて順調", 1, False), ("A", 0.9, "順調", 2, False), ("B", 0.7, "要注意", 3, False),
+        ("C", None, "要対策", 4, True)]
+
+
+def test_a_fourth_band_gets_its_own_label_and_the_floor_its_own():
+    """Labels come from configuration, never from a position in a fixed list."""
+    five = dataclasses.replace(FOUR_GRADES, grade_bands=(*FOUR_GRADES.grade_bands, GradeBand("B-", 0.5, "遅れ気味")),
+                               grade_floor="D", floor_label="大幅な遅れ")
+    con = build(five)
+    assert rows(con, "select grade, label from grade_bands") == [
+        ("S", "極めて順調"), ("A", "順調"), ("B", "要注意"), ("B-", "遅れ気味"), ("D", "大幅な遅れ")]
+    assert rows(con, "select status from kpi_latest where kpi_id = 'PAPER'") == [("要注意",)]
 
 
 def test_observation_history_keeps_every_version():

@@ -1,0 +1,218 @@
+"""The schema of shinchoku.toml and the SHINCHOKU_* variables: every value checked, every error named.
+
+pydantic models, one per section, each refusing unknown keys. A bad value becomes a
+:class:`~shinchoku.config.ConfigError` that names the file (or the variable), the
+key, and the type or range expected: the DX office reads a sentence, never a traceback.
+New sections (the outlook's thresholds, the site's settings) are one model more.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .config import DEFAULT_BANDS, DEFAULT_FLOOR, ConfigError, GradeBand, Limits, _DEFAULT_LABELS
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+
+
+class PathsSection(_Section):
+    """[paths]: where the inbox and the warehouse are, relative to the configuration file."""
+
+    inbox: str | None = None
+    warehouse: str | None = None
+
+
+class RunSection(_Section):
+    """[run]: how a run treats the inbox and how many processes parse."""
+
+    settle_seconds: Annotated[float, Field(ge=0)] | None = None
+    workers: Annotated[int, Field(ge=0, le=256)] | None = None
+
+
+class BandSection(_Section):
+    """One [[grades.bands]] entry."""
+
+    name: Annotated[str, Field(min_length=1, max_length=20)]
+    min_pace: Annotated[float, Field(ge=-10, le=10)]
+    label: Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class GradesSection(_Section):
+    """[grades]: the bands, best first, and the floor below the last.
+
+    The short form ``[grades] A = 1.0`` (a name and a lower bound each) is still accepted;
+    its labels are the plan's own (A 順調 ... D 遅れ), or the name for another grade.
+    """
+
+    bands: Annotated[list[BandSection], Field(min_length=1, max_length=10)] = Field(
+        default_factory=lambda: [BandSection(name=b.name, min_pace=b.min_pace, label=b.label) for b in DEFAULT_BANDS])
+    floor: Annotated[str, Field(min_length=1, max_length=20)] = DEFAULT_FLOOR.name
+    floor_label: Annotated[str, Field(min_length=1, max_length=40)] = DEFAULT_FLOOR.label
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, data):
+        if isinstance(data, dict) and data and not {"bands", "floor", "floor_label"} & set(data):
+            return {"bands": [{"name": k, "min_pace": v, "label": _DEFAULT_LABELS.get(k, k)} for k, v in data.items()]}
+        return data
+
+    @field_validator("bands")
+    @classmethod
+    def _distinct(cls, bands):
+        names = [b.name for b in bands]
+        if len(set(names)) != len(names):
+            raise ValueError("評価の名前が重複しています")
+        return sorted(bands, key=lambda b: -b.min_pace)
+
+
+class StatusSection(_Section):
+    """[status]: when a fiscal year's return is due, in the following calendar year."""
+
+    due_month: Annotated[int, Field(ge=1, le=12)] | None = None
+    due_day: Annotated[int, Field(ge=1, le=31)] | None = None
+
+
+class ScheduleSection(_Section):
+    """[schedule]: when ``shinchoku serve`` runs the nightly ingest."""
+
+    cron: Annotated[str, Field(pattern=r"^\S+(\s+\S+){4}$")] | None = None
+    timezone: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone):
+        if zone is not None:
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"タイムゾーン {zone!r} は不明です(例: Asia/Tokyo)") from None
+        return zone
+
+
+_POSITIVE = Annotated[int, Field(gt=0)]
+
+
+class LimitsSection(_Section):
+    """[limits]: what one workbook may hold before it is refused."""
+
+    max_file_bytes: _POSITIVE | None = None
+    max_uncompressed_bytes: _POSITIVE | None = None
+    max_part_bytes: _POSITIVE | None = None
+    max_zip_entries: _POSITIVE | None = None
+    max_sheets: _POSITIVE | None = None
+    max_rows: _POSITIVE | None = None
+    max_columns: _POSITIVE | None = None
+    max_cell_chars: _POSITIVE | None = None
+
+
+class ConfigFile(_Section):
+    """shinchoku.toml as a whole: every section optional, no section unknown."""
+
+    paths: PathsSection = PathsSection()
+    run: RunSection = RunSection()
+    grades: GradesSection = GradesSection()
+    status: StatusSection = StatusSection()
+    schedule: ScheduleSection = ScheduleSection()
+    limits: LimitsSection = LimitsSection()
+
+    def settings_values(self, base: Path) -> dict:
+        """The fields of :class:`~shinchoku.config.Settings` this configuration sets."""
+        values: dict = {}
+        for key in ("inbox", "warehouse"):
+            if getattr(self.paths, key) is not None:
+                values[key] = (base / getattr(self.paths, key)).resolve()
+        for section, keys, rename in ((self.run, ("settle_seconds", "workers"), {}),
+                                      (self.status, ("due_month", "due_day"), {}),
+                                      (self.schedule, ("cron", "timezone"), {"cron": "schedule_cron",
+                                                                            "timezone": "schedule_timezone"})):
+            for key in keys:
+                if getattr(section, key) is not None:
+                    values[rename.get(key, key)] = getattr(section, key)
+        values["grade_bands"] = tuple(GradeBand(b.name, b.min_pace, b.label) for b in self.grades.bands)
+        values["grade_floor"], values["floor_label"] = self.grades.floor, self.grades.floor_label
+        values["limits"] = Limits(**self.limits.model_dump(exclude_none=True))
+        return values
+
+
+# Environment variables: (section, key) each sets, and how its text becomes a value.
+ENVIRONMENT = {
+    "SHINCHOKU_SETTLE_SECONDS": ("run", "settle_seconds"),
+    "SHINCHOKU_WORKERS": ("run", "workers"),
+    "SHINCHOKU_GRADE_BANDS": ("grades", None),
+    "SHINCHOKU_SCHEDULE_CRON": ("schedule", "cron"),
+    "SHINCHOKU_SCHEDULE_TIMEZONE": ("schedule", "timezone"),
+}
+_PATH_VARIABLES = {"SHINCHOKU_INBOX": "inbox", "SHINCHOKU_WAREHOUSE": "warehouse"}
+
+
+def from_file(path: Path) -> dict:
+    """The configuration file's sections, as TOML gives them."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(f"設定ファイル {path} を TOML として読めません: {e}") from None
+
+
+def from_environment(env: dict[str, str]) -> tuple[dict, list[str]]:
+    """The SHINCHOKU_* variables, as sections (paths are absolute, not relative to the file), and their names."""
+    sections: dict = {}
+    used = [v for v in (*ENVIRONMENT, *_PATH_VARIABLES) if env.get(v)]
+    for variable, (section, key) in ENVIRONMENT.items():
+        text = env.get(variable)
+        if not text:
+            continue
+        if key is None:  # A=1.0,B=0.8,C=0.5
+            bands = {}
+            for part in text.split(","):
+                name, _, value = part.partition("=")
+                bands[name.strip()] = value.strip()
+            sections[section] = bands
+        else:
+            sections.setdefault(section, {})[key] = text
+    for variable, key in _PATH_VARIABLES.items():
+        if env.get(variable):
+            sections.setdefault("paths", {})[key] = str(Path(env[variable]).absolute())
+    return sections, used
+
+
+_EXPECTED = {
+    "float_parsing": "数値", "float_type": "数値", "int_parsing": "整数", "int_type": "整数",
+    "int_from_float": "整数", "string_type": "文字列", "list_type": "表の配列([[...]])",
+    "model_type": "表([...])", "dict_type": "表([...])",
+}
+
+
+def validate(sections: dict, path: Path, variables: list[str]) -> ConfigFile:
+    """Check the sections against the schema; a ConfigError names each bad key and what it needs."""
+    grades = sections.get("grades")
+    short = list(grades) if isinstance(grades, dict) and not {"bands", "floor", "floor_label"} & set(grades) else []
+    try:
+        return ConfigFile.model_validate(sections)
+    except ValidationError as e:
+        lines = [f"設定に誤りがあります({path}" + (f"、環境変数 {', '.join(variables)}" if variables else "") + "):"]
+        for error in e.errors():
+            loc = error["loc"]
+            if short and loc[:2] == ("grades", "bands") and len(loc) > 2 and isinstance(loc[2], int):
+                loc = ("grades", short[loc[2]])  # the short form: name the key the file has
+            key = ".".join(str(part) for part in loc)
+            kind = error["type"]
+            if kind == "extra_forbidden":
+                reason = "不明なキーです"
+            elif kind in _EXPECTED:
+                reason = f"{_EXPECTED[kind]}が必要です(入力: {error.get('input')!r})"
+            elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+                bound = next(iter(error.get("ctx", {}).values()), "")
+                word = {"greater_than": "より大きい", "greater_than_equal": "以上の",
+                        "less_than": "未満の", "less_than_equal": "以下の"}[kind]
+                reason = f"{bound} {word}値が必要です(入力: {error.get('input')!r})"
+            else:
+                reason = f"{error['msg']}(入力: {error.get('input')!r})"
+            lines.append(f"  {key}: {reason}")
+        raise ConfigError("\n".join(lines)) from None
