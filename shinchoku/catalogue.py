@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from pathlib import Path
 
-from .config import CATALOGUE_DIR
+from .config import catalogue_dir
 
 DIRECTIONS = ("increase", "decrease")
 
@@ -156,8 +156,9 @@ def _year(text: str, where: str) -> int | None:
     return int(text)
 
 
-def load_catalogue(directory: Path = CATALOGUE_DIR) -> Catalogue:
-    """Read and validate the catalogue; raise CatalogueError naming the bad entry."""
+def load_catalogue(directory: Path | None = None) -> Catalogue:
+    """Read and validate the catalogue (the project's, by default); raise CatalogueError naming the bad entry."""
+    directory = catalogue_dir() if directory is None else directory
     owners: dict[str, str] = {}
     illustrative = False
     for n, row in _read(directory / "owners.csv", ["item_id", "owner", "basis"]):

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from .catalogue import CatalogueError, load_catalogue
-from .config import ROOT, ConfigError, load_settings
+from .config import ROOT, ConfigError, find_project, load_settings
 from .parse import parse_fiscal_year
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
@@ -38,8 +38,19 @@ def _paths(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="shinchoku", description="進捗: DX推進計画の指標(KPI)実績を集め、進捗を見える化します。")
+    project = argparse.ArgumentParser(add_help=False)
+    project.add_argument("--project", type=Path, default=argparse.SUPPRESS, metavar="DIR",
+                         help="the project folder (catalogue/, inbox/, warehouse/); default: SHINCHOKU_PROJECT, "
+                              "then the current folder and its parents, then the installed source tree")
+    parser = argparse.ArgumentParser(prog="shinchoku", description="進捗: DX推進計画の指標(KPI)実績を集め、進捗を見える化します。",
+                                     parents=[project])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_parser = sub.add_parser
+
+    def with_project(*a, **k):
+        return add_parser(*a, parents=[project], **k)
+
+    sub.add_parser = with_project
 
     p = sub.add_parser("demo", help="sample return sheets for every department, ingested through the Prefect flow")
     _paths(p)
@@ -91,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "project", None):
+            # Set for the whole process, so every later lookup (and the Prefect flow) finds the same folder.
+            os.environ["SHINCHOKU_PROJECT"] = str(args.project.expanduser().absolute())
+        find_project()
         return COMMANDS[args.command](args)
     except (UsageError, ConfigError, CatalogueError) as e:
         print(f"shinchoku: {e}", file=sys.stderr)
@@ -175,17 +190,38 @@ def cmd_check(args) -> int:
     return worst
 
 
+def prefect_environment(project: Path) -> dict[str, str]:
+    """The project's prefect.toml as PREFECT_* variables, its home resolved in the project folder.
+
+    Prefect reads prefect.toml from the working directory only; run from anywhere else, the
+    same settings reach it this way, so the file stays the one place they are written.
+    """
+    import tomllib
+
+    source = project / "prefect.toml" if (project / "prefect.toml").exists() else ROOT / "prefect.toml"
+    found: dict[str, str] = {}
+
+    def flatten(prefix: str, table: dict) -> None:
+        for key, value in table.items():
+            name = f"{prefix}_{key}".upper()
+            if isinstance(value, dict):
+                flatten(name, value)
+            else:
+                found[name] = str(value).lower() if isinstance(value, bool) else str(value)
+
+    flatten("PREFECT", tomllib.loads(source.read_text(encoding="utf-8")))
+    if "PREFECT_HOME" in found:
+        found["PREFECT_HOME"] = str((project / found["PREFECT_HOME"]).absolute())
+    return found
+
+
 def _prefect_env() -> None:
     # No usage data leaves the prefecture's machines (Prefect's client telemetry honours DO_NOT_TRACK).
     os.environ.setdefault("DO_NOT_TRACK", "1")
-    # prefect.toml is read from the working directory; run from elsewhere, point Prefect at the repo's.
-    if not (Path.cwd() / "prefect.toml").exists():
-        os.environ.setdefault("PREFECT_HOME", str(ROOT / ".prefect"))
-        os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
-        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-        os.environ.setdefault("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED", "false")
-        os.environ.setdefault("PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED", "false")
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    project = find_project()
+    if Path.cwd().resolve() != project.resolve() or not (project / "prefect.toml").exists():
+        for name, value in prefect_environment(project).items():
+            os.environ.setdefault(name, value)
 
 
 def run_flow(settings, wait: float = 0):

@@ -12,13 +12,48 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-CATALOGUE_DIR = ROOT / "catalogue"
-VIEWS_DIR = ROOT / "warehouse" / "views"
+ROOT = Path(__file__).resolve().parent.parent  # the source tree the package runs from
+PROJECT_MARKER = Path("catalogue") / "kpis.csv"
 
 
 class ConfigError(Exception):
     """A setting has a value shinchoku cannot use."""
+
+
+def find_project(env: dict[str, str] | None = None, cwd: Path | None = None, source: Path = ROOT) -> Path:
+    """The project folder (the one holding catalogue/kpis.csv), looked for in this order:
+
+    ``--project DIR`` (which the CLI puts in SHINCHOKU_PROJECT), SHINCHOKU_PROJECT, the current
+    folder and its parents, and last the source tree the package runs from. ConfigError says
+    where it looked when none is found.
+    """
+    env = os.environ if env is None else env
+    named = env.get("SHINCHOKU_PROJECT")
+    if named:
+        folder = Path(named).expanduser().absolute()
+        if (folder / PROJECT_MARKER).is_file():
+            return folder
+        raise ConfigError(f"--project / SHINCHOKU_PROJECT の {folder} に {PROJECT_MARKER} がありません")
+    here = (cwd or Path.cwd()).absolute()
+    for folder in (here, *here.parents):
+        if (folder / PROJECT_MARKER).is_file():
+            return folder
+    if (source / PROJECT_MARKER).is_file():
+        return source
+    raise ConfigError(f"プロジェクトのフォルダ({PROJECT_MARKER} のあるフォルダ)が見つかりません。"
+                      f"探した場所: --project と SHINCHOKU_PROJECT(指定なし)、{here} とその上のフォルダ、{source}。"
+                      "--project DIR か環境変数 SHINCHOKU_PROJECT で指定してください。")
+
+
+def catalogue_dir() -> Path:
+    """The project's catalogue folder."""
+    return find_project() / "catalogue"
+
+
+def views_dir() -> Path:
+    """The view definitions: the project's own warehouse/views, or those of the source tree."""
+    own = find_project() / "warehouse" / "views"
+    return own if own.is_dir() else ROOT / "warehouse" / "views"
 
 
 @dataclass(frozen=True)
@@ -54,6 +89,7 @@ _DEFAULT_LABELS = {b.name: b.label for b in (*DEFAULT_BANDS, DEFAULT_FLOOR)}
 class Settings:
     """Everything a run needs to know, resolved once."""
 
+    project: Path = ROOT
     inbox: Path = ROOT / "inbox"
     warehouse: Path = ROOT / "warehouse" / "shinchoku.duckdb"
     settle_seconds: float = 60.0
@@ -107,7 +143,8 @@ def load_settings(
     from .settings_schema import from_environment, from_file, validate
 
     env = dict(os.environ) if env is None else env
-    path = Path(config_file or env.get("SHINCHOKU_CONFIG") or ROOT / "shinchoku.toml")
+    project = find_project(env)
+    path = Path(config_file or env.get("SHINCHOKU_CONFIG") or project / "shinchoku.toml")
     sections = from_file(path) if path.exists() else {}
     overrides, variables = from_environment(env)
     for section, values in overrides.items():
@@ -117,7 +154,8 @@ def load_settings(
             sections.setdefault(section, {}).update(values)
     config = validate(sections, path, variables)
 
-    values: dict = config.settings_values(path.parent)
+    values: dict = {"project": project, "inbox": project / "inbox", "warehouse": project / "warehouse" / "shinchoku.duckdb",
+                    **config.settings_values(path.parent)}
     if inbox is not None:
         values["inbox"] = Path(inbox)
     if warehouse is not None:

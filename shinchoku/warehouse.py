@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from .catalogue import Catalogue
-from .config import VIEWS_DIR, Settings
+from .config import Settings, views_dir
 
 DDL = """
 create table if not exists raw_runs (
@@ -124,9 +124,10 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) 
                     [value for row in rows for value in row])
 
 
-def apply_views(con: duckdb.DuckDBPyConnection, views_dir: Path = VIEWS_DIR) -> None:
+def apply_views(con: duckdb.DuckDBPyConnection, folder: Path | None = None) -> None:
     """Create or replace every view, one file per view, in file-name order."""
-    con.execute("\n".join(path.read_text(encoding="utf-8") for path in sorted(views_dir.glob("*.sql"))))
+    folder = views_dir() if folder is None else folder
+    con.execute("\n".join(path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.sql"))))
 
 
 def run_audits(con: duckdb.DuckDBPyConnection) -> None:
@@ -139,14 +140,14 @@ def run_audits(con: duckdb.DuckDBPyConnection) -> None:
         raise AuditError("warehouse audit failed: " + "; ".join(failed))
 
 
-def fingerprint(catalogue: Catalogue, settings: Settings, views_dir: Path = VIEWS_DIR) -> str:
+def fingerprint(catalogue: Catalogue, settings: Settings, folder: Path | None = None) -> str:
     """A digest of everything the reference tables and views are built from."""
     import hashlib
 
     digest = hashlib.sha256(repr((catalogue, settings.grade_bands, settings.grade_floor, settings.floor_label,
                                   settings.due_month,
                                   settings.due_day)).encode())
-    for path in sorted(views_dir.glob("*.sql")):
+    for path in sorted((views_dir() if folder is None else folder).glob("*.sql")):
         digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()
 

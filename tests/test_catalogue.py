@@ -7,7 +7,9 @@ import shutil
 import pytest
 
 from shinchoku.catalogue import CatalogueError, load_catalogue
-from shinchoku.config import CATALOGUE_DIR
+from shinchoku.config import ROOT
+
+CATALOGUE_DIR = ROOT / "catalogue"
 
 # (name fragment, unit, direction, baseline value, decimals, baseline FY, target value, decimals, target FY)
 SEED = [
