@@ -4,8 +4,10 @@ Loading and saving a workbook with openpyxl costs about 45 ms; this costs
 about 3 ms and leaves every part it does not need to touch byte for byte as
 the department saved it. It highlights each problem cell (a cloned cell style
 with a fill), adds a comment with the message (a comments part and its VML
-shapes), and appends a sheet 「エラー一覧」 written with inline strings, which
-can never turn into formulas. Workbooks whose problem sheets already carry
+shapes), and puts a sheet 「エラー一覧」 first and active, written with inline
+strings, which can never turn into formulas, each cell reference a link to the
+cell. The openpyxl path (``feedback.annotate_workbook``) gives the same copy; a
+test compares the two. Workbooks whose problem sheets already carry
 comments or drawings of their own go to the openpyxl path instead
 (:func:`annotate_package` returns False).
 """
@@ -19,7 +21,7 @@ from pathlib import Path
 from posixpath import basename, dirname, join, normpath
 from xml.sax.saxutils import escape
 
-from .messages import ERROR, ERROR_HEADER, ERROR_SHEET, ERROR_WIDTHS, Issue, error_row
+from .messages import ERROR, ERROR_HEADER, ERROR_SHEET, ERROR_WIDTHS, Issue, error_link, error_row
 
 ERROR_FILL = "FFFFC7CE"
 WARNING_FILL = "FFFFEB9C"
@@ -179,18 +181,66 @@ def _vml(items: list[tuple[str, str]]) -> bytes:
     return ShapeWriter([(ref, _Comment()) for ref, _ in items]).write(None)
 
 
-def _error_sheet(issues: list[Issue]) -> bytes:
-    def row(n: int, values) -> str:
-        cells = "".join(f'<c r="{chr(65 + i)}{n}" t="inlineStr"><is><t xml:space="preserve">{escape(str(v))}</t></is></c>'
-                        for i, v in enumerate(values) if v not in (None, ""))
+def _error_sheet(issues: list[Issue], sheets: dict[str, str], bold: int, link: int) -> bytes:
+    """「エラー一覧」: the selected sheet, one row per problem, its セル a link to the cell."""
+    def row(n: int, values, style: int | None = None, link_col: int | None = None) -> str:
+        cells = "".join(
+            f'<c r="{chr(65 + i)}{n}" t="inlineStr"{_style(link if i == link_col else style)}>'
+            f'<is><t xml:space="preserve">{escape(str(v))}</t></is></c>'
+            for i, v in enumerate(values) if v not in (None, ""))
         return f'<row r="{n}">{cells}</row>'
 
-    rows = [row(1, ERROR_HEADER)] + [row(n, error_row(issue)) for n, issue in enumerate(issues, start=2)]
+    linked = {n: issue for n, issue in enumerate(issues, start=2) if issue.sheet in sheets and issue.cell}
+    rows = [row(1, ERROR_HEADER, bold)] + [row(n, error_row(issue), link_col=1 if n in linked else None)
+                                           for n, issue in enumerate(issues, start=2)]
     cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
                    for i, w in enumerate(ERROR_WIDTHS, start=1))
+    links = "".join(f'<hyperlink ref="B{n}" location="{escape(error_link(i), {chr(34): "&quot;"})}" display="{escape(i.cell)}"/>'
+                    for n, i in linked.items())
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="{NS_MAIN}">'
-            f'<sheetViews><sheetView workbookViewId="0"/></sheetViews><cols>{cols}</cols>'
-            f"<sheetData>{''.join(rows)}</sheetData></worksheet>").encode("utf-8")
+            f'<sheetViews><sheetView tabSelected="1" workbookViewId="0"/></sheetViews><cols>{cols}</cols>'
+            f"<sheetData>{''.join(rows)}</sheetData>"
+            + (f"<hyperlinks>{links}</hyperlinks>" if links else "") + "</worksheet>").encode("utf-8")
+
+
+def _style(index: int | None) -> str:
+    return f' s="{index}"' if index else ""
+
+
+def _add_fonts(styles: bytes) -> tuple[bytes, int, int]:
+    """Append a bold font and a link font (blue, underlined), and a cell style for each; return their indices."""
+    fonts = re.search(rb'<fonts\b[^>]*>(.*?)</fonts>', styles, re.DOTALL)
+    xfs = re.search(rb'<cellXfs\b[^>]*>(.*?)</cellXfs>', styles, re.DOTALL)
+    if not fonts or not xfs:
+        raise Unsupported("styles")
+    font_count = len(re.findall(rb"<font\b", fonts.group(1)))
+    new_fonts = b'<font><b/><sz val="11"/></font><font><u/><sz val="11"/><color rgb="FF0563C1"/></font>'
+    start, end = fonts.span()
+    head = re.sub(rb'count="\d+"', f'count="{font_count + 2}"'.encode(), styles[start:fonts.start(1)], count=1)
+    styles = styles[:start] + head + fonts.group(1) + new_fonts + b"</fonts>" + styles[end:]
+    xfs = re.search(rb'<cellXfs\b[^>]*>(.*?)</cellXfs>', styles, re.DOTALL)
+    count = len(_XF.findall(xfs.group(1)))
+    new_xfs = "".join(f'<xf numFmtId="0" fontId="{font_count + k}" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+                      for k in (0, 1)).encode()
+    start, end = xfs.span()
+    head = re.sub(rb'count="\d+"', f'count="{count + 2}"'.encode(), styles[start:xfs.start(1)], count=1)
+    styles = styles[:start] + head + xfs.group(1) + new_xfs + b"</cellXfs>" + styles[end:]
+    return styles, count, count + 1
+
+
+def _first_and_active(workbook: bytes, entry: bytes) -> bytes:
+    """Put the new sheet first and make it the active tab; sheet-scoped names keep their sheets."""
+    opened = re.search(rb"<sheets\b[^>]*>", workbook)
+    if not opened:
+        raise Unsupported("workbook")
+    workbook = workbook[:opened.end()] + entry + workbook[opened.end():]
+    workbook = re.sub(rb'localSheetId="(\d+)"', lambda m: f'localSheetId="{int(m.group(1)) + 1}"'.encode(), workbook)
+    view = re.search(rb"<workbookView\b[^>]*?/?>", workbook)
+    if view:
+        tag = _set_attr(view.group(0), "activeTab", "0")
+        tag = _set_attr(tag, "firstSheet", "0") if b"firstSheet=" in tag else tag
+        return workbook[:view.start()] + tag + workbook[view.end():]
+    return workbook[:opened.start()] + b'<bookViews><workbookView activeTab="0"/></bookViews>' + workbook[opened.start():]
 
 
 def annotate_package(source: Path, issues: list[Issue], target: Path) -> bool:
@@ -286,14 +336,15 @@ def _annotate(parts: dict[str, bytes], order: list[str], issues: list[Issue]) ->
         if b'Extension="vml"' not in types:
             new_types.append(f'<Default Extension="vml" ContentType="{CT_VML}"/>')
 
+    parts["xl/styles.xml"], bold, link = _add_fonts(parts["xl/styles.xml"])
+    for part in sheets.values():  # only the error list is selected
+        parts[part] = parts[part].replace(b'tabSelected="1"', b'tabSelected="0"')
     sheet_name = "xl/worksheets/sheet_shinchoku_errors.xml"
-    parts[sheet_name] = _error_sheet(issues)
+    parts[sheet_name] = _error_sheet(issues, sheets, bold, link)
     order.append(sheet_name)
     sheet_id = max((int(i) for i in _SHEET_ID.findall(workbook)), default=0) + 1
     entry = f'<sheet name="{ERROR_SHEET}" sheetId="{sheet_id}" r:id="rIdShinchokuErrors"/>'.encode()
-    if b"</sheets>" not in workbook:
-        raise Unsupported("workbook")
-    parts["xl/workbook.xml"] = workbook.replace(b"</sheets>", entry + b"</sheets>", 1)
+    parts["xl/workbook.xml"] = _first_and_active(workbook, entry)
     parts[wb_rels_name] = _add_rels(parts[wb_rels_name], [("rIdShinchokuErrors", REL_WORKSHEET,
                                                             "worksheets/sheet_shinchoku_errors.xml")])
     new_types.append(f'<Override PartName="/{sheet_name}" ContentType="{CT_WORKSHEET}"/>')

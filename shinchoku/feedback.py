@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .annotate import annotate_package
-from .messages import ERROR, ERROR_HEADER, ERROR_SHEET, ERROR_WIDTHS, Issue, error_row
+from .messages import ERROR, ERROR_HEADER, ERROR_SHEET, ERROR_WIDTHS, Issue, error_link, error_row
 from .xlsx import set_text
 
 # Codes meaning the workbook did not open within limits: only the error list is written.
@@ -55,6 +55,7 @@ def annotate_workbook(source: Path, issues: list[Issue], target: Path) -> Path:
     from openpyxl import load_workbook
     from openpyxl.comments import Comment
     from openpyxl.styles import Font, PatternFill
+    from openpyxl.worksheet.hyperlink import Hyperlink
 
     error_fill = PatternFill("solid", fgColor="FFC7CE")
     warning_fill = PatternFill("solid", fgColor="FFEB9C")
@@ -82,7 +83,7 @@ def annotate_workbook(source: Path, issues: list[Issue], target: Path) -> Path:
             set_text(ws.cell(row=row, column=col), value)
         if issue.sheet in wb.sheetnames and issue.cell:
             link = ws.cell(row=row, column=2)
-            link.hyperlink = f"#'{issue.sheet}'!{issue.cell}"
+            link.hyperlink = Hyperlink(ref=link.coordinate, location=error_link(issue), display=issue.cell)
             link.font = Font(color="0563C1", underline="single")
     for col, width in zip("ABCDEFG", ERROR_WIDTHS):
         ws.column_dimensions[col].width = width

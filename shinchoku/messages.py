@@ -115,6 +115,11 @@ def error_row(issue: Issue) -> tuple[str, ...]:
             "エラー" if issue.severity == ERROR else "警告", issue.code, issue.message, issue.fix)
 
 
+def error_link(issue: Issue) -> str:
+    """Where a 「エラー一覧」 row's セル links to: 'シート'!E7 (quotes doubled inside the name)."""
+    return "'" + (issue.sheet or "").replace("'", "''") + "'!" + (issue.cell or "")
+
+
 class _Blank(dict):
     def __missing__(self, key):
         return ""
