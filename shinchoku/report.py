@@ -23,7 +23,7 @@ from .parse import fiscal_year_label
 from .xlsx import set_text
 
 # The only relations the report reads: the analysts' contract.
-REPORT_VIEWS = ("grade_bands", "kpis", "kpi_progress", "kpi_trajectory", "initiatives", "initiative_outcomes",
+REPORT_VIEWS = ("grade_bands", "kpi_year_status", "area_grades", "data_quality", "kpis", "kpi_progress", "kpi_trajectory", "initiatives", "initiative_outcomes",
                 "submission_status", "validation_issues", "submissions")
 SUMMARY_SHEET = "概要"
 STATUS_SHEET = "提出状況"
@@ -138,18 +138,16 @@ class ReportData:
         self.status_year = status_years[-1] if status_years else None
         self.status = _rows(con, "select * from submission_status where fiscal_year = ? order by department",
                             [self.status_year])
-        self.warnings = _rows(con, """
-            select s.submission_id, s.department, s.file_name, s.declared_fiscal_year, i.sheet, i.cell, i.kpi_id,
-                   i.code, i.message
-            from validation_issues i join submissions s using (submission_id)
-            where i.severity = 'warning' and s.status = 'accepted'
-              and (s.declared_fiscal_year = ? or s.declared_fiscal_year is null)
-            order by s.submission_id, i.sheet, i.cell""", [self.year])
+        self.warnings = _rows(con, "select * from data_quality where fiscal_year = ? or fiscal_year is null "
+                                   "order by submission_id, sheet, cell", [self.year])
+        self.standing = {r["kpi_id"]: r for r in _rows(con, "select * from kpi_year_status where report_fy = ? "
+                                                            "and fiscal_year is not null", [self.year])}
+        self.area_grades = _rows(con, "select area, grade, kpis from area_grades where report_fy = ? "
+                                      "order by area_order, grade_rank", [self.year])
 
     def latest(self, kpi_id: str) -> dict | None:
-        """The KPI's latest actual up to the report year."""
-        found = [self.progress[(kpi_id, y)] for y in reversed(self.years) if (kpi_id, y) in self.progress]
-        return found[0] if found else None
+        """The KPI's latest actual up to the report year (kpi_year_status)."""
+        return self.standing.get(kpi_id)
 
 
 def build_report(warehouse: Path, out: Path, year: int | None = None) -> Path:
@@ -241,12 +239,11 @@ def _summary_sheet(ws, data: ReportData) -> None:
     ws["A4"].font = SECTION_FONT
     _header(ws, 5, ["分野", *grades, "評価不能"])
     row = 6
-    for area_id, area in data.areas:
-        counts = {g: 0 for g in (*grades, None)}
-        for kpi in (k for k in data.kpis if k.area_id == area_id):
-            latest = data.latest(kpi.kpi_id)
-            counts[latest["grade"] if latest and latest["grade"] in grades else None] += 1
-        _cells(ws, row, [area, *(counts[g] for g in grades), counts[None]])
+    by_area: dict[str, list[int]] = {}
+    for r in data.area_grades:  # already in area order, best grade first, 評価不能 last
+        by_area.setdefault(r["area"], []).append(r["kpis"])
+    for area, counts in by_area.items():
+        _cells(ws, row, [area, *counts])
         row += 1
     chart = BarChart()
     chart.type, chart.grouping, chart.overlap = "bar", "stacked", 100

@@ -158,3 +158,44 @@ def test_audits_pass_and_catch_an_orphan():
                 "values (99, 'PAPER', 2023, '2024-03-31', 20)")
     with pytest.raises(wh.AuditError, match="observation without accepted submission"):
         wh.run_audits(con)
+
+
+def test_kpi_year_status_is_the_latest_actual_up_to_each_year():
+    con = build()
+    got = rows(con, "select report_fy, kpi_id, fiscal_year, actual_value, grade, reported_this_year "
+                    "from kpi_year_status where report_fy in (2022, 2024, 2026) order by report_fy, kpi_id")
+    assert got == [
+        (2022, "NOBASE", None, None, None, None),
+        (2022, "NOYEAR", 2022, 60000.0, None, True),
+        (2022, "ONLINE", 2021, 48.2, None, False),
+        (2022, "PAPER", 2022, 30.0, "B", True),
+        (2022, "SILENT", None, None, None, None),
+        (2024, "NOBASE", 2023, 150.0, "A", False),
+        (2024, "NOYEAR", 2022, 60000.0, None, False),
+        (2024, "ONLINE", 2023, 60.0, "C", False),  # FY2023's latest 時点, carried into FY2024
+        (2024, "PAPER", 2022, 30.0, "B", False),
+        (2024, "SILENT", None, None, None, None),
+        (2026, "NOBASE", 2023, 150.0, "A", False),
+        (2026, "NOYEAR", 2022, 60000.0, None, False),
+        (2026, "ONLINE", 2026, 78.0, "B", True),  # a year beyond the plan's last is a report year too
+        (2026, "PAPER", 2022, 30.0, "B", False),
+        (2026, "SILENT", None, None, None, None),
+    ]
+
+
+def test_area_grades_count_every_grade_including_zero():
+    con = build(FOUR_GRADES)
+    got = rows(con, "select area, grade, grade_rank, kpis from area_grades where report_fy = 2024")
+    assert got == [("行政のDX", "S", 1, 1), ("行政のDX", "A", 2, 0), ("行政のDX", "B", 3, 2), ("行政のDX", "C", 4, 0),
+                   ("行政のDX", "評価不能", 5, 2)]
+
+
+def test_data_quality_lists_warnings_of_accepted_returns_only():
+    con = build()
+    con.execute("update raw_submissions set declared_fiscal_year = 2022 where submission_id = 1")
+    con.executemany("insert into raw_validation_issues (submission_id, sheet, cell, kpi_id, severity, code, message) "
+                    "values (?, '実績報告', ?, 'PAPER', ?, ?, 'm')",
+                    [(1, "E7", "warning", "approximate_value"), (2, "E8", "warning", "suspicious_value"),
+                     (3, "E9", "warning", "approximate_value"), (1, "E10", "error", "value_not_number")])
+    assert rows(con, "select fiscal_year, submission_id, cell, code from data_quality") == [
+        (2022, 1, "E7", "approximate_value"), (None, 2, "E8", "suspicious_value")]
