@@ -142,6 +142,12 @@ class ReportData:
                                    "order by submission_id, sheet, cell", [self.year])
         self.standing = {r["kpi_id"]: r for r in _rows(con, "select * from kpi_year_status where report_fy = ? "
                                                             "and fiscal_year is not null", [self.year])}
+        self.unknown_plan = {r[0] for r in con.execute(
+            "select kpi_id from kpis where baseline_value is null or baseline_fy is null or target_value is null "
+            "or target_fy is null").fetchall()}
+        self.not_reported = {r[0] for r in con.execute(
+            "select kpi_id from kpi_year_status where report_fy = ? and not coalesce(reported_this_year, false)",
+            [self.year]).fetchall()}
         self.area_grades = _rows(con, "select area, grade, kpis from area_grades where report_fy = ? "
                                       "order by area_order, grade_rank", [self.year])
 
@@ -475,20 +481,18 @@ def _quality_sheet(ws, data: ReportData) -> None:
     ws.cell(row=row, column=1, value="不明な基準値・目標年度").font = SECTION_FONT
     row += 1
     _header(ws, row, ["指標ID", "指標名", "基準値(基準年度)", "目標値(目標年度)", "影響"])
-    for kpi in data.kpis:
-        if None in (kpi.baseline_value, kpi.baseline_fy, kpi.target_value, kpi.target_fy):
-            row += 1
-            _cells(ws, row, [kpi.kpi_id, kpi.name, kpi.baseline_text, kpi.target_text,
-                             "進捗率・ペースが計算できないため評価不能(目標達成時のみ A)"], wrap=True)
+    for kpi in (k for k in data.kpis if k.kpi_id in data.unknown_plan):
+        row += 1
+        _cells(ws, row, [kpi.kpi_id, kpi.name, kpi.baseline_text, kpi.target_text,
+                         f"進捗率・ペースが計算できないため評価不能(目標達成時のみ {data.grades[0]['grade']})"], wrap=True)
     row += 2
     ws.cell(row=row, column=1, value=f"{format_year(data.year)}の実績がない指標").font = SECTION_FONT
     row += 1
     _header(ws, row, ["指標ID", "指標名", "最新の実績(年度)", "", ""])
-    for kpi in data.kpis:
-        if (kpi.kpi_id, data.year) not in data.progress:
-            row += 1
-            latest = data.latest(kpi.kpi_id)
-            _cells(ws, row, [kpi.kpi_id, kpi.name, format_year(latest["fiscal_year"]) if latest else "実績なし", "", ""])
+    for kpi in (k for k in data.kpis if k.kpi_id in data.not_reported):
+        row += 1
+        latest = data.latest(kpi.kpi_id)
+        _cells(ws, row, [kpi.kpi_id, kpi.name, format_year(latest["fiscal_year"]) if latest else "実績なし", "", ""])
     row += 2
     ws.cell(row=row, column=1, value="警告(受理したが確認が必要な値)").font = SECTION_FONT
     row += 1
