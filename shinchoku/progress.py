@@ -1,54 +1,67 @@
-"""Tell the user what is happening during long steps: a status line, never silence."""
+"""Tell the user what is happening during long steps: a status line, never silence.
+
+On a terminal, rich draws a spinner with the elapsed time, and the line stays as
+「… 完了(N 秒)」 when the step ends. Elsewhere (a CI log, the systemd journal)
+rich draws nothing live, so a line with the elapsed time is printed every 15
+seconds instead.
+"""
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from contextlib import contextmanager
 
-_active: dict = {}  # the ticking status line, if one is showing
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+console = Console(stderr=True, highlight=False, soft_wrap=True)
+_active: dict = {}  # the status line showing now, if any
 _lock = threading.Lock()
+LOG_EVERY = 15.0
 
 
 def say(message: str) -> None:
-    """Print one progress line to stderr (ending any ticking status line first)."""
+    """Print one progress line to stderr (ending any status line first)."""
     _finish()
-    print(message, file=sys.stderr, flush=True)
+    console.print(message, markup=False)
 
 
 def _finish() -> None:
     with _lock:
         line = _active.pop("line", None)
-    if line:
-        line["done"].set()
+    if not line:
+        return
+    line["done"].set()
+    if line["progress"] is not None:
+        line["progress"].stop()
+    else:
         line["thread"].join()
-        if line["tty"]:
-            print(f"\r{line['message']} 完了({time.monotonic() - line['start']:.0f} 秒)", file=sys.stderr, flush=True)
+    console.print(f"{line['message']} 完了({time.monotonic() - line['start']:.0f} 秒)", markup=False)
 
 
 @contextmanager
-def waiting(message: str, interval: float = 1.0):
-    """Show ``message`` with a ticking elapsed time until the block ends or the next ``say``."""
-    tty = sys.stderr.isatty()
-    line = {"message": message, "start": time.monotonic(), "done": threading.Event(), "tty": tty}
-
-    def tick() -> None:
-        last = 0.0
-        while not line["done"].wait(interval):
-            elapsed = time.monotonic() - line["start"]
-            if tty:
-                print(f"\r{message} {elapsed:4.0f} 秒", end="", file=sys.stderr, flush=True)
-            elif elapsed - last >= 15:
-                print(f"{message} {elapsed:.0f} 秒経過", file=sys.stderr, flush=True)
-                last = elapsed
-
+def waiting(message: str):
+    """Show ``message`` with the elapsed time until the block ends or the next ``say``."""
     _finish()
-    print(message, end="" if tty else "\n", file=sys.stderr, flush=True)
-    line["thread"] = threading.Thread(target=tick, daemon=True)
+    line = {"message": message, "start": time.monotonic(), "done": threading.Event(), "progress": None}
+    if console.is_terminal:
+        progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                            console=console, transient=True)
+        progress.add_task(message, total=None)
+        progress.start()
+        line["progress"] = progress
+    else:
+        console.print(message, markup=False)
+
+        def log() -> None:
+            while not line["done"].wait(LOG_EVERY):
+                console.print(f"{message} {time.monotonic() - line['start']:.0f} 秒経過", markup=False)
+
+        line["thread"] = threading.Thread(target=log, daemon=True)
+        line["thread"].start()
     with _lock:
         _active["line"] = line
-    line["thread"].start()
     try:
         yield
     finally:

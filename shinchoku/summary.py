@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 from .messages import ERROR
 
 STATUS_JA = {"accepted": "受理", "rejected": "差戻し", "duplicate": "重複"}
@@ -76,17 +74,17 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def display_width(text: str) -> int:
-    """Terminal columns a string takes: East Asian wide characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
 def table(headers: list[str], rows: list[list]) -> str:
-    """A plain terminal table that lines up Japanese text."""
-    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
-    widths = [max([display_width(h)] + [display_width(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    """A plain terminal table (rich), Japanese text lined up by its display width."""
+    from io import StringIO
 
-    def line(values):
-        return "  ".join(v + " " * (w - display_width(v)) for v, w in zip(values, widths)).rstrip()
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
 
-    return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in cells])
+    grid = Table(*headers, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="", highlight=False)
+    for row in rows:
+        grid.add_row(*("" if v is None else str(v) for v in row))
+    out = StringIO()
+    Console(file=out, width=10_000, color_system=None, highlight=False).print(grid)
+    return "\n".join(line.rstrip() for line in out.getvalue().splitlines() if line.strip())
