@@ -85,7 +85,8 @@ def variant(name: str, source: Path, work: Path) -> tuple[dict, float, int, int]
     return measure([sys.executable, "-m", "bench.variants", name, str(source), str(work)])
 
 
-def run(n: int, root: Path, skip_prefect: bool = False) -> dict:
+def run(n: int, root: Path, skip_prefect: bool = False, check_runs: int = 3, million: int = 1_000_000) -> dict:
+    """Measure every variant on N generated returns; ``check_runs`` and ``million`` shrink for the smoke test."""
     say = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
     say(f"Generating {n:,} return sheets (cached in {root})…")
     t0 = time.perf_counter()
@@ -112,14 +113,14 @@ def run(n: int, root: Path, skip_prefect: bool = False) -> dict:
 
     catalogue = load_catalogue()
     fill_template(write_template(catalogue, "企画調整部", 2023, template), {"GOV-K01": 61.5, "REG-K01": 140})
-    runs = [measure([sys.executable, "-m", "shinchoku.cli", "check", str(template)]) for _ in range(3)]
+    runs = [measure([sys.executable, "-m", "shinchoku.cli", "check", str(template)]) for _ in range(check_runs)]
     results["check"] = {"seconds": statistics.median(r[1] for r in runs), "peak_rss_bytes": max(r[2] for r in runs),
                         "peak_rss_tree_bytes": max(r[3] for r in runs)}
 
     say("Rejecting a 1,000,000-row workbook…")
     from .hostile import million_rows
 
-    big = million_rows(root / "check" / "million.xlsx")
+    big = million_rows(root / "check" / "million.xlsx", rows=million)
     _, wall, one, total = measure([sys.executable, "-m", "shinchoku.cli", "check", "--department", "企画調整部", str(big)])
     results["million"] = {"seconds": wall, "peak_rss_bytes": one, "peak_rss_tree_bytes": total,
                           "file_bytes": big.stat().st_size}

@@ -80,6 +80,7 @@ def run_steps(settings: Settings, catalogue: Catalogue, wait_seconds: float = 0,
         note = recover(settings)
         if note:
             say(note)
+        crash_point("run_started")
 
         def step(s: Step, *args):
             result = call(s, *args)
@@ -89,8 +90,10 @@ def run_steps(settings: Settings, catalogue: Catalogue, wait_seconds: float = 0,
 
         discovery, stage = step(DISCOVER, settings)
         decisions = step(ASSESS, settings, catalogue, discovery, stage)
+        crash_point("after_assess")
         summary = step(LOAD, settings, catalogue, decisions, discovery, started, stage)
         step(SETTLE, settings)
+        crash_point("run_finished")
     return summary
 
 

@@ -31,7 +31,10 @@ class RunLocked(Exception):
 
 
 def crash_point(name: str) -> None:
-    """Kill this process here if SHINCHOKU_CRASH_AT names this point (for crash tests)."""
+    """A named point of a run, for the crash tests: SHINCHOKU_TRACE=1 reports reaching it on stderr
+    (so a kill can be placed, and the stage it landed in known); SHINCHOKU_CRASH_AT=name kills the process here."""
+    if os.environ.get("SHINCHOKU_TRACE"):
+        os.write(2, f"stage {name}\n".encode())
     if os.environ.get("SHINCHOKU_CRASH_AT") == name:
         os.write(2, f"crash point {name}\n".encode())
         os.kill(os.getpid(), signal.SIGKILL)

@@ -13,10 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import query, run_cli
+from conftest import query, query_many, run_cli
 from corpus import CASES, write_case
+from shinchoku.config import load_settings
+from shinchoku.ingest import run_ingest
 from shinchoku.publish import run_lock
 from shinchoku.template import fill_template
+
+
 
 RUN = (
     "import sys\n"
@@ -30,6 +34,7 @@ RUN = (
 
 def start_run(root: Path, crash_at: str | None = None) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k != "SHINCHOKU_CRASH_AT"}
+    env["SHINCHOKU_TRACE"] = "1"
     if crash_at:
         env["SHINCHOKU_CRASH_AT"] = crash_at
     return subprocess.Popen([sys.executable, "-c", RUN, str(root / "inbox"), str(root / "warehouse" / "shinchoku.duckdb")],
@@ -68,15 +73,15 @@ def fresh_root(pristine: Path, tmp_path: Path, name: str) -> Path:
 def snapshot(root: Path) -> dict:
     """Everything a run leaves: warehouse content (without run timing), inbox, archive, leftovers."""
     warehouse = root / "warehouse" / "shinchoku.duckdb"
-    state = {
-        "submissions": query(warehouse, "select submission_id, department, file_name, sha256, status, error_count, "
-                                        "warning_count, archive_path, duplicate_of, received_at from submissions"),
-        "history": query(warehouse, "select kpi_id, fiscal_year, as_of, actual_value, submission_id, source_cell, "
-                                    "version, valid_to is null from observation_history"),
-        "issues": query(warehouse, "select * from validation_issues"),
-        "progress": query(warehouse, "select * from kpi_progress"),
-        "latest": query(warehouse, "select * from kpi_latest"),
-    }
+    state = query_many(warehouse, {
+        "submissions": "select submission_id, department, file_name, sha256, status, error_count, "
+                       "warning_count, archive_path, duplicate_of, received_at from submissions",
+        "history": "select kpi_id, fiscal_year, as_of, actual_value, submission_id, source_cell, "
+                   "version, valid_to is null from observation_history",
+        "issues": "select * from validation_issues",
+        "progress": "select * from kpi_progress",
+        "latest": "select * from kpi_latest",
+    })
     files = {}
     for path in sorted((root / "inbox").rglob("*")):
         if path.is_file():
@@ -115,27 +120,52 @@ def test_reference_accounts_for_every_workbook_once(reference, pristine):
 
 
 @pytest.mark.parametrize("point", ["after_discover", "mid_load", "before_publish", "after_publish", "mid_moves"])
-def test_kill_at_named_point_then_rerun(point, pristine, reference, tmp_path):
+def rerun_in_process(root: Path, catalogue) -> None:
+    """The next night's run (in this process: it only touches the warehouse through its staged copy)."""
+    settings = load_settings(inbox=root / "inbox", warehouse=root / "warehouse" / "shinchoku.duckdb",
+                             settle_seconds=0, env={}, config_file="/none")
+    run_ingest(settings, catalogue)  # exit code 1 if rejects were still to decide, 0 if only recovery was left
+
+
+def stages(err: str) -> list[str]:
+    return [line.split(" ", 1)[1] for line in err.splitlines() if line.startswith("stage ")]
+
+
+@pytest.mark.parametrize("point", ["after_discover", "mid_load", "before_publish", "after_publish", "mid_moves"])
+def test_kill_at_named_point_then_rerun(point, pristine, reference, tmp_path, catalogue):
     root = fresh_root(pristine, tmp_path, point)
     killed = start_run(root, crash_at=point)
     _, err = killed.communicate(timeout=300)
     assert killed.returncode == -signal.SIGKILL and f"crash point {point}" in err  # it really died there
-    rerun = start_run(root)
-    _, err = rerun.communicate(timeout=300)
-    assert rerun.returncode in (0, 1), err
+    assert stages(err)[-1] == point
+    rerun_in_process(root, catalogue)
     assert snapshot(root) == reference
 
 
-@pytest.mark.parametrize("delay", [0.6, 0.9, 1.2, 1.5, 1.7])
-def test_kill_at_a_timed_point_then_rerun(delay, pristine, reference, tmp_path):
-    root = fresh_root(pristine, tmp_path, f"t{delay}")
+ORDER = ["run_started", "after_discover", "after_assess", "mid_load", "before_publish", "after_publish", "mid_moves",
+         "run_finished"]
+
+
+@pytest.mark.parametrize("after, delay", [("run_started", 0.05), ("after_discover", 0.1), ("after_assess", 0.02),
+                                          ("before_publish", 0.0)])
+def test_kill_at_a_timed_point_then_rerun(after, delay, pristine, reference, tmp_path, catalogue):
+    """A kill -9 from outside, placed by time after a stage began; asserts the stage the run died in."""
+    root = fresh_root(pristine, tmp_path, f"t_{after}")
     killed = start_run(root)
+    seen = []
+    for line in killed.stderr:
+        if line.startswith("stage "):
+            seen.append(line.split()[1])
+            if seen[-1] == after:
+                break
     time.sleep(delay)
     killed.send_signal(signal.SIGKILL)
-    killed.communicate(timeout=300)
-    rerun = start_run(root)
-    _, err = rerun.communicate(timeout=300)
-    assert rerun.returncode in (0, 1), err
+    _, rest = killed.communicate(timeout=300)
+    died_in = (seen + stages(rest))[-1]
+    assert killed.returncode == -signal.SIGKILL
+    # it died mid-run, at or after the stage it was aimed at, before the run finished
+    assert ORDER.index(died_in) >= ORDER.index(after) and died_in != "run_finished", died_in
+    rerun_in_process(root, catalogue)
     assert snapshot(root) == reference
 
 
@@ -153,7 +183,6 @@ READER = (
 
 
 def test_a_reader_holding_the_warehouse_neither_fails_the_run_nor_loses_data(settings, catalogue, template, tmp_path):
-    from shinchoku.ingest import run_ingest
 
     def drop(dept, year, values):
         path = fill_template(template(dept, year), values, out=tmp_path / f"{dept}{year}.xlsx")

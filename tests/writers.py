@@ -216,15 +216,20 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def through_calc(source: Path, target_dir: Path, via: str | None = None) -> Path:
-    """Round-trip a workbook through LibreOffice Calc's own writers: to xlsx, or to ``via`` and back."""
+def through_calc(sources: list[Path], target_dir: Path, via: str | None = None) -> list[Path]:
+    """Round-trip workbooks through LibreOffice Calc's own writers: to xlsx, or to ``via`` and back.
+
+    One soffice process converts them all (its start-up is most of the cost); names must differ by stem.
+    """
     profile = target_dir / "lo-profile"
     command = [soffice(), f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to"]
-    step = source
+    steps = list(sources)
     for ext in ([via] if via else []) + ["xlsx"]:
         out = target_dir / ext
         out.mkdir(parents=True, exist_ok=True)
-        subprocess.run(command + [ext, "--outdir", str(out), str(step)], check=True, capture_output=True, timeout=180)
-        step = out / (step.stem + "." + ext)
-        assert step.exists(), f"LibreOffice wrote no {ext}"
-    return step
+        subprocess.run(command + [ext, "--outdir", str(out), *map(str, steps)], check=True, capture_output=True,
+                       timeout=300)
+        steps = [out / (step.stem + "." + ext) for step in steps]
+        for step in steps:
+            assert step.exists(), f"LibreOffice wrote no {step.name}"
+    return steps
