@@ -9,8 +9,6 @@ from conftest import query, run_cli
 from corpus import CASES, write_case
 
 
-
-
 @pytest.fixture(scope="module")
 def corpus_run(tmp_path_factory):
     """Write the corpus and a CLI-made template into an inbox, check every file, then run once."""

@@ -21,7 +21,6 @@ from shinchoku.publish import run_lock
 from shinchoku.template import fill_template
 
 
-
 RUN = (
     "import sys\n"
     "from shinchoku.catalogue import load_catalogue\n"

@@ -10,8 +10,6 @@ from conftest import query
 from shinchoku.template import fill_template
 
 
-
-
 @pytest.fixture(scope="session")
 def prefect_server():
     from prefect.testing.utilities import prefect_test_harness
