@@ -83,32 +83,47 @@ def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None, timeout: floa
                           capture_output=True, text=True, timeout=timeout)
 
 
-def query_many(warehouse: Path, queries: dict[str, str]) -> dict[str, list[tuple]]:
-    """Several queries in one reader subprocess (a process costs more than the queries)."""
-    code = (
-        "import duckdb, json, sys\n"
-        "con = duckdb.connect(sys.argv[1], read_only=True)\n"
-        "out = {k: [list(r) for r in con.execute(q).fetchall()] for k, q in json.loads(sys.argv[2]).items()}\n"
-        "print(json.dumps(out, default=str, ensure_ascii=False))\n"
-    )
+_READER = (
+    "import duckdb, json, sys\n"
+    "for line in sys.stdin:\n"
+    "    ask = json.loads(line)\n"
+    "    try:\n"
+    "        con = duckdb.connect(ask['db'], read_only=True)\n"
+    "        try:\n"
+    "            out = {k: [list(r) for r in con.execute(q, p).fetchall()] for k, (q, p) in ask['queries'].items()}\n"
+    "        finally:\n"
+    "            con.close()\n"
+    "        print(json.dumps({'ok': out}, default=str, ensure_ascii=False), flush=True)\n"
+    "    except Exception as e:\n"
+    "        print(json.dumps({'error': repr(e)}), flush=True)\n"
+)
+_reader: dict = {}
+
+
+def _ask(warehouse: Path, queries: dict[str, tuple[str, list]]) -> dict[str, list[tuple]]:
+    """Run queries in the reader subprocess: DuckDB caches instances per path within a process, so the
+    test process never opens the warehouse. One reader serves every query of the session; each query
+    opens the file afresh (a new connection sees the file a run has just published)."""
     import json
 
-    out = subprocess.run([sys.executable, "-c", code, str(warehouse), json.dumps(queries)],
-                         capture_output=True, text=True, check=True)
-    return {k: [tuple(r) for r in v] for k, v in json.loads(out.stdout).items()}
+    proc = _reader.get("proc")
+    if proc is None or proc.poll() is not None:
+        proc = _reader["proc"] = subprocess.Popen([sys.executable, "-c", _READER], stdin=subprocess.PIPE,
+                                                  stdout=subprocess.PIPE, text=True, encoding="utf-8")
+    proc.stdin.write(json.dumps({"db": str(warehouse), "queries": queries}, ensure_ascii=False) + "\n")
+    proc.stdin.flush()
+    answer = json.loads(proc.stdout.readline())
+    if "error" in answer:
+        raise RuntimeError(f"query failed: {answer['error']}")
+    return {k: [tuple(r) for r in rows] for k, rows in answer["ok"].items()}
+
+
+def query_many(warehouse: Path, queries: dict[str, str]) -> dict[str, list[tuple]]:
+    """Several queries against the warehouse, read in the reader subprocess."""
+    return _ask(warehouse, {k: (q, []) for k, q in queries.items()})
 
 
 def query(warehouse: Path, sql: str, params=()) -> list[tuple]:
-    """Read the warehouse in a subprocess: DuckDB caches instances per path within a process."""
-    code = (
-        "import duckdb, json, sys\n"
-        "con = duckdb.connect(sys.argv[1], read_only=True)\n"
-        "rows = con.execute(sys.argv[2], json.loads(sys.argv[3])).fetchall()\n"
-        "print(json.dumps([list(r) for r in rows], default=str, ensure_ascii=False))\n"
-    )
-    import json
-
-    out = subprocess.run([sys.executable, "-c", code, str(warehouse), sql, json.dumps(list(params))],
-                         capture_output=True, text=True, check=True)
-    return [tuple(r) for r in json.loads(out.stdout)]
+    """Read the warehouse in the reader subprocess: DuckDB caches instances per path within a process."""
+    return _ask(warehouse, {"q": (sql, list(params))})["q"]
 

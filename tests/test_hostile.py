@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import shutil
@@ -44,7 +45,7 @@ def run_with_a_valid_file(settings, catalogue, built_once):
     """Drop a hostile file beside a valid one into 企画調整部, run, and return the hostile file's codes."""
     valid, empty_warehouse = built_once
 
-    def run(build, name="hostile.xlsx") -> tuple[list[str], dict]:
+    def run(build, name="hostile.xlsx", **limits) -> tuple[list[str], dict]:
         folder = settings.inbox / "企画調整部"
         folder.mkdir(parents=True, exist_ok=True)
         settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
@@ -58,7 +59,8 @@ def run_with_a_valid_file(settings, catalogue, built_once):
             with zipfile.ZipFile(target) as z:
                 assert f"<{hostile.PREFIX}:workbook".encode() in z.read("xl/workbook.xml")
         os.utime(target, (1_700_000_100, 1_700_000_100))
-        summary = run_ingest(settings, catalogue)
+        summary = run_ingest(dataclasses.replace(settings, limits=dataclasses.replace(settings.limits, **limits)),
+                             catalogue)
         statuses = {d.candidate.path.name: d for d in summary.decisions}
         assert statuses["valid.xlsx"].status == "accepted"  # the rest of the run is unharmed
         assert ("GOV-K01", 2023) in summary.kpis_updated  # and its value was loaded
@@ -127,8 +129,10 @@ def test_password_protected(run_with_a_valid_file, template, tmp_path):
 
 
 def test_zip_bomb(run_with_a_valid_file, prefix):
-    codes, _ = run_with_a_valid_file(lambda p: hostile.zip_bomb(p, gigabytes=0.25))
-    assert codes == ["zip_bomb"]
+    """A sheet that unpacks past the limit (lowered here, so the bomb builds in a moment; the same check)."""
+    codes, statuses = run_with_a_valid_file(lambda p: hostile.zip_bomb(p, gigabytes=0.03),
+                                            max_uncompressed_bytes=20 * 2**20)
+    assert codes == ["zip_bomb"] and "上限20MB" in statuses["hostile.xlsx"].issues[0].message
 
 
 def test_zip_bomb_memory_stays_bounded(tmp_path):
