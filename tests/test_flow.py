@@ -84,6 +84,7 @@ def test_the_nightly_deployment_schedule():
 
 def test_the_flow_runs_the_one_sequence_of_steps_as_tasks(prefect_server, settings, template, monkeypatch):
     """The flow adds task boundaries, never steps: every task is a step of shinchoku.ingest.STEPS, run in order."""
+    import duckdb
     import prefect
 
     import flows.ingest as flow_module
@@ -96,7 +97,15 @@ def test_the_flow_runs_the_one_sequence_of_steps_as_tasks(prefect_server, settin
 
     ran = []
     real = flow_module.as_task
-    monkeypatch.setattr(flow_module, "as_task", lambda step, *args: (ran.append(step.name), real(step, *args))[1])
+
+    def recording(step, *args):
+        # no open DuckDB connection travels between tasks, not even inside an argument
+        inside = [a for arg in args for a in (arg, *getattr(arg, "__dict__", {}).values())]
+        assert not any(isinstance(a, duckdb.DuckDBPyConnection) for a in inside), step.name
+        ran.append(step.name)
+        return real(step, *args)
+
+    monkeypatch.setattr(flow_module, "as_task", recording)
     path = fill_template(template("総務部", 2022), {"GOV-K02": 30})
     (settings.inbox / "総務部").mkdir(parents=True)
     shutil.copyfile(path, settings.inbox / "総務部" / "paper.xlsx")

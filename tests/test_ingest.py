@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 
+import pytest
 from openpyxl import load_workbook
 
 from conftest import query
@@ -156,3 +157,16 @@ def test_a_plain_run_is_the_same_sequence_of_steps(settings, catalogue, template
     assert ran == [s.name for s in STEPS] == ["discover", "assess", "load-and-publish", "settle-inbox"]
     assert summary.count("accepted") == 1
     assert not list(settings.warehouse.parent.glob(".*.tmp"))  # the staged copy was published
+
+
+def test_rows_are_inserted_by_column_name():
+    import duckdb
+
+    from shinchoku.load import insert
+
+    con = duckdb.connect()
+    con.execute("create table t (a integer, b varchar, c double)")
+    insert(con, "t", [{"c": 1.5, "a": 1}, {"c": 2.5, "a": 2}])  # another order, one column left out
+    assert con.execute("select * from t order by a").fetchall() == [(1, None, 1.5), (2, None, 2.5)]
+    with pytest.raises(KeyError, match="no column"):
+        insert(con, "t", [{"a": 3, "d": "x"}])
