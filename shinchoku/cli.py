@@ -7,6 +7,7 @@ check); 2 usage or configuration error; 3 another run holds the warehouse.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from pathlib import Path
@@ -45,54 +46,49 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shinchoku", description="進捗: DX推進計画の指標(KPI)実績を集め、進捗を見える化します。",
                                      parents=[project])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    add_parser = sub.add_parser
+    add = functools.partial(sub.add_parser, parents=[project])  # --project after the command works too
 
-    def with_project(*a, **k):
-        return add_parser(*a, parents=[project], **k)
-
-    sub.add_parser = with_project
-
-    p = sub.add_parser("demo", help="sample return sheets for every department, ingested through the Prefect flow")
+    p = add("demo", help="sample return sheets for every department, ingested through the Prefect flow")
     _paths(p)
     p.add_argument("--fresh", action="store_true", help="discard an earlier demo warehouse and inbox first")
 
-    p = sub.add_parser("run", help="ingest the inbox once through the Prefect flow")
+    p = add("run", help="ingest the inbox once through the Prefect flow")
     _paths(p)
     p.add_argument("--settle-seconds", type=float, help="skip files modified within this many seconds (default 60)")
     p.add_argument("--wait", type=float, default=0, metavar="SECONDS",
                    help="wait this long for another run to finish instead of exiting with status 3")
 
-    p = sub.add_parser("check", help="validate workbooks exactly as run would, loading nothing")
+    p = add("check", help="validate workbooks exactly as run would, loading nothing")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     p.add_argument("--department", help="the department the files are for (default: recorded in the workbook, or the parent folder)")
     p.add_argument("-q", "--quiet", action="store_true", help="print the problems only, not the values read")
 
-    p = sub.add_parser("template", help="write a department's return sheet (報告様式)")
+    p = add("template", help="write a department's return sheet (報告様式)")
     _paths(p)
     p.add_argument("--department", help="department as kpis.owner names it; omit with --all")
     p.add_argument("--year", type=fiscal_year_arg, required=True, help="fiscal year: 2022 or R4")
     p.add_argument("-o", "--output", type=Path, help="output .xlsx (with --all: a folder)")
     p.add_argument("--all", action="store_true", help="one template per department, into -o FOLDER/<department>/")
 
-    p = sub.add_parser("report", help="write the progress report workbook (Excel, with charts) from the views")
+    p = add("report", help="write the progress report workbook (Excel, with charts) from the views")
     _paths(p)
     p.add_argument("--year", type=fiscal_year_arg, help="fiscal year of the report (default: the latest with an actual)")
     p.add_argument("-o", "--output", type=Path, required=True, help="output .xlsx")
 
-    p = sub.add_parser("export", help="write one of the views as CSV (UTF-8 with BOM, opens in Excel)")
+    p = add("export", help="write one of the views as CSV (UTF-8 with BOM, opens in Excel)")
     _paths(p)
     p.add_argument("view", choices=EXPORTABLE_VIEWS, help="the view to export")
     p.add_argument("-o", "--output", type=Path, required=True, help="output .csv")
 
-    p = sub.add_parser("serve", help="serve the nightly Prefect deployment (needs `prefect server start`)")
+    p = add("serve", help="serve the nightly Prefect deployment (needs `prefect server start`)")
     _paths(p)
     p.add_argument("--cron", help="schedule (default: 0 2 * * *, or SHINCHOKU_SCHEDULE_CRON)")
     p.add_argument("--timezone", help="time zone of the schedule (default: Asia/Tokyo)")
 
-    p = sub.add_parser("verify", help="re-hash every archived original and compare it with its recorded sha256")
+    p = add("verify", help="re-hash every archived original and compare it with its recorded sha256")
     _paths(p)
 
-    p = sub.add_parser("status", help="who has reported: expected and missing KPIs per department and year")
+    p = add("status", help="who has reported: expected and missing KPIs per department and year")
     _paths(p)
     p.add_argument("--year", type=fiscal_year_arg, help="only this fiscal year")
     return parser

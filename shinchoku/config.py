@@ -82,7 +82,7 @@ class GradeBand:
 # The plan's own grading: pace against the straight trajectory from baseline to target.
 DEFAULT_BANDS = (GradeBand("A", 1.0, "順調"), GradeBand("B", 0.8, "おおむね順調"), GradeBand("C", 0.5, "やや遅れ"))
 DEFAULT_FLOOR = GradeBand("D", float("-inf"), "遅れ")
-_DEFAULT_LABELS = {b.name: b.label for b in (*DEFAULT_BANDS, DEFAULT_FLOOR)}
+DEFAULT_LABELS = {b.name: b.label for b in (*DEFAULT_BANDS, DEFAULT_FLOOR)}
 
 
 @dataclass(frozen=True)

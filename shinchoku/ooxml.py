@@ -202,8 +202,8 @@ class Workbook:
 def read_workbook_part(zf: zipfile.ZipFile, limits: Limits) -> Workbook:
     """Sheets (name, part) in workbook order, and the date system; Strict Open XML is refused."""
     book = _derived(_read_workbook_part, zf, ("xl/workbook.xml", "xl/_rels/workbook.xml.rels"), limits)
-    missing = [part for _name, part in book.sheets if part not in zf.NameToInfo]
-    return Workbook([s for s in book.sheets if s[1] in zf.NameToInfo], book.date1904) if missing else book
+    present = [(name, part) for name, part in book.sheets if part in zf.NameToInfo]  # this package's own parts
+    return book if len(present) == len(book.sheets) else Workbook(present, book.date1904)
 
 
 def _read_workbook_part(zf: zipfile.ZipFile, limits: Limits) -> Workbook:

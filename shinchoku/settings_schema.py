@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .config import DEFAULT_BANDS, DEFAULT_FLOOR, ConfigError, GradeBand, Limits, _DEFAULT_LABELS
+from .config import DEFAULT_BANDS, DEFAULT_FLOOR, ConfigError, GradeBand, Limits, DEFAULT_LABELS
 
 
 class _Section(BaseModel):
@@ -60,7 +60,7 @@ class GradesSection(_Section):
     @classmethod
     def _short_form(cls, data):
         if isinstance(data, dict) and data and not {"bands", "floor", "floor_label"} & set(data):
-            return {"bands": [{"name": k, "min_pace": v, "label": _DEFAULT_LABELS.get(k, k)} for k, v in data.items()]}
+            return {"bands": [{"name": k, "min_pace": v, "label": DEFAULT_LABELS.get(k, k)} for k, v in data.items()]}
         return data
 
     @field_validator("bands")

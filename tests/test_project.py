@@ -57,7 +57,7 @@ def test_commands_run_from_any_folder_with_project(project, tmp_path, template):
     away = tmp_path / "home"
     away.mkdir()
     path = fill_template(template("総務部", 2022), {"GOV-K02": 30}, out=away / "paper.xlsx")
-    result = run_cli("--project", str(project), "check", str(path), "--department", "総務部", cwd=away)
+    result = run_cli("check", "--project", str(project), str(path), "--department", "総務部", cwd=away)
     assert result.returncode == 0, result.stderr
     result = run_cli("status", cwd=away, env={"SHINCHOKU_PROJECT": str(away)})
     assert result.returncode == 2 and "catalogue/kpis.csv がありません" in result.stderr
