@@ -15,6 +15,7 @@ from prefect.utilities.annotations import quote
 
 from shinchoku.catalogue import load_catalogue
 from shinchoku.config import Settings, load_settings
+from shinchoku.inbox import now_jst
 from shinchoku.ingest import STEPS, Step, run_steps
 from shinchoku.progress import say
 from shinchoku.publish import RunLocked
@@ -37,7 +38,12 @@ def as_task(step: Step, *args):
     return TASKS[step.name](*(quote(a) for a in args))
 
 
-@flow(name=FLOW_NAME, log_prints=False)
+def run_name() -> str:
+    """A flow run's name: when it ran, in JST (「取込 2026-11-29 02:00」), so a year of nightly runs reads as a calendar."""
+    return f"取込 {now_jst():%Y-%m-%d %H:%M}"
+
+
+@flow(name=FLOW_NAME, flow_run_name=run_name, log_prints=False)
 def ingest_flow(inbox: str | None = None, warehouse: str | None = None, settle_seconds: float | None = None,
                 wait_seconds: float = 0) -> "IngestResult":
     """One ingest of the inbox into the warehouse; the result carries the run summary."""

@@ -211,6 +211,12 @@ def prefect_environment(project: Path) -> dict[str, str]:
     return found
 
 
+# Services of the ephemeral server that print tracebacks when it shuts down after a run; turned off
+# only when shinchoku starts that server itself (no PREFECT_API_URL), never for `prefect server start`.
+EPHEMERAL_ONLY = {"PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED": "false",
+                  "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED": "false"}
+
+
 def _prefect_env() -> None:
     # No usage data leaves the prefecture's machines (Prefect's client telemetry honours DO_NOT_TRACK).
     os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -218,6 +224,18 @@ def _prefect_env() -> None:
     if Path.cwd().resolve() != project.resolve() or not (project / "prefect.toml").exists():
         for name, value in prefect_environment(project).items():
             os.environ.setdefault(name, value)
+    if not _api_url():
+        for name, value in EPHEMERAL_ONLY.items():
+            os.environ.setdefault(name, value)
+
+
+def _api_url() -> str | None:
+    """The Prefect API shinchoku talks to, if one is configured (environment or the active profile)."""
+    if os.environ.get("PREFECT_API_URL"):
+        return os.environ["PREFECT_API_URL"]
+    from prefect.settings import PREFECT_API_URL
+
+    return PREFECT_API_URL.value()
 
 
 def run_flow(settings, wait: float = 0):
@@ -231,8 +249,8 @@ def run_flow(settings, wait: float = 0):
     except RunLocked:
         if not wait:
             raise
-    _prefect_env()
     with waiting("Prefect を読み込んでいます…"):
+        _prefect_env()
         from flows.ingest import ingest_flow
     # The ticking line ends when the flow's first step reports (the server is up by then).
     with waiting("Prefect のローカルサーバーを起動しています(初回は1分ほどかかります)…"):
@@ -326,9 +344,11 @@ def _demo_queries(warehouse: Path) -> str:
           "l.grade, l.status from kpi_latest l join kpis k using (kpi_id) order by k.area_id, kpi_id")
     q2 = "select * from kpi_progress where kpi_id = 'GOV-K02' order by fiscal_year"
     (h1, r1), (h2, r2) = _read(warehouse, (q1, []), (q2, []))
-    out = [f"ウェアハウス: {shown}", "", "例1: 指標ごとの現況(kpi_latest)", f"  duckdb -readonly {shown} \"{q1}\"", ""]
+    out = [f"ウェアハウス: {shown}", "", "例1: 指標ごとの現況(kpi_latest)",
+           f"  uvx --from duckdb-cli duckdb -readonly {shown} \"{q1}\"", ""]
     out.append(table(h1, [[_fmt(v) for v in r] for r in r1]))
-    out += ["", "例2: コピー用紙購入量の年度別進捗(kpi_progress)", f"  duckdb -readonly {shown} \"{q2}\"", ""]
+    out += ["", "例2: コピー用紙購入量の年度別進捗(kpi_progress)",
+            f"  uvx --from duckdb-cli duckdb -readonly {shown} \"{q2}\"", ""]
     out.append(table(h2, [[_fmt(v) for v in r] for r in r2]))
     out += ["", "Python からは: duckdb.connect(\"%s\", read_only=True).sql(\"select * from kpi_latest\").show()" % shown]
     return "\n".join(out)
@@ -398,9 +418,7 @@ def cmd_serve(args) -> int:
     overrides = {k: v for k, v in (("schedule_cron", args.cron), ("schedule_timezone", args.timezone)) if v}
     settings = dataclasses.replace(settings, **overrides)
     _prefect_env()
-    from prefect.settings import PREFECT_API_URL
-
-    if not PREFECT_API_URL.value():
+    if not _api_url():
         raise UsageError("スケジュール実行には Prefect サーバーが必要です。別の端末で `uv run prefect server start` を起動し、"
                          "PREFECT_API_URL=http://127.0.0.1:4200/api を設定してから再実行してください。")
     from prefect import serve

@@ -1,21 +1,97 @@
-"""End to end through Prefect: the ingest flow under a temporary Prefect server."""
+"""End to end through Prefect, against a real `prefect server start` (one for the module).
+
+The flow runs in this process with PREFECT_API_URL pointing at the server, and through
+`shinchoku run` in a subprocess, as the DX office runs it.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 
 import pytest
 
-from conftest import query
+from conftest import query, run_cli
+from shinchoku.config import ROOT
+from shinchoku.ingest import STEPS
 from shinchoku.template import fill_template
 
 
-@pytest.fixture(scope="session")
-def prefect_server():
-    from prefect.testing.utilities import prefect_test_harness
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
-    with prefect_test_harness(server_startup_timeout=180):
-        yield
+
+def _api(url: str, path: str, body: dict | None = None):
+    request = urllib.request.Request(url + path, data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Content-Type": "application/json"}, method="POST" if body is not None else "GET")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture(scope="module")
+def prefect_server(tmp_path_factory):
+    """`prefect server start` from the project folder, as the README says, on a free loopback port."""
+    home = tmp_path_factory.mktemp("prefect-home")
+    port = _free_port()
+    env = {**os.environ, "PREFECT_HOME": str(home), "DO_NOT_TRACK": "1"}
+    env.pop("PREFECT_API_URL", None)
+    server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+                               "--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/api"
+    deadline = time.monotonic() + 240
+    while True:
+        try:
+            _api(url, "/health")
+            break
+        except OSError:
+            assert server.poll() is None and time.monotonic() < deadline, "prefect server start did not come up"
+            time.sleep(0.5)
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: url}):
+        yield url, home
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
+
+
+def test_a_run_on_the_real_server_records_its_task_runs_and_its_name(prefect_server, settings, template):
+    """What the DX office sees in the UI: the run named for when it ran, its four task runs, each finished."""
+    url, home = prefect_server
+    path = fill_template(template("総務部", 2022), {"GOV-K02": 30})
+    (settings.inbox / "総務部").mkdir(parents=True)
+    shutil.copyfile(path, settings.inbox / "総務部" / "paper.xlsx")
+    ran = run_cli("run", "--inbox", str(settings.inbox), "--warehouse", str(settings.warehouse), "--settle-seconds", "0",
+                  env={"PREFECT_API_URL": url, "PREFECT_HOME": str(home)})
+    assert ran.returncode == 0, ran.stderr
+    assert "Traceback" not in ran.stderr + ran.stdout
+
+    [flow_run] = _api(url, "/flow_runs/filter", {"sort": "START_TIME_DESC", "limit": 1})
+    assert flow_run["state_type"] == "COMPLETED"
+    assert re.fullmatch(r"取込 \d{4}-\d{2}-\d{2} \d{2}:\d{2}", flow_run["name"]), flow_run["name"]
+    deadline = time.monotonic() + 60  # the server records task runs from events, a moment after they end
+    while True:
+        task_runs = _api(url, "/task_runs/filter", {"flow_runs": {"id": {"any_": [flow_run["id"]]}}})
+        finished = {t["name"].rsplit("-", 1)[0]: t["state_type"] for t in task_runs if t["state_type"]}
+        if len(finished) == len(STEPS) and set(finished.values()) == {"COMPLETED"} or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert sorted(finished) == sorted(s.name for s in STEPS)
+    assert set(finished.values()) == {"COMPLETED"}
 
 
 def test_ingest_flow_end_to_end(prefect_server, settings, template):
@@ -111,3 +187,24 @@ def test_the_flow_runs_the_one_sequence_of_steps_as_tasks(prefect_server, settin
     shutil.copyfile(path, settings.inbox / "総務部" / "paper.xlsx")
     result = flow_module.ingest_flow(inbox=str(settings.inbox), warehouse=str(settings.warehouse), settle_seconds=0)
     assert ran == names and result.summary.count("accepted") == 1
+
+
+def test_the_shutdown_workaround_is_for_the_ephemeral_server_only(monkeypatch):
+    """prefect.toml leaves Prefect's services on (for `prefect server start`); shinchoku turns the two noisy
+    ones off only when it starts the ephemeral server itself, with no PREFECT_API_URL configured."""
+    from shinchoku import cli
+    from shinchoku.config import ROOT
+
+    assert not set(cli.EPHEMERAL_ONLY) & set(cli.prefect_environment(ROOT))
+    for name in (*cli.EPHEMERAL_ONLY, "DO_NOT_TRACK"):  # recorded, so that whatever _prefect_env sets is undone
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4200/api")
+    cli._prefect_env()
+    assert not set(cli.EPHEMERAL_ONLY) & set(os.environ)
+    monkeypatch.delenv("PREFECT_API_URL")
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):  # no API configured (the harness sets one)
+        cli._prefect_env()
+    assert {name: os.environ[name] for name in cli.EPHEMERAL_ONLY} == cli.EPHEMERAL_ONLY
