@@ -1,7 +1,8 @@
 """The ``shinchoku`` command. Heavy imports (Prefect, pandas) happen only in the commands that need them.
 
 Exit status: 0 nothing rejected; 1 a file was rejected (or has errors, for
-check); 2 usage or configuration error; 3 another run holds the warehouse.
+check); 2 usage or configuration error; 3 another run holds the warehouse;
+4 the run failed (nothing was published; the next run starts afresh).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from pathlib import Path
 
 from .catalogue import CatalogueError, load_catalogue
 from .config import ROOT, ConfigError, find_project, load_settings
+from .inbox import JST
 from .parse import parse_fiscal_year
 
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_LOCKED, EXIT_FAILED = 0, 1, 2, 3, 4
 EXPORTABLE_VIEWS = ("kpis", "kpi_progress", "kpi_latest", "kpi_trajectory", "submissions", "validation_issues",
                     "observation_history", "submission_status", "initiatives", "initiative_outcomes")
 
@@ -253,7 +255,9 @@ def run_flow(settings, wait: float = 0):
         _prefect_env()
         from flows.ingest import ingest_flow
     # The ticking line ends when the flow's first step reports (the server is up by then).
-    with waiting("Prefect のローカルサーバーを起動しています(初回は1分ほどかかります)…"):
+    starting = ("Prefect サーバーで実行しています…" if os.environ.get("PREFECT_API_URL")
+                else "Prefect のローカルサーバーを起動しています(初回は1分ほどかかります)…")
+    with waiting(starting):
         result = ingest_flow(inbox=str(settings.inbox), warehouse=str(settings.warehouse),
                              settle_seconds=settings.settle_seconds, wait_seconds=wait)
     if result.locked:
@@ -272,8 +276,58 @@ def cmd_run(args) -> int:
     except RunLocked as e:
         print(f"shinchoku: {e}。終わってから再実行するか、--wait 秒数 を指定してください。", file=sys.stderr)
         return EXIT_LOCKED
+    except (UsageError, ConfigError, CatalogueError):
+        raise
+    except Exception as e:  # noqa: BLE001 - a failed night: say so in a sentence; Prefect keeps the details
+        print(f"shinchoku: 取込に失敗しました({type(e).__name__}: {e})。ウェアハウスは更新していません。"
+              "詳細は Prefect の UI(フローの実行とタスクの実行)で確認できます。", file=sys.stderr)
+        return EXIT_FAILED
     print(summary_text(summary))
     return summary.exit_code
+
+
+STATE_JA = {"COMPLETED": "完了", "FAILED": "失敗", "CRASHED": "異常終了", "RUNNING": "実行中", "PENDING": "待機中",
+            "SCHEDULED": "予定", "CANCELLED": "取消", "CANCELLING": "取消中", "PAUSED": "一時停止"}
+
+
+def last_runs(settings) -> list[str]:
+    """How the last nights went: the warehouse's own record of the last published run, and, where a
+    Prefect API is configured (PREFECT_API_URL), the last flow run with its state, so a run that
+    failed or crashed before publishing still shows."""
+    import datetime as dt
+    import json
+    import urllib.request
+
+    lines = []
+    api = os.environ.get("PREFECT_API_URL")
+    if api:
+        body = json.dumps({"flows": {"name": {"any_": ["shinchoku-ingest"]}}, "sort": "START_TIME_DESC",
+                           "limit": 1}).encode()
+        request = urllib.request.Request(api.rstrip("/") + "/flow_runs/filter", data=body, method="POST",
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                found = json.loads(response.read())
+        except (OSError, ValueError) as e:
+            lines.append(f"前回の取込(Prefect): API に接続できません({api}: {e})")
+        else:
+            if found:
+                run = found[0]
+                started = run.get("start_time") or run.get("expected_start_time")
+                when = (dt.datetime.fromisoformat(started.replace("Z", "+00:00")).astimezone(JST).strftime("%Y-%m-%d %H:%M")
+                        if started else "未開始")
+                state = STATE_JA.get(run.get("state_type"), run.get("state_type") or "不明")
+                lines.append(f"前回の取込(Prefect): {when} 開始、{state}({run.get('name')})")
+            else:
+                lines.append("前回の取込(Prefect): 記録なし")
+    if settings.warehouse.exists():
+        [(_, rows)] = _read(settings.warehouse, ("select run_id, started_at, accepted, rejected, duplicate from raw_runs "
+                                                 "order by run_id desc limit 1", []))
+        if rows:
+            run_id, started, accepted, rejected, duplicate = rows[0]
+            lines.append(f"前回の登録(ウェアハウス): 実行番号 {run_id}、{started:%Y-%m-%d %H:%M} 開始、"
+                         f"受理 {accepted} 件・差戻し {rejected} 件・重複 {duplicate} 件")
+    return lines or ["前回の取込: 記録なし"]
 
 
 def cmd_demo(args) -> int:
@@ -364,6 +418,8 @@ def cmd_status(args) -> int:
     from .summary import table
 
     settings = _settings(args)
+    for line in last_runs(settings):
+        print(line)
     sql = ("select department, fiscal_year, kpis_expected, kpis_reported, missing_kpi_ids, "
            "last_received_at, due_date, on_time from submission_status")
     params = []

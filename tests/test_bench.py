@@ -7,16 +7,16 @@ from bench.__main__ import LABELS, ratios, run, table
 
 def test_benchmark_smoke_run(tmp_path):
     # Prefect's own cost is measured by the benchmark proper; its flow is tested in test_flow.py.
-    report = run(40, tmp_path, skip_prefect=True, check_runs=1, million=10_000)
+    report = run(12, tmp_path, skip_prefect=True, check_runs=1, million=10_000)
     results = report["results"]
     assert set(results) == set(LABELS) - {"prefect"}
     for name, row in results.items():
         assert row["seconds"] > 0, name
         assert row["peak_rss_bytes"] > 0 and row["peak_rss_tree_bytes"] >= row["peak_rss_bytes"], name
     core = results["core"]
-    assert core["accepted"] + core["rejected"] == 40 and core["rejected"] >= 1  # about 5% planned rejects
+    assert core["accepted"] + core["rejected"] == 12 and core["rejected"] >= 1  # at least one planned reject
     assert results["duplicates"]["all_duplicates"]
-    assert results["naive"]["accepted"] + results["naive"]["rejected"] == 40
+    assert results["naive"]["accepted"] + results["naive"]["rejected"] == 12
     assert results["openpyxl"]["rows"] > 0 and results["calamine"]["rows"] > 0
     assert set(ratios(report)) >= {"d/a", "c/d", "f/d"}
     assert results["million"]["seconds"] > 0  # refused by the row limit: 10,000 rows are over 5,000

@@ -145,8 +145,7 @@ ORDER = ["run_started", "after_discover", "after_assess", "mid_load", "before_pu
          "run_finished"]
 
 
-@pytest.mark.parametrize("after, delay", [("run_started", 0.05), ("after_discover", 0.1), ("after_assess", 0.02),
-                                          ("before_publish", 0.0)])
+@pytest.mark.parametrize("after, delay", [("after_discover", 0.1), ("after_assess", 0.02)])
 def test_kill_at_a_timed_point_then_rerun(after, delay, pristine, reference, tmp_path, catalogue):
     """A kill -9 from outside, placed by time after a stage began; asserts the stage the run died in."""
     root = fresh_root(pristine, tmp_path, f"t_{after}")

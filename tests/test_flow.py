@@ -56,9 +56,10 @@ def prefect_server(tmp_path_factory):
         except OSError:
             assert server.poll() is None and time.monotonic() < deadline, "prefect server start did not come up"
             time.sleep(0.5)
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_URL, PREFECT_LOGGING_TO_API_ENABLED, temporary_settings
 
-    with temporary_settings(updates={PREFECT_API_URL: url}):
+    # in-process runs log to the console only: nothing is left to send when the server stops
+    with temporary_settings(updates={PREFECT_API_URL: url, PREFECT_LOGGING_TO_API_ENABLED: False}):
         yield url, home
     server.terminate()
     try:
@@ -69,16 +70,24 @@ def prefect_server(tmp_path_factory):
 
 
 
-def test_a_run_on_the_real_server_records_its_task_runs_and_its_name(prefect_server, settings, template):
-    """What the DX office sees in the UI: the run named for when it ran, its four task runs, each finished."""
-    url, home = prefect_server
+def test_a_run_on_the_real_server_records_its_task_runs_and_its_name(prefect_server, settings, template, monkeypatch,
+                                                                      capsys):
+    """What the DX office sees in the UI: the run named for when it ran, its four task runs, each finished.
+
+    `shinchoku run` is called as main() runs it, in this process (the server is already up).
+    """
+    from shinchoku.cli import main
+
+    url, _home = prefect_server
+    monkeypatch.setenv("PREFECT_API_URL", url)
+    monkeypatch.setenv("DO_NOT_TRACK", "1")
     path = fill_template(template("総務部", 2022), {"GOV-K02": 30})
     (settings.inbox / "総務部").mkdir(parents=True)
     shutil.copyfile(path, settings.inbox / "総務部" / "paper.xlsx")
-    ran = run_cli("run", "--inbox", str(settings.inbox), "--warehouse", str(settings.warehouse), "--settle-seconds", "0",
-                  env={"PREFECT_API_URL": url, "PREFECT_HOME": str(home)})
-    assert ran.returncode == 0, ran.stderr
-    assert "Traceback" not in ran.stderr + ran.stdout
+    assert main(["run", "--inbox", str(settings.inbox), "--warehouse", str(settings.warehouse),
+                 "--settle-seconds", "0"]) == 0
+    out = capsys.readouterr()
+    assert "受理 1 件" in out.out and "Traceback" not in out.out + out.err
 
     [flow_run] = _api(url, "/flow_runs/filter", {"sort": "START_TIME_DESC", "limit": 1})
     assert flow_run["state_type"] == "COMPLETED"
@@ -208,3 +217,35 @@ def test_the_shutdown_workaround_is_for_the_ephemeral_server_only(monkeypatch):
     with temporary_settings(restore_defaults={PREFECT_API_URL}):  # no API configured (the harness sets one)
         cli._prefect_env()
     assert {name: os.environ[name] for name in cli.EPHEMERAL_ONLY} == cli.EPHEMERAL_ONLY
+
+
+def test_status_shows_a_failed_night(prefect_server, settings, template, monkeypatch, capsys):
+    """A run that fails before publishing never reaches the warehouse; status still shows it, from the Prefect API.
+
+    `shinchoku run` and `status` are called in this process (the server is already up), as main() runs them.
+    """
+    from shinchoku.cli import main
+
+    url, _home = prefect_server
+    monkeypatch.setenv("PREFECT_API_URL", url)
+    monkeypatch.setenv("DO_NOT_TRACK", "1")
+    path = fill_template(template("総務部", 2022), {"GOV-K02": 30})
+    (settings.inbox / "総務部").mkdir(parents=True)
+    shutil.copyfile(path, settings.inbox / "総務部" / "paper.xlsx")
+    paths = ["--inbox", str(settings.inbox), "--warehouse", str(settings.warehouse)]
+    assert main(["run", *paths, "--settle-seconds", "0"]) == 0
+    shutil.copyfile(path, settings.inbox / "総務部" / "again.xlsx")
+    monkeypatch.setenv("SHINCHOKU_FAIL_AT", "before_publish")
+    capsys.readouterr()
+    assert main(["run", *paths, "--settle-seconds", "0"]) == 4
+    assert "取込に失敗しました" in capsys.readouterr().err
+    monkeypatch.delenv("SHINCHOKU_FAIL_AT")
+
+    [flow_run] = _api(url, "/flow_runs/filter", {"sort": "START_TIME_DESC", "limit": 1})
+    assert flow_run["state_type"] == "FAILED"
+    assert main(["status", *paths]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("前回の取込(Prefect): ") and "失敗" in lines[0] and flow_run["name"] in lines[0]
+    assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} 開始", lines[0])
+    assert lines[1].startswith("前回の登録(ウェアハウス): 実行番号 1、")  # the failed run published nothing
+    assert (settings.inbox / "総務部" / "again.xlsx").exists()  # and left the inbox for the next night
