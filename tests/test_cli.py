@@ -200,3 +200,15 @@ def test_a_bad_setting_exits_2_without_a_traceback(tmp_path):
     result = run_cli("status", env={"SHINCHOKU_CONFIG": str(config)})
     assert result.returncode == 2
     assert "grades.A: 数値が必要です" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_demo_hints_use_the_command_the_readme_installs(settings, catalogue):
+    """The demo's closing hints must work on a fresh machine: the uvx form the README documents."""
+    from shinchoku.cli import _demo_queries
+    from shinchoku.ingest import run_ingest
+
+    run_ingest(settings, catalogue)
+    hints = [line.strip() for line in _demo_queries(settings.warehouse).splitlines() if "duckdb" in line]
+    commands = [h for h in hints if h.startswith(("uvx", "duckdb "))]
+    assert commands and all(h.startswith("uvx --from duckdb-cli duckdb -readonly ") for h in commands)
+    assert "uvx --from duckdb-cli duckdb -readonly" in README

@@ -92,6 +92,9 @@ def test_a_run_on_the_real_server_records_its_task_runs_and_its_name(prefect_ser
     [flow_run] = _api(url, "/flow_runs/filter", {"sort": "START_TIME_DESC", "limit": 1})
     assert flow_run["state_type"] == "COMPLETED"
     assert re.fullmatch(r"取込 \d{4}-\d{2}-\d{2} \d{2}:\d{2}", flow_run["name"]), flow_run["name"]
+    from shinchoku.inbox import now_jst
+
+    assert flow_run["name"].startswith(f"取込 {now_jst():%Y-%m-%d}")  # the date in JST, as the operator reads it
     deadline = time.monotonic() + 60  # the server records task runs from events, a moment after they end
     while True:
         task_runs = _api(url, "/task_runs/filter", {"flow_runs": {"id": {"any_": [flow_run["id"]]}}})
