@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+
 import pytest
 from openpyxl import load_workbook
 
 from conftest import query, run_cli
 from corpus import CASES, write_case
+from shinchoku.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -19,9 +23,9 @@ def corpus_run(tmp_path_factory):
         files[case.name] = write_case(case, inbox / case.department / f"{case.name}.xlsx")
 
     # The path a real department takes: shinchoku template -> fill in with openpyxl -> drop into its folder.
+    # (template and check run as main() runs them, in this process; `run` below is a real process)
     made = inbox / "農林水産部" / "R5_実績報告_農林水産部.xlsx"
-    result = run_cli("template", "--department", "農林水産部", "--year", "R5", "-o", str(made))
-    assert result.returncode == 0, result.stderr
+    assert main(["template", "--department", "農林水産部", "--year", "R5", "-o", str(made)]) == 0
     wb = load_workbook(made)
     ws = wb["実績報告"]
     row = next(r for r in range(1, ws.max_row + 1) if ws.cell(row=r, column=1).value == "IND-K02")
@@ -30,10 +34,11 @@ def corpus_run(tmp_path_factory):
     files["template"] = made
 
     # One check of every file, as a department checks a folder: a verdict line per file.
-    checked = run_cli("check", "--quiet", *map(str, files.values()))
-    assert checked.returncode == 1, checked.stderr  # the corpus has rejects
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["check", "--quiet", *map(str, files.values())]) == 1  # the corpus has rejects
     checks = {}
-    for line in checked.stdout.splitlines():
+    for line in out.getvalue().splitlines():
         if line.startswith(("OK ", "NG ")):
             path = line[3:].rsplit("(部局", 1)[0]
             checks[path.rsplit("/", 1)[1]] = "accepted" if line.startswith("OK") else "rejected"
