@@ -104,6 +104,8 @@ def test_a_run_on_the_real_server_records_its_task_runs_and_its_name(prefect_ser
         time.sleep(0.5)
     assert sorted(finished) == sorted(s.name for s in STEPS)
     assert set(finished.values()) == {"COMPLETED"}
+    events = _api(url, "/events/filter", {"limit": 50})  # the Event Feed is no longer empty
+    assert any(e["event"].startswith("prefect.task-run.") for e in events["events"])
 
 
 def test_ingest_flow_end_to_end(prefect_server, settings, template):
