@@ -104,8 +104,10 @@ def test_a_run_on_the_real_server_records_its_task_runs_and_its_name(prefect_ser
         time.sleep(0.5)
     assert sorted(finished) == sorted(s.name for s in STEPS)
     assert set(finished.values()) == {"COMPLETED"}
-    events = _api(url, "/events/filter", {"limit": 50})  # the Event Feed is no longer empty
-    assert any(e["event"].startswith("prefect.task-run.") for e in events["events"])
+    deadline = time.monotonic() + 60  # the Event Feed is no longer empty (events are persisted in batches)
+    while not any(e["event"].startswith("prefect.task-run.") for e in _api(url, "/events/filter", {"limit": 50})["events"]):
+        assert time.monotonic() < deadline, "no task-run events were persisted"
+        time.sleep(0.5)
 
 
 def test_ingest_flow_end_to_end(prefect_server, settings, template):
