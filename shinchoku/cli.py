@@ -481,7 +481,7 @@ def cmd_serve(args) -> int:
 
     from flows.ingest import build_deployment
 
-    print(f"毎日 {settings.schedule_cron}({settings.schedule_timezone})に取込を実行します。UI: {PREFECT_API_URL.value().removesuffix('/api')}")
+    print(f"毎日 {settings.schedule_cron}({settings.schedule_timezone})に取込を実行します。UI: {_api_url().removesuffix('/api')}")
     serve(build_deployment(settings))
     return EXIT_OK
 

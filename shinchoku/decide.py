@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .archive import CHANGED, archive_all
 from .assess import Assessment, assess_files
@@ -30,17 +29,6 @@ class Decision:
     def read(self) -> WorkbookRead | None:
         return self.assessment.read if self.assessment else None
 
-
-
-def known_hashes(warehouse: Path) -> dict[str, int]:
-    """sha256 -> first submission id, read from (this run's staged copy of) the warehouse."""
-    from . import warehouse as wh
-
-    con = wh.connect_for_writing(warehouse)
-    try:
-        return dict(con.execute("select sha256, min(submission_id) from raw_submissions group by sha256").fetchall())
-    finally:
-        con.close()
 
 
 def decide(discovery: Discovery, known: dict[str, int], catalogue: Catalogue, settings: Settings) -> list[Decision]:

@@ -9,13 +9,12 @@ artifact), through the ``call`` hook. Nothing else differs, and a test holds it 
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Callable
 
 from .catalogue import Catalogue
 from .config import Settings
-from .decide import Decision, decide, known_hashes
+from .decide import Decision, decide
 from .inbox import Discovery, discover, now_jst
 from .publish import RunSummary, Stage, crash_point, prepare_stage, recover, run_lock, settle_moves, stage_and_publish
 
@@ -39,25 +38,14 @@ def _discover(settings: Settings) -> tuple[Discovery, Stage]:
 
 def _assess(settings: Settings, catalogue: Catalogue, discovery: Discovery, stage: Stage) -> list[Decision]:
     """Hash, set duplicates aside, read and validate every workbook as one batch."""
-    return decide(discovery, known_hashes(stage.path), catalogue, settings)
-
-
-def _load_and_publish(settings: Settings, catalogue: Catalogue, decisions: list[Decision], discovery: Discovery,
-                      started_at: dt.datetime, stage: Stage) -> RunSummary:
-    """Load into the staged copy, refresh views, audit, stage feedback, and publish it atomically."""
-    return stage_and_publish(settings, catalogue, decisions, discovery, started_at, stage)
-
-
-def _settle(settings: Settings) -> int:
-    """Move accepted files out of the inbox and rejected ones (with feedback) to rejected/."""
-    return settle_moves(settings)
+    return decide(discovery, stage.known, catalogue, settings)
 
 
 DISCOVER = Step("discover", _discover,
                 tell=lambda r: f"受付: 処理対象 {len(r[0].candidates)} 件、対象外 {len(r[0].skipped)} 件")
 ASSESS = Step("assess", _assess, tell=lambda r: f"検証: {len(r)} 件を検証しました")
-LOAD = Step("load-and-publish", _load_and_publish, tell=lambda r: f"登録: ウェアハウスを更新しました(実行番号 {r.run_id})")
-SETTLE = Step("settle-inbox", _settle, retries=2)
+LOAD = Step("load-and-publish", stage_and_publish, tell=lambda r: f"登録: ウェアハウスを更新しました(実行番号 {r.run_id})")
+SETTLE = Step("settle-inbox", settle_moves, retries=2)
 STEPS = (DISCOVER, ASSESS, LOAD, SETTLE)
 
 

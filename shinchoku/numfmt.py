@@ -189,5 +189,4 @@ def display(value, code: str = "General") -> str:
 def _general(value: float) -> str:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
-    text = f"{value:.10g}"
-    return text
+    return f"{value:.10g}"

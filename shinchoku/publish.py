@@ -24,7 +24,7 @@ from pathlib import Path
 from .catalogue import Catalogue
 from .config import Settings
 from .decide import Decision
-from .inbox import Candidate, Discovery, free_name, now_jst, rejected_dir
+from .inbox import Candidate, Discovery, free_name, rejected_dir
 
 class RunLocked(Exception):
     """Another run holds the warehouse lock."""
@@ -71,9 +71,11 @@ def run_lock(settings: Settings, wait_seconds: float = 0):
 
 @dataclass
 class Stage:
-    """This run's private copy of the warehouse (a path: each step opens its own connection)."""
+    """This run's private copy of the warehouse (a path: each step opens its own connection), and the
+    sha256 of every file it has already received (-> first submission id), read while it was staged."""
 
     path: Path
+    known: dict[str, int] = field(default_factory=dict)
 
 
 def prepare_stage(settings: Settings) -> Stage:
@@ -90,9 +92,10 @@ def prepare_stage(settings: Settings) -> Stage:
     con = wh.connect_for_writing(tmp)
     try:
         wh.ensure_schema(con)
+        known = dict(con.execute("select sha256, min(submission_id) from raw_submissions group by sha256").fetchall())
     finally:
         con.close()
-    return Stage(tmp)
+    return Stage(tmp, known)
 
 
 @dataclass

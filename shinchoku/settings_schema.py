@@ -44,6 +44,13 @@ class BandSection(_Section):
     label: Annotated[str, Field(min_length=1, max_length=40)]
 
 
+def _short_grades(data) -> list[str]:
+    """The grade names of the short form ``[grades] A = 1.0``; [] for the full form or anything else."""
+    if isinstance(data, dict) and data and not {"bands", "floor", "floor_label"} & set(data):
+        return list(data)
+    return []
+
+
 class GradesSection(_Section):
     """[grades]: the bands, best first, and the floor below the last.
 
@@ -59,7 +66,7 @@ class GradesSection(_Section):
     @model_validator(mode="before")
     @classmethod
     def _short_form(cls, data):
-        if isinstance(data, dict) and data and not {"bands", "floor", "floor_label"} & set(data):
+        if _short_grades(data):
             return {"bands": [{"name": k, "min_pace": v, "label": DEFAULT_LABELS.get(k, k)} for k, v in data.items()]}
         return data
 
@@ -191,8 +198,7 @@ _EXPECTED = {
 
 def validate(sections: dict, path: Path, variables: list[str]) -> ConfigFile:
     """Check the sections against the schema; a ConfigError names each bad key and what it needs."""
-    grades = sections.get("grades")
-    short = list(grades) if isinstance(grades, dict) and not {"bands", "floor", "floor_label"} & set(grades) else []
+    short = _short_grades(sections.get("grades"))
     try:
         return ConfigFile.model_validate(sections)
     except ValidationError as e:

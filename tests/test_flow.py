@@ -18,7 +18,7 @@ import urllib.request
 
 import pytest
 
-from conftest import query, run_cli
+from conftest import query
 from shinchoku.config import ROOT
 from shinchoku.ingest import STEPS
 from shinchoku.template import fill_template
@@ -60,7 +60,7 @@ def prefect_server(tmp_path_factory):
 
     # in-process runs log to the console only: nothing is left to send when the server stops
     with temporary_settings(updates={PREFECT_API_URL: url, PREFECT_LOGGING_TO_API_ENABLED: False}):
-        yield url, home
+        yield url
     server.terminate()
     try:
         server.wait(timeout=30)
@@ -68,24 +68,27 @@ def prefect_server(tmp_path_factory):
         server.kill()
 
 
-
-
-def test_a_run_on_the_real_server_records_its_task_runs_and_its_name(prefect_server, settings, template, monkeypatch,
-                                                                      capsys):
-    """What the DX office sees in the UI: the run named for when it ran, its four task runs, each finished.
-
-    `shinchoku run` is called as main() runs it, in this process (the server is already up).
-    """
-    from shinchoku.cli import main
-
-    url, _home = prefect_server
-    monkeypatch.setenv("PREFECT_API_URL", url)
+@pytest.fixture
+def as_the_office(prefect_server, settings, template, monkeypatch):
+    """`shinchoku run` (through main(), in this process) against the server, with 総務部's return in the inbox;
+    returns the server's URL and the run's command line."""
+    monkeypatch.setenv("PREFECT_API_URL", prefect_server)
     monkeypatch.setenv("DO_NOT_TRACK", "1")
     path = fill_template(template("総務部", 2022), {"GOV-K02": 30})
     (settings.inbox / "総務部").mkdir(parents=True)
     shutil.copyfile(path, settings.inbox / "総務部" / "paper.xlsx")
-    assert main(["run", "--inbox", str(settings.inbox), "--warehouse", str(settings.warehouse),
-                 "--settle-seconds", "0"]) == 0
+    return prefect_server, ["run", "--inbox", str(settings.inbox), "--warehouse", str(settings.warehouse),
+                            "--settle-seconds", "0"]
+
+
+
+
+def test_a_run_on_the_real_server_records_its_task_runs_and_its_name(as_the_office, capsys):
+    """What the DX office sees in the UI: the run named for when it ran, its four task runs, each finished."""
+    from shinchoku.cli import main
+
+    url, run = as_the_office
+    assert main(run) == 0
     out = capsys.readouterr()
     assert "受理 1 件" in out.out and "Traceback" not in out.out + out.err
 
@@ -226,33 +229,39 @@ def test_the_shutdown_workaround_is_for_the_ephemeral_server_only(monkeypatch):
     assert {name: os.environ[name] for name in cli.EPHEMERAL_ONLY} == cli.EPHEMERAL_ONLY
 
 
-def test_status_shows_a_failed_night(prefect_server, settings, template, monkeypatch, capsys):
-    """A run that fails before publishing never reaches the warehouse; status still shows it, from the Prefect API.
-
-    `shinchoku run` and `status` are called in this process (the server is already up), as main() runs them.
-    """
+def test_status_shows_a_failed_night(as_the_office, settings, template, monkeypatch, capsys):
+    """A run that fails before publishing never reaches the warehouse; status still shows it, from the Prefect API."""
     from shinchoku.cli import main
 
-    url, _home = prefect_server
-    monkeypatch.setenv("PREFECT_API_URL", url)
-    monkeypatch.setenv("DO_NOT_TRACK", "1")
-    path = fill_template(template("総務部", 2022), {"GOV-K02": 30})
-    (settings.inbox / "総務部").mkdir(parents=True)
-    shutil.copyfile(path, settings.inbox / "総務部" / "paper.xlsx")
-    paths = ["--inbox", str(settings.inbox), "--warehouse", str(settings.warehouse)]
-    assert main(["run", *paths, "--settle-seconds", "0"]) == 0
-    shutil.copyfile(path, settings.inbox / "総務部" / "again.xlsx")
+    url, run = as_the_office
+    assert main(run) == 0
+    path = fill_template(template("総務部", 2023), {"GOV-K02": 24}, out=settings.inbox / "総務部" / "next.xlsx")
     monkeypatch.setenv("SHINCHOKU_FAIL_AT", "before_publish")
     capsys.readouterr()
-    assert main(["run", *paths, "--settle-seconds", "0"]) == 4
+    assert main(run) == 4
     assert "取込に失敗しました" in capsys.readouterr().err
     monkeypatch.delenv("SHINCHOKU_FAIL_AT")
 
     [flow_run] = _api(url, "/flow_runs/filter", {"sort": "START_TIME_DESC", "limit": 1})
     assert flow_run["state_type"] == "FAILED"
-    assert main(["status", *paths]) == 0
+    assert main(["status", "--inbox", str(settings.inbox), "--warehouse", str(settings.warehouse)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("前回の取込(Prefect): ") and "失敗" in lines[0] and flow_run["name"] in lines[0]
     assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} 開始", lines[0])
     assert lines[1].startswith("前回の登録(ウェアハウス): 実行番号 1、")  # the failed run published nothing
-    assert (settings.inbox / "総務部" / "again.xlsx").exists()  # and left the inbox for the next night
+    assert path.exists()  # and left the inbox for the next night
+
+
+def test_serve_registers_the_nightly_deployment(as_the_office, monkeypatch, capsys):
+    """`shinchoku serve` against a configured server: the deployment it serves, and the UI address it prints."""
+    import prefect
+
+    from shinchoku.cli import main
+
+    url, _run = as_the_office
+    served = []
+    monkeypatch.setattr(prefect, "serve", lambda *deployments: served.extend(deployments))
+    assert main(["serve", "--cron", "30 3 * * *"]) == 0
+    [deployment] = served
+    assert deployment.name == "nightly" and deployment.schedules[0].schedule.cron == "30 3 * * *"
+    assert url.removesuffix("/api") in capsys.readouterr().out
