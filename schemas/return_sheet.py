@@ -69,6 +69,14 @@ class OutcomeRules(CommonRules):
         return df["item_known"]
 
 
+class ExplanationRules(CommonRules):
+    """Errors in a 実績報告 row with 要因分析 or 今後の方向性 but no figure: the text must belong somewhere."""
+
+    @pa.dataframe_check(name="unknown_kpi")
+    def unknown_kpi(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["item_known"]
+
+
 class ObservationRules(CommonRules):
     """Errors in 実績報告 (KPI actuals): any failure rejects its workbook."""
 
@@ -106,7 +114,11 @@ class ObservationWarnings(RecordFrame):
 
     baseline_value: Series[float] = pa.Field(nullable=True)
     target_value: Series[float] = pa.Field(nullable=True)
-    direction: Series[str] = pa.Field(nullable=True)
+    # Judged per row from the catalogue and the grade bands, as kpi_progress will judge it.
+    worse_than_baseline: Series[bool]
+    behind: Series[bool]  # graded below the second-best band (C or D by default)
+    explained: Series[bool]  # the sheet has the 要因分析 and 今後の方向性 columns
+    factor_blank: Series[bool]
 
     @pa.dataframe_check(name="suspicious_value")
     def suspicious_value(cls, df: pd.DataFrame) -> Series[bool]:
@@ -116,9 +128,12 @@ class ObservationWarnings(RecordFrame):
 
     @pa.dataframe_check(name="wrong_direction")
     def wrong_direction(cls, df: pd.DataFrame) -> Series[bool]:
-        sign = df["direction"].map({"increase": 1.0, "decrease": -1.0})
-        worse = (df["actual_value"] - df["baseline_value"]) * sign < 0
-        return ~worse.fillna(False).astype(bool)
+        return ~df["worse_than_baseline"]
+
+    @pa.dataframe_check(name="explanation_missing")
+    def explanation_missing(cls, df: pd.DataFrame) -> Series[bool]:
+        """A figure behind its trajectory, or worse than its baseline, with 要因分析 left blank."""
+        return ~(df["explained"] & df["factor_blank"] & (df["behind"] | df["worse_than_baseline"]))
 
 
 def failures(schema: type[pa.DataFrameModel], frame: pd.DataFrame) -> list[tuple[int, str]]:
@@ -142,10 +157,11 @@ def _warm_up() -> None:
     """Compile the models and let pandera finish its lazy imports now, at import, not in the first run."""
     row = {"source": 0, "row0": 0, "item_id": "x", "department": "x", "fiscal_year": pd.array([2021], dtype="Int64"),
            "actual_value": 1.0, "item_known": True, "item_owner": "x", "item_unit": "件", "first_year": 2020,
-           "last_year": 2025, "as_of": None, "unit_written": False, "baseline_value": 0.0, "target_value": 2.0, "direction": "increase"}
+           "last_year": 2025, "as_of": None, "unit_written": False, "baseline_value": 0.0, "target_value": 2.0,
+           "worse_than_baseline": False, "behind": False, "explained": True, "factor_blank": True}
     frame = pd.DataFrame(row, index=[0]).astype({"item_id": object, "department": object, "item_owner": object,
-                                                 "item_unit": object, "direction": object})
-    for model in (ObservationRules, ObservationWarnings, OutcomeRules):
+                                                 "item_unit": object})
+    for model in (ObservationRules, ObservationWarnings, OutcomeRules, ExplanationRules):
         failures(model, frame)
 
 

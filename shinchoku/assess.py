@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .catalogue import Catalogue
-from .config import Limits
+from .config import Grading, Limits
+from .layout import EXPLANATION
 from .messages import ERROR, WARNING, Issue, cell_ref
 from .ooxml import CellError
 from .parse import (ValueResult, fiscal_year_end, fiscal_year_label, is_blank, normalize_text, parse_as_of,
@@ -24,6 +25,8 @@ from .reader import RawRow, Table, WorkbookRead, read_workbook
 # Below this many files a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 24
 CHUNK = 16
+# Record keys of 要因分析 and 今後の方向性, in EXPLANATION's order (the raw table's column names).
+EXPLANATION_FIELDS = ("factor_analysis", "future_direction")
 
 
 @dataclass
@@ -130,6 +133,16 @@ def _marks(parsed: ValueResult, row: RawRow) -> tuple[str, ...]:
     return tuple(marks)
 
 
+def _explanations(row: RawRow) -> dict[str, str | None]:
+    """The row's 要因分析 and 今後の方向性 (None where blank); formula errors and unsaved formulas count as blank."""
+    texts = {}
+    for key, label in zip(EXPLANATION_FIELDS, EXPLANATION):
+        value = row.cells.get(label)
+        texts[key] = None if is_blank(value) or isinstance(value, CellError) or label in row.formula_missing \
+            else _text(value)
+    return texts
+
+
 def _id_of(value) -> str | None:
     return None if is_blank(value) else normalize_text(_text(value))
 
@@ -162,13 +175,23 @@ def _assess(path: Path, department: str | None, catalogue: Catalogue, limits: Li
     elif declared and declared != department:
         result.issues.append(Issue("department_mismatch", table.sheet, params={"detail": declared, "department": department}))
 
+    explained = all(label in table.columns for label in EXPLANATION)
     for row in table.rows:
         kpi_id = _id_of(row.cells["指標ID"])
         kpi = catalogue.kpis_by_id.get(kpi_id) if kpi_id else None
+        texts = _explanations(row) if explained else {}
         if is_blank(row.cells["実績値"]) and "実績値" not in row.formula_missing:
-            result.issues.extend(Issue("formula_no_value", table.sheet, table.cell(row, label), kpi_id)
-                                 for label in row.formula_missing)
-            continue  # not reported
+            if any(texts.values()):  # no figure, but the department says why
+                year, _, as_of = _parse_cells(table, row, kpi_id, kpi.unit if kpi else "", "実績値",
+                                              read.declared_fiscal_year, result.issues)
+                result.records.append({
+                    "table": "explanation", "row0": row.row0, "item_id": kpi_id, "department": department,
+                    "fiscal_year": year, "as_of": as_of, "actual_value": None, "raw_value": "",
+                    "source_cell": table.cell(row, EXPLANATION[0]), **texts})
+            else:
+                result.issues.extend(Issue("formula_no_value", table.sheet, table.cell(row, label), kpi_id)
+                                     for label in row.formula_missing)
+            continue  # no value reported
         year, parsed, as_of = _parse_cells(table, row, kpi_id, kpi.unit if kpi else "", "実績値",
                                            read.declared_fiscal_year, result.issues)
         if "実績値" in row.formula_missing:
@@ -181,6 +204,8 @@ def _assess(path: Path, department: str | None, catalogue: Catalogue, limits: Li
             "marks": _marks(parsed, row),
             "raw_value": _text(row.cells["実績値"]) + ("(%表示)" if row.percent else ""),
             "note": None if is_blank(note) else _text(note), "source_cell": table.cell(row, "実績値"),
+            "explained": explained, "explanation_cell": table.cell(row, EXPLANATION[0]) if explained else None,
+            **texts,
         })
 
     outcomes = read.outcomes
@@ -245,11 +270,12 @@ def prestart_workers() -> None:
 
 
 def assess_files(items: list[tuple[Path, str | None]], catalogue: Catalogue, limits: Limits,
-                 workers: int = 1, meanwhile=None) -> list[Assessment]:
+                 workers: int = 1, meanwhile=None, grading: Grading = Grading()) -> list[Assessment]:
     """Assess workbooks (path, trusted department or None): parse in parallel, validate as one batch.
 
     ``meanwhile``, if given, is called in this process while the workers parse: I/O-bound work
-    (archiving originals) then overlaps CPU-bound parsing.
+    (archiving originals) then overlaps CPU-bound parsing. ``grading`` is the configured bands,
+    which decide where a department must explain its figure (explanation_missing).
     """
     if workers > 1 and len(items) >= PARALLEL_THRESHOLD:
         chunks = [items[i:i + CHUNK] for i in range(0, len(items), CHUNK)]
@@ -264,59 +290,86 @@ def assess_files(items: list[tuple[Path, str | None]], catalogue: Catalogue, lim
         if meanwhile:
             meanwhile()
         assessments = [assess_one(path, dept, catalogue, limits) for path, dept in items]
-    validate_batch(assessments, catalogue)
+    validate_batch(assessments, catalogue, grading)
     return assessments
 
 
 _CELL_OF_CHECK = {"unknown_kpi": "指標ID", "unknown_initiative": "項目ID", "wrong_department": None,
-                  "year_out_of_range": "年度", "duplicate_row": "指標ID"}
+                  "year_out_of_range": "年度", "duplicate_row": "指標ID", "explanation_missing": EXPLANATION[0]}
+# Which rules apply to which records: KPI actuals, texts without a figure, initiative outcomes.
+_KINDS = {"kpi": ("ObservationRules", "ObservationWarnings"), "explanation": ("ExplanationRules",),
+          "outcome": ("OutcomeRules",)}
 
 
-def validate_batch(assessments: list[Assessment], catalogue: Catalogue) -> None:
-    """Run the pandera rules over every record of every workbook, one frame per table kind."""
+def validate_batch(assessments: list[Assessment], catalogue: Catalogue, grading: Grading = Grading()) -> None:
+    """Run the pandera rules over every record of every workbook, one frame per kind of record."""
     rows = [dict(rec, source=i) for i, a in enumerate(assessments) for rec in a.records]
     if not rows:
         return
     import pandas as pd
 
-    from schemas.return_sheet import ObservationRules, ObservationWarnings, OutcomeRules, failures
+    import schemas.return_sheet as rules
 
     kpis, initiatives = catalogue.kpis_by_id, catalogue.initiatives_by_id
-    for kind, schemas, items in (("kpi", (ObservationRules, ObservationWarnings), kpis),
-                                 ("outcome", (OutcomeRules,), initiatives)):
+    for kind, schemas in _KINDS.items():
         picked = [r for r in rows if r["table"] == kind]
         if not picked:
             continue
+        items = initiatives if kind == "outcome" else kpis
+        if kind == "kpi":
+            _judge(picked, kpis, grading)
         frame = pd.DataFrame(picked)
         frame["fiscal_year"] = frame["fiscal_year"].astype("Int64")
         frame["actual_value"] = frame["actual_value"].astype("float64")
         for column in ("item_id", "department"):
             frame[column] = frame[column].astype(object)
-        frame["unit_written"] = frame["unit_written"].astype(bool)
         frame["item_known"] = frame["item_id"].map(lambda k: k in items).astype(bool)
         frame["item_owner"] = frame["item_id"].map(lambda k: items[k].owner if k in items else None).astype(object)
+        if kind == "outcome":
+            frame["item_unit"] = frame["unit"].astype(object)
+        else:
+            frame["item_unit"] = frame["item_id"].map(lambda k: kpis[k].unit if k in kpis else None).astype(object)
         if kind == "kpi":
-            for column, attr in (("item_unit", "unit"), ("direction", "direction")):
-                frame[column] = frame["item_id"].map(lambda k, a=attr: getattr(kpis[k], a) if k in kpis else None).astype(object)
+            frame["unit_written"] = frame["unit_written"].astype(bool)
             for column in ("baseline_value", "target_value"):
                 frame[column] = frame["item_id"].map(lambda k, a=column: getattr(kpis[k], a) if k in kpis else None).astype("float64")
-        else:
-            frame["item_unit"] = frame["unit"].astype(object)
+            for column in ("worse_than_baseline", "behind", "explained"):
+                frame[column] = frame[column].astype(bool)
+            frame["factor_blank"] = frame["factor_analysis"].isna()
         frame["first_year"] = catalogue.first_year
         frame["last_year"] = catalogue.last_year
         for schema in schemas:
-            for index, code in failures(schema, frame):
+            for index, code in rules.failures(getattr(rules, schema), frame):
                 _record_failure(assessments, picked[index], code, catalogue)
+
+
+def _judge(records: list[dict], kpis: dict, grading: Grading) -> None:
+    """Each actual's grade and whether it is behind or worse than its baseline, as the views will judge it."""
+    below = grading.explain_below
+    for rec in records:
+        kpi, value, year = kpis.get(rec["item_id"]), rec["actual_value"], rec["fiscal_year"]
+        rec["grade"], rec["behind"], rec["worse_than_baseline"] = None, False, False
+        rec.setdefault("explained", False)
+        rec.setdefault("factor_analysis", None)
+        if kpi is None or value is None or year is None:
+            continue
+        pace, reached = kpi.pace(year, value), kpi.reached(value)
+        rec["grade"] = grading.grade(pace, reached)
+        rec["grade_label"] = grading.label(rec["grade"])
+        rec["behind"] = not reached and pace is not None and below is not None and round(pace, 6) < below
+        rec["worse_than_baseline"] = kpi.worse_than_baseline(value)
 
 
 def _record_failure(assessments: list[Assessment], rec: dict, code: str, catalogue: Catalogue) -> None:
     a = assessments[rec["source"]]
-    table = a.read.table if rec["table"] == "kpi" else a.read.outcomes
-    id_label = "指標ID" if rec["table"] == "kpi" else "項目ID"
-    value_label = "実績値" if rec["table"] == "kpi" else "数値"
+    outcome = rec["table"] == "outcome"
+    table = a.read.outcomes if outcome else a.read.table
+    id_label = "項目ID" if outcome else "指標ID"
+    value_label = "数値" if outcome else "実績値"
     label = _CELL_OF_CHECK.get(code, value_label) or id_label
-    item = catalogue.kpis_by_id.get(rec["item_id"]) if rec["table"] == "kpi" else catalogue.initiatives_by_id.get(rec["item_id"])
-    shown = {value_label: rec["raw_value"], id_label: rec["item_id"], "年度": rec["fiscal_year"]}[label]
+    item = catalogue.initiatives_by_id.get(rec["item_id"]) if outcome else catalogue.kpis_by_id.get(rec["item_id"])
+    shown = {value_label: rec["raw_value"], id_label: rec["item_id"], "年度": rec["fiscal_year"],
+             EXPLANATION[0]: ""}[label]
     a.issues.append(Issue(code, table.sheet, cell_ref(rec["row0"], table.columns[label]), rec["item_id"], {
         "value": shown, "department": rec["department"], "detail": _detail(code, rec, item),
         "min_fy": catalogue.first_year, "max_fy": catalogue.last_year,
@@ -334,4 +387,8 @@ def _detail(code: str, rec: dict, item) -> str:
         return f"{rec['fiscal_year']}年度・時点{rec['as_of']}"
     if code == "wrong_direction" and item:
         return "値が小さいほど良い指標" if item.direction == "decrease" else "値が大きいほど良い指標"
+    if code == "explanation_missing":
+        if rec["behind"]:
+            return f"評価{rec['grade']}({rec['grade_label']})に当たる"
+        return "基準値より悪化している"
     return ""

@@ -65,6 +65,35 @@ class Kpi:
     owner: str
     note: str
 
+    def expected(self, fiscal_year: int) -> float | None:
+        """The straight trajectory's value in a fiscal year (the target from the target year on), as kpi_trajectory."""
+        b, t, b_fy, t_fy = self.baseline_value, self.target_value, self.baseline_fy, self.target_fy
+        if b is None or t is None or b_fy is None or t_fy is None:
+            return None
+        if fiscal_year >= t_fy:
+            return t
+        return b + (t - b) * (fiscal_year - b_fy) / (t_fy - b_fy)
+
+    def pace(self, fiscal_year: int, value: float) -> float | None:
+        """pace_rate as kpi_progress has it: how far along the trajectory the value is (None at or before the baseline year)."""
+        expected = self.expected(fiscal_year)
+        if expected is None or fiscal_year <= self.baseline_fy or expected == self.baseline_value:
+            return None
+        return (value - self.baseline_value) / (expected - self.baseline_value)
+
+    def reached(self, value: float) -> bool:
+        """Whether a value meets the target, in the KPI's direction."""
+        if self.target_value is None:
+            return False
+        return value <= self.target_value if self.direction == "decrease" else value >= self.target_value
+
+    def worse_than_baseline(self, value: float) -> bool:
+        """Whether a value moved away from the target side of the baseline (the wrong_direction rule)."""
+        if self.baseline_value is None:
+            return False
+        sign = -1.0 if self.direction == "decrease" else 1.0
+        return (value - self.baseline_value) * sign < 0
+
 
 @dataclass(frozen=True)
 class SeedOutcome:

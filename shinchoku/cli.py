@@ -119,9 +119,10 @@ def _settings(args, **extra):
 
 def cmd_template(args) -> int:
     catalogue = load_catalogue()
-    from .template import write_template
+    from .template import previous_year, write_template
 
     settings = _settings(args)
+    previous = previous_year(settings.warehouse, args.year)  # 前年度実績・前年度評価, when the warehouse has them
     if args.all:
         if not args.output:
             raise UsageError("--all には配布用のフォルダを -o で指定してください(inbox には置かないでください)")
@@ -129,14 +130,15 @@ def cmd_template(args) -> int:
         if base == settings.inbox.resolve() or settings.inbox.resolve() in base.parents:
             raise UsageError("未記入の報告様式を inbox に置くと、そのまま取り込まれてしまいます。別のフォルダを指定してください。")
         for department in catalogue.departments:
-            path = write_template(catalogue, department, args.year, base / department / f"R{args.year - 2018}_実績報告_{department}.xlsx")
+            path = write_template(catalogue, department, args.year,
+                                  base / department / f"R{args.year - 2018}_実績報告_{department}.xlsx", previous)
             print(path)
         return EXIT_OK
     if not args.department or not args.output:
         raise UsageError("--department と -o を指定してください(全部局分は --all)")
     if args.department not in catalogue.departments:
         raise UsageError(f"部局「{args.department}」は指標一覧にありません。部局: {'、'.join(catalogue.departments)}")
-    print(write_template(catalogue, args.department, args.year, args.output))
+    print(write_template(catalogue, args.department, args.year, args.output, previous))
     return EXIT_OK
 
 
@@ -172,7 +174,8 @@ def cmd_check(args) -> int:
             department = path.resolve().parent.name
         items.append((path, department))
     worst = EXIT_OK
-    for assessment in assess_files(items, catalogue, settings.limits, settings.worker_count()):
+    for assessment in assess_files(items, catalogue, settings.limits, settings.worker_count(),
+                                   grading=settings.grading):
         errors, warnings = assessment.errors, assessment.warnings
         verdict = "OK" if not errors else "NG"
         print(f"{verdict} {assessment.path}(部局: {assessment.department or '不明'}、エラー {len(errors)} 件、警告 {len(warnings)} 件)")

@@ -86,6 +86,32 @@ DEFAULT_LABELS = {b.name: b.label for b in (*DEFAULT_BANDS, DEFAULT_FLOOR)}
 
 
 @dataclass(frozen=True)
+class Grading:
+    """The grade bands in use (best first) and the floor: the rule kpi_progress applies, for checks on one file."""
+
+    bands: tuple[GradeBand, ...] = DEFAULT_BANDS
+    floor: str = DEFAULT_FLOOR.name
+    floor_label: str = DEFAULT_FLOOR.label
+
+    def label(self, grade: str | None) -> str:
+        """What managers read for a grade: 順調, やや遅れ..."""
+        return next((b.label for b in self.bands if b.name == grade), self.floor_label if grade == self.floor else "")
+
+    def grade(self, pace: float | None, reached: bool) -> str | None:
+        """The grade of a pace_rate: the best band it meets, the floor below them; the best when reached."""
+        if reached:
+            return self.bands[0].name
+        if pace is None:
+            return None
+        return next((b.name for b in self.bands if pace >= b.min_pace), self.floor)
+
+    @property
+    def explain_below(self) -> float | None:
+        """Below this pace a KPI's return must say why (要因分析): the second-best band's lower bound."""
+        return self.bands[1].min_pace if len(self.bands) > 1 else None
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a run needs to know, resolved once."""
 
@@ -101,6 +127,10 @@ class Settings:
     # (FY2023 = April 2023 - March 2024, due 2024-06-30 by default).
     due_month: int = 6
     due_day: int = 30
+    # 見通し (kpi_outlook): pace_ratio at or above on_track is 達成見込み, at or above accelerate 要加速,
+    # below it 達成困難.
+    outlook_on_track: float = 1.0
+    outlook_accelerate: float = 0.6
     schedule_cron: str = "0 2 * * *"
     schedule_timezone: str = "Asia/Tokyo"
     workers: int = 0  # 0: one per core
@@ -122,6 +152,10 @@ class Settings:
     @property
     def staging_dir(self) -> Path:
         return self.warehouse.parent / ".staging"
+
+    @property
+    def grading(self) -> Grading:
+        return Grading(self.grade_bands, self.grade_floor, self.floor_label)
 
     def worker_count(self) -> int:
         return self.workers or max(1, os.cpu_count() or 1)

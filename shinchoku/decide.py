@@ -63,7 +63,8 @@ def decide(discovery: Discovery, known: dict[str, int], catalogue: Catalogue, se
             decision.archive_path = path
 
     assessments = assess_files([(d.candidate.path, d.candidate.department) for d in batch], catalogue,
-                               settings.limits, settings.worker_count(), meanwhile=archive)
+                               settings.limits, settings.worker_count(), meanwhile=archive,
+                               grading=settings.grading)
     for decision, assessment in zip(batch, assessments):
         decision.assessment = assessment
         decision.issues = assessment.issues

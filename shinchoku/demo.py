@@ -11,6 +11,7 @@ import random
 from pathlib import Path
 
 from .catalogue import Catalogue, Kpi
+from .config import Grading
 from .layout import SHEET
 from .parse import fiscal_year_label
 from .template import fill_outcomes, fill_template, write_template
@@ -24,6 +25,15 @@ PACE = {"GOV-K01": 1.05, "GOV-K02": 0.9, "REC-K01": 1.0, "REG-K01": 0.7, "EDU-K0
 FIXED = {("GOV-K02", 2022): 30}
 LATE = ("教育庁", 2023)  # one return that arrived after the due date, so 提出状況 shows one
 # Values the baseline cannot anchor: the portal's baseline is unknown (万件), the app's target year is.
+# 要因分析 and 今後の方向性 the sample departments write (behind KPIs must explain; these two also do when on track).
+EXPLAINED_ANYWAY = ("GOV-K01", "IND-K01")
+FACTORS = {
+    "behind": ("{name}は、事業者・関係機関との調整に時間を要し、年度内の実施が計画を下回った(サンプル)。",
+               "上半期に関係者との調整を終え、実施回数を前倒しで確保する(サンプル)。"),
+    "ahead": ("対象の拡大と周知が進み、計画を上回って推移した(サンプル)。",
+              "現在の取組を継続し、目標年度までの達成を確実にする(サンプル)。"),
+}
+UNEXPLAINED = ("SAF-K01", 2024)  # one C/D row left blank, so the demo shows explanation_missing
 UNANCHORED = {"REC-K01": {2022: 98.4, 2023: 112.7, 2024: 131.9}, "HLT-K02": {2021: 55210, 2022: 63870, 2023: 71045, 2024: 80316}}
 
 
@@ -42,6 +52,22 @@ def sample_value(kpi: Kpi, year: int, rng: random.Random) -> float:
     value = kpi.baseline_value + (kpi.target_value - kpi.baseline_value) * share * pace
     decimals = 1 if kpi.unit in ("%", "万件") or (kpi.baseline_decimals or 0) > 0 else 0
     return round(value, decimals) if decimals else float(round(value))
+
+
+def sample_explanations(kpis: list[Kpi], year: int, values: dict[str, float]) -> dict[str, tuple[str, str]]:
+    """要因分析 and 今後の方向性 for the rows that need them (graded below B, or worse than the baseline),
+    all but one, and for a few KPIs on track."""
+    below = Grading().explain_below
+    texts = {}
+    for kpi in kpis:
+        value = values[kpi.kpi_id]
+        pace = kpi.pace(year, value)
+        behind = (pace is not None and pace < below and not kpi.reached(value)) or kpi.worse_than_baseline(value)
+        if (kpi.kpi_id, year) == UNEXPLAINED or not (behind or kpi.kpi_id in EXPLAINED_ANYWAY):
+            continue
+        factor, direction = FACTORS["behind" if behind else "ahead"]
+        texts[kpi.kpi_id] = (factor.format(name=kpi.name), direction)
+    return texts
 
 
 def sample_outcomes(catalogue: Catalogue, department: str, year: int, rng: random.Random) -> list[tuple]:
@@ -66,7 +92,8 @@ def write_demo_inbox(catalogue: Catalogue, inbox: Path, seed: int = 2021) -> lis
             path = inbox / department / f"R{year - 2018}_実績報告_{department}.xlsx"
             write_template(catalogue, department, year, path)
             values = {k.kpi_id: sample_value(k, year, rng) for k in kpis}
-            fill_template(path, values, notes={k: SAMPLE_NOTE for k in values})
+            fill_template(path, values, notes={k: SAMPLE_NOTE for k in values},
+                          explanations=sample_explanations(kpis, year, values))
             if year > 2021:  # FY2021's outcomes are the seed's own (catalogue/outcomes.csv)
                 fill_outcomes(path, sample_outcomes(catalogue, department, year, rng))
             stamp = received_at(year, n, late=(department, year) == LATE)

@@ -2,7 +2,9 @@
 
 SHEET = "実績報告"
 HEADER = ("指標ID", "指標名", "単位", "年度", "実績値", "時点", "備考")
+EXPLANATION = ("要因分析", "今後の方向性")  # after 備考; older return sheets lack them
 REFERENCE = ("基準値", "基準年度", "目標値", "目標年度")
+PREVIOUS = ("前年度実績", "前年度評価")  # the accepted value and grade of the year before, when the warehouse has them
 HEADER_ROW = 6  # 1-based row of the header in the template
 PROP_DEPARTMENT = "shinchoku_department"
 PROP_FISCAL_YEAR = "shinchoku_fiscal_year"

@@ -29,7 +29,7 @@ def rows(decisions: list[Decision], run_id: int) -> dict[str, list[dict]]:
     """The raw tables' new rows, each a dict keyed by column name."""
     ingested_at = now_jst()
     out: dict[str, list[dict]] = {"raw_submissions": [], "raw_observations": [], "raw_outcomes": [],
-                                  "raw_validation_issues": []}
+                                  "raw_explanations": [], "raw_validation_issues": []}
     for decision in decisions:
         cand, read, sid = decision.candidate, decision.read, decision.submission_id
         errors = sum(1 for i in decision.issues if i.severity == ERROR)
@@ -53,7 +53,14 @@ def rows(decisions: list[Decision], run_id: int) -> dict[str, list[dict]]:
                     "as_of": rec["as_of"], "actual_value": rec["actual_value"], "raw_value": rec["raw_value"],
                     "note": rec["note"], "source_sheet": read.table.sheet, "source_cell": rec["source_cell"],
                     "provisional": rec["provisional"]})
-            else:
+            if rec["table"] == "explanation" or (rec["table"] == "kpi" and rec["explained"]):
+                # a reported row's texts stand, blanks included (a sheet without the columns says nothing)
+                out["raw_explanations"].append({
+                    "submission_id": sid, "kpi_id": rec["item_id"], "fiscal_year": rec["fiscal_year"],
+                    "as_of": rec["as_of"], "factor_analysis": rec["factor_analysis"],
+                    "future_direction": rec["future_direction"], "source_sheet": read.table.sheet,
+                    "source_cell": rec.get("explanation_cell", rec["source_cell"]), "row_order": rec["row0"]})
+            if rec["table"] == "outcome":
                 out["raw_outcomes"].append({
                     "submission_id": sid, "initiative_id": rec["item_id"], "fiscal_year": rec["fiscal_year"],
                     "as_of": rec["as_of"], "activities": rec["activities"], "outcome_text": rec["outcome_text"],

@@ -17,7 +17,7 @@ from xml.etree.ElementTree import ParseError
 from xml.parsers.expat import ExpatError
 
 from .config import Limits
-from .layout import HEADER, OUTCOME_HEADER, PROP_DEPARTMENT, PROP_FISCAL_YEAR
+from .layout import EXPLANATION, HEADER, OUTCOME_HEADER, PROP_DEPARTMENT, PROP_FISCAL_YEAR
 from .messages import Issue, cell_ref
 from .ooxml import Grid, Rejection, parse_part, read_shared_strings, read_sheet, read_styles, read_workbook_part
 from .parse import normalize_text
@@ -59,18 +59,19 @@ class Table:
 
 @dataclass(frozen=True)
 class TableSpec:
-    """How to recognise a table: its header labels, the key and value columns."""
+    """How to recognise a table: its header labels, the key and value columns, and labels it may also have."""
 
     header: tuple[str, ...]
     key: str
     value: str
+    optional: tuple[str, ...] = ()
 
     @property
     def keys(self) -> tuple[str, ...]:
         return tuple(normalize_text(h) for h in self.header)
 
 
-RETURN_TABLE = TableSpec(HEADER, "指標ID", "実績値")
+RETURN_TABLE = TableSpec(HEADER, "指標ID", "実績値", optional=EXPLANATION)
 OUTCOME_TABLE = TableSpec(OUTCOME_HEADER, "項目ID", "数値")
 
 
@@ -225,7 +226,7 @@ def _blank(value) -> bool:
 # Header labels are short and start with a kanji NFKC leaves alone (指標ID, 年度, 成果・効果...):
 # other text (titles, instructions, KPI names, IDs) is never normalised.
 _MAX_LABEL = 12
-_LABEL_STARTS = frozenset(h[0] for h in HEADER + OUTCOME_HEADER)
+_LABEL_STARTS = frozenset(h[0] for h in HEADER + EXPLANATION + OUTCOME_HEADER)
 
 
 def _label_index(grid: Grid) -> list[tuple[int, dict[str, list[int]]]]:
@@ -251,5 +252,7 @@ def _find_headers(index: list[tuple[int, dict[str, list[int]]]], spec: TableSpec
         if all(key in positions for key in keys):
             copies = max(len(positions[key]) for key in keys)
             cols = {label: positions[key][0] for label, key in zip(spec.header, keys)}
+            cols.update({label: positions[normalize_text(label)][0] for label in spec.optional
+                         if normalize_text(label) in positions})
             found.extend([(row0, cols)] * copies)
     return found

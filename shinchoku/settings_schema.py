@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .config import DEFAULT_BANDS, DEFAULT_FLOOR, ConfigError, GradeBand, Limits, DEFAULT_LABELS
+from .config import DEFAULT_BANDS, DEFAULT_FLOOR, DEFAULT_LABELS, ConfigError, GradeBand, Limits, Settings
 
 
 class _Section(BaseModel):
@@ -86,6 +86,21 @@ class StatusSection(_Section):
     due_day: Annotated[int, Field(ge=1, le=31)] | None = None
 
 
+class OutlookSection(_Section):
+    """[outlook]: the pace_ratio thresholds of 達成見込み and 要加速 (kpi_outlook)."""
+
+    on_track: Annotated[float, Field(gt=0, le=10)] | None = None
+    accelerate: Annotated[float, Field(ge=0, le=10)] | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        on_track = Settings.outlook_on_track if self.on_track is None else self.on_track
+        accelerate = Settings.outlook_accelerate if self.accelerate is None else self.accelerate
+        if accelerate >= on_track:
+            raise ValueError(f"accelerate({accelerate})は on_track({on_track})より小さい値にしてください")
+        return self
+
+
 class ScheduleSection(_Section):
     """[schedule]: when ``shinchoku serve`` runs the nightly ingest."""
 
@@ -126,6 +141,7 @@ class ConfigFile(_Section):
     run: RunSection = RunSection()
     grades: GradesSection = GradesSection()
     status: StatusSection = StatusSection()
+    outlook: OutlookSection = OutlookSection()
     schedule: ScheduleSection = ScheduleSection()
     limits: LimitsSection = LimitsSection()
 
@@ -137,6 +153,8 @@ class ConfigFile(_Section):
                 values[key] = (base / getattr(self.paths, key)).resolve()
         for section, keys, rename in ((self.run, ("settle_seconds", "workers"), {}),
                                       (self.status, ("due_month", "due_day"), {}),
+                                      (self.outlook, ("on_track", "accelerate"), {"on_track": "outlook_on_track",
+                                                                                 "accelerate": "outlook_accelerate"}),
                                       (self.schedule, ("cron", "timezone"), {"cron": "schedule_cron",
                                                                             "timezone": "schedule_timezone"})):
             for key in keys:
@@ -153,6 +171,8 @@ ENVIRONMENT = {
     "SHINCHOKU_SETTLE_SECONDS": ("run", "settle_seconds"),
     "SHINCHOKU_WORKERS": ("run", "workers"),
     "SHINCHOKU_GRADE_BANDS": ("grades", None),
+    "SHINCHOKU_OUTLOOK_ON_TRACK": ("outlook", "on_track"),
+    "SHINCHOKU_OUTLOOK_ACCELERATE": ("outlook", "accelerate"),
     "SHINCHOKU_SCHEDULE_CRON": ("schedule", "cron"),
     "SHINCHOKU_SCHEDULE_TIMEZONE": ("schedule", "timezone"),
 }

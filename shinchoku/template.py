@@ -17,8 +17,16 @@ from .catalogue import Catalogue, Kpi
 from .parse import fiscal_year_label
 from .xlsx import set_text
 
-from .layout import (HEADER, HEADER_ROW, OUTCOME_HEADER, OUTCOME_SHEET, PROP_DEPARTMENT, PROP_FISCAL_YEAR,
-                     PROP_VERSION, REFERENCE, SHEET, TEMPLATE_VERSION)
+from .layout import (EXPLANATION, HEADER, HEADER_ROW, OUTCOME_HEADER, OUTCOME_SHEET, PREVIOUS, PROP_DEPARTMENT,
+                     PROP_FISCAL_YEAR, PROP_VERSION, REFERENCE, SHEET, TEMPLATE_VERSION)
+
+COLUMNS = HEADER + EXPLANATION + REFERENCE + PREVIOUS
+INPUT_COLUMNS = ("実績値", "時点", "備考", *EXPLANATION)
+
+
+def column_of(label: str) -> int:
+    """1-based column of a labelled column of the return sheet."""
+    return COLUMNS.index(label) + 1
 
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
 REFERENCE_FILL = PatternFill("solid", fgColor="EDEDED")
@@ -27,9 +35,10 @@ _thin = Side(style="thin", color="999999")
 BORDER = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
 
 INSTRUCTIONS = (
-    "記入方法: 黄色のセル(実績値・時点・備考)だけに記入してください。実績値は単位を付けずに数値で入力します(例: 48.2)。",
+    "記入方法: 黄色のセル(実績値・時点・備考・要因分析・今後の方向性)だけに記入してください。実績値は単位を付けずに数値で入力します(例: 48.2)。",
     "年度の途中の値は「時点」に日付(例: 2024/2/29、2月末現在)を入力します。年度末の確定値なら時点は空欄です。"
-    "未集計の指標は空欄のままにしてください。",
+    "未集計の指標は空欄のままにしてください。「要因分析」には実績がこの値になった理由を、「今後の方向性」には今後の取組を記入します"
+    "(評価がC・Dの指標や基準値より悪化した指標は必須。評価シートで委員会に示されます)。",
     "記入後は inbox/<部局名>/ のフォルダに保存してください。提出前に「shinchoku check ファイル名」で確認できます。",
 )
 
@@ -47,14 +56,40 @@ def _reference(cell, value: float | None, decimals: int | None) -> None:
         cell.number_format = number_format(decimals)
 
 
-def write_template(catalogue: Catalogue, department: str, fiscal_year: int, path: Path) -> Path:
-    """Write the return sheet for one department and fiscal year to ``path``."""
+def previous_year(warehouse: Path, fiscal_year: int) -> dict[str, tuple[float, str | None, str | None]]:
+    """The accepted value, its 速報/見込/暫定 mark, and the grade of each KPI in the year before (kpi_progress);
+    {} when there is no warehouse yet."""
+    if not Path(warehouse).exists():
+        return {}
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = con.execute("""
+            select p.kpi_id, p.actual_value, p.provisional,
+                   p.grade || coalesce('(' || g.label || ')', '') as grade
+            from kpi_progress as p left join grade_bands as g on g.grade = p.grade
+            where p.fiscal_year = ?""", [fiscal_year - 1]).fetchall()
+    except duckdb.CatalogException:  # a warehouse from before the views
+        return {}
+    finally:
+        con.close()
+    return {kpi_id: (value, mark, grade) for kpi_id, value, mark, grade in rows}
+
+
+def write_template(catalogue: Catalogue, department: str, fiscal_year: int, path: Path,
+                   previous: dict[str, tuple[float, str | None, str | None]] | None = None) -> Path:
+    """Write the return sheet for one department and fiscal year to ``path``.
+
+    ``previous`` (from :func:`previous_year`) fills the reference columns 前年度実績 and 前年度評価.
+    """
     if department not in catalogue.departments:
         raise KeyError(department)
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET
-    width = len(HEADER) + len(REFERENCE)
+    width = len(COLUMNS)
+    previous = previous or {}
 
     ws["A1"] = f"DX推進計画 指標実績報告 {fiscal_year_label(fiscal_year)}"
     ws["A1"].font = Font(size=14, bold=True)
@@ -68,7 +103,7 @@ def write_template(catalogue: Catalogue, department: str, fiscal_year: int, path
         ws.cell(row=row, column=1, value=text).alignment = Alignment(wrap_text=False)
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
 
-    for col, label in enumerate(HEADER + REFERENCE, start=1):
+    for col, label in enumerate(COLUMNS, start=1):
         cell = ws.cell(row=HEADER_ROW, column=col, value=label)
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = HEADER_FILL
@@ -77,16 +112,16 @@ def write_template(catalogue: Catalogue, department: str, fiscal_year: int, path
 
     prompts: dict[str, DataValidation] = {}
     for row, kpi in enumerate(catalogue.kpis_of(department), start=HEADER_ROW + 1):
-        _write_row(ws, row, kpi, fiscal_year)
+        _write_row(ws, row, kpi, fiscal_year, previous.get(kpi.kpi_id))
         dv = prompts.get(kpi.unit)
         if dv is None:
             dv = DataValidation(allow_blank=True, showInputMessage=True, showErrorMessage=False,
                                 promptTitle="実績値", prompt=f"単位「{kpi.unit}」の数値を入力(単位は付けない)")
             prompts[kpi.unit] = dv
             ws.add_data_validation(dv)
-        dv.add(ws.cell(row=row, column=5))
+        dv.add(ws.cell(row=row, column=column_of("実績値")))
 
-    for col, w in zip("ABCDEFGHIJK", (11, 48, 10, 12, 12, 14, 30, 12, 10, 12, 10)):
+    for col, w in zip("ABCDEFGHIJKLMNO", (11, 48, 10, 12, 12, 14, 24, 40, 40, 12, 10, 12, 10, 14, 14)):
         ws.column_dimensions[col].width = w
     ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1)
     ws.page_setup.orientation = "landscape"
@@ -175,42 +210,55 @@ def fill_outcomes(path: Path, outcomes: list[tuple], out: Path | None = None) ->
     return target
 
 
-def _write_row(ws, row: int, kpi: Kpi, fiscal_year: int) -> None:
-    values = (kpi.kpi_id, kpi.name, kpi.unit, fiscal_year_label(fiscal_year).replace("R", "令和"), None, None, None)
-    for col, value in enumerate(values, start=1):
-        cell = ws.cell(row=row, column=col, value=value)
+def _write_row(ws, row: int, kpi: Kpi, fiscal_year: int, previous: tuple | None) -> None:
+    values = {"指標ID": kpi.kpi_id, "指標名": kpi.name, "単位": kpi.unit,
+              "年度": fiscal_year_label(fiscal_year).replace("R", "令和")}
+    for col, label in enumerate(HEADER + EXPLANATION, start=1):
+        cell = ws.cell(row=row, column=col, value=values.get(label))
         cell.border = BORDER
         cell.number_format = "General"
-        if col in (5, 6, 7):
+        if label in INPUT_COLUMNS:
             cell.fill = INPUT_FILL
+        if label in EXPLANATION:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
     ws.cell(row=row, column=2).alignment = Alignment(wrap_text=True, vertical="center")
-    ref = [(kpi.baseline_value, kpi.baseline_decimals), (kpi.target_value, kpi.target_decimals)]
-    _reference(ws.cell(row=row, column=8), *ref[0])
-    ws.cell(row=row, column=9, value=fiscal_year_label(kpi.baseline_fy) if kpi.baseline_fy else "不明")
-    _reference(ws.cell(row=row, column=10), *ref[1])
-    ws.cell(row=row, column=11, value=fiscal_year_label(kpi.target_fy) if kpi.target_fy else "不明")
-    for col in range(8, 12):
-        ws.cell(row=row, column=col).fill = REFERENCE_FILL
-        ws.cell(row=row, column=col).border = BORDER
+    _reference(ws.cell(row=row, column=column_of("基準値")), kpi.baseline_value, kpi.baseline_decimals)
+    ws.cell(row=row, column=column_of("基準年度"), value=fiscal_year_label(kpi.baseline_fy) if kpi.baseline_fy else "不明")
+    _reference(ws.cell(row=row, column=column_of("目標値")), kpi.target_value, kpi.target_decimals)
+    ws.cell(row=row, column=column_of("目標年度"), value=fiscal_year_label(kpi.target_fy) if kpi.target_fy else "不明")
+    value, mark, grade = previous or (None, None, None)
+    shown = "-" if value is None else f"{value:,.{max(kpi.baseline_decimals or 0, kpi.target_decimals or 0)}f}" \
+        + (f"({mark})" if mark else "")
+    set_text(ws.cell(row=row, column=column_of("前年度実績")), shown)
+    set_text(ws.cell(row=row, column=column_of("前年度評価")), grade or "-")
+    for label in REFERENCE + PREVIOUS:
+        ws.cell(row=row, column=column_of(label)).fill = REFERENCE_FILL
+        ws.cell(row=row, column=column_of(label)).border = BORDER
 
 
 def fill_template(path: Path, values: dict[str, object], *, as_of: dict[str, object] | None = None,
                   notes: dict[str, str] | None = None, formats: dict[str, str] | None = None,
+                  explanations: dict[str, tuple[str | None, str | None]] | None = None,
                   out: Path | None = None) -> Path:
-    """Fill 実績値 (and optionally 時点, 備考, a number format) by 指標ID, as a department would, and save."""
+    """Fill 実績値 (and optionally 時点, 備考, a number format, 要因分析 and 今後の方向性) by 指標ID,
+    as a department would, and save."""
     wb = load_workbook(path)
     ws = wb[SHEET]
-    as_of, notes, formats = as_of or {}, notes or {}, formats or {}
+    as_of, notes, formats, explanations = as_of or {}, notes or {}, formats or {}, explanations or {}
+    value_col = column_of("実績値")
     for row in range(HEADER_ROW + 1, ws.max_row + 1):
         kpi_id = ws.cell(row=row, column=1).value
         if kpi_id in values:
-            ws.cell(row=row, column=5).value = values[kpi_id]
+            ws.cell(row=row, column=value_col).value = values[kpi_id]
         if kpi_id in formats:
-            ws.cell(row=row, column=5).number_format = formats[kpi_id]
+            ws.cell(row=row, column=value_col).number_format = formats[kpi_id]
         if kpi_id in as_of:
-            ws.cell(row=row, column=6).value = as_of[kpi_id]
+            ws.cell(row=row, column=column_of("時点")).value = as_of[kpi_id]
         if kpi_id in notes:
-            ws.cell(row=row, column=7).value = notes[kpi_id]
+            ws.cell(row=row, column=column_of("備考")).value = notes[kpi_id]
+        for label, text in zip(EXPLANATION, explanations.get(kpi_id, ())):
+            if text is not None:
+                set_text(ws.cell(row=row, column=column_of(label)), text)
     target = Path(out or path)
     target.parent.mkdir(parents=True, exist_ok=True)
     wb.save(target)

@@ -32,6 +32,9 @@ create table if not exists raw_outcomes (
     submission_id bigint not null, initiative_id varchar not null, fiscal_year integer not null, as_of date not null,
     activities varchar, outcome_text varchar, figure_value double, figure_unit varchar, raw_value varchar,
     source_sheet varchar, source_cell varchar, row_order integer);
+create table if not exists raw_explanations (
+    submission_id bigint not null, kpi_id varchar not null, fiscal_year integer not null, as_of date not null,
+    factor_analysis varchar, future_direction varchar, source_sheet varchar, source_cell varchar, row_order integer);
 create table if not exists raw_validation_issues (
     submission_id bigint not null, sheet varchar, cell varchar, kpi_id varchar,
     severity varchar not null, code varchar not null, message varchar, fix varchar);
@@ -50,6 +53,12 @@ AUDITS = {
     "more than one current version": """
         select kpi_id, fiscal_year, as_of from observation_history where valid_to is null
         group by all having count(*) > 1""",
+    "explanation without accepted submission": """
+        select e.submission_id from raw_explanations e
+        left join raw_submissions s on s.submission_id = e.submission_id and s.status = 'accepted'
+        where s.submission_id is null""",
+    "explanation of unknown KPI": """
+        select e.kpi_id from raw_explanations e left join ref_kpis k using (kpi_id) where k.kpi_id is null""",
     "rejected submission without an error": """
         select s.submission_id from raw_submissions s where s.status = 'rejected' and s.error_count = 0""",
     "accepted submission with an error": """
@@ -98,7 +107,7 @@ def load_reference(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, setting
             row_order integer);
         create or replace table cfg_grade_bands (grade varchar, min_pace double, label varchar);
         create or replace table cfg_settings (grade_floor varchar, floor_label varchar, due_month integer,
-            due_day integer, owners_illustrative boolean);
+            due_day integer, owners_illustrative boolean, outlook_on_track double, outlook_accelerate double);
     """)
     _insert_rows(con, "ref_areas", [(a.area_id, a.area_group, a.name, a.sort_order, a.new_value)
                                     for a in catalogue.areas])
@@ -111,9 +120,9 @@ def load_reference(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, setting
                                              o.figure_unit, o.as_of, o.note, n)
                                             for n, o in enumerate(catalogue.seed_outcomes)])
     _insert_rows(con, "cfg_grade_bands", [(b.name, b.min_pace, b.label) for b in settings.grade_bands])
-    con.execute("insert into cfg_settings values (?, ?, ?, ?, ?)",
+    con.execute("insert into cfg_settings values (?, ?, ?, ?, ?, ?, ?)",
                 [settings.grade_floor, settings.floor_label, settings.due_month, settings.due_day,
-                 catalogue.owners_illustrative])
+                 catalogue.owners_illustrative, settings.outlook_on_track, settings.outlook_accelerate])
 
 
 def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
@@ -145,8 +154,8 @@ def fingerprint(catalogue: Catalogue, settings: Settings, folder: Path | None = 
     import hashlib
 
     digest = hashlib.sha256(repr((catalogue, settings.grade_bands, settings.grade_floor, settings.floor_label,
-                                  settings.due_month,
-                                  settings.due_day)).encode())
+                                  settings.due_month, settings.due_day, settings.outlook_on_track,
+                                  settings.outlook_accelerate)).encode())
     for path in sorted((views_dir() if folder is None else folder).glob("*.sql")):
         digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()

@@ -44,7 +44,7 @@ def test_filled_template_is_accepted_and_archived(settings, catalogue, template)
 
 
 def test_a_file_with_any_error_is_rejected_whole(settings, catalogue, template):
-    good = fill_template(template("保健福祉部", 2023), {"HLT-K01": 250, "HLT-K02": "集計中"})
+    good = fill_template(template("保健福祉部", 2023), {"HLT-K01": 300, "HLT-K02": "集計中"})
     dropped = drop(settings, good, "保健福祉部")
     summary = run_ingest(settings, catalogue)
     assert summary.exit_code == 1

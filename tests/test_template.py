@@ -7,7 +7,7 @@ from openpyxl import load_workbook
 from shinchoku.assess import assess_files
 from shinchoku.config import Limits
 from shinchoku.layout import HEADER, HEADER_ROW, SHEET
-from shinchoku.template import fill_template
+from shinchoku.template import column_of, fill_template
 
 
 def test_template_layout(catalogue, template):
@@ -39,8 +39,8 @@ def test_percent_kpi_template_shows_reference_with_written_precision(template):
     wb = load_workbook(template("企画調整部", 2023))
     ws = wb[SHEET]
     row = next(r for r in range(HEADER_ROW + 1, ws.max_row + 1) if ws.cell(row=r, column=1).value == "GOV-K01")
-    assert ws.cell(row=row, column=10).value == 80.0
-    assert ws.cell(row=row, column=10).number_format == "#,##0.0"
+    assert ws.cell(row=row, column=column_of("目標値")).value == 80.0
+    assert ws.cell(row=row, column=column_of("目標値")).number_format == "#,##0.0"
     assert ws.cell(row=row, column=5).number_format == "General"
 
 

@@ -1,0 +1,111 @@
+-- kpi_year_outlook: 見通し per report year: the least-squares line through the baseline and each year's actual up to it.
+create or replace view kpi_year_outlook as
+with kpis as (select * from ref_kpis),
+progress as (select * from kpi_progress),
+status as (select * from kpi_year_status),
+settings as (select * from cfg_settings),
+report_years as (select distinct report_fy from status),
+points as (
+    -- the baseline ...
+    select y.report_fy, k.kpi_id, 0 as x, k.baseline_value as value, false as provisional_point
+    from report_years as y
+    cross join kpis as k
+    where k.baseline_value is not null and k.baseline_fy is not null and k.baseline_fy <= y.report_fy
+    union all
+    -- ... and each later fiscal year's value as kpi_progress has it (the latest 時点 of the year)
+    select y.report_fy, p.kpi_id, p.fiscal_year - k.baseline_fy as x, p.actual_value as value,
+        p.provisional is not null or p.as_of <> make_date(p.fiscal_year + 1, 3, 31) as provisional_point
+    from report_years as y
+    join progress as p on p.fiscal_year <= y.report_fy
+    join kpis as k on k.kpi_id = p.kpi_id
+    where p.fiscal_year > k.baseline_fy
+),
+fit as (
+    select
+        report_fy, kpi_id, count(*) as points,
+        -- one point has no line (DuckDB gives NaN, not NULL)
+        case when count(*) >= 2 then regr_slope(value, x) end as slope,
+        case when count(*) >= 2 then regr_intercept(value, x) end as intercept,
+        bool_or(provisional_point) as includes_provisional
+    from points
+    group by report_fy, kpi_id
+),
+first_reached as (
+    select y.report_fy, p.kpi_id, min(p.fiscal_year) as fiscal_year
+    from report_years as y
+    join progress as p on p.fiscal_year <= y.report_fy and p.reached_target
+    group by all
+),
+joined as (
+    select
+        s.report_fy, k.kpi_id, k.direction, k.baseline_value as b, k.baseline_fy as b_fy,
+        k.target_value as t, k.target_fy as t_fy,
+        s.fiscal_year as latest_fy, s.actual_value as latest_value, coalesce(s.reached_target, false) as reached,
+        coalesce(f.points, 0) as points, f.slope, f.intercept,
+        coalesce(f.includes_provisional, false) as includes_provisional,
+        r.fiscal_year as first_reached_fy,
+        round(f.slope, 6) as trend,
+        k.baseline_value is null or k.baseline_fy is null or k.target_value is null or k.target_fy is null
+            or coalesce(f.points, 0) < 2 as unknowable
+    from status as s
+    join kpis as k on k.kpi_id = s.kpi_id
+    left join fit as f on f.report_fy = s.report_fy and f.kpi_id = s.kpi_id
+    left join first_reached as r on r.report_fy = s.report_fy and r.kpi_id = s.kpi_id
+),
+projected as (
+    select
+        *,
+        case when not unknowable then round(intercept + slope * (t_fy - b_fy), 6) end as at_target,
+        case when not unknowable and latest_fy < t_fy then round((t - latest_value) / (t_fy - latest_fy), 6) end
+            as required,
+        -- the first fiscal year from the latest on whose fitted value meets the target, up to ten years late
+        case when not unknowable then (
+            select min(fy) from range(latest_fy, t_fy + 11) as years (fy)
+            where case when direction = 'decrease' then round(intercept + slope * (fy - b_fy), 6) <= t
+                       else round(intercept + slope * (fy - b_fy), 6) >= t end
+        ) end as fitted_reach_fy
+    from joined
+),
+classified as (
+    select
+        *,
+        case
+            when reached then '目標達成'
+            when unknowable then '評価不能'
+            when latest_fy >= t_fy then '未達成'
+            when trend * (t - latest_value) < 0 then '悪化'
+            when round(trend / required, 6) >= (select outlook_on_track from settings) then '達成見込み'
+            when round(trend / required, 6) >= (select outlook_accelerate from settings) then '要加速'
+            else '達成困難'
+        end as outlook
+    from projected
+),
+final as (
+    select
+        report_fy,
+        kpi_id,
+        latest_fy,
+        points,
+        trend as trend_per_year,
+        at_target as projected_at_target,
+        case when outlook = '目標達成' then first_reached_fy else fitted_reach_fy end as projected_reach_fy,
+        case when outlook in ('達成見込み', '要加速', '達成困難') then required end as required_per_year,
+        case when outlook in ('達成見込み', '要加速', '達成困難') then round(trend / required, 6) end as pace_ratio,
+        outlook,
+        includes_provisional
+    from classified
+)
+select * from final order by report_fy, kpi_id;
+
+comment on view kpi_year_outlook is '報告年度ごとの見通し: その年度までの実績で求めた kpi_outlook(報告書で過去の年度を表示するとき用)';
+comment on column kpi_year_outlook.report_fy is '報告の対象年度(西暦)';
+comment on column kpi_year_outlook.kpi_id is '指標ID';
+comment on column kpi_year_outlook.latest_fy is '報告年度までで最新の実績の年度';
+comment on column kpi_year_outlook.points is '直線の当てはめに使った点の数(基準値を含む)';
+comment on column kpi_year_outlook.trend_per_year is '傾向: 最小二乗法の直線の傾き(1年あたりの変化)';
+comment on column kpi_year_outlook.projected_at_target is '直線の目標年度における値';
+comment on column kpi_year_outlook.projected_reach_fy is '達成見込年度: 直線が目標値に届く最初の年度(目標達成なら実績が初めて届いた年度。目標年度+10年までに届かなければ NULL)';
+comment on column kpi_year_outlook.required_per_year is '必要なペース: (目標値−最新の実績)÷(目標年度−最新の実績の年度)';
+comment on column kpi_year_outlook.pace_ratio is 'ペース比: 傾向÷必要なペース';
+comment on column kpi_year_outlook.outlook is '見通し(目標達成・達成見込み・要加速・達成困難・悪化・未達成・評価不能)';
+comment on column kpi_year_outlook.includes_provisional is '点に速報・見込・暫定または年度途中の値を含むか';
