@@ -400,13 +400,19 @@ def _demo_queries(warehouse: Path) -> str:
     q1 = ("select k.kpi_id, k.name, l.latest_fy, l.actual_value, round(l.progress_rate, 3) as progress_rate, "
           "l.grade, l.status from kpi_latest l join kpis k using (kpi_id) order by k.area_id, kpi_id")
     q2 = "select * from kpi_progress where kpi_id = 'GOV-K02' order by fiscal_year"
-    (h1, r1), (h2, r2) = _read(warehouse, (q1, []), (q2, []))
+    q3 = ("select kpi_id, latest_fy, points, round(trend_per_year, 3) as trend_per_year, "
+          "round(projected_at_target, 3) as projected_at_target, projected_reach_fy, round(pace_ratio, 3) as pace_ratio, "
+          "outlook from kpi_outlook order by kpi_id")
+    (h1, r1), (h2, r2), (h3, r3) = _read(warehouse, (q1, []), (q2, []), (q3, []))
     out = [f"ウェアハウス: {shown}", "", "例1: 指標ごとの現況(kpi_latest)",
            f"  uvx --from duckdb-cli duckdb -readonly {shown} \"{q1}\"", ""]
     out.append(table(h1, [[_fmt(v) for v in r] for r in r1]))
     out += ["", "例2: コピー用紙購入量の年度別進捗(kpi_progress)",
             f"  uvx --from duckdb-cli duckdb -readonly {shown} \"{q2}\"", ""]
     out.append(table(h2, [[_fmt(v) for v in r] for r in r2]))
+    out += ["", "例3: 見通し(kpi_outlook)。要因分析・今後の方向性は kpi_explanations、報告書は shinchoku report",
+            f"  uvx --from duckdb-cli duckdb -readonly {shown} \"{q3}\"", ""]
+    out.append(table(h3, [[_fmt(v) for v in r] for r in r3]))
     out += ["", "Python からは: duckdb.connect(\"%s\", read_only=True).sql(\"select * from kpi_latest\").show()" % shown]
     return "\n".join(out)
 

@@ -23,8 +23,13 @@ from .parse import fiscal_year_label
 from .xlsx import set_text
 
 # The only relations the report reads: the analysts' contract.
-REPORT_VIEWS = ("grade_bands", "kpi_year_status", "area_grades", "data_quality", "kpis", "kpi_progress", "kpi_trajectory", "initiatives", "initiative_outcomes",
-                "submission_status", "validation_issues", "submissions")
+REPORT_VIEWS = ("grade_bands", "kpi_year_status", "area_grades", "data_quality", "kpis", "kpi_progress",
+                "kpi_trajectory", "initiatives", "initiative_outcomes", "submission_status", "validation_issues",
+                "submissions", "outlooks", "kpi_year_outlook", "area_outlooks", "kpi_explanations")
+EVALUATION_SHEET = "評価シート"
+EVALUATION_HEADER = ("分野", "指標名", "基準値(年度)", "目標値(年度)", "実績(年度)", "進捗率", "評価", "見通し",
+                     "達成見込年度", "要因分析", "今後の方向性", "担当部局")
+EVALUATION_WIDTHS = (14, 30, 16, 16, 17, 8, 6, 10, 11, 44, 44, 12)
 SUMMARY_SHEET = "概要"
 STATUS_SHEET = "提出状況"
 QUALITY_SHEET = "データ品質"
@@ -54,9 +59,32 @@ def format_value(value: float | None, unit: str, decimals: int | None) -> str:
 
 
 def format_actual(progress: dict, kpi: Kpi) -> str:
-    """An actual as reported, its 速報/見込/暫定 mark beside it: 61.0%(速報)."""
-    mark = progress.get("provisional")
-    return format_value(progress["actual_value"], kpi.unit, kpi.decimals) + (f"({mark})" if mark else "")
+    """An actual as reported, with the mark the return gave it (速報, 見込, 暫定) or its 時点 if mid-year:
+    61.0%(速報), 132人(2024/2/29時点)."""
+    return format_value(progress["actual_value"], kpi.unit, kpi.decimals) + provisional_mark(progress)
+
+
+def provisional_mark(progress: dict) -> str:
+    """(速報), (2024/2/29時点), both, or "" for a final value as of the fiscal year's end."""
+    marks = []
+    if progress.get("provisional"):
+        marks.append(f"({progress['provisional']})")
+    as_of, year = progress.get("as_of"), progress.get("fiscal_year")
+    if as_of is not None and year is not None and (as_of.month, as_of.day, as_of.year) != (3, 31, year + 1):
+        marks.append(f"({as_of.year}/{as_of.month}/{as_of.day}時点)")
+    return "".join(marks)
+
+
+def format_outlook(outlook: dict | None) -> str:
+    """見通し, with ※ when a point it rests on is provisional or mid-year."""
+    if not outlook:
+        return "-"
+    return outlook["outlook"] + ("※" if outlook["includes_provisional"] else "")
+
+
+def format_reach(outlook: dict | None) -> str:
+    """達成見込年度: R7年度, or - where the line does not reach the target within ten years of it."""
+    return format_year(outlook["projected_reach_fy"]) if outlook and outlook["projected_reach_fy"] else "-"
 
 
 def format_year(year: int | None) -> str:
@@ -82,6 +110,7 @@ class Kpi:
     target_fy: int | None
     baseline_decimals: int | None
     target_decimals: int | None
+    owner: str
 
     @property
     def decimals(self) -> int:
@@ -112,7 +141,7 @@ class ReportData:
             raise ReportError(f"ウェアハウスにビューがありません: {', '.join(sorted(missing))}")
         self.kpis = [Kpi(**r) for r in _rows(con, """
             select kpi_id, name, area_id, initiative_id, unit, direction, baseline_value, baseline_fy, target_value,
-                   target_fy, baseline_decimals, target_decimals from kpis order by area_id, kpi_id""")]
+                   target_fy, baseline_decimals, target_decimals, owner from kpis order by area_id, kpi_id""")]
         self.initiatives = _rows(con, "select * from initiatives")
         self.areas = []
         for r in self.initiatives:
@@ -150,10 +179,28 @@ class ReportData:
             [self.year]).fetchall()}
         self.area_grades = _rows(con, "select area, grade, kpis from area_grades where report_fy = ? "
                                       "order by area_order, grade_rank", [self.year])
+        self.outlooks = _rows(con, "select * from outlooks order by outlook_rank")
+        self.outlook = {r["kpi_id"]: r for r in _rows(con, "select * from kpi_year_outlook where report_fy = ?",
+                                                        [self.year])}
+        self.area_outlooks = _rows(con, "select area, outlook, kpis from area_outlooks where report_fy = ? "
+                                        "order by area_order, outlook_rank", [self.year])
+        self.explanations = {r["kpi_id"]: r for r in _rows(con, """
+            select kpi_id, factor_analysis, future_direction from kpi_explanations
+            where valid_to is null and fiscal_year = ?""", [self.year])}
 
     def latest(self, kpi_id: str) -> dict | None:
         """The KPI's latest actual up to the report year (kpi_year_status)."""
         return self.standing.get(kpi_id)
+
+    def in_area_order(self) -> list[Kpi]:
+        """Every KPI, area by area as the plan orders them."""
+        order = {area_id: n for n, (area_id, _) in enumerate(self.areas)}
+        return sorted(self.kpis, key=lambda k: (order.get(k.area_id, len(order)), k.kpi_id))
+
+    def explanation(self, kpi_id: str) -> tuple[str, str]:
+        """The year's 要因分析 and 今後の方向性 as the department last wrote them ("" where blank)."""
+        texts = self.explanations.get(kpi_id) or {}
+        return texts.get("factor_analysis") or "", texts.get("future_direction") or ""
 
 
 def build_report(warehouse: Path, out: Path, year: int | None = None) -> Path:
@@ -166,7 +213,8 @@ def build_report(warehouse: Path, out: Path, year: int | None = None) -> Path:
     finally:
         con.close()
     wb = Workbook()
-    _summary_sheet(wb.active, data)
+    _evaluation_sheet(wb.active, data)  # the page the committee reads first
+    _summary_sheet(wb.create_sheet(SUMMARY_SHEET), data)
     for area_id, area in data.areas:
         _area_sheet(wb.create_sheet(_sheet_title(area)), data, area_id, area)
     _status_sheet(wb.create_sheet(STATUS_SHEET), data)
@@ -235,18 +283,83 @@ def grade_legend(grades: list[dict]) -> str:
     return f"評価: ペース(基準値から目標値への直線の軌道に対する実績)が {'、'.join(parts)}。目標達成は {grades[0]['grade']}。"
 
 
+def outlook_legend(outlooks: list[dict]) -> str:
+    """「見通し: 基準値と各年度の実績に当てはめた直線の傾き…達成見込み ≥ 100%、要加速 ≥ 60%…」 from the configuration."""
+    parts = []
+    for o in outlooks:
+        if o["min_pace_ratio"] is not None:
+            parts.append(f"{o['outlook']} ≥ {o['min_pace_ratio']:.0%}")
+        elif o["below_pace_ratio"] is not None:
+            parts.append(f"{o['outlook']} < {o['below_pace_ratio']:.0%}")
+    return ("見通し: 基準値と各年度の実績に当てはめた直線(最小二乗法)の1年あたりの傾きを、目標年度までに必要な"
+            f"1年あたりのペースと比べた比が {'、'.join(parts)}。傾きが目標から遠ざかる向きなら悪化、目標年度を過ぎて"
+            "未到達なら未達成。達成見込年度は直線が目標値に届く年度。※は速報・見込・暫定または年度途中の値を含む。")
+
+
+def _evaluation_sheet(ws, data: ReportData) -> None:
+    """評価シート: one row per KPI, 実績・進捗・見通し with the department's 要因分析 and 今後の方向性."""
+    ws.title = EVALUATION_SHEET
+    ws["A1"] = f"DX推進計画 評価シート {format_year(data.year)}({data.year}年度)"
+    ws["A1"].font = TITLE_FONT
+    _legends(ws, data, len(EVALUATION_HEADER))
+    head = 5
+    _header(ws, head, list(EVALUATION_HEADER))
+    areas = dict(data.areas)
+    row = head
+    for kpi in data.in_area_order():
+        row += 1
+        latest = data.latest(kpi.kpi_id)
+        outlook = data.outlook.get(kpi.kpi_id)
+        factor, direction = data.explanation(kpi.kpi_id)
+        actual = f"{format_actual(latest, kpi)}({format_year(latest['fiscal_year'])})" if latest else "実績なし"
+        _cells(ws, row, [areas.get(kpi.area_id, kpi.area_id), kpi.name, kpi.baseline_text, kpi.target_text, actual,
+                         format_rate(latest["progress_rate"]) if latest else "-", "", format_outlook(outlook),
+                         format_reach(outlook), factor, direction, kpi.owner], wrap=True)
+        _grade_cell(ws.cell(row=row, column=7), latest["grade"] if latest else None, data)
+        ws.cell(row=row, column=7).border = BORDER
+        ws.row_dimensions[row].height = 15 * max(2, _lines(factor, 44), _lines(direction, 44), _lines(kpi.name, 30))
+    for n, width in enumerate(EVALUATION_WIDTHS, start=1):
+        ws.column_dimensions[get_column_letter(n)].width = width
+    ws.freeze_panes = ws.cell(row=head + 1, column=3)
+    _print_setup(ws, f"{head}:{head}", len(EVALUATION_HEADER))
+
+
+def _legends(ws, data: ReportData, last_column: int) -> None:
+    """Rows 2 and 3: what the grades and the outlooks mean, wrapped across the printed width."""
+    for row, text in ((2, grade_legend(data.grades)), (3, outlook_legend(data.outlooks))):
+        cell = ws.cell(row=row, column=1, value=text)
+        cell.alignment = WRAP
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_column)
+        ws.row_dimensions[row].height = 15 * (row - 0)  # the outlook's legend is about three lines
+
+
+def _lines(text: str, width: int) -> int:
+    """How many lines a wrapped text takes in a column ``width`` characters wide (a kanji is two)."""
+    import math
+
+    units = sum(2 if ord(ch) > 0x2000 else 1 for ch in text or "")
+    return max(1, math.ceil(units / max(width - 1, 1)))
+
+
 def _summary_sheet(ws, data: ReportData) -> None:
-    ws.title = SUMMARY_SHEET
     ws["A1"] = f"DX推進計画 指標の進捗 {format_year(data.year)}({data.year}年度)"
     ws["A1"].font = TITLE_FONT
-    ws["A2"] = grade_legend(data.grades)
     grades = [g["grade"] for g in data.grades]
-    ws["A4"] = "分野別の評価"
+    words = [o["outlook"] for o in data.outlooks]
+    _legends(ws, data, max(9, 1 + len(grades) + 1 + len(words)))
+    ws["A4"] = "分野別の評価と見通し"
     ws["A4"].font = SECTION_FONT
-    _header(ws, 5, ["分野", *grades, "評価不能"])
+    first_outlook = 2 + len(grades) + 1
+    for col, label, end in ((2, "評価", first_outlook - 1), (first_outlook, "見通し", first_outlook + len(words) - 1)):
+        _header(ws, 4, [label], col=col)
+        ws.merge_cells(start_row=4, start_column=col, end_row=4, end_column=end)
+    _header(ws, 5, ["分野", *grades, "評価不能", *words])
+    ws.row_dimensions[5].height = 30
     row = 6
     by_area: dict[str, list[int]] = {}
     for r in data.area_grades:  # already in area order, best grade first, 評価不能 last
+        by_area.setdefault(r["area"], []).append(r["kpis"])
+    for r in data.area_outlooks:  # the same areas, best outlook first
         by_area.setdefault(r["area"], []).append(r["kpis"])
     for area, counts in by_area.items():
         _cells(ws, row, [area, *counts])
@@ -268,19 +381,22 @@ def _summary_sheet(ws, data: ReportData) -> None:
     ws.cell(row=row, column=1, value="指標ごとの進捗").font = SECTION_FONT
     row += 1
     head = row
-    _header(ws, row, ["分野", "指標名", "基準値(基準年度)", "目標値(目標年度)", "最新の実績(年度)", "進捗率", "評価"])
+    _header(ws, row, ["分野", "指標名", "基準値(基準年度)", "目標値(目標年度)", "最新の実績(年度)", "進捗率", "評価",
+                      "見通し", "達成見込年度"])
     areas = dict(data.areas)
     for kpi in data.kpis:
         row += 1
         latest = data.latest(kpi.kpi_id)
+        outlook = data.outlook.get(kpi.kpi_id)
         actual = f"{format_actual(latest, kpi)}({format_year(latest['fiscal_year'])})" if latest else "実績なし"
         _cells(ws, row, [areas.get(kpi.area_id, kpi.area_id), kpi.name, kpi.baseline_text, kpi.target_text, actual,
-                         format_rate(latest["progress_rate"]) if latest else "-"], wrap=True)
+                         format_rate(latest["progress_rate"]) if latest else "-", "", format_outlook(outlook),
+                         format_reach(outlook)], wrap=True)
         _grade_cell(ws.cell(row=row, column=7), latest["grade"] if latest else None, data)
         ws.cell(row=row, column=7).border = BORDER
-    for col, width in zip("ABCDEFG", (18, 46, 20, 20, 20, 9, 7)):
+    for col, width in zip("ABCDEFGHIJKLMNOP", (18, 46, 20, 20, 20, 9, 7, 10, 11, 9, 9, 9, 9, 9, 9, 9)):
         ws.column_dimensions[col].width = width
-    _print_setup(ws, f"{head}:{head}", 7)
+    _print_setup(ws, f"{head}:{head}", max(9, 1 + len(grades) + 1 + len(words)))
 
 
 def _area_sheet(ws, data: ReportData, area_id: str, area: str) -> None:
@@ -288,7 +404,7 @@ def _area_sheet(ws, data: ReportData, area_id: str, area: str) -> None:
     ws["A1"] = f"【{group}】{area}  {format_year(data.year)} 主な取組状況と指標の進捗" if group and group != area \
         else f"【{area}】{format_year(data.year)} 主な取組状況と指標の進捗"
     ws["A1"].font = TITLE_FONT
-    width = 3 + len(data.years) + 2
+    width = 3 + len(data.years) + 4
     row = 3
     chart_row = [1]  # next free row of the chart data block
     pages = _Pages(ws)
@@ -360,7 +476,10 @@ def _initiative_block(ws, data: ReportData, initiative: dict, row: int) -> int:
 
 def _kpi_table(ws, data: ReportData, kpis: list[Kpi], row: int, chart_row: list[int]) -> int:
     year_labels = [f"{format_year(y)}実績" for y in data.years]
-    _header(ws, row, ["指標名", "基準値(基準年度)", "目標値(目標年度)", *year_labels, "進捗率", "評価"])
+    _header(ws, row, ["指標名", "基準値(基準年度)", "目標値(目標年度)", *year_labels, "進捗率", "評価", "見通し",
+                      "達成見込年度"])
+    ws.row_dimensions[row].height = 30
+    last = 3 + len(data.years) + 4
     for kpi in kpis:
         row += 1
         actuals = []
@@ -368,13 +487,16 @@ def _kpi_table(ws, data: ReportData, kpis: list[Kpi], row: int, chart_row: list[
             p = data.progress.get((kpi.kpi_id, y))
             actuals.append(format_actual(p, kpi) if p else "-")
         latest = data.latest(kpi.kpi_id)
+        outlook = data.outlook.get(kpi.kpi_id)
         _cells(ws, row, [kpi.name, kpi.baseline_text, kpi.target_text, *actuals,
-                         format_rate(latest["progress_rate"]) if latest else "-"], wrap=True)
+                         format_rate(latest["progress_rate"]) if latest else "-", "", format_outlook(outlook),
+                         format_reach(outlook)], wrap=True)
         grade = ws.cell(row=row, column=4 + len(data.years) + 1)
         _grade_cell(grade, latest["grade"] if latest else None, data)
         grade.border = BORDER
         ws.row_dimensions[row].height = 32
-    row += 2
+    row = _explanation_rows(ws, data, kpis, row + 1, last)
+    row += 1
     charted = [k for k in kpis if k.kpi_id in data.charted]
     for n, kpi in enumerate(charted):
         anchor_col = "A" if n % 2 == 0 else "C"
@@ -384,14 +506,33 @@ def _kpi_table(ws, data: ReportData, kpis: list[Kpi], row: int, chart_row: list[
     return row + 1
 
 
+def _explanation_rows(ws, data: ReportData, kpis: list[Kpi], row: int, last: int) -> int:
+    """Under a KPI table: each KPI's 要因分析 and 今後の方向性 for the year, as the department wrote them."""
+    split = 2 + (last - 1) // 2  # 要因分析 in B..split-1, 今後の方向性 in split..last
+    _header(ws, row, ["指標名"])
+    for col, label, end in ((2, f"要因分析({format_year(data.year)})", split - 1), (split, "今後の方向性", last)):
+        _header(ws, row, [label], col=col)
+        ws.merge_cells(start_row=row, start_column=col, end_row=row, end_column=end)
+    for kpi in kpis:
+        row += 1
+        factor, direction = data.explanation(kpi.kpi_id)
+        _cells(ws, row, [kpi.name], wrap=True)
+        for col, text, end in ((2, factor or "(記入なし)", split - 1), (split, direction or "(記入なし)", last)):
+            _cells(ws, row, [text], col=col, wrap=True)
+            ws.merge_cells(start_row=row, start_column=col, end_row=row, end_column=end)
+        ws.row_dimensions[row].height = 15 * max(2, _lines(factor, 60), _lines(direction, 60))
+    return row + 1
+
+
 def _kpi_chart(ws, data: ReportData, kpi: Kpi, chart_row: list[int]) -> LineChart:
     """A native line chart: actuals against the straight trajectory, with the target marked."""
     col = CHART_DATA_COLUMN
     top = chart_row[0]
     years = data.plan_years
     set_text(ws.cell(row=top, column=col), kpi.kpi_id)
-    for offset, label in enumerate(("実績", "軌道(基準値→目標値)", "目標値"), start=1):
+    for offset, label in enumerate(("実績", "軌道(基準値→目標値)", "目標値", "傾向(見通し)"), start=1):
         ws.cell(row=top, column=col + offset, value=label)
+    line = _trend_line(data.outlook.get(kpi.kpi_id), kpi)
     for n, y in enumerate(years, start=1):
         ws.cell(row=top + n, column=col, value=format_year(y))
         p = data.progress.get((kpi.kpi_id, y))
@@ -402,16 +543,22 @@ def _kpi_chart(ws, data: ReportData, kpi: Kpi, chart_row: list[int]) -> LineChar
             ws.cell(row=top + n, column=col + 2, value=expected)
         if y == kpi.target_fy and kpi.target_value is not None:
             ws.cell(row=top + n, column=col + 3, value=kpi.target_value)
+        if y in line:
+            ws.cell(row=top + n, column=col + 4, value=line[y])
     bottom = top + len(years)
-    plotted = [v for r in range(top + 1, bottom + 1) for c in (1, 2, 3)
+    plotted = [v for r in range(top + 1, bottom + 1) for c in (1, 2, 3, 4)
                if isinstance(v := ws.cell(row=r, column=col + c).value, (int, float))]
     chart = LineChart()
     chart.title = _title(kpi.name if len(kpi.name) <= 40 else kpi.name[:39] + "…")
     chart.y_axis.title = kpi.unit
     chart.height, chart.width = 7.5, 13.0
-    chart.add_data(Reference(ws, min_col=col + 1, max_col=col + 3, min_row=top, max_row=bottom), titles_from_data=True)
+    chart.add_data(Reference(ws, min_col=col + 1, max_col=col + 4, min_row=top, max_row=bottom), titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=col, min_row=top + 1, max_row=bottom))
-    actual, trajectory, target = chart.series
+    actual, trajectory, target, trend = chart.series
+    trend.graphicalProperties.line.solidFill = "C55A11"
+    trend.graphicalProperties.line.dashStyle = "sysDot"
+    trend.graphicalProperties.line.width = 22225
+    trend.smooth = False
     actual.marker = Marker(symbol="circle", size=7)
     actual.marker.graphicalProperties = None
     actual.graphicalProperties.line.solidFill = "1F4E78"
@@ -431,6 +578,14 @@ def _kpi_chart(ws, data: ReportData, kpi: Kpi, chart_row: list[int]) -> LineChar
     chart.legend.position = "b"
     chart_row[0] = bottom + 2
     return chart
+
+
+def _trend_line(outlook: dict | None, kpi: Kpi) -> dict[int, float]:
+    """The fitted line of kpi_outlook from the latest actual's year to the target year ({} when it has none)."""
+    if not outlook or outlook["outlook"] in ("目標達成", "評価不能", "未達成") or outlook["trend_per_year"] is None:
+        return {}
+    end, at_end, slope = kpi.target_fy, outlook["projected_at_target"], outlook["trend_per_year"]
+    return {y: at_end - slope * (end - y) for y in range(outlook["latest_fy"], end + 1)}
 
 
 def _title(text: str, size: int = 1000) -> Title:

@@ -10,13 +10,17 @@ import pytest
 from openpyxl import load_workbook
 
 from shinchoku.ingest import run_ingest
-from shinchoku.report import REPORT_VIEWS, build_report, format_value
+from shinchoku.report import CHART_DATA_COLUMN, EVALUATION_HEADER, REPORT_VIEWS, build_report, format_value
 from shinchoku.template import fill_outcomes, fill_template
+
+FACTOR = "両面印刷の徹底は進んだが、会議資料の電子化が一部の部署にとどまった。"
+DIRECTION = "R5年度から全庁でペーパーレス会議システムを導入する。"
 
 
 @pytest.fixture(scope="module")
 def known(tmp_path_factory, catalogue):
-    """A warehouse with copy paper 35 (FY2021) and 30 (FY2022), online use 55.0 (FY2022), one outcome."""
+    """A warehouse with copy paper 35 (FY2021) and 30 (FY2022) with its 要因分析 and 今後の方向性,
+    online use 55.0 (FY2022), 課題解決プロジェクト 132 as a provisional mid-year value, one outcome."""
     from shinchoku.config import load_settings
     from shinchoku.template import write_template
 
@@ -24,9 +28,10 @@ def known(tmp_path_factory, catalogue):
     settings = load_settings(inbox=root / "inbox", warehouse=root / "w" / "shinchoku.duckdb", settle_seconds=0,
                              env={}, config_file="/none")
     for dept, year, values in (("総務部", 2021, {"GOV-K02": 35}), ("総務部", 2022, {"GOV-K02": 30}),
-                               ("企画調整部", 2022, {"GOV-K01": 55.0})):
+                               ("企画調整部", 2022, {"GOV-K01": 55.0, "REG-K01": "132(速報)"})):
         path = write_template(catalogue, dept, year, root / "t" / f"{dept}{year}.xlsx")
-        fill_template(path, values)
+        fill_template(path, values, as_of={"REG-K01": "2023/2/28"},
+                      explanations={"GOV-K02": (FACTOR, DIRECTION)} if year == 2022 else None)
         if (dept, year) == ("企画調整部", 2022):
             fill_outcomes(path, [("GOV-04", "全庁展開", "年間で約1,500時間の削減見込", 1500, "時間", None)])
         target = settings.inbox / dept / path.name
@@ -38,7 +43,7 @@ def known(tmp_path_factory, catalogue):
 
 def test_summary_sheet(known, tmp_path):
     wb = load_workbook(build_report(known, tmp_path / "r.xlsx"))
-    assert wb.sheetnames[0] == "概要" and {"提出状況", "データ品質"} <= set(wb.sheetnames)
+    assert wb.sheetnames[:2] == ["評価シート", "概要"] and {"提出状況", "データ品質"} <= set(wb.sheetnames)
     ws = wb["概要"]
     assert "R4年度" in ws["A1"].value
     rows = {r[1]: r for r in ws.iter_rows(values_only=True) if r[1] and r[0] in ("行政のDX",) and r[1] != "A"}
@@ -48,9 +53,13 @@ def test_summary_sheet(known, tmp_path):
     assert online[2:4] == ("48.2%(R3年度)", "80.0%(R7年度)")
     # 55.0 in FY2022: expected 48.2 + 31.8 / 4 = 56.15, pace 6.8 / 7.95 = 0.855 -> B; progress 6.8 / 31.8 = 21.4%
     assert online[4:7] == ("55.0%(R4年度)", "21.4%", "B")
-    counts = {r[0]: r[1:6] for r in ws.iter_rows(min_row=6, max_row=13, values_only=True)}
-    assert counts["行政のDX"] == (0, 2, 0, 0, 0)
-    assert counts["産業振興"] == (0, 0, 0, 0, 2)
+    assert [c.value for c in ws[4]][1:7:5] == ["評価", "見通し"]
+    assert [c.value for c in ws[5]][6:13] == ["目標達成", "達成見込み", "要加速", "達成困難", "悪化", "未達成", "評価不能"]
+    counts = {r[0]: r[1:13] for r in ws.iter_rows(min_row=6, max_row=13, values_only=True)}
+    # grades A B C D 評価不能, then outlooks: copy paper 0.833 and online use 6.8 / 8.33 = 0.816 are both 要加速
+    assert counts["行政のDX"] == (0, 2, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0)
+    assert counts["産業振興"] == (0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 2)
+    assert paper[7:9] == ("要加速", "R8年度")
 
 
 def test_area_sheet_like_the_seed(known, tmp_path):
@@ -85,7 +94,7 @@ def test_one_native_line_chart_per_kpi_with_an_actual(known, tmp_path):
     con = duckdb.connect(str(known), read_only=True)
     with_actuals = con.execute("select count(distinct kpi_id) from kpi_progress").fetchone()[0]
     con.close()
-    assert len(line_charts) == with_actuals == 2
+    assert len(line_charts) == with_actuals == 3
     assert len(charts) == with_actuals + 1  # and the summary's bar chart
 
 
@@ -103,6 +112,52 @@ def test_report_reads_only_the_views(known, tmp_path):
     assert a.sheetnames == b.sheetnames
     for name in a.sheetnames:
         assert list(a[name].values) == list(b[name].values), name
+
+
+def test_the_evaluation_sheet_the_committee_reads_first(known, tmp_path):
+    wb = load_workbook(build_report(known, tmp_path / "r.xlsx"))
+    ws = wb["評価シート"]
+    assert wb.active.title == "評価シート"
+    assert tuple(c.value for c in ws[5]) == EVALUATION_HEADER
+    rows = [r for r in ws.iter_rows(min_row=6, values_only=True)]
+    assert len(rows) == 11 and [r[0] for r in rows[:2]] == ["行政のDX", "行政のDX"]  # area order
+    paper = next(r for r in rows if r[1] == "コピー用紙購入量(本庁(知事部局))")
+    assert paper == ("行政のDX", "コピー用紙購入量(本庁(知事部局))", "40百万枚(R2年度)", "12百万枚(R7年度)",
+                     "30百万枚(R4年度)", "35.7%", "B", "要加速", "R8年度", FACTOR, DIRECTION, "総務部")
+    # 121 (FY2021) and 132 (FY2022): +11 a year against (160 - 132) / 3 = 9.33 needed; reached in FY2025
+    project = next(r for r in rows if r[1] == "課題解決プロジェクト参加者数")
+    assert project[4:9] == ("132人(速報)(2023/2/28時点)(R4年度)", "28.2%", "A", "達成見込み※", "R7年度")
+    assert project[9:11] == (None, None)  # nothing explained (and nothing asked: it is on track)
+    unknown = next(r for r in rows if r[1].startswith("ふくしま12市町村"))
+    assert unknown[4:9] == ("実績なし", "-", "-", "評価不能", "-")
+    assert "達成見込み ≥ 100%、要加速 ≥ 60%、達成困難 < 60%" in ws["A3"].value
+    assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4)
+    assert ws.page_setup.fitToWidth == 1 and ws.print_title_rows == "$5:$5"
+
+
+def test_area_sheets_carry_the_outlook_the_explanations_and_the_trend(known, tmp_path):
+    wb = load_workbook(build_report(known, tmp_path / "r.xlsx"))
+    ws = wb["行政のDX"]
+    values = list(ws.iter_rows(values_only=True))
+    header = next(r for r in values if r[0] == "指標名" and r[1] == "基準値(基準年度)")
+    assert header[5:9] == ("進捗率", "評価", "見通し", "達成見込年度")
+    paper = next(r for r in values if r[0] == "コピー用紙購入量(本庁(知事部局))")
+    assert paper[7:9] == ("要加速", "R8年度")
+    explained = next(n for n, r in enumerate(values) if r[1] == "要因分析(R4年度)")
+    texts = {r[0]: r for r in values[explained + 1:explained + 3]}
+    paper_texts = [v for v in texts["コピー用紙購入量(本庁(知事部局))"] if v]
+    assert paper_texts == ["コピー用紙購入量(本庁(知事部局))", FACTOR, DIRECTION]
+    assert "(記入なし)" in texts["県及び市町村の行政手続のオンライン利用率"]
+    # the chart data: copy paper's fitted line from the latest actual (FY2022) to the target year: 30, 25, 20, 15
+    top = next(r for r in range(1, ws.max_row + 1) if ws.cell(row=r, column=CHART_DATA_COLUMN).value == "GOV-K02")
+    assert ws.cell(row=top, column=CHART_DATA_COLUMN + 4).value == "傾向(見通し)"
+    line = {ws.cell(row=r, column=CHART_DATA_COLUMN).value: ws.cell(row=r, column=CHART_DATA_COLUMN + 4).value
+            for r in range(top + 1, top + 7)}
+    assert {k: v for k, v in line.items() if v is not None} == {"R4年度": 30, "R5年度": 25, "R6年度": 20, "R7年度": 15}
+    with zipfile.ZipFile(tmp_path / "r.xlsx") as z:
+        chart = next(z.read(n) for n in z.namelist() if n.startswith("xl/charts/") and b"GOV-K02" not in z.read(n)
+                     and b"sysDot" in z.read(n))
+    assert chart.count(b"<ser>") == 4
 
 
 def test_values_with_written_precision_and_unknowns():
@@ -132,7 +187,11 @@ SEED_TABLE = [
 def test_every_seed_kpi_appears_with_the_seeds_texts(known, tmp_path):
     wb = load_workbook(build_report(known, tmp_path / "r.xlsx"))
     summary = {r[1]: r[2:4] for r in wb["概要"].iter_rows(values_only=True) if r[1]}
-    area_rows = {r[0]: r[1:3] for name in wb.sheetnames[1:-2] for r in wb[name].iter_rows(values_only=True) if r[0]}
+    area_rows: dict = {}
+    for name in wb.sheetnames[2:-2]:
+        for r in wb[name].iter_rows(values_only=True):
+            if r[0]:
+                area_rows.setdefault(r[0], r[1:3])  # the KPI table's row, not the explanations' under it
     for name, baseline, target in SEED_TABLE:
         assert summary[name] == (baseline, target), name
         assert area_rows[name] == (baseline, target), name
