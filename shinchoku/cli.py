@@ -19,8 +19,9 @@ from .inbox import JST
 from .parse import parse_fiscal_year
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_LOCKED, EXIT_FAILED = 0, 1, 2, 3, 4
-EXPORTABLE_VIEWS = ("kpis", "kpi_progress", "kpi_latest", "kpi_trajectory", "submissions", "validation_issues",
-                    "observation_history", "submission_status", "initiatives", "initiative_outcomes")
+EXPORTABLE_VIEWS = ("kpis", "kpi_progress", "kpi_latest", "kpi_outlook", "kpi_explanations", "kpi_trajectory",
+                    "submissions", "validation_issues", "observation_history", "submission_status", "initiatives",
+                    "initiative_outcomes", "grade_bands", "outlooks")
 
 
 class UsageError(Exception):

@@ -239,6 +239,6 @@ def validate(sections: dict, path: Path, variables: list[str]) -> ConfigFile:
                         "less_than": "未満の", "less_than_equal": "以下の"}[kind]
                 reason = f"{bound} {word}値が必要です(入力: {error.get('input')!r})"
             else:
-                reason = f"{error['msg']}(入力: {error.get('input')!r})"
+                reason = f"{error['msg'].removeprefix('Value error, ')}(入力: {error.get('input')!r})"
             lines.append(f"  {key}: {reason}")
         raise ConfigError("\n".join(lines)) from None

@@ -167,6 +167,10 @@ BAD_CONFIGS = [
     ('[limits]\nmax_rows = "many"\n', "limits.max_rows", "整数が必要です"),
     ('[limits]\nmax_row = 5\n', "limits.max_row", "不明なキー"),
     ('[limits]\nmax_rows = 0\n', "limits.max_rows", "0 より大きい値"),
+    ('[outlook]\non_track = "soon"\n', "outlook.on_track", "数値が必要です"),
+    ('[outlook]\nslow = 0.5\n', "outlook.slow", "不明なキー"),
+    ('[outlook]\non_track = 0\n', "outlook.on_track", "0 より大きい値"),
+    ('[outlook]\non_track = 0.8\naccelerate = 0.9\n', "outlook", "on_track(0.8)より小さい値"),
     ('[colours]\nA = "green"\n', "colours", "不明なキー"),
 ]
 

@@ -184,3 +184,26 @@ def test_the_template_shows_last_years_value_and_grade(settings, catalogue, temp
     assert previous_year(tmp_path / "none.duckdb", 2023) == {}
     blank = load_workbook(write_template(catalogue, "企画調整部", 2023, tmp_path / "R5b.xlsx"))[SHEET]
     assert blank.cell(row=HEADER_ROW + 1, column=column_of("前年度実績")).value == "-"
+
+
+def test_both_views_export_as_csv_with_typed_text_kept_as_text(settings, catalogue, template, tmp_path):
+    import csv
+
+    from shinchoku.cli import main
+
+    formula = "=HYPERLINK(\"http://example.invalid\",\"詳細\")"
+    path = fill_template(template("企画調整部", 2022), {"REG-K01": 128}, explanations={"REG-K01": (formula, DIRECTION)})
+    drop(settings, path, "企画調整部")
+    run_ingest(settings, catalogue)
+    exported = {}
+    for view in ("kpi_outlook", "kpi_explanations"):
+        out = tmp_path / f"{view}.csv"
+        assert main(["export", view, "--warehouse", str(settings.warehouse), "-o", str(out)]) == 0
+        with out.open(encoding="utf-8-sig", newline="") as f:
+            exported[view] = list(csv.reader(f))
+    outlook_head, *outlooks = exported["kpi_outlook"]
+    assert outlook_head[:3] == ["kpi_id", "latest_fy", "points"] and len(outlooks) == len(catalogue.kpis)
+    head, *rows = exported["kpi_explanations"]
+    [row] = [r for r in rows if r[0] == "REG-K01"]
+    assert row[head.index("factor_analysis")] == "'" + formula  # shown, never evaluated
+    assert row[head.index("future_direction")] == DIRECTION

@@ -138,3 +138,12 @@ def test_the_thresholds_are_configuration(tmp_path, catalogue):
     })
     assert got["outlook"] == [(0.833, "達成見込み")]
     assert got["bounds"] == [("達成見込み", 0.8), ("要加速", 0.5)]
+
+
+def test_the_thresholds_come_from_the_file_and_the_environment(tmp_path):
+    config = tmp_path / "shinchoku.toml"
+    config.write_text("[outlook]\non_track = 0.9\naccelerate = 0.5\n", encoding="utf-8")
+    from_file = load_settings(config_file=config, env={})
+    assert (from_file.outlook_on_track, from_file.outlook_accelerate) == (0.9, 0.5)
+    from_env = load_settings(config_file=config, env={"SHINCHOKU_OUTLOOK_ACCELERATE": "0.7"})
+    assert (from_env.outlook_on_track, from_env.outlook_accelerate) == (0.9, 0.7)
