@@ -152,22 +152,37 @@ def test_several_as_of_rows_the_latest_as_of_speaks(settings, catalogue, templat
     assert rows == [("年度末の説明", f"実績報告!H{extra}")]
 
 
-def test_the_rule_grades_as_the_views_do(settings, catalogue, template, tmp_path):
-    """The warning's grade (Python, per file) and kpi_progress's grade (SQL) agree on a spread of values."""
-    spread = {"REG-K01": [122, 126, 128, 131, 135, 160], "GOV-K01": [40.0, 50.0, 55.0, 56.0, 58.0, 90.0]}
-    for n in range(6):
-        values = {kpi_id: values[n] for kpi_id, values in spread.items()}
-        path = fill_template(template("企画調整部", 2022), values, out=tmp_path / f"v{n}" / "R4.xlsx")
-        drop(settings, path, "企画調整部", stamp=1_685_000_000 + n)
-        [a] = assess_files([(path, "企画調整部")], catalogue, Limits())
-        run_ingest(settings, catalogue)
-        for kpi_id, grade, pace in query(settings.warehouse, "select kpi_id, grade, pace_rate from kpi_progress"):
-            kpi = catalogue.kpis_by_id[kpi_id]
-            value = values[kpi_id]
-            assert Grading().grade(kpi.pace(2022, value), kpi.reached(value)) == grade
-            assert abs(kpi.pace(2022, value) - pace) < 1e-9
-            warned = any(k == kpi_id for _, k, _ in warnings_of(a))
-            assert warned == (grade in ("C", "D") or kpi.worse_than_baseline(value)), (kpi_id, value, grade)
+def test_the_rule_grades_as_the_views_do(settings, catalogue, tmp_path):
+    """The warning's grade (Python, per file) and kpi_progress's grade (SQL) agree on a spread of values,
+    in both directions, from before the trajectory's start to past the target."""
+    spread = {  # (department, KPI): a value per fiscal year 2022..2025
+        ("企画調整部", "REG-K01"): [122, 131, 135, 150],  # 121 -> 160
+        ("企画調整部", "GOV-K01"): [40.0, 60.0, 64.1, 90.0],
+        ("総務部", "GOV-K02"): [30.0, 27.0, 41.0, 12.0],  # decrease: 40 -> 12
+    }
+    values_of: dict[tuple[str, int], float] = {}
+    files = []
+    for n, year in enumerate((2022, 2023, 2024, 2025)):
+        for department in ("企画調整部", "総務部"):
+            values = {kpi_id: v[n] for (dept, kpi_id), v in spread.items() if dept == department}
+            values_of.update({(kpi_id, year): v for kpi_id, v in values.items()})
+            path = write_template(catalogue, department, year, tmp_path / "t" / f"{department}{year}.xlsx")
+            files.append((fill_template(path, values), department))
+            drop(settings, path, department)
+    assessments = assess_files(files, catalogue, Limits())
+    warned = {(i.kpi_id, a.read.declared_fiscal_year) for a in assessments for i in a.issues
+              if i.code == "explanation_missing"}
+    run_ingest(settings, catalogue)
+    rows = query(settings.warehouse, "select kpi_id, fiscal_year, grade, pace_rate from kpi_progress")
+    assert len(rows) == len(values_of) == 12
+    grades = set()
+    for kpi_id, year, grade, pace in rows:
+        kpi, value = catalogue.kpis_by_id[kpi_id], values_of[(kpi_id, year)]
+        assert Grading().grade(kpi.pace(year, value), kpi.reached(value)) == grade, (kpi_id, year)
+        assert abs(kpi.pace(year, value) - pace) < 1e-9
+        assert ((kpi_id, year) in warned) == (grade in ("C", "D") or kpi.worse_than_baseline(value)), (kpi_id, year)
+        grades.add(grade)
+    assert grades == {"A", "B", "C", "D"}  # the spread crosses every band
 
 
 def test_the_template_shows_last_years_value_and_grade(settings, catalogue, template, tmp_path):

@@ -41,8 +41,19 @@ def known(tmp_path_factory, catalogue):
     return settings.warehouse
 
 
-def test_summary_sheet(known, tmp_path):
-    wb = load_workbook(build_report(known, tmp_path / "r.xlsx"))
+@pytest.fixture(scope="module")
+def report(known, tmp_path_factory):
+    """The default report of the known warehouse, built once (tests only read it)."""
+    return build_report(known, tmp_path_factory.mktemp("built") / "r.xlsx")
+
+
+@pytest.fixture(scope="module")
+def book(report):
+    return load_workbook(report)
+
+
+def test_summary_sheet(book):
+    wb = book
     assert wb.sheetnames[:2] == ["評価シート", "概要"] and {"提出状況", "データ品質"} <= set(wb.sheetnames)
     ws = wb["概要"]
     assert "R4年度" in ws["A1"].value
@@ -62,8 +73,8 @@ def test_summary_sheet(known, tmp_path):
     assert paper[7:9] == ("要加速", "R8年度")
 
 
-def test_area_sheet_like_the_seed(known, tmp_path):
-    wb = load_workbook(build_report(known, tmp_path / "r.xlsx"))
+def test_area_sheet_like_the_seed(book):
+    wb = book
     ws = wb["行政のDX"]
     cells = [c for row in ws.iter_rows(values_only=True) for c in row if isinstance(c, str)]
     assert "項目: RPAの導入" in cells
@@ -86,8 +97,8 @@ def test_fy2021_report_shows_the_seeds_outcomes(known, tmp_path):
     assert "※ KPIの設定がなじまない取組項目" in regional
 
 
-def test_one_native_line_chart_per_kpi_with_an_actual(known, tmp_path):
-    path = build_report(known, tmp_path / "r.xlsx")
+def test_one_native_line_chart_per_kpi_with_an_actual(known, report):
+    path = report
     with zipfile.ZipFile(path) as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
         line_charts = [n for n in charts if b"<lineChart>" in z.read(n)]
@@ -98,7 +109,7 @@ def test_one_native_line_chart_per_kpi_with_an_actual(known, tmp_path):
     assert len(charts) == with_actuals + 1  # and the summary's bar chart
 
 
-def test_report_reads_only_the_views(known, tmp_path):
+def test_report_reads_only_the_views(known, book, tmp_path):
     """A database holding nothing but the report's views (as tables) gives the same report."""
     only_views = tmp_path / "views_only.duckdb"
     con = duckdb.connect(str(only_views))
@@ -107,15 +118,15 @@ def test_report_reads_only_the_views(known, tmp_path):
         con.execute(f'create table "{view}" as select * from w."{view}"')
     con.execute("detach w")
     con.close()
-    a = load_workbook(build_report(known, tmp_path / "a.xlsx"))
+    a = book
     b = load_workbook(build_report(only_views, tmp_path / "b.xlsx"))
     assert a.sheetnames == b.sheetnames
     for name in a.sheetnames:
         assert list(a[name].values) == list(b[name].values), name
 
 
-def test_the_evaluation_sheet_the_committee_reads_first(known, tmp_path):
-    wb = load_workbook(build_report(known, tmp_path / "r.xlsx"))
+def test_the_evaluation_sheet_the_committee_reads_first(book):
+    wb = book
     ws = wb["評価シート"]
     assert wb.active.title == "評価シート"
     assert tuple(c.value for c in ws[5]) == EVALUATION_HEADER
@@ -135,8 +146,8 @@ def test_the_evaluation_sheet_the_committee_reads_first(known, tmp_path):
     assert ws.page_setup.fitToWidth == 1 and ws.print_title_rows == "$5:$5"
 
 
-def test_area_sheets_carry_the_outlook_the_explanations_and_the_trend(known, tmp_path):
-    wb = load_workbook(build_report(known, tmp_path / "r.xlsx"))
+def test_area_sheets_carry_the_outlook_the_explanations_and_the_trend(book, report):
+    wb = book
     ws = wb["行政のDX"]
     values = list(ws.iter_rows(values_only=True))
     header = next(r for r in values if r[0] == "指標名" and r[1] == "基準値(基準年度)")
@@ -154,7 +165,7 @@ def test_area_sheets_carry_the_outlook_the_explanations_and_the_trend(known, tmp
     line = {ws.cell(row=r, column=CHART_DATA_COLUMN).value: ws.cell(row=r, column=CHART_DATA_COLUMN + 4).value
             for r in range(top + 1, top + 7)}
     assert {k: v for k, v in line.items() if v is not None} == {"R4年度": 30, "R5年度": 25, "R6年度": 20, "R7年度": 15}
-    with zipfile.ZipFile(tmp_path / "r.xlsx") as z:
+    with zipfile.ZipFile(report) as z:
         chart = next(z.read(n) for n in z.namelist() if n.startswith("xl/charts/") and b"GOV-K02" not in z.read(n)
                      and b"sysDot" in z.read(n))
     assert chart.count(b"<ser>") == 4
@@ -184,8 +195,8 @@ SEED_TABLE = [
 ]
 
 
-def test_every_seed_kpi_appears_with_the_seeds_texts(known, tmp_path):
-    wb = load_workbook(build_report(known, tmp_path / "r.xlsx"))
+def test_every_seed_kpi_appears_with_the_seeds_texts(book):
+    wb = book
     summary = {r[1]: r[2:4] for r in wb["概要"].iter_rows(values_only=True) if r[1]}
     area_rows: dict = {}
     for name in wb.sheetnames[2:-2]:
