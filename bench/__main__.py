@@ -39,6 +39,7 @@ LABELS = {
     "duplicates": "(f) the same N files dropped again",
     "check": "shinchoku check, one clean template (whole process)",
     "million": "1,000,000-row workbook, shinchoku check (whole process)",
+    "report": "shinchoku report on the demo warehouse (whole process)",
 }
 
 
@@ -124,6 +125,21 @@ def run(n: int, root: Path, skip_prefect: bool = False, check_runs: int = 3, mil
     _, wall, one, total = measure([sys.executable, "-m", "shinchoku.cli", "check", "--department", "企画調整部", str(big)])
     results["million"] = {"seconds": wall, "peak_rss_bytes": one, "peak_rss_tree_bytes": total,
                           "file_bytes": big.stat().st_size}
+
+    say("Building the report on the demo warehouse…")
+    from shinchoku.config import load_settings
+    from shinchoku.demo import write_demo_inbox
+    from shinchoku.ingest import run_ingest
+
+    demo = load_settings(inbox=root / "demo" / "inbox", warehouse=root / "demo" / "warehouse" / "shinchoku.duckdb",
+                         settle_seconds=0, env={}, config_file=root / "none.toml")
+    shutil.rmtree(root / "demo", ignore_errors=True)
+    write_demo_inbox(catalogue, demo.inbox)
+    run_ingest(demo, catalogue)
+    runs = [measure([sys.executable, "-m", "shinchoku.cli", "report", "--warehouse", str(demo.warehouse),
+                     "-o", str(root / "demo" / "report.xlsx")]) for _ in range(check_runs)]
+    results["report"] = {"seconds": statistics.median(r[1] for r in runs), "peak_rss_bytes": max(r[2] for r in runs),
+                         "peak_rss_tree_bytes": max(r[3] for r in runs)}
     return {"n": n, "results": results, "machine": machine(), "when": dt.datetime.now().isoformat(timespec="seconds")}
 
 
@@ -157,7 +173,7 @@ def table(report: dict) -> str:
         if not row:
             continue
         seconds = row["seconds"]
-        per_second = f"{n / seconds:,.0f}" if key not in ("check", "million") else "-"
+        per_second = f"{n / seconds:,.0f}" if key not in ("check", "million", "report") else "-"
         rss = f"{row['peak_rss_bytes'] / 2**20:,.0f} / {row['peak_rss_tree_bytes'] / 2**20:,.0f}"
         lines.append(f"| {label:58} | {seconds:6.2f} | {per_second:>7} | {rss:>27} |")
     r = report["results"]
