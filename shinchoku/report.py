@@ -23,9 +23,9 @@ from .parse import fiscal_year_label
 from .xlsx import set_text
 
 # The only relations the report reads: the analysts' contract.
-REPORT_VIEWS = ("grade_bands", "kpi_year_status", "area_grades", "data_quality", "kpis", "kpi_progress",
+REPORT_VIEWS = ("grade_bands", "kpi_year_status", "area_counts", "data_quality", "kpis", "kpi_progress",
                 "kpi_trajectory", "initiatives", "initiative_outcomes", "submission_status", "validation_issues",
-                "submissions", "outlooks", "kpi_year_outlook", "area_outlooks", "kpi_explanations")
+                "submissions", "outlooks", "kpi_year_outlook", "kpi_explanations")
 EVALUATION_SHEET = "評価シート"
 EVALUATION_HEADER = ("分野", "指標名", "基準値(年度)", "目標値(年度)", "実績(年度)", "進捗率", "評価", "見通し",
                      "達成見込年度", "要因分析", "今後の方向性", "担当部局")
@@ -177,13 +177,11 @@ class ReportData:
         self.not_reported = {r[0] for r in con.execute(
             "select kpi_id from kpi_year_status where report_fy = ? and not coalesce(reported_this_year, false)",
             [self.year]).fetchall()}
-        self.area_grades = _rows(con, "select area, grade, kpis from area_grades where report_fy = ? "
-                                      "order by area_order, grade_rank", [self.year])
+        self.area_counts = _rows(con, "select area, kpis from area_counts where report_fy = ? "
+                                      "order by area_order, measure_order, class_rank", [self.year])
         self.outlooks = _rows(con, "select * from outlooks order by outlook_rank")
         self.outlook = {r["kpi_id"]: r for r in _rows(con, "select * from kpi_year_outlook where report_fy = ?",
                                                         [self.year])}
-        self.area_outlooks = _rows(con, "select area, outlook, kpis from area_outlooks where report_fy = ? "
-                                        "order by area_order, outlook_rank", [self.year])
         self.explanations = {r["kpi_id"]: r for r in _rows(con, """
             select kpi_id, factor_analysis, future_direction from kpi_explanations
             where valid_to is null and fiscal_year = ?""", [self.year])}
@@ -357,9 +355,7 @@ def _summary_sheet(ws, data: ReportData) -> None:
     ws.row_dimensions[5].height = 30
     row = 6
     by_area: dict[str, list[int]] = {}
-    for r in data.area_grades:  # already in area order, best grade first, 評価不能 last
-        by_area.setdefault(r["area"], []).append(r["kpis"])
-    for r in data.area_outlooks:  # the same areas, best outlook first
+    for r in data.area_counts:  # in area order: grades best first and 評価不能, then outlooks best first
         by_area.setdefault(r["area"], []).append(r["kpis"])
     for area, counts in by_area.items():
         _cells(ws, row, [area, *counts])

@@ -183,9 +183,9 @@ def test_kpi_year_status_is_the_latest_actual_up_to_each_year():
     ]
 
 
-def test_area_grades_count_every_grade_including_zero():
+def test_area_counts_count_every_grade_including_zero():
     con = build(FOUR_GRADES)
-    got = rows(con, "select area, grade, grade_rank, kpis from area_grades where report_fy = 2024")
+    got = rows(con, "select area, class, class_rank, kpis from area_counts where report_fy = 2024 and measure = '評価'")
     assert got == [("行政のDX", "S", 1, 1), ("行政のDX", "A", 2, 0), ("行政のDX", "B", 3, 2), ("行政のDX", "C", 4, 0),
                    ("行政のDX", "評価不能", 5, 2)]
 
