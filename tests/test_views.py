@@ -147,7 +147,9 @@ def test_views_carry_japanese_comments():
     assert missing == []
     views = con.execute("select view_name, comment from duckdb_views() where not internal").fetchall()
     assert {v for v, _ in views} >= {"kpis", "kpi_progress", "kpi_latest", "submissions", "validation_issues",
-                                     "observation_history", "submission_status"}
+                                     "observation_history", "submission_status", "kpi_outlook", "kpi_explanations",
+                                     "kpi_year_outlook", "outlooks", "area_counts"}
+    assert len(views) == len(list(wh.views_dir().glob("*.sql")))  # one view per file, each counted
     assert all(c and any("\u3040" <= ch <= "\u9fff" for ch in c) for _, c in views)
 
 
