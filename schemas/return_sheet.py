@@ -33,7 +33,8 @@ class RecordFrame(pa.DataFrameModel):
     fiscal_year: Series[pd.Int64Dtype] = pa.Field(nullable=True)
     actual_value: Series[float] = pa.Field(nullable=True)
     item_known: Series[bool]
-    item_owner: Series[str] = pa.Field(nullable=True)
+    in_force: Series[bool]  # the item exists in the row's fiscal year (always, for an unknown item)
+    item_owner: Series[str] = pa.Field(nullable=True)  # its owner in the row's fiscal year
     item_unit: Series[str] = pa.Field(nullable=True)
     first_year: Series[int]
     last_year: Series[int]
@@ -46,9 +47,13 @@ class RecordFrame(pa.DataFrameModel):
 class CommonRules(RecordFrame):
     """Errors shared by KPI actuals and outcome figures."""
 
+    @pa.dataframe_check(name="kpi_not_in_force")
+    def kpi_not_in_force(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["in_force"]
+
     @pa.dataframe_check(name="wrong_department")
     def wrong_department(cls, df: pd.DataFrame) -> Series[bool]:
-        return ~df["item_known"] | df["department"].isna() | (df["item_owner"] == df["department"])
+        return ~df["item_known"] | ~df["in_force"] | df["department"].isna() | (df["item_owner"] == df["department"])
 
     @pa.dataframe_check(name="year_out_of_range")
     def year_out_of_range(cls, df: pd.DataFrame) -> Series[bool]:
@@ -156,7 +161,7 @@ def failures(schema: type[pa.DataFrameModel], frame: pd.DataFrame) -> list[tuple
 def _warm_up() -> None:
     """Compile the models and let pandera finish its lazy imports now, at import, not in the first run."""
     row = {"source": 0, "row0": 0, "item_id": "x", "department": "x", "fiscal_year": pd.array([2021], dtype="Int64"),
-           "actual_value": 1.0, "item_known": True, "item_owner": "x", "item_unit": "件", "first_year": 2020,
+           "actual_value": 1.0, "item_known": True, "in_force": True, "item_owner": "x", "item_unit": "件", "first_year": 2020,
            "last_year": 2025, "as_of": None, "unit_written": False, "baseline_value": 0.0, "target_value": 2.0,
            "worse_than_baseline": False, "behind": False, "explained": True, "factor_blank": True}
     frame = pd.DataFrame(row, index=[0]).astype({"item_id": object, "department": object, "item_owner": object,

@@ -143,6 +143,13 @@ def _explanations(row: RawRow) -> dict[str, str | None]:
     return texts
 
 
+def _latest_year(table: Table) -> int | None:
+    """The latest fiscal year the table's rows are for, when the workbook does not declare one."""
+    years = [parse_fiscal_year(row.cells["年度"]) for row in table.rows
+             if not is_blank(row.cells["年度"]) and not isinstance(row.cells["年度"], CellError)]
+    return max((y for y in years if y is not None), default=None)
+
+
 def _id_of(value) -> str | None:
     return None if is_blank(value) else normalize_text(_text(value))
 
@@ -170,10 +177,21 @@ def _assess(path: Path, department: str | None, catalogue: Catalogue, limits: Li
     declared = read.declared_department
     if department is None:
         department = result.department = declared
+    # after a reorganisation the old department's folder (or template) is its successor's, never by the file's say
+    year = read.declared_fiscal_year or _latest_year(table)
+    successor = catalogue.successor_in(department, year) if department and year else None
     if department is None or department not in catalogue.departments:
         result.issues.append(Issue("unknown_department", table.sheet, params={"detail": department or "部局の記録なし"}))
+    elif successor:
+        result.issues.append(Issue("renamed_department", table.sheet, params={"detail": department, "department": successor}))
+        department = result.department = successor
     elif declared and declared != department:
-        result.issues.append(Issue("department_mismatch", table.sheet, params={"detail": declared, "department": department}))
+        if year and catalogue.successor_in(declared, year) == department:
+            result.issues.append(Issue("renamed_department", table.sheet,
+                                       params={"detail": declared, "department": department}))
+        else:
+            result.issues.append(Issue("department_mismatch", table.sheet,
+                                       params={"detail": declared, "department": department}))
 
     explained = all(label in table.columns for label in EXPLANATION)
     for row in table.rows:
@@ -294,7 +312,7 @@ def assess_files(items: list[tuple[Path, str | None]], catalogue: Catalogue, lim
     return assessments
 
 
-_CELL_OF_CHECK = {"unknown_kpi": "指標ID", "unknown_initiative": "項目ID", "wrong_department": None,
+_CELL_OF_CHECK = {"unknown_kpi": "指標ID", "kpi_not_in_force": "指標ID", "unknown_initiative": "項目ID", "wrong_department": None,
                   "year_out_of_range": "年度", "duplicate_row": "指標ID", "explanation_missing": EXPLANATION[0]}
 # Which rules apply to which records: KPI actuals, texts without a figure, initiative outcomes.
 _KINDS = {"kpi": ("ObservationRules", "ObservationWarnings"), "explanation": ("ExplanationRules",),
@@ -316,15 +334,22 @@ def validate_batch(assessments: list[Assessment], catalogue: Catalogue, grading:
         if not picked:
             continue
         items = initiatives if kind == "outcome" else kpis
+        # each row is judged by its item's definition in force in the row's own fiscal year
+        versions = [catalogue.version_of(r["item_id"], r["fiscal_year"]) if r["item_id"] in items else None
+                    for r in picked]
         if kind == "kpi":
-            _judge(picked, kpis, grading)
+            _judge(picked, versions, grading)
         frame = pd.DataFrame(picked)
         frame["fiscal_year"] = frame["fiscal_year"].astype("Int64")
         frame["actual_value"] = frame["actual_value"].astype("float64")
         for column in ("item_id", "department"):
             frame[column] = frame[column].astype(object)
         frame["item_known"] = frame["item_id"].map(lambda k: k in items).astype(bool)
-        frame["item_owner"] = frame["item_id"].map(lambda k: items[k].owner if k in items else None).astype(object)
+        # a year outside the plan is year_out_of_range, not this
+        frame["in_force"] = pd.Series([
+            r["fiscal_year"] is None or not catalogue.first_year <= r["fiscal_year"] <= catalogue.last_year
+            or catalogue.in_force(r["item_id"], r["fiscal_year"]) for r in picked], index=frame.index, dtype=bool)
+        frame["item_owner"] = pd.Series([v.owner if v else None for v in versions], index=frame.index, dtype=object)
         if kind == "outcome":
             frame["item_unit"] = frame["unit"].astype(object)
         else:
@@ -332,7 +357,8 @@ def validate_batch(assessments: list[Assessment], catalogue: Catalogue, grading:
         if kind == "kpi":
             frame["unit_written"] = frame["unit_written"].astype(bool)
             for column in ("baseline_value", "target_value"):
-                frame[column] = frame["item_id"].map(lambda k, a=column: getattr(kpis[k], a) if k in kpis else None).astype("float64")
+                frame[column] = pd.Series([getattr(v, column) if v else None for v in versions], index=frame.index,
+                                          dtype="float64")
             for column in ("worse_than_baseline", "behind", "explained"):
                 frame[column] = frame[column].astype(bool)
             frame["factor_blank"] = frame["factor_analysis"].isna()
@@ -343,11 +369,12 @@ def validate_batch(assessments: list[Assessment], catalogue: Catalogue, grading:
                 _record_failure(assessments, picked[index], code, catalogue)
 
 
-def _judge(records: list[dict], kpis: dict, grading: Grading) -> None:
-    """Each actual's grade and whether it is behind or worse than its baseline, as the views will judge it."""
+def _judge(records: list[dict], versions: list, grading: Grading) -> None:
+    """Each actual's grade and whether it is behind or worse than its baseline, as the views will judge it
+    (``versions``: each record's KPI as defined in its fiscal year)."""
     below = grading.explain_below
-    for rec in records:
-        kpi, value, year = kpis.get(rec["item_id"]), rec["actual_value"], rec["fiscal_year"]
+    for rec, kpi in zip(records, versions):
+        value, year = rec["actual_value"], rec["fiscal_year"]
         rec["grade"], rec["behind"], rec["worse_than_baseline"] = None, False, False
         rec.setdefault("explained", False)
         rec.setdefault("factor_analysis", None)
@@ -367,7 +394,8 @@ def _record_failure(assessments: list[Assessment], rec: dict, code: str, catalog
     id_label = "項目ID" if outcome else "指標ID"
     value_label = "数値" if outcome else "実績値"
     label = _CELL_OF_CHECK.get(code, value_label) or id_label
-    item = catalogue.initiatives_by_id.get(rec["item_id"]) if outcome else catalogue.kpis_by_id.get(rec["item_id"])
+    items = catalogue.initiatives_by_id if outcome else catalogue.kpis_by_id
+    item = catalogue.version_of(rec["item_id"], rec["fiscal_year"]) or items.get(rec["item_id"])
     shown = {value_label: rec["raw_value"], id_label: rec["item_id"], "年度": rec["fiscal_year"],
              EXPLANATION[0]: ""}[label]
     a.issues.append(Issue(code, table.sheet, cell_ref(rec["row0"], table.columns[label]), rec["item_id"], {
@@ -387,6 +415,11 @@ def _detail(code: str, rec: dict, item) -> str:
         return f"{rec['fiscal_year']}年度・時点{rec['as_of']}"
     if code == "wrong_direction" and item:
         return "値が小さいほど良い指標" if item.direction == "decrease" else "値が大きいほど良い指標"
+    if code == "kpi_not_in_force" and item:
+        year = rec["fiscal_year"]
+        if item.introduced_fy is not None and year < item.introduced_fy:
+            return f"{fiscal_year_label(year)}にはまだ設定されていません({fiscal_year_label(item.introduced_fy)}から)"
+        return f"{fiscal_year_label(item.retired_fy)}から廃止されています" if item.retired_fy else ""
     if code == "explanation_missing":
         if rec["behind"]:
             return f"評価{rec['grade']}({rec['grade_label']})に当たる"

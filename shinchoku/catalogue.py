@@ -8,6 +8,8 @@ kept as the seed writes them (40 with unit 百万枚), with their written precis
 from __future__ import annotations
 
 import csv
+import dataclasses
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
@@ -16,10 +18,17 @@ from pathlib import Path
 from .config import catalogue_dir
 
 DIRECTIONS = ("increase", "decrease")
+# What a revision may change, per kind of item (a change of unit is a new KPI, the old one retired).
+KPI_FIELDS = ("name", "owner", "direction", "baseline_value", "baseline_fy", "target_value", "target_fy")
+INITIATIVE_FIELDS = ("name", "owner")
 
 
 class CatalogueError(Exception):
-    """The catalogue files are inconsistent; the message names the entry."""
+    """The catalogue files are inconsistent; the message names each entry (file, row, column)."""
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = problems or [message]
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,13 @@ class Kpi:
     target_fy: int | None
     owner: str
     note: str
+    introduced_fy: int | None = None  # the first fiscal year the KPI exists (None: from the plan's start)
+    retired_fy: int | None = None  # the first fiscal year it no longer exists (None: active)
+
+    def exists_in(self, fiscal_year: int) -> bool:
+        """Whether the KPI is in force in a fiscal year (introduced, not yet retired)."""
+        return (self.introduced_fy is None or fiscal_year >= self.introduced_fy) and \
+            (self.retired_fy is None or fiscal_year < self.retired_fy)
 
     def expected(self, fiscal_year: int) -> float | None:
         """The straight trajectory's value in a fiscal year (the target from the target year on), as kpi_trajectory."""
@@ -110,14 +126,69 @@ class SeedOutcome:
 
 
 @dataclass(frozen=True)
+class Revision:
+    """One change of one field of one item, decided by the committee, from a fiscal year on (revisions.csv)."""
+
+    revision_id: str
+    item_id: str
+    field: str
+    new_value: str
+    effective_fy: int
+    decided_on: dt.date | None
+    reason: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Department:
+    """部局: a department and the fiscal years it exists (departments.csv), its successor after a reorganisation."""
+
+    name: str
+    valid_from_fy: int | None = None
+    valid_to_fy: int | None = None  # the last fiscal year it exists (None: still exists)
+    successor: str | None = None
+
+    def exists_in(self, fiscal_year: int) -> bool:
+        return (self.valid_from_fy is None or fiscal_year >= self.valid_from_fy) and \
+            (self.valid_to_fy is None or fiscal_year <= self.valid_to_fy)
+
+
+@dataclass(frozen=True)
+class Version:
+    """An item's definition in force from valid_from_fy to valid_to_fy (inclusive; None: still in force),
+    and the revisions that opened it (none for the plan as first set)."""
+
+    item: Kpi | Initiative
+    valid_from_fy: int
+    valid_to_fy: int | None
+    opened_by: tuple[Revision, ...] = ()
+
+    def covers(self, fiscal_year: int) -> bool:
+        return fiscal_year >= self.valid_from_fy and (self.valid_to_fy is None or fiscal_year <= self.valid_to_fy)
+
+
+@dataclass(frozen=True)
 class Catalogue:
-    """The whole plan, validated, with lookups."""
+    """The whole plan, validated, with lookups.
+
+    ``kpis`` and ``initiatives`` are each item's last definition in force; ``versions`` holds every
+    definition over the fiscal years, from the plan as first set and ``revisions``.
+    """
 
     areas: tuple[Area, ...]
     initiatives: tuple[Initiative, ...]
     kpis: tuple[Kpi, ...]
     owners_illustrative: bool
     seed_outcomes: tuple[SeedOutcome, ...] = ()
+    revisions: tuple[Revision, ...] = ()
+    organisation: tuple[Department, ...] = ()
+    versions: tuple[tuple[str, tuple[Version, ...]], ...] = ()
+
+    def __post_init__(self):
+        if not self.versions and self.kpis:  # built in code without revisions: each item as given, throughout
+            start = min((k.baseline_fy for k in self.kpis if k.baseline_fy is not None), default=0)
+            items = [*((k.kpi_id, k) for k in self.kpis), *((i.initiative_id, i) for i in self.initiatives)]
+            object.__setattr__(self, "versions", tuple((item_id, _versions(item, [], start)) for item_id, item in items))
 
     @cached_property
     def kpis_by_id(self) -> dict[str, Kpi]:
@@ -128,28 +199,76 @@ class Catalogue:
         return {i.initiative_id: i for i in self.initiatives}
 
     @cached_property
+    def versions_by_id(self) -> dict[str, tuple[Version, ...]]:
+        return dict(self.versions)
+
+    def version_of(self, item_id: str, fiscal_year: int | None) -> Kpi | Initiative | None:
+        """The item as defined in a fiscal year (before its first definition the first, after its last the last,
+        as kpi_year_definitions has it); without a year, its last definition; None when unknown."""
+        versions = self.versions_by_id.get(item_id)
+        if not versions:
+            return None
+        if fiscal_year is None or fiscal_year > versions[-1].valid_from_fy:
+            return versions[-1].item
+        return next((v.item for v in versions if v.covers(fiscal_year)), versions[0].item)
+
+    def in_force(self, item_id: str, fiscal_year: int) -> bool:
+        """Whether the item exists in a fiscal year (introduced and not yet retired; initiatives always)."""
+        item = self.kpis_by_id.get(item_id)
+        return item is None or item.exists_in(fiscal_year)
+
+    @cached_property
     def departments(self) -> tuple[str, ...]:
-        """Every department that owns a KPI or an initiative, in catalogue order."""
-        seen: dict[str, None] = {}
-        for item in (*self.kpis, *self.initiatives):
-            seen.setdefault(item.owner, None)
+        """Every department, past or present: departments.csv, then any owner it does not list, in catalogue order."""
+        seen: dict[str, None] = {d.name: None for d in self.organisation}
+        for versions in self.versions_by_id.values():
+            for v in versions:
+                seen.setdefault(v.item.owner, None)
         return tuple(seen)
 
-    def kpis_of(self, department: str) -> list[Kpi]:
-        return [k for k in self.kpis if k.owner == department]
+    def departments_in(self, fiscal_year: int) -> tuple[str, ...]:
+        """The departments that exist in a fiscal year."""
+        known = {d.name: d for d in self.organisation}
+        return tuple(n for n in self.departments if n not in known or known[n].exists_in(fiscal_year))
 
-    def initiatives_of(self, department: str) -> list[Initiative]:
-        return [i for i in self.initiatives if i.owner == department]
+    def successor_in(self, department: str, fiscal_year: int) -> str | None:
+        """The department that took over ``department``'s work by a fiscal year, if it no longer exists then."""
+        known = {d.name: d for d in self.organisation}
+        seen = {department}
+        name = department
+        while name in known and not known[name].exists_in(fiscal_year) and known[name].successor:
+            name = known[name].successor
+            if name in seen:  # a cycle; `catalogue check` refuses these
+                return None
+            seen.add(name)
+        return None if name == department else name
+
+    def kpis_of(self, department: str, fiscal_year: int | None = None) -> list[Kpi]:
+        """The KPIs a department owns: in a fiscal year, as defined that year; without one, as last defined."""
+        if fiscal_year is None:
+            return [k for k in self.kpis if k.owner == department]
+        found = (self.version_of(k.kpi_id, fiscal_year) for k in self.kpis if self.in_force(k.kpi_id, fiscal_year))
+        return [k for k in found if k.owner == department]
+
+    def initiatives_of(self, department: str, fiscal_year: int | None = None) -> list[Initiative]:
+        if fiscal_year is None:
+            return [i for i in self.initiatives if i.owner == department]
+        return [i for i in (self.version_of(i.initiative_id, fiscal_year) for i in self.initiatives)
+                if i.owner == department]
 
     @cached_property
     def first_year(self) -> int:
-        """The earliest baseline year: the start of the plan's range."""
-        return min(k.baseline_fy for k in self.kpis if k.baseline_fy is not None)
+        """The earliest baseline year of any definition: the start of the plan's range."""
+        return min(v.item.baseline_fy for v in self._kpi_versions() if v.item.baseline_fy is not None)
 
     @cached_property
     def last_year(self) -> int:
-        """The latest target year: the end of the plan's range."""
-        return max(k.target_fy for k in self.kpis if k.target_fy is not None)
+        """The latest target year of any definition: the end of the plan's range."""
+        return max(v.item.target_fy for v in self._kpi_versions() if v.item.target_fy is not None)
+
+    def _kpi_versions(self) -> list[Version]:
+        return [v for k in self.kpis for v in self.versions_by_id.get(k.kpi_id, ())] or \
+            [Version(k, 0, None) for k in self.kpis]
 
 
 def _read(path: Path, required: list[str]) -> list[tuple[int, dict[str, str]]]:
@@ -189,6 +308,7 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
     """Read and validate the catalogue (the project's, by default); raise CatalogueError naming the bad entry."""
     directory = catalogue_dir() if directory is None else directory
     owners: dict[str, str] = {}
+    owner_rows: list[tuple[int, str]] = []
     illustrative = False
     for n, row in _read(directory / "owners.csv", ["item_id", "owner", "basis"]):
         where = f"owners.csv line {n} ({row['item_id']})"
@@ -198,6 +318,7 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
             raise CatalogueError(f"{where}: item listed twice")
         _check_department_name(row["owner"], where)
         owners[row["item_id"]] = row["owner"]
+        owner_rows.append((n, row["owner"]))
         illustrative |= row["basis"] == "illustrative"
 
     areas = []
@@ -254,14 +375,10 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
                                   ("target_value", t_value), ("target_fy", t_fy)) if v is None]
         if unknown and not row["note"]:
             raise CatalogueError(f"{where}: {', '.join(unknown)} unknown without a note saying why")
-        if b_fy is not None and t_fy is not None and t_fy <= b_fy:
-            raise CatalogueError(f"{where}: target_fy must be after baseline_fy")
-        if b_value is not None and t_value is not None:
-            going_up = t_value > b_value
-            if going_up != (row["direction"] == "increase"):
-                raise CatalogueError(f"{where}: target contradicts direction {row['direction']}")
         kpis.append(Kpi(row["kpi_id"], row["area_id"], initiative, row["name"], row["unit"], row["direction"],
-                        b_value, b_dec, b_fy, t_value, t_dec, t_fy, owners[row["kpi_id"]], row["note"]))
+                        b_value, b_dec, b_fy, t_value, t_dec, t_fy, owners[row["kpi_id"]], row["note"],
+                        _year(row.get("introduced_fy", ""), f"{where} introduced_fy"),
+                        _year(row.get("retired_fy", ""), f"{where} retired_fy")))
     _unique([k.kpi_id for k in kpis], "kpis.csv")
     if not kpis:
         raise CatalogueError("kpis.csv: no KPIs")
@@ -284,8 +401,100 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
             outcomes.append(SeedOutcome(row["initiative_id"], _year(row["fiscal_year"], where), row["label"],
                                         row["outcome_text"], value, row["figure_unit"] or None, row["as_of"] or None,
                                         row["note"]))
-    return Catalogue(tuple(sorted(areas, key=lambda a: a.sort_order)), tuple(initiatives), tuple(kpis), illustrative,
-                     tuple(outcomes))
+    organisation = _read_departments(directory)
+    revisions = _read_revisions(directory)
+    plan = (min(k.baseline_fy for k in kpis if k.baseline_fy is not None),
+            max(k.target_fy for k in kpis if k.target_fy is not None))
+    from schemas.catalogue import problems as catalogue_problems
+
+    found = catalogue_problems(kpis, initiatives, revisions, organisation, plan, owner_rows=owner_rows)
+    if found:
+        raise CatalogueError("\n".join(found), found)
+    versions = tuple((item_id, _versions(item, [r for r in revisions if r.item_id == item_id], plan[0]))
+                     for item_id, item in [*((k.kpi_id, k) for k in kpis), *((i.initiative_id, i) for i in initiatives)])
+    by_id = dict(versions)
+    found = catalogue_problems(kpis, initiatives, revisions, organisation, plan,
+                               [v for k in kpis for v in by_id[k.kpi_id]])
+    if found:
+        raise CatalogueError("\n".join(found), found)
+    current_kpis = tuple(by_id[k.kpi_id][-1].item for k in kpis)
+    current_initiatives = tuple(by_id[i.initiative_id][-1].item for i in initiatives)
+    return Catalogue(tuple(sorted(areas, key=lambda a: a.sort_order)), current_initiatives, current_kpis,
+                     illustrative, tuple(outcomes), tuple(revisions), organisation, versions)
+
+
+REVISION_COLUMNS = ["revision_id", "item_id", "field", "new_value", "effective_fy", "decided_on", "reason", "source"]
+DEPARTMENT_COLUMNS = ["department", "valid_from_fy", "valid_to_fy", "successor"]
+
+
+def _read_revisions(directory: Path) -> list[Revision]:
+    """revisions.csv (optional): the committee's changes, one field of one item each. Values stay text here;
+    `schemas.catalogue` checks them against their field."""
+    if not (directory / "revisions.csv").exists():
+        return []
+    out = []
+    for n, row in _read(directory / "revisions.csv", REVISION_COLUMNS):
+        where = f"revisions.csv 行{n}"
+        if not row["revision_id"]:
+            raise CatalogueError(f"{where} 列 revision_id: 必須です")
+        effective = row["effective_fy"]
+        if not effective.isdigit():
+            raise CatalogueError(f"{where} 列 effective_fy: 年度(西暦の整数、例 2024)が必要です(入力: {effective!r})")
+        try:
+            decided = dt.date.fromisoformat(row["decided_on"]) if row["decided_on"] else None
+        except ValueError:
+            raise CatalogueError(f"{where} 列 decided_on: 日付(例 2024-03-15)が必要です(入力: {row['decided_on']!r})") from None
+        out.append(Revision(row["revision_id"], row["item_id"], row["field"], row["new_value"], int(effective),
+                            decided, row["reason"], row["source"]))
+    return out
+
+
+def _read_departments(directory: Path) -> tuple[Department, ...]:
+    """departments.csv (optional): each department's fiscal years, and its successor after a reorganisation."""
+    if not (directory / "departments.csv").exists():
+        return ()
+    out = []
+    for n, row in _read(directory / "departments.csv", DEPARTMENT_COLUMNS):
+        where = f"departments.csv 行{n}"
+        _check_department_name(row["department"], f"{where} 列 department")
+        out.append(Department(row["department"], _year(row["valid_from_fy"], f"{where} 列 valid_from_fy"),
+                              _year(row["valid_to_fy"], f"{where} 列 valid_to_fy"), row["successor"] or None))
+    return tuple(out)
+
+
+def field_value(field: str, text: str) -> dict:
+    """The dataclass fields a revision's new value sets: 90.0 -> target_value 90.0 with 1 decimal.
+    Raises ValueError when the text is not a value of that field."""
+    if field in ("baseline_value", "target_value"):
+        value, decimals = _number(text, field)
+        return {field: value, field.replace("value", "decimals"): decimals}
+    if field in ("baseline_fy", "target_fy"):
+        return {field: _year(text, field)}
+    if field == "direction" and text not in DIRECTIONS:
+        raise ValueError(f"increase か decrease が必要です(入力: {text!r})")
+    if field in ("name", "owner") and not text:
+        raise ValueError("空欄にはできません")
+    return {field: text}
+
+
+def _versions(item: Kpi | Initiative, revisions: list[Revision], plan_start: int) -> tuple[Version, ...]:
+    """An item's definitions over the fiscal years: the plan as first set, then each year a revision takes effect."""
+    revisions = sorted(revisions, key=lambda r: (r.effective_fy, r.revision_id))
+    start = getattr(item, "introduced_fy", None) or plan_start
+    retired = getattr(item, "retired_fy", None)
+    end = retired - 1 if retired is not None else None
+    starts = sorted({start} | {r.effective_fy for r in revisions if r.effective_fy > start
+                               and (end is None or r.effective_fy <= end)})
+    versions = []
+    for n, year in enumerate(starts):
+        fields: dict = {}
+        for r in revisions:
+            if r.effective_fy <= year:
+                fields.update(field_value(r.field, r.new_value))
+        until = starts[n + 1] - 1 if n + 1 < len(starts) else end
+        opened = tuple(r for r in revisions if r.effective_fy == year or (n == 0 and r.effective_fy <= year))
+        versions.append(Version(dataclasses.replace(item, **fields), year, until, opened))
+    return tuple(versions)
 
 
 def _unique(ids: list[str], name: str) -> None:

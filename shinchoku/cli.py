@@ -130,7 +130,7 @@ def cmd_template(args) -> int:
         base = args.output.resolve()
         if base == settings.inbox.resolve() or settings.inbox.resolve() in base.parents:
             raise UsageError("未記入の報告様式を inbox に置くと、そのまま取り込まれてしまいます。別のフォルダを指定してください。")
-        for department in catalogue.departments:
+        for department in catalogue.departments_in(args.year):
             path = write_template(catalogue, department, args.year,
                                   base / department / f"R{args.year - 2018}_実績報告_{department}.xlsx", previous)
             print(path)

@@ -72,7 +72,7 @@ def run_lock(settings: Settings, wait_seconds: float = 0):
 @dataclass
 class Stage:
     """This run's private copy of the warehouse (a path: each step opens its own connection), and the
-    sha256 of every file it has already received (-> first submission id), read while it was staged."""
+    sha256 of every file it has already accepted (-> first submission id), read while it was staged."""
 
     path: Path
     known: dict[str, int] = field(default_factory=dict)
@@ -92,7 +92,9 @@ def prepare_stage(settings: Settings) -> Stage:
     con = wh.connect_for_writing(tmp)
     try:
         wh.ensure_schema(con)
-        known = dict(con.execute("select sha256, min(submission_id) from raw_submissions group by sha256").fetchall())
+        # only accepted files: a copy of a rejected one is assessed again (the catalogue may have changed since)
+        known = dict(con.execute("select sha256, min(submission_id) from raw_submissions where status = 'accepted' "
+                                 "group by sha256").fetchall())
     finally:
         con.close()
     return Stage(tmp, known)

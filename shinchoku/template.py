@@ -111,7 +111,8 @@ def write_template(catalogue: Catalogue, department: str, fiscal_year: int, path
         cell.border = BORDER
 
     prompts: dict[str, DataValidation] = {}
-    for row, kpi in enumerate(catalogue.kpis_of(department), start=HEADER_ROW + 1):
+    # the KPIs in force that fiscal year under this department, as defined that year
+    for row, kpi in enumerate(catalogue.kpis_of(department, fiscal_year), start=HEADER_ROW + 1):
         _write_row(ws, row, kpi, fiscal_year, previous.get(kpi.kpi_id))
         dv = prompts.get(kpi.unit)
         if dv is None:
@@ -164,7 +165,7 @@ def _write_outcome_sheet(wb, catalogue: Catalogue, department: str, fiscal_year:
         cell.border = BORDER
     row = HEADER_ROW + 1
     year_text = fiscal_year_label(fiscal_year).replace("R", "令和")
-    for initiative in catalogue.initiatives_of(department):
+    for initiative in catalogue.initiatives_of(department, fiscal_year):
         for _ in range(OUTCOME_ROWS_PER_INITIATIVE):
             for col, value in enumerate((initiative.initiative_id, initiative.name, year_text), start=1):
                 ws.cell(row=row, column=col, value=value).border = BORDER

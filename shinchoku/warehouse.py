@@ -101,7 +101,15 @@ def load_reference(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, setting
         create or replace table ref_kpis (kpi_id varchar primary key, area_id varchar, initiative_id varchar,
             name varchar, unit varchar, direction varchar, baseline_value double, baseline_decimals integer,
             baseline_fy integer, target_value double, target_decimals integer, target_fy integer,
-            owner varchar, note varchar);
+            owner varchar, note varchar, introduced_fy integer, retired_fy integer);
+        create or replace table ref_kpi_definitions (kpi_id varchar, valid_from_fy integer, valid_to_fy integer,
+            name varchar, owner varchar, direction varchar, baseline_value double, baseline_decimals integer,
+            baseline_fy integer, target_value double, target_decimals integer, target_fy integer,
+            revision_id varchar, reason varchar, source varchar, version integer);
+        create or replace table ref_revisions (revision_id varchar, item_id varchar, field varchar, new_value varchar,
+            effective_fy integer, decided_on date, reason varchar, source varchar, row_order integer);
+        create or replace table ref_departments (department varchar, valid_from_fy integer, valid_to_fy integer,
+            successor varchar);
         create or replace table ref_seed_outcomes (initiative_id varchar, fiscal_year integer, label varchar,
             outcome_text varchar, figure_value double, figure_unit varchar, as_of date, note varchar,
             row_order integer);
@@ -115,7 +123,18 @@ def load_reference(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, setting
                                            i.note) for i in catalogue.initiatives])
     _insert_rows(con, "ref_kpis", [(k.kpi_id, k.area_id, k.initiative_id, k.name, k.unit, k.direction,
                                     k.baseline_value, k.baseline_decimals, k.baseline_fy, k.target_value,
-                                    k.target_decimals, k.target_fy, k.owner, k.note) for k in catalogue.kpis])
+                                    k.target_decimals, k.target_fy, k.owner, k.note, k.introduced_fy, k.retired_fy)
+                                   for k in catalogue.kpis])
+    _insert_rows(con, "ref_kpi_definitions", [
+        (k.kpi_id, v.valid_from_fy, v.valid_to_fy, v.item.name, v.item.owner, v.item.direction, v.item.baseline_value,
+         v.item.baseline_decimals, v.item.baseline_fy, v.item.target_value, v.item.target_decimals, v.item.target_fy,
+         "、".join(r.revision_id for r in v.opened_by) or None, "、".join(r.reason for r in v.opened_by) or None,
+         "、".join(dict.fromkeys(r.source for r in v.opened_by)) or None, n)
+        for k in catalogue.kpis for n, v in enumerate(catalogue.versions_by_id[k.kpi_id], start=1)])
+    _insert_rows(con, "ref_revisions", [(r.revision_id, r.item_id, r.field, r.new_value, r.effective_fy, r.decided_on,
+                                         r.reason, r.source, n) for n, r in enumerate(catalogue.revisions, start=1)])
+    _insert_rows(con, "ref_departments", [(d.name, d.valid_from_fy, d.valid_to_fy, d.successor)
+                                          for d in catalogue.organisation])
     _insert_rows(con, "ref_seed_outcomes", [(o.initiative_id, o.fiscal_year, o.label, o.outcome_text, o.figure_value,
                                              o.figure_unit, o.as_of, o.note, n)
                                             for n, o in enumerate(catalogue.seed_outcomes)])

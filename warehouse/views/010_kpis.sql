@@ -21,14 +21,16 @@ final as (
         a.area_group,
         k.area_id,
         k.initiative_id,
-        k.note
+        k.note,
+        k.introduced_fy,
+        k.retired_fy
     from ref_kpis as k
     join ref_areas as a on a.area_id = k.area_id
     left join ref_initiatives as i on i.initiative_id = k.initiative_id
 )
 select * from final order by area_id, kpi_id;
 
-comment on view kpis is '指標(KPI)一覧: 基準値(基準年度)と目標値(目標年度)。資料の記載どおり転記';
+comment on view kpis is '指標(KPI)一覧: 廃止されたものも含むすべての指標の、最新の定義(基準値(基準年度)・目標値(目標年度)・所管部局)。改定がなければ資料の記載どおり';
 comment on column kpis.kpi_id is '指標ID';
 comment on column kpis.name is '指標名';
 comment on column kpis.area is '分野';
@@ -46,3 +48,5 @@ comment on column kpis.area_group is '分野の区分(行政のDX / 市町村支
 comment on column kpis.area_id is '分野ID';
 comment on column kpis.initiative_id is '項目ID';
 comment on column kpis.note is '備考(不明な値の理由など)';
+comment on column kpis.introduced_fy is '導入年度(計画の当初からある指標は NULL)';
+comment on column kpis.retired_fy is '廃止年度: この年度から指標がない(現行の指標は NULL)';

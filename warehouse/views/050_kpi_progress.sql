@@ -1,6 +1,6 @@
 -- kpi_progress: each KPI's actual per fiscal year against the straight trajectory from baseline to target.
 create or replace view kpi_progress as
-with kpis as (select * from ref_kpis),
+with definitions as (select * from kpi_year_definitions),
 current_values as (select * from observation_history where valid_to is null),
 yearly as (
     -- several values in one year: the latest 時点 counts
@@ -12,14 +12,13 @@ yearly as (
 trajectory as (select * from kpi_trajectory),
 expected as (
     select
-        y.kpi_id, y.fiscal_year, y.actual_value, y.as_of, y.provisional, k.direction,
-        k.baseline_value as b, k.baseline_fy as b_fy, k.target_value as t, k.target_fy as t_fy,
+        y.kpi_id, y.fiscal_year, y.actual_value, y.as_of, y.provisional, d.direction,
+        d.baseline_value as b, d.baseline_fy as b_fy, d.target_value as t, d.target_fy as t_fy,
         tr.expected_value
     from yearly as y
-    join kpis as k on k.kpi_id = y.kpi_id
-    -- beyond the target year the trajectory stays at the target
-    left join trajectory as tr
-        on tr.kpi_id = y.kpi_id and tr.fiscal_year = least(y.fiscal_year, coalesce(k.target_fy, y.fiscal_year))
+    -- the definition in force in the value's own fiscal year
+    join definitions as d on d.kpi_id = y.kpi_id and d.fiscal_year = y.fiscal_year
+    left join trajectory as tr on tr.kpi_id = y.kpi_id and tr.fiscal_year = y.fiscal_year
 ),
 rates as (
     select
@@ -41,12 +40,16 @@ final as (
         end as grade,
         r.as_of,
         coalesce(r.reached_target, false) as reached_target,
-        r.provisional
+        r.provisional,
+        r.b as baseline_value_in_force,
+        r.b_fy as baseline_fy_in_force,
+        r.t as target_value_in_force,
+        r.t_fy as target_fy_in_force
     from rates as r
 )
 select * from final order by kpi_id, fiscal_year;
 
-comment on view kpi_progress is '指標の進捗: 実績のある指標・年度ごとに、基準値から目標値への直線の軌道と比べた進捗率と評価';
+comment on view kpi_progress is '指標の進捗: 実績のある指標・年度ごとに、その年度に効力のある基準値から目標値への直線の軌道と比べた進捗率と評価';
 comment on column kpi_progress.kpi_id is '指標ID';
 comment on column kpi_progress.fiscal_year is '年度(西暦)';
 comment on column kpi_progress.actual_value is '実績値(その年度の最新の時点の値)';
@@ -57,3 +60,7 @@ comment on column kpi_progress.grade is '評価(ペースによる A〜D。目�
 comment on column kpi_progress.as_of is '実績値の時点';
 comment on column kpi_progress.reached_target is '目標値に到達しているか';
 comment on column kpi_progress.provisional is '速報・見込・暫定の別(確定値なら NULL)';
+comment on column kpi_progress.baseline_value_in_force is 'この年度に効力のある基準値(改定があればその年度の定義)';
+comment on column kpi_progress.baseline_fy_in_force is 'この年度に効力のある基準年度';
+comment on column kpi_progress.target_value_in_force is 'この年度に効力のある目標値';
+comment on column kpi_progress.target_fy_in_force is 'この年度に効力のある目標年度';

@@ -30,17 +30,23 @@ fit as (
     from points
     group by report_fy, kpi_id
 ),
+-- the outlook judges every point against the KPI's current definition
 first_reached as (
     select y.report_fy, p.kpi_id, min(p.fiscal_year) as fiscal_year
     from report_years as y
-    join progress as p on p.fiscal_year <= y.report_fy and p.reached_target
+    join progress as p on p.fiscal_year <= y.report_fy
+    join kpis as k on k.kpi_id = p.kpi_id
+    where case when k.direction = 'decrease' then p.actual_value <= k.target_value
+               else p.actual_value >= k.target_value end
     group by all
 ),
 joined as (
     select
         s.report_fy, k.kpi_id, k.direction, k.baseline_value as b, k.baseline_fy as b_fy,
         k.target_value as t, k.target_fy as t_fy,
-        s.fiscal_year as latest_fy, s.actual_value as latest_value, coalesce(s.reached_target, false) as reached,
+        s.fiscal_year as latest_fy, s.actual_value as latest_value,
+        coalesce(case when k.direction = 'decrease' then s.actual_value <= k.target_value
+                      else s.actual_value >= k.target_value end, false) as reached,
         coalesce(f.points, 0) as points, f.slope, f.intercept,
         coalesce(f.includes_provisional, false) as includes_provisional,
         r.fiscal_year as first_reached_fy,

@@ -1,6 +1,7 @@
 -- submission_status: per department and fiscal year, which expected KPIs have been reported, and when.
 create or replace view submission_status as
-with kpis as (select * from ref_kpis),
+with definitions as (select * from kpi_year_definitions),
+organisation as (select * from ref_departments),
 settings as (select * from cfg_settings),
 current_values as (select * from observation_history where valid_to is null),
 bounds as (
@@ -9,19 +10,20 @@ bounds as (
         max(target_fy) as plan_end_fy,
         -- the last fiscal year that has ended (fiscal years start in April)
         case when month(current_date) >= 4 then year(current_date) - 1 else year(current_date) - 2 end as last_ended_fy
-    from kpis
+    from ref_kpi_definitions
 ),
 years as (
     select unnest(range(first_fy, last_ended_fy + 1)) as fiscal_year from bounds
 ),
-departments as (select distinct owner as department from kpis),
+-- a KPI is expected from its owner in force that year, in the years it exists, after its baseline
 expected as (
-    select k.owner as department, y.fiscal_year, k.kpi_id
-    from kpis as k
-    cross join years as y
+    select d.owner as department, d.fiscal_year, d.kpi_id
+    from definitions as d
+    join years as y on y.fiscal_year = d.fiscal_year
     cross join bounds as b
-    where y.fiscal_year > k.baseline_fy and y.fiscal_year <= coalesce(k.target_fy, b.plan_end_fy)
+    where d.in_force and d.fiscal_year > d.baseline_fy and d.fiscal_year <= coalesce(d.target_fy, b.plan_end_fy)
 ),
+departments as (select distinct owner as department from definitions),
 first_received as (
     select kpi_id, fiscal_year, min(valid_from) as first_received_at, max(valid_from) as last_received_at
     from observation_history
@@ -33,7 +35,16 @@ reported as (
     join (select distinct kpi_id, fiscal_year from current_values) as c using (kpi_id, fiscal_year)
     left join first_received as f using (kpi_id, fiscal_year)
 ),
-grid as (select d.department, y.fiscal_year from departments as d cross join years as y),
+-- each department for the years it exists (departments.csv; every year where it is not listed)
+grid as (
+    select d.department, y.fiscal_year
+    from departments as d
+    cross join years as y
+    where not exists (
+        select 1 from organisation as o
+        where o.department = d.department
+          and (y.fiscal_year < coalesce(o.valid_from_fy, -9999) or y.fiscal_year > coalesce(o.valid_to_fy, 9999)))
+),
 final as (
     select
         g.department,
@@ -66,7 +77,7 @@ order by fiscal_year, department;
 comment on view submission_status is '提出状況: 部局・年度ごとの報告すべき指標数、報告済み数、未報告の指標、期限内か';
 comment on column submission_status.department is '部局';
 comment on column submission_status.fiscal_year is '年度(西暦)。終了した年度まで';
-comment on column submission_status.kpis_expected is '報告すべき指標数(基準年度 < 年度 ≦ 目標年度)';
+comment on column submission_status.kpis_expected is '報告すべき指標数(その年度に存在し、その年度の所管がこの部局で、基準年度 < 年度 ≦ 目標年度の指標)';
 comment on column submission_status.kpis_reported is '報告済みの指標数';
 comment on column submission_status.missing_kpi_ids is '未報告の指標ID';
 comment on column submission_status.last_received_at is '最後に受け付けた日時';
