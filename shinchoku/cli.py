@@ -91,6 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("verify", help="re-hash every archived original and compare it with its recorded sha256")
     _paths(p)
 
+    p = add("catalogue", help="check the catalogue (指標一覧 and its revisions), or print a KPI's definitions over time")
+    p.add_argument("action", choices=("check", "history"), help="check: every file and reference; history: one KPI")
+    p.add_argument("kpi_id", nargs="?", metavar="KPI_ID", help="with history: the KPI (指標ID)")
+
     p = add("status", help="who has reported: expected and missing KPIs per department and year")
     _paths(p)
     p.add_argument("--year", type=fiscal_year_arg, help="only this fiscal year")
@@ -515,8 +519,49 @@ def cmd_verify(args) -> int:
     return EXIT_REJECTED if bad else EXIT_OK
 
 
+def cmd_catalogue(args) -> int:
+    from .config import catalogue_dir
+
+    if args.action == "check":
+        try:
+            catalogue = load_catalogue()
+        except CatalogueError as e:
+            for problem in e.problems:
+                print(problem)
+            print(f"{catalogue_dir()}: {len(e.problems)} 件の問題があります。直すまで shinchoku run は何も取り込みません。")
+            return EXIT_REJECTED
+        print(f"{catalogue_dir()}: 問題はありません(指標 {len(catalogue.kpis)}、取組項目 {len(catalogue.initiatives)}、"
+              f"改定 {len(catalogue.revisions)}、部局 {len(catalogue.departments)})。")
+        return EXIT_OK
+    if not args.kpi_id:
+        raise UsageError("history には指標IDを指定してください(例: shinchoku catalogue history GOV-K01)")
+    catalogue = load_catalogue()
+    versions = catalogue.versions_by_id.get(args.kpi_id)
+    if args.kpi_id not in catalogue.kpis_by_id or not versions:
+        raise UsageError(f"指標ID「{args.kpi_id}」は指標一覧にありません: {'、'.join(k.kpi_id for k in catalogue.kpis)}")
+    from .report import format_value, format_year
+    from .summary import table
+
+    kpi = catalogue.kpis_by_id[args.kpi_id]
+    rows = []
+    for v in versions:
+        k = v.item
+        span = f"{format_year(v.valid_from_fy)}〜{format_year(v.valid_to_fy) if v.valid_to_fy else ''}"
+        rows.append([span, f"{format_value(k.baseline_value, k.unit, k.baseline_decimals)}({format_year(k.baseline_fy)})",
+                     f"{format_value(k.target_value, k.unit, k.target_decimals)}({format_year(k.target_fy)})",
+                     k.direction, k.owner, "、".join(r.revision_id for r in v.opened_by) or "当初",
+                     "、".join(r.reason for r in v.opened_by), "、".join(dict.fromkeys(r.source for r in v.opened_by))])
+    print(f"{kpi.kpi_id} {kpi.name}")
+    life = [f"導入 {format_year(kpi.introduced_fy)}" if kpi.introduced_fy else "計画当初から",
+            f"廃止 {format_year(kpi.retired_fy)}" if kpi.retired_fy else "現行"]
+    print("、".join(life))
+    print(table(["適用年度", "基準値(年度)", "目標値(年度)", "方向", "所管部局", "改定", "理由", "出典"], rows))
+    return EXIT_OK
+
+
 COMMANDS = {"demo": cmd_demo, "run": cmd_run, "check": cmd_check, "template": cmd_template, "status": cmd_status,
-            "report": cmd_report, "export": cmd_export, "serve": cmd_serve, "verify": cmd_verify}
+            "report": cmd_report, "export": cmd_export, "serve": cmd_serve, "verify": cmd_verify,
+            "catalogue": cmd_catalogue}
 
 
 if __name__ == "__main__":

@@ -25,7 +25,10 @@ from .xlsx import set_text
 # The only relations the report reads: the analysts' contract.
 REPORT_VIEWS = ("grade_bands", "kpi_year_status", "area_counts", "data_quality", "kpis", "kpi_progress",
                 "kpi_trajectory", "initiatives", "initiative_outcomes", "submission_status", "validation_issues",
-                "submissions", "outlooks", "kpi_year_outlook", "kpi_explanations")
+                "submissions", "outlooks", "kpi_year_outlook", "kpi_explanations", "kpi_definitions", "kpi_revisions")
+REVISIONS_SHEET = "指標の改定"
+FIELD_LABELS = {"name": "名称", "owner": "所管部局", "direction": "方向", "baseline_value": "基準値",
+                "baseline_fy": "基準年度", "target_value": "目標値", "target_fy": "目標年度"}
 EVALUATION_SHEET = "評価シート"
 EVALUATION_HEADER = ("分野", "指標名", "基準値(年度)", "目標値(年度)", "実績(年度)", "進捗率", "評価", "見通し",
                      "達成見込年度", "要因分析", "今後の方向性", "担当部局")
@@ -111,6 +114,10 @@ class Kpi:
     baseline_decimals: int | None
     target_decimals: int | None
     owner: str
+    # where the committee revised it: the plan as first set, and the fiscal year the figure in force applies from
+    first: dict | None = None
+    baseline_since: int | None = None
+    target_since: int | None = None
 
     @property
     def decimals(self) -> int:
@@ -118,17 +125,52 @@ class Kpi:
 
     @property
     def baseline_text(self) -> str:
-        return f"{format_value(self.baseline_value, self.unit, self.baseline_decimals)}({format_year(self.baseline_fy)})"
+        return self._plan_text("baseline", self.baseline_since)
 
     @property
     def target_text(self) -> str:
-        return f"{format_value(self.target_value, self.unit, self.target_decimals)}({format_year(self.target_fy)})"
+        return self._plan_text("target", self.target_since)
+
+    def _plan_text(self, which: str, since: int | None) -> str:
+        """48.2%(R3年度), or where revised 「当初 80.0%(R7年度) → 改定 90.0%(R7年度、R6年度から)」."""
+        def text(source, tail=""):
+            value = format_value(source[f"{which}_value"], self.unit, source[f"{which}_decimals"])
+            return f"{value}({format_year(source[f'{which}_fy'])}{tail})"
+
+        current = text(vars(self))
+        if since is None or self.first is None:
+            return current
+        return f"当初 {text(self.first)} → 改定 {text(vars(self), f'、{format_year(since)}から')}"
 
 
 def _rows(con, sql: str, params=()) -> list[dict]:
     cur = con.execute(sql, params)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+PLAN_FIELDS = ("name", "owner", "direction", "baseline_value", "baseline_decimals", "baseline_fy", "target_value",
+               "target_decimals", "target_fy")
+
+
+def _in_force(kpi: dict, versions: list[dict], year: int) -> Kpi:
+    """The KPI as defined in the report's fiscal year (kpi_definitions), and since when its figures stand."""
+    if not versions:
+        return Kpi(**kpi)
+    n = next((i for i, v in enumerate(versions) if v["valid_from_fy"] <= year
+              and (v["valid_to_fy"] is None or year <= v["valid_to_fy"])), 0 if year < versions[0]["valid_from_fy"] else len(versions) - 1)
+    current = {**kpi, **{f: versions[n][f] for f in PLAN_FIELDS}}
+
+    def since(which: str) -> int | None:
+        keys = (f"{which}_value", f"{which}_fy")
+        if all(versions[0][k] == versions[n][k] for k in keys):
+            return None
+        start = n
+        while start > 0 and all(versions[start - 1][k] == versions[n][k] for k in keys):
+            start -= 1
+        return versions[start]["valid_from_fy"]
+
+    return Kpi(**current, first=versions[0], baseline_since=since("baseline"), target_since=since("target"))
 
 
 class ReportData:
@@ -139,9 +181,13 @@ class ReportData:
         missing = set(REPORT_VIEWS) - present
         if missing:
             raise ReportError(f"ウェアハウスにビューがありません: {', '.join(sorted(missing))}")
-        self.kpis = [Kpi(**r) for r in _rows(con, """
+        kpis = _rows(con, """
             select kpi_id, name, area_id, initiative_id, unit, direction, baseline_value, baseline_fy, target_value,
-                   target_fy, baseline_decimals, target_decimals, owner from kpis order by area_id, kpi_id""")]
+                   target_fy, baseline_decimals, target_decimals, owner from kpis order by area_id, kpi_id""")
+        definitions: dict[str, list[dict]] = {}
+        for r in _rows(con, "select * from kpi_definitions order by kpi_id, valid_from_fy"):
+            definitions.setdefault(r["kpi_id"], []).append(r)
+        self.revisions = _rows(con, "select * from kpi_revisions order by effective_fy, row_order")
         self.initiatives = _rows(con, "select * from initiatives")
         self.areas = []
         for r in self.initiatives:
@@ -154,6 +200,7 @@ class ReportData:
         self.year = year or (years[-1] if years else None)
         if self.year is None:
             raise ReportError("実績がまだありません。--year で年度を指定してください。")
+        self.kpis = [_in_force(r, definitions.get(r["kpi_id"], []), self.year) for r in kpis]
         self.years = [y for y in years if y <= self.year]
         self.progress = {(p["kpi_id"], p["fiscal_year"]): p for p in progress}
         self.charted = sorted({p["kpi_id"] for p in progress})
@@ -215,6 +262,7 @@ def build_report(warehouse: Path, out: Path, year: int | None = None) -> Path:
     _summary_sheet(wb.create_sheet(SUMMARY_SHEET), data)
     for area_id, area in data.areas:
         _area_sheet(wb.create_sheet(_sheet_title(area)), data, area_id, area)
+    _revisions_sheet(wb.create_sheet(REVISIONS_SHEET), data)
     _status_sheet(wb.create_sheet(STATUS_SHEET), data)
     _quality_sheet(wb.create_sheet(QUALITY_SHEET), data)
     out = Path(out)
@@ -604,6 +652,27 @@ def _axis_bounds(values: list[float]) -> tuple[float, float, float]:
     if lo >= 0:
         low = max(0.0, low)
     return low, math.ceil(hi / step) * step + step, step
+
+
+def _revisions_sheet(ws, data: ReportData) -> None:
+    """指標の改定: every change the committee made to the plan, with its reason and where it was decided."""
+    ws["A1"] = "指標の改定(計画の変更の記録)"
+    ws["A1"].font = TITLE_FONT
+    ws["A2"] = "改定は適用年度から効力を持ち、それより前の年度の進捗・評価は当時の定義のまま計算しています。"
+    head = 4
+    _header(ws, head, ["改定番号", "指標・項目", "名称", "変更した項目", "新しい値", "適用年度", "決定日", "理由", "出典"])
+    names = {k.kpi_id: k.name for k in data.kpis} | {i["initiative_id"]: i["name"] for i in data.initiatives}
+    row = head
+    for r in data.revisions:
+        row += 1
+        _cells(ws, row, [r["revision_id"], r["item_id"], names.get(r["item_id"], ""), FIELD_LABELS.get(r["field"], r["field"]),
+                         r["new_value"], format_year(r["effective_fy"]),
+                         r["decided_on"].isoformat() if r["decided_on"] else "-", r["reason"], r["source"]], wrap=True)
+    if not data.revisions:
+        ws.cell(row=head + 1, column=1, value="改定はありません(指標は当初の計画のとおり)。")
+    for col, w in zip("ABCDEFGHI", (10, 10, 34, 12, 16, 10, 12, 40, 36)):
+        ws.column_dimensions[col].width = w
+    _print_setup(ws, f"{head}:{head}", 9)
 
 
 def _status_sheet(ws, data: ReportData) -> None:
