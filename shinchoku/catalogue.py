@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from pathlib import Path
 
-from .config import catalogue_dir
+from .config import ROOT, catalogue_dir
 
 DIRECTIONS = ("increase", "decrease")
 # What a revision may change, per kind of item (a change of unit is a new KPI, the old one retired).
@@ -405,22 +405,46 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
     revisions = _read_revisions(directory)
     plan = (min(k.baseline_fy for k in kpis if k.baseline_fy is not None),
             max(k.target_fy for k in kpis if k.target_fy is not None))
-    from schemas.catalogue import problems as catalogue_problems
+    checked = _checked_marker(directory)
+    if not checked.exists():
+        from schemas.catalogue import problems as catalogue_problems
 
-    found = catalogue_problems(kpis, initiatives, revisions, organisation, plan, owner_rows=owner_rows)
-    if found:
-        raise CatalogueError("\n".join(found), found)
+        found = catalogue_problems(kpis, initiatives, revisions, organisation, plan, owner_rows=owner_rows)
+        if found:
+            raise CatalogueError("\n".join(found), found)
     versions = tuple((item_id, _versions(item, [r for r in revisions if r.item_id == item_id], plan[0]))
                      for item_id, item in [*((k.kpi_id, k) for k in kpis), *((i.initiative_id, i) for i in initiatives)])
     by_id = dict(versions)
-    found = catalogue_problems(kpis, initiatives, revisions, organisation, plan,
-                               [v for k in kpis for v in by_id[k.kpi_id]])
-    if found:
-        raise CatalogueError("\n".join(found), found)
+    if not checked.exists():
+        found = catalogue_problems(kpis, initiatives, revisions, organisation, plan,
+                                   [v for k in kpis for v in by_id[k.kpi_id]])
+        if found:
+            raise CatalogueError("\n".join(found), found)
+        _remember(checked)
     current_kpis = tuple(by_id[k.kpi_id][-1].item for k in kpis)
     current_initiatives = tuple(by_id[i.initiative_id][-1].item for i in initiatives)
     return Catalogue(tuple(sorted(areas, key=lambda a: a.sort_order)), current_initiatives, current_kpis,
                      illustrative, tuple(outcomes), tuple(revisions), organisation, versions)
+
+
+def _checked_marker(directory: Path) -> Path:
+    """Where a sound catalogue is remembered: named by the digest of its files and of the code that checks them.
+    The pandera checks (and their ~1 s of imports) then run once per catalogue, not in every command."""
+    import hashlib
+    import tempfile
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(directory).glob("*.csv")) + [Path(__file__), ROOT / "schemas" / "catalogue.py"]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return Path(tempfile.gettempdir()) / "shinchoku-catalogues-checked" / digest.hexdigest()
+
+
+def _remember(marker: Path) -> None:
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError:  # a read-only temp folder only costs the check next time
+        pass
 
 
 REVISION_COLUMNS = ["revision_id", "item_id", "field", "new_value", "effective_fy", "decided_on", "reason", "source"]

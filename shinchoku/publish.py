@@ -76,6 +76,7 @@ class Stage:
 
     path: Path
     known: dict[str, int] = field(default_factory=dict)
+    fresh: bool = False  # no warehouse was published yet
 
 
 def prepare_stage(settings: Settings) -> Stage:
@@ -87,7 +88,8 @@ def prepare_stage(settings: Settings) -> Stage:
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
         stale.unlink(missing_ok=True)
-    if target.exists():
+    fresh = not target.exists()
+    if not fresh:
         shutil.copyfile(target, tmp)
     con = wh.connect_for_writing(tmp)
     try:
@@ -97,7 +99,7 @@ def prepare_stage(settings: Settings) -> Stage:
                                  "group by sha256").fetchall())
     finally:
         con.close()
-    return Stage(tmp, known)
+    return Stage(tmp, known, fresh)
 
 
 @dataclass
@@ -136,6 +138,8 @@ def stage_and_publish(settings: Settings, catalogue: Catalogue, decisions: list[
     from .load import load_run
 
     target, tmp = settings.warehouse, stage.path
+    if stage.fresh:
+        wh.copy_blank(tmp, catalogue, settings)  # schema, reference data and views, built once per process
     con = wh.connect_for_writing(tmp)
     try:
         con.execute("begin transaction")  # one transaction: catalog changes (views) are much cheaper in one

@@ -192,6 +192,35 @@ def refresh(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, settings: Sett
     con.execute("insert into cfg_fingerprint values (?)", [current])
 
 
+_blanks: dict[str, Path] = {}
+
+
+def copy_blank(path: Path, catalogue: Catalogue, settings: Settings) -> None:
+    """Make ``path`` a new warehouse with no data: the schema, reference data and views for this catalogue
+    and these settings. The first one in a process is built; later ones are copies of it (a process that
+    starts many warehouses, like the test suite, builds the views once)."""
+    import shutil
+    import tempfile
+
+    key = fingerprint(catalogue, settings)
+    blank = _blanks.get(key)
+    if blank is None or not blank.exists():
+        import atexit
+
+        folder = tempfile.mkdtemp(prefix="shinchoku-blank-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        blank = Path(folder) / "blank.duckdb"
+        con = connect_for_writing(blank)
+        try:
+            build(con, catalogue, settings)
+            con.execute("checkpoint")
+        finally:
+            con.close()
+        _blanks[key] = blank
+    path.with_name(path.name + ".wal").unlink(missing_ok=True)
+    shutil.copyfile(blank, path)
+
+
 def build(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, settings: Settings) -> None:
     """Bring a connection's database to the current schema, reference data and views."""
     ensure_schema(con)

@@ -7,7 +7,7 @@ from bench.__main__ import LABELS, ratios, run, table
 
 def test_benchmark_smoke_run(tmp_path):
     # Prefect's own cost is measured by the benchmark proper; its flow is tested in test_flow.py.
-    report = run(12, tmp_path, skip_prefect=True, check_runs=1, million=10_000)
+    report = run(12, tmp_path, skip_prefect=True, check_runs=1, million=10_000, demo=False)
     results = report["results"]
     assert set(results) == set(LABELS) - {"prefect"}
     for name, row in results.items():
@@ -19,6 +19,7 @@ def test_benchmark_smoke_run(tmp_path):
     assert results["naive"]["accepted"] + results["naive"]["rejected"] == 12
     assert results["openpyxl"]["rows"] > 0 and results["calamine"]["rows"] > 0
     assert set(ratios(report)) >= {"d/a", "c/d", "f/d"}
+    assert results["report"]["seconds"] > 0 and (tmp_path / "report.xlsx").stat().st_size > 0
     assert results["million"]["seconds"] > 0  # refused by the row limit: 10,000 rows are over 5,000
     text = table(report)
     assert "(d) shinchoku ingest core" in text and "ratios:" in text

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import os
 import shutil
 
 import pytest
@@ -23,9 +24,14 @@ from shinchoku.layout import HEADER_ROW, SHEET
 from shinchoku.template import fill_template, write_template
 
 @pytest.fixture(autouse=True)
-def _project_restored(monkeypatch):
-    """main(--project) sets SHINCHOKU_PROJECT for its process; put it back for the next test."""
-    monkeypatch.delenv("SHINCHOKU_PROJECT", raising=False)
+def _project_restored():
+    """main(--project) sets SHINCHOKU_PROJECT for its whole process; put it back for the next test."""
+    before = os.environ.get("SHINCHOKU_PROJECT")
+    yield
+    if before is None:
+        os.environ.pop("SHINCHOKU_PROJECT", None)
+    else:
+        os.environ["SHINCHOKU_PROJECT"] = before
 
 
 REVISION = "R5-03"
