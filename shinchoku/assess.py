@@ -259,8 +259,25 @@ def _assess(path: Path, department: str | None, catalogue: Catalogue, limits: Li
 _worker: dict = {}
 
 
-def _init_worker(catalogue: Catalogue, limits: Limits) -> None:
+def _init_worker(catalogue: Catalogue, limits: Limits, parent: int) -> None:
+    _die_with_parent(parent)
     _worker["catalogue"], _worker["limits"] = catalogue, limits
+
+
+def _die_with_parent(parent: int) -> None:
+    """A parsing worker must not outlive a run killed with -9: an orphan would keep the run's lock (an
+    inherited descriptor) and its output pipes. Linux kills the worker when its parent process dies."""
+    import ctypes
+    import os
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the pool's own shutdown is all there is
+        return
+    if parent > 0 and os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
 
 
 def _assess_chunk(items: list[tuple[Path, str | None]]) -> list[Assessment]:
@@ -298,8 +315,11 @@ def assess_files(items: list[tuple[Path, str | None]], catalogue: Catalogue, lim
     if workers > 1 and len(items) >= PARALLEL_THRESHOLD:
         chunks = [items[i:i + CHUNK] for i in range(0, len(items), CHUNK)]
         context = _pool_context()
+        import os
+
+        parent = os.getpid() if context.get_start_method() == "fork" else -1  # forkserver: its server is the parent
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                                 initargs=(catalogue, limits)) as pool:
+                                 initargs=(catalogue, limits, parent)) as pool:
             futures = [pool.submit(_assess_chunk, chunk) for chunk in chunks]
             if meanwhile:
                 meanwhile()

@@ -213,3 +213,28 @@ def test_a_second_run_exits_3_while_one_holds_the_lock(settings):
         assert result.returncode == 3
         assert "別の取込処理が実行中です" in result.stderr and "Traceback" not in result.stderr
         assert time.monotonic() - started < 20  # refused before Prefect starts
+
+
+def test_a_run_killed_while_parsing_leaves_no_worker_behind(pristine, tmp_path):
+    """Parsing workers die with their run: an orphan would hold the run lock (an inherited descriptor)."""
+    import psutil
+
+    root = fresh_root(pristine, tmp_path, "orphans")
+    run = start_run(root)
+    for line in run.stderr:
+        if line.startswith("stage after_discover"):
+            break
+    process = psutil.Process(run.pid)
+    deadline = time.monotonic() + 60
+    workers = []
+    while not workers and time.monotonic() < deadline and run.poll() is None:
+        workers = process.children()  # the pool forks its workers as the assess step starts
+        time.sleep(0.005)
+    if not workers:
+        pytest.skip("the run finished parsing before its workers could be seen")
+    run.send_signal(signal.SIGKILL)
+    run.wait(timeout=60)
+    gone, alive = psutil.wait_procs(workers, timeout=10)
+    assert alive == [], [p.pid for p in alive]
+    run.stderr.close()
+    run.stdout.close()

@@ -21,7 +21,7 @@ from shinchoku.cli import main
 from shinchoku.config import ROOT, load_settings
 from shinchoku.ingest import run_ingest
 from shinchoku.layout import HEADER_ROW, SHEET
-from shinchoku.template import fill_template, write_template
+from shinchoku.template import fill_outcomes, fill_template, write_template
 
 @pytest.fixture(autouse=True)
 def _project_restored():
@@ -223,7 +223,8 @@ def test_a_renamed_department(tmp_path):
     catalogue = load_catalogue(folder)
     assert "危機管理局" in catalogue.departments_in(2024) and "危機管理部" not in catalogue.departments_in(2024)
     settings = settings_in(tmp_path)
-    put(catalogue, settings, tmp_path, "危機管理局", 2024, {"SAF-K01": 7000}, folder="危機管理部")
+    new = put(catalogue, settings, tmp_path, "危機管理局", 2024, {"SAF-K01": 7000}, folder="危機管理部")
+    fill_outcomes(new, [("SAF-01", "出前講座を継続", "講座を12回開催", 12, "回", None)])  # the initiative moved too
     old = write_template(catalogue, "危機管理部", 2023, tmp_path / "old.xlsx")  # an old template, declaring 危機管理部
     wb = load_workbook(fill_template(old, {"SAF-K01": 7100}))
     wb[SHEET].cell(row=HEADER_ROW + 1, column=4).value = "令和6年度"
@@ -237,11 +238,13 @@ def test_a_renamed_department(tmp_path):
                     "where i.code = 'renamed_department' order by 1",
         "status": "select department, kpis_expected from submission_status where fiscal_year = 2024 "
                   "and department like '危機管理%'",
+        "outcomes": "select initiative_id, outcome_text from initiative_outcomes where source = 'submission'",
     })
     assert [(f, s) for f, s, _ in got["fates"]] == [("R6_危機管理局.xlsx", "accepted"), ("R6_旧様式.xlsx", "accepted")]
     message = "「危機管理部」は組織改正により「危機管理局」になっています。「危機管理局」の提出として受け付けました。"
     assert got["warnings"] == [("R6_危機管理局.xlsx", message), ("R6_旧様式.xlsx", message)]
     assert got["status"] == [("危機管理局", 1)]  # the old department expects nothing after it ended
+    assert got["outcomes"] == [("SAF-01", "講座を12回開催")]
 
 
 def test_a_copy_of_a_rejected_file_is_assessed_again(tmp_path):
