@@ -19,7 +19,7 @@ from shinchoku.inbox import now_jst
 from shinchoku.ingest import STEPS, Step, run_steps
 from shinchoku.progress import say
 from shinchoku.publish import RunLocked
-from shinchoku.summary import summary_markdown
+from shinchoku.summary import summary_markdown, to_do
 
 FLOW_NAME = "shinchoku-ingest"
 
@@ -52,8 +52,8 @@ def ingest_flow(inbox: str | None = None, warehouse: str | None = None, settle_s
         summary = run_steps(settings, load_catalogue(), wait_seconds, call=as_task, say=say)
     except RunLocked as e:
         return IngestResult(locked=True, message=str(e))
-    create_markdown_artifact(summary_markdown(summary), key="shinchoku-ingest-summary",
-                             description="shinchoku 取込結果")
+    create_markdown_artifact(summary_markdown(summary) + "\n## 朝の確認事項\n\n" + to_do(settings.warehouse) + "\n",
+                             key="shinchoku-ingest-summary", description="shinchoku 取込結果")
     return IngestResult(summary=summary)
 
 

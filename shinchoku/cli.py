@@ -16,7 +16,7 @@ from pathlib import Path
 from .catalogue import CatalogueError, load_catalogue
 from .config import ROOT, ConfigError, find_project, load_settings
 from .inbox import JST
-from .parse import parse_fiscal_year
+from .parse import fiscal_year_label, parse_fiscal_year
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_LOCKED, EXIT_FAILED = 0, 1, 2, 3, 4
 EXPORTABLE_VIEWS = ("kpis", "kpi_progress", "kpi_latest", "kpi_outlook", "kpi_explanations", "kpi_trajectory",
@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     p.add_argument("--department", help="the department the files are for (default: recorded in the workbook, or the parent folder)")
     p.add_argument("-q", "--quiet", action="store_true", help="print the problems only, not the values read")
+    p.add_argument("--warehouse", type=Path, help="a warehouse, opened read-only, so that confirmed years are held "
+                                                  "as run holds them (period_confirmed)")
 
     p = add("template", help="write a department's return sheet (報告様式)")
     _paths(p)
@@ -98,6 +100,35 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("status", help="who has reported: expected and missing KPIs per department and year")
     _paths(p)
     p.add_argument("--year", type=fiscal_year_arg, help="only this fiscal year")
+    p.add_argument("--overdue", action="store_true",
+                   help="the morning to-do list: departments past their due date, years waiting for confirmation")
+
+    p = add("review", help="what the DX office checks before confirming: values since the last confirmation, "
+                           "warnings, missing KPIs, 要因分析")
+    _paths(p)
+    p.add_argument("--year", type=fiscal_year_arg, help="only this fiscal year")
+    p.add_argument("--department", help="only this department")
+    p.add_argument("-o", "--output", type=Path, help="also write the checklist as .xlsx")
+
+    p = add("confirm", help="confirm (確定) departments' fiscal year: later returns may not change it")
+    _paths(p)
+    p.add_argument("--year", type=fiscal_year_arg, required=True, help="fiscal year: 2023 or R5")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--department", help="one department")
+    who.add_argument("--all", action="store_true", help="every department with KPIs or values that year (all or nothing)")
+    p.add_argument("--by", help="who confirms (default: the operating-system user)")
+    p.add_argument("--note", help="a note kept with the confirmation")
+    p.add_argument("--allow-missing", action="store_true", help="confirm although KPIs are missing (recorded)")
+    p.add_argument("--allow-provisional", action="store_true", help="confirm values marked 速報, 見込 or 暫定")
+    p.add_argument("--wait", type=float, default=0, metavar="SECONDS", help="wait this long for a running run")
+
+    p = add("reopen", help="lift a confirmation, on the record, so a correction can be received")
+    _paths(p)
+    p.add_argument("--year", type=fiscal_year_arg, required=True, help="fiscal year: 2023 or R5")
+    p.add_argument("--department", required=True, help="the department")
+    p.add_argument("--reason", required=True, help="why (kept in confirmations and audit_log)")
+    p.add_argument("--by", help="who reopens (default: the operating-system user)")
+    p.add_argument("--wait", type=float, default=0, metavar="SECONDS", help="wait this long for a running run")
     return parser
 
 
@@ -178,9 +209,25 @@ def cmd_check(args) -> int:
         if department is None and path.resolve().parent.name in catalogue.departments:
             department = path.resolve().parent.name
         items.append((path, department))
+    periods = {}
+    if args.warehouse:  # confirmed years, read as run reads them (without it check cannot see them)
+        import duckdb
+
+        from .confirm import confirmed_periods
+
+        if not args.warehouse.exists():
+            raise UsageError(f"ウェアハウスがありません: {args.warehouse}")
+        con = duckdb.connect(str(args.warehouse), read_only=True)
+        try:
+            periods = confirmed_periods(con)
+        finally:
+            con.close()
     worst = EXIT_OK
+    from .confirm import hold_confirmed
+
     for assessment in assess_files(items, catalogue, settings.limits, settings.worker_count(),
                                    grading=settings.grading):
+        hold_confirmed(assessment, periods)
         errors, warnings = assessment.errors, assessment.warnings
         verdict = "OK" if not errors else "NG"
         print(f"{verdict} {assessment.path}(部局: {assessment.department or '不明'}、エラー {len(errors)} 件、警告 {len(warnings)} 件)")
@@ -434,19 +481,82 @@ def cmd_status(args) -> int:
     settings = _settings(args)
     for line in last_runs(settings):
         print(line)
+    if args.overdue:
+        from .summary import to_do
+
+        if not settings.warehouse.exists():
+            raise UsageError(f"ウェアハウスがありません: {settings.warehouse}(先に shinchoku run を実行してください)")
+        print(to_do(settings.warehouse))
+        return EXIT_OK
     sql = ("select department, fiscal_year, kpis_expected, kpis_reported, missing_kpi_ids, "
-           "last_received_at, due_date, on_time from submission_status")
+           "last_received_at, due_date, on_time, confirmed_at from submission_status")
     params = []
     if args.year:
         sql += " where fiscal_year = ?"
         params.append(args.year)
     [(_, rows)] = _read(settings.warehouse, (sql + " order by fiscal_year, department", params))
     body = []
-    for dept, fy, expected, reported, missing, last, due, on_time in rows:
+    for dept, fy, expected, reported, missing, last, due, on_time, confirmed in rows:
         body.append([dept, f"{fy}(R{fy - 2018})", expected, reported, "、".join(missing) or "-",
                      last.strftime("%Y-%m-%d %H:%M") if last else "-", due.isoformat(),
-                     "-" if on_time is None else ("期限内" if on_time else "未完了/期限後")])
-    print(table(["部局", "年度", "報告対象", "報告済", "未報告の指標", "最終受付", "期限", "期限内"], body))
+                     "-" if on_time is None else ("期限内" if on_time else "未完了/期限後"),
+                     f"確定 {confirmed:%Y-%m-%d}" if confirmed else "未確定"])
+    print(table(["部局", "年度", "報告対象", "報告済", "未報告の指標", "最終受付", "期限", "期限内", "確定"], body))
+    return EXIT_OK
+
+
+def cmd_review(args) -> int:
+    from .review import review, write_checklist
+
+    settings = _settings(args)
+    if not settings.warehouse.exists():
+        raise UsageError(f"ウェアハウスがありません: {settings.warehouse}(先に shinchoku run を実行してください)")
+    items = review(settings.warehouse, args.year, args.department)
+    for item in items:
+        print(item.text())
+        print()
+    if not items:
+        print("確定を待つ部局・年度はありません。")
+    if args.output:
+        print(f"確認リストを作成しました: {write_checklist(items, args.output)}")
+    return EXIT_OK
+
+
+def cmd_confirm(args) -> int:
+    from .confirm import ConfirmRefused, NotConfirmed, confirm
+    from .publish import RunLocked
+
+    settings = _settings(args)
+    try:
+        outcome = confirm(settings, args.year, None if args.all else [args.department], args.by, args.note,
+                          args.allow_missing, args.allow_provisional, args.wait)
+    except ConfirmRefused as e:
+        print("確定しませんでした(すべて確定するか、何も確定しないかのどちらかです):")
+        for problem in e.problems:
+            print(f"  {problem}")
+        return EXIT_REJECTED
+    except NotConfirmed as e:
+        raise UsageError(str(e)) from None
+    except RunLocked as e:
+        print(f"shinchoku: {e}", file=sys.stderr)
+        return EXIT_LOCKED
+    print("\n".join(outcome.lines))
+    return EXIT_OK
+
+
+def cmd_reopen(args) -> int:
+    from .confirm import NotConfirmed, reopen
+    from .publish import RunLocked
+
+    settings = _settings(args)
+    try:
+        outcome = reopen(settings, args.year, args.department, args.reason, args.by, args.wait)
+    except NotConfirmed as e:
+        raise UsageError(str(e)) from None
+    except RunLocked as e:
+        print(f"shinchoku: {e}", file=sys.stderr)
+        return EXIT_LOCKED
+    print("\n".join(outcome.lines))
     return EXIT_OK
 
 
@@ -561,7 +671,7 @@ def cmd_catalogue(args) -> int:
 
 COMMANDS = {"demo": cmd_demo, "run": cmd_run, "check": cmd_check, "template": cmd_template, "status": cmd_status,
             "report": cmd_report, "export": cmd_export, "serve": cmd_serve, "verify": cmd_verify,
-            "catalogue": cmd_catalogue}
+            "catalogue": cmd_catalogue, "review": cmd_review, "confirm": cmd_confirm, "reopen": cmd_reopen}
 
 
 if __name__ == "__main__":

@@ -31,11 +31,15 @@ class Decision:
 
 
 
-def decide(discovery: Discovery, known: dict[str, int], catalogue: Catalogue, settings: Settings) -> list[Decision]:
-    """Hash every candidate, set duplicates aside before parsing, assess the rest as one batch.
+def decide(discovery: Discovery, known: dict[str, int], catalogue: Catalogue, settings: Settings,
+           confirmed: dict | None = None) -> list[Decision]:
+    """Hash every candidate, set duplicates aside before parsing, assess the rest as one batch, then hold
+    confirmed years (``confirmed``: the standing confirmations, see :mod:`shinchoku.confirm`).
 
     Originals are archived (in this process) while the workers parse.
     """
+    from .confirm import hold_confirmed
+
     decisions: list[Decision] = []
     seen: dict[str, int | Decision] = dict(known)
     batch: list[Decision] = []
@@ -66,6 +70,7 @@ def decide(discovery: Discovery, known: dict[str, int], catalogue: Catalogue, se
                                settings.limits, settings.worker_count(), meanwhile=archive,
                                grading=settings.grading)
     for decision, assessment in zip(batch, assessments):
+        hold_confirmed(assessment, confirmed or {})
         decision.assessment = assessment
         decision.issues = assessment.issues
         decision.status = "accepted" if assessment.accepted else "rejected"

@@ -47,6 +47,8 @@ def rows(decisions: list[Decision], run_id: int) -> dict[str, list[dict]]:
         if decision.status != "accepted":
             continue
         for rec in decision.assessment.records:
+            if rec.get("confirmed"):
+                continue  # a confirmed year, unchanged: the confirmed version stands, no new one
             if rec["table"] == "kpi":
                 out["raw_observations"].append({
                     "submission_id": sid, "kpi_id": rec["item_id"], "fiscal_year": rec["fiscal_year"],

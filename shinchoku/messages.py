@@ -39,6 +39,7 @@ CODES: dict[str, Code] = {
     "percent_as_fraction": Code(ERROR, "{value} は割合(小数)のようです。{detail} のように百分率で入力するか、セルの表示形式をパーセントにしてください。", "この指標は百分率(%)で報告します。割合のままでは読み取り方が決まらないため受け付けていません。"),
     "formula_error": Code(ERROR, "数式の結果がエラー値「{value}」です。", "数式の参照先や割る数(#DIV/0! は0での割り算)を直し、結果が数値になってから保存して提出してください。"),
     "as_of_conflict": Code(ERROR, "実績値「{value}」の括弧内の記載が、{detail}と食い違っています。", "実績値のセルには数値だけを入力し、時点は「時点」欄、年度は「年度」欄に入力してください。"),
+    "period_confirmed": Code(ERROR, "{detail}の{department}の実績は{date}に確定済みのため、変更できません(変更のある指標・項目: {value})。", "訂正が必要な場合はDX推進担当へ連絡してください。確定を解除(shinchoku reopen)してから再提出します。"),
     "formula_no_value": Code(ERROR, "数式の計算結果が保存されていません。", "Excelでファイルを開き、上書き保存してから提出してください。"),
     # Workbook-level problems.
     "no_table": Code(ERROR, "「実績報告」の表(見出し: 指標ID・指標名・単位・年度・実績値・時点・備考)が見つかりません。", "配布された報告様式に記入してください。見出し行を削除・変更しないでください。"),
@@ -70,6 +71,7 @@ CODES: dict[str, Code] = {
     "wrong_direction": Code(WARNING, "実績値 {value} は基準値より悪化しています(この指標は{detail})。", "値に誤りがないか確認してください。"),
     "as_of_in_value": Code(WARNING, "実績値「{value}」の括弧内の時点を、時点 {detail} として受け付けました。", "次回からは時点を「時点」欄に入力してください。"),
     "renamed_department": Code(WARNING, "「{detail}」は組織改正により「{department}」になっています。「{department}」の提出として受け付けました。", "次回からは inbox/{department}/ のフォルダに、「{department}」の報告様式で提出してください。"),
+    "unchanged_after_confirmation": Code(WARNING, "{detail}の{department}の実績は{date}に確定済みです。この報告の内容は確定したものと同じため、新しい版は作らず確定のままとしました。", "訂正がなければ対応は不要です。"),
     "explanation_missing": Code(WARNING, "「{kpi_id}」の実績は{detail}ため、「要因分析」に理由の記入が必要です。", "「要因分析」に実績がこの値になった理由を、「今後の方向性」に今後の取組を記入して再提出してください。評価シートで委員会に示されます。"),
     "as_of_outside_year": Code(WARNING, "時点 {detail} が年度の期間外です。", "時点の日付を確認してください。"),
     "macro_workbook": Code(WARNING, "マクロ付きブック(.xlsm)です。マクロは実行せず、値のみ読み取りました。", "次回からはマクロなしの .xlsx で提出してください。"),

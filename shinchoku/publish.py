@@ -69,6 +69,16 @@ def run_lock(settings: Settings, wait_seconds: float = 0):
         os.close(fd)
 
 
+def actor() -> str:
+    """Who is acting: the operating-system user."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
 @dataclass
 class Stage:
     """This run's private copy of the warehouse (a path: each step opens its own connection), and the
@@ -77,6 +87,7 @@ class Stage:
     path: Path
     known: dict[str, int] = field(default_factory=dict)
     fresh: bool = False  # no warehouse was published yet
+    confirmed: dict = field(default_factory=dict)  # the standing confirmations (shinchoku.confirm.Period by key)
 
 
 def prepare_stage(settings: Settings) -> Stage:
@@ -97,9 +108,12 @@ def prepare_stage(settings: Settings) -> Stage:
         # only accepted files: a copy of a rejected one is assessed again (the catalogue may have changed since)
         known = dict(con.execute("select sha256, min(submission_id) from raw_submissions where status = 'accepted' "
                                  "group by sha256").fetchall())
+        from .confirm import confirmed_periods
+
+        confirmed = confirmed_periods(con)
     finally:
         con.close()
-    return Stage(tmp, known, fresh)
+    return Stage(tmp, known, fresh, confirmed)
 
 
 @dataclass
@@ -144,7 +158,15 @@ def stage_and_publish(settings: Settings, catalogue: Catalogue, decisions: list[
     try:
         con.execute("begin transaction")  # one transaction: catalog changes (views) are much cheaper in one
         run_id, kpis_updated = load_run(con, decisions, started_at)
-        wh.refresh(con, catalogue, settings)
+        changed = wh.refresh(con, catalogue, settings)
+        if changed or stage.fresh:  # the catalogue this run saw for the first time
+            wh.audit(con, "catalogue", actor=actor(), run_id=run_id,
+                     catalogue_fingerprint=changed or wh.fingerprint(catalogue, settings),
+                     detail=f"指標 {len(catalogue.kpis)}、改定 {len(catalogue.revisions)}")
+        counts = {s: sum(d.status == s for d in decisions) for s in ("accepted", "rejected", "duplicate")}
+        wh.audit(con, "run", actor=actor(), run_id=run_id,
+                 detail=f"受理 {counts['accepted']}、差戻し {counts['rejected']}、重複 {counts['duplicate']}、"
+                        f"更新した指標・年度 {len(kpis_updated)}")
         wh.run_audits(con)
         con.execute("commit")
         con.execute("checkpoint")

@@ -68,13 +68,15 @@ def format_actual(progress: dict, kpi: Kpi) -> str:
 
 
 def provisional_mark(progress: dict) -> str:
-    """(速報), (2024/2/29時点), both, or "" for a final value as of the fiscal year's end."""
+    """(速報), (2024/2/29時点), (未確定), any of them, or "" for a confirmed final value as of the fiscal year's end."""
     marks = []
     if progress.get("provisional"):
         marks.append(f"({progress['provisional']})")
     as_of, year = progress.get("as_of"), progress.get("fiscal_year")
     if as_of is not None and year is not None and (as_of.month, as_of.day, as_of.year) != (3, 31, year + 1):
         marks.append(f"({as_of.year}/{as_of.month}/{as_of.day}時点)")
+    if progress.get("value_status") == "未確定":
+        marks.append("(未確定)")
     return "".join(marks)
 
 
@@ -214,6 +216,8 @@ class ReportData:
         self.status_year = status_years[-1] if status_years else None
         self.status = _rows(con, "select * from submission_status where fiscal_year = ? order by department",
                             [self.status_year])
+        self.confirmation = _rows(con, "select department, kpis_expected, kpis_reported, confirmed_at "
+                                       "from submission_status where fiscal_year = ? order by department", [self.year])
         self.warnings = _rows(con, "select * from data_quality where fiscal_year = ? or fiscal_year is null "
                                    "order by submission_id, sheet, cell", [self.year])
         self.standing = {r["kpi_id"]: r for r in _rows(con, "select * from kpi_year_status where report_fy = ? "
@@ -422,6 +426,18 @@ def _summary_sheet(ws, data: ReportData) -> None:
     ws.add_chart(chart, f"A{row + 1}")
 
     row += 19
+    ws.cell(row=row, column=1, value=f"部局ごとの確定状況({format_year(data.year)})").font = SECTION_FONT
+    row += 1
+    _header(ws, row, ["部局", "確定状況", "報告済み/報告対象"])
+    for r in data.confirmation:
+        row += 1
+        state = f"確定({r['confirmed_at']:%Y-%m-%d})" if r["confirmed_at"] else "未確定"
+        _cells(ws, row, [r["department"], state, f"{r['kpis_reported']}/{r['kpis_expected']}"])
+    if not data.confirmation:
+        row += 1
+        ws.cell(row=row, column=1, value="この年度の報告対象の部局はまだありません(年度が終了していません)。")
+    ws.cell(row=row + 1, column=1, value="確定していない値には「(未確定)」を付けています。").font = Font(italic=True)
+    row += 3
     ws.cell(row=row, column=1, value="指標ごとの進捗").font = SECTION_FONT
     row += 1
     head = row

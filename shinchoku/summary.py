@@ -88,3 +88,32 @@ def table(headers: list[str], rows: list[list]) -> str:
     out = StringIO()
     Console(file=out, width=10_000, color_system=None, highlight=False).print(grid)
     return "\n".join(line.rstrip() for line in out.getvalue().splitlines() if line.strip())
+
+
+OVERDUE_SQL = """
+    select department, fiscal_year, missing_kpi_ids, due_date from submission_status
+    where len(missing_kpi_ids) > 0 and current_date > due_date order by fiscal_year, department"""
+WAITING_SQL = """
+    select department, fiscal_year, kpis_reported, kpis_expected from submission_status
+    where confirmed_at is null and kpis_reported > 0 order by fiscal_year, department"""
+
+
+def to_do(warehouse) -> str:
+    """The DX office's morning list: departments past their due date with missing KPIs, and years waiting
+    for confirmation. `shinchoku status --overdue` prints it; the nightly flow's artifact carries it."""
+    import duckdb
+
+    from .parse import fiscal_year_label
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        overdue, waiting = con.execute(OVERDUE_SQL).fetchall(), con.execute(WAITING_SQL).fetchall()
+    finally:
+        con.close()
+    lines = ["期限を過ぎて未報告の指標がある部局:"]
+    lines += [f"- {d} {fiscal_year_label(fy)}(期限 {due.isoformat()}): {'、'.join(missing)}"
+              for d, fy, missing, due in overdue] or ["- なし"]
+    lines += ["", "確定待ちの部局・年度:"]
+    lines += [f"- {d} {fiscal_year_label(fy)}(報告 {reported}/{expected})" for d, fy, reported, expected in waiting] \
+        or ["- なし"]
+    return "\n".join(lines)

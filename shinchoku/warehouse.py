@@ -38,6 +38,19 @@ create table if not exists raw_explanations (
 create table if not exists raw_validation_issues (
     submission_id bigint not null, sheet varchar, cell varchar, kpi_id varchar,
     severity varchar not null, code varchar not null, message varchar, fix varchar);
+create table if not exists raw_confirmations (
+    confirmation_id integer primary key, department varchar not null, fiscal_year integer not null,
+    confirmed_at timestamp not null, confirmed_by varchar, note varchar, missing_kpi_ids varchar[],
+    provisional_kpi_ids varchar[]);
+create table if not exists raw_confirmed_versions (
+    confirmation_id integer not null, kind varchar not null, submission_id bigint, item_id varchar,
+    fiscal_year integer, as_of date);
+create table if not exists raw_reopenings (
+    confirmation_id integer not null, reopened_at timestamp not null, reopened_by varchar, reason varchar);
+create table if not exists raw_audit_log (
+    event_id integer primary key, occurred_at timestamp not null, action varchar not null, actor varchar,
+    department varchar, fiscal_year integer, run_id integer, confirmation_id integer, detail varchar,
+    catalogue_fingerprint varchar);
 create index if not exists raw_submissions_sha256 on raw_submissions (sha256);
 """
 
@@ -64,6 +77,9 @@ AUDITS = {
     "accepted submission with an error": """
         select s.submission_id from raw_submissions s where s.status = 'accepted' and s.error_count > 0""",
     "kpi_latest misses a KPI": "select kpi_id from ref_kpis except select kpi_id from kpi_latest",
+    "reopening of no confirmation": """
+        select r.confirmation_id from raw_reopenings r left join raw_confirmations c using (confirmation_id)
+        where c.confirmation_id is null""",
 }
 
 
@@ -180,16 +196,29 @@ def fingerprint(catalogue: Catalogue, settings: Settings, folder: Path | None = 
     return digest.hexdigest()
 
 
-def refresh(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, settings: Settings) -> None:
-    """Rewrite reference data and views, unless the warehouse already has exactly these."""
+def refresh(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, settings: Settings) -> str | None:
+    """Rewrite reference data and views, unless the warehouse already has exactly these;
+    return the new fingerprint when they changed."""
     current = fingerprint(catalogue, settings)
     con.execute("create table if not exists cfg_fingerprint (fingerprint varchar)")
     if con.execute("select count(*) from cfg_fingerprint where fingerprint = ?", [current]).fetchone()[0]:
-        return
+        return None
     load_reference(con, catalogue, settings)
     apply_views(con)
     con.execute("delete from cfg_fingerprint")
     con.execute("insert into cfg_fingerprint values (?)", [current])
+    return current
+
+
+def audit(con: duckdb.DuckDBPyConnection, action: str, **fields) -> int:
+    """Append one event to the audit log (never updated, never deleted); return its id."""
+    from .inbox import now_jst
+
+    event_id = con.execute("select coalesce(max(event_id), 0) + 1 from raw_audit_log").fetchone()[0]
+    row = {"event_id": event_id, "occurred_at": now_jst(), "action": action, **fields}
+    names = ", ".join(row)
+    con.execute(f"insert into raw_audit_log ({names}) values ({', '.join('?' * len(row))})", list(row.values()))
+    return event_id
 
 
 _blanks: dict[str, Path] = {}

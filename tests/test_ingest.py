@@ -118,8 +118,9 @@ def test_a_provisional_mark_has_its_own_column_and_history(settings, catalogue, 
     for view in ("observation_history", "kpi_progress", "kpi_latest"):
         columns = [c for (c,) in query(settings.warehouse, "select column_name from duckdb_columns() "
                                                            "where table_name = ? order by column_index", [view])]
-        later = ["baseline_value_in_force", "baseline_fy_in_force", "target_value_in_force", "target_fy_in_force"] \
-            if view == "kpi_progress" else []  # appended after it by the plan's revisions
+        later = {"kpi_progress": ["baseline_value_in_force", "baseline_fy_in_force", "target_value_in_force",
+                                  "target_fy_in_force", "value_status"],  # appended after it by issues 13 and 14
+                 "observation_history": ["value_status"]}.get(view, [])
         assert columns[-1 - len(later):] == ["provisional", *later], view  # appended after the columns analysts use
     assert query(settings.warehouse, "select actual_value, provisional from kpi_latest where kpi_id = 'GOV-K01'") == [
         (61.0, "速報")]

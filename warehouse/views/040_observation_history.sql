@@ -10,6 +10,13 @@ joined as (
     from raw_observations as o
     join accepted as s on s.submission_id = o.submission_id
 ),
+-- the versions the standing confirmation of their department and year holds
+confirmed as (
+    select v.submission_id, v.item_id, v.fiscal_year, v.as_of
+    from raw_confirmed_versions as v
+    join confirmations as c on c.confirmation_id = v.confirmation_id and c.is_standing
+    where v.kind = 'observation'
+),
 versioned as (
     select
         *,
@@ -24,7 +31,10 @@ final as (
         kpi_id, fiscal_year, as_of, actual_value, submission_id,
         source_sheet || '!' || source_cell as source_cell,
         valid_from, valid_to, version,
-        department, file_name, sha256, archive_path, raw_value, note, provisional
+        department, file_name, sha256, archive_path, raw_value, note, provisional,
+        case when exists (select 1 from confirmed as f where f.submission_id = versioned.submission_id
+                          and f.item_id = versioned.kpi_id and f.fiscal_year = versioned.fiscal_year
+                          and f.as_of = versioned.as_of) then '確定' else '未確定' end as value_status
     from versioned
 )
 select * from final order by kpi_id, fiscal_year, as_of, version;
@@ -46,3 +56,4 @@ comment on column observation_history.archive_path is '原本の保管場所';
 comment on column observation_history.raw_value is 'セルに記入されていた値';
 comment on column observation_history.note is '備考';
 comment on column observation_history.provisional is '速報・見込・暫定の別(実績値の後の括弧書き。確定値なら NULL)';
+comment on column observation_history.value_status is '確定=その部局・年度の現在有効な確定に含まれる版, 未確定=それ以外';

@@ -5,14 +5,14 @@ current_values as (select * from observation_history where valid_to is null),
 yearly as (
     -- several values in one year: the latest 時点 counts
     select kpi_id, fiscal_year, arg_max(actual_value, as_of) as actual_value, max(as_of) as as_of,
-        arg_max(provisional, as_of) as provisional
+        arg_max(provisional, as_of) as provisional, arg_max(value_status, as_of) as value_status
     from current_values
     group by kpi_id, fiscal_year
 ),
 trajectory as (select * from kpi_trajectory),
 expected as (
     select
-        y.kpi_id, y.fiscal_year, y.actual_value, y.as_of, y.provisional, d.direction,
+        y.kpi_id, y.fiscal_year, y.actual_value, y.as_of, y.provisional, y.value_status, d.direction,
         d.baseline_value as b, d.baseline_fy as b_fy, d.target_value as t, d.target_fy as t_fy,
         tr.expected_value
     from yearly as y
@@ -44,7 +44,8 @@ final as (
         r.b as baseline_value_in_force,
         r.b_fy as baseline_fy_in_force,
         r.t as target_value_in_force,
-        r.t_fy as target_fy_in_force
+        r.t_fy as target_fy_in_force,
+        r.value_status
     from rates as r
 )
 select * from final order by kpi_id, fiscal_year;
@@ -64,3 +65,4 @@ comment on column kpi_progress.baseline_value_in_force is 'この年度に効力
 comment on column kpi_progress.baseline_fy_in_force is 'この年度に効力のある基準年度';
 comment on column kpi_progress.target_value_in_force is 'この年度に効力のある目標値';
 comment on column kpi_progress.target_fy_in_force is 'この年度に効力のある目標年度';
+comment on column kpi_progress.value_status is '確定=DX推進担当が確定した値, 未確定=それ以外(その年度の最新の時点の値について)';

@@ -29,7 +29,8 @@ final as (
         l.as_of,
         l.reached_target,
         l.provisional,
-        l.fiscal_year = y.report_fy as reported_this_year
+        l.fiscal_year = y.report_fy as reported_this_year,
+        l.value_status
     from report_years as y
     cross join kpis as k
     left join latest as l on l.report_fy = y.report_fy and l.kpi_id = k.kpi_id
@@ -49,3 +50,4 @@ comment on column kpi_year_status.as_of is '実績値の時点';
 comment on column kpi_year_status.reached_target is '目標値に到達しているか';
 comment on column kpi_year_status.provisional is '速報・見込・暫定の別';
 comment on column kpi_year_status.reported_this_year is '報告の対象年度そのものの実績か(前年度以前の実績なら false)';
+comment on column kpi_year_status.value_status is '確定=確定した値, 未確定=それ以外';

@@ -70,7 +70,9 @@ select
             select count(*) from reported as r
             where r.department = final.department and r.fiscal_year = final.fiscal_year
               and r.first_received_at < final.due_date + interval 1 day)
-    end as on_time
+    end as on_time,
+    (select c.confirmed_at from confirmations as c
+     where c.department = final.department and c.fiscal_year = final.fiscal_year and c.is_standing) as confirmed_at
 from final
 order by fiscal_year, department;
 
@@ -83,3 +85,4 @@ comment on column submission_status.missing_kpi_ids is '未報告の指標ID';
 comment on column submission_status.last_received_at is '最後に受け付けた日時';
 comment on column submission_status.due_date is '提出期限';
 comment on column submission_status.on_time is '報告すべき指標をすべて期限内に報告したか(報告すべき指標がなければ NULL)';
+comment on column submission_status.confirmed_at is '確定日時(現在有効な確定がなければ NULL: 未確定)';

@@ -1,0 +1,126 @@
+"""What the DX office reviews before it confirms a department's year (shinchoku review).
+
+For each department and fiscal year without a standing confirmation: the values received since the
+last confirmation (new, or old → new, with submission and cell), the warnings, the missing KPIs and
+the 要因分析 texts. Read-only; printed, and written as an .xlsx checklist on request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .parse import fiscal_year_label
+
+
+@dataclass
+class ReviewItem:
+    """One department's fiscal year awaiting confirmation."""
+
+    department: str
+    fiscal_year: int
+    last_confirmed: str | None = None
+    values: list[tuple] = field(default_factory=list)  # (kpi_id, old, new, submission_id, source_cell, mark)
+    warnings: list[tuple] = field(default_factory=list)  # (file_name, cell, message)
+    missing: list[str] = field(default_factory=list)
+    explanations: list[tuple] = field(default_factory=list)  # (kpi_id, factor_analysis, future_direction)
+
+    def rows(self) -> list[tuple[str, str, str, str, str]]:
+        """(区分, 指標ID, 内容, 提出番号, セル) lines, as the terminal and the checklist show them."""
+        out = []
+        for kpi, old, new, sid, cell, mark in self.values:
+            change = f"{_number(old)} → {_number(new)}" if old is not None else f"新規 {_number(new)}"
+            out.append(("値", kpi, change + (f"({mark})" if mark else ""), str(sid), cell))
+        out += [("警告", "", message, file_name, cell or "") for file_name, cell, message in self.warnings]
+        out += [("未報告", kpi, "実績値の報告がありません", "", "") for kpi in self.missing]
+        out += [("要因分析", kpi, f"{factor or '(記入なし)'} / 今後の方向性: {direction or '(記入なし)'}", "", "")
+                for kpi, factor, direction in self.explanations]
+        return out
+
+    def text(self) -> str:
+        head = f"■ {self.department} {fiscal_year_label(self.fiscal_year)}(" + (
+            f"前回の確定 {self.last_confirmed} 以降" if self.last_confirmed else "未確定") + ")"
+        lines = [head] + [f"  [{kind}] {kpi} {what}" + (f"(提出 {sid} {cell})" if sid else "")
+                          for kind, kpi, what, sid, cell in self.rows()]
+        return "\n".join(lines if len(lines) > 1 else [head, "  変更・警告・未報告はありません"])
+
+
+def _number(value) -> str:
+    return f"{value:,.6g}" if isinstance(value, float) else str(value)
+
+
+def review(warehouse: Path, year: int | None = None, department: str | None = None) -> list[ReviewItem]:
+    """Every department and year without a standing confirmation (optionally one year, one department)."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        periods = con.execute("""
+            select department, fiscal_year, missing_kpi_ids from submission_status where confirmed_at is null
+            union
+            select distinct h.department, h.fiscal_year, []::varchar[] from observation_history h
+            where h.valid_to is null and not exists (
+                select 1 from confirmations c where c.department = h.department and c.fiscal_year = h.fiscal_year
+                and c.is_standing)
+              and not exists (select 1 from submission_status s where s.department = h.department
+                              and s.fiscal_year = h.fiscal_year)
+            order by 2, 1""").fetchall()
+        items = []
+        for dept, fy, missing in periods:
+            if (year is not None and fy != year) or (department is not None and dept != department):
+                continue
+            item = ReviewItem(dept, fy, missing=list(missing or []))
+            last = con.execute("select max(confirmation_id), max(confirmed_at) from confirmations "
+                               "where department = ? and fiscal_year = ?", [dept, fy]).fetchone()
+            item.last_confirmed = f"{last[1]:%Y-%m-%d}" if last[1] else None
+            item.values = con.execute("""
+                select h.kpi_id, p.actual_value, h.actual_value, h.submission_id, h.source_cell, h.provisional
+                from observation_history h
+                left join observation_history p on p.kpi_id = h.kpi_id and p.fiscal_year = h.fiscal_year
+                     and p.as_of = h.as_of and p.version = h.version - 1
+                where h.valid_to is null and h.department = ? and h.fiscal_year = ?
+                  and not exists (select 1 from raw_confirmed_versions v where v.confirmation_id = ?
+                                  and v.kind = 'observation' and v.submission_id = h.submission_id
+                                  and v.item_id = h.kpi_id and v.as_of = h.as_of)
+                order by h.kpi_id, h.as_of""", [dept, fy, last[0]]).fetchall()
+            item.warnings = con.execute("""
+                select file_name, sheet || '!' || cell, message from data_quality
+                where department = ? and fiscal_year = ? order by submission_id, cell""", [dept, fy]).fetchall()
+            item.explanations = con.execute("""
+                select kpi_id, factor_analysis, future_direction from kpi_explanations
+                where valid_to is null and department = ? and fiscal_year = ?
+                  and (factor_analysis is not null or future_direction is not null) order by kpi_id""",
+                                            [dept, fy]).fetchall()
+            items.append(item)
+        return items
+    finally:
+        con.close()
+
+
+def write_checklist(items: list[ReviewItem], path: Path) -> Path:
+    """The review as an .xlsx checklist: one row per point, with a column to tick."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from .xlsx import set_text
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "確認リスト"
+    ws.append(["部局", "年度", "区分", "指標ID", "内容", "提出番号・ファイル", "セル", "確認"])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for item in items:
+        for kind, kpi, what, sid, cell in item.rows() or [("-", "", "変更・警告・未報告はありません", "", "")]:
+            row = ws.max_row + 1
+            for col, value in enumerate((item.department, fiscal_year_label(item.fiscal_year), kind, kpi, what, sid,
+                                         cell, ""), start=1):
+                set_text(ws.cell(row=row, column=col), str(value))
+    for col, width in zip("ABCDEFGH", (14, 10, 10, 10, 70, 24, 14, 8)):
+        ws.column_dimensions[col].width = width
+    ws.page_setup.orientation = "landscape"
+    ws.print_title_rows = "1:1"
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path

@@ -1,0 +1,37 @@
+-- confirmations: every confirmation (確定) of a department's fiscal year by the DX office, reopened ones included.
+create or replace view confirmations as
+with confirmed as (select * from raw_confirmations),
+reopened as (select * from raw_reopenings),
+final as (
+    select
+        c.department,
+        c.fiscal_year,
+        c.confirmed_at,
+        c.confirmed_by,
+        c.note,
+        c.missing_kpi_ids,
+        r.reopened_at,
+        r.reopened_by,
+        r.reason as reopen_reason,
+        c.confirmation_id,
+        c.provisional_kpi_ids,
+        r.confirmation_id is null
+            and c.confirmation_id = max(c.confirmation_id) over (partition by c.department, c.fiscal_year) as is_standing
+    from confirmed as c
+    left join reopened as r on r.confirmation_id = c.confirmation_id
+)
+select * from final order by fiscal_year, department, confirmation_id;
+
+comment on view confirmations is '確定の記録: 部局・年度ごとにDX推進担当が確定した記録(解除されたものも含む。1行に1回の確定)';
+comment on column confirmations.department is '部局';
+comment on column confirmations.fiscal_year is '年度(西暦)';
+comment on column confirmations.confirmed_at is '確定日時(日本時間)';
+comment on column confirmations.confirmed_by is '確定した人';
+comment on column confirmations.note is '備考';
+comment on column confirmations.missing_kpi_ids is '確定時に未報告だった指標ID';
+comment on column confirmations.reopened_at is '確定を解除した日時(解除されていなければ NULL)';
+comment on column confirmations.reopened_by is '確定を解除した人';
+comment on column confirmations.reopen_reason is '確定を解除した理由';
+comment on column confirmations.confirmation_id is '確定番号';
+comment on column confirmations.provisional_kpi_ids is '確定時に速報・見込・暫定の値だった指標ID';
+comment on column confirmations.is_standing is '現在有効な確定か(その部局・年度の最新の確定で、解除されていない)';
