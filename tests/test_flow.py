@@ -18,7 +18,7 @@ import urllib.request
 
 import pytest
 
-from conftest import query
+from conftest import query, query_many
 from shinchoku.config import ROOT
 from shinchoku.ingest import STEPS
 from shinchoku.template import fill_template
@@ -265,3 +265,55 @@ def test_serve_registers_the_nightly_deployment(as_the_office, monkeypatch, caps
     [deployment] = served
     assert deployment.name == "nightly" and deployment.schedules[0].schedule.cron == "30 3 * * *"
     assert url.removesuffix("/api") in capsys.readouterr().out
+
+
+def test_the_yearly_cycle_through_the_cli(as_the_office, settings, template, tmp_path, capsys):
+    """collect → review → confirm → a late change rejected → reopen → the same file accepted → confirm again."""
+    from openpyxl import load_workbook
+
+    from shinchoku.cli import main
+
+    _, run = as_the_office
+    warehouse = ["--warehouse", str(settings.warehouse)]
+    assert main(run) == 0  # 1. 総務部's FY2022 return accepted
+    capsys.readouterr()
+    assert main(["review", "--year", "R4", "-o", str(tmp_path / "確認リスト.xlsx"), *warehouse]) == 0  # 2.
+    listed = capsys.readouterr().out
+    assert "■ 総務部 R4年度(未確定)" in listed and "[値] GOV-K02 新規 30" in listed
+    checklist = [r for r in load_workbook(tmp_path / "確認リスト.xlsx").active.iter_rows(values_only=True)]
+    assert ("総務部", "R4年度", "値", "GOV-K02", "新規 30") in [r[:5] for r in checklist]
+    assert main(["confirm", "--year", "R4", "--all", *warehouse]) == 1  # others have not reported: refused whole
+    assert "未報告の指標" in capsys.readouterr().out
+    assert main(["confirm", "--year", "R4", "--all", "--allow-missing", "--by", "DX推進課 佐藤", *warehouse]) == 0  # 3.
+    capsys.readouterr()
+
+    changed = fill_template(template("総務部", 2022), {"GOV-K02": 31}, out=tmp_path / "訂正.xlsx")
+    shutil.copyfile(changed, settings.inbox / "総務部" / "訂正.xlsx")
+    assert main(["check", "--quiet", str(changed), "--department", "総務部", *warehouse]) == 1  # check sees it too
+    assert "R4年度の総務部の実績は" in capsys.readouterr().out
+    assert main(run) == 1  # 4. rejected, with its annotated copy
+    rejected = settings.inbox / "総務部" / "rejected"
+    assert (rejected / "訂正.xlsx").exists() and (rejected / "訂正.エラー箇所.xlsx").exists()
+    capsys.readouterr()
+    assert main(["reopen", "--year", "R4", "--department", "総務部", "--reason", "部局から訂正の申出",
+                 "--by", "DX推進課 佐藤", *warehouse]) == 0  # 5.
+    shutil.copyfile(rejected / "訂正.xlsx", settings.inbox / "総務部" / "訂正.xlsx")  # the same bytes again
+    assert main(run) == 0  # 6. accepted: assessed afresh, not a duplicate of its own rejection
+    assert main(["confirm", "--year", "R4", "--department", "総務部", "--by", "DX推進課 佐藤", *warehouse]) == 0  # 7.
+
+    got = query_many(settings.warehouse, {
+        "confirmations": "select confirmed_by, reopened_by, reopen_reason, is_standing from confirmations "
+                         "where department = '総務部' and fiscal_year = 2022 order by confirmation_id",
+        "issues": "select s.file_name, s.status, i.code from submissions s join validation_issues i using (submission_id) "
+                  "where i.severity = 'error'",
+        "value": "select actual_value, value_status from kpi_progress where kpi_id = 'GOV-K02' and fiscal_year = 2022",
+        "actions": "select action, department from audit_log order by event_id",
+    })
+    assert got["confirmations"] == [("DX推進課 佐藤", "DX推進課 佐藤", "部局から訂正の申出", False),
+                                    ("DX推進課 佐藤", None, None, True)]
+    assert got["issues"] == [("訂正.xlsx", "rejected", "period_confirmed")]
+    assert got["value"] == [(31.0, "確定")]
+    actions = [a for a, _ in got["actions"]]
+    confirms = actions.count("confirm") - 1
+    assert actions == ["catalogue", "run", *["confirm"] * confirms, "run", "reopen", "run", "confirm"]
+    assert confirms >= 1 and ("confirm", "総務部") in got["actions"]

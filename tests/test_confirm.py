@@ -1,0 +1,207 @@
+"""確認と確定: what a confirmation holds, what it lets through, and that confirm and reopen are as safe as a run."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from conftest import query, query_many
+from shinchoku.cli import main
+from shinchoku.ingest import run_ingest
+from shinchoku.publish import run_lock
+from shinchoku.template import fill_outcomes, fill_template
+
+FACTOR = "説明会の開催が延期となった。"
+
+
+def drop(settings, path, department, name):
+    target = settings.inbox / department / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, target)
+    return target
+
+
+def cli(*args) -> tuple[int, str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = main(list(args))
+    return code, out.getvalue()
+
+
+@pytest.fixture
+def confirmed(settings, catalogue, template, tmp_path):
+    """企画調整部's FY2022 accepted (with outcome and explanation) and confirmed."""
+    path = fill_template(template("企画調整部", 2022), {"GOV-K01": 57.0, "REG-K01": 128},
+                         explanations={"REG-K01": (FACTOR, None)}, out=tmp_path / "first.xlsx")
+    fill_outcomes(path, [("GOV-01", "業務の棚卸し", "全庁で実施", None, None, None)])
+    drop(settings, path, "企画調整部", "R4.xlsx")
+    assert run_ingest(settings, catalogue).exit_code == 0
+    code, out = cli("confirm", "--year", "2022", "--department", "企画調整部", "--by", "担当A",
+                    "--warehouse", str(settings.warehouse))
+    assert code == 0, out
+    return path
+
+
+def fates(settings):
+    return query(settings.warehouse, "select file_name, status from submissions order by submission_id")
+
+
+@pytest.mark.parametrize("change", ["value", "as_of", "provisional", "outcome", "explanation"])
+def test_any_change_to_a_confirmed_year_is_rejected(change, confirmed, settings, catalogue, template, tmp_path):
+    values = {"GOV-K01": 57.0, "REG-K01": 128}
+    kwargs = {"explanations": {"REG-K01": (FACTOR, None)}}
+    if change == "value":
+        values["GOV-K01"] = 57.5
+    elif change == "as_of":
+        kwargs["as_of"] = {"GOV-K01": "2023/2/28"}
+    elif change == "provisional":
+        values["GOV-K01"] = "57.0(速報)"
+    elif change == "explanation":
+        kwargs["explanations"] = {"REG-K01": ("別の説明", None)}
+    path = fill_template(template("企画調整部", 2022), values, out=tmp_path / f"{change}.xlsx", **kwargs)
+    fill_outcomes(path, [("GOV-01", "業務の棚卸し", "全庁で実施" if change != "outcome" else "一部で実施",
+                          None, None, None)])
+    drop(settings, path, "企画調整部", "late.xlsx")
+    summary = run_ingest(settings, catalogue)
+    assert [d.status for d in summary.decisions] == ["rejected"], [i.code for d in summary.decisions for i in d.issues]
+    [issue] = [i for i in summary.decisions[0].issues if i.code == "period_confirmed"]
+    assert issue.message.startswith("R4年度の企画調整部の実績は") and "確定済み" in issue.message
+    assert (settings.inbox / "企画調整部" / "rejected" / "late.エラー箇所.xlsx").exists()
+
+
+def test_a_kpi_missing_at_confirmation_cannot_arrive_later(settings, catalogue, template, tmp_path):
+    drop(settings, fill_template(template("企画調整部", 2023), {"GOV-K01": 64.0}), "企画調整部", "a.xlsx")
+    run_ingest(settings, catalogue)
+    code, out = cli("confirm", "--year", "2023", "--department", "企画調整部", "--allow-missing",
+                    "--warehouse", str(settings.warehouse))
+    assert code == 0 and "未報告 REG-K01" in out
+    late = fill_template(template("企画調整部", 2023), {"REG-K01": 140}, out=tmp_path / "late.xlsx")
+    drop(settings, late, "企画調整部", "late.xlsx")
+    summary = run_ingest(settings, catalogue)
+    assert [d.status for d in summary.decisions] == ["rejected"]
+    assert [i.code for i in summary.decisions[0].issues] == ["period_confirmed"]
+
+
+def test_an_unchanged_return_is_accepted_without_a_version(confirmed, settings, catalogue):
+    drop(settings, confirmed, "企画調整部", "again.xlsx")  # byte-identical to an accepted file: a duplicate
+    copy = settings.inbox / "企画調整部" / "again.xlsx"
+    from openpyxl import load_workbook
+
+    wb = load_workbook(copy)
+    wb.properties.title = "再保存"  # the same content, saved again: other bytes
+    wb.save(copy)
+    summary = run_ingest(settings, catalogue)
+    assert [d.status for d in summary.decisions] == ["accepted"]
+    assert [i.code for i in summary.decisions[0].issues] == ["unchanged_after_confirmation"]
+    got = query_many(settings.warehouse, {
+        "versions": "select count(*) from observation_history",
+        "status": "select distinct value_status from kpi_progress",
+        "submitted": "select submission_id, value_status from observation_history order by kpi_id"})
+    assert got["versions"] == [(2,)] and got["status"] == [("確定",)]
+    assert {sid for sid, _ in got["submitted"]} == {1}
+
+
+def test_provisional_and_missing_need_their_flags_and_all_is_all_or_nothing(settings, catalogue, template):
+    drop(settings, fill_template(template("企画調整部", 2022), {"GOV-K01": "57.0(速報)"}), "企画調整部", "a.xlsx")
+    drop(settings, fill_template(template("総務部", 2022), {"GOV-K02": 30}), "総務部", "b.xlsx")
+    run_ingest(settings, catalogue)
+    wh = ["--warehouse", str(settings.warehouse)]
+    code, out = cli("confirm", "--year", "2022", "--all", *wh)
+    assert code == 1 and "速報・見込・暫定の値 GOV-K01" in out and "未報告の指標 REG-K01" in out
+    assert query(settings.warehouse, "select count(*) from confirmations") == [(0,)]  # nothing, not even 総務部
+    code, out = cli("confirm", "--year", "2022", "--department", "企画調整部", "--allow-missing", "--allow-provisional",
+                    "--note", "速報値で確定", *wh)
+    assert code == 0, out
+    got = query(settings.warehouse, "select missing_kpi_ids, provisional_kpi_ids, note from confirmations")
+    assert got == [(["REG-K01"], ["GOV-K01"], "速報値で確定")]
+
+
+def test_confirming_twice_is_a_no_op_and_reopening_the_unconfirmed_exits_2(confirmed, settings):
+    wh = ["--warehouse", str(settings.warehouse)]
+    before = query(settings.warehouse, "select count(*) from audit_log")
+    code, out = cli("confirm", "--year", "2022", "--department", "企画調整部", *wh)
+    assert code == 0 and "何もしませんでした" in out
+    assert query(settings.warehouse, "select count(*) from confirmations") == [(1,)]
+    assert query(settings.warehouse, "select count(*) from audit_log") == before
+    code, out = cli("reopen", "--year", "2023", "--department", "企画調整部", "--reason", "x", *wh)
+    assert code == 2 and "確定されていません" in out
+
+
+def test_confirm_waits_for_or_refuses_a_running_run(confirmed, settings):
+    wh = ["--warehouse", str(settings.warehouse)]
+    with run_lock(settings):  # a run in progress
+        code, out = cli("reopen", "--year", "2022", "--department", "企画調整部", "--reason", "x", *wh)
+        assert code == 3 and "別の取込処理が実行中" in out
+    held = threading.Event()
+
+    def run_for_a_moment():
+        with run_lock(settings):
+            held.set()
+            threading.Event().wait(1.0)
+
+    runner = threading.Thread(target=run_for_a_moment)
+    runner.start()
+    held.wait(10)
+    code, out = cli("reopen", "--year", "2022", "--department", "企画調整部", "--reason", "x", "--wait", "30", *wh)
+    runner.join()
+    assert code == 0, out  # it waited, then reopened: neither is lost
+    assert query(settings.warehouse, "select reopen_reason from confirmations") == [("x",)]
+
+
+CONFIRM = ("import sys\nfrom shinchoku.cli import main\nsys.exit(main(sys.argv[1:]))\n")
+
+
+@pytest.mark.parametrize("point", ["before_publish", "after_publish"])
+@pytest.mark.parametrize("command", ["confirm", "reopen"])
+def test_confirm_and_reopen_killed_then_rerun_equal_one_clean_command(command, point, settings, catalogue, template,
+                                                                      tmp_path):
+    drop(settings, fill_template(template("総務部", 2022), {"GOV-K02": 30}), "総務部", "a.xlsx")
+    run_ingest(settings, catalogue)
+    wh = ["--warehouse", str(settings.warehouse)]
+    args = ["confirm", "--year", "2022", "--department", "総務部", *wh]
+    if command == "reopen":
+        assert cli(*args)[0] == 0
+        args = ["reopen", "--year", "2022", "--department", "総務部", "--reason", "訂正", *wh]
+    audit_before = query(settings.warehouse, "select * from audit_log order by event_id")
+    env = {**os.environ, "SHINCHOKU_CRASH_AT": point}
+    killed = subprocess.run([sys.executable, "-c", CONFIRM, *args], env=env, capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -signal.SIGKILL and f"crash point {point}" in killed.stderr
+    # the rerun does it, or finds it done: a confirm says so (0); a reopen finds nothing left to reopen (2)
+    assert cli(*args)[0] == (2 if (command, point) == ("reopen", "after_publish") else 0)
+    got = query_many(settings.warehouse, {
+        "confirmations": "select department, fiscal_year, reopen_reason is not null, is_standing from confirmations",
+        "audit": "select * from audit_log order by event_id"})
+    expected = [("総務部", 2022, command == "reopen", command == "confirm")]
+    assert got["confirmations"] == expected  # one confirmation, reopened once at most: as one clean command
+    assert got["audit"][:len(audit_before)] == audit_before  # append-only: nothing before is rewritten
+    assert [row[2] for row in got["audit"][len(audit_before):]] == [command]
+    leftovers = [p.name for p in settings.warehouse.parent.iterdir() if p.name.startswith(".")]
+    assert leftovers == []
+
+
+def test_a_rerun_run_only_appends_to_the_audit_log(settings, catalogue, template):
+    drop(settings, fill_template(template("総務部", 2022), {"GOV-K02": 30}), "総務部", "a.xlsx")
+    run_ingest(settings, catalogue)
+    before = query(settings.warehouse, "select * from audit_log order by event_id")
+    run_ingest(settings, catalogue)
+    after = query(settings.warehouse, "select * from audit_log order by event_id")
+    assert after[:len(before)] == before and [row[2] for row in after[len(before):]] == ["run"]
+    assert [row[2] for row in before] == ["catalogue", "run"]
+
+
+def test_status_shows_confirmation_and_the_morning_list(confirmed, settings):
+    code, out = cli("status", "--year", "2022", "--warehouse", str(settings.warehouse))
+    line = next(l for l in out.splitlines() if l.startswith("企画調整部"))
+    assert code == 0 and "確定 " in line
+    assert "未確定" in next(l for l in out.splitlines() if l.startswith("総務部"))
+    code, out = cli("status", "--overdue", "--warehouse", str(settings.warehouse))
+    assert code == 0 and "期限を過ぎて未報告の指標がある部局:" in out and "確定待ちの部局・年度:" in out
+    assert "企画調整部 R4年度" not in out.split("確定待ちの部局・年度:")[1]  # confirmed: not waiting
