@@ -54,27 +54,33 @@ def fates(settings):
     return query(settings.warehouse, "select file_name, status from submissions order by submission_id")
 
 
-@pytest.mark.parametrize("change", ["value", "as_of", "provisional", "outcome", "explanation"])
-def test_any_change_to_a_confirmed_year_is_rejected(change, confirmed, settings, catalogue, template, tmp_path):
-    values = {"GOV-K01": 57.0, "REG-K01": 128}
-    kwargs = {"explanations": {"REG-K01": (FACTOR, None)}}
-    if change == "value":
-        values["GOV-K01"] = 57.5
-    elif change == "as_of":
-        kwargs["as_of"] = {"GOV-K01": "2023/2/28"}
-    elif change == "provisional":
-        values["GOV-K01"] = "57.0(速報)"
-    elif change == "explanation":
-        kwargs["explanations"] = {"REG-K01": ("別の説明", None)}
-    path = fill_template(template("企画調整部", 2022), values, out=tmp_path / f"{change}.xlsx", **kwargs)
-    fill_outcomes(path, [("GOV-01", "業務の棚卸し", "全庁で実施" if change != "outcome" else "一部で実施",
-                          None, None, None)])
-    drop(settings, path, "企画調整部", "late.xlsx")
+CHANGES = ("value", "as_of", "provisional", "outcome", "explanation")
+
+
+def test_any_change_to_a_confirmed_year_is_rejected(confirmed, settings, catalogue, template, tmp_path):
+    """One late return per kind of change, all in one run: each is rejected whole, with its annotated copy."""
+    for change in CHANGES:
+        values = {"GOV-K01": 57.0, "REG-K01": 128}
+        kwargs = {"explanations": {"REG-K01": (FACTOR, None)}}
+        if change == "value":
+            values["GOV-K01"] = 57.5
+        elif change == "as_of":
+            kwargs["as_of"] = {"GOV-K01": "2023/2/28"}
+        elif change == "provisional":
+            values["GOV-K01"] = "57.0(速報)"
+        elif change == "explanation":
+            kwargs["explanations"] = {"REG-K01": ("別の説明", None)}
+        path = fill_template(template("企画調整部", 2022), values, out=tmp_path / f"{change}.xlsx", **kwargs)
+        fill_outcomes(path, [("GOV-01", "業務の棚卸し", "全庁で実施" if change != "outcome" else "一部で実施",
+                              None, None, None)])
+        drop(settings, path, "企画調整部", f"{change}.xlsx")
     summary = run_ingest(settings, catalogue)
-    assert [d.status for d in summary.decisions] == ["rejected"], [i.code for d in summary.decisions for i in d.issues]
-    [issue] = [i for i in summary.decisions[0].issues if i.code == "period_confirmed"]
-    assert issue.message.startswith("R4年度の企画調整部の実績は") and "確定済み" in issue.message
-    assert (settings.inbox / "企画調整部" / "rejected" / "late.エラー箇所.xlsx").exists()
+    assert {d.candidate.path.stem: d.status for d in summary.decisions} == {c: "rejected" for c in CHANGES}
+    for decision in summary.decisions:
+        [issue] = [i for i in decision.issues if i.code == "period_confirmed"]
+        assert issue.message.startswith("R4年度の企画調整部の実績は") and "確定済み" in issue.message
+        rejected = settings.inbox / "企画調整部" / "rejected" / f"{decision.candidate.path.stem}.エラー箇所.xlsx"
+        assert rejected.exists()
 
 
 def test_a_kpi_missing_at_confirmation_cannot_arrive_later(settings, catalogue, template, tmp_path):
@@ -159,8 +165,8 @@ def test_confirm_waits_for_or_refuses_a_running_run(confirmed, settings):
 CONFIRM = ("import sys\nfrom shinchoku.cli import main\nsys.exit(main(sys.argv[1:]))\n")
 
 
-@pytest.mark.parametrize("point", ["before_publish", "after_publish"])
-@pytest.mark.parametrize("command", ["confirm", "reopen"])
+@pytest.mark.parametrize("command, point", [("confirm", "before_publish"), ("confirm", "after_publish"),
+                                            ("reopen", "after_publish")])
 def test_confirm_and_reopen_killed_then_rerun_equal_one_clean_command(command, point, settings, catalogue, template,
                                                                       tmp_path):
     drop(settings, fill_template(template("総務部", 2022), {"GOV-K02": 30}), "総務部", "a.xlsx")
@@ -205,3 +211,16 @@ def test_status_shows_confirmation_and_the_morning_list(confirmed, settings):
     code, out = cli("status", "--overdue", "--warehouse", str(settings.warehouse))
     assert code == 0 and "期限を過ぎて未報告の指標がある部局:" in out and "確定待ちの部局・年度:" in out
     assert "企画調整部 R4年度" not in out.split("確定待ちの部局・年度:")[1]  # confirmed: not waiting
+
+
+def test_the_report_states_each_departments_confirmation(confirmed, settings, tmp_path):
+    from openpyxl import load_workbook
+
+    from shinchoku.report import build_report
+
+    ws = load_workbook(build_report(settings.warehouse, tmp_path / "r.xlsx", 2022))["概要"]
+    rows = {r[0]: r[1:3] for r in ws.iter_rows(values_only=True) if r[0] in ("企画調整部", "総務部")}
+    assert rows["企画調整部"][0].startswith("確定(") and rows["総務部"] == ("未確定", "0/1")
+    evaluation = load_workbook(tmp_path / "r.xlsx")["評価シート"]
+    online = next(r for r in evaluation.iter_rows(min_row=6, values_only=True) if r[1].startswith("県及び市町村"))
+    assert online[4] == "57.0%(R4年度)"  # confirmed: no (未確定) mark

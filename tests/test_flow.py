@@ -152,6 +152,10 @@ def test_each_run_publishes_a_markdown_artifact(prefect_server, settings, templa
     assert artifact.type == "markdown"
     assert "| 総務部 | paper.xlsx | 受理 |" in artifact.data
     assert "GOV-K02 (2022)" in artifact.data
+    # the DX office's morning list: past due with missing KPIs (FY2022 was due 2023-06-30), waiting for confirmation
+    todo = artifact.data.split("## 朝の確認事項")[1]
+    assert "- 保健福祉部 R4年度(期限 2023-06-30): HLT-K01、HLT-K02" in todo
+    assert "- 総務部 R4年度(報告 1/1)" in todo.split("確定待ちの部局・年度:")[1]
 
 
 def test_the_flow_refuses_to_write_while_another_run_holds_the_lock(prefect_server, settings):
