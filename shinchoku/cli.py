@@ -16,7 +16,7 @@ from pathlib import Path
 from .catalogue import CatalogueError, load_catalogue
 from .config import ROOT, ConfigError, find_project, load_settings
 from .inbox import JST
-from .parse import fiscal_year_label, parse_fiscal_year
+from .parse import parse_fiscal_year
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_LOCKED, EXIT_FAILED = 0, 1, 2, 3, 4
 EXPORTABLE_VIEWS = ("kpis", "kpi_progress", "kpi_latest", "kpi_outlook", "kpi_explanations", "kpi_trajectory",
