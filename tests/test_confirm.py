@@ -224,3 +224,20 @@ def test_the_report_states_each_departments_confirmation(confirmed, settings, tm
     evaluation = load_workbook(tmp_path / "r.xlsx")["評価シート"]
     online = next(r for r in evaluation.iter_rows(min_row=6, values_only=True) if r[1].startswith("県及び市町村"))
     assert online[4] == "57.0%(R4年度)"  # confirmed: no (未確定) mark
+
+
+def test_a_run_that_sees_a_changed_catalogue_records_its_fingerprint(settings, catalogue, template, tmp_path):
+    from test_revisions import make_catalogue
+
+    from shinchoku.catalogue import load_catalogue
+
+    drop(settings, fill_template(template("総務部", 2022), {"GOV-K02": 30}), "総務部", "a.xlsx")
+    run_ingest(settings, catalogue)
+    revised = load_catalogue(make_catalogue(tmp_path, [{"item_id": "GOV-K01", "field": "target_value",
+                                                        "new_value": "90.0", "effective_fy": 2024}]))
+    run_ingest(settings, revised)
+    run_ingest(settings, revised)  # the same catalogue again: nothing new to record about it
+    events = query(settings.warehouse, "select action, catalogue_fingerprint, detail from audit_log order by event_id")
+    assert [e[0] for e in events] == ["catalogue", "run", "catalogue", "run", "run"]
+    first, second = [e for e in events if e[0] == "catalogue"]
+    assert first[1] != second[1] and len(second[1]) == 64 and "改定 1" in second[2]
