@@ -417,6 +417,11 @@ def cmd_demo(args) -> int:
         print(f"shinchoku: {e}", file=sys.stderr)
         return EXIT_LOCKED
     print(summary_text(summary))
+    from .demo import CONFIRMED_YEARS, confirm_past_years
+
+    confirm_past_years(settings)
+    print(f"{CONFIRMED_YEARS[0]}〜{CONFIRMED_YEARS[-1]}年度は確定済みにしました(shinchoku confirm)。"
+          f"{CONFIRMED_YEARS[-1] + 1}年度は未確定です(shinchoku review で確認できます)。")
     rejected = [d for d in summary.decisions if d.status == "rejected"]
     if len(rejected) == 1 and "誤りあり" in rejected[0].candidate.path.name:
         print("誤りのあるサンプル1件は想定どおり差し戻されました(エラー箇所つきのコピーを rejected/ に置きました)。")

@@ -173,7 +173,7 @@ def _scope(con, department: str, year: int) -> dict[str, list[tuple]]:
 
 def _departments_of(con, year: int) -> list[str]:
     rows = con.execute("""
-        select department from submission_status where fiscal_year = ?
+        select department from submission_status where fiscal_year = ? and (kpis_expected > 0 or kpis_reported > 0)
         union select department from observation_history where fiscal_year = ? and valid_to is null
         order by 1""", [year, year]).fetchall()
     return [r[0] for r in rows]

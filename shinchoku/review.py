@@ -56,7 +56,8 @@ def review(warehouse: Path, year: int | None = None, department: str | None = No
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         periods = con.execute("""
-            select department, fiscal_year, missing_kpi_ids from submission_status where confirmed_at is null
+            select department, fiscal_year, missing_kpi_ids from submission_status
+            where confirmed_at is null and (kpis_expected > 0 or kpis_reported > 0)
             union
             select distinct h.department, h.fiscal_year, []::varchar[] from observation_history h
             where h.valid_to is null and not exists (

@@ -7,7 +7,7 @@ from openpyxl import load_workbook
 
 from conftest import query, query_many
 from shinchoku.config import load_settings
-from shinchoku.demo import UNEXPLAINED, write_demo_inbox
+from shinchoku.demo import CONFIRMED_YEARS, UNEXPLAINED, confirm_past_years, write_demo_inbox
 from shinchoku.ingest import run_ingest
 from shinchoku.report import build_report
 
@@ -20,7 +20,13 @@ def demo(tmp_path_factory, catalogue):
     write_demo_inbox(catalogue, settings.inbox)
     summary = run_ingest(settings, catalogue)
     assert summary.count("rejected") == 1  # the deliberately broken sample
+    confirm_past_years(settings)  # as `shinchoku demo` does after its run
     return settings.warehouse
+
+
+def test_the_demo_has_confirmed_years_and_one_under_review(demo):
+    got = query(demo, "select fiscal_year, min(value_status), max(value_status) from kpi_progress group by 1 order by 1")
+    assert got == [(y, "確定", "確定") for y in CONFIRMED_YEARS] + [(CONFIRMED_YEARS[-1] + 1, "未確定", "未確定")]
 
 
 def test_the_demo_shows_each_kind_of_outlook(demo):
