@@ -528,34 +528,32 @@ def cmd_review(args) -> int:
 
 
 def cmd_confirm(args) -> int:
-    from .confirm import ConfirmRefused, NotConfirmed, confirm
-    from .publish import RunLocked
+    from .confirm import confirm
 
     settings = _settings(args)
+    return _change_warehouse(lambda: confirm(settings, args.year, None if args.all else [args.department], args.by,
+                                             args.note, args.allow_missing, args.allow_provisional, args.wait))
+
+
+def cmd_reopen(args) -> int:
+    from .confirm import reopen
+
+    settings = _settings(args)
+    return _change_warehouse(lambda: reopen(settings, args.year, args.department, args.reason, args.by, args.wait))
+
+
+def _change_warehouse(change) -> int:
+    """Run a confirm or reopen; what stands in the way is exit 1, a wrong request 2, a running run 3."""
+    from .confirm import ConfirmRefused, NotConfirmed
+    from .publish import RunLocked
+
     try:
-        outcome = confirm(settings, args.year, None if args.all else [args.department], args.by, args.note,
-                          args.allow_missing, args.allow_provisional, args.wait)
+        outcome = change()
     except ConfirmRefused as e:
         print("確定しませんでした(すべて確定するか、何も確定しないかのどちらかです):")
         for problem in e.problems:
             print(f"  {problem}")
         return EXIT_REJECTED
-    except NotConfirmed as e:
-        raise UsageError(str(e)) from None
-    except RunLocked as e:
-        print(f"shinchoku: {e}", file=sys.stderr)
-        return EXIT_LOCKED
-    print("\n".join(outcome.lines))
-    return EXIT_OK
-
-
-def cmd_reopen(args) -> int:
-    from .confirm import NotConfirmed, reopen
-    from .publish import RunLocked
-
-    settings = _settings(args)
-    try:
-        outcome = reopen(settings, args.year, args.department, args.reason, args.by, args.wait)
     except NotConfirmed as e:
         raise UsageError(str(e)) from None
     except RunLocked as e:

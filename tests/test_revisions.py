@@ -68,6 +68,17 @@ def put(catalogue, settings, tmp_path, department, year, values, folder=None, na
     return fill_template(path, values, out=target)
 
 
+def relabelled(catalogue, settings, tmp_path, department, year, values, row, label, name, folder=None):
+    """A return for one year with one row's 年度 retyped (as a department reusing last year's sheet would)."""
+    path = write_template(catalogue, department, year, tmp_path / "relabel" / name)
+    wb = load_workbook(fill_template(path, values))
+    wb[SHEET].cell(row=HEADER_ROW + row, column=4).value = label
+    target = settings.inbox / (folder or department) / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(target)
+    return wb
+
+
 def rows_of(path):
     ws = load_workbook(path)[SHEET]
     return [ws.cell(row=r, column=1).value for r in range(HEADER_ROW + 1, ws.max_row + 1)]
@@ -142,11 +153,8 @@ def test_a_kpi_introduced_in_fy2024(tmp_path):
         assert rows_of(write_template(catalogue, "総務部", year, tmp_path / f"{year}.xlsx")) == expected
     settings = settings_in(tmp_path)
     put(catalogue, settings, tmp_path, "総務部", 2024, {"GOV-K02": 20, "GOV-K03": 300})
-    early = put(catalogue, settings, tmp_path, "総務部", 2024, {"GOV-K03": 200}, name="R5_早すぎる報告.xlsx")
-    wb = load_workbook(early)
-    ws = wb[SHEET]
-    ws.cell(row=HEADER_ROW + 2, column=4).value = "令和5年度"  # the row says FY2023, before the KPI existed
-    wb.save(early)
+    # the row says FY2023, before the KPI existed
+    relabelled(catalogue, settings, tmp_path, "総務部", 2024, {"GOV-K03": 200}, 2, "令和5年度", "R5_早すぎる報告.xlsx")
     run_ingest(settings, catalogue)
     got = query_many(settings.warehouse, {
         "status": "select fiscal_year, kpis_expected, list_contains(missing_kpi_ids, 'GOV-K03') "
@@ -169,10 +177,7 @@ def test_a_kpi_retired_from_fy2025(tmp_path):
     assert rows_of(write_template(catalogue, "危機管理部", 2025, tmp_path / "t.xlsx")) == []
     settings = settings_in(tmp_path)
     put(catalogue, settings, tmp_path, "危機管理部", 2024, {"SAF-K01": 7000})
-    late = write_template(catalogue, "危機管理部", 2024, tmp_path / "late.xlsx")
-    wb = load_workbook(fill_template(late, {"SAF-K01": 7500}))
-    wb[SHEET].cell(row=HEADER_ROW + 1, column=4).value = "令和7年度"
-    wb.save(settings.inbox / "危機管理部" / "R7.xlsx")
+    relabelled(catalogue, settings, tmp_path, "危機管理部", 2024, {"SAF-K01": 7500}, 1, "令和7年度", "R7.xlsx")
     run_ingest(settings, catalogue)
     got = query_many(settings.warehouse, {
         "status": "select fiscal_year, kpis_expected from submission_status where department = '危機管理部' "
@@ -195,10 +200,7 @@ def test_an_owner_change_from_fy2024(tmp_path):
     settings = settings_in(tmp_path)
     put(catalogue, settings, tmp_path, "企画調整部", 2023, {"REG-K01": 140})  # the old owner corrects FY2023
     put(catalogue, settings, tmp_path, "総務部", 2024, {"REG-K01": 150})     # the new owner reports FY2024
-    stale = write_template(catalogue, "企画調整部", 2023, tmp_path / "stale.xlsx")
-    wb = load_workbook(fill_template(stale, {"REG-K01": 151}))
-    wb[SHEET].cell(row=HEADER_ROW + 2, column=4).value = "令和6年度"
-    wb.save(settings.inbox / "企画調整部" / "R6_旧所管.xlsx")
+    relabelled(catalogue, settings, tmp_path, "企画調整部", 2023, {"REG-K01": 151}, 2, "令和6年度", "R6_旧所管.xlsx")
     run_ingest(settings, catalogue)
     got = query_many(settings.warehouse, {
         "fates": "select file_name, status from submissions order by file_name",
@@ -225,11 +227,10 @@ def test_a_renamed_department(tmp_path):
     settings = settings_in(tmp_path)
     new = put(catalogue, settings, tmp_path, "危機管理局", 2024, {"SAF-K01": 7000}, folder="危機管理部")
     fill_outcomes(new, [("SAF-01", "出前講座を継続", "講座を12回開催", 12, "回", None)])  # the initiative moved too
-    old = write_template(catalogue, "危機管理部", 2023, tmp_path / "old.xlsx")  # an old template, declaring 危機管理部
-    wb = load_workbook(fill_template(old, {"SAF-K01": 7100}))
-    wb[SHEET].cell(row=HEADER_ROW + 1, column=4).value = "令和6年度"
+    # an old template, declaring 危機管理部, reused for FY2024 in the new department's folder
+    wb = relabelled(catalogue, settings, tmp_path, "危機管理部", 2023, {"SAF-K01": 7100}, 1, "令和6年度",
+                    "R6_旧様式.xlsx", folder="危機管理局")
     wb.custom_doc_props["shinchoku_fiscal_year"].value = 2024
-    (settings.inbox / "危機管理局").mkdir(parents=True)
     wb.save(settings.inbox / "危機管理局" / "R6_旧様式.xlsx")
     run_ingest(settings, catalogue)
     got = query_many(settings.warehouse, {
