@@ -80,6 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year", type=fiscal_year_arg, help="fiscal year of the report (default: the latest with an actual)")
     p.add_argument("-o", "--output", type=Path, required=True, help="output .xlsx")
 
+    p = add("site", help="write the progress site: static HTML pages that open offline from a shared folder")
+    _paths(p)
+    p.add_argument("--year", type=fiscal_year_arg, help="fiscal year (default: the latest with an actual)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="the site's folder (replaced whole)")
+
     p = add("export", help="write one of the views as CSV (UTF-8 with BOM, opens in Excel)")
     _paths(p)
     p.add_argument("view", choices=EXPORTABLE_VIEWS, help="the view to export")
@@ -575,6 +580,19 @@ def cmd_report(args) -> int:
     return EXIT_OK
 
 
+def cmd_site(args) -> int:
+    from .report import ReportError
+    from .site import build_site
+
+    settings = _settings(args)
+    try:
+        path = build_site(settings.warehouse, args.output, args.year)
+    except ReportError as e:
+        raise UsageError(str(e)) from None
+    print(f"進捗サイトを作成しました: {path / 'index.html'}")
+    return EXIT_OK
+
+
 def cmd_export(args) -> int:
     import csv
 
@@ -674,7 +692,8 @@ def cmd_catalogue(args) -> int:
 
 COMMANDS = {"demo": cmd_demo, "run": cmd_run, "check": cmd_check, "template": cmd_template, "status": cmd_status,
             "report": cmd_report, "export": cmd_export, "serve": cmd_serve, "verify": cmd_verify,
-            "catalogue": cmd_catalogue, "review": cmd_review, "confirm": cmd_confirm, "reopen": cmd_reopen}
+            "catalogue": cmd_catalogue, "review": cmd_review, "confirm": cmd_confirm, "reopen": cmd_reopen,
+            "site": cmd_site}
 
 
 if __name__ == "__main__":

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 from openpyxl import load_workbook
 
+import re
+
 from conftest import query, query_many
+from test_site import parse
 from shinchoku.config import load_settings
 from shinchoku.demo import CONFIRMED_YEARS, UNEXPLAINED, confirm_past_years, write_demo_inbox
 from shinchoku.ingest import run_ingest
@@ -57,3 +60,42 @@ def test_the_demo_reports_explanations_in_the_evaluation_sheet(demo, tmp_path):
     assert care[6] == "C" and care[9] and care[10]
     talks = rows["出前講座等を通じ防災に関し啓発を行った人数"]  # UNEXPLAINED: the warning's row
     assert talks[6] == "D" and talks[9] is None
+
+
+# The progress site over the demo warehouse.
+@pytest.fixture(scope="module")
+def demo_site(demo, tmp_path_factory):
+    from shinchoku.site import build_site
+
+    return build_site(demo, tmp_path_factory.mktemp("site") / "site")
+
+
+def test_every_page_is_built_from_the_views(demo_site, catalogue):
+    pages = sorted(p.relative_to(demo_site).as_posix() for p in demo_site.rglob("*.html"))
+    assert pages == sorted(["index.html", "status.html", "quality.html",
+                            *(f"kpi/{k.kpi_id}.html" for k in catalogue.kpis),
+                            *(f"area/{a.area_id}.html" for a in catalogue.areas)])
+    index = parse(demo_site / "index.html")
+    links = [a["href"] for tag, a in index.tags if tag == "a" and a.get("href", "").startswith("kpi/")]
+    assert sorted(links) == sorted(f"kpi/{k.kpi_id}.html" for k in catalogue.kpis)
+    text = (demo_site / "kpi" / "GOV-K02.html").read_text(encoding="utf-8")
+    assert "要加速" in text and "グラフのデータ" in text and "確定" in text and "未確定" in text
+    page = parse(demo_site / "kpi" / "GOV-K02.html")
+    [chart] = [s for s in page.scripts if s.startswith('Plotly.newPlot("chart"')]
+    assert '"scatter"' in chart and "30.0" in chart  # the chart carries its data (FY2022's 30 百万枚)
+
+
+def test_the_site_works_offline_with_one_shared_copy_of_plotly(demo_site):
+    for page in demo_site.rglob("*.html"):
+        tags = parse(page)
+        for tag, attrs in tags.tags:
+            for name in ("src", "href"):
+                assert not re.match(r"^(https?:)?//", attrs.get(name) or ""), (page.name, tag, attrs)
+        assert [a["src"] for t, a in tags.tags if t == "script" and "src" in a] == \
+            ["../" * page.relative_to(demo_site).as_posix().count("/") + "assets/plotly.min.js"]
+        assert tags.tags[0] == ("html", {"lang": "ja"}) and any(t == "title" for t, _ in tags.tags)
+    assert sorted(p.name for p in (demo_site / "assets").iterdir()) == ["plotly.min.js", "site.css"]
+    size = sum(p.stat().st_size for p in demo_site.rglob("*") if p.is_file())
+    assert size < 20 * 2**20
+
+

@@ -1,0 +1,246 @@
+"""The progress site: static HTML pages, offline from file://, built from the views alone (shinchoku site).
+
+Pages are Jinja2 templates with autoescaping on; data inside <script> goes through ``|tojson``.
+Charts are Plotly's, its JavaScript copied once into ``assets/``; every chart has its data as a
+table. The site is built in a temporary folder and swapped in, so a reader never sees half of one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from .parse import fiscal_year_label
+from .report import (ReportData, _rows, _trend_line, format_actual, format_outlook, format_rate, format_reach,
+                     format_value, format_year, grade_legend, outlook_legend)
+
+TEMPLATES = Path(__file__).with_name("site_templates")
+DASH = "-"
+
+
+def build_site(warehouse: Path, out: Path, year: int | None = None) -> Path:
+    """Write the site for ``year`` (default: the latest with an actual) into ``out``, replacing it whole."""
+    import duckdb
+    import jinja2
+
+    from .report import ReportError
+
+    if not Path(warehouse).exists():
+        raise ReportError(f"ウェアハウスがありません: {warehouse}")
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        data = ReportData(con, year)
+        extra = {
+            "history": _rows(con, "select * from observation_history order by kpi_id, fiscal_year, as_of, version"),
+            "explanations": _rows(con, "select * from kpi_explanations where valid_to is null order by kpi_id, fiscal_year"),
+            "definitions": _rows(con, "select * from kpi_definitions order by kpi_id, valid_from_fy"),
+            "outcomes": _rows(con, "select * from initiative_outcomes where is_current "
+                                   "order by initiative_id, fiscal_year, coalesce(submission_id, 0), row_order"),
+            "counts": _rows(con, "select area, measure, class, kpis from area_counts where report_fy = ? "
+                                 "order by area_order, measure_order, class_rank", [data.year]),
+            "run": _rows(con, "select occurred_at, run_id from audit_log where action = 'run' order by event_id desc limit 1"),
+            "status": _rows(con, "select * from submission_status order by fiscal_year desc, department"),
+        }
+    finally:
+        con.close()
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined)
+    out = Path(out)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "assets").mkdir(parents=True)
+    (tmp / "kpi").mkdir()
+    (tmp / "area").mkdir()
+    _copy_assets(tmp / "assets")
+    pages = _Pages(env, data, extra, tmp)
+    pages.index()
+    for kpi in data.kpis:
+        pages.kpi(kpi)
+    for area_id, area in data.areas:
+        pages.area(area_id, area)
+    pages.status()
+    pages.quality()
+    _swap(tmp, out)
+    return out
+
+
+def _copy_assets(folder: Path) -> None:
+    import plotly
+
+    shutil.copyfile(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", folder / "plotly.min.js")
+    shutil.copyfile(TEMPLATES / "site.css", folder / "site.css")
+
+
+def _swap(tmp: Path, out: Path) -> None:
+    """Put the new site in place of the old one: two renames, the old site removed after."""
+    old = out.with_name(f".{out.name}.{os.getpid()}.old")
+    if out.exists():
+        os.replace(out, old)
+    os.replace(tmp, out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _number(value, kpi) -> str:
+    return DASH if value is None else format_value(value, "", kpi.decimals)
+
+
+class _Pages:
+    """Renders each page with what every page shares (navigation, the data's date)."""
+
+    def __init__(self, env, data: ReportData, extra: dict, root: Path):
+        self.env, self.data, self.extra, self.root = env, data, extra, root
+        run = extra["run"][0] if extra["run"] else None
+        self.as_of = (f"{run['occurred_at']:%Y-%m-%d %H:%M}(日本時間)の取込(実行番号 {run['run_id']})まで"
+                      if run else "取込の記録なし")
+        self.areas = [{"id": a, "name": n} for a, n in data.areas]
+        self.area_names = dict(data.areas)
+
+    def render(self, template: str, path: str, title: str, charts: list | None = None, **context) -> None:
+        depth = path.count("/")
+        html = self.env.get_template(template).render(
+            title=title, root="../" * depth, areas=self.areas, data_as_of=self.as_of, public=False,
+            charts=charts or [], **context)
+        (self.root / path).write_text(html, encoding="utf-8")
+
+    def index(self) -> None:
+        data = self.data
+        by_area: dict[str, list[int]] = {}
+        for r in self.extra["counts"]:
+            by_area.setdefault(r["area"], []).append(r["kpis"])
+        columns = [f"評価 {g['grade']}" for g in data.grades] + ["評価不能"] + \
+            [f"見通し {o['outlook']}" for o in data.outlooks]
+        rows, charts = [], []
+        for kpi in data.in_area_order():
+            latest = data.latest(kpi.kpi_id)
+            points = [(y, data.progress[(kpi.kpi_id, y)]["actual_value"]) for y in data.years
+                      if (kpi.kpi_id, y) in data.progress]
+            spark = f"spark-{kpi.kpi_id}" if len(points) > 1 else None
+            if spark:
+                charts.append({"id": spark, "figure": _sparkline(points)})
+            rows.append({
+                "kpi_id": kpi.kpi_id, "name": kpi.name, "baseline": kpi.baseline_text, "target": kpi.target_text,
+                "actual": f"{format_actual(latest, kpi)}({format_year(latest['fiscal_year'])})" if latest else "実績なし",
+                "rate": format_rate(latest["progress_rate"]) if latest else DASH,
+                "grade": (latest["grade"] if latest else None) or DASH,
+                "outlook": format_outlook(data.outlook.get(kpi.kpi_id)), "spark": spark})
+        self.render("index.html", "index.html", f"DX推進計画 指標の進捗 {format_year(data.year)}", charts,
+                    grade_legend=grade_legend(data.grades), outlook_legend=outlook_legend(data.outlooks),
+                    year_label=format_year(data.year), count_columns=columns, area_counts=list(by_area.items()),
+                    kpi_rows=rows)
+
+    def kpi(self, kpi) -> None:
+        data, extra = self.data, self.extra
+        outlook = data.outlook.get(kpi.kpi_id)
+        latest = data.latest(kpi.kpi_id)
+        line = _trend_line(outlook, kpi)
+        chart_rows, xs, actual, expected, trend = [], [], [], [], []
+        for y in data.plan_years:
+            p = data.progress.get((kpi.kpi_id, y))
+            a = p["actual_value"] if p and y <= data.year else None
+            e = data.trajectory.get((kpi.kpi_id, y)) if kpi.baseline_fy is not None and y >= kpi.baseline_fy else None
+            t = line.get(y)
+            xs.append(format_year(y))
+            actual.append(a)
+            expected.append(e)
+            trend.append(t)
+            chart_rows.append({"year": format_year(y), "actual": _number(a, kpi), "expected": _number(e, kpi),
+                               "trend": _number(t, kpi)})
+        figure = _kpi_figure(kpi, xs, actual, expected, trend)
+        history = [h for h in extra["history"] if h["kpi_id"] == kpi.kpi_id]
+        values = [{"year": format_year(h["fiscal_year"]), "value": format_value(h["actual_value"], kpi.unit, kpi.decimals),
+                   "as_of": f"{h['as_of']:%Y-%m-%d}", "mark": h["provisional"] or "", "status": h["value_status"],
+                   "source": f"{h['file_name']} {h['source_cell']}",
+                   "received": f"{h['valid_from']:%Y-%m-%d %H:%M}" if h["valid_from"] else DASH}
+                  for h in history if h["valid_to"] is None]
+        superseded = [{"year": format_year(h["fiscal_year"]), "version": h["version"],
+                       "value": format_value(h["actual_value"], kpi.unit, kpi.decimals), "as_of": f"{h['as_of']:%Y-%m-%d}",
+                       "source": f"{h['file_name']} {h['source_cell']}",
+                       "received": f"{h['valid_from']:%Y-%m-%d %H:%M}" if h["valid_from"] else DASH}
+                      for h in history if h["valid_to"] is not None]
+        explanations = [{"year": format_year(e["fiscal_year"]), "factor": e["factor_analysis"] or "(記入なし)",
+                         "direction": e["future_direction"] or "(記入なし)"}
+                        for e in extra["explanations"] if e["kpi_id"] == kpi.kpi_id
+                        and (e["factor_analysis"] or e["future_direction"])]
+        definitions = [{"span": f"{format_year(d['valid_from_fy'])}〜{format_year(d['valid_to_fy']) if d['valid_to_fy'] else ''}",
+                        "baseline": f"{format_value(d['baseline_value'], kpi.unit, d['baseline_decimals'])}"
+                                    f"({format_year(d['baseline_fy'])})",
+                        "target": f"{format_value(d['target_value'], kpi.unit, d['target_decimals'])}"
+                                  f"({format_year(d['target_fy'])})",
+                        "owner": d["owner"], "revision": d["revision_id"] or "当初", "reason": d["reason"] or ""}
+                       for d in extra["definitions"] if d["kpi_id"] == kpi.kpi_id]
+        self.render("kpi.html", f"kpi/{kpi.kpi_id}.html", kpi.name, [{"id": "chart", "figure": figure}],
+                    kpi=kpi, area_name=self.area_names.get(kpi.area_id, kpi.area_id),
+                    latest=f"{format_actual(latest, kpi)}({format_year(latest['fiscal_year'])})" if latest else "実績なし",
+                    grade=(latest["grade"] if latest else None) or DASH, outlook=format_outlook(outlook),
+                    reach=format_reach(outlook) if outlook and outlook["projected_reach_fy"] else "",
+                    chart_rows=chart_rows, values=values, superseded=superseded, explanations=explanations,
+                    definitions=definitions)
+
+    def area(self, area_id: str, area: str) -> None:
+        data = self.data
+        blocks = []
+        for initiative in (i for i in data.initiatives if i["area_id"] == area_id):
+            outcomes = [{"year": format_year(o["fiscal_year"]), "activities": o["activities"] or initiative["activities"],
+                         "text": o["outcome_text"] or format_value(o["figure_value"], o["figure_unit"] or "", None)}
+                        for o in self.extra["outcomes"] if o["initiative_id"] == initiative["initiative_id"]]
+            kpis = [self._kpi_line(k) for k in data.kpis if k.initiative_id == initiative["initiative_id"]]
+            blocks.append({"name": f"項目: {initiative['name']}", "outcomes": outcomes, "kpis": kpis})
+        loose = [self._kpi_line(k) for k in data.kpis if k.area_id == area_id and k.initiative_id is None]
+        if loose:
+            blocks.append({"name": "重点取組項目の指標", "outcomes": [], "kpis": loose})
+        self.render("area.html", f"area/{area_id}.html", area, blocks=blocks)
+
+    def _kpi_line(self, kpi) -> dict:
+        latest = self.data.latest(kpi.kpi_id)
+        return {"kpi_id": kpi.kpi_id, "name": kpi.name,
+                "actual": f"{format_actual(latest, kpi)}({format_year(latest['fiscal_year'])})" if latest else "実績なし",
+                "grade": (latest["grade"] if latest else None) or DASH,
+                "outlook": format_outlook(self.data.outlook.get(kpi.kpi_id))}
+
+    def status(self) -> None:
+        rows = [[r["department"], fiscal_year_label(r["fiscal_year"]), r["kpis_expected"], r["kpis_reported"],
+                 "、".join(r["missing_kpi_ids"]) or "なし", r["due_date"].isoformat(),
+                 DASH if r["on_time"] is None else ("期限内" if r["on_time"] else "未完了・期限後"),
+                 f"確定 {r['confirmed_at']:%Y-%m-%d}" if r["confirmed_at"] else "未確定"]
+                for r in self.extra["status"] if r["kpis_expected"] or r["kpis_reported"]]
+        self.render("table.html", "status.html", "提出状況", sections=[{
+            "title": "部局・年度ごとの提出状況", "rows": rows,
+            "header": ["部局", "年度", "報告対象", "報告済み", "未報告の指標", "提出期限", "期限内", "確定"]}])
+
+    def quality(self) -> None:
+        data = self.data
+        unknown = [[k.kpi_id, k.name, k.baseline_text, k.target_text] for k in data.kpis if k.kpi_id in data.unknown_plan]
+        missing = [[k.kpi_id, k.name, format_year(data.latest(k.kpi_id)["fiscal_year"]) if data.latest(k.kpi_id)
+                    else "実績なし"] for k in data.kpis if k.kpi_id in data.not_reported]
+        warnings = [[w["department"], w["file_name"], f"{w['sheet']}!{w['cell']}" if w["cell"] else DASH, w["message"]]
+                    for w in data.warnings]
+        self.render("table.html", "quality.html", f"データ品質 {format_year(data.year)}", sections=[
+            {"title": "不明な基準値・目標年度", "header": ["指標ID", "指標名", "基準値(年度)", "目標値(年度)"], "rows": unknown},
+            {"title": f"{format_year(data.year)}の実績がない指標", "header": ["指標ID", "指標名", "最新の実績"], "rows": missing},
+            {"title": "警告(受理したが確認が必要な値)", "header": ["部局", "ファイル", "セル", "内容"], "rows": warnings}])
+
+
+def _kpi_figure(kpi, xs: list[str], actual: list, expected: list, trend: list) -> dict:
+    """Plotly figure data: actuals, the straight trajectory, the target, the fitted trend dotted."""
+    target = [kpi.target_value if x == format_year(kpi.target_fy) else None for x in xs]
+    data = [
+        {"type": "scatter", "mode": "lines+markers", "name": "実績", "x": xs, "y": actual,
+         "line": {"color": "#1f4e78", "width": 3}},
+        {"type": "scatter", "mode": "lines", "name": "軌道(基準値→目標値)", "x": xs, "y": expected,
+         "line": {"color": "#767676", "dash": "dash"}},
+        {"type": "scatter", "mode": "markers", "name": "目標値", "x": xs, "y": target,
+         "marker": {"symbol": "diamond", "size": 12, "color": "#c00000"}},
+        {"type": "scatter", "mode": "lines", "name": "傾向(見通し)", "x": xs, "y": trend,
+         "line": {"color": "#c55a11", "dash": "dot"}},
+    ]
+    layout = {"yaxis": {"title": {"text": kpi.unit}}, "legend": {"orientation": "h"},
+              "margin": {"l": 60, "r": 20, "t": 20, "b": 40}, "font": {"family": "Noto Sans CJK JP, sans-serif"}}
+    return {"data": data, "layout": layout}
+
+
+def _sparkline(points: list[tuple[int, float]]) -> dict:
+    return {"data": [{"type": "scatter", "mode": "lines", "x": [fiscal_year_label(y) for y, _ in points],
+                      "y": [v for _, v in points], "line": {"color": "#1f4e78"}, "hoverinfo": "x+y"}],
+            "layout": {"margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "xaxis": {"visible": False},
+                       "yaxis": {"visible": False}, "showlegend": False}}
