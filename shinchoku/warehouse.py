@@ -221,31 +221,30 @@ def audit(con: duckdb.DuckDBPyConnection, action: str, **fields) -> int:
     return event_id
 
 
-_blanks: dict[str, Path] = {}
-
-
 def copy_blank(path: Path, catalogue: Catalogue, settings: Settings) -> None:
     """Make ``path`` a new warehouse with no data: the schema, reference data and views for this catalogue
-    and these settings. The first one in a process is built; later ones are copies of it (a process that
-    starts many warehouses, like the test suite, builds the views once)."""
+    and these settings. Building the views takes most of a second; a blank is built once per version of
+    all that (keyed by the fingerprint, the DDL and DuckDB's version) under the system's temp folder and
+    copied after, so a machine that starts many warehouses, like the test suite, builds the views once."""
+    import hashlib
+    import os
     import shutil
     import tempfile
 
-    key = fingerprint(catalogue, settings)
-    blank = _blanks.get(key)
-    if blank is None or not blank.exists():
-        import atexit
-
-        folder = tempfile.mkdtemp(prefix="shinchoku-blank-")
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        blank = Path(folder) / "blank.duckdb"
-        con = connect_for_writing(blank)
+    key = hashlib.sha256("\0".join((fingerprint(catalogue, settings), DDL, repr(ADDED_COLUMNS),
+                                     STORAGE_COMPATIBILITY, duckdb.__version__)).encode()).hexdigest()
+    blank = Path(tempfile.gettempdir()) / "shinchoku-blank-warehouses" / f"{key}.duckdb"
+    if not blank.exists():
+        blank.parent.mkdir(parents=True, exist_ok=True)
+        building = blank.with_name(f".{key}.{os.getpid()}.tmp")
+        con = connect_for_writing(building)
         try:
             build(con, catalogue, settings)
             con.execute("checkpoint")
         finally:
             con.close()
-        _blanks[key] = blank
+        building.with_name(building.name + ".wal").unlink(missing_ok=True)
+        os.replace(building, blank)  # whole or not at all, whichever process finishes first
     path.with_name(path.name + ".wal").unlink(missing_ok=True)
     shutil.copyfile(blank, path)
 
