@@ -10,14 +10,14 @@ under the run lock, into a staged copy, published by one atomic rename.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Settings
+from .inbox import now_jst
 from .messages import Issue
 from .parse import fiscal_year_label
-from .publish import Stage, _fsync, actor, crash_point, prepare_stage, recover, run_lock
+from .publish import Stage, actor, prepare_stage, publish, recover, run_lock
 
 
 @dataclass
@@ -93,7 +93,7 @@ def hold_confirmed(assessment, periods: dict[tuple[str, int], Period]) -> None:
         sheet = assessment.read.sheet
         if changed:
             first = changed[0]
-            assessment.issues.append(Issue("period_confirmed", first.get("sheet", sheet), first["source_cell"],
+            assessment.issues.append(Issue("period_confirmed", sheet, first["source_cell"],
                                            first["item_id"], {**params, "value": "、".join(
                                                dict.fromkeys(r["item_id"] or "" for r in changed))}))
         else:
@@ -182,6 +182,8 @@ def _departments_of(con, year: int) -> list[str]:
 def confirm(settings: Settings, year: int, departments: list[str] | None, by: str | None = None, note: str | None = None,
             allow_missing: bool = False, allow_provisional: bool = False, wait_seconds: float = 0) -> Outcome:
     """Confirm departments' year (all with data or expectations when ``departments`` is None): all or nothing."""
+    from .warehouse import audit
+
     who = by or actor()
 
     def change(con) -> Outcome:
@@ -208,15 +210,11 @@ def confirm(settings: Settings, year: int, departments: list[str] | None, by: st
                              "その後の変更はありません。何もしませんでした。")
                 continue
             cid = con.execute("select coalesce(max(confirmation_id), 0) + 1 from raw_confirmations").fetchone()[0]
-            from .inbox import now_jst
-
             con.execute("insert into raw_confirmations values (?, ?, ?, ?, ?, ?, ?, ?)",
                         [cid, d, year, now_jst(), who, note, scope["missing"], scope["provisional"]])
             versions = [(cid, kind, *v) for kind in ("observation", "outcome", "explanation") for v in scope[kind]]
             if versions:
                 con.executemany("insert into raw_confirmed_versions values (?, ?, ?, ?, ?, ?)", versions)
-            from .warehouse import audit
-
             audit(con, "confirm", actor=who, department=d, fiscal_year=year, confirmation_id=cid,
                   detail=f"値 {len(scope['observation'])}、取組実績 {len(scope['outcome'])}、説明 {len(scope['explanation'])}、"
                          f"未報告 {len(scope['missing'])}" + (f"、備考: {note}" if note else ""))
@@ -243,15 +241,14 @@ def _same(con, confirmation_id: int, scope: dict) -> bool:
 def reopen(settings: Settings, year: int, department: str, reason: str, by: str | None = None,
            wait_seconds: float = 0) -> Outcome:
     """Lift a department's confirmation of a year, on the record."""
+    from .warehouse import audit
+
     who = by or actor()
 
     def change(con) -> Outcome:
         standing = confirmed_periods(con).get((department, year))
         if standing is None:
             raise NotConfirmed(f"{department} {fiscal_year_label(year)}は確定されていません(確定の解除はできません)")
-        from .inbox import now_jst
-        from .warehouse import audit
-
         con.execute("insert into raw_reopenings values (?, ?, ?, ?)", [standing.confirmation_id, now_jst(), who, reason])
         audit(con, "reopen", actor=who, department=department, fiscal_year=year,
               confirmation_id=standing.confirmation_id, detail=f"理由: {reason}")
@@ -283,11 +280,7 @@ def _write(settings: Settings, change, wait_seconds: float) -> Outcome:
                 con.execute("checkpoint")
             finally:
                 con.close()
-            crash_point("before_publish")
-            os.sync()
-            os.replace(stage.path, settings.warehouse)
-            _fsync(settings.warehouse.parent)
-            crash_point("after_publish")
+            publish(settings, stage.path)
             return outcome
         finally:
             Path(stage.path).unlink(missing_ok=True)

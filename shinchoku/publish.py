@@ -151,17 +151,16 @@ def stage_and_publish(settings: Settings, catalogue: Catalogue, decisions: list[
     from .feedback import write_feedback
     from .load import load_run
 
-    target, tmp = settings.warehouse, stage.path
+    tmp = stage.path
+    current = wh.fingerprint(catalogue, settings)
     if stage.fresh:
-        wh.copy_blank(tmp, catalogue, settings)  # schema, reference data and views, built once per process
+        wh.copy_blank(tmp, catalogue, settings, current)  # schema, reference data and views, built once
     con = wh.connect_for_writing(tmp)
     try:
         con.execute("begin transaction")  # one transaction: catalog changes (views) are much cheaper in one
         run_id, kpis_updated = load_run(con, decisions, started_at)
-        changed = wh.refresh(con, catalogue, settings)
-        if changed or stage.fresh:  # the catalogue this run saw for the first time
-            wh.audit(con, "catalogue", actor=actor(), run_id=run_id,
-                     catalogue_fingerprint=changed or wh.fingerprint(catalogue, settings),
+        if wh.refresh(con, catalogue, settings, current) or stage.fresh:  # a catalogue this run sees first
+            wh.audit(con, "catalogue", actor=actor(), run_id=run_id, catalogue_fingerprint=current,
                      detail=f"指標 {len(catalogue.kpis)}、改定 {len(catalogue.revisions)}")
         counts = {s: sum(d.status == s for d in decisions) for s in ("accepted", "rejected", "duplicate")}
         wh.audit(con, "run", actor=actor(), run_id=run_id,
@@ -191,18 +190,25 @@ def stage_and_publish(settings: Settings, catalogue: Catalogue, decisions: list[
             final = free_name(folder, made.name, taken)
             moves.append({"op": "move", "src": str(made), "dest": str(final)})
             feedback.setdefault(decision.submission_id, []).append(final)
-    crash_point("before_publish")
+    publish(settings, tmp, {"run_id": run_id, "moves": moves, "staging": str(staging)})
+    return RunSummary(run_id, settings.warehouse, decisions, discovery.skipped, kpis_updated, feedback)
 
+
+def publish(settings: Settings, staged: Path, journal: dict | None = None) -> None:
+    """Make a staged copy the warehouse: everything on disk first, then one atomic rename.
+
+    A run passes its journal (the inbox moves still to make): it names the staged file by inode, so
+    after the rename the warehouse has that inode if and only if the run was published, and recovery
+    needs no database to tell. confirm and reopen have nothing to move and pass none.
+    """
+    crash_point("before_publish")
     os.sync()  # archived originals, feedback and the new warehouse reach the disk before publishing
-    # The journal names the staged file by inode: after the rename, the warehouse has that inode
-    # if and only if this run was published. Recovery needs no database to tell.
-    st = os.stat(tmp)
-    journal = {"run_id": run_id, "inode": st.st_ino, "size": st.st_size, "moves": moves, "staging": str(staging)}
-    _write_json(settings.journal_path, journal)
-    os.replace(tmp, target)
-    _fsync(target.parent)
+    if journal is not None:
+        st = os.stat(staged)
+        _write_json(settings.journal_path, {**journal, "inode": st.st_ino, "size": st.st_size})
+    os.replace(staged, settings.warehouse)
+    _fsync(settings.warehouse.parent)
     crash_point("after_publish")
-    return RunSummary(run_id, target, decisions, discovery.skipped, kpis_updated, feedback)
 
 
 def _write_json(path: Path, data: dict) -> None:

@@ -196,18 +196,19 @@ def fingerprint(catalogue: Catalogue, settings: Settings, folder: Path | None = 
     return digest.hexdigest()
 
 
-def refresh(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, settings: Settings) -> str | None:
-    """Rewrite reference data and views, unless the warehouse already has exactly these;
-    return the new fingerprint when they changed."""
-    current = fingerprint(catalogue, settings)
+def refresh(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, settings: Settings,
+            current: str | None = None) -> bool:
+    """Rewrite reference data and views, unless the warehouse already has exactly these (``current``, their
+    fingerprint, when the caller has it); return whether they changed."""
+    current = current or fingerprint(catalogue, settings)
     con.execute("create table if not exists cfg_fingerprint (fingerprint varchar)")
     if con.execute("select count(*) from cfg_fingerprint where fingerprint = ?", [current]).fetchone()[0]:
-        return None
+        return False
     load_reference(con, catalogue, settings)
     apply_views(con)
     con.execute("delete from cfg_fingerprint")
     con.execute("insert into cfg_fingerprint values (?)", [current])
-    return current
+    return True
 
 
 def audit(con: duckdb.DuckDBPyConnection, action: str, **fields) -> int:
@@ -221,7 +222,7 @@ def audit(con: duckdb.DuckDBPyConnection, action: str, **fields) -> int:
     return event_id
 
 
-def copy_blank(path: Path, catalogue: Catalogue, settings: Settings) -> None:
+def copy_blank(path: Path, catalogue: Catalogue, settings: Settings, current: str) -> None:
     """Make ``path`` a new warehouse with no data: the schema, reference data and views for this catalogue
     and these settings. Building the views takes most of a second; a blank is built once per version of
     all that (keyed by the fingerprint, the DDL and DuckDB's version) under the system's temp folder and
@@ -231,7 +232,7 @@ def copy_blank(path: Path, catalogue: Catalogue, settings: Settings) -> None:
     import shutil
     import tempfile
 
-    key = hashlib.sha256("\0".join((fingerprint(catalogue, settings), DDL, repr(ADDED_COLUMNS),
+    key = hashlib.sha256("\0".join((current, DDL, repr(ADDED_COLUMNS),
                                      STORAGE_COMPATIBILITY, duckdb.__version__)).encode()).hexdigest()
     blank = Path(tempfile.gettempdir()) / "shinchoku-blank-warehouses" / f"{key}.duckdb"
     if not blank.exists():
@@ -239,7 +240,8 @@ def copy_blank(path: Path, catalogue: Catalogue, settings: Settings) -> None:
         building = blank.with_name(f".{key}.{os.getpid()}.tmp")
         con = connect_for_writing(building)
         try:
-            build(con, catalogue, settings)
+            ensure_schema(con)
+            refresh(con, catalogue, settings, current)
             con.execute("checkpoint")
         finally:
             con.close()
