@@ -11,6 +11,8 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from schemas.return_sheet import failures
+
 # What each check's failure says, and which column it points at.
 MESSAGES = {
     "unknown_item": ("item_id", "指標ID・項目IDが kpis.csv・initiatives.csv にありません"),
@@ -126,46 +128,55 @@ class VersionRules(pa.DataFrameModel):
         return ~(df["target_fy"] <= df["baseline_fy"]).fillna(False).astype(bool)
 
 
-def _failures(schema: type[pa.DataFrameModel], frame: pd.DataFrame) -> list[tuple[int, str]]:
-    from schemas.return_sheet import failures
+class _Report:
+    """Problems as 'file 行N 列X: message' lines, sorted into file order."""
 
-    return failures(schema, frame)
+    def __init__(self, plan: tuple[int, int]):
+        self.plan, self.found = plan, []
 
+    def add(self, file: str, row: int, check: str, **params) -> None:
+        from shinchoku.catalogue import INITIATIVE_FIELDS, KPI_FIELDS
 
-def problems(kpis, initiatives, revisions, organisation, plan: tuple[int, int], versions=None,
-             owner_rows: list[tuple[int, str]] = ()) -> list[str]:
-    """Every problem of the catalogue as 'file 行N 列X: message' lines, in file order; [] when it is sound.
-
-    Without ``versions`` the revisions, departments and owners are checked; with them (built only from
-    sound revisions), every definition in force.
-    """
-    from shinchoku.catalogue import INITIATIVE_FIELDS, KPI_FIELDS, field_value
-
-    first, last = plan
-    out: list[tuple[str, int, str]] = []
-    listed = {d.name: d for d in organisation}
-
-    def report(file: str, row: int, check: str, **params) -> None:
         column, message = MESSAGES[check]
-        out.append((file, row, f"{file} 行{row} 列 {column}: " + message.format(
+        first, last = self.plan
+        self.found.append((file, row, f"{file} 行{row} 列 {column}: " + message.format(
             first=first, last=last, kpi_fields=", ".join(KPI_FIELDS), initiative_fields=", ".join(INITIATIVE_FIELDS),
             **params)))
 
-    if versions is not None:
-        rows = [{"direction": v.item.direction, "baseline_value": v.item.baseline_value,
-                 "target_value": v.item.target_value, "baseline_fy": v.item.baseline_fy, "target_fy": v.item.target_fy,
-                 "fy": v.valid_from_fy, "revision": v.opened_by[-1] if v.opened_by else None,
-                 "kpi_id": v.item.kpi_id} for v in versions]
-        frame = pd.DataFrame(rows).astype({"baseline_value": "float64", "target_value": "float64",
-                                           "baseline_fy": "Int64", "target_fy": "Int64"})
-        kpi_rows = _line_numbers_of_kpis(kpis)
-        for index, check in _failures(VersionRules, frame):
-            r = rows[index]
-            revision = r["revision"]
-            where = ("revisions.csv", _revision_line(revisions, revision)) if revision else ("kpis.csv", kpi_rows[r["kpi_id"]])
-            report(*where, check, fy=r["fy"], direction=r["direction"])
-        return [line for _, _, line in sorted(out)]
+    def lines(self) -> list[str]:
+        return [line for _, _, line in sorted(self.found)]
 
+
+def definition_problems(versions, revisions, plan: tuple[int, int]) -> list[str]:
+    """Every KPI definition in force (built from sound revisions): its target against its baseline and direction.
+    A problem points at the revision that opened the definition, or at kpis.csv for the plan as first set."""
+    rows = [{"direction": v.item.direction, "baseline_value": v.item.baseline_value,
+             "target_value": v.item.target_value, "baseline_fy": v.item.baseline_fy, "target_fy": v.item.target_fy}
+            for v in versions]
+    frame = pd.DataFrame(rows).astype({"baseline_value": "float64", "target_value": "float64",
+                                       "baseline_fy": "Int64", "target_fy": "Int64"})
+    kpi_line = {}
+    for v in versions:
+        kpi_line.setdefault(v.item.kpi_id, len(kpi_line) + 2)  # kpis.csv, in the order its KPIs come
+    revision_line = {id(r): n for n, r in enumerate(revisions, start=2)}
+    report = _Report(plan)
+    for index, check in failures(VersionRules, frame):
+        v = versions[index]
+        where = ("revisions.csv", revision_line[id(v.opened_by[-1])]) if v.opened_by \
+            else ("kpis.csv", kpi_line[v.item.kpi_id])
+        report.add(*where, check, fy=v.valid_from_fy, direction=v.item.direction)
+    return report.lines()
+
+
+def source_problems(kpis, initiatives, revisions, organisation, plan: tuple[int, int],
+                    owner_rows: list[tuple[int, str]] = ()) -> list[str]:
+    """The revisions against their items and fields, the departments' successors, the owners against the
+    departments; [] when they are sound."""
+    from shinchoku.catalogue import KPI_FIELDS, field_value
+
+    first, last = plan
+    report = _Report(plan)
+    listed = {d.name: d for d in organisation}
     kinds = {**{k.kpi_id: "kpi" for k in kpis}, **{i.initiative_id: "initiative" for i in initiatives}}
     if revisions:
         rows = []
@@ -181,8 +192,8 @@ def problems(kpis, initiatives, revisions, organisation, plan: tuple[int, int], 
                          "item_kind": kinds.get(r.item_id), "value_ok": value_ok, "owner_ok": owner_ok,
                          "first_year": first, "last_year": last})
         frame = pd.DataFrame(rows).astype({"item_kind": object})
-        for index, check in _failures(RevisionRules, frame):
-            report("revisions.csv", index + 2, check, field=rows[index]["field"])
+        for index, check in failures(RevisionRules, frame):
+            report.add("revisions.csv", index + 2, check, field=rows[index]["field"])
     if organisation:
         rows = []
         for d in organisation:
@@ -195,17 +206,9 @@ def problems(kpis, initiatives, revisions, organisation, plan: tuple[int, int], 
                 name = listed[name].successor if name in listed else None
             rows.append({"department": d.name, "successor_known": d.successor is None or d.successor in listed,
                          "in_cycle": cycle})
-        for index, check in _failures(DepartmentRules, pd.DataFrame(rows)):
-            report("departments.csv", index + 2, check)
+        for index, check in failures(DepartmentRules, pd.DataFrame(rows)):
+            report.add("departments.csv", index + 2, check)
         rows = [{"owner_known": owner in listed} for _, owner in owner_rows]
-        for index, check in _failures(OwnerRules, pd.DataFrame(rows)):
-            report("owners.csv", owner_rows[index][0], check)
-    return [line for _, _, line in sorted(out)]
-
-
-def _revision_line(revisions, revision) -> int:
-    return next(n for n, r in enumerate(revisions, start=2) if r is revision)
-
-
-def _line_numbers_of_kpis(kpis) -> dict[str, int]:
-    return {k.kpi_id: n for n, k in enumerate(kpis, start=2)}
+        for index, check in failures(OwnerRules, pd.DataFrame(rows)):
+            report.add("owners.csv", owner_rows[index][0], check)
+    return report.lines()

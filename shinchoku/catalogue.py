@@ -187,8 +187,7 @@ class Catalogue:
     def __post_init__(self):
         if not self.versions and self.kpis:  # built in code without revisions: each item as given, throughout
             start = min((k.baseline_fy for k in self.kpis if k.baseline_fy is not None), default=0)
-            items = [*((k.kpi_id, k) for k in self.kpis), *((i.initiative_id, i) for i in self.initiatives)]
-            object.__setattr__(self, "versions", tuple((item_id, _versions(item, [], start)) for item_id, item in items))
+            object.__setattr__(self, "versions", _all_versions(self.kpis, self.initiatives, (), start))
 
     @cached_property
     def kpis_by_id(self) -> dict[str, Kpi]:
@@ -226,14 +225,18 @@ class Catalogue:
                 seen.setdefault(v.item.owner, None)
         return tuple(seen)
 
+    @cached_property
+    def _listed(self) -> dict[str, Department]:
+        return {d.name: d for d in self.organisation}
+
     def departments_in(self, fiscal_year: int) -> tuple[str, ...]:
         """The departments that exist in a fiscal year."""
-        known = {d.name: d for d in self.organisation}
+        known = self._listed
         return tuple(n for n in self.departments if n not in known or known[n].exists_in(fiscal_year))
 
     def successor_in(self, department: str, fiscal_year: int) -> str | None:
         """The department that took over ``department``'s work by a fiscal year, if it no longer exists then."""
-        known = {d.name: d for d in self.organisation}
+        known = self._listed
         seen = {department}
         name = department
         while name in known and not known[name].exists_in(fiscal_year) and known[name].successor:
@@ -267,8 +270,7 @@ class Catalogue:
         return max(v.item.target_fy for v in self._kpi_versions() if v.item.target_fy is not None)
 
     def _kpi_versions(self) -> list[Version]:
-        return [v for k in self.kpis for v in self.versions_by_id.get(k.kpi_id, ())] or \
-            [Version(k, 0, None) for k in self.kpis]
+        return [v for k in self.kpis for v in self.versions_by_id[k.kpi_id]]
 
 
 def _read(path: Path, required: list[str]) -> list[tuple[int, dict[str, str]]]:
@@ -406,25 +408,36 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
     plan = (min(k.baseline_fy for k in kpis if k.baseline_fy is not None),
             max(k.target_fy for k in kpis if k.target_fy is not None))
     checked = _checked_marker(directory)
-    if not checked.exists():
-        from schemas.catalogue import problems as catalogue_problems
+    unchecked = not checked.exists()
+    if unchecked:
+        from schemas.catalogue import source_problems
 
-        found = catalogue_problems(kpis, initiatives, revisions, organisation, plan, owner_rows=owner_rows)
-        if found:
-            raise CatalogueError("\n".join(found), found)
-    versions = tuple((item_id, _versions(item, [r for r in revisions if r.item_id == item_id], plan[0]))
-                     for item_id, item in [*((k.kpi_id, k) for k in kpis), *((i.initiative_id, i) for i in initiatives)])
+        _refuse(source_problems(kpis, initiatives, revisions, organisation, plan, owner_rows))
+    versions = _all_versions(kpis, initiatives, revisions, plan[0])
     by_id = dict(versions)
-    if not checked.exists():
-        found = catalogue_problems(kpis, initiatives, revisions, organisation, plan,
-                                   [v for k in kpis for v in by_id[k.kpi_id]])
-        if found:
-            raise CatalogueError("\n".join(found), found)
+    if unchecked:
+        from schemas.catalogue import definition_problems
+
+        _refuse(definition_problems([v for k in kpis for v in by_id[k.kpi_id]], revisions, plan))
         _remember(checked)
     current_kpis = tuple(by_id[k.kpi_id][-1].item for k in kpis)
     current_initiatives = tuple(by_id[i.initiative_id][-1].item for i in initiatives)
     return Catalogue(tuple(sorted(areas, key=lambda a: a.sort_order)), current_initiatives, current_kpis,
                      illustrative, tuple(outcomes), tuple(revisions), organisation, versions)
+
+
+def _refuse(problems: list[str]) -> None:
+    if problems:
+        raise CatalogueError("\n".join(problems), problems)
+
+
+def _all_versions(kpis, initiatives, revisions, plan_start: int) -> tuple[tuple[str, tuple[Version, ...]], ...]:
+    """Every item's definitions over the fiscal years (the plan as first set, then its revisions)."""
+    by_item: dict[str, list[Revision]] = {}
+    for r in revisions:
+        by_item.setdefault(r.item_id, []).append(r)
+    items = [*((k.kpi_id, k) for k in kpis), *((i.initiative_id, i) for i in initiatives)]
+    return tuple((item_id, _versions(item, by_item.get(item_id, []), plan_start)) for item_id, item in items)
 
 
 def _checked_marker(directory: Path) -> Path:
