@@ -569,27 +569,27 @@ def _change_warehouse(change) -> int:
 
 
 def cmd_report(args) -> int:
-    from .report import ReportError, build_report
+    from .report import build_report
 
-    settings = _settings(args)
-    try:
-        path = build_report(settings.warehouse, args.output, args.year)
-    except ReportError as e:
-        raise UsageError(str(e)) from None
-    print(f"進捗報告を作成しました: {path}")
-    return EXIT_OK
+    return _build(args, build_report, "進捗報告を作成しました: {}")
 
 
 def cmd_site(args) -> int:
-    from .report import ReportError
     from .site import build_site
+
+    return _build(args, lambda *a: build_site(*a) / "index.html", "進捗サイトを作成しました: {}")
+
+
+def _build(args, build, done: str) -> int:
+    """The report or the site, from the warehouse's views; a warehouse without them is a usage error."""
+    from .report import ReportError
 
     settings = _settings(args)
     try:
-        path = build_site(settings.warehouse, args.output, args.year)
+        path = build(settings.warehouse, args.output, args.year)
     except ReportError as e:
         raise UsageError(str(e)) from None
-    print(f"進捗サイトを作成しました: {path / 'index.html'}")
+    print(done.format(path))
     return EXIT_OK
 
 

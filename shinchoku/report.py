@@ -25,7 +25,7 @@ from .xlsx import set_text
 # The only relations the report reads: the analysts' contract.
 REPORT_VIEWS = ("grade_bands", "kpi_year_status", "area_counts", "data_quality", "kpis", "kpi_progress",
                 "kpi_trajectory", "initiatives", "initiative_outcomes", "submission_status", "validation_issues",
-                "submissions", "outlooks", "kpi_year_outlook", "kpi_explanations", "kpi_definitions", "kpi_revisions")
+                "submissions", "outlooks", "kpi_year_outlook", "kpi_explanations", "kpi_definitions", "kpi_year_definitions", "kpi_revisions")
 REVISIONS_SHEET = "指標の改定"
 FIELD_LABELS = {"name": "名称", "owner": "所管部局", "direction": "方向", "baseline_value": "基準値",
                 "baseline_fy": "基準年度", "target_value": "目標値", "target_fy": "目標年度"}
@@ -155,12 +155,12 @@ PLAN_FIELDS = ("name", "owner", "direction", "baseline_value", "baseline_decimal
                "target_decimals", "target_fy")
 
 
-def _in_force(kpi: dict, versions: list[dict], year: int) -> Kpi:
-    """The KPI as defined in the report's fiscal year (kpi_definitions), and since when its figures stand."""
+def _in_force(kpi: dict, versions: list[dict], version: int | None) -> Kpi:
+    """The KPI as defined in the report's fiscal year (``version``, as kpi_year_definitions has it; the last
+    beyond its years), and since when its figures stand (kpi_definitions)."""
     if not versions:
         return Kpi(**kpi)
-    n = next((i for i, v in enumerate(versions) if v["valid_from_fy"] <= year
-              and (v["valid_to_fy"] is None or year <= v["valid_to_fy"])), 0 if year < versions[0]["valid_from_fy"] else len(versions) - 1)
+    n = (version or len(versions)) - 1
     current = {**kpi, **{f: versions[n][f] for f in PLAN_FIELDS}}
 
     def since(which: str) -> int | None:
@@ -202,7 +202,9 @@ class ReportData:
         self.year = year or (years[-1] if years else None)
         if self.year is None:
             raise ReportError("実績がまだありません。--year で年度を指定してください。")
-        self.kpis = [_in_force(r, definitions.get(r["kpi_id"], []), self.year) for r in kpis]
+        in_force = dict(con.execute("select kpi_id, version from kpi_year_definitions where fiscal_year = ?",
+                                    [self.year]).fetchall())
+        self.kpis = [_in_force(r, definitions.get(r["kpi_id"], []), in_force.get(r["kpi_id"])) for r in kpis]
         self.years = [y for y in years if y <= self.year]
         self.progress = {(p["kpi_id"], p["fiscal_year"]): p for p in progress}
         self.charted = sorted({p["kpi_id"] for p in progress})

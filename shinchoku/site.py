@@ -31,12 +31,16 @@ def build_site(warehouse: Path, out: Path, year: int | None = None) -> Path:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         data = ReportData(con, year)
+        # each page's rows, grouped once by KPI or initiative
         extra = {
-            "history": _rows(con, "select * from observation_history order by kpi_id, fiscal_year, as_of, version"),
-            "explanations": _rows(con, "select * from kpi_explanations where valid_to is null order by kpi_id, fiscal_year"),
-            "definitions": _rows(con, "select * from kpi_definitions order by kpi_id, valid_from_fy"),
-            "outcomes": _rows(con, "select * from initiative_outcomes where is_current "
-                                   "order by initiative_id, fiscal_year, coalesce(submission_id, 0), row_order"),
+            "history": _by(_rows(con, "select * from observation_history order by kpi_id, fiscal_year, as_of, version"),
+                           "kpi_id"),
+            "explanations": _by(_rows(con, "select * from kpi_explanations where valid_to is null "
+                                           "order by kpi_id, fiscal_year"), "kpi_id"),
+            "definitions": _by(_rows(con, "select * from kpi_definitions order by kpi_id, valid_from_fy"), "kpi_id"),
+            "outcomes": _by(_rows(con, "select * from initiative_outcomes where is_current "
+                                       "order by initiative_id, fiscal_year, coalesce(submission_id, 0), row_order"),
+                            "initiative_id"),
             "counts": _rows(con, "select area, measure, class, kpis from area_counts where report_fy = ? "
                                  "order by area_order, measure_order, class_rank", [data.year]),
             "run": _rows(con, "select occurred_at, run_id from audit_log where action = 'run' order by event_id desc limit 1"),
@@ -63,6 +67,13 @@ def build_site(warehouse: Path, out: Path, year: int | None = None) -> Path:
     pages.quality()
     _swap(tmp, out)
     return out
+
+
+def _by(rows: list[dict], key: str) -> dict[str, list[dict]]:
+    grouped: dict[str, list[dict]] = {}
+    for row in rows:
+        grouped.setdefault(row[key], []).append(row)
+    return grouped
 
 
 def _copy_assets(folder: Path) -> None:
@@ -147,7 +158,7 @@ class _Pages:
             chart_rows.append({"year": format_year(y), "actual": _number(a, kpi), "expected": _number(e, kpi),
                                "trend": _number(t, kpi)})
         figure = _kpi_figure(kpi, xs, actual, expected, trend)
-        history = [h for h in extra["history"] if h["kpi_id"] == kpi.kpi_id]
+        history = extra["history"].get(kpi.kpi_id, [])
         values = [{"year": format_year(h["fiscal_year"]), "value": format_value(h["actual_value"], kpi.unit, kpi.decimals),
                    "as_of": f"{h['as_of']:%Y-%m-%d}", "mark": h["provisional"] or "", "status": h["value_status"],
                    "source": f"{h['file_name']} {h['source_cell']}",
@@ -160,15 +171,15 @@ class _Pages:
                       for h in history if h["valid_to"] is not None]
         explanations = [{"year": format_year(e["fiscal_year"]), "factor": e["factor_analysis"] or "(記入なし)",
                          "direction": e["future_direction"] or "(記入なし)"}
-                        for e in extra["explanations"] if e["kpi_id"] == kpi.kpi_id
-                        and (e["factor_analysis"] or e["future_direction"])]
+                        for e in extra["explanations"].get(kpi.kpi_id, [])
+                        if e["factor_analysis"] or e["future_direction"]]
         definitions = [{"span": f"{format_year(d['valid_from_fy'])}〜{format_year(d['valid_to_fy']) if d['valid_to_fy'] else ''}",
                         "baseline": f"{format_value(d['baseline_value'], kpi.unit, d['baseline_decimals'])}"
                                     f"({format_year(d['baseline_fy'])})",
                         "target": f"{format_value(d['target_value'], kpi.unit, d['target_decimals'])}"
                                   f"({format_year(d['target_fy'])})",
                         "owner": d["owner"], "revision": d["revision_id"] or "当初", "reason": d["reason"] or ""}
-                       for d in extra["definitions"] if d["kpi_id"] == kpi.kpi_id]
+                       for d in extra["definitions"].get(kpi.kpi_id, [])]
         self.render("kpi.html", f"kpi/{kpi.kpi_id}.html", kpi.name, [{"id": "chart", "figure": figure}],
                     kpi=kpi, area_name=self.area_names.get(kpi.area_id, kpi.area_id),
                     latest=f"{format_actual(latest, kpi)}({format_year(latest['fiscal_year'])})" if latest else "実績なし",
@@ -183,7 +194,7 @@ class _Pages:
         for initiative in (i for i in data.initiatives if i["area_id"] == area_id):
             outcomes = [{"year": format_year(o["fiscal_year"]), "activities": o["activities"] or initiative["activities"],
                          "text": o["outcome_text"] or format_value(o["figure_value"], o["figure_unit"] or "", None)}
-                        for o in self.extra["outcomes"] if o["initiative_id"] == initiative["initiative_id"]]
+                        for o in self.extra["outcomes"].get(initiative["initiative_id"], [])]
             kpis = [self._kpi_line(k) for k in data.kpis if k.initiative_id == initiative["initiative_id"]]
             blocks.append({"name": f"項目: {initiative['name']}", "outcomes": outcomes, "kpis": kpis})
         loose = [self._kpi_line(k) for k in data.kpis if k.area_id == area_id and k.initiative_id is None]
