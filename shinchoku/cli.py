@@ -214,21 +214,11 @@ def cmd_check(args) -> int:
         if department is None and path.resolve().parent.name in catalogue.departments:
             department = path.resolve().parent.name
         items.append((path, department))
-    periods = {}
-    if args.warehouse:  # confirmed years, read as run reads them (without it check cannot see them)
-        import duckdb
+    from .confirm import hold_confirmed, read_confirmed_periods
 
-        from .confirm import confirmed_periods
-
-        if not args.warehouse.exists():
-            raise UsageError(f"ウェアハウスがありません: {args.warehouse}")
-        con = duckdb.connect(str(args.warehouse), read_only=True)
-        try:
-            periods = confirmed_periods(con)
-        finally:
-            con.close()
+    # confirmed years, read as run reads them (without the warehouse check cannot see them)
+    periods = read_confirmed_periods(_need_warehouse(args.warehouse)) if args.warehouse else {}
     worst = EXIT_OK
-    from .confirm import hold_confirmed
 
     for assessment in assess_files(items, catalogue, settings.limits, settings.worker_count(),
                                    grading=settings.grading):
@@ -438,13 +428,17 @@ def cmd_demo(args) -> int:
     return code
 
 
+def _need_warehouse(warehouse: Path) -> Path:
+    if not warehouse.exists():
+        raise UsageError(f"ウェアハウスがありません: {warehouse}(先に shinchoku run を実行してください)")
+    return warehouse
+
+
 def _read(warehouse: Path, *queries: tuple[str, list]) -> list[tuple[list[str], list[tuple]]]:
     """Run read-only queries on the published warehouse: (column names, rows) for each."""
     import duckdb
 
-    if not warehouse.exists():
-        raise UsageError(f"ウェアハウスがありません: {warehouse}(先に shinchoku run を実行してください)")
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = duckdb.connect(str(_need_warehouse(warehouse)), read_only=True)
     try:
         results = []
         for sql, params in queries:
@@ -494,9 +488,7 @@ def cmd_status(args) -> int:
     if args.overdue:
         from .summary import to_do
 
-        if not settings.warehouse.exists():
-            raise UsageError(f"ウェアハウスがありません: {settings.warehouse}(先に shinchoku run を実行してください)")
-        print(to_do(settings.warehouse))
+        print(to_do(_need_warehouse(settings.warehouse)))
         return EXIT_OK
     sql = ("select department, fiscal_year, kpis_expected, kpis_reported, missing_kpi_ids, "
            "last_received_at, due_date, on_time, confirmed_at from submission_status")
@@ -519,9 +511,7 @@ def cmd_review(args) -> int:
     from .review import review, write_checklist
 
     settings = _settings(args)
-    if not settings.warehouse.exists():
-        raise UsageError(f"ウェアハウスがありません: {settings.warehouse}(先に shinchoku run を実行してください)")
-    items = review(settings.warehouse, args.year, args.department)
+    items = review(_need_warehouse(settings.warehouse), args.year, args.department)
     for item in items:
         print(item.text())
         print()

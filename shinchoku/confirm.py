@@ -78,6 +78,17 @@ def confirmed_periods(con) -> dict[tuple[str, int], Period]:
     return periods
 
 
+def read_confirmed_periods(warehouse: Path) -> dict[tuple[str, int], Period]:
+    """The standing confirmations of a published warehouse, opened read-only (for check --warehouse)."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return confirmed_periods(con)
+    finally:
+        con.close()
+
+
 def hold_confirmed(assessment, periods: dict[tuple[str, int], Period]) -> None:
     """Reject an accepted return that would change a confirmed year; set aside one that changes nothing there."""
     if not periods or not assessment.accepted:

@@ -54,24 +54,26 @@ create table if not exists raw_audit_log (
 create index if not exists raw_submissions_sha256 on raw_submissions (sha256);
 """
 
+def _orphans(table: str, noun: str) -> dict[str, str]:
+    """The audits every table of received rows shares: each row from an accepted submission, of a known KPI."""
+    return {
+        f"{noun} without accepted submission": f"""
+            select t.submission_id from {table} t
+            left join raw_submissions s on s.submission_id = t.submission_id and s.status = 'accepted'
+            where s.submission_id is null""",
+        f"{noun} of unknown KPI": f"""
+            select t.kpi_id from {table} t left join ref_kpis k using (kpi_id) where k.kpi_id is null""",
+    }
+
+
 # Audits: queries that must return no rows, run after every load.
 AUDITS = {
     "kpi without unit": "select kpi_id from ref_kpis where unit is null or unit = ''",
-    "observation without accepted submission": """
-        select o.submission_id from raw_observations o
-        left join raw_submissions s on s.submission_id = o.submission_id and s.status = 'accepted'
-        where s.submission_id is null""",
-    "observation of unknown KPI": """
-        select o.kpi_id from raw_observations o left join ref_kpis k using (kpi_id) where k.kpi_id is null""",
+    **_orphans("raw_observations", "observation"),
+    **_orphans("raw_explanations", "explanation"),
     "more than one current version": """
         select kpi_id, fiscal_year, as_of from observation_history where valid_to is null
         group by all having count(*) > 1""",
-    "explanation without accepted submission": """
-        select e.submission_id from raw_explanations e
-        left join raw_submissions s on s.submission_id = e.submission_id and s.status = 'accepted'
-        where s.submission_id is null""",
-    "explanation of unknown KPI": """
-        select e.kpi_id from raw_explanations e left join ref_kpis k using (kpi_id) where k.kpi_id is null""",
     "rejected submission without an error": """
         select s.submission_id from raw_submissions s where s.status = 'rejected' and s.error_count = 0""",
     "accepted submission with an error": """
