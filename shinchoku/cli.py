@@ -83,7 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("site", help="write the progress site: static HTML pages that open offline from a shared folder")
     _paths(p)
     p.add_argument("--year", type=fiscal_year_arg, help="fiscal year (default: the latest with an actual)")
-    p.add_argument("-o", "--output", type=Path, required=True, help="the site's folder (replaced whole)")
+    p.add_argument("--public", action="store_true",
+                   help="the edition for the prefecture's website: confirmed values only, no files, cells or submissions")
+    p.add_argument("-o", "--output", type=Path,
+                   help="the site's folder, replaced whole (default: [site] folder, or public_folder with --public)")
 
     p = add("export", help="write one of the views as CSV (UTF-8 with BOM, opens in Excel)")
     _paths(p)
@@ -304,6 +307,7 @@ def run_flow(settings, wait: float = 0):
     with waiting("Prefect を読み込んでいます…"):
         _prefect_env()
         from flows.ingest import ingest_flow
+    _one_line_errors()
     # The ticking line ends when the flow's first step reports (the server is up by then).
     starting = ("Prefect サーバーで実行しています…" if os.environ.get("PREFECT_API_URL")
                 else "Prefect のローカルサーバーを起動しています(初回は1分ほどかかります)…")
@@ -313,6 +317,20 @@ def run_flow(settings, wait: float = 0):
     if result.locked:
         raise RunLocked(result.message)
     return result.summary
+
+
+def _one_line_errors() -> None:
+    """At the terminal, Prefect's error records print as their one line, without the traceback (a failed site
+    build must not look like a crash of the run); the Prefect server keeps them whole. SHINCHOKU_TRACEBACKS=1
+    keeps them on the terminal too."""
+    import logging
+
+    if os.environ.get("SHINCHOKU_TRACEBACKS") == "1":
+        return
+    for handler in logging.getLogger().handlers:
+        if type(handler).__name__ == "PrefectConsoleHandler" and handler.formatter is not None:
+            # an empty exc_text is falsy, so the API's handler still formats the traceback for itself
+            handler.formatter.formatException = lambda exc_info: ""
 
 
 def cmd_run(args) -> int:
@@ -417,6 +435,11 @@ def cmd_demo(args) -> int:
     confirm_past_years(settings)
     print(f"{CONFIRMED_YEARS[0]}〜{CONFIRMED_YEARS[-1]}年度は確定済みにしました(shinchoku confirm)。"
           f"{CONFIRMED_YEARS[-1] + 1}年度は未確定です(shinchoku review で確認できます)。")
+    if settings.site_build:  # the run built the site before the confirmations; show them too
+        from .site import rebuild
+
+        for line in rebuild(settings):
+            print(f"{line}(確定を反映)")
     rejected = [d for d in summary.decisions if d.status == "rejected"]
     if len(rejected) == 1 and "誤りあり" in rejected[0].candidate.path.name:
         print("誤りのあるサンプル1件は想定どおり差し戻されました(エラー箇所つきのコピーを rejected/ に置きました)。")
@@ -561,22 +584,28 @@ def _change_warehouse(change) -> int:
 def cmd_report(args) -> int:
     from .report import build_report
 
-    return _build(args, build_report, "進捗報告を作成しました: {}")
+    return _build(args, lambda settings: build_report(settings.warehouse, args.output, args.year),
+                  "進捗報告を作成しました: {}")
 
 
 def cmd_site(args) -> int:
     from .site import build_site
 
-    return _build(args, lambda *a: build_site(*a) / "index.html", "進捗サイトを作成しました: {}")
+    def build(settings):
+        output = args.output or (settings.public_site_dir if args.public else settings.site_folder)
+        if output is None:
+            raise UsageError("公開用サイトの出力先がありません。-o DIR か、設定 [site] public_folder で指定してください。")
+        return build_site(settings.warehouse, output, args.year, public=args.public) / "index.html"
+
+    return _build(args, build, ("公開用の" if args.public else "") + "進捗サイトを作成しました: {}")
 
 
 def _build(args, build, done: str) -> int:
     """The report or the site, from the warehouse's views; a warehouse without them is a usage error."""
     from .report import ReportError
 
-    settings = _settings(args)
     try:
-        path = build(settings.warehouse, args.output, args.year)
+        path = build(_settings(args))
     except ReportError as e:
         raise UsageError(str(e)) from None
     print(done.format(path))

@@ -135,6 +135,11 @@ class Settings:
     schedule_timezone: str = "Asia/Tokyo"
     workers: int = 0  # 0: one per core
     limits: Limits = field(default_factory=Limits)
+    # The progress site (shinchoku site), rebuilt after each run when site_build is on: the 庁内用 edition
+    # into site_dir (default: site/ beside the warehouse file), the 公開用 one into public_site_dir if set.
+    site_build: bool = True
+    site_dir: Path | None = None
+    public_site_dir: Path | None = None
 
     @property
     def archive_dir(self) -> Path:
@@ -152,6 +157,10 @@ class Settings:
     @property
     def staging_dir(self) -> Path:
         return self.warehouse.parent / ".staging"
+
+    @property
+    def site_folder(self) -> Path:
+        return self.site_dir or self.warehouse.parent / "site"
 
     @property
     def grading(self) -> Grading:
@@ -198,8 +207,8 @@ def load_settings(
         if settle_seconds < 0:
             raise ConfigError("--settle-seconds: 0 以上の数値を指定してください")
         values["settle_seconds"] = float(settle_seconds)
-    for key in ("inbox", "warehouse"):
-        if key in values:
+    for key in ("inbox", "warehouse", "site_dir", "public_site_dir"):
+        if values.get(key) is not None:
             values[key] = Path(values[key]).expanduser().absolute()
     if "warehouse" in values and values["warehouse"].suffix != ".duckdb":
         raise ConfigError(f"--warehouse names the .duckdb file, got {values['warehouse']}")

@@ -4,7 +4,10 @@
 runs the very same sequence with each step as a task (task boundaries, retries, the
 artifact), through the ``call`` hook. Nothing else differs, and a test holds it so.
 
-    lock → recover → discover → assess → load-and-publish → settle-inbox
+    lock → recover → discover → assess → load-and-publish → settle-inbox → build-site
+
+The last step rebuilds the progress site from what was just published. Its failure is the
+site's alone: the run stands, its summary names the failure, and its exit status is the ingest's.
 """
 
 from __future__ import annotations
@@ -45,8 +48,16 @@ DISCOVER = Step("discover", _discover,
                 tell=lambda r: f"受付: 処理対象 {len(r[0].candidates)} 件、対象外 {len(r[0].skipped)} 件")
 ASSESS = Step("assess", _assess, tell=lambda r: f"検証: {len(r)} 件を検証しました")
 LOAD = Step("load-and-publish", stage_and_publish, tell=lambda r: f"登録: ウェアハウスを更新しました(実行番号 {r.run_id})")
+def _site(settings: Settings) -> list[str]:
+    """Rebuild the progress site(s) from the warehouse just published."""
+    from .site import rebuild
+
+    return rebuild(settings)
+
+
 SETTLE = Step("settle-inbox", settle_moves, retries=2)
-STEPS = (DISCOVER, ASSESS, LOAD, SETTLE)
+SITE = Step("build-site", _site)
+STEPS = (DISCOVER, ASSESS, LOAD, SETTLE, SITE)
 
 
 def _plain(step: Step, *args):
@@ -82,6 +93,11 @@ def run_steps(settings: Settings, catalogue: Catalogue, wait_seconds: float = 0,
         summary = step(LOAD, settings, catalogue, decisions, discovery, started, stage)
         step(SETTLE, settings)
         crash_point("run_finished")
+        if settings.site_build:
+            try:
+                summary.site = step(SITE, settings)
+            except Exception as e:  # noqa: BLE001 - the run is published; the site's failure is told, not raised
+                summary.site_error = f"{type(e).__name__}: {e}"
     return summary
 
 

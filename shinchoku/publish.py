@@ -126,6 +126,8 @@ class RunSummary:
     skipped: list[tuple[Path, str]]
     kpis_updated: list[tuple[str, int]]
     feedback: dict[int, list[Path]] = field(default_factory=dict)
+    site: list[str] = field(default_factory=list)  # the progress site's lines, after the run
+    site_error: str | None = None  # why the site was not rebuilt (the run itself stands)
 
     def count(self, status: str) -> int:
         return sum(1 for d in self.decisions if d.status == status)

@@ -54,6 +54,10 @@ class ReportError(Exception):
     """The warehouse cannot produce a report (missing, or without the views)."""
 
 
+class NoActuals(ReportError):
+    """The warehouse has no actual to show yet (a new plan year before the first returns)."""
+
+
 def format_value(value: float | None, unit: str, decimals: int | None) -> str:
     """A figure as the seed writes it: written precision, thousands separators, unit: 48.2%, 40百万枚."""
     if value is None:
@@ -201,7 +205,7 @@ class ReportData:
         years = sorted({p["fiscal_year"] for p in progress})
         self.year = year or (years[-1] if years else None)
         if self.year is None:
-            raise ReportError("実績がまだありません。--year で年度を指定してください。")
+            raise NoActuals("実績がまだありません。--year で年度を指定してください。")
         in_force = dict(con.execute("select kpi_id, version from kpi_year_definitions where fiscal_year = ?",
                                     [self.year]).fetchall())
         self.kpis = [_in_force(r, definitions.get(r["kpi_id"], []), in_force.get(r["kpi_id"])) for r in kpis]

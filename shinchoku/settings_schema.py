@@ -118,6 +118,14 @@ class ScheduleSection(_Section):
         return zone
 
 
+class SiteSection(_Section):
+    """[site]: the progress site rebuilt after each run; folders relative to the configuration file."""
+
+    build: bool | None = None
+    folder: Annotated[str, Field(min_length=1)] | None = None
+    public_folder: Annotated[str, Field(min_length=1)] | None = None
+
+
 _POSITIVE = Annotated[int, Field(gt=0)]
 
 
@@ -144,13 +152,17 @@ class ConfigFile(_Section):
     outlook: OutlookSection = OutlookSection()
     schedule: ScheduleSection = ScheduleSection()
     limits: LimitsSection = LimitsSection()
+    site: SiteSection = SiteSection()
 
     def settings_values(self, base: Path) -> dict:
         """The fields of :class:`~shinchoku.config.Settings` this configuration sets."""
         values: dict = {}
-        for key in ("inbox", "warehouse"):
-            if getattr(self.paths, key) is not None:
-                values[key] = (base / getattr(self.paths, key)).resolve()
+        for section, key, name in ((self.paths, "inbox", "inbox"), (self.paths, "warehouse", "warehouse"),
+                                   (self.site, "folder", "site_dir"), (self.site, "public_folder", "public_site_dir")):
+            if getattr(section, key) is not None:
+                values[name] = (base / getattr(section, key)).resolve()
+        if self.site.build is not None:
+            values["site_build"] = self.site.build
         for section, keys, rename in ((self.run, ("settle_seconds", "workers"), {}),
                                       (self.status, ("due_month", "due_day"), {}),
                                       (self.outlook, ("on_track", "accelerate"), {"on_track": "outlook_on_track",
@@ -175,8 +187,10 @@ ENVIRONMENT = {
     "SHINCHOKU_OUTLOOK_ACCELERATE": ("outlook", "accelerate"),
     "SHINCHOKU_SCHEDULE_CRON": ("schedule", "cron"),
     "SHINCHOKU_SCHEDULE_TIMEZONE": ("schedule", "timezone"),
+    "SHINCHOKU_SITE_BUILD": ("site", "build"),
 }
-_PATH_VARIABLES = {"SHINCHOKU_INBOX": "inbox", "SHINCHOKU_WAREHOUSE": "warehouse"}
+_PATH_VARIABLES = {"SHINCHOKU_INBOX": ("paths", "inbox"), "SHINCHOKU_WAREHOUSE": ("paths", "warehouse"),
+                   "SHINCHOKU_SITE": ("site", "folder"), "SHINCHOKU_PUBLIC_SITE": ("site", "public_folder")}
 
 
 def from_file(path: Path) -> dict:
@@ -203,16 +217,16 @@ def from_environment(env: dict[str, str]) -> tuple[dict, list[str]]:
             sections[section] = bands
         else:
             sections.setdefault(section, {})[key] = text
-    for variable, key in _PATH_VARIABLES.items():
+    for variable, (section, key) in _PATH_VARIABLES.items():
         if env.get(variable):
-            sections.setdefault("paths", {})[key] = str(Path(env[variable]).absolute())
+            sections.setdefault(section, {})[key] = str(Path(env[variable]).absolute())
     return sections, used
 
 
 _EXPECTED = {
     "float_parsing": "数値", "float_type": "数値", "int_parsing": "整数", "int_type": "整数",
     "int_from_float": "整数", "string_type": "文字列", "list_type": "表の配列([[...]])",
-    "model_type": "表([...])", "dict_type": "表([...])",
+    "model_type": "表([...])", "dict_type": "表([...])", "bool_parsing": "true か false", "bool_type": "true か false",
 }
 
 
@@ -238,6 +252,10 @@ def validate(sections: dict, path: Path, variables: list[str]) -> ConfigFile:
                 word = {"greater_than": "より大きい", "greater_than_equal": "以上の",
                         "less_than": "未満の", "less_than_equal": "以下の"}[kind]
                 reason = f"{bound} {word}値が必要です(入力: {error.get('input')!r})"
+            elif kind in ("string_too_short", "string_too_long"):
+                ctx = error.get("ctx", {})
+                reason = (f"{ctx.get('min_length')} 文字以上が必要です" if kind == "string_too_short"
+                          else f"{ctx.get('max_length')} 文字以下にしてください") + f"(入力: {error.get('input')!r})"
             else:
                 reason = f"{error['msg'].removeprefix('Value error, ')}(入力: {error.get('input')!r})"
             lines.append(f"  {key}: {reason}")

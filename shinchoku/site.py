@@ -3,6 +3,10 @@
 Pages are Jinja2 templates with autoescaping on; data inside <script> goes through ``|tojson``.
 Charts are Plotly's, its JavaScript copied once into ``assets/``; every chart has its data as a
 table. The site is built in a temporary folder and swapped in, so a reader never sees half of one.
+
+Two editions: 庁内用 (every current value, with its file, cell and receipt, and the submission and
+data-quality pages) and 公開用 (``public=True``: confirmed values only, nothing about files or
+submissions), for the prefecture's website.
 """
 
 from __future__ import annotations
@@ -12,24 +16,29 @@ import shutil
 from pathlib import Path
 
 from .parse import fiscal_year_label
-from .report import (ReportData, _rows, _trend_line, format_actual, format_outlook, format_rate, format_reach,
-                     format_value, format_year, grade_legend, outlook_legend)
+from .report import (NoActuals, ReportData, ReportError, _rows, _trend_line, format_actual, format_outlook,
+                     format_rate, format_reach, format_value, format_year, grade_legend, outlook_legend)
 
 TEMPLATES = Path(__file__).with_name("site_templates")
 DASH = "-"
+CONFIRMED = "確定"
 
 
-def build_site(warehouse: Path, out: Path, year: int | None = None) -> Path:
-    """Write the site for ``year`` (default: the latest with an actual) into ``out``, replacing it whole."""
+def build_site(warehouse: Path, out: Path, year: int | None = None, public: bool = False) -> Path:
+    """Write the site for ``year`` (default: the latest with an actual, or with a confirmed one when
+    ``public``) into ``out``, replacing it whole."""
     import duckdb
     import jinja2
-
-    from .report import ReportError
 
     if not Path(warehouse).exists():
         raise ReportError(f"ウェアハウスがありません: {warehouse}")
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
+        if public and year is None:
+            [(year,)] = con.execute("select max(fiscal_year) from kpi_progress where value_status = ?",
+                                    [CONFIRMED]).fetchall()
+            if year is None:
+                raise NoActuals("確定した実績がまだありません(shinchoku confirm で確定すると公開用に載ります)。")
         data = ReportData(con, year)
         # each page's rows, grouped once by KPI or initiative
         extra = {
@@ -38,35 +47,98 @@ def build_site(warehouse: Path, out: Path, year: int | None = None) -> Path:
             "explanations": _by(_rows(con, "select * from kpi_explanations where valid_to is null "
                                            "order by kpi_id, fiscal_year"), "kpi_id"),
             "definitions": _by(_rows(con, "select * from kpi_definitions order by kpi_id, valid_from_fy"), "kpi_id"),
-            "outcomes": _by(_rows(con, "select * from initiative_outcomes where is_current "
-                                       "order by initiative_id, fiscal_year, coalesce(submission_id, 0), row_order"),
+            "outcomes": _by(_rows(con, "select o.*, s.department from initiative_outcomes as o "
+                                       "left join submissions as s using (submission_id) where o.is_current "
+                                       "order by o.initiative_id, o.fiscal_year, coalesce(o.submission_id, 0), o.row_order"),
                             "initiative_id"),
-            "counts": _rows(con, "select area, measure, class, kpis from area_counts where report_fy = ? "
-                                 "order by area_order, measure_order, class_rank", [data.year]),
             "run": _rows(con, "select occurred_at, run_id from audit_log where action = 'run' order by event_id desc limit 1"),
             "status": _rows(con, "select * from submission_status order by fiscal_year desc, department"),
+            "confirmed": _rows(con, "select department, fiscal_year, confirmed_at from confirmations where is_standing"),
+            "year_outlook": _rows(con, "select * from kpi_year_outlook"),
         }
     finally:
         con.close()
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                              undefined=jinja2.StrictUndefined)
     out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    (tmp / "assets").mkdir(parents=True)
-    (tmp / "kpi").mkdir()
-    (tmp / "area").mkdir()
-    _copy_assets(tmp / "assets")
-    pages = _Pages(env, data, extra, tmp)
-    pages.index()
-    for kpi in data.kpis:
-        pages.kpi(kpi)
-    for area_id, area in data.areas:
-        pages.area(area_id, area)
-    pages.status()
-    pages.quality()
+    try:
+        (tmp / "assets").mkdir(parents=True)
+        (tmp / "kpi").mkdir()
+        (tmp / "area").mkdir()
+        _copy_assets(tmp / "assets")
+        pages = _Pages(env, _Scope(data, extra, public), extra, tmp)
+        pages.index()
+        for kpi in data.kpis:
+            pages.kpi(kpi)
+        for area_id, area in data.areas:
+            pages.area(area_id, area)
+        if not public:
+            pages.status()
+            pages.quality()
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)  # the old site stays as it was
+        raise
     _swap(tmp, out)
     return out
+
+
+class _Scope:
+    """What the pages may show of the views' values.
+
+    庁内用: every current value, as the views have them. 公開用: a KPI's values of confirmed department-years
+    only (value_status 確定); its latest confirmed actual stands for it; its 見通し is the one of that year
+    (kpi_year_outlook), shown only when every point it rests on is confirmed; 要因分析 and outcomes only of
+    confirmed department-years.
+    """
+
+    def __init__(self, data: ReportData, extra: dict, public: bool):
+        self.data, self.public = data, public
+        self.confirmed = {(r["department"], r["fiscal_year"]) for r in extra["confirmed"]}
+        self.last_confirmed = max((r["confirmed_at"] for r in extra["confirmed"]), default=None)
+        self.year_outlook = {(r["kpi_id"], r["report_fy"]): r for r in extra["year_outlook"]}
+
+    def value(self, kpi_id: str, year: int) -> dict | None:
+        """The KPI's value of ``year`` (kpi_progress), if the report year reaches it and the edition shows it."""
+        p = self.data.progress.get((kpi_id, year))
+        if p is None or year > self.data.year or (self.public and p["value_status"] != CONFIRMED):
+            return None
+        return p
+
+    def latest(self, kpi_id: str) -> dict | None:
+        if not self.public:
+            return self.data.latest(kpi_id)
+        shown = [y for y in self.data.years if self.value(kpi_id, y)]
+        return self.value(kpi_id, shown[-1]) if shown else None
+
+    def outlook(self, kpi_id: str) -> dict | None:
+        if not self.public:
+            return self.data.outlook.get(kpi_id)
+        latest = self.latest(kpi_id)
+        if latest is None or any(p["value_status"] != CONFIRMED for (k, y), p in self.data.progress.items()
+                                 if k == kpi_id and y <= latest["fiscal_year"]):
+            return None
+        return self.year_outlook.get((kpi_id, latest["fiscal_year"]))
+
+    def shows(self, department: str | None, year: int) -> bool:
+        """Whether a department's text of ``year`` (要因分析, an outcome) is shown; the plan's own always is."""
+        return not self.public or department is None or (department, year) in self.confirmed
+
+
+def rebuild(settings) -> list[str]:
+    """After a run: the 庁内用 edition into the configured folder, and the 公開用 one where configured.
+    One line each for the run's summary; a warehouse without an actual (or a confirmed one) yet is said, not failed."""
+    lines = []
+    for label, folder, public in (("庁内用", settings.site_folder, False), ("公開用", settings.public_site_dir, True)):
+        if folder is None:
+            continue
+        try:
+            lines.append(f"進捗サイト({label}): {build_site(settings.warehouse, folder, public=public) / 'index.html'}")
+        except NoActuals as e:
+            lines.append(f"進捗サイト({label}): 作成していません。{e}")
+    return lines
 
 
 def _by(rows: list[dict], key: str) -> dict[str, list[dict]]:
@@ -77,9 +149,10 @@ def _by(rows: list[dict], key: str) -> dict[str, list[dict]]:
 
 
 def _copy_assets(folder: Path) -> None:
-    import plotly
+    from importlib.util import find_spec
 
-    shutil.copyfile(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", folder / "plotly.min.js")
+    plotly = Path(find_spec("plotly").submodule_search_locations[0])  # its bundled JavaScript, without importing it
+    shutil.copyfile(plotly / "package_data" / "plotly.min.js", folder / "plotly.min.js")
     shutil.copyfile(TEMPLATES / "site.css", folder / "site.css")
 
 
@@ -97,58 +170,66 @@ def _number(value, kpi) -> str:
 
 
 class _Pages:
-    """Renders each page with what every page shares (navigation, the data's date)."""
+    """Renders each page with what every page shares (navigation, the data's date, the edition)."""
 
-    def __init__(self, env, data: ReportData, extra: dict, root: Path):
-        self.env, self.data, self.extra, self.root = env, data, extra, root
+    def __init__(self, env, scope: _Scope, extra: dict, root: Path):
+        self.env, self.scope, self.data, self.extra, self.root = env, scope, scope.data, extra, root
         run = extra["run"][0] if extra["run"] else None
         self.as_of = (f"{run['occurred_at']:%Y-%m-%d %H:%M}(日本時間)の取込(実行番号 {run['run_id']})まで"
                       if run else "取込の記録なし")
-        self.areas = [{"id": a, "name": n} for a, n in data.areas]
-        self.area_names = dict(data.areas)
+        if scope.public:
+            self.as_of += f"、最終の確定 {scope.last_confirmed:%Y-%m-%d}" if scope.last_confirmed else ""
+        self.areas = [{"id": a, "name": n} for a, n in self.data.areas]
+        self.area_names = dict(self.data.areas)
 
     def render(self, template: str, path: str, title: str, charts: list | None = None, **context) -> None:
         depth = path.count("/")
         html = self.env.get_template(template).render(
-            title=title, root="../" * depth, areas=self.areas, data_as_of=self.as_of, public=False,
+            title=title, root="../" * depth, areas=self.areas, data_as_of=self.as_of, public=self.scope.public,
             charts=charts or [], **context)
         (self.root / path).write_text(html, encoding="utf-8")
 
-    def index(self) -> None:
-        data = self.data
-        by_area: dict[str, list[int]] = {}
-        for r in self.extra["counts"]:
-            by_area.setdefault(r["area"], []).append(r["kpis"])
-        columns = [f"評価 {g['grade']}" for g in data.grades] + ["評価不能"] + \
-            [f"見通し {o['outlook']}" for o in data.outlooks]
-        rows, charts = [], []
-        for kpi in data.in_area_order():
-            latest = data.latest(kpi.kpi_id)
-            points = [(y, data.progress[(kpi.kpi_id, y)]["actual_value"]) for y in data.years
-                      if (kpi.kpi_id, y) in data.progress]
-            spark = f"spark-{kpi.kpi_id}" if len(points) > 1 else None
-            if spark:
-                charts.append({"id": spark, "figure": _sparkline(points)})
-            rows.append({
-                "kpi_id": kpi.kpi_id, "name": kpi.name, "baseline": kpi.baseline_text, "target": kpi.target_text,
+    def _standing(self, kpi) -> dict:
+        """A KPI's latest actual, grade and outlook as this edition shows them."""
+        scope = self.scope
+        latest, outlook = scope.latest(kpi.kpi_id), scope.outlook(kpi.kpi_id)
+        return {"kpi_id": kpi.kpi_id, "name": kpi.name, "latest": latest, "outlook_row": outlook,
                 "actual": f"{format_actual(latest, kpi)}({format_year(latest['fiscal_year'])})" if latest else "実績なし",
                 "rate": format_rate(latest["progress_rate"]) if latest else DASH,
-                "grade": (latest["grade"] if latest else None) or DASH,
-                "outlook": format_outlook(data.outlook.get(kpi.kpi_id)), "spark": spark})
+                "grade": (latest["grade"] if latest else None) or DASH, "outlook": format_outlook(outlook)}
+
+    def index(self) -> None:
+        data = self.data
+        classes = [("評価", g["grade"]) for g in data.grades] + [("評価", "評価不能")] + \
+            [("見通し", o["outlook"]) for o in data.outlooks]
+        counts = {area_id: dict.fromkeys(classes, 0) for area_id, _ in data.areas}
+        rows, charts = [], []
+        for kpi in data.in_area_order():
+            row = self._standing(kpi)
+            if kpi.area_id in counts:
+                counts[kpi.area_id][("評価", (row["latest"] or {}).get("grade") or "評価不能")] += 1
+                if row["outlook_row"]:
+                    counts[kpi.area_id][("見通し", row["outlook_row"]["outlook"])] += 1
+            points = [(y, p["actual_value"]) for y in data.years if (p := self.scope.value(kpi.kpi_id, y))]
+            row["spark"] = f"spark-{kpi.kpi_id}" if len(points) > 1 else None
+            if row["spark"]:
+                charts.append({"id": row["spark"], "figure": _sparkline(points)})
+            rows.append({**row, "baseline": kpi.baseline_text, "target": kpi.target_text})
         self.render("index.html", "index.html", f"DX推進計画 指標の進捗 {format_year(data.year)}", charts,
                     grade_legend=grade_legend(data.grades), outlook_legend=outlook_legend(data.outlooks),
-                    year_label=format_year(data.year), count_columns=columns, area_counts=list(by_area.items()),
-                    kpi_rows=rows)
+                    year_label=format_year(data.year), count_columns=[c if (m, c) == ("評価", "評価不能") else f"{m} {c}"
+                                                                      for m, c in classes],
+                    area_counts=[(self.area_names[a], list(c.values())) for a, c in counts.items()], kpi_rows=rows)
 
     def kpi(self, kpi) -> None:
-        data, extra = self.data, self.extra
-        outlook = data.outlook.get(kpi.kpi_id)
-        latest = data.latest(kpi.kpi_id)
+        data, extra, scope = self.data, self.extra, self.scope
+        standing = self._standing(kpi)
+        outlook = standing["outlook_row"]
         line = _trend_line(outlook, kpi)
         chart_rows, xs, actual, expected, trend = [], [], [], [], []
         for y in data.plan_years:
-            p = data.progress.get((kpi.kpi_id, y))
-            a = p["actual_value"] if p and y <= data.year else None
+            p = scope.value(kpi.kpi_id, y)
+            a = p["actual_value"] if p else None
             e = data.trajectory.get((kpi.kpi_id, y)) if kpi.baseline_fy is not None and y >= kpi.baseline_fy else None
             t = line.get(y)
             xs.append(format_year(y))
@@ -163,16 +244,17 @@ class _Pages:
                    "as_of": f"{h['as_of']:%Y-%m-%d}", "mark": h["provisional"] or "", "status": h["value_status"],
                    "source": f"{h['file_name']} {h['source_cell']}",
                    "received": f"{h['valid_from']:%Y-%m-%d %H:%M}" if h["valid_from"] else DASH}
-                  for h in history if h["valid_to"] is None]
-        superseded = [{"year": format_year(h["fiscal_year"]), "version": h["version"],
-                       "value": format_value(h["actual_value"], kpi.unit, kpi.decimals), "as_of": f"{h['as_of']:%Y-%m-%d}",
-                       "source": f"{h['file_name']} {h['source_cell']}",
-                       "received": f"{h['valid_from']:%Y-%m-%d %H:%M}" if h["valid_from"] else DASH}
-                      for h in history if h["valid_to"] is not None]
+                  for h in history if h["valid_to"] is None and (not scope.public or h["value_status"] == CONFIRMED)]
+        superseded = [] if scope.public else [
+            {"year": format_year(h["fiscal_year"]), "version": h["version"],
+             "value": format_value(h["actual_value"], kpi.unit, kpi.decimals), "as_of": f"{h['as_of']:%Y-%m-%d}",
+             "source": f"{h['file_name']} {h['source_cell']}",
+             "received": f"{h['valid_from']:%Y-%m-%d %H:%M}" if h["valid_from"] else DASH}
+            for h in history if h["valid_to"] is not None]
         explanations = [{"year": format_year(e["fiscal_year"]), "factor": e["factor_analysis"] or "(記入なし)",
                          "direction": e["future_direction"] or "(記入なし)"}
                         for e in extra["explanations"].get(kpi.kpi_id, [])
-                        if e["factor_analysis"] or e["future_direction"]]
+                        if (e["factor_analysis"] or e["future_direction"]) and scope.shows(e["department"], e["fiscal_year"])]
         definitions = [{"span": f"{format_year(d['valid_from_fy'])}〜{format_year(d['valid_to_fy']) if d['valid_to_fy'] else ''}",
                         "baseline": f"{format_value(d['baseline_value'], kpi.unit, d['baseline_decimals'])}"
                                     f"({format_year(d['baseline_fy'])})",
@@ -182,8 +264,7 @@ class _Pages:
                        for d in extra["definitions"].get(kpi.kpi_id, [])]
         self.render("kpi.html", f"kpi/{kpi.kpi_id}.html", kpi.name, [{"id": "chart", "figure": figure}],
                     kpi=kpi, area_name=self.area_names.get(kpi.area_id, kpi.area_id),
-                    latest=f"{format_actual(latest, kpi)}({format_year(latest['fiscal_year'])})" if latest else "実績なし",
-                    grade=(latest["grade"] if latest else None) or DASH, outlook=format_outlook(outlook),
+                    latest=standing["actual"], grade=standing["grade"], outlook=standing["outlook"],
                     reach=format_reach(outlook) if outlook and outlook["projected_reach_fy"] else "",
                     chart_rows=chart_rows, values=values, superseded=superseded, explanations=explanations,
                     definitions=definitions)
@@ -194,20 +275,14 @@ class _Pages:
         for initiative in (i for i in data.initiatives if i["area_id"] == area_id):
             outcomes = [{"year": format_year(o["fiscal_year"]), "activities": o["activities"] or initiative["activities"],
                          "text": o["outcome_text"] or format_value(o["figure_value"], o["figure_unit"] or "", None)}
-                        for o in self.extra["outcomes"].get(initiative["initiative_id"], [])]
-            kpis = [self._kpi_line(k) for k in data.kpis if k.initiative_id == initiative["initiative_id"]]
+                        for o in self.extra["outcomes"].get(initiative["initiative_id"], [])
+                        if self.scope.shows(o["department"], o["fiscal_year"])]
+            kpis = [self._standing(k) for k in data.kpis if k.initiative_id == initiative["initiative_id"]]
             blocks.append({"name": f"項目: {initiative['name']}", "outcomes": outcomes, "kpis": kpis})
-        loose = [self._kpi_line(k) for k in data.kpis if k.area_id == area_id and k.initiative_id is None]
+        loose = [self._standing(k) for k in data.kpis if k.area_id == area_id and k.initiative_id is None]
         if loose:
             blocks.append({"name": "重点取組項目の指標", "outcomes": [], "kpis": loose})
         self.render("area.html", f"area/{area_id}.html", area, blocks=blocks)
-
-    def _kpi_line(self, kpi) -> dict:
-        latest = self.data.latest(kpi.kpi_id)
-        return {"kpi_id": kpi.kpi_id, "name": kpi.name,
-                "actual": f"{format_actual(latest, kpi)}({format_year(latest['fiscal_year'])})" if latest else "実績なし",
-                "grade": (latest["grade"] if latest else None) or DASH,
-                "outlook": format_outlook(self.data.outlook.get(kpi.kpi_id))}
 
     def status(self) -> None:
         rows = [[r["department"], fiscal_year_label(r["fiscal_year"]), r["kpis_expected"], r["kpis_reported"],

@@ -50,7 +50,16 @@ def summary_text(summary) -> str:
     if settling:
         lines.append(f"  保留: 更新直後のファイル {settling} 件は次回の取込で処理します")
     lines.append(f"ウェアハウス: {summary.warehouse}")
+    lines += site_lines(summary)
     return "\n".join(lines)
+
+
+def site_lines(summary) -> list[str]:
+    """The progress site after the run: where each edition is, or why it was not rebuilt."""
+    if summary.site_error:
+        return [f"進捗サイトの作成に失敗しました({summary.site_error})。取込とウェアハウスの更新は完了しています。"
+                "前回のサイトがそのまま残っています。"]
+    return list(summary.site)
 
 
 def summary_markdown(summary) -> str:
@@ -66,7 +75,9 @@ def summary_markdown(summary) -> str:
         f"# shinchoku 取込結果(実行番号 {summary.run_id})\n\n"
         f"受理 {summary.count('accepted')} 件 / 差戻し {summary.count('rejected')} 件 / "
         f"重複 {summary.count('duplicate')} 件\n\n" + "\n".join(rows) +
-        f"\n\n## 更新された指標(年度)\n\n{kpis}\n" + (f"\n## 対象外のファイル\n{skipped}\n" if skipped else "")
+        f"\n\n## 更新された指標(年度)\n\n{kpis}\n" + (f"\n## 対象外のファイル\n{skipped}\n" if skipped else "") +
+        ("\n## 進捗サイト\n\n" + "\n".join(f"- {_md(line)}" for line in site_lines(summary)) + "\n"
+         if summary.site or summary.site_error else "")
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -23,9 +24,11 @@ def catalogue():
 
 @pytest.fixture
 def settings(tmp_path):
-    """Settings pointing at an empty inbox and warehouse under tmp_path, no settle time."""
-    return load_settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "warehouse" / "shinchoku.duckdb",
-                         settle_seconds=0, config_file=tmp_path / "none.toml", env={})
+    """Settings pointing at an empty inbox and warehouse under tmp_path, no settle time, and no site
+    rebuilt after each run (the site's tests turn it on: ``dataclasses.replace(settings, site_build=True)``)."""
+    return dataclasses.replace(
+        load_settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "warehouse" / "shinchoku.duckdb",
+                      settle_seconds=0, config_file=tmp_path / "none.toml", env={}), site_build=False)
 
 
 @pytest.fixture

@@ -171,6 +171,9 @@ BAD_CONFIGS = [
     ('[outlook]\nslow = 0.5\n', "outlook.slow", "不明なキー"),
     ('[outlook]\non_track = 0\n', "outlook.on_track", "0 より大きい値"),
     ('[outlook]\non_track = 0.8\naccelerate = 0.9\n', "outlook", "on_track(0.8)より小さい値"),
+    ('[site]\nbuild = "nightly"\n', "site.build", "true か false"),
+    ('[site]\nfolders = "site"\n', "site.folders", "不明なキー"),
+    ('[site]\nfolder = ""\n', "site.folder", "1 文字以上"),
     ('[colours]\nA = "green"\n', "colours", "不明なキー"),
 ]
 
@@ -185,6 +188,20 @@ def test_a_bad_setting_names_file_key_and_expectation(tmp_path, text, key, reaso
         load_settings(config_file=config, env={})
     message = str(caught.value)
     assert str(config) in message and f"{key}: " in message and reason in message, message
+
+
+def test_the_site_folders_from_the_file_and_the_environment(tmp_path):
+    """[site] folders are relative to the configuration file, variables absolute; the default sits beside the warehouse."""
+    from shinchoku.config import load_settings
+
+    config = tmp_path / "conf" / "shinchoku.toml"
+    config.parent.mkdir()
+    config.write_text('[site]\nbuild = false\nfolder = "../www/dx"\npublic_folder = "public"\n', encoding="utf-8")
+    s = load_settings(config_file=config, env={})
+    assert (s.site_build, s.site_folder, s.public_site_dir) == (False, tmp_path / "www" / "dx", config.parent / "public")
+    s = load_settings(config_file=tmp_path / "none.toml", warehouse=tmp_path / "w" / "x.duckdb",
+                      env={"SHINCHOKU_PUBLIC_SITE": str(tmp_path / "pub"), "SHINCHOKU_SITE_BUILD": "false"})
+    assert (s.site_build, s.site_folder, s.public_site_dir) == (False, tmp_path / "w" / "site", tmp_path / "pub")
 
 
 def test_a_file_that_is_not_toml_and_a_bad_variable(tmp_path):

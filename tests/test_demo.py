@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import re
+
 import pytest
 from openpyxl import load_workbook
-
-import re
 
 from conftest import query, query_many
 from test_site import parse
 from shinchoku.config import load_settings
 from shinchoku.demo import CONFIRMED_YEARS, UNEXPLAINED, confirm_past_years, write_demo_inbox
 from shinchoku.ingest import run_ingest
-from shinchoku.report import build_report
+from shinchoku.report import build_report, format_year
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory, catalogue):
     base = tmp_path_factory.mktemp("demo")
-    settings = load_settings(inbox=base / "inbox", warehouse=base / "warehouse" / "shinchoku.duckdb",
-                             settle_seconds=0, config_file=base / "none.toml", env={})
+    settings = dataclasses.replace(load_settings(inbox=base / "inbox", warehouse=base / "warehouse" / "shinchoku.duckdb",
+                                                 settle_seconds=0, config_file=base / "none.toml", env={}),
+                                   site_build=False)
     write_demo_inbox(catalogue, settings.inbox)
     summary = run_ingest(settings, catalogue)
     assert summary.count("rejected") == 1  # the deliberately broken sample
@@ -99,3 +102,74 @@ def test_the_site_works_offline_with_one_shared_copy_of_plotly(demo_site):
     assert size < 20 * 2**20
 
 
+
+
+def charts(page) -> dict[str, list]:
+    """Each chart's Plotly traces, as the page inlines them: {element id: data}."""
+    charts = {}
+    for script in parse(page).scripts:
+        if script.startswith("Plotly.newPlot("):
+            decoder = json.JSONDecoder()
+            chart_id, end = decoder.raw_decode(script, len("Plotly.newPlot("))
+            charts[chart_id], _ = decoder.raw_decode(script, end + 2)
+    return charts
+
+
+def test_the_top_page_counts_what_the_area_counts_view_counts(demo_site, demo):
+    rows = query(demo, "select area, kpis from area_counts where report_fy = (select max(fiscal_year) from kpi_progress) "
+                       "order by area_order, measure_order, class_rank")
+    expected: dict[str, list[str]] = {}
+    for area, kpis in rows:
+        expected.setdefault(area, []).append(str(kpis))
+    text = (demo_site / "index.html").read_text(encoding="utf-8")
+    table = text[text.index("<caption>分野ごとの指標数"):text.index("</table>")]
+    got = {m[0]: re.findall(r'<td class="num">(\d+)</td>', m[1])
+           for m in re.findall(r'<th scope="row">([^<]+)</th>(.*?)</tr>', table)}
+    assert got == expected
+
+
+@pytest.fixture(scope="module")
+def public_site(demo, tmp_path_factory):
+    from shinchoku.site import build_site
+
+    return build_site(demo, tmp_path_factory.mktemp("public") / "site", public=True)
+
+
+def test_the_public_edition_shows_confirmed_values_only(public_site, demo_site, demo, catalogue):
+    got = query_many(demo, {
+        "confirmed": "select kpi_id, fiscal_year, actual_value from kpi_progress where value_status = '確定'",
+        "unconfirmed": "select count(*) from kpi_progress where value_status = '未確定'",
+        "files": "select distinct file_name from submissions where status = 'accepted'",
+        "texts": "select e.kpi_id, e.fiscal_year, c.department is not null from kpi_explanations e "
+                 "left join confirmations c on c.department = e.department and c.fiscal_year = e.fiscal_year "
+                 "and c.is_standing where e.valid_to is null and e.factor_analysis is not null",
+    })
+    assert got["unconfirmed"][0][0] > 0  # the demo's last year is under review: there is something to leave out
+    pages = sorted(p.relative_to(public_site).as_posix() for p in public_site.rglob("*.html"))
+    assert pages == sorted(["index.html", *(f"kpi/{k.kpi_id}.html" for k in catalogue.kpis),
+                            *(f"area/{a.area_id}.html" for a in catalogue.areas)])  # no 提出状況, no データ品質
+    for kpi in catalogue.kpis:
+        [actuals] = [t for t in charts(public_site / "kpi" / f"{kpi.kpi_id}.html")["chart"] if t["name"] == "実績"]
+        shown = sorted(v for v in actuals["y"] if v is not None)
+        assert shown == sorted(v for k, _, v in got["confirmed"] if k == kpi.kpi_id), kpi.kpi_id
+        [everything] = [t for t in charts(demo_site / "kpi" / f"{kpi.kpi_id}.html")["chart"] if t["name"] == "実績"]
+        assert len([v for v in everything["y"] if v is not None]) >= len(shown)
+    public = "".join(p.read_text(encoding="utf-8") for p in public_site.rglob("*.html"))
+    internal = "".join(p.read_text(encoding="utf-8") for p in demo_site.rglob("*.html"))
+    for (name,) in got["files"]:
+        assert name in internal and name not in public  # no file names (nor cells, nor receipts)
+    assert "出典" in internal and "出典" not in public and "提出状況" not in public and "未確定" not in public
+    def explained(site) -> set[tuple[str, str]]:
+        """(KPI, year) of every 要因分析 row the KPI pages show."""
+        rows = set()
+        for page in (site / "kpi").iterdir():
+            text = page.read_text(encoding="utf-8")
+            if "<caption>部局の説明</caption>" in text:
+                table = text[text.index("<caption>部局の説明</caption>"):]
+                rows |= {(page.stem, y) for y in re.findall(r'<th scope="row">([^<]+)</th>', table[:table.index("</table>")])}
+        return rows
+
+    assert explained(demo_site) == {(k, format_year(y)) for k, y, _ in got["texts"]}
+    assert explained(public_site) == {(k, format_year(y)) for k, y, confirmed in got["texts"] if confirmed}
+    assert explained(public_site) < explained(demo_site)
+    assert "公開用(確定した値のみ)" in public and "R5年度" in (public_site / "index.html").read_text(encoding="utf-8")

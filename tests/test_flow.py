@@ -98,19 +98,49 @@ def test_a_run_on_the_real_server_records_its_task_runs_and_its_name(as_the_offi
     from shinchoku.inbox import now_jst
 
     assert flow_run["name"].startswith(f"取込 {now_jst():%Y-%m-%d}")  # the date in JST, as the operator reads it
-    deadline = time.monotonic() + 60  # the server records task runs from events, a moment after they end
-    while True:
-        task_runs = _api(url, "/task_runs/filter", {"flow_runs": {"id": {"any_": [flow_run["id"]]}}})
-        finished = {t["name"].rsplit("-", 1)[0]: t["state_type"] for t in task_runs if t["state_type"]}
-        if len(finished) == len(STEPS) and set(finished.values()) == {"COMPLETED"} or time.monotonic() > deadline:
-            break
-        time.sleep(0.5)
-    assert sorted(finished) == sorted(s.name for s in STEPS)
-    assert set(finished.values()) == {"COMPLETED"}
+    assert _task_states(url, flow_run["id"], len(STEPS)) == {s.name: "COMPLETED" for s in STEPS}
     deadline = time.monotonic() + 60  # the Event Feed is no longer empty (events are persisted in batches)
     while not any(e["event"].startswith("prefect.task-run.") for e in _api(url, "/events/filter", {"limit": 50})["events"]):
         assert time.monotonic() < deadline, "no task-run events were persisted"
         time.sleep(0.5)
+
+
+def _task_states(url: str, flow_run_id: str, count: int) -> dict[str, str]:
+    """The flow run's task runs by step name and final state, once the server has recorded them all."""
+    deadline = time.monotonic() + 60  # the server records task runs from events, a moment after they end
+    while True:
+        task_runs = _api(url, "/task_runs/filter", {"flow_runs": {"id": {"any_": [flow_run_id]}}})
+        finished = {t["name"].rsplit("-", 1)[0]: t["state_type"] for t in task_runs
+                    if t["state_type"] in ("COMPLETED", "FAILED")}
+        if len(finished) == count or time.monotonic() > deadline:
+            return finished
+        time.sleep(0.5)
+
+
+def test_a_failed_site_build_fails_its_task_and_nothing_else(as_the_office, monkeypatch, capsys):
+    """The site's task shows failed in the UI; the flow run completes, the run's exit status is the ingest's,
+    and the summary says the site was not rebuilt."""
+    import shinchoku.site
+    from shinchoku.cli import main
+
+    def broken(self):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(shinchoku.site._Pages, "quality", broken)
+    import logging
+
+    for handler in logging.getLogger().handlers:  # Prefect's console handler still holds an earlier test's
+        if type(handler).__name__ == "PrefectConsoleHandler":  # captured (closed) stderr; a CLI process has one
+            monkeypatch.setattr(handler.console, "file", sys.stderr)
+    url, run = as_the_office
+    assert main(run) == 0
+    out = capsys.readouterr()
+    assert "受理 1 件" in out.out and "進捗サイトの作成に失敗しました(OSError" in out.out
+    assert "Traceback" not in out.out + out.err
+    [flow_run] = _api(url, "/flow_runs/filter", {"sort": "START_TIME_DESC", "limit": 1})
+    assert flow_run["state_type"] == "COMPLETED"
+    states = _task_states(url, flow_run["id"], len(STEPS))
+    assert states == {s.name: "FAILED" if s.name == "build-site" else "COMPLETED" for s in STEPS}
 
 
 def test_ingest_flow_end_to_end(prefect_server, settings, template):

@@ -3,11 +3,16 @@ checked in test_demo.py, which builds that warehouse once.)"""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from html.parser import HTMLParser
 
+import pytest
+
+from conftest import query
 from shinchoku.ingest import run_ingest
 from shinchoku.site import build_site
+from shinchoku.summary import summary_markdown, summary_text
 from shinchoku.template import fill_outcomes, fill_template
 
 PAYLOADS = ("<img src=x onerror=alert(1)>", "</script><script>alert(1)</script>", "javascript:alert(1)")
@@ -39,14 +44,7 @@ def parse(path):
 
 
 def test_text_from_a_return_never_runs_as_script(settings, catalogue, template, tmp_path):
-    path = fill_template(template("企画調整部", 2022), {"GOV-K01": 57.0, "REG-K01": 128},
-                         explanations={"REG-K01": (PAYLOADS[0], PAYLOADS[1])})
-    fill_outcomes(path, [("GOV-01", PAYLOADS[2], PAYLOADS[1], None, None, None)])
-    target = settings.inbox / "企画調整部" / f"{PAYLOADS[0]}.xlsx"
-    target.parent.mkdir(parents=True)
-    shutil.copyfile(path, target)
-    assert run_ingest(settings, catalogue).exit_code == 0
-    site = build_site(settings.warehouse, tmp_path / "site")
+    site = build_site(payload_warehouse(settings, catalogue, template), tmp_path / "site")
     for page in (site / "kpi" / "REG-K01.html", site / "area" / "GOV.html"):
         text = page.read_text(encoding="utf-8")
         tags = parse(page)
@@ -56,3 +54,80 @@ def test_text_from_a_return_never_runs_as_script(settings, catalogue, template, 
         assert "&lt;img src=x onerror=alert(1)&gt;" in text or "&lt;/script&gt;" in text, page.name
     kpi_page = (site / "kpi" / "REG-K01.html").read_text(encoding="utf-8")
     assert "&lt;img src=x onerror=alert(1)&gt;.xlsx" in kpi_page  # the file name, shown as text
+
+
+def payload_warehouse(settings, catalogue, template):
+    """A warehouse whose 要因分析, outcome and file name carry script payloads, ingested the normal way."""
+    path = fill_template(template("企画調整部", 2022), {"GOV-K01": 57.0, "REG-K01": 128},
+                         explanations={"REG-K01": (PAYLOADS[0], PAYLOADS[1])})
+    fill_outcomes(path, [("GOV-01", PAYLOADS[2], PAYLOADS[1], None, None, None)])
+    target = settings.inbox / "企画調整部" / f"{PAYLOADS[0]}.xlsx"
+    target.parent.mkdir(parents=True)
+    shutil.copyfile(path, target)
+    assert run_ingest(settings, catalogue).exit_code == 0
+    return settings.warehouse
+
+
+# The nightly rebuild: the last step of every run.
+def _return(settings, template, department="総務部", year=2022, values=None):
+    path = fill_template(template(department, year), values or {"GOV-K02": 30})
+    (settings.inbox / department).mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, settings.inbox / department / f"{year}.xlsx")
+
+
+def test_each_run_rebuilds_the_site_and_says_where(settings, catalogue, template, tmp_path):
+    settings = dataclasses.replace(settings, site_build=True, public_site_dir=tmp_path / "public")
+    _return(settings, template)
+    summary = run_ingest(settings, catalogue)
+    index = settings.warehouse.parent / "site" / "index.html"  # the default: beside the warehouse
+    assert summary.site == [f"進捗サイト(庁内用): {index}",
+                            "進捗サイト(公開用): 作成していません。確定した実績がまだありません"
+                            "(shinchoku confirm で確定すると公開用に載ります)。"]
+    assert index.is_file() and "30百万枚" in (index.parent / "kpi" / "GOV-K02.html").read_text(encoding="utf-8")
+    assert f"進捗サイト(庁内用): {index}" in summary_text(summary)
+    assert "## 進捗サイト" in summary_markdown(summary)
+    _return(settings, template, year=2023, values={"GOV-K02": 24})
+    run_ingest(settings, catalogue)  # the next night's run replaces it whole
+    assert "24百万枚" in (index.parent / "kpi" / "GOV-K02.html").read_text(encoding="utf-8")
+    assert [p.name for p in index.parent.parent.iterdir() if p.name.startswith(".site")] == []  # no leftovers
+
+
+def test_a_warehouse_without_actuals_gets_no_site_and_no_failure(settings, catalogue):
+    summary = run_ingest(dataclasses.replace(settings, site_build=True), catalogue)  # an empty inbox
+    assert summary.site_error is None and summary.site[0].startswith("進捗サイト(庁内用): 作成していません。実績がまだありません")
+
+
+def _fail_mid_build(monkeypatch):
+    """Make the site build fail after its KPI pages are written (into the temporary folder)."""
+    import shinchoku.site
+
+    def broken(self):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(shinchoku.site._Pages, "quality", broken)
+
+
+@pytest.mark.parametrize("how", ["folder under a file", "mid-build"])
+def test_a_failed_site_build_never_undoes_the_run(settings, catalogue, template, tmp_path, monkeypatch, how):
+    """The run is published and keeps its exit status; the summary names the failure; the old site stays."""
+    site = tmp_path / "www" / "site"
+    settings = dataclasses.replace(settings, site_build=True, site_dir=site)
+    _return(settings, template)
+    assert run_ingest(settings, catalogue).site == [f"進捗サイト(庁内用): {site / 'index.html'}"]
+    before = (site / "kpi" / "GOV-K02.html").read_text(encoding="utf-8")
+    if how == "mid-build":
+        _fail_mid_build(monkeypatch)
+    else:  # the configured folder can no longer be written: its parent is now a file
+        blocked = tmp_path / "blocked"
+        blocked.write_text("x")
+        settings = dataclasses.replace(settings, site_dir=blocked / "site")
+    _return(settings, template, year=2023, values={"GOV-K02": 24})
+    summary = run_ingest(settings, catalogue)
+    assert summary.exit_code == 0 and summary.count("accepted") == 1 and summary.site == []
+    assert summary.site_error.startswith("OSError" if how == "mid-build" else ("FileExistsError", "NotADirectoryError"))
+    assert "進捗サイトの作成に失敗しました" in summary_text(summary)
+    assert "進捗サイトの作成に失敗しました" in summary_markdown(summary)
+    assert query(settings.warehouse, "select actual_value from kpi_progress where kpi_id = 'GOV-K02' "
+                                     "and fiscal_year = 2023") == [(24.0,)]  # the run stands
+    assert (site / "kpi" / "GOV-K02.html").read_text(encoding="utf-8") == before  # the old site, whole
+    assert not list(site.parent.glob(".site.*"))
