@@ -40,6 +40,8 @@ LABELS = {
     "check": "shinchoku check, one clean template (whole process)",
     "million": "1,000,000-row workbook, shinchoku check (whole process)",
     "report": "shinchoku report on the demo warehouse (whole process)",
+    "site": "shinchoku site on the demo warehouse (whole process)",
+    "site_n": "shinchoku site on the warehouse of the N returns of (d)",
 }
 
 
@@ -136,7 +138,7 @@ def run(n: int, root: Path, skip_prefect: bool = False, check_runs: int = 3, mil
         from shinchoku.ingest import run_ingest
 
         settings = load_settings(inbox=root / "demo" / "inbox", warehouse=root / "demo" / "warehouse" / "shinchoku.duckdb",
-                                 settle_seconds=0, env={}, config_file=root / "none.toml")
+                                 settle_seconds=0, env={"SHINCHOKU_SITE_BUILD": "false"}, config_file=root / "none.toml")
         shutil.rmtree(root / "demo", ignore_errors=True)
         write_demo_inbox(catalogue, settings.inbox)
         run_ingest(settings, catalogue)
@@ -145,6 +147,19 @@ def run(n: int, root: Path, skip_prefect: bool = False, check_runs: int = 3, mil
                      "-o", str(root / "report.xlsx")]) for _ in range(check_runs)]
     results["report"] = {"seconds": statistics.median(r[1] for r in runs), "peak_rss_bytes": max(r[2] for r in runs),
                          "peak_rss_tree_bytes": max(r[3] for r in runs)}
+
+    say("Building the progress site…")
+    core = root / "work" / "core" / "warehouse" / "shinchoku.duckdb"
+    for key, source in (("site", warehouse), ("site_n", core)):
+        if key == "site_n" and source == warehouse:
+            continue  # without the demo, the first figure is already this one
+        out = root / key
+        runs = [measure([sys.executable, "-m", "shinchoku.cli", "site", "--warehouse", str(source), "-o", str(out)])
+                for _ in range(check_runs)]
+        files = [p for p in out.rglob("*") if p.is_file()]
+        results[key] = {"seconds": statistics.median(r[1] for r in runs), "peak_rss_bytes": max(r[2] for r in runs),
+                        "peak_rss_tree_bytes": max(r[3] for r in runs), "bytes": sum(p.stat().st_size for p in files),
+                        "pages": sum(1 for p in files if p.suffix == ".html")}
     return {"n": n, "results": results, "machine": machine(), "when": dt.datetime.now().isoformat(timespec="seconds")}
 
 
@@ -178,7 +193,7 @@ def table(report: dict) -> str:
         if not row:
             continue
         seconds = row["seconds"]
-        per_second = f"{n / seconds:,.0f}" if key not in ("check", "million", "report") else "-"
+        per_second = f"{n / seconds:,.0f}" if key not in ("check", "million", "report", "site", "site_n") else "-"
         rss = f"{row['peak_rss_bytes'] / 2**20:,.0f} / {row['peak_rss_tree_bytes'] / 2**20:,.0f}"
         lines.append(f"| {label:58} | {seconds:6.2f} | {per_second:>7} | {rss:>27} |")
     r = report["results"]
@@ -186,6 +201,9 @@ def table(report: dict) -> str:
     if "prefect" in r:
         extras.append(f"Prefect: import {r['prefect']['import_seconds']:.2f} s, server start-up "
                       f"{r['prefect']['startup_seconds']:.2f} s (both outside (e))")
+    for key in ("site", "site_n"):
+        if key in r:
+            extras.append(f"{LABELS[key]}: {r[key]['pages']} pages, {r[key]['bytes'] / 2**20:.1f} MB")
     lines += ["", *extras, "", "ratios: " + ", ".join(f"{k} = {v:.3f}" for k, v in ratios(report).items())]
     return "\n".join(lines)
 

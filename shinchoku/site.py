@@ -54,7 +54,8 @@ def build_site(warehouse: Path, out: Path, year: int | None = None, public: bool
             "run": _rows(con, "select occurred_at, run_id from audit_log where action = 'run' order by event_id desc limit 1"),
             "status": _rows(con, "select * from submission_status order by fiscal_year desc, department"),
             "confirmed": _rows(con, "select department, fiscal_year, confirmed_at from confirmations where is_standing"),
-            "year_outlook": _rows(con, "select * from kpi_year_outlook"),
+            # the public edition's outlooks stand at each KPI's latest confirmed year
+            "year_outlook": _rows(con, "select * from kpi_year_outlook") if public else [],
         }
     finally:
         con.close()

@@ -22,6 +22,10 @@ def catalogue():
     return load_catalogue()
 
 
+# For settings made without the fixture: no site rebuilt after each run (only the site's tests need one).
+NO_SITE = {"SHINCHOKU_SITE_BUILD": "false"}
+
+
 @pytest.fixture
 def settings(tmp_path):
     """Settings pointing at an empty inbox and warehouse under tmp_path, no settle time, and no site

@@ -9,7 +9,7 @@ def test_benchmark_smoke_run(tmp_path):
     # Prefect's own cost is measured by the benchmark proper; its flow is tested in test_flow.py.
     report = run(12, tmp_path, skip_prefect=True, check_runs=1, million=10_000, demo=False)
     results = report["results"]
-    assert set(results) == set(LABELS) - {"prefect"}
+    assert set(results) == set(LABELS) - {"prefect", "site_n"}  # without the demo, "site" is the N returns' site
     for name, row in results.items():
         assert row["seconds"] > 0, name
         assert row["peak_rss_bytes"] > 0 and row["peak_rss_tree_bytes"] >= row["peak_rss_bytes"], name
@@ -21,5 +21,6 @@ def test_benchmark_smoke_run(tmp_path):
     assert set(ratios(report)) >= {"d/a", "c/d", "f/d"}
     assert results["report"]["seconds"] > 0 and (tmp_path / "report.xlsx").stat().st_size > 0
     assert results["million"]["seconds"] > 0  # refused by the row limit: 10,000 rows are over 5,000
+    assert results["site"]["pages"] > 10 and results["site"]["bytes"] > 4 * 2**20  # Plotly's JavaScript alone is 4.6 MB
     text = table(report)
     assert "(d) shinchoku ingest core" in text and "ratios:" in text

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
+from browser import check_page, chromium, needs_chromium
 from conftest import query, query_many
 from test_site import parse
 from shinchoku.config import load_settings
@@ -94,8 +97,9 @@ def test_the_site_works_offline_with_one_shared_copy_of_plotly(demo_site):
         for tag, attrs in tags.tags:
             for name in ("src", "href"):
                 assert not re.match(r"^(https?:)?//", attrs.get(name) or ""), (page.name, tag, attrs)
+        charted = any(s.startswith("Plotly.newPlot(") for s in tags.scripts)  # only those pages load Plotly
         assert [a["src"] for t, a in tags.tags if t == "script" and "src" in a] == \
-            ["../" * page.relative_to(demo_site).as_posix().count("/") + "assets/plotly.min.js"]
+            ["../" * page.relative_to(demo_site).as_posix().count("/") + "assets/plotly.min.js"] * charted
         assert tags.tags[0] == ("html", {"lang": "ja"}) and any(t == "title" for t, _ in tags.tags)
     assert sorted(p.name for p in (demo_site / "assets").iterdir()) == ["plotly.min.js", "site.css"]
     size = sum(p.stat().st_size for p in demo_site.rglob("*") if p.is_file())
@@ -173,3 +177,54 @@ def test_the_public_edition_shows_confirmed_values_only(public_site, demo_site, 
     assert explained(public_site) == {(k, format_year(y)) for k, y, confirmed in got["texts"] if confirmed}
     assert explained(public_site) < explained(demo_site)
     assert "公開用(確定した値のみ)" in public and "R5年度" in (public_site / "index.html").read_text(encoding="utf-8")
+
+
+# In a real browser: headless Chromium opens every page of both editions from file://.
+SCREENSHOTS = {"index.html": "top.png", "kpi/GOV-K02.html": "kpi.png"}  # the README's pictures
+
+
+@pytest.fixture(scope="module")
+def browser():
+    needs_chromium()
+    with chromium() as driver:
+        yield driver
+
+
+def test_every_page_works_in_a_real_browser(browser, demo_site, public_site, tmp_path_factory):
+    """No console error, no request outside the site, every chart drawn from its data, no dialog, and none of
+    the axe rules broken, on every page; screenshots of トップ and a KPI page (scripts/refresh_screenshots.py
+    copies them into docs/ for the README)."""
+    shots = Path(os.environ.get("SHINCHOKU_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    problems, checked = {}, 0
+    # every page of the 庁内用 edition; of the 公開用 one (the same templates, fewer columns and pages) the
+    # pages whose templates change with the edition: トップ, a KPI page, an area page
+    public_pages = [public_site / "index.html", public_site / "kpi" / "GOV-K02.html", public_site / "area" / "GOV.html"]
+    for site, pages in ((demo_site, sorted(demo_site.rglob("*.html"))), (public_site, public_pages)):
+        for page in pages:
+            name = page.relative_to(site).as_posix()
+            found = check_page(browser, page, charts_expected=name == "index.html" or name.startswith("kpi/"))
+            checked += 1
+            if found:
+                problems[f"{site.parent.name}/{name}"] = found
+            if site == demo_site and name in SCREENSHOTS:
+                browser.execute_script("window.scrollTo(0, 0)")  # axe scrolled through the page
+                browser.save_screenshot(str(shots / SCREENSHOTS[name]))
+    assert problems == {}
+    assert checked == len(list(demo_site.rglob("*.html"))) + len(public_pages)
+    for picture in SCREENSHOTS.values():
+        assert (shots / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_browser_check_finds_what_it_looks_for(browser, tmp_path):
+    """The check of the test above, on a page that breaks each of its rules."""
+    page = tmp_path / "bad.html"
+    page.write_text('<!DOCTYPE html><html><head></head><body>'
+                    '<p style="color:#d0d0d0;background:#ffffff">薄い文字</p>'
+                    '<img src="http://example.invalid/x.png"><input type="text">'
+                    '<div class="chart" id="empty"></div>'
+                    '<script>console.error("boom"); alert("xss")</script></body></html>', encoding="utf-8")
+    found = "\n".join(check_page(browser, page, charts_expected=True))
+    for expected in ("console error", "request outside the site: http://example.invalid/x.png",
+                     "a dialog opened: alert: xss", "chart #empty carries no data", "axe html-has-lang",
+                     "axe document-title", "axe color-contrast", "axe label", "axe image-alt"):
+        assert expected in found, (expected, found)

@@ -152,12 +152,15 @@ def test_an_older_warehouse_gains_the_provisional_column(settings, catalogue):
 
 
 def test_a_plain_run_is_the_same_sequence_of_steps(settings, catalogue, template):
+    import dataclasses
+
     from shinchoku.ingest import STEPS, run_steps
 
+    settings = dataclasses.replace(settings, site_build=True)
     ran = []
     drop(settings, fill_template(template("総務部", 2022), {"GOV-K02": 30}), "総務部")
     summary = run_steps(settings, catalogue, call=lambda step, *args: (ran.append(step.name), step.run(*args))[1])
-    assert ran == [s.name for s in STEPS] == ["discover", "assess", "load-and-publish", "settle-inbox"]
+    assert ran == [s.name for s in STEPS] == ["discover", "assess", "load-and-publish", "settle-inbox", "build-site"]
     assert summary.count("accepted") == 1
     assert not list(settings.warehouse.parent.glob(".*.tmp"))  # the staged copy was published
 

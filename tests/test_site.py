@@ -1,4 +1,5 @@
-"""The progress site: nothing from a return sheet runs as script. (Its pages over the demo warehouse are
+"""The progress site: nothing from a return sheet runs as script (in the HTML, and in headless Chromium), and the
+rebuild after every run. (Its pages over the demo warehouse, both editions and every page in the browser, are
 checked in test_demo.py, which builds that warehouse once.)"""
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from conftest import query
+from browser import check_page, chromium, needs_chromium
+from conftest import NO_SITE, query
 from shinchoku.ingest import run_ingest
 from shinchoku.site import build_site
 from shinchoku.summary import summary_markdown, summary_text
@@ -43,8 +45,27 @@ def parse(path):
     return tags
 
 
-def test_text_from_a_return_never_runs_as_script(settings, catalogue, template, tmp_path):
-    site = build_site(payload_warehouse(settings, catalogue, template), tmp_path / "site")
+@pytest.fixture(scope="module")
+def payload_site(catalogue, tmp_path_factory):
+    """A site whose 要因分析, outcome and file name carry script payloads, ingested the normal way."""
+    from shinchoku.config import load_settings
+    from shinchoku.template import write_template
+
+    base = tmp_path_factory.mktemp("payloads")
+    settings = load_settings(inbox=base / "inbox", warehouse=base / "warehouse" / "shinchoku.duckdb",
+                             settle_seconds=0, config_file=base / "none.toml", env=NO_SITE)
+    path = fill_template(write_template(catalogue, "企画調整部", 2022, base / "t.xlsx"), {"GOV-K01": 57.0, "REG-K01": 128},
+                         explanations={"REG-K01": (PAYLOADS[0], PAYLOADS[1])})
+    fill_outcomes(path, [("GOV-01", PAYLOADS[2], PAYLOADS[1], None, None, None)])
+    target = settings.inbox / "企画調整部" / f"{PAYLOADS[0]}.xlsx"
+    target.parent.mkdir(parents=True)
+    shutil.copyfile(path, target)
+    assert run_ingest(settings, catalogue).exit_code == 0
+    return build_site(settings.warehouse, base / "site")
+
+
+def test_text_from_a_return_never_runs_as_script(payload_site):
+    site = payload_site
     for page in (site / "kpi" / "REG-K01.html", site / "area" / "GOV.html"):
         text = page.read_text(encoding="utf-8")
         tags = parse(page)
@@ -56,16 +77,13 @@ def test_text_from_a_return_never_runs_as_script(settings, catalogue, template, 
     assert "&lt;img src=x onerror=alert(1)&gt;.xlsx" in kpi_page  # the file name, shown as text
 
 
-def payload_warehouse(settings, catalogue, template):
-    """A warehouse whose 要因分析, outcome and file name carry script payloads, ingested the normal way."""
-    path = fill_template(template("企画調整部", 2022), {"GOV-K01": 57.0, "REG-K01": 128},
-                         explanations={"REG-K01": (PAYLOADS[0], PAYLOADS[1])})
-    fill_outcomes(path, [("GOV-01", PAYLOADS[2], PAYLOADS[1], None, None, None)])
-    target = settings.inbox / "企画調整部" / f"{PAYLOADS[0]}.xlsx"
-    target.parent.mkdir(parents=True)
-    shutil.copyfile(path, target)
-    assert run_ingest(settings, catalogue).exit_code == 0
-    return settings.warehouse
+def test_text_from_a_return_never_runs_in_a_real_browser(payload_site):
+    """The same payloads, opened in headless Chromium: no dialog opens, nothing is fetched, no error."""
+    needs_chromium()
+    with chromium() as driver:
+        for page in (payload_site / "kpi" / "REG-K01.html", payload_site / "area" / "GOV.html",
+                     payload_site / "quality.html"):
+            assert check_page(driver, page) == [], page.name
 
 
 # The nightly rebuild: the last step of every run.
@@ -107,27 +125,31 @@ def _fail_mid_build(monkeypatch):
     monkeypatch.setattr(shinchoku.site._Pages, "quality", broken)
 
 
-@pytest.mark.parametrize("how", ["folder under a file", "mid-build"])
-def test_a_failed_site_build_never_undoes_the_run(settings, catalogue, template, tmp_path, monkeypatch, how):
-    """The run is published and keeps its exit status; the summary names the failure; the old site stays."""
+def test_a_site_folder_that_cannot_be_written_never_undoes_the_run(settings, catalogue, template, tmp_path):
+    """The run is published and keeps its exit status; the summary names the failure."""
+    blocked = tmp_path / "blocked"
+    blocked.write_text("x")  # the configured folder's parent is a file
+    settings = dataclasses.replace(settings, site_build=True, site_dir=blocked / "site")
+    _return(settings, template)
+    summary = run_ingest(settings, catalogue)
+    assert summary.exit_code == 0 and summary.count("accepted") == 1 and summary.site == []
+    assert summary.site_error.startswith(("FileExistsError", "NotADirectoryError")), summary.site_error
+    assert "進捗サイトの作成に失敗しました" in summary_text(summary)
+    assert "進捗サイトの作成に失敗しました" in summary_markdown(summary)
+    assert query(settings.warehouse, "select actual_value from kpi_progress where kpi_id = 'GOV-K02'") == [(30.0,)]
+
+
+def test_a_site_build_failing_midway_leaves_the_last_site_whole(settings, catalogue, template, tmp_path, monkeypatch):
     site = tmp_path / "www" / "site"
     settings = dataclasses.replace(settings, site_build=True, site_dir=site)
     _return(settings, template)
     assert run_ingest(settings, catalogue).site == [f"進捗サイト(庁内用): {site / 'index.html'}"]
     before = (site / "kpi" / "GOV-K02.html").read_text(encoding="utf-8")
-    if how == "mid-build":
-        _fail_mid_build(monkeypatch)
-    else:  # the configured folder can no longer be written: its parent is now a file
-        blocked = tmp_path / "blocked"
-        blocked.write_text("x")
-        settings = dataclasses.replace(settings, site_dir=blocked / "site")
+    _fail_mid_build(monkeypatch)
     _return(settings, template, year=2023, values={"GOV-K02": 24})
     summary = run_ingest(settings, catalogue)
-    assert summary.exit_code == 0 and summary.count("accepted") == 1 and summary.site == []
-    assert summary.site_error.startswith("OSError" if how == "mid-build" else ("FileExistsError", "NotADirectoryError"))
-    assert "進捗サイトの作成に失敗しました" in summary_text(summary)
-    assert "進捗サイトの作成に失敗しました" in summary_markdown(summary)
+    assert summary.exit_code == 0 and summary.site_error == "OSError: [Errno 28] No space left on device"
     assert query(settings.warehouse, "select actual_value from kpi_progress where kpi_id = 'GOV-K02' "
                                      "and fiscal_year = 2023") == [(24.0,)]  # the run stands
-    assert (site / "kpi" / "GOV-K02.html").read_text(encoding="utf-8") == before  # the old site, whole
-    assert not list(site.parent.glob(".site.*"))
+    assert (site / "kpi" / "GOV-K02.html").read_text(encoding="utf-8") == before  # the last site, whole
+    assert not list(site.parent.glob(".site.*"))  # and no half-built one beside it
