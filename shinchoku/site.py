@@ -20,6 +20,9 @@ from .report import (NoActuals, ReportData, ReportError, _rows, _trend_line, for
                      format_rate, format_reach, format_value, format_year, grade_legend, outlook_legend)
 
 TEMPLATES = Path(__file__).with_name("site_templates")
+# the views the site reads beyond the report's (REPORT_VIEWS); never a raw table
+SITE_VIEWS = ("observation_history", "kpi_explanations", "kpi_definitions", "initiative_outcomes", "submissions",
+              "audit_log", "submission_status", "confirmations", "kpi_year_outlook")
 DASH = "-"
 CONFIRMED = "確定"
 

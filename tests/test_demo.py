@@ -119,6 +119,28 @@ def charts(page) -> dict[str, list]:
     return charts
 
 
+def test_the_site_reads_only_the_views(demo, demo_site, public_site, tmp_path):
+    """A database holding nothing but the views the site names (as tables) gives the same site, both editions."""
+    import duckdb
+
+    from shinchoku.report import REPORT_VIEWS
+    from shinchoku.site import SITE_VIEWS, build_site
+
+    only_views = tmp_path / "views_only.duckdb"
+    con = duckdb.connect(str(only_views))
+    con.execute(f"attach '{demo}' as w (read_only)")
+    for view in {*REPORT_VIEWS, *SITE_VIEWS}:
+        con.execute(f'create table "{view}" as select * from w."{view}"')
+    con.execute("detach w")
+    con.close()
+    for public, site in ((False, demo_site), (True, public_site)):
+        again = build_site(only_views, tmp_path / f"site-{public}", public=public)
+        pages = sorted(p.relative_to(site) for p in site.rglob("*.html"))
+        assert pages == sorted(p.relative_to(again) for p in again.rglob("*.html"))
+        for page in pages:
+            assert (again / page).read_text(encoding="utf-8") == (site / page).read_text(encoding="utf-8"), page
+
+
 def test_the_top_page_counts_what_the_area_counts_view_counts(demo_site, demo):
     rows = query(demo, "select area, kpis from area_counts where report_fy = (select max(fiscal_year) from kpi_progress) "
                        "order by area_order, measure_order, class_rank")
