@@ -234,8 +234,6 @@ class ReportData:
         self.not_reported = {r[0] for r in con.execute(
             "select kpi_id from kpi_year_status where report_fy = ? and not coalesce(reported_this_year, false)",
             [self.year]).fetchall()}
-        self.area_counts = _rows(con, "select area, kpis from area_counts where report_fy = ? "
-                                      "order by area_order, measure_order, class_rank", [self.year])
         self.outlooks = _rows(con, "select * from outlooks order by outlook_rank")
         self.outlook = {r["kpi_id"]: r for r in _rows(con, "select * from kpi_year_outlook where report_fy = ?",
                                                         [self.year])}
@@ -265,11 +263,14 @@ def build_report(warehouse: Path, out: Path, year: int | None = None) -> Path:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         data = ReportData(con, year)
+        # the summary sheet's counts by area (the site counts the rows it shows, per edition)
+        area_counts = _rows(con, "select area, kpis from area_counts where report_fy = ? "
+                                 "order by area_order, measure_order, class_rank", [data.year])
     finally:
         con.close()
     wb = Workbook()
     _evaluation_sheet(wb.active, data)  # the page the committee reads first
-    _summary_sheet(wb.create_sheet(SUMMARY_SHEET), data)
+    _summary_sheet(wb.create_sheet(SUMMARY_SHEET), data, area_counts)
     for area_id, area in data.areas:
         _area_sheet(wb.create_sheet(_sheet_title(area)), data, area_id, area)
     _revisions_sheet(wb.create_sheet(REVISIONS_SHEET), data)
@@ -397,7 +398,7 @@ def _lines(text: str, width: int) -> int:
     return max(1, math.ceil(units / max(width - 1, 1)))
 
 
-def _summary_sheet(ws, data: ReportData) -> None:
+def _summary_sheet(ws, data: ReportData, area_counts: list[dict]) -> None:
     ws["A1"] = f"DX推進計画 指標の進捗 {format_year(data.year)}({data.year}年度)"
     ws["A1"].font = TITLE_FONT
     grades = [g["grade"] for g in data.grades]
@@ -413,7 +414,7 @@ def _summary_sheet(ws, data: ReportData) -> None:
     ws.row_dimensions[5].height = 30
     row = 6
     by_area: dict[str, list[int]] = {}
-    for r in data.area_counts:  # in area order: grades best first and 評価不能, then outlooks best first
+    for r in area_counts:  # in area order: grades best first and 評価不能, then outlooks best first
         by_area.setdefault(r["area"], []).append(r["kpis"])
     for area, counts in by_area.items():
         _cells(ws, row, [area, *counts])
