@@ -8,7 +8,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from conftest import query, run_cli
+from conftest import migrated_prefect_home, query, run_cli
 from corpus import CASES, write_case
 from shinchoku.cli import main
 
@@ -43,7 +43,10 @@ def corpus_run(tmp_path_factory):
             path = line[3:].rsplit("(部局", 1)[0]
             checks[path.rsplit("/", 1)[1]] = "accepted" if line.startswith("OK") else "rejected"
     assert len(checks) == len(files)
-    ran = run_cli("run", "--inbox", str(inbox), "--warehouse", str(warehouse), "--settle-seconds", "0")
+    # the local server a real `shinchoku run` starts for itself, on a home whose database is already migrated
+    home = migrated_prefect_home(root / "prefect-home")
+    ran = run_cli("run", "--inbox", str(inbox), "--warehouse", str(warehouse), "--settle-seconds", "0",
+                  env={"PREFECT_HOME": str(home)})
     return checks, ran, warehouse
 
 

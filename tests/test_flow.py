@@ -18,7 +18,7 @@ import urllib.request
 
 import pytest
 
-from conftest import query, query_many
+from conftest import migrated_prefect_home, query, query_many
 from shinchoku.config import ROOT
 from shinchoku.ingest import STEPS
 from shinchoku.template import fill_template
@@ -40,7 +40,7 @@ def _api(url: str, path: str, body: dict | None = None):
 @pytest.fixture(scope="module")
 def prefect_server(tmp_path_factory):
     """`prefect server start` from the project folder, as the README says, on a free loopback port."""
-    home = tmp_path_factory.mktemp("prefect-home")
+    home = migrated_prefect_home(tmp_path_factory.mktemp("prefect-home"))
     port = _free_port()
     env = {**os.environ, "PREFECT_HOME": str(home), "DO_NOT_TRACK": "1"}
     env.pop("PREFECT_API_URL", None)
