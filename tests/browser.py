@@ -89,7 +89,8 @@ def check_page(driver, page: Path, charts_expected: bool = False) -> list[str]:
             problems.append(f"chart #{chart['id']} carries no data: {chart}")
     axe = Axe(driver)
     axe.inject()
-    results = axe.run(options=json.dumps({"runOnly": {"type": "rule", "values": list(AXE_RULES)}}))
+    results = axe.run(options=json.dumps({"runOnly": {"type": "rule", "values": list(AXE_RULES)},
+                                          "resultTypes": ["violations"]}))
     for violation in results["violations"]:
         targets = [t for node in violation["nodes"] for t in node["target"]][:5]
         problems.append(f"axe {violation['id']}: {violation['help']} {targets}")
