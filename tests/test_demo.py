@@ -237,6 +237,17 @@ def test_every_page_works_in_a_real_browser(browser, demo_site, public_site, tmp
         assert (shots / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_a_kpi_page_prints_on_a4(browser, demo_site):
+    """Chromium's own print of a KPI page: A4 pages (595 x 842 pt), its chart and its tables' text in them."""
+    import base64
+
+    browser.get((demo_site / "kpi" / "GOV-K02.html").as_uri())
+    pdf = base64.b64decode(browser.execute_cdp_cmd("Page.printToPDF", {"preferCSSPageSize": True})["data"])
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
+    assert boxes and {(round(float(w)), round(float(h))) for w, h in boxes} == {(595, 842)}
+    assert 1 <= len(boxes) <= 4  # the page, its chart and its tables fit on a few sheets
+
+
 def test_the_browser_check_finds_what_it_looks_for(browser, tmp_path):
     """The check of the test above, on a page that breaks each of its rules."""
     page = tmp_path / "bad.html"
