@@ -85,9 +85,7 @@ def measure(argv: list[str], env: dict | None = None) -> tuple[dict, float, int,
 
 def variant(name: str, source: Path, work: Path) -> tuple[dict, float, int, int]:
     shutil.rmtree(work, ignore_errors=True)
-    # the ingest alone, as in earlier runs (the flow's run would rebuild the site): the site is timed on its own
-    return measure([sys.executable, "-m", "bench.variants", name, str(source), str(work)],
-                   env={"SHINCHOKU_SITE_BUILD": "false"})
+    return measure([sys.executable, "-m", "bench.variants", name, str(source), str(work)])
 
 
 def run(n: int, root: Path, skip_prefect: bool = False, check_runs: int = 3, million: int = 1_000_000,
@@ -140,7 +138,7 @@ def run(n: int, root: Path, skip_prefect: bool = False, check_runs: int = 3, mil
         from shinchoku.ingest import run_ingest
 
         settings = load_settings(inbox=root / "demo" / "inbox", warehouse=root / "demo" / "warehouse" / "shinchoku.duckdb",
-                                 settle_seconds=0, env={"SHINCHOKU_SITE_BUILD": "false"}, config_file=root / "none.toml")
+                                 settle_seconds=0, site_build=False, env={}, config_file=root / "none.toml")
         shutil.rmtree(root / "demo", ignore_errors=True)
         write_demo_inbox(catalogue, settings.inbox)
         run_ingest(settings, catalogue)

@@ -74,9 +74,9 @@ def naive(source: Path, work: Path) -> dict:
 def _settings(work: Path):
     from shinchoku.config import load_settings
 
-    # the ingest alone, comparable with earlier runs; the site is measured on its own (bench site)
+    # the ingest alone, comparable with earlier runs; the site is timed on its own (measure_site)
     return load_settings(inbox=work / "inbox", warehouse=work / "warehouse" / "shinchoku.duckdb",
-                         settle_seconds=0, env={"SHINCHOKU_SITE_BUILD": "false"}, config_file="/none")
+                         settle_seconds=0, site_build=False, env={}, config_file="/none")
 
 
 def _drop(source: Path, work: Path) -> None:
@@ -140,7 +140,8 @@ def prefect(source: Path, work: Path) -> dict:
     settings = _settings(work)
     _drop(source, work)
     start = time.perf_counter()
-    result = ingest_flow(inbox=str(settings.inbox), warehouse=str(settings.warehouse), settle_seconds=0)
+    result = ingest_flow(inbox=str(settings.inbox), warehouse=str(settings.warehouse), settle_seconds=0,
+                         site_build=settings.site_build)
     seconds = time.perf_counter() - start
     summary = result.summary
     return {"import_seconds": imported - t0, "startup_seconds": started - imported, "seconds": seconds,

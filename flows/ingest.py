@@ -45,9 +45,10 @@ def run_name() -> str:
 
 @flow(name=FLOW_NAME, flow_run_name=run_name, log_prints=False)
 def ingest_flow(inbox: str | None = None, warehouse: str | None = None, settle_seconds: float | None = None,
-                wait_seconds: float = 0) -> "IngestResult":
-    """One ingest of the inbox into the warehouse; the result carries the run summary."""
-    settings = load_settings(inbox=inbox, warehouse=warehouse, settle_seconds=settle_seconds)
+                wait_seconds: float = 0, site_build: bool | None = None) -> "IngestResult":
+    """One ingest of the inbox into the warehouse; the result carries the run summary. ``site_build``
+    overrides the configuration's [site] build (None: as configured)."""
+    settings = load_settings(inbox=inbox, warehouse=warehouse, settle_seconds=settle_seconds, site_build=site_build)
     try:
         summary = run_steps(settings, load_catalogue(), wait_seconds, call=as_task, say=say)
     except RunLocked as e:

@@ -8,6 +8,7 @@ check); 2 usage or configuration error; 3 another run holds the warehouse;
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import os
 import sys
@@ -313,7 +314,7 @@ def run_flow(settings, wait: float = 0):
                 else "Prefect のローカルサーバーを起動しています(初回は1分ほどかかります)…")
     with waiting(starting):
         result = ingest_flow(inbox=str(settings.inbox), warehouse=str(settings.warehouse),
-                             settle_seconds=settings.settle_seconds, wait_seconds=wait)
+                             settle_seconds=settings.settle_seconds, wait_seconds=wait, site_build=settings.site_build)
     if result.locked:
         raise RunLocked(result.message)
     return result.summary
@@ -424,8 +425,8 @@ def cmd_demo(args) -> int:
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text("このウェアハウスは shinchoku demo が作成したサンプルです。\n", encoding="utf-8")
     print(f"サンプルの報告様式を {len(files)} 件作成しました({settings.inbox})。うち1件はわざと誤りを含みます。")
-    try:
-        summary = run_flow(settings)
+    try:  # the site is built once, below, when the earlier years are confirmed
+        summary = run_flow(dataclasses.replace(settings, site_build=False))
     except RunLocked as e:
         print(f"shinchoku: {e}", file=sys.stderr)
         return EXIT_LOCKED
@@ -435,11 +436,11 @@ def cmd_demo(args) -> int:
     confirm_past_years(settings)
     print(f"{CONFIRMED_YEARS[0]}〜{CONFIRMED_YEARS[-1]}年度は確定済みにしました(shinchoku confirm)。"
           f"{CONFIRMED_YEARS[-1] + 1}年度は未確定です(shinchoku review で確認できます)。")
-    if settings.site_build:  # the run built the site before the confirmations; show them too
+    if settings.site_build:
         from .site import rebuild
 
         for line in rebuild(settings):
-            print(f"{line}(確定を反映)")
+            print(line)
     rejected = [d for d in summary.decisions if d.status == "rejected"]
     if len(rejected) == 1 and "誤りあり" in rejected[0].candidate.path.name:
         print("誤りのあるサンプル1件は想定どおり差し戻されました(エラー箇所つきのコピーを rejected/ に置きました)。")

@@ -175,6 +175,7 @@ def load_settings(
     inbox: str | os.PathLike | None = None,
     warehouse: str | os.PathLike | None = None,
     settle_seconds: float | None = None,
+    site_build: bool | None = None,
     env: dict[str, str] | None = None,
     config_file: str | os.PathLike | None = None,
 ) -> Settings:
@@ -207,6 +208,8 @@ def load_settings(
         if settle_seconds < 0:
             raise ConfigError("--settle-seconds: 0 以上の数値を指定してください")
         values["settle_seconds"] = float(settle_seconds)
+    if site_build is not None:
+        values["site_build"] = site_build
     for key in ("inbox", "warehouse", "site_dir", "public_site_dir"):
         if values.get(key) is not None:
             values[key] = Path(values[key]).expanduser().absolute()

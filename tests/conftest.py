@@ -22,17 +22,12 @@ def catalogue():
     return load_catalogue()
 
 
-# For settings made without the fixture: no site rebuilt after each run (only the site's tests need one).
-NO_SITE = {"SHINCHOKU_SITE_BUILD": "false"}
-
-
 @pytest.fixture
 def settings(tmp_path):
     """Settings pointing at an empty inbox and warehouse under tmp_path, no settle time, and no site
     rebuilt after each run (the site's tests turn it on: ``dataclasses.replace(settings, site_build=True)``)."""
-    return dataclasses.replace(
-        load_settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "warehouse" / "shinchoku.duckdb",
-                      settle_seconds=0, config_file=tmp_path / "none.toml", env={}), site_build=False)
+    return load_settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "warehouse" / "shinchoku.duckdb",
+                         settle_seconds=0, site_build=False, config_file=tmp_path / "none.toml", env={})
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import NO_SITE, query, query_many, run_cli
+from conftest import query, query_many, run_cli
 from corpus import CASES, write_case
 from shinchoku.config import load_settings
 from shinchoku.ingest import run_ingest
@@ -23,11 +23,10 @@ from shinchoku.template import fill_template
 
 RUN = (
     "import sys\n"
-    f"NO_SITE = {NO_SITE!r}\n"  # the crash tests are about the ingest; test_site.py has the site's
     "from shinchoku.catalogue import load_catalogue\n"
     "from shinchoku.config import load_settings\n"
     "from shinchoku.ingest import run_ingest\n"
-    "s = load_settings(inbox=sys.argv[1], warehouse=sys.argv[2], settle_seconds=0, env=NO_SITE, config_file='/none')\n"
+    "s = load_settings(inbox=sys.argv[1], warehouse=sys.argv[2], settle_seconds=0, site_build=False, env={}, config_file='/none')\n"
     "sys.exit(run_ingest(s, load_catalogue()).exit_code)\n"
 )
 
@@ -123,7 +122,7 @@ def test_reference_accounts_for_every_workbook_once(reference, pristine):
 def rerun_in_process(root: Path, catalogue) -> None:
     """The next night's run (in this process: it only touches the warehouse through its staged copy)."""
     settings = load_settings(inbox=root / "inbox", warehouse=root / "warehouse" / "shinchoku.duckdb",
-                             settle_seconds=0, env=NO_SITE, config_file="/none")
+                             settle_seconds=0, site_build=False, env={}, config_file="/none")
     run_ingest(settings, catalogue)  # exit code 1 if rejects were still to decide, 0 if only recovery was left
 
 

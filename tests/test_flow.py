@@ -131,10 +131,8 @@ def _task_states(url: str, flow_run_id: str, count: int) -> dict[str, str]:
         time.sleep(0.5)
 
 
-def test_ingest_flow_end_to_end(prefect_server, settings, template, monkeypatch):
+def test_ingest_flow_end_to_end(prefect_server, settings, template):
     from flows.ingest import ingest_flow
-
-    monkeypatch.setenv("SHINCHOKU_SITE_BUILD", "false")  # about the ingest; the site task is tested above and below
 
     good = fill_template(template("農林水産部", 2023), {"IND-K02": "7 0 0経営体"})
     bad = fill_template(template("教育庁", 2023), {"EDU-K01": "集計中"})
@@ -142,8 +140,11 @@ def test_ingest_flow_end_to_end(prefect_server, settings, template, monkeypatch)
         (settings.inbox / dept).mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, settings.inbox / dept / path.name)
 
-    result = ingest_flow(inbox=str(settings.inbox), warehouse=str(settings.warehouse), settle_seconds=0)
+    # the caller's site_build overrides the configuration (as `shinchoku demo` runs it)
+    result = ingest_flow(inbox=str(settings.inbox), warehouse=str(settings.warehouse), settle_seconds=0,
+                         site_build=False)
     summary = result.summary
+    assert summary.site == [] and not (settings.warehouse.parent / "site").exists()
     assert {d.candidate.department: d.status for d in summary.decisions} == {"農林水産部": "accepted", "教育庁": "rejected"}
     assert query(settings.warehouse, "select kpi_id, fiscal_year, actual_value from kpi_progress") == [("IND-K02", 2023, 700.0)]
     assert (settings.inbox / "教育庁" / "rejected" / bad.name).exists()

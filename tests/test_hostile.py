@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import NO_SITE
 
 from bench import hostile
 from shinchoku.ingest import run_ingest
@@ -35,7 +34,7 @@ def built_once(tmp_path_factory, catalogue):
 
     root = tmp_path_factory.mktemp("hostile-base")
     settings = load_settings(inbox=root / "inbox", warehouse=root / "w" / "shinchoku.duckdb", settle_seconds=0,
-                             env=NO_SITE, config_file="/none")
+                             site_build=False, env={}, config_file="/none")
     run_ingest(settings, catalogue)
     valid = fill_template(write_template(catalogue, "企画調整部", 2023, root / "t.xlsx"), {"GOV-K01": 61.5},
                           out=root / "valid.xlsx")

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from conftest import NO_SITE, query, query_many
+from conftest import query, query_many
 from shinchoku.config import load_settings
 from shinchoku.ingest import run_ingest
 from shinchoku.template import fill_template, write_template
@@ -51,7 +51,7 @@ def write_returns(catalogue, folder, inbox):
 def warehouse(tmp_path_factory, catalogue):
     base = tmp_path_factory.mktemp("outlook")
     settings = load_settings(inbox=base / "inbox", warehouse=base / "warehouse" / "shinchoku.duckdb",
-                             settle_seconds=0, config_file=base / "none.toml", env=NO_SITE)
+                             settle_seconds=0, config_file=base / "none.toml", site_build=False, env={})
     write_returns(catalogue, base / "templates", settings.inbox)
     summary = run_ingest(settings, catalogue)
     assert summary.count("accepted") == len(summary.decisions) == 15
@@ -125,7 +125,7 @@ def test_a_past_report_year_sees_only_the_points_up_to_it(warehouse):
 def test_the_thresholds_are_configuration(tmp_path, catalogue):
     """[outlook] on_track = 0.8: the worked example's 0.833 becomes 達成見込み."""
     settings = load_settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "warehouse" / "shinchoku.duckdb",
-                             settle_seconds=0, config_file=tmp_path / "none.toml", env=NO_SITE)
+                             settle_seconds=0, config_file=tmp_path / "none.toml", site_build=False, env={})
     settings = dataclasses.replace(settings, outlook_on_track=0.8, outlook_accelerate=0.5)
     path = write_template(catalogue, "総務部", 2022, tmp_path / "t.xlsx")
     fill_template(path, {"GOV-K02": 30}, out=settings.inbox / "総務部" / "R4.xlsx")

@@ -8,7 +8,6 @@ import zipfile
 import duckdb
 import pytest
 
-from conftest import NO_SITE
 from openpyxl import load_workbook
 
 from shinchoku.ingest import run_ingest
@@ -28,7 +27,7 @@ def known(tmp_path_factory, catalogue):
 
     root = tmp_path_factory.mktemp("report")
     settings = load_settings(inbox=root / "inbox", warehouse=root / "w" / "shinchoku.duckdb", settle_seconds=0,
-                             env=NO_SITE, config_file="/none")
+                             site_build=False, env={}, config_file="/none")
     for dept, year, values in (("総務部", 2021, {"GOV-K02": 35}), ("総務部", 2022, {"GOV-K02": 30}),
                                ("企画調整部", 2022, {"GOV-K01": 55.0, "REG-K01": "132(速報)"})):
         path = write_template(catalogue, dept, year, root / "t" / f"{dept}{year}.xlsx")

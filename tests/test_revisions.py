@@ -15,7 +15,7 @@ import shutil
 import pytest
 from openpyxl import load_workbook
 
-from conftest import NO_SITE, query, query_many
+from conftest import query, query_many
 from shinchoku.catalogue import CatalogueError, load_catalogue
 from shinchoku.cli import main
 from shinchoku.config import ROOT, load_settings
@@ -58,7 +58,7 @@ def make_catalogue(tmp_path, revisions=(), kpis=(), owners=(), departments=None)
 
 def settings_in(tmp_path):
     return load_settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "warehouse" / "shinchoku.duckdb",
-                         settle_seconds=0, config_file=tmp_path / "none.toml", env=NO_SITE)
+                         settle_seconds=0, config_file=tmp_path / "none.toml", site_build=False, env={})
 
 
 def put(catalogue, settings, tmp_path, department, year, values, folder=None, name=None):

@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 import pytest
 
 from browser import check_page, chromium, needs_chromium
-from conftest import NO_SITE, query
+from conftest import query
 from shinchoku.ingest import run_ingest
 from shinchoku.site import build_site
 from shinchoku.summary import summary_markdown, summary_text
@@ -53,7 +53,7 @@ def payload_site(catalogue, tmp_path_factory):
 
     base = tmp_path_factory.mktemp("payloads")
     settings = load_settings(inbox=base / "inbox", warehouse=base / "warehouse" / "shinchoku.duckdb",
-                             settle_seconds=0, config_file=base / "none.toml", env=NO_SITE)
+                             settle_seconds=0, config_file=base / "none.toml", site_build=False, env={})
     path = fill_template(write_template(catalogue, "企画調整部", 2022, base / "t.xlsx"), {"GOV-K01": 57.0, "REG-K01": 128},
                          explanations={"REG-K01": (PAYLOADS[0], PAYLOADS[1])})
     fill_outcomes(path, [("GOV-01", PAYLOADS[2], PAYLOADS[1], None, None, None)])
