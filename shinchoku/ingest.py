@@ -44,17 +44,18 @@ def _assess(settings: Settings, catalogue: Catalogue, discovery: Discovery, stag
     return decide(discovery, stage.known, catalogue, settings, stage.confirmed)
 
 
-DISCOVER = Step("discover", _discover,
-                tell=lambda r: f"受付: 処理対象 {len(r[0].candidates)} 件、対象外 {len(r[0].skipped)} 件")
-ASSESS = Step("assess", _assess, tell=lambda r: f"検証: {len(r)} 件を検証しました")
-LOAD = Step("load-and-publish", stage_and_publish, tell=lambda r: f"登録: ウェアハウスを更新しました(実行番号 {r.run_id})")
 def _site(settings: Settings) -> list[str]:
-    """Rebuild the progress site(s) from the warehouse just published."""
+    """Rebuild the progress site(s) from the warehouse just published (Jinja2 and the report's code are
+    imported only when a run gets here)."""
     from .site import rebuild
 
     return rebuild(settings)
 
 
+DISCOVER = Step("discover", _discover,
+                tell=lambda r: f"受付: 処理対象 {len(r[0].candidates)} 件、対象外 {len(r[0].skipped)} 件")
+ASSESS = Step("assess", _assess, tell=lambda r: f"検証: {len(r)} 件を検証しました")
+LOAD = Step("load-and-publish", stage_and_publish, tell=lambda r: f"登録: ウェアハウスを更新しました(実行番号 {r.run_id})")
 SETTLE = Step("settle-inbox", settle_moves, retries=2)
 SITE = Step("build-site", _site)
 STEPS = (DISCOVER, ASSESS, LOAD, SETTLE, SITE)

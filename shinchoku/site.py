@@ -121,8 +121,10 @@ class _Scope:
         if not self.public:
             return self.data.outlook.get(kpi_id)
         latest = self.latest(kpi_id)
-        if latest is None or any(p["value_status"] != CONFIRMED for (k, y), p in self.data.progress.items()
-                                 if k == kpi_id and y <= latest["fiscal_year"]):
+        if latest is None:
+            return None
+        rests_on = [self.data.progress.get((kpi_id, y)) for y in self.data.years if y <= latest["fiscal_year"]]
+        if any(p and p["value_status"] != CONFIRMED for p in rests_on):
             return None
         return self.year_outlook.get((kpi_id, latest["fiscal_year"]))
 
@@ -169,6 +171,14 @@ def _swap(tmp: Path, out: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def _version(h: dict, kpi) -> dict:
+    """One row of observation_history as the KPI page's tables show it."""
+    return {"year": format_year(h["fiscal_year"]), "version": h["version"], "current": h["valid_to"] is None,
+            "value": format_value(h["actual_value"], kpi.unit, kpi.decimals), "as_of": f"{h['as_of']:%Y-%m-%d}",
+            "mark": h["provisional"] or "", "status": h["value_status"], "source": f"{h['file_name']} {h['source_cell']}",
+            "received": f"{h['valid_from']:%Y-%m-%d %H:%M}" if h["valid_from"] else DASH}
+
+
 def _number(value, kpi) -> str:
     return DASH if value is None else format_value(value, "", kpi.decimals)
 
@@ -185,6 +195,7 @@ class _Pages:
             self.as_of += f"、最終の確定 {scope.last_confirmed:%Y-%m-%d}" if scope.last_confirmed else ""
         self.areas = [{"id": a, "name": n} for a, n in self.data.areas]
         self.area_names = dict(self.data.areas)
+        self.standing = {kpi.kpi_id: self._standing(kpi) for kpi in self.data.kpis}  # each page shows the same
 
     def render(self, template: str, path: str, title: str, charts: list | None = None, **context) -> None:
         depth = path.count("/")
@@ -209,7 +220,7 @@ class _Pages:
         counts = {area_id: dict.fromkeys(classes, 0) for area_id, _ in data.areas}
         rows, charts = [], []
         for kpi in data.in_area_order():
-            row = self._standing(kpi)
+            row = dict(self.standing[kpi.kpi_id])
             if kpi.area_id in counts:
                 counts[kpi.area_id][("評価", (row["latest"] or {}).get("grade") or "評価不能")] += 1
                 if row["outlook_row"]:
@@ -227,7 +238,7 @@ class _Pages:
 
     def kpi(self, kpi) -> None:
         data, extra, scope = self.data, self.extra, self.scope
-        standing = self._standing(kpi)
+        standing = self.standing[kpi.kpi_id]
         outlook = standing["outlook_row"]
         line = _trend_line(outlook, kpi)
         chart_rows, xs, actual, expected, trend = [], [], [], [], []
@@ -243,18 +254,9 @@ class _Pages:
             chart_rows.append({"year": format_year(y), "actual": _number(a, kpi), "expected": _number(e, kpi),
                                "trend": _number(t, kpi)})
         figure = _kpi_figure(kpi, xs, actual, expected, trend)
-        history = extra["history"].get(kpi.kpi_id, [])
-        values = [{"year": format_year(h["fiscal_year"]), "value": format_value(h["actual_value"], kpi.unit, kpi.decimals),
-                   "as_of": f"{h['as_of']:%Y-%m-%d}", "mark": h["provisional"] or "", "status": h["value_status"],
-                   "source": f"{h['file_name']} {h['source_cell']}",
-                   "received": f"{h['valid_from']:%Y-%m-%d %H:%M}" if h["valid_from"] else DASH}
-                  for h in history if h["valid_to"] is None and (not scope.public or h["value_status"] == CONFIRMED)]
-        superseded = [] if scope.public else [
-            {"year": format_year(h["fiscal_year"]), "version": h["version"],
-             "value": format_value(h["actual_value"], kpi.unit, kpi.decimals), "as_of": f"{h['as_of']:%Y-%m-%d}",
-             "source": f"{h['file_name']} {h['source_cell']}",
-             "received": f"{h['valid_from']:%Y-%m-%d %H:%M}" if h["valid_from"] else DASH}
-            for h in history if h["valid_to"] is not None]
+        history = [_version(h, kpi) for h in extra["history"].get(kpi.kpi_id, [])]
+        values = [h for h in history if h["current"] and (not scope.public or h["status"] == CONFIRMED)]
+        superseded = [] if scope.public else [h for h in history if not h["current"]]
         explanations = [{"year": format_year(e["fiscal_year"]), "factor": e["factor_analysis"] or "(記入なし)",
                          "direction": e["future_direction"] or "(記入なし)"}
                         for e in extra["explanations"].get(kpi.kpi_id, [])
@@ -281,9 +283,9 @@ class _Pages:
                          "text": o["outcome_text"] or format_value(o["figure_value"], o["figure_unit"] or "", None)}
                         for o in self.extra["outcomes"].get(initiative["initiative_id"], [])
                         if self.scope.shows(o["department"], o["fiscal_year"])]
-            kpis = [self._standing(k) for k in data.kpis if k.initiative_id == initiative["initiative_id"]]
+            kpis = [self.standing[k.kpi_id] for k in data.kpis if k.initiative_id == initiative["initiative_id"]]
             blocks.append({"name": f"項目: {initiative['name']}", "outcomes": outcomes, "kpis": kpis})
-        loose = [self._standing(k) for k in data.kpis if k.area_id == area_id and k.initiative_id is None]
+        loose = [self.standing[k.kpi_id] for k in data.kpis if k.area_id == area_id and k.initiative_id is None]
         if loose:
             blocks.append({"name": "重点取組項目の指標", "outcomes": [], "kpis": loose})
         self.render("area.html", f"area/{area_id}.html", area, blocks=blocks)
@@ -301,7 +303,7 @@ class _Pages:
     def quality(self) -> None:
         data = self.data
         unknown = [[k.kpi_id, k.name, k.baseline_text, k.target_text] for k in data.kpis if k.kpi_id in data.unknown_plan]
-        missing = [[k.kpi_id, k.name, format_year(data.latest(k.kpi_id)["fiscal_year"]) if data.latest(k.kpi_id)
+        missing = [[k.kpi_id, k.name, format_year(latest["fiscal_year"]) if (latest := data.latest(k.kpi_id))
                     else "実績なし"] for k in data.kpis if k.kpi_id in data.not_reported]
         warnings = [[w["department"], w["file_name"], f"{w['sheet']}!{w['cell']}" if w["cell"] else DASH, w["message"]]
                     for w in data.warnings]
