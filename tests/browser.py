@@ -62,7 +62,8 @@ def check_page(driver, page: Path, charts_expected: bool = False) -> list[str]:
     from selenium.common.exceptions import UnexpectedAlertPresentException
 
     problems = []
-    driver.get_log("browser"), driver.get_log("performance")  # only this page's entries from here on
+    for log in ("browser", "performance"):  # drain them: only this page's entries from here on
+        driver.get_log(log)
     try:
         driver.get(page.as_uri())
         loaded = driver.execute_script("return [location.protocol, document.readyState, document.title]")
