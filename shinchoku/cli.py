@@ -550,7 +550,7 @@ def cmd_confirm(args) -> int:
     from .confirm import confirm
 
     settings = _settings(args)
-    return _change_warehouse(lambda: confirm(settings, args.year, None if args.all else [args.department], args.by,
+    return _change_warehouse(settings, lambda: confirm(settings, args.year, None if args.all else [args.department], args.by,
                                              args.note, args.allow_missing, args.allow_provisional, args.wait))
 
 
@@ -558,14 +558,15 @@ def cmd_reopen(args) -> int:
     from .confirm import reopen
 
     settings = _settings(args)
-    return _change_warehouse(lambda: reopen(settings, args.year, args.department, args.reason, args.by, args.wait))
+    return _change_warehouse(settings, lambda: reopen(settings, args.year, args.department, args.reason, args.by, args.wait))
 
 
-def _change_warehouse(change) -> int:
+def _change_warehouse(settings, change) -> int:
     """Run a confirm or reopen; what stands in the way is exit 1, a wrong request 2, a running run 3."""
     from .confirm import ConfirmRefused, NotConfirmed
     from .publish import RunLocked
 
+    _need_warehouse(settings.warehouse)
     try:
         outcome = change()
     except ConfirmRefused as e:

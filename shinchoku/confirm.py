@@ -273,8 +273,8 @@ def _write(settings: Settings, change, wait_seconds: float) -> Outcome:
     """Run ``change(con)`` on a staged copy under the run lock and publish it atomically (or not at all)."""
     from . import warehouse as wh
 
-    if not settings.warehouse.exists():
-        raise NotConfirmed(f"ウェアハウスがありません: {settings.warehouse}(先に shinchoku run を実行してください)")
+    if not settings.warehouse.exists():  # the CLI says so first; staging would start a blank warehouse
+        raise FileNotFoundError(settings.warehouse)
     with run_lock(settings, wait_seconds):
         recover(settings)
         stage: Stage = prepare_stage(settings)

@@ -241,3 +241,11 @@ def test_a_run_that_sees_a_changed_catalogue_records_its_fingerprint(settings, c
     assert [e[0] for e in events] == ["catalogue", "run", "catalogue", "run", "run"]
     first, second = [e for e in events if e[0] == "catalogue"]
     assert first[1] != second[1] and len(second[1]) == 64 and "改定 1" in second[2]
+
+
+def test_confirm_and_reopen_refuse_a_missing_warehouse(settings):
+    for args in (["confirm", "--year", "2022", "--all"], ["reopen", "--year", "2022", "--department", "総務部",
+                                                           "--reason", "訂正"]):
+        code, out = cli(*args, "--warehouse", str(settings.warehouse))
+        assert code == 2 and f"ウェアハウスがありません: {settings.warehouse}" in out, out
+    assert not settings.warehouse.exists()  # nothing was staged or published
