@@ -76,15 +76,21 @@ def _parse_cells(table: Table, row: RawRow, item_id: str | None, unit: str, valu
     if year is None and "年度" not in unreadable:
         issues.append(Issue("bad_fiscal_year", sheet, table.cell(row, "年度"), item_id,
                             {"value": _text(raw_year) or "(空欄)"}))
+    elif year is not None and declared_year is not None and year != declared_year:
+        issues.append(Issue("year_differs", sheet, table.cell(row, "年度"), item_id,
+                            {"value": fiscal_year_label(year), "detail": fiscal_year_label(declared_year)}))
     parsed = ValueResult()
     raw_value = cells[value_label]
     value_cell = table.cell(row, value_label)
-    shown = _text(raw_value) + ("(%表示)" if row.percent else "")
+    shown = row.shown  # messages quote the cell as the department sees it
     if value_label not in unreadable and not is_blank(raw_value):
-        parsed = parse_value(raw_value, unit, row.percent)
+        parsed = parse_value(raw_value, unit, row.fmt)
         if parsed.error:
+            detail = parsed.format_unit or parsed.converted_from or ""
+            if parsed.error in _STORED_NUMBER_SHOWN and isinstance(raw_value, (int, float)):
+                detail = _number_text(raw_value)
             issues.append(Issue(parsed.error, sheet, value_cell, item_id,
-                                {"value": shown, "unit": unit or "(単位なし)", "detail": parsed.converted_from or ""}))
+                                {"value": shown, "unit": unit or "(単位なし)", "detail": detail}))
         else:
             if parsed.approximate:
                 issues.append(Issue("approximate_value", sheet, value_cell, item_id, {"value": shown}))
@@ -117,15 +123,27 @@ def _parse_cells(table: Table, row: RawRow, item_id: str | None, unit: str, valu
     return year, parsed, as_of
 
 
-def _marks(parsed: ValueResult, row: RawRow) -> tuple[str, ...]:
-    """How a value was read, in the words ``check`` shows: 約, 速報, %表示, 換算(件)..."""
+# Refusals whose message shows the number stored behind a display that hides it.
+_STORED_NUMBER_SHOWN = {"hidden_value", "shown_as_text", "sign_hidden", "scaled_display"}
+
+
+def _number_text(value: float) -> str:
+    """A stored number in full, as a department would type it: 48441, -5, 0.0012."""
+    text = f"{Decimal(repr(float(value))):,f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _marks(parsed: ValueResult) -> tuple[str, ...]:
+    """How a value was read, in the words ``check`` shows: 約, 速報, %表示, 書式の単位(件), 換算(件)..."""
     marks = []
     if parsed.approximate:
         marks.append("約")
     if parsed.provisional:
         marks.append(parsed.provisional)
-    if row.percent:
+    if parsed.percent:
         marks.append("%表示")
+    if parsed.format_unit:
+        marks.append(f"書式の単位({parsed.format_unit})")
     if parsed.converted_from:
         marks.append(f"換算({parsed.converted_from})")
     if parsed.as_of_text:
@@ -219,8 +237,8 @@ def _assess(path: Path, department: str | None, catalogue: Catalogue, limits: Li
             "table": "kpi", "row0": row.row0, "item_id": kpi_id, "department": department,
             "fiscal_year": year, "as_of": as_of, "actual_value": parsed.value, "unit_written": parsed.unit_written,
             "provisional": parsed.provisional, "approximate": parsed.approximate, "shown": row.shown,
-            "marks": _marks(parsed, row),
-            "raw_value": _text(row.cells["実績値"]) + ("(%表示)" if row.percent else ""),
+            "marks": _marks(parsed),
+            "raw_value": _text(row.cells["実績値"]) + ("(%表示)" if parsed.percent else ""),
             "note": None if is_blank(note) else _text(note), "source_cell": table.cell(row, "実績値"),
             "explained": explained, "explanation_cell": table.cell(row, EXPLANATION[0]) if explained else None,
             **texts,
@@ -240,7 +258,7 @@ def _assess(path: Path, department: str | None, catalogue: Catalogue, limits: Li
             "table": "outcome", "row0": row.row0, "item_id": initiative_id, "department": department,
             "fiscal_year": year, "as_of": as_of, "actual_value": parsed.value, "unit": unit or None,
             "unit_written": parsed.unit_written, "provisional": parsed.provisional, "approximate": parsed.approximate,
-            "shown": row.shown, "marks": _marks(parsed, row),
+            "shown": row.shown, "marks": _marks(parsed),
             "raw_value": _text(row.cells["数値"]),
             "outcome_text": None if is_blank(text) else _text(text),
             "activities": None if is_blank(activities) else _text(activities),
@@ -416,7 +434,7 @@ def _record_failure(assessments: list[Assessment], rec: dict, code: str, catalog
     label = _CELL_OF_CHECK.get(code, value_label) or id_label
     items = catalogue.initiatives_by_id if outcome else catalogue.kpis_by_id
     item = catalogue.version_of(rec["item_id"], rec["fiscal_year"]) or items.get(rec["item_id"])
-    shown = {value_label: rec["raw_value"], id_label: rec["item_id"], "年度": rec["fiscal_year"],
+    shown = {value_label: rec.get("shown", rec["raw_value"]), id_label: rec["item_id"], "年度": rec["fiscal_year"],
              EXPLANATION[0]: ""}[label]
     a.issues.append(Issue(code, table.sheet, cell_ref(rec["row0"], table.columns[label]), rec["item_id"], {
         "value": shown, "department": rec["department"], "detail": _detail(code, rec, item),

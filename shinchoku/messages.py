@@ -40,6 +40,14 @@ CODES: dict[str, Code] = {
     "formula_error": Code(ERROR, "数式の結果がエラー値「{value}」です。", "数式の参照先や割る数(#DIV/0! は0での割り算)を直し、結果が数値になってから保存して提出してください。"),
     "as_of_conflict": Code(ERROR, "実績値「{value}」の括弧内の記載が、{detail}と食い違っています。", "実績値のセルには数値だけを入力し、時点は「時点」欄、年度は「年度」欄に入力してください。"),
     "period_confirmed": Code(ERROR, "{detail}の{department}の実績は{date}に確定済みのため、変更できません(変更のある指標・項目: {value})。", "訂正が必要な場合はDX推進担当へ連絡してください。確定を解除(shinchoku reopen)してから再提出します。"),
+    # The number format hides or changes the number a person sees.
+    "scaled_display": Code(ERROR, "実績値のセルは「{value}」と表示されていますが、入力されている数値は {detail} です(表示形式の「,」で桁を省略)。", "表示形式の末尾の「,」を削除して数値がそのまま表示されるようにするか、「#,##0,\"千人\"」のように省略した桁に合う単位を表示形式に付けてください。"),
+    "hidden_value": Code(ERROR, "実績値のセルに数値 {detail} が入力されていますが、表示形式により何も表示されていません。", "表示形式を「標準」または「数値」に戻し、表示される数値を確かめてから提出してください。"),
+    "shown_as_text": Code(ERROR, "実績値のセルは「{value}」と表示されていますが、入力されている数値は {detail} です。", "0 を報告する場合は表示形式を「標準」にして 0 と表示させてください。未集計の場合はセルを空欄にしてください。"),
+    "sign_hidden": Code(ERROR, "実績値のセルは「{value}」と表示されていますが、入力されている数値は負の数 {detail} です。", "表示形式を「標準」にするか、負の数に -・△・▲ が付く表示形式にしてください。"),
+    "time_value": Code(ERROR, "実績値「{value}」は時刻として入力されています。", "数値だけを入力し、セルの表示形式を「標準」または「数値」にしてください。"),
+    "display_unreadable": Code(ERROR, "実績値「{value}」は分数などの表示形式のため、数値として読み取れません。", "セルの表示形式を「標準」または「数値」にしてください。"),
+    "value_too_large": Code(ERROR, "実績値「{value}」は桁が多すぎて数値として扱えません。", "桁数を確認してください。"),
     "formula_no_value": Code(ERROR, "数式の計算結果が保存されていません。", "Excelでファイルを開き、上書き保存してから提出してください。"),
     # Workbook-level problems.
     "no_table": Code(ERROR, "「実績報告」の表(見出し: 指標ID・指標名・単位・年度・実績値・時点・備考)が見つかりません。", "配布された報告様式に記入してください。見出し行を削除・変更しないでください。"),
@@ -74,6 +82,7 @@ CODES: dict[str, Code] = {
     "unchanged_after_confirmation": Code(WARNING, "{detail}の{department}の実績は{date}に確定済みです。この報告の内容は確定したものと同じため、新しい版は作らず確定のままとしました。", "訂正がなければ対応は不要です。"),
     "explanation_missing": Code(WARNING, "「{kpi_id}」の実績は{detail}ため、「要因分析」に理由の記入が必要です。", "「要因分析」に実績がこの値になった理由を、「今後の方向性」に今後の取組を記入して再提出してください。評価シートで委員会に示されます。"),
     "as_of_outside_year": Code(WARNING, "時点 {detail} が年度の期間外です。", "時点の日付を確認してください。"),
+    "year_differs": Code(WARNING, "年度欄の{value}は、この報告様式の年度({detail})と異なります。{value}の実績として受け付けました。", "前年度以前の実績の訂正でなければ、年度欄を報告様式の年度にしてください。"),
     "macro_workbook": Code(WARNING, "マクロ付きブック(.xlsm)です。マクロは実行せず、値のみ読み取りました。", "次回からはマクロなしの .xlsx で提出してください。"),
     "duplicate_file": Code(WARNING, "以前に提出されたファイル(提出番号 {detail})と同一の内容です。取り込みは行いません。", "修正した場合は、修正後のファイルを提出してください。"),
 }

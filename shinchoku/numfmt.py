@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import re
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import NamedTuple
 
 # Built-in formats (ECMA-376 Part 1, 18.8.30), as Japanese Excel shows them: a workbook
@@ -336,3 +339,81 @@ def _general(value: float) -> str:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     return f"{value:.10g}"
+
+
+# ---- What a number means as shown: the text a person would have typed to see it ----
+
+_TIME_LETTERS = re.compile(r"^(h+|m+|s+|am/pm|a/p|上午/下午)$", re.IGNORECASE)
+_MINUS_SIGNS = ("-", "−", "△", "▲", "－")
+_YEN = ("¥", "￥", "\\")
+
+
+@dataclass(frozen=True)
+class Typed:
+    """A number as a person reads it under its format, written as they would type it, unrounded.
+
+    ``text`` is what the cell means: 1461000 in ``#,##0"件"`` is '1461000件', 1200 in
+    ``#,##0,"千人"`` is '1.2千人', -5 in ``#,##0;△#,##0`` is '△5', 0.482 in ``0.0%`` is
+    '48.2%'. The format's scaling applies, its rounding never does. ``refusal`` is the code
+    when the display shows no number a person could have read (``text`` is then None).
+    """
+
+    text: str | None = None
+    refusal: str | None = None
+    scale: int = 0  # thousands-scaling commas (each divides by 1,000)
+    unit: str = ""  # the format's own text after the number: 件, 千人, %
+    percent: bool = False
+
+
+def as_typed(value: float, code: str = "General") -> Typed:
+    """The text a person reads in a number's cell, as they would have typed it (see :class:`Typed`)."""
+    if not math.isfinite(value):
+        return Typed(refusal="value_too_large")
+    return _as_typed(value, code or "General")
+
+
+@functools.lru_cache(maxsize=4096)
+def _as_typed(value: float, code: str) -> Typed:
+    section, signed = section_for(code, value)
+    toks = [t for t in tokens(section) if t.kind not in (PAD, FILL, COLOR, LOCALE, CONDITION)]
+    kinds = {t.kind for t in toks}
+    if kinds & {DATE_CODE, ELAPSED}:
+        times = all(t.kind == ELAPSED or _TIME_LETTERS.match(t.text) for t in toks if t.kind in (DATE_CODE, ELAPSED))
+        return Typed(refusal="time_value" if times else "value_not_number")
+    if SLASH in kinds:
+        return Typed(refusal="display_unreadable")  # a fraction (1 1/4) is no number a person types
+    digits = [i for i, t in enumerate(toks) if t.kind in (DIGIT, GENERAL, TEXT_CODE)]
+    if not digits:
+        shown = "".join(t.text for t in toks if t.kind == LITERAL).strip()
+        return Typed(refusal="shown_as_text" if shown else "hidden_value")
+    first, last = digits[0], digits[-1]
+    inside = [t for t in toks[first:last + 1] if t.kind not in (DIGIT, POINT, COMMA, GENERAL, TEXT_CODE, EXPONENT)]
+    if inside or sum(t.kind in (GENERAL, TEXT_CODE) for t in toks) > 1:
+        return Typed(refusal="display_unreadable")  # text between the digits (000-0000) is no number
+    scale = _scaling_commas(toks)
+    before = "".join(t.text for t in toks[:first] if t.kind in (LITERAL, PERCENT_SIGN)).replace(" ", "")
+    after = "".join(t.text for t in toks[last + 1:] if t.kind in (LITERAL, PERCENT_SIGN, COMMA)
+                    ).replace(",", "").replace(" ", "")
+    percent = sum(t.kind == PERCENT_SIGN for t in toks)
+    number = Decimal(repr(float(value))) * Decimal(100) ** percent / Decimal(1000) ** scale
+    if signed:
+        if not before.endswith(_MINUS_SIGNS) and not (before.endswith("(") and after.startswith(")")):
+            return Typed(refusal="sign_hidden")  # a negative shown without its sign
+        number = abs(number)
+    if before in _YEN:  # ¥1,234 is 1,234円
+        before, after = "", "円" + after
+    text = f"{before}{number:f}{after}"
+    return Typed(text, scale=scale, unit=after.replace("%", "") if after else "", percent=percent > 0)
+
+
+def _scaling_commas(toks: list[Token]) -> int:
+    """Commas after the last digit placeholder of a run scale by 1,000 each (#,##0, shows 48 for 48,441)."""
+    count = 0
+    for i, t in enumerate(toks):
+        if t.kind != COMMA:
+            continue
+        before = any(u.kind == DIGIT for u in toks[:i])
+        nxt = next((u for u in toks[i + 1:] if u.kind != COMMA), None)
+        if before and (nxt is None or nxt.kind != DIGIT):
+            count += 1
+    return count

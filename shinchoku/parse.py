@@ -13,6 +13,8 @@ import unicodedata
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
+from . import numfmt
+
 # Prefix multipliers a Japanese unit may carry (146.1万件, 27,000千円, 40百万枚).
 _PREFIXES = {"": 1, "千": 10**3, "万": 10**4, "十万": 10**5, "百万": 10**6, "千万": 10**7, "億": 10**8}
 # Base units a seed KPI or outcome figure is counted in; 名 counts people as 人 does.
@@ -25,6 +27,7 @@ _NUMBER = re.compile(
     r"""^(?P<approx>約|およそ)?
         (?P<sign>[△▲\-−])?
         (?P<int>[0-9][0-9,]*)?(?:\.(?P<frac>[0-9]+))?
+        (?:E(?P<exp>[+-]?[0-9]{1,4}))?
         (?P<unit>[^0-9.,].*)?$""",
     re.VERBOSE,
 )
@@ -63,6 +66,8 @@ class ValueResult:
     provisional: str | None = None  # 速報, 見込 or 暫定
     as_of_text: str | None = None  # a 時点 written in parentheses, e.g. 2月末現在
     value_year: int | None = None  # a fiscal year written in parentheses, e.g. R3年度
+    percent: bool = False  # a percentage number format scaled the stored number (0.482 shown as 48.2%)
+    format_unit: str | None = None  # a unit the number format writes after the number: #,##0"件"
 
     @property
     def missing(self) -> bool:
@@ -92,40 +97,51 @@ def convert_unit(number: Decimal, unit: str, target: str) -> Decimal | None:
     return number * Decimal(src[0]) / Decimal(dst[0])
 
 
-def _decimal_of(number: float | int) -> Decimal:
-    # repr() is the shortest text that round-trips, so 0.482 stays 0.482, not 0.48199999.
-    return Decimal(repr(number)) if isinstance(number, float) else Decimal(number)
-
-
-def parse_value(raw, unit: str, percent_format: bool = False) -> ValueResult:
+def parse_value(raw, unit: str, fmt: str = "General") -> ValueResult:
     """Parse a 実績値 cell into a number in ``unit``.
 
-    ``percent_format`` says the cell carries a percentage number format, so the
-    stored 0.482 is what the department saw as 48.2%.
+    A number is read through its format ``fmt`` as a person reads it (see
+    :func:`shinchoku.numfmt.as_typed`): 1461000 in ``#,##0"件"`` is 1461000件, 0.482 in
+    ``0.0%`` is 48.2%, 1200 in ``#,##0,"千人"`` is 1.2千人; then it is parsed as that text
+    would be, so a unit in the format converts or is refused exactly like a typed one.
     """
     try:
-        return _parse_value(raw, unit, percent_format)
+        return _parse_value(raw, unit, fmt)
     except (InvalidOperation, ValueError, OverflowError, ArithmeticError):
         return ValueResult(error="value_not_number")
 
 
-def _parse_value(raw, unit: str, percent_format: bool) -> ValueResult:
+def _parse_value(raw, unit: str, fmt: str) -> ValueResult:
     if is_blank(raw):
         return ValueResult()
-    if isinstance(raw, bool) or isinstance(raw, (dt.date, dt.datetime, dt.time, dt.timedelta)):
+    if isinstance(raw, (dt.date, dt.datetime, dt.time, dt.timedelta)):
+        return ValueResult(error="time_value" if numfmt.as_typed(1.0, fmt).refusal == "time_value" else "value_not_number")
+    if isinstance(raw, bool):
         return ValueResult(error="value_not_number")
     if isinstance(raw, (int, float)):
-        if isinstance(raw, float) and not math.isfinite(raw):
-            return ValueResult(error="value_not_number")
-        number = _decimal_of(raw)
-        if percent_format:
-            return _in_unit(number * 100, "%", unit, approximate=False)
-        return ValueResult(value=float(number))
+        typed = numfmt.as_typed(float(raw), fmt)
+        if typed.refusal:
+            return ValueResult(error=typed.refusal)
+        if typed.scale and (split_unit(normalize_text(typed.unit)) or (0,))[0] != 1000 ** typed.scale:
+            return ValueResult(error="scaled_display", unit_written=bool(typed.unit))
+        result = _parse_text(typed.text, unit)
+        return replace(result, percent=typed.percent, format_unit=typed.unit or None)
     if not isinstance(raw, str):
         return ValueResult(error="value_not_number")
+    return _parse_text(raw, unit)
 
-    # Spacing of any width may stand anywhere in a value: 約 140 人, ４８．２　％, △ 5.
-    text = _SPACES.sub("", normalize_text(raw))
+
+_SPLIT_DIGITS = re.compile(r"[0-9][0-9 ]*\s[0-9][0-9 ]*")
+_SPACE_GROUPED = re.compile(r"[0-9]{1,3}(?: [0-9]{3})+")
+
+
+def _parse_text(raw: str, unit: str) -> ValueResult:
+    normal = normalize_text(raw)
+    for digits in _SPLIT_DIGITS.findall(normal):
+        if not _SPACE_GROUPED.fullmatch(digits.strip()):
+            return ValueResult(error="value_not_number")  # 12 34: a typo, not a number
+    # Spacing of any width may stand anywhere else in a value: 約 140 人, ４８．２　％, △ 5.
+    text = _SPACES.sub("", normal)
     text, groups = split_trailing_groups(text)
     notes = _notes(groups)
     if notes is None:
@@ -140,13 +156,13 @@ def _parse_value(raw, unit: str, percent_format: bool) -> ValueResult:
         int_part = int_part.replace(",", "")
     frac = match["frac"] or ""
     number = Decimal(f"{int_part}.{frac}" if frac else int_part)
+    if match["exp"]:
+        number = number.scaleb(int(match["exp"]))
     if match["sign"]:
         number = -number
     suffix = match["unit"] or ""
     if "(" in suffix or ")" in suffix:
         return ValueResult(error="value_not_number")  # text in parentheses that is no 時点 or mark
-    if percent_format and not suffix:
-        suffix = "%"
     return replace(_in_unit(number, suffix, unit, approximate=bool(match["approx"])), **notes)
 
 
@@ -175,7 +191,9 @@ def _notes(groups: list[str]) -> dict | None:
     notes: dict = {}
     for group in groups:
         if group in _MARKS:
-            notes["provisional"] = _MARKS[group]
+            marks = notes.get("provisional", "").split("・") if "provisional" in notes else []
+            if _MARKS[group] not in marks:
+                notes["provisional"] = "・".join([*marks, _MARKS[group]])  # 61.2%(速報)(見込) keeps both
             continue
         context = _context(group)
         if context is None:
@@ -207,13 +225,26 @@ def _context(group: str) -> tuple[int | None, str | None] | None:
 
 def _in_unit(number: Decimal, suffix: str, unit: str, approximate: bool) -> ValueResult:
     if not suffix:
-        return ValueResult(value=float(number), approximate=approximate)
+        return _finite(ValueResult(value=float(number), approximate=approximate))
+    if _NOT_A_UNIT.search(suffix):
+        return ValueResult(error="value_not_number")  # 140~150人, 4万8千件, 1、200: text around a number
     converted = convert_unit(number, suffix, unit)
     if converted is None:
         return ValueResult(error="unit_mismatch", approximate=approximate, converted_from=suffix, unit_written=True)
     changed = normalize_text(suffix) != normalize_text(unit)
-    return ValueResult(value=float(converted), approximate=approximate, converted_from=suffix if changed else None,
-                       unit_written=True)
+    return _finite(ValueResult(value=float(converted), approximate=approximate,
+                               converted_from=suffix if changed else None, unit_written=True))
+
+
+# A unit is letters: a digit, a range or a list mark after the number means the text is no single number.
+_NOT_A_UNIT = re.compile(r"[0-9~〜～、,.+\-/:]")
+
+
+def _finite(result: ValueResult) -> ValueResult:
+    """A number too large for a double (400 nines) is refused, never stored as infinity."""
+    if result.value is not None and not math.isfinite(result.value):
+        return ValueResult(error="value_too_large")
+    return result
 
 
 _ERAS = {"R": 2018, "令和": 2018, "H": 1988, "平成": 1988}

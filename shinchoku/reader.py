@@ -38,7 +38,7 @@ class RawRow:
 
     row0: int
     cells: dict[str, object]
-    percent: bool = False
+    fmt: str = "General"  # the value cell's number format, which says how to read a number
     formula_missing: tuple[str, ...] = ()
     shown: str = ""  # the value cell as the department saw it
 
@@ -170,7 +170,7 @@ def _one_table(spec: TableSpec, grids: dict[str, Grid], labels: dict, required: 
         if _blank(cells[spec.key]) and _blank(cells[spec.value]) and not missing:
             continue
         value_cell = line.get(value_col)
-        table.rows.append(RawRow(row0, cells, bool(value_cell and value_cell.percent), tuple(missing),
+        table.rows.append(RawRow(row0, cells, value_cell.fmt if value_cell else "General", tuple(missing),
                                  value_cell.shown() if value_cell else ""))
     return table
 

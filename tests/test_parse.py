@@ -16,8 +16,6 @@ from shinchoku.parse import is_blank, parse_as_of, parse_fiscal_year, parse_valu
     ("４８．２", "%", 48.2),
     ("1,234", "人", 1234),
     ("１，２３４", "人", 1234),
-    ("4 0", "百万枚", 40),
-    ("1 2 1", "人", 121),
     ("236人", "人", 236),
     ("236名", "人", 236),
     ("48.2%", "%", 48.2),
@@ -32,6 +30,8 @@ from shinchoku.parse import is_blank, parse_as_of, parse_fiscal_year, parse_valu
     ("▲1,200", "千円", -1200),
     ("約962時間", "時間", 962),
     ("10,000ダウンロード", "ダウンロード", 10000),
+    ("1.23E+03", "件", 1230),  # as a spreadsheet shows a number in scientific form
+    ("1 234 人", "人", 1234),  # spaces grouping thousands
 ])
 def test_values_that_parse(raw, unit, expected):
     result = parse_value(raw, unit)
@@ -45,10 +45,57 @@ def test_approximate_is_flagged():
 
 
 def test_percent_format_uses_the_cell_format_not_the_size():
-    assert parse_value(0.482, "%", percent_format=True).value == pytest.approx(48.2)
-    assert parse_value(0.482, "%", percent_format=False).value == pytest.approx(0.482)
-    assert parse_value(1.05, "%", percent_format=True).value == pytest.approx(105)  # then out of range
-    assert parse_value(0.5, "件", percent_format=True).error == "unit_mismatch"
+    assert parse_value(0.482, "%", "0.0%").value == pytest.approx(48.2)
+    assert parse_value(0.482, "%").value == pytest.approx(0.482)
+    assert parse_value(1.05, "%", "0%").value == pytest.approx(105)  # then out of range
+    assert parse_value(0.5, "件", "0.0%").error == "unit_mismatch"
+
+
+@pytest.mark.parametrize("raw, unit, fmt, expected, format_unit", [
+    (1461000.0, "万件", '#,##0"件"', 146.1, "件"),  # the cell shows 1,461,000件
+    (38000000.0, "百万枚", '#,##0"枚"', 38, "枚"),
+    (4.8441, "件", '0.0000"万件"', 48441, "万件"),
+    (27000.0, "円", '#,##0"千円"', 27_000_000, "千円"),
+    (1200.0, "人", '#,##0,"千人"', 1200, "千人"),  # shows 1千人: scaled and explained by its unit
+    (25_000_000.0, "百万枚", '#,##0.0,,"百万枚"', 25, "百万枚"),
+    (-5.0, "件", "#,##0;△#,##0", -5, None),
+    (-1200.0, "千円", "#,##0;▲#,##0", -1200, None),
+    (1234.0, "円", '"¥"#,##0', 1234, "円"),
+    (1234.0, "円", "[$¥-411]#,##0", 1234, "円"),
+    (61.0, "%", "[Blue]General", 61, None),
+    (1234.0, "件", "0.00E+00", 1234, None),  # 1.23E+03: the stored number, within the display's rounding
+    (0.71234, "%", "0.0%", 71.234, None),  # scaling counts, rounding never does
+    (140.0, "人", '"約"0"人"', 140, "人"),
+])
+def test_a_number_reads_through_its_format_as_a_person_reads_it(raw, unit, fmt, expected, format_unit):
+    result = parse_value(raw, unit, fmt)
+    assert result.error is None
+    assert result.value == pytest.approx(expected)
+    assert result.format_unit == format_unit
+
+
+@pytest.mark.parametrize("raw, unit, fmt, code", [
+    (48441.0, "件", "#,##0,", "scaled_display"),  # shows 48: the display hides the magnitude
+    (48441.0, "件", "#,##0,,", "scaled_display"),
+    (48441.0, "件", '#,##0,"件"', "scaled_display"),  # 48件: the unit does not explain the scaling
+    (1461000.0, "万件", '#,##0,"万件"', "scaled_display"),
+    (0.0, "件", '#,##0;-#,##0;"-"', "shown_as_text"),
+    (0.0, "件", '_ * #,##0_ ;_ * -#,##0_ ;_ * "-"_ ;_ @_ ', "shown_as_text"),
+    (0.0, "件", '#,##0;△#,##0;"未集計"', "shown_as_text"),
+    (5.0, "件", ";;;", "hidden_value"),
+    (-5.0, "件", "0;", "hidden_value"),
+    (-5.0, "件", "0;0", "sign_hidden"),
+    (0.5, "人", "h:mm", "time_value"),
+    (0.5208333, "人", "HH:MM", "time_value"),
+    (0.5, "人", "[h]:mm:ss", "time_value"),
+    (dt.datetime(1900, 1, 1, 12), "人", "[h]:mm", "time_value"),
+    (0.5, "人", "# ?/?", "display_unreadable"),
+    (1461000.0, "%", '#,##0"件"', "unit_mismatch"),
+    (float("inf"), "人", "General", "value_too_large"),
+    ("9" * 400, "人", "General", "value_too_large"),
+])
+def test_a_display_that_hides_or_changes_the_number_is_refused(raw, unit, fmt, code):
+    assert parse_value(raw, unit, fmt).error == code
 
 
 @pytest.mark.parametrize("raw", [None, "", "  ", "-", "－", "―", "ー", "\u3000"])
@@ -68,7 +115,13 @@ def test_blank_and_dashes_mean_not_reported(raw):
     ("40枚", "件", "unit_mismatch"),
     (True, "人", "value_not_number"),
     (dt.date(2024, 1, 1), "人", "value_not_number"),
-    (float("nan"), "人", "value_not_number"),
+    (float("nan"), "人", "value_too_large"),
+    ("4 0", "百万枚", "value_not_number"),  # spaces between digits are a typo, not a number
+    ("1 2 1", "人", "value_not_number"),
+    ("12 34", "人", "value_not_number"),
+    ("140～150人", "人", "value_not_number"),  # text around a number is no unit
+    ("４万８千件", "件", "value_not_number"),
+    ("1、200", "人", "value_not_number"),
 ])
 def test_values_that_are_rejected(raw, unit, code):
     assert parse_value(raw, unit).error == code
@@ -76,12 +129,15 @@ def test_values_that_are_rejected(raw, unit, code):
 
 @given(st.one_of(st.text(max_size=40), st.floats(allow_nan=True, allow_infinity=True), st.integers(),
                  st.none(), st.booleans(), st.dates()),
-       st.sampled_from(["%", "人", "万件", "百万枚", "千円", "経営体", "ダウンロード", ""]), st.booleans())
+       st.sampled_from(["%", "人", "万件", "百万枚", "千円", "経営体", "ダウンロード", ""]),
+       st.sampled_from(["General", "0.0%", '#,##0"件"', "#,##0,", '#,##0,"千人"', ";;;", "h:mm", "# ?/?",
+                        '#,##0;△#,##0;"-"', "0.00E+00", "[>=1000]#,##0,\"千\";0", "yyyy/m/d", "@", '"¥"#,##0']))
 @settings(max_examples=600, deadline=None)
-def test_value_parser_never_raises(raw, unit, percent):
-    result = parse_value(raw, unit, percent)
+def test_value_parser_never_raises(raw, unit, fmt):
+    result = parse_value(raw, unit, fmt)
     assert (result.value is None) or isinstance(result.value, float)
-    assert result.error in (None, "value_not_number", "unit_mismatch")
+    assert result.error in (None, "value_not_number", "unit_mismatch", "scaled_display", "hidden_value", "shown_as_text",
+                            "sign_hidden", "time_value", "display_unreadable", "value_too_large")
     if result.error:
         assert result.value is None
 
@@ -168,7 +224,7 @@ def test_any_other_trailing_text_is_not_a_number(raw):
     assert parse_value(raw, "%").error == "value_not_number"
 
 
-PERCENT_FORMATS = ["0%", "0.0%", "0.00%", "#,##0.0%", "0.0%;[Red]-0.0%", "[$-411]0.0%", '0.0%"以上"', "0.000%"]
+PERCENT_FORMATS = ["0%", "0.0%", "0.00%", "#,##0.0%", "0.0%;[Red]-0.0%", "[$-411]0.0%", "0.000%"]
 
 
 @given(st.decimals(min_value=0, max_value=100, places=3, allow_nan=False, allow_infinity=False),
@@ -193,7 +249,7 @@ def test_a_percent_formatted_cell_reads_as_the_same_text(tmp_path_factory, value
     path = tmp_path_factory.mktemp("pct") / "p.xlsx"
     wb.save(path)
     as_cell, as_text = read_workbook(path, Limits()).table.rows
-    assert as_cell.percent and not as_text.percent
-    read_cell = parse_value(as_cell.cells["実績値"], "%", as_cell.percent)
-    read_text = parse_value(as_text.cells["実績値"], "%", as_text.percent)
+    read_cell = parse_value(as_cell.cells["実績値"], "%", as_cell.fmt)
+    read_text = parse_value(as_text.cells["実績値"], "%", as_text.fmt)
+    assert read_cell.percent and not read_text.percent
     assert read_cell.value == read_text.value == float(value)

@@ -38,7 +38,8 @@ EXPECTED = {
     ("kpi", "REG-K01", 2023, "2023-12-31", 130.0, False),
     ("outcome", "GOV-01", 2021, "2022-02-28", 1187.0, False),
 }
-EXPECTED_WARNINGS = {"approximate_value", "as_of_in_value", "suspicious_value"}
+# year_differs: rows for FY2021 and FY2022 in a return for FY2023
+EXPECTED_WARNINGS = {"approximate_value", "as_of_in_value", "suspicious_value", "year_differs"}
 
 
 def observations(assessment) -> set[tuple]:
