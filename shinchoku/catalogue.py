@@ -7,9 +7,11 @@ kept as the seed writes them (40 with unit 百万枚), with their written precis
 
 from __future__ import annotations
 
+import codecs
 import csv
 import dataclasses
 import datetime as dt
+import io
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
@@ -183,6 +185,7 @@ class Catalogue:
     revisions: tuple[Revision, ...] = ()
     organisation: tuple[Department, ...] = ()
     versions: tuple[tuple[str, tuple[Version, ...]], ...] = ()
+    encodings: tuple[tuple[str, str], ...] = ()  # (file name, encoding read in), per file read; see ENCODINGS
 
     def __post_init__(self):
         if not self.versions and self.kpis:  # built in code without revisions: each item as given, throughout
@@ -273,16 +276,37 @@ class Catalogue:
         return [v for k in self.kpis for v in self.versions_by_id[k.kpi_id]]
 
 
-def _read(path: Path, required: list[str]) -> list[tuple[int, dict[str, str]]]:
+# The encodings a catalogue file may come in, as Excel saves CSV: "CSV UTF-8" (with a BOM), plain "CSV" (CP932),
+# or UTF-8 from a text editor. Tried strictly, in this order; the name is what `catalogue check` says it read.
+ENCODINGS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8(BOM付き)", "cp932": "CP932(Shift_JIS)"}
+
+
+def _decoded(path: Path) -> tuple[str, str]:
+    """A catalogue file's text and the encoding it was read in ("utf-8", "utf-8-sig" or "cp932").
+    A file in none of them (binary bytes, UTF-16, whose NULs CP932 would accept) is a CatalogueError."""
     try:
-        with path.open(encoding="utf-8", newline="") as f:
-            reader = csv.DictReader(f)
-            missing = [c for c in required if c not in (reader.fieldnames or [])]
-            if missing:
-                raise CatalogueError(f"{path.name}: missing columns {', '.join(missing)}")
-            return [(n, {k: (v or "").strip() for k, v in row.items() if k}) for n, row in enumerate(reader, start=2)]
+        data = path.read_bytes()
     except OSError as e:
-        raise CatalogueError(f"cannot read {path}: {e}") from None
+        raise CatalogueError(f"{path} を読み取れません: {e}") from None
+    for encoding in ("utf-8-sig", "cp932"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\0" not in text:
+            return text, "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else encoding.removesuffix("-sig")
+    raise CatalogueError(f"{path.parent.name}/{path.name}: 文字コードを判別できません"
+                         "(UTF-8 または Shift_JIS(CP932)で保存してください)")
+
+
+def _read(path: Path, required: list[str], encodings: dict[str, str]) -> list[tuple[int, dict[str, str]]]:
+    """The rows of one catalogue file, numbered as a spreadsheet shows them; notes its encoding in ``encodings``."""
+    text, encodings[path.name] = _decoded(path)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    missing = [c for c in required if c not in (reader.fieldnames or [])]
+    if missing:
+        raise CatalogueError(f"{path.name}: 列がありません: {', '.join(missing)}")
+    return [(n, {k: (v or "").strip() for k, v in row.items() if k}) for n, row in enumerate(reader, start=2)]
 
 
 def _number(text: str, where: str) -> tuple[float | None, int | None]:
@@ -309,10 +333,11 @@ def _year(text: str, where: str) -> int | None:
 def load_catalogue(directory: Path | None = None) -> Catalogue:
     """Read and validate the catalogue (the project's, by default); raise CatalogueError naming the bad entry."""
     directory = catalogue_dir() if directory is None else directory
+    encodings: dict[str, str] = {}  # file name -> the encoding it was read in
     owners: dict[str, str] = {}
     owner_rows: list[tuple[int, str]] = []
     illustrative = False
-    for n, row in _read(directory / "owners.csv", ["item_id", "owner", "basis"]):
+    for n, row in _read(directory / "owners.csv", ["item_id", "owner", "basis"], encodings):
         where = f"owners.csv line {n} ({row['item_id']})"
         if not row["item_id"] or not row["owner"]:
             raise CatalogueError(f"{where}: item_id and owner are required")
@@ -324,7 +349,7 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
         illustrative |= row["basis"] == "illustrative"
 
     areas = []
-    for n, row in _read(directory / "areas.csv", ["area_id", "area_group", "name", "sort_order"]):
+    for n, row in _read(directory / "areas.csv", ["area_id", "area_group", "name", "sort_order"], encodings):
         where = f"areas.csv line {n} ({row['area_id']})"
         if not row["area_id"] or not row["name"]:
             raise CatalogueError(f"{where}: area_id and name are required")
@@ -337,7 +362,7 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
     area_ids = {a.area_id for a in areas}
 
     initiatives = []
-    for n, row in _read(directory / "initiatives.csv", ["initiative_id", "area_id", "name", "activities"]):
+    for n, row in _read(directory / "initiatives.csv", ["initiative_id", "area_id", "name", "activities"], encodings):
         where = f"initiatives.csv line {n} ({row['initiative_id']})"
         if not row["initiative_id"] or not row["name"]:
             raise CatalogueError(f"{where}: initiative_id and name are required")
@@ -355,7 +380,7 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
     kpis = []
     columns = ["kpi_id", "area_id", "initiative_id", "name", "unit", "direction",
                "baseline_value", "baseline_fy", "target_value", "target_fy", "note"]
-    for n, row in _read(directory / "kpis.csv", columns):
+    for n, row in _read(directory / "kpis.csv", columns, encodings):
         where = f"kpis.csv line {n} ({row['kpi_id']})"
         for key in ("kpi_id", "name", "unit"):
             if not row[key]:
@@ -391,7 +416,7 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
     outcomes = []
     if (directory / "outcomes.csv").exists():
         columns = ["initiative_id", "fiscal_year", "label", "outcome_text", "figure_value", "figure_unit", "as_of", "note"]
-        for n, row in _read(directory / "outcomes.csv", columns):
+        for n, row in _read(directory / "outcomes.csv", columns, encodings):
             where = f"outcomes.csv line {n} ({row['initiative_id']})"
             if row["initiative_id"] not in initiative_area:
                 raise CatalogueError(f"{where}: unknown initiative_id")
@@ -403,8 +428,8 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
             outcomes.append(SeedOutcome(row["initiative_id"], _year(row["fiscal_year"], where), row["label"],
                                         row["outcome_text"], value, row["figure_unit"] or None, row["as_of"] or None,
                                         row["note"]))
-    organisation = _read_departments(directory)
-    revisions = _read_revisions(directory)
+    organisation = _read_departments(directory, encodings)
+    revisions = _read_revisions(directory, encodings)
     plan = (min(k.baseline_fy for k in kpis if k.baseline_fy is not None),
             max(k.target_fy for k in kpis if k.target_fy is not None))
     checked = _checked_marker(directory)
@@ -423,7 +448,7 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
     current_kpis = tuple(by_id[k.kpi_id][-1].item for k in kpis)
     current_initiatives = tuple(by_id[i.initiative_id][-1].item for i in initiatives)
     return Catalogue(tuple(sorted(areas, key=lambda a: a.sort_order)), current_initiatives, current_kpis,
-                     illustrative, tuple(outcomes), tuple(revisions), organisation, versions)
+                     illustrative, tuple(outcomes), tuple(revisions), organisation, versions, tuple(encodings.items()))
 
 
 def _refuse(problems: list[str]) -> None:
@@ -464,13 +489,13 @@ REVISION_COLUMNS = ["revision_id", "item_id", "field", "new_value", "effective_f
 DEPARTMENT_COLUMNS = ["department", "valid_from_fy", "valid_to_fy", "successor"]
 
 
-def _read_revisions(directory: Path) -> list[Revision]:
+def _read_revisions(directory: Path, encodings: dict[str, str]) -> list[Revision]:
     """revisions.csv (optional): the committee's changes, one field of one item each. Values stay text here;
     `schemas.catalogue` checks them against their field."""
     if not (directory / "revisions.csv").exists():
         return []
     out = []
-    for n, row in _read(directory / "revisions.csv", REVISION_COLUMNS):
+    for n, row in _read(directory / "revisions.csv", REVISION_COLUMNS, encodings):
         where = f"revisions.csv 行{n}"
         if not row["revision_id"]:
             raise CatalogueError(f"{where} 列 revision_id: 必須です")
@@ -486,12 +511,12 @@ def _read_revisions(directory: Path) -> list[Revision]:
     return out
 
 
-def _read_departments(directory: Path) -> tuple[Department, ...]:
+def _read_departments(directory: Path, encodings: dict[str, str]) -> tuple[Department, ...]:
     """departments.csv (optional): each department's fiscal years, and its successor after a reorganisation."""
     if not (directory / "departments.csv").exists():
         return ()
     out = []
-    for n, row in _read(directory / "departments.csv", DEPARTMENT_COLUMNS):
+    for n, row in _read(directory / "departments.csv", DEPARTMENT_COLUMNS, encodings):
         where = f"departments.csv 行{n}"
         _check_department_name(row["department"], f"{where} 列 department")
         out.append(Department(row["department"], _year(row["valid_from_fy"], f"{where} 列 valid_from_fy"),
