@@ -316,9 +316,9 @@ def _number(text: str, where: str) -> tuple[float | None, int | None]:
     try:
         d = Decimal(text)
     except InvalidOperation:
-        raise CatalogueError(f"{where}: {text!r} is not a number") from None
+        raise CatalogueError(f"{where}: 数値として読めません(入力: {text!r})") from None
     if not d.is_finite():
-        raise CatalogueError(f"{where}: {text!r} is not a number")
+        raise CatalogueError(f"{where}: 数値として読めません(入力: {text!r})")
     return float(d), max(0, -d.as_tuple().exponent)
 
 
@@ -326,7 +326,7 @@ def _year(text: str, where: str) -> int | None:
     if text == "":
         return None
     if not text.isdigit() or not 2000 <= int(text) <= 2100:
-        raise CatalogueError(f"{where}: fiscal year {text!r} must be a Gregorian year such as 2021")
+        raise CatalogueError(f"{where}: 年度(西暦の整数、例 2021)が必要です(入力: {text!r})")
     return int(text)
 
 
@@ -338,38 +338,38 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
     owner_rows: list[tuple[int, str]] = []
     illustrative = False
     for n, row in _read(directory / "owners.csv", ["item_id", "owner", "basis"], encodings):
-        where = f"owners.csv line {n} ({row['item_id']})"
+        where = f"owners.csv 行{n}({row['item_id']})"
         if not row["item_id"] or not row["owner"]:
-            raise CatalogueError(f"{where}: item_id and owner are required")
+            raise CatalogueError(f"{where} 列 item_id・owner: 必須です")
         if row["item_id"] in owners:
-            raise CatalogueError(f"{where}: item listed twice")
-        _check_department_name(row["owner"], where)
+            raise CatalogueError(f"{where} 列 item_id: 同じ項目が2行あります")
+        _check_department_name(row["owner"], f"{where} 列 owner")
         owners[row["item_id"]] = row["owner"]
         owner_rows.append((n, row["owner"]))
         illustrative |= row["basis"] == "illustrative"
 
     areas = []
     for n, row in _read(directory / "areas.csv", ["area_id", "area_group", "name", "sort_order"], encodings):
-        where = f"areas.csv line {n} ({row['area_id']})"
+        where = f"areas.csv 行{n}({row['area_id']})"
         if not row["area_id"] or not row["name"]:
-            raise CatalogueError(f"{where}: area_id and name are required")
+            raise CatalogueError(f"{where} 列 area_id・name: 必須です")
         try:
             order = int(row["sort_order"])
         except ValueError:
-            raise CatalogueError(f"{where}: sort_order must be an integer") from None
+            raise CatalogueError(f"{where} 列 sort_order: 整数が必要です(入力: {row['sort_order']!r})") from None
         areas.append(Area(row["area_id"], row["area_group"], row["name"], order, row.get("new_value", "")))
     _unique([a.area_id for a in areas], "areas.csv")
     area_ids = {a.area_id for a in areas}
 
     initiatives = []
     for n, row in _read(directory / "initiatives.csv", ["initiative_id", "area_id", "name", "activities"], encodings):
-        where = f"initiatives.csv line {n} ({row['initiative_id']})"
+        where = f"initiatives.csv 行{n}({row['initiative_id']})"
         if not row["initiative_id"] or not row["name"]:
-            raise CatalogueError(f"{where}: initiative_id and name are required")
+            raise CatalogueError(f"{where} 列 initiative_id・name: 必須です")
         if row["area_id"] not in area_ids:
-            raise CatalogueError(f"{where}: unknown area_id {row['area_id']!r}")
+            raise CatalogueError(f"{where} 列 area_id: areas.csv にありません(入力: {row['area_id']!r})")
         if row["initiative_id"] not in owners:
-            raise CatalogueError(f"{where}: no owner in owners.csv")
+            raise CatalogueError(f"{where}: owners.csv に所管部局がありません")
         initiatives.append(
             Initiative(row["initiative_id"], row["area_id"], row.get("section", ""), row["name"],
                        row["activities"], owners[row["initiative_id"]], row.get("note", ""))
@@ -381,51 +381,52 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
     columns = ["kpi_id", "area_id", "initiative_id", "name", "unit", "direction",
                "baseline_value", "baseline_fy", "target_value", "target_fy", "note"]
     for n, row in _read(directory / "kpis.csv", columns, encodings):
-        where = f"kpis.csv line {n} ({row['kpi_id']})"
+        where = f"kpis.csv 行{n}({row['kpi_id']})"
         for key in ("kpi_id", "name", "unit"):
             if not row[key]:
-                raise CatalogueError(f"{where}: {key} is required")
+                raise CatalogueError(f"{where} 列 {key}: 必須です")
         if row["area_id"] not in area_ids:
-            raise CatalogueError(f"{where}: unknown area_id {row['area_id']!r}")
+            raise CatalogueError(f"{where} 列 area_id: areas.csv にありません(入力: {row['area_id']!r})")
         initiative = row["initiative_id"] or None
         if initiative is not None and initiative_area.get(initiative) != row["area_id"]:
-            raise CatalogueError(f"{where}: initiative {initiative!r} is not in area {row['area_id']!r}")
+            raise CatalogueError(f"{where} 列 initiative_id: 取組項目 {initiative!r} は分野 {row['area_id']!r} にありません")
         if row["direction"] not in DIRECTIONS:
-            raise CatalogueError(f"{where}: direction must be increase or decrease, got {row['direction']!r}")
+            raise CatalogueError(f"{where} 列 direction: increase か decrease が必要です(入力: {row['direction']!r})")
         if row["kpi_id"] not in owners:
-            raise CatalogueError(f"{where}: no owner in owners.csv")
-        b_value, b_dec = _number(row["baseline_value"], f"{where} baseline_value")
-        t_value, t_dec = _number(row["target_value"], f"{where} target_value")
-        b_fy = _year(row["baseline_fy"], f"{where} baseline_fy")
-        t_fy = _year(row["target_fy"], f"{where} target_fy")
+            raise CatalogueError(f"{where}: owners.csv に所管部局がありません")
+        b_value, b_dec = _number(row["baseline_value"], f"{where} 列 baseline_value")
+        t_value, t_dec = _number(row["target_value"], f"{where} 列 target_value")
+        b_fy = _year(row["baseline_fy"], f"{where} 列 baseline_fy")
+        t_fy = _year(row["target_fy"], f"{where} 列 target_fy")
         unknown = [k for k, v in (("baseline_value", b_value), ("baseline_fy", b_fy),
                                   ("target_value", t_value), ("target_fy", t_fy)) if v is None]
         if unknown and not row["note"]:
-            raise CatalogueError(f"{where}: {', '.join(unknown)} unknown without a note saying why")
+            raise CatalogueError(f"{where} 列 note: {'・'.join(unknown)} が空欄の理由を書いてください")
         kpis.append(Kpi(row["kpi_id"], row["area_id"], initiative, row["name"], row["unit"], row["direction"],
                         b_value, b_dec, b_fy, t_value, t_dec, t_fy, owners[row["kpi_id"]], row["note"],
-                        _year(row.get("introduced_fy", ""), f"{where} introduced_fy"),
-                        _year(row.get("retired_fy", ""), f"{where} retired_fy")))
+                        _year(row.get("introduced_fy", ""), f"{where} 列 introduced_fy"),
+                        _year(row.get("retired_fy", ""), f"{where} 列 retired_fy")))
     _unique([k.kpi_id for k in kpis], "kpis.csv")
     if not kpis:
-        raise CatalogueError("kpis.csv: no KPIs")
+        raise CatalogueError("kpis.csv: 指標が1件もありません")
     known = {*initiative_area, *(k.kpi_id for k in kpis)}
     stray = sorted(set(owners) - known)
     if stray:
-        raise CatalogueError(f"owners.csv: unknown items {', '.join(stray)}")
+        raise CatalogueError(f"owners.csv: kpis.csv・initiatives.csv にない項目があります: {', '.join(stray)}")
     outcomes = []
     if (directory / "outcomes.csv").exists():
         columns = ["initiative_id", "fiscal_year", "label", "outcome_text", "figure_value", "figure_unit", "as_of", "note"]
         for n, row in _read(directory / "outcomes.csv", columns, encodings):
-            where = f"outcomes.csv line {n} ({row['initiative_id']})"
+            where = f"outcomes.csv 行{n}({row['initiative_id']})"
             if row["initiative_id"] not in initiative_area:
-                raise CatalogueError(f"{where}: unknown initiative_id")
+                raise CatalogueError(f"{where} 列 initiative_id: initiatives.csv にありません")
             if not row["outcome_text"]:
-                raise CatalogueError(f"{where}: outcome_text is required")
-            value, _ = _number(row["figure_value"], f"{where} figure_value")
+                raise CatalogueError(f"{where} 列 outcome_text: 必須です")
+            value, _ = _number(row["figure_value"], f"{where} 列 figure_value")
             if (value is None) != (not row["figure_unit"]):
-                raise CatalogueError(f"{where}: figure_value and figure_unit go together")
-            outcomes.append(SeedOutcome(row["initiative_id"], _year(row["fiscal_year"], where), row["label"],
+                raise CatalogueError(f"{where} 列 figure_value・figure_unit: 両方書くか、両方空欄にしてください")
+            year = _year(row["fiscal_year"], f"{where} 列 fiscal_year")
+            outcomes.append(SeedOutcome(row["initiative_id"], year, row["label"],
                                         row["outcome_text"], value, row["figure_unit"] or None, row["as_of"] or None,
                                         row["note"]))
     organisation = _read_departments(directory, encodings)
@@ -563,11 +564,11 @@ def _unique(ids: list[str], name: str) -> None:
     seen = set()
     for item in ids:
         if item in seen:
-            raise CatalogueError(f"{name}: {item!r} appears twice")
+            raise CatalogueError(f"{name}: {item!r} が2行あります")
         seen.add(item)
 
 
 def _check_department_name(name: str, where: str) -> None:
     # A department names an inbox folder, so it must be a safe single path component.
     if name in (".", "..") or name.startswith(("_", ".")) or name == "rejected" or any(c in name for c in '/\\:\0'):
-        raise CatalogueError(f"{where}: {name!r} cannot be a department folder name")
+        raise CatalogueError(f"{where}: {name!r} は部局のフォルダ名に使えません")
