@@ -7,9 +7,11 @@ kept as the seed writes them (40 with unit 百万枚), with their written precis
 
 from __future__ import annotations
 
+import codecs
 import csv
 import dataclasses
 import datetime as dt
+import io
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
@@ -183,6 +185,7 @@ class Catalogue:
     revisions: tuple[Revision, ...] = ()
     organisation: tuple[Department, ...] = ()
     versions: tuple[tuple[str, tuple[Version, ...]], ...] = ()
+    encodings: tuple[tuple[str, str], ...] = ()  # (file name, encoding read in), per file read; see ENCODINGS
 
     def __post_init__(self):
         if not self.versions and self.kpis:  # built in code without revisions: each item as given, throughout
@@ -273,16 +276,37 @@ class Catalogue:
         return [v for k in self.kpis for v in self.versions_by_id[k.kpi_id]]
 
 
-def _read(path: Path, required: list[str]) -> list[tuple[int, dict[str, str]]]:
+# The encodings a catalogue file may come in, as Excel saves CSV: "CSV UTF-8" (with a BOM), plain "CSV" (CP932),
+# or UTF-8 from a text editor. Tried strictly, in this order; the name is what `catalogue check` says it read.
+ENCODINGS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8(BOM付き)", "cp932": "CP932(Shift_JIS)"}
+
+
+def _decoded(path: Path) -> tuple[str, str]:
+    """A catalogue file's text and the encoding it was read in ("utf-8", "utf-8-sig" or "cp932").
+    A file in none of them (binary bytes, UTF-16, whose NULs CP932 would accept) is a CatalogueError."""
     try:
-        with path.open(encoding="utf-8", newline="") as f:
-            reader = csv.DictReader(f)
-            missing = [c for c in required if c not in (reader.fieldnames or [])]
-            if missing:
-                raise CatalogueError(f"{path.name}: missing columns {', '.join(missing)}")
-            return [(n, {k: (v or "").strip() for k, v in row.items() if k}) for n, row in enumerate(reader, start=2)]
+        data = path.read_bytes()
     except OSError as e:
-        raise CatalogueError(f"cannot read {path}: {e}") from None
+        raise CatalogueError(f"{path} を読み取れません: {e}") from None
+    for encoding in ("utf-8-sig", "cp932"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\0" not in text:
+            return text, "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else encoding.removesuffix("-sig")
+    raise CatalogueError(f"{path.parent.name}/{path.name}: 文字コードを判別できません"
+                         "(UTF-8 または Shift_JIS(CP932)で保存してください)")
+
+
+def _read(path: Path, required: list[str], encodings: dict[str, str]) -> list[tuple[int, dict[str, str]]]:
+    """The rows of one catalogue file, numbered as a spreadsheet shows them; notes its encoding in ``encodings``."""
+    text, encodings[path.name] = _decoded(path)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    missing = [c for c in required if c not in (reader.fieldnames or [])]
+    if missing:
+        raise CatalogueError(f"{path.name}: 列がありません: {', '.join(missing)}")
+    return [(n, {k: (v or "").strip() for k, v in row.items() if k}) for n, row in enumerate(reader, start=2)]
 
 
 def _number(text: str, where: str) -> tuple[float | None, int | None]:
@@ -292,9 +316,9 @@ def _number(text: str, where: str) -> tuple[float | None, int | None]:
     try:
         d = Decimal(text)
     except InvalidOperation:
-        raise CatalogueError(f"{where}: {text!r} is not a number") from None
+        raise CatalogueError(f"{where}: 数値として読めません(入力: {text!r})") from None
     if not d.is_finite():
-        raise CatalogueError(f"{where}: {text!r} is not a number")
+        raise CatalogueError(f"{where}: 数値として読めません(入力: {text!r})")
     return float(d), max(0, -d.as_tuple().exponent)
 
 
@@ -302,49 +326,50 @@ def _year(text: str, where: str) -> int | None:
     if text == "":
         return None
     if not text.isdigit() or not 2000 <= int(text) <= 2100:
-        raise CatalogueError(f"{where}: fiscal year {text!r} must be a Gregorian year such as 2021")
+        raise CatalogueError(f"{where}: 年度(西暦の整数、例 2021)が必要です(入力: {text!r})")
     return int(text)
 
 
 def load_catalogue(directory: Path | None = None) -> Catalogue:
     """Read and validate the catalogue (the project's, by default); raise CatalogueError naming the bad entry."""
     directory = catalogue_dir() if directory is None else directory
+    encodings: dict[str, str] = {}  # file name -> the encoding it was read in
     owners: dict[str, str] = {}
     owner_rows: list[tuple[int, str]] = []
     illustrative = False
-    for n, row in _read(directory / "owners.csv", ["item_id", "owner", "basis"]):
-        where = f"owners.csv line {n} ({row['item_id']})"
+    for n, row in _read(directory / "owners.csv", ["item_id", "owner", "basis"], encodings):
+        where = f"owners.csv 行{n}({row['item_id']})"
         if not row["item_id"] or not row["owner"]:
-            raise CatalogueError(f"{where}: item_id and owner are required")
+            raise CatalogueError(f"{where} 列 item_id・owner: 必須です")
         if row["item_id"] in owners:
-            raise CatalogueError(f"{where}: item listed twice")
-        _check_department_name(row["owner"], where)
+            raise CatalogueError(f"{where} 列 item_id: 同じ項目が2行あります")
+        _check_department_name(row["owner"], f"{where} 列 owner")
         owners[row["item_id"]] = row["owner"]
         owner_rows.append((n, row["owner"]))
         illustrative |= row["basis"] == "illustrative"
 
     areas = []
-    for n, row in _read(directory / "areas.csv", ["area_id", "area_group", "name", "sort_order"]):
-        where = f"areas.csv line {n} ({row['area_id']})"
+    for n, row in _read(directory / "areas.csv", ["area_id", "area_group", "name", "sort_order"], encodings):
+        where = f"areas.csv 行{n}({row['area_id']})"
         if not row["area_id"] or not row["name"]:
-            raise CatalogueError(f"{where}: area_id and name are required")
+            raise CatalogueError(f"{where} 列 area_id・name: 必須です")
         try:
             order = int(row["sort_order"])
         except ValueError:
-            raise CatalogueError(f"{where}: sort_order must be an integer") from None
+            raise CatalogueError(f"{where} 列 sort_order: 整数が必要です(入力: {row['sort_order']!r})") from None
         areas.append(Area(row["area_id"], row["area_group"], row["name"], order, row.get("new_value", "")))
     _unique([a.area_id for a in areas], "areas.csv")
     area_ids = {a.area_id for a in areas}
 
     initiatives = []
-    for n, row in _read(directory / "initiatives.csv", ["initiative_id", "area_id", "name", "activities"]):
-        where = f"initiatives.csv line {n} ({row['initiative_id']})"
+    for n, row in _read(directory / "initiatives.csv", ["initiative_id", "area_id", "name", "activities"], encodings):
+        where = f"initiatives.csv 行{n}({row['initiative_id']})"
         if not row["initiative_id"] or not row["name"]:
-            raise CatalogueError(f"{where}: initiative_id and name are required")
+            raise CatalogueError(f"{where} 列 initiative_id・name: 必須です")
         if row["area_id"] not in area_ids:
-            raise CatalogueError(f"{where}: unknown area_id {row['area_id']!r}")
+            raise CatalogueError(f"{where} 列 area_id: areas.csv にありません(入力: {row['area_id']!r})")
         if row["initiative_id"] not in owners:
-            raise CatalogueError(f"{where}: no owner in owners.csv")
+            raise CatalogueError(f"{where}: owners.csv に所管部局がありません")
         initiatives.append(
             Initiative(row["initiative_id"], row["area_id"], row.get("section", ""), row["name"],
                        row["activities"], owners[row["initiative_id"]], row.get("note", ""))
@@ -355,56 +380,57 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
     kpis = []
     columns = ["kpi_id", "area_id", "initiative_id", "name", "unit", "direction",
                "baseline_value", "baseline_fy", "target_value", "target_fy", "note"]
-    for n, row in _read(directory / "kpis.csv", columns):
-        where = f"kpis.csv line {n} ({row['kpi_id']})"
+    for n, row in _read(directory / "kpis.csv", columns, encodings):
+        where = f"kpis.csv 行{n}({row['kpi_id']})"
         for key in ("kpi_id", "name", "unit"):
             if not row[key]:
-                raise CatalogueError(f"{where}: {key} is required")
+                raise CatalogueError(f"{where} 列 {key}: 必須です")
         if row["area_id"] not in area_ids:
-            raise CatalogueError(f"{where}: unknown area_id {row['area_id']!r}")
+            raise CatalogueError(f"{where} 列 area_id: areas.csv にありません(入力: {row['area_id']!r})")
         initiative = row["initiative_id"] or None
         if initiative is not None and initiative_area.get(initiative) != row["area_id"]:
-            raise CatalogueError(f"{where}: initiative {initiative!r} is not in area {row['area_id']!r}")
+            raise CatalogueError(f"{where} 列 initiative_id: 取組項目 {initiative!r} は分野 {row['area_id']!r} にありません")
         if row["direction"] not in DIRECTIONS:
-            raise CatalogueError(f"{where}: direction must be increase or decrease, got {row['direction']!r}")
+            raise CatalogueError(f"{where} 列 direction: increase か decrease が必要です(入力: {row['direction']!r})")
         if row["kpi_id"] not in owners:
-            raise CatalogueError(f"{where}: no owner in owners.csv")
-        b_value, b_dec = _number(row["baseline_value"], f"{where} baseline_value")
-        t_value, t_dec = _number(row["target_value"], f"{where} target_value")
-        b_fy = _year(row["baseline_fy"], f"{where} baseline_fy")
-        t_fy = _year(row["target_fy"], f"{where} target_fy")
+            raise CatalogueError(f"{where}: owners.csv に所管部局がありません")
+        b_value, b_dec = _number(row["baseline_value"], f"{where} 列 baseline_value")
+        t_value, t_dec = _number(row["target_value"], f"{where} 列 target_value")
+        b_fy = _year(row["baseline_fy"], f"{where} 列 baseline_fy")
+        t_fy = _year(row["target_fy"], f"{where} 列 target_fy")
         unknown = [k for k, v in (("baseline_value", b_value), ("baseline_fy", b_fy),
                                   ("target_value", t_value), ("target_fy", t_fy)) if v is None]
         if unknown and not row["note"]:
-            raise CatalogueError(f"{where}: {', '.join(unknown)} unknown without a note saying why")
+            raise CatalogueError(f"{where} 列 note: {'・'.join(unknown)} が空欄の理由を書いてください")
         kpis.append(Kpi(row["kpi_id"], row["area_id"], initiative, row["name"], row["unit"], row["direction"],
                         b_value, b_dec, b_fy, t_value, t_dec, t_fy, owners[row["kpi_id"]], row["note"],
-                        _year(row.get("introduced_fy", ""), f"{where} introduced_fy"),
-                        _year(row.get("retired_fy", ""), f"{where} retired_fy")))
+                        _year(row.get("introduced_fy", ""), f"{where} 列 introduced_fy"),
+                        _year(row.get("retired_fy", ""), f"{where} 列 retired_fy")))
     _unique([k.kpi_id for k in kpis], "kpis.csv")
     if not kpis:
-        raise CatalogueError("kpis.csv: no KPIs")
+        raise CatalogueError("kpis.csv: 指標が1件もありません")
     known = {*initiative_area, *(k.kpi_id for k in kpis)}
     stray = sorted(set(owners) - known)
     if stray:
-        raise CatalogueError(f"owners.csv: unknown items {', '.join(stray)}")
+        raise CatalogueError(f"owners.csv: kpis.csv・initiatives.csv にない項目があります: {', '.join(stray)}")
     outcomes = []
     if (directory / "outcomes.csv").exists():
         columns = ["initiative_id", "fiscal_year", "label", "outcome_text", "figure_value", "figure_unit", "as_of", "note"]
-        for n, row in _read(directory / "outcomes.csv", columns):
-            where = f"outcomes.csv line {n} ({row['initiative_id']})"
+        for n, row in _read(directory / "outcomes.csv", columns, encodings):
+            where = f"outcomes.csv 行{n}({row['initiative_id']})"
             if row["initiative_id"] not in initiative_area:
-                raise CatalogueError(f"{where}: unknown initiative_id")
+                raise CatalogueError(f"{where} 列 initiative_id: initiatives.csv にありません")
             if not row["outcome_text"]:
-                raise CatalogueError(f"{where}: outcome_text is required")
-            value, _ = _number(row["figure_value"], f"{where} figure_value")
+                raise CatalogueError(f"{where} 列 outcome_text: 必須です")
+            value, _ = _number(row["figure_value"], f"{where} 列 figure_value")
             if (value is None) != (not row["figure_unit"]):
-                raise CatalogueError(f"{where}: figure_value and figure_unit go together")
-            outcomes.append(SeedOutcome(row["initiative_id"], _year(row["fiscal_year"], where), row["label"],
+                raise CatalogueError(f"{where} 列 figure_value・figure_unit: 両方書くか、両方空欄にしてください")
+            year = _year(row["fiscal_year"], f"{where} 列 fiscal_year")
+            outcomes.append(SeedOutcome(row["initiative_id"], year, row["label"],
                                         row["outcome_text"], value, row["figure_unit"] or None, row["as_of"] or None,
                                         row["note"]))
-    organisation = _read_departments(directory)
-    revisions = _read_revisions(directory)
+    organisation = _read_departments(directory, encodings)
+    revisions = _read_revisions(directory, encodings)
     plan = (min(k.baseline_fy for k in kpis if k.baseline_fy is not None),
             max(k.target_fy for k in kpis if k.target_fy is not None))
     checked = _checked_marker(directory)
@@ -423,7 +449,7 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
     current_kpis = tuple(by_id[k.kpi_id][-1].item for k in kpis)
     current_initiatives = tuple(by_id[i.initiative_id][-1].item for i in initiatives)
     return Catalogue(tuple(sorted(areas, key=lambda a: a.sort_order)), current_initiatives, current_kpis,
-                     illustrative, tuple(outcomes), tuple(revisions), organisation, versions)
+                     illustrative, tuple(outcomes), tuple(revisions), organisation, versions, tuple(encodings.items()))
 
 
 def _refuse(problems: list[str]) -> None:
@@ -464,13 +490,13 @@ REVISION_COLUMNS = ["revision_id", "item_id", "field", "new_value", "effective_f
 DEPARTMENT_COLUMNS = ["department", "valid_from_fy", "valid_to_fy", "successor"]
 
 
-def _read_revisions(directory: Path) -> list[Revision]:
+def _read_revisions(directory: Path, encodings: dict[str, str]) -> list[Revision]:
     """revisions.csv (optional): the committee's changes, one field of one item each. Values stay text here;
     `schemas.catalogue` checks them against their field."""
     if not (directory / "revisions.csv").exists():
         return []
     out = []
-    for n, row in _read(directory / "revisions.csv", REVISION_COLUMNS):
+    for n, row in _read(directory / "revisions.csv", REVISION_COLUMNS, encodings):
         where = f"revisions.csv 行{n}"
         if not row["revision_id"]:
             raise CatalogueError(f"{where} 列 revision_id: 必須です")
@@ -486,12 +512,12 @@ def _read_revisions(directory: Path) -> list[Revision]:
     return out
 
 
-def _read_departments(directory: Path) -> tuple[Department, ...]:
+def _read_departments(directory: Path, encodings: dict[str, str]) -> tuple[Department, ...]:
     """departments.csv (optional): each department's fiscal years, and its successor after a reorganisation."""
     if not (directory / "departments.csv").exists():
         return ()
     out = []
-    for n, row in _read(directory / "departments.csv", DEPARTMENT_COLUMNS):
+    for n, row in _read(directory / "departments.csv", DEPARTMENT_COLUMNS, encodings):
         where = f"departments.csv 行{n}"
         _check_department_name(row["department"], f"{where} 列 department")
         out.append(Department(row["department"], _year(row["valid_from_fy"], f"{where} 列 valid_from_fy"),
@@ -538,11 +564,11 @@ def _unique(ids: list[str], name: str) -> None:
     seen = set()
     for item in ids:
         if item in seen:
-            raise CatalogueError(f"{name}: {item!r} appears twice")
+            raise CatalogueError(f"{name}: {item!r} が2行あります")
         seen.add(item)
 
 
 def _check_department_name(name: str, where: str) -> None:
     # A department names an inbox folder, so it must be a safe single path component.
     if name in (".", "..") or name.startswith(("_", ".")) or name == "rejected" or any(c in name for c in '/\\:\0'):
-        raise CatalogueError(f"{where}: {name!r} cannot be a department folder name")
+        raise CatalogueError(f"{where}: {name!r} は部局のフォルダ名に使えません")

@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from .catalogue import CatalogueError, load_catalogue
+from .catalogue import ENCODINGS, CatalogueError, load_catalogue
 from .config import ROOT, ConfigError, find_project, load_settings
 from .inbox import JST
 from .parse import parse_fiscal_year
@@ -682,6 +682,9 @@ def cmd_catalogue(args) -> int:
                 print(problem)
             print(f"{catalogue_dir()}: {len(e.problems)} 件の問題があります。直すまで shinchoku run は何も取り込みません。")
             return EXIT_REJECTED
+        for name, encoding in catalogue.encodings:
+            if encoding != "utf-8":  # as Excel saves CSV; plain UTF-8 goes without saying
+                print(f"{name}: {ENCODINGS[encoding]}として読み取りました")
         print(f"{catalogue_dir()}: 問題はありません(指標 {len(catalogue.kpis)}、取組項目 {len(catalogue.initiatives)}、"
               f"改定 {len(catalogue.revisions)}、部局 {len(catalogue.departments)})。")
         return EXIT_OK

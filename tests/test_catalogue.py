@@ -68,14 +68,18 @@ def _broken(tmp_path, file, old, new):
 
 @pytest.mark.parametrize("file, old, new, named", [
     ("kpis.csv", "GOV-K02,GOV,,コピー用紙購入量(本庁(知事部局)),百万枚,decrease",
-     "GOV-K02,GOV,,コピー用紙購入量(本庁(知事部局)),百万枚,downwards", "GOV-K02"),
-    ("kpis.csv", "121,2021,160,2025", "121,R3,160,2025", "REG-K01"),
-    ("kpis.csv", "5000,2021,8000,2025", "five thousand,2021,8000,2025", "SAF-K01"),
-    ("kpis.csv", "IND-K02,IND,IND-02", "IND-K02,IND,NOPE-01", "IND-K02"),
-    ("kpis.csv", "525,2020,810,2025,", "525,2020,810,,", "IND-K02"),  # unknown without a note
-    ("owners.csv", "SAF-K02,生活環境部,illustrative\n", "", "SAF-K02"),
-    ("initiatives.csv", "HLT-02,HLT,", "HLT-01,HLT,", "HLT-01"),
+     "GOV-K02,GOV,,コピー用紙購入量(本庁(知事部局)),百万枚,downwards",
+     "kpis.csv 行3(GOV-K02) 列 direction: increase か decrease が必要です(入力: 'downwards')"),
+    ("kpis.csv", "121,2021,160,2025", "121,R3,160,2025", "(REG-K01) 列 baseline_fy: 年度(西暦の整数、例 2021)が必要です(入力: 'R3')"),
+    ("kpis.csv", "5000,2021,8000,2025", "five thousand,2021,8000,2025",
+     "(SAF-K01) 列 baseline_value: 数値として読めません(入力: 'five thousand')"),
+    ("kpis.csv", "IND-K02,IND,IND-02", "IND-K02,IND,NOPE-01", "(IND-K02) 列 initiative_id: 取組項目 'NOPE-01' は分野 'IND' にありません"),
+    ("kpis.csv", "525,2020,810,2025,", "525,2020,810,,", "(IND-K02) 列 note: target_fy が空欄の理由を書いてください"),
+    ("kpis.csv", "kpi_id,area_id,", "kpi,area_id,", "kpis.csv: 列がありません: kpi_id"),
+    ("owners.csv", "SAF-K02,生活環境部,illustrative\n", "", "(SAF-K02): owners.csv に所管部局がありません"),
+    ("initiatives.csv", "HLT-02,HLT,", "HLT-01,HLT,", "initiatives.csv: 'HLT-01' が2行あります"),
 ])
 def test_a_bad_catalogue_names_the_entry(tmp_path, file, old, new, named):
-    with pytest.raises(CatalogueError, match=named):
+    with pytest.raises(CatalogueError) as caught:
         load_catalogue(_broken(tmp_path, file, old, new))
+    assert named in str(caught.value)
