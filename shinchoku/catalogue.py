@@ -33,6 +33,10 @@ class CatalogueError(Exception):
         self.problems = problems or [message]
 
 
+class CatalogueUnreadable(CatalogueError):
+    """A catalogue file cannot be read as text at all (not UTF-8 nor CP932, or not readable)."""
+
+
 @dataclass(frozen=True)
 class Area:
     """分野: a part of the plan (行政のDX, 産業振興, ...)."""
@@ -287,7 +291,7 @@ def _decoded(path: Path) -> tuple[str, str]:
     try:
         data = path.read_bytes()
     except OSError as e:
-        raise CatalogueError(f"{path} を読み取れません: {e}") from None
+        raise CatalogueUnreadable(f"{path} を読み取れません: {e}") from None
     for encoding in ("utf-8-sig", "cp932"):
         try:
             text = data.decode(encoding)
@@ -295,7 +299,7 @@ def _decoded(path: Path) -> tuple[str, str]:
             continue
         if "\0" not in text:
             return text, "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else encoding.removesuffix("-sig")
-    raise CatalogueError(f"{path.parent.name}/{path.name}: 文字コードを判別できません"
+    raise CatalogueUnreadable(f"{path.parent.name}/{path.name}: 文字コードを判別できません"
                          "(UTF-8 または Shift_JIS(CP932)で保存してください)")
 
 

@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from .catalogue import ENCODINGS, CatalogueError, load_catalogue
+from .catalogue import ENCODINGS, CatalogueError, CatalogueUnreadable, load_catalogue
 from .config import ROOT, ConfigError, find_project, load_settings
 from .inbox import JST
 from .parse import parse_fiscal_year
@@ -681,7 +681,8 @@ def cmd_catalogue(args) -> int:
             for problem in e.problems:
                 print(problem)
             print(f"{catalogue_dir()}: {len(e.problems)} 件の問題があります。直すまで shinchoku run は何も取り込みません。")
-            return EXIT_REJECTED
+            # a file that is no text at all is not an entry to fix: the command could not do its job
+            return EXIT_USAGE if isinstance(e, CatalogueUnreadable) else EXIT_REJECTED
         for name, encoding in catalogue.encodings:
             if encoding != "utf-8":  # as Excel saves CSV; plain UTF-8 goes without saying
                 print(f"{name}: {ENCODINGS[encoding]}として読み取りました")

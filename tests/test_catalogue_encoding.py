@@ -79,9 +79,9 @@ def test_a_file_in_another_encoding_is_a_catalogue_problem_naming_it(tmp_path, f
     message = f"catalogue/{file}: 文字コードを判別できません(UTF-8 または Shift_JIS(CP932)で保存してください)"
 
     check = run_cli("catalogue", "check", "--project", str(folder))
-    assert check.returncode == 1  # as any catalogue problem: listed, exit 1 until fixed
+    assert check.returncode == 2  # not an entry to fix: the file is no text the catalogue can be read from
     assert message in check.stdout.splitlines() and "1 件の問題があります" in check.stdout
-    # every other command refuses it as a configuration error, before anything starts
+    # every other command refuses it too, before anything starts
     run = run_cli("run", "--project", str(folder), "--warehouse", str(tmp_path / "w" / "shinchoku.duckdb"))
     assert run.returncode == 2 and f"shinchoku: {message}" in run.stderr
     for result in (check, run):
