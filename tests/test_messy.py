@@ -59,3 +59,20 @@ def test_every_schema_check_is_an_issue_code():
     for schema in (ObservationRules, ObservationWarnings, OutcomeRules, ObservationRules):
         names = [c.name for c in schema.to_schema().checks]
         assert names and set(names) <= set(CODES), schema.__name__
+
+
+@pytest.mark.parametrize("value, fmt, code, quoted", [
+    (61.2, "0.0%", "percent_out_of_range", "実績値 6120.0% は"),  # the cell shows 6120.0%, not the stored 61.2
+    (48441, "#,##0,", "scaled_display", "「48」と表示されていますが、入力されている数値は 48,441 です"),
+    (0, '#,##0;-#,##0;"-"', "shown_as_text", "「-」と表示されていますが、入力されている数値は 0 です"),
+    (140, ";;;", "hidden_value", "数値 140 が入力されていますが"),
+    (140, '#,##0"件"', "unit_mismatch", "単位「件」は"),
+])
+def test_messages_quote_the_cell_as_shown(value, fmt, code, quoted, catalogue, tmp_path):
+    from corpus import Case
+
+    kpi, unit = ("GOV-K01", "%") if code == "percent_out_of_range" else ("REG-K01", "人")
+    case = Case(code, "企画調整部", [(kpi, "", unit, 2023, value, None, None)], formats={(0, "実績値"): fmt})
+    [a] = assess_files([(write_case(case, tmp_path / "x.xlsx"), case.department)], catalogue, Limits())
+    [issue] = a.errors
+    assert issue.code == code and quoted in issue.message, issue.message

@@ -77,3 +77,24 @@ def test_report_converts_to_a4_landscape_pdf(settings, catalogue, template, tmp_
     info = subprocess.run(["pdfinfo", str(tmp_path / "report.pdf")], check=True, capture_output=True, text=True).stdout
     width, height = map(float, next(l for l in info.splitlines() if l.startswith("Page size")).split()[2:5:2])
     assert (round(width), round(height)) == (842, 595)  # A4 landscape, in points
+
+
+def test_an_outcome_figure_reads_through_its_formats_unit(settings, catalogue, template):
+    """27000 shown as 27,000千円 in a row whose 単位 is 円 is 27,000,000円, through check's assessment and run."""
+    from openpyxl import load_workbook
+
+    path = fill_outcomes(template("企画調整部", 2023), [("MUN-02", "補助", "補助金額", 27000, "円", None)])
+    wb = load_workbook(path)
+    ws = wb["取組実績"]
+    cell = next(row[5] for row in ws.iter_rows() if row[0].value == "MUN-02" and row[5].value == 27000)
+    cell.number_format = '#,##0"千円"'
+    wb.save(path)
+    a = assess(path, "企画調整部", catalogue)
+    assert a.accepted, [i.message for i in a.issues]
+    [rec] = [r for r in a.records if r["table"] == "outcome"]
+    assert (rec["actual_value"], rec["shown"]) == (27_000_000.0, "27,000千円")
+    (settings.inbox / "企画調整部").mkdir(parents=True)
+    shutil.copyfile(path, settings.inbox / "企画調整部" / "r5.xlsx")
+    run_ingest(settings, catalogue)
+    assert query(settings.warehouse, "select figure_value, figure_unit from initiative_outcomes where initiative_id = 'MUN-02' "
+                                     "and fiscal_year = 2023 and is_current") == [(27_000_000.0, "円")]
