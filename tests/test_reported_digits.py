@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from conftest import query
 from shinchoku.ingest import run_ingest
 from shinchoku.report import build_report
+from shinchoku.review import ReviewItem, review
 from shinchoku.site import build_site
 from shinchoku.template import fill_template, write_template
 
@@ -76,3 +77,17 @@ def test_the_site_shows_the_current_and_the_superseded_version_as_reported(corre
     assert "<dd>16.8百万枚(未確定)(R4年度)</dd>" in page  # 最新の実績
     assert '<td class="num">16.8</td>' in page  # the chart's data table
     assert "17百万枚" not in page and "18百万枚" not in page
+
+
+def test_the_review_shows_the_correction_as_reported(corrected):
+    warehouse, _ = corrected
+    [item] = review(warehouse, 2022, "総務部")
+    # old, new and the plan's decimals (40 → 12 百万枚: none), read with the values
+    assert [(v[0], v[1], v[2], v[6]) for v in item.values] == [("GOV-K02", 17.5, 16.8, 0)]
+    assert [r[:3] for r in item.rows() if r[0] == "値"] == [("値", "GOV-K02", "17.5 → 16.8")]
+
+
+def test_the_review_keeps_every_reported_digit_and_the_plans_precision():
+    item = ReviewItem("企画調整部", 2022, values=[("GOV-K01", 61.0, 61.25, 3, "E7", None, 1),
+                                                 ("REG-K01", None, 1234567.5, 3, "E8", "速報", 0)])
+    assert [r[2] for r in item.rows()] == ["61.0 → 61.25", "新規 1,234,567.5(速報)"]
