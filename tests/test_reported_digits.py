@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from conftest import query
 from shinchoku.ingest import run_ingest
-from shinchoku.report import build_report
+from shinchoku.report import CHART_DATA_COLUMN, build_report
 from shinchoku.review import ReviewItem, review
 from shinchoku.site import build_site
 from shinchoku.template import fill_template, write_template
@@ -65,6 +65,12 @@ def test_the_report_shows_the_reported_digits_before_and_after_the_correction(co
             assert cell.data_type == "s" and cell.value.startswith(shown), (cell.parent.title, cell.value)
     texts = [c.value for c in _paper_cells(after)]
     assert not any(t.startswith(("17百万枚", "18百万枚")) for t in texts)
+    # the chart's data, beside the printed area: the number itself, in the General format that shows it whole
+    ws = load_workbook(after)["行政のDX"]
+    top = next(r for r in range(1, ws.max_row + 1) if ws.cell(row=r, column=CHART_DATA_COLUMN).value == "GOV-K02")
+    cell = next(ws.cell(row=r, column=CHART_DATA_COLUMN + 1) for r in range(top + 1, top + 10)
+                if ws.cell(row=r, column=CHART_DATA_COLUMN).value == "R4年度")
+    assert (cell.value, cell.number_format) == (16.8, "General")
 
 
 def test_the_site_shows_the_current_and_the_superseded_version_as_reported(corrected, tmp_path):
