@@ -6,7 +6,9 @@ exactly what an analyst querying the warehouse would see.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -65,10 +67,35 @@ def format_value(value: float | None, unit: str, decimals: int | None) -> str:
     return f"{value:,.{decimals or 0}f}{unit}"
 
 
+# More decimals than this in a stored value's shortest form are float noise (0.1 + 0.2), not a department's digits.
+MAX_REPORTED_DECIMALS = 6
+
+
+def reported_decimals(value: float, plan_decimals: int | None) -> int:
+    """The decimals a department gave: those of the value's shortest round-trip form (16.8 → 1, 1234.0 → 0),
+    at most MAX_REPORTED_DECIMALS, and never fewer than the plan's (61 with a plan of 80.0% → 1)."""
+    plan = plan_decimals or 0
+    if not math.isfinite(value):
+        return plan
+    given = -Decimal(repr(float(value))).normalize().as_tuple().exponent
+    if given > MAX_REPORTED_DECIMALS:  # noise beyond the cap: the digits of the value rounded to it
+        given = -Decimal(repr(round(float(value), MAX_REPORTED_DECIMALS))).normalize().as_tuple().exponent
+    return max(plan, min(given, MAX_REPORTED_DECIMALS))
+
+
+def format_reported(value: float | None, unit: str, plan_decimals: int | None) -> str:
+    """A reported figure (an actual, an outcome's figure) with the digits the department gave, at least the plan's
+    precision, thousands separators and unit: 16.8百万枚 where the plan writes 12百万枚, 61.0% where it writes 80.0%.
+    Plan figures go through format_value."""
+    if value is None:
+        return "不明"
+    return f"{value + 0.0:,.{reported_decimals(value, plan_decimals)}f}{unit}"  # + 0.0: -0.0 shows as 0
+
+
 def format_actual(progress: dict, kpi: Kpi) -> str:
     """An actual as reported, with the mark the return gave it (速報, 見込, 暫定) or its 時点 if mid-year:
     61.0%(速報), 132人(2024/2/29時点)."""
-    return format_value(progress["actual_value"], kpi.unit, kpi.decimals) + provisional_mark(progress)
+    return format_reported(progress["actual_value"], kpi.unit, kpi.decimals) + provisional_mark(progress)
 
 
 def provisional_mark(progress: dict) -> str:
@@ -392,8 +419,6 @@ def _legends(ws, data: ReportData, last_column: int) -> None:
 
 def _lines(text: str, width: int) -> int:
     """How many lines a wrapped text takes in a column ``width`` characters wide (a kanji is two)."""
-    import math
-
     units = sum(2 if ord(ch) > 0x2000 else 1 for ch in text or "")
     return max(1, math.ceil(units / max(width - 1, 1)))
 
@@ -531,7 +556,7 @@ def _initiative_block(ws, data: ReportData, initiative: dict, row: int) -> int:
         lines = []
         for o in mine:
             label = f"({o['label']}) " if o["label"] and o["label"] != fiscal_year_label(data.year).removesuffix("年度") else ""
-            lines.append(label + (o["outcome_text"] or format_value(o["figure_value"], o["figure_unit"] or "", None)))
+            lines.append(label + (o["outcome_text"] or format_reported(o["figure_value"], o["figure_unit"] or "", None)))
         outcome = "\n".join(lines)
     else:
         outcome = "(報告なし)"
@@ -664,8 +689,6 @@ def _title(text: str, size: int = 1000) -> Title:
 
 def _axis_bounds(values: list[float]) -> tuple[float, float, float]:
     """Round y-axis bounds and step around the plotted values, so movement is visible."""
-    import math
-
     lo, hi = min(values), max(values)
     span = (hi - lo) or abs(hi) or 1.0
     raw = span / 5

@@ -20,16 +20,20 @@ class ReviewItem:
     department: str
     fiscal_year: int
     last_confirmed: str | None = None
-    values: list[tuple] = field(default_factory=list)  # (kpi_id, old, new, submission_id, source_cell, mark)
+    # (kpi_id, old, new, submission_id, source_cell, mark, the plan's decimals)
+    values: list[tuple] = field(default_factory=list)
     warnings: list[tuple] = field(default_factory=list)  # (file_name, cell, message)
     missing: list[str] = field(default_factory=list)
     explanations: list[tuple] = field(default_factory=list)  # (kpi_id, factor_analysis, future_direction)
 
     def rows(self) -> list[tuple[str, str, str, str, str]]:
         """(区分, 指標ID, 内容, 提出番号, セル) lines, as the terminal and the checklist show them."""
+        from .report import format_reported
+
         out = []
-        for kpi, old, new, sid, cell, mark in self.values:
-            change = f"{_number(old)} → {_number(new)}" if old is not None else f"新規 {_number(new)}"
+        for kpi, old, new, sid, cell, mark, decimals in self.values:
+            new_text = format_reported(new, "", decimals)
+            change = f"{format_reported(old, '', decimals)} → {new_text}" if old is not None else f"新規 {new_text}"
             out.append(("値", kpi, change + (f"({mark})" if mark else ""), str(sid), cell))
         out += [("警告", "", message, file_name, cell or "") for file_name, cell, message in self.warnings]
         out += [("未報告", kpi, "実績値の報告がありません", "", "") for kpi in self.missing]
@@ -43,10 +47,6 @@ class ReviewItem:
         lines = [head] + [f"  [{kind}] {kpi} {what}" + (f"(提出 {sid} {cell})" if sid else "")
                           for kind, kpi, what, sid, cell in self.rows()]
         return "\n".join(lines if len(lines) > 1 else [head, "  変更・警告・未報告はありません"])
-
-
-def _number(value) -> str:
-    return f"{value:,.6g}" if isinstance(value, float) else str(value)
 
 
 def review(warehouse: Path, year: int | None = None, department: str | None = None) -> list[ReviewItem]:
@@ -75,8 +75,10 @@ def review(warehouse: Path, year: int | None = None, department: str | None = No
                                "where department = ? and fiscal_year = ?", [dept, fy]).fetchone()
             item.last_confirmed = f"{last[1]:%Y-%m-%d}" if last[1] else None
             item.values = con.execute("""
-                select h.kpi_id, p.actual_value, h.actual_value, h.submission_id, h.source_cell, h.provisional
+                select h.kpi_id, p.actual_value, h.actual_value, h.submission_id, h.source_cell, h.provisional,
+                       greatest(coalesce(k.baseline_decimals, 0), coalesce(k.target_decimals, 0))
                 from observation_history h
+                left join kpis k on k.kpi_id = h.kpi_id
                 left join observation_history p on p.kpi_id = h.kpi_id and p.fiscal_year = h.fiscal_year
                      and p.as_of = h.as_of and p.version = h.version - 1
                 where h.valid_to is null and h.department = ? and h.fiscal_year = ?

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from .parse import fiscal_year_label
 from .report import (NoActuals, ReportData, ReportError, _rows, _trend_line, format_actual, format_outlook,
-                     format_rate, format_reach, format_value, format_year, grade_legend, outlook_legend)
+                     format_rate, format_reach, format_reported, format_value, format_year, grade_legend,
+                     outlook_legend)
 
 TEMPLATES = Path(__file__).with_name("site_templates")
 # the views the site reads beyond the report's (REPORT_VIEWS); never a raw table
@@ -174,13 +175,19 @@ def _swap(tmp: Path, out: Path) -> None:
 def _version(h: dict, kpi) -> dict:
     """One row of observation_history as the KPI page's tables show it."""
     return {"year": format_year(h["fiscal_year"]), "version": h["version"], "current": h["valid_to"] is None,
-            "value": format_value(h["actual_value"], kpi.unit, kpi.decimals), "as_of": f"{h['as_of']:%Y-%m-%d}",
+            "value": format_reported(h["actual_value"], kpi.unit, kpi.decimals), "as_of": f"{h['as_of']:%Y-%m-%d}",
             "mark": h["provisional"] or "", "status": h["value_status"], "source": f"{h['file_name']} {h['source_cell']}",
             "received": f"{h['valid_from']:%Y-%m-%d %H:%M}" if h["valid_from"] else DASH}
 
 
 def _number(value, kpi) -> str:
+    """A derived figure (the trajectory, the trend) at the plan's precision."""
     return DASH if value is None else format_value(value, "", kpi.decimals)
+
+
+def _reported(value, kpi) -> str:
+    """An actual with the digits the department gave (format_reported)."""
+    return DASH if value is None else format_reported(value, "", kpi.decimals)
 
 
 class _Pages:
@@ -251,7 +258,7 @@ class _Pages:
             actual.append(a)
             expected.append(e)
             trend.append(t)
-            chart_rows.append({"year": format_year(y), "actual": _number(a, kpi), "expected": _number(e, kpi),
+            chart_rows.append({"year": format_year(y), "actual": _reported(a, kpi), "expected": _number(e, kpi),
                                "trend": _number(t, kpi)})
         figure = _kpi_figure(kpi, xs, actual, expected, trend)
         history = [_version(h, kpi) for h in extra["history"].get(kpi.kpi_id, [])]
@@ -280,7 +287,7 @@ class _Pages:
         blocks = []
         for initiative in (i for i in data.initiatives if i["area_id"] == area_id):
             outcomes = [{"year": format_year(o["fiscal_year"]), "activities": o["activities"] or initiative["activities"],
-                         "text": o["outcome_text"] or format_value(o["figure_value"], o["figure_unit"] or "", None)}
+                         "text": o["outcome_text"] or format_reported(o["figure_value"], o["figure_unit"] or "", None)}
                         for o in self.extra["outcomes"].get(initiative["initiative_id"], [])
                         if self.scope.shows(o["department"], o["fiscal_year"])]
             kpis = [self.standing[k.kpi_id] for k in data.kpis if k.initiative_id == initiative["initiative_id"]]

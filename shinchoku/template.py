@@ -227,8 +227,11 @@ def _write_row(ws, row: int, kpi: Kpi, fiscal_year: int, previous: tuple | None)
     ws.cell(row=row, column=column_of("基準年度"), value=fiscal_year_label(kpi.baseline_fy) if kpi.baseline_fy else "不明")
     _reference(ws.cell(row=row, column=column_of("目標値")), kpi.target_value, kpi.target_decimals)
     ws.cell(row=row, column=column_of("目標年度"), value=fiscal_year_label(kpi.target_fy) if kpi.target_fy else "不明")
+    from .report import format_reported
+
     value, mark, grade = previous or (None, None, None)
-    shown = "-" if value is None else f"{value:,.{max(kpi.baseline_decimals or 0, kpi.target_decimals or 0)}f}" \
+    shown = "-" if value is None else format_reported(value, "", max(kpi.baseline_decimals or 0,
+                                                                     kpi.target_decimals or 0)) \
         + (f"({mark})" if mark else "")
     set_text(ws.cell(row=row, column=column_of("前年度実績")), shown)
     set_text(ws.cell(row=row, column=column_of("前年度評価")), grade or "-")

@@ -186,7 +186,7 @@ def test_the_rule_grades_as_the_views_do(settings, catalogue, tmp_path):
 
 
 def test_the_template_shows_last_years_value_and_grade(settings, catalogue, template, tmp_path):
-    path = fill_template(template("企画調整部", 2022), {"GOV-K01": "57.0(速報)", "REG-K01": 128},
+    path = fill_template(template("企画調整部", 2022), {"GOV-K01": "57.0(速報)", "REG-K01": 128.5},
                          explanations={"REG-K01": (FACTOR, DIRECTION)})
     drop(settings, path, "企画調整部")
     run_ingest(settings, catalogue)
@@ -195,7 +195,8 @@ def test_the_template_shows_last_years_value_and_grade(settings, catalogue, temp
     shown = {ws.cell(row=r, column=1).value: (ws.cell(row=r, column=column_of("前年度実績")).value,
                                               ws.cell(row=r, column=column_of("前年度評価")).value)
              for r in range(HEADER_ROW + 1, ws.max_row + 1)}
-    assert shown == {"GOV-K01": ("57.0(速報)", "A(順調)"), "REG-K01": ("128", "C(やや遅れ)")}
+    # as reported: 57.0 at the plan's precision (80.0%), 128.5 with the decimal the plan's whole numbers lack
+    assert shown == {"GOV-K01": ("57.0(速報)", "A(順調)"), "REG-K01": ("128.5", "C(やや遅れ)")}
     assert previous_year(tmp_path / "none.duckdb", 2023) == {}
     blank = load_workbook(write_template(catalogue, "企画調整部", 2023, tmp_path / "R5b.xlsx"))[SHEET]
     assert blank.cell(row=HEADER_ROW + 1, column=column_of("前年度実績")).value == "-"

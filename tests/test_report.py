@@ -11,7 +11,8 @@ import pytest
 from openpyxl import load_workbook
 
 from shinchoku.ingest import run_ingest
-from shinchoku.report import CHART_DATA_COLUMN, EVALUATION_HEADER, REPORT_VIEWS, build_report, format_value
+from shinchoku.report import (CHART_DATA_COLUMN, EVALUATION_HEADER, REPORT_VIEWS, build_report,
+                             format_reported, format_value)
 from shinchoku.template import fill_outcomes, fill_template
 
 FACTOR = "両面印刷の徹底は進んだが、会議資料の電子化が一部の部署にとどまった。"
@@ -178,6 +179,15 @@ def test_values_with_written_precision_and_unknowns():
     assert format_value(85, "%", 0) == "85%"
     assert format_value(48441, "件", 0) == "48,441件"
     assert format_value(None, "万件", 1) == "不明"
+
+
+def test_actuals_with_the_digits_the_department_gave():
+    """At least the plan's precision, never fewer digits than reported, float noise hidden."""
+    cases = {(17.5, 0): "17.5", (16.8, 0): "16.8", (18.0, 0): "18", (1461000.0, 0): "1,461,000", (61.0, 1): "61.0",
+             (61.234, 1): "61.234", (0.1 + 0.2, 1): "0.3", (146.1, None): "146.1", (1234.0, 0): "1,234"}
+    assert {(value, plan): format_reported(value, "", plan) for value, plan in cases} == cases
+    assert format_reported(16.8, "百万枚", 0) == "16.8百万枚"
+    assert format_reported(None, "%", 1) == "不明"
 
 
 # The seed's 指標名, 基準値(基準年度) and 目標値(目標年度), typed out from the seed document.
