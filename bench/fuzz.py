@@ -22,7 +22,21 @@ from pathlib import Path
 
 CRASH = "unexpected_error"
 XML_MUTATIONS = ("truncate_entry", "swap_types", "style_out_of_range", "shared_string_index", "break_tag",
-                 "delete_slice", "insert_dtd", "junk_text", "drop_entry", "numfmt")
+                 "delete_slice", "insert_dtd", "junk_text", "drop_entry", "numfmt", "format_code")
+# Number formats Japanese offices use (units, scaling, sections, accounting, hidden, times, fractions, tags),
+# and the characters format codes are made of, for random ones.
+FORMAT_CODES = ('#,##0"件"', '#,##0"人"', '0.0"万件"', '#,##0"千円"', '#,##0,', '#,##0,,', '#,##0,"千人"',
+                '#,##0;-#,##0;"-"', '#,##0;△#,##0', '#,##0;▲#,##0;"未集計"', '_ * #,##0_ ;_ * -#,##0_ ;_ * "-"_ ;_ @_ ',
+                ";;;", "h:mm", "[h]:mm:ss", "0.00E+00", "# ?/?", "[Blue]General", "[$-411]#,##0", "[>=1000]#,##0,\"千\";0",
+                '"¥"#,##0', "[$¥-411]#,##0", "0.0%", "@", "0;0", '0.0%"以上"', "[Color10]0.0", "[DBNum1]0")
+FORMAT_ALPHABET = '0#?.,%E+-;"\\_*[]$@/:hmsydg件人千万円△▲ ()<>=Red'
+
+
+def _format_code(rng: random.Random) -> str:
+    if rng.random() < 0.6:
+        return rng.choice(FORMAT_CODES)
+    return "".join(rng.choice(FORMAT_ALPHABET) for _ in range(rng.randint(0, 24)))
+
 
 
 def _rezip(parts: list[tuple[str, bytes]]) -> bytes:
@@ -65,6 +79,11 @@ def mutate_xml(data: bytes, rng: random.Random) -> bytes:
         return _rezip(parts)
     elif kind == "numfmt":
         body = re.sub(rb'numFmtId="\d+"', lambda m: b'numFmtId="%d"' % rng.choice([9, 10, 14, 49, 999]), body)
+    elif kind == "format_code":
+        from xml.sax.saxutils import quoteattr
+
+        body = re.sub(rb'formatCode="[^"]*"', lambda m: b"formatCode=" + quoteattr(_format_code(rng)).encode(), body)
+        body = re.sub(rb'numFmtId="\d+"', lambda m: b'numFmtId="%d"' % rng.choice([*range(0, 59), 164]), body)
     parts[index] = (name, body)
     return _rezip(parts)
 
@@ -94,11 +113,13 @@ def seeds() -> list[bytes]:
     catalogue = load_catalogue()
     with tempfile.TemporaryDirectory() as tmp:
         a = fill_template(write_template(catalogue, "企画調整部", 2023, Path(tmp) / "a.xlsx"),
-                          {"GOV-K01": 0.615, "REG-K01": "1 4 0人"}, formats={"GOV-K01": "0.0%"},
+                          {"GOV-K01": 0.615, "REG-K01": "140 人"}, formats={"GOV-K01": "0.0%"},
                           as_of={"REG-K01": "2月末現在"})
         fill_outcomes(a, [("GOV-04", "実施", "約962時間", "約962時間", "時間", None)])
         b = fill_template(write_template(catalogue, "総務部", 2022, Path(tmp) / "b.xlsx"), {"GOV-K02": 30})
-        return [a.read_bytes(), b.read_bytes()]
+        c = fill_template(write_template(catalogue, "避難地域復興局", 2023, Path(tmp) / "c.xlsx"), {"REC-K01": 1461000},
+                          formats={"REC-K01": '#,##0"件"'})  # a custom format for format_code to rewrite
+        return [a.read_bytes(), b.read_bytes(), c.read_bytes()]
 
 
 def fuzz(n: int, seed: int = 0) -> dict:
