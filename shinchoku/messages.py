@@ -42,7 +42,7 @@ CODES: dict[str, Code] = {
     "period_confirmed": Code(ERROR, "{detail}の{department}の実績は{date}に確定済みのため、変更できません(変更のある指標・項目: {value})。", "訂正が必要な場合はDX推進担当へ連絡してください。確定を解除(shinchoku reopen)してから再提出します。"),
     "formula_no_value": Code(ERROR, "数式の計算結果が保存されていません。", "Excelでファイルを開き、上書き保存してから提出してください。"),
     # Workbook-level problems.
-    "no_table": Code(ERROR, "「実績報告」の表(見出し: 指標ID・指標名・単位・年度・実績値・時点・備考)が見つかりません。", "配布された報告様式に記入してください。見出し行を削除・変更しないでください。"),
+    "no_table": Code(ERROR, "「実績報告」の表(見出し: 指標ID・指標名・単位・年度・実績値・時点・備考)が見つかりません。{detail}", "配布された報告様式に記入してください。見出し行を削除・変更しないでください。"),
     "table_twice": Code(ERROR, "「実績報告」の表が2つ以上あります({detail})。", "表は1つのシートに1つだけにしてください。"),
     "department_mismatch": Code(ERROR, "この報告様式は「{detail}」用ですが、「{department}」のフォルダに提出されました。", "自部局の報告様式を、自部局のフォルダに提出してください。"),
     "unknown_department": Code(ERROR, "提出先の部局を特定できません({detail})。", "inbox/<部局名>/ のフォルダに提出してください。"),
