@@ -416,7 +416,7 @@ def _record_failure(assessments: list[Assessment], rec: dict, code: str, catalog
     label = _CELL_OF_CHECK.get(code, value_label) or id_label
     items = catalogue.initiatives_by_id if outcome else catalogue.kpis_by_id
     item = catalogue.version_of(rec["item_id"], rec["fiscal_year"]) or items.get(rec["item_id"])
-    shown = {value_label: rec["raw_value"], id_label: rec["item_id"], "年度": rec["fiscal_year"],
+    shown = {value_label: rec["raw_value"], id_label: rec["item_id"] or "(空欄)", "年度": rec["fiscal_year"],
              EXPLANATION[0]: ""}[label]
     a.issues.append(Issue(code, table.sheet, cell_ref(rec["row0"], table.columns[label]), rec["item_id"], {
         "value": shown, "department": rec["department"], "detail": _detail(code, rec, item),

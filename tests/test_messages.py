@@ -51,3 +51,18 @@ def test_no_table_without_a_header_like_row_keeps_the_general_message(catalogue,
     # the 取組実績 sheet's header (単位・年度・時点) is another table's, never taken for this one's
     path = _edit_header(template("企画調整部", 2023), lambda ws: ws.delete_rows(HEADER_ROW))
     assert _no_table_message(catalogue, path).endswith("が見つかりません。")
+
+
+def test_a_blank_kpi_id_is_shown_as_blank_not_none(template, capsys):
+    from shinchoku.cli import main
+
+    path = template("企画調整部", 2023)
+    wb = load_workbook(path)
+    ws = wb[SHEET]
+    ws.cell(row=HEADER_ROW + 1, column=column_of("指標ID")).value = None
+    ws.cell(row=HEADER_ROW + 1, column=column_of("実績値")).value = 61.5
+    wb.save(path)
+    assert main(["check", "--quiet", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert f"実績報告!A{HEADER_ROW + 1}: 指標ID「(空欄)」は指標一覧にありません。" in out
+    assert "None" not in out
