@@ -16,7 +16,7 @@ from pathlib import Path
 from .catalogue import Catalogue
 from .config import Grading, Limits
 from .layout import EXPLANATION
-from .messages import ERROR, WARNING, Issue, cell_ref
+from .messages import ERROR, WARNING, Issue, cell_ref, format_number
 from .ooxml import CellError
 from .parse import (ValueResult, fiscal_year_end, fiscal_year_label, is_blank, normalize_text, parse_as_of,
                     parse_fiscal_year, parse_value)
@@ -90,7 +90,7 @@ def _parse_cells(table: Table, row: RawRow, item_id: str | None, unit: str, valu
                 issues.append(Issue("approximate_value", sheet, value_cell, item_id, {"value": shown}))
             if parsed.converted_from and unit:
                 issues.append(Issue("unit_converted", sheet, value_cell, item_id,
-                                    {"value": shown, "unit": unit, "detail": f"{parsed.value:g}{unit}"}))
+                                    {"value": shown, "unit": unit, "detail": f"{format_number(parsed.value)}{unit}"}))
     if parsed.value_year is not None and year is not None and parsed.value_year != year:
         issues.append(Issue("as_of_conflict", sheet, value_cell, item_id,
                             {"value": shown, "detail": f"年度欄の{fiscal_year_label(year)}"}))

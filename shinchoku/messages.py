@@ -7,7 +7,9 @@ what is wrong; the fix says what to do. Both are shown in the run summary, in
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 ERROR = "error"
 WARNING = "warning"
@@ -134,6 +136,15 @@ def _fill(template: str, issue: Issue) -> str:
     params = _Blank(issue.params)
     params.setdefault("kpi_id", issue.kpi_id or "")
     return template.format_map(params)
+
+
+def format_number(value: float) -> str:
+    """A number as a message shows it: thousands separators, its own decimals (the shortest that read back
+    the same, at most 6), never an exponent: 12345678.0 -> 12,345,678, 146.1 -> 146.1, 1e20 -> 100,000,...000."""
+    if not math.isfinite(value):
+        return str(value)
+    text = f"{Decimal(repr(round(value, 6) + 0.0)):,f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def column_letter(index: int) -> str:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from openpyxl import load_workbook
 
 from shinchoku.assess import assess_files
 from shinchoku.config import Limits
 from shinchoku.layout import HEADER_ROW, SHEET
-from shinchoku.template import column_of
+from shinchoku.messages import format_number
+from shinchoku.template import column_of, fill_template
 
 
 def _edit_header(path, edit):
@@ -66,3 +68,20 @@ def test_a_blank_kpi_id_is_shown_as_blank_not_none(template, capsys):
     out = capsys.readouterr().out
     assert f"実績報告!A{HEADER_ROW + 1}: 指標ID「(空欄)」は指標一覧にありません。" in out
     assert "None" not in out
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    (12345678.0, "12,345,678"), (146.1, "146.1"), (0.1 + 0.2, "0.3"), (1e20, "100,000,000,000,000,000,000"),
+    (1234.5678, "1,234.5678"), (-1234.5, "-1,234.5"), (1 / 3, "0.333333"), (0.0, "0"), (-0.0, "0"), (100.0, "100"),
+])
+def test_format_number_writes_every_digit_with_separators_and_no_exponent(value, shown):
+    assert format_number(value) == shown
+
+
+@pytest.mark.parametrize(("typed", "detail"), [("1,461,000件", "146.1万件"), ("12,345,678件", "1,234.5678万件")])
+def test_a_converted_value_is_told_in_full(catalogue, template, typed, detail):
+    department = catalogue.kpis_by_id["REC-K01"].owner  # REC-K01 is counted in 万件
+    path = fill_template(template(department, 2023), {"REC-K01": typed})
+    [a] = assess_files([(path, department)], catalogue, Limits())
+    [issue] = [i for i in a.issues if i.code == "unit_converted"]
+    assert issue.message == f"実績値「{typed}」を単位「万件」に換算して {detail} として受け付けました。"
