@@ -16,7 +16,7 @@ from pathlib import Path
 from .catalogue import Catalogue
 from .config import Grading, Limits
 from .layout import EXPLANATION
-from .messages import ERROR, WARNING, Issue, cell_ref
+from .messages import ERROR, WARNING, Issue, cell_ref, format_number
 from .ooxml import CellError
 from .parse import (ValueResult, fiscal_year_end, fiscal_year_label, is_blank, normalize_text, parse_as_of,
                     parse_fiscal_year, parse_value)
@@ -88,7 +88,7 @@ def _parse_cells(table: Table, row: RawRow, item_id: str | None, unit: str, valu
         if parsed.error:
             detail = parsed.format_unit or parsed.converted_from or ""
             if parsed.error in _STORED_NUMBER_SHOWN and isinstance(raw_value, (int, float)):
-                detail = _number_text(raw_value)
+                detail = format_number(raw_value)
             issues.append(Issue(parsed.error, sheet, value_cell, item_id,
                                 {"value": shown, "unit": unit or "(単位なし)", "detail": detail}))
         else:
@@ -96,7 +96,7 @@ def _parse_cells(table: Table, row: RawRow, item_id: str | None, unit: str, valu
                 issues.append(Issue("approximate_value", sheet, value_cell, item_id, {"value": shown}))
             if parsed.converted_from and unit:
                 issues.append(Issue("unit_converted", sheet, value_cell, item_id,
-                                    {"value": shown, "unit": unit, "detail": f"{parsed.value:g}{unit}"}))
+                                    {"value": shown, "unit": unit, "detail": f"{format_number(parsed.value)}{unit}"}))
     if parsed.value_year is not None and year is not None and parsed.value_year != year:
         issues.append(Issue("as_of_conflict", sheet, value_cell, item_id,
                             {"value": shown, "detail": f"年度欄の{fiscal_year_label(year)}"}))
@@ -125,12 +125,6 @@ def _parse_cells(table: Table, row: RawRow, item_id: str | None, unit: str, valu
 
 # Refusals whose message shows the number stored behind a display that hides it.
 _STORED_NUMBER_SHOWN = {"hidden_value", "shown_as_text", "sign_hidden", "scaled_display"}
-
-
-def _number_text(value: float) -> str:
-    """A stored number in full, as a department would type it: 48441, -5, 0.0012."""
-    text = f"{Decimal(repr(float(value))):,f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _marks(parsed: ValueResult) -> tuple[str, ...]:
@@ -434,7 +428,8 @@ def _record_failure(assessments: list[Assessment], rec: dict, code: str, catalog
     label = _CELL_OF_CHECK.get(code, value_label) or id_label
     items = catalogue.initiatives_by_id if outcome else catalogue.kpis_by_id
     item = catalogue.version_of(rec["item_id"], rec["fiscal_year"]) or items.get(rec["item_id"])
-    shown = {value_label: rec.get("shown", rec["raw_value"]), id_label: rec["item_id"], "年度": rec["fiscal_year"],
+    shown = {value_label: rec.get("shown", rec["raw_value"]), id_label: rec["item_id"] or "(空欄)",
+             "年度": rec["fiscal_year"],
              EXPLANATION[0]: ""}[label]
     a.issues.append(Issue(code, table.sheet, cell_ref(rec["row0"], table.columns[label]), rec["item_id"], {
         "value": shown, "department": rec["department"], "detail": _detail(code, rec, item),

@@ -20,6 +20,7 @@ from .config import Settings
 from .decide import Decision, decide
 from .inbox import Discovery, discover, now_jst
 from .publish import RunSummary, Stage, crash_point, prepare_stage, recover, run_lock, settle_moves, stage_and_publish
+from .summary import receipt_line
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,7 @@ def _site(settings: Settings) -> list[str]:
     return rebuild(settings)
 
 
-DISCOVER = Step("discover", _discover,
-                tell=lambda r: f"受付: 処理対象 {len(r[0].candidates)} 件、対象外 {len(r[0].skipped)} 件")
+DISCOVER = Step("discover", _discover, tell=lambda r: receipt_line(r[0]))
 ASSESS = Step("assess", _assess, tell=lambda r: f"検証: {len(r)} 件を検証しました")
 LOAD = Step("load-and-publish", stage_and_publish, tell=lambda r: f"登録: ウェアハウスを更新しました(実行番号 {r.run_id})")
 SETTLE = Step("settle-inbox", settle_moves, retries=2)

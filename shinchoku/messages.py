@@ -7,7 +7,9 @@ what is wrong; the fix says what to do. Both are shown in the run summary, in
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 ERROR = "error"
 WARNING = "warning"
@@ -50,7 +52,7 @@ CODES: dict[str, Code] = {
     "value_too_large": Code(ERROR, "実績値「{value}」は桁が多すぎて数値として扱えません。", "桁数を確認してください。"),
     "formula_no_value": Code(ERROR, "数式の計算結果が保存されていません。", "Excelでファイルを開き、上書き保存してから提出してください。"),
     # Workbook-level problems.
-    "no_table": Code(ERROR, "「実績報告」の表(見出し: 指標ID・指標名・単位・年度・実績値・時点・備考)が見つかりません。", "配布された報告様式に記入してください。見出し行を削除・変更しないでください。"),
+    "no_table": Code(ERROR, "「実績報告」の表(見出し: 指標ID・指標名・単位・年度・実績値・時点・備考)が見つかりません。{detail}", "配布された報告様式に記入してください。見出し行を削除・変更しないでください。"),
     "table_twice": Code(ERROR, "「実績報告」の表が2つ以上あります({detail})。", "表は1つのシートに1つだけにしてください。"),
     "department_mismatch": Code(ERROR, "この報告様式は「{detail}」用ですが、「{department}」のフォルダに提出されました。", "自部局の報告様式を、自部局のフォルダに提出してください。"),
     "unknown_department": Code(ERROR, "提出先の部局を特定できません({detail})。", "inbox/<部局名>/ のフォルダに提出してください。"),
@@ -143,6 +145,29 @@ def _fill(template: str, issue: Issue) -> str:
     params = _Blank(issue.params)
     params.setdefault("kpi_id", issue.kpi_id or "")
     return template.format_map(params)
+
+
+MAX_REPORTED_DECIMALS = 6  # beyond this a double's digits are noise (0.1 + 0.2), never a department's
+
+
+def reported_decimals(value: float, at_least: int | None = 0) -> int:
+    """The decimals a department gave: those of the value's shortest round-trip form (16.8 → 1, 1234.0 → 0),
+    at most MAX_REPORTED_DECIMALS, and never fewer than ``at_least`` (a plan's precision: 61 with 80.0% → 1)."""
+    floor = at_least or 0
+    if not math.isfinite(value):
+        return floor
+    given = -Decimal(repr(float(value))).normalize().as_tuple().exponent
+    if given > MAX_REPORTED_DECIMALS:  # noise beyond the cap: the digits of the value rounded to it
+        given = -Decimal(repr(round(float(value), MAX_REPORTED_DECIMALS))).normalize().as_tuple().exponent
+    return max(floor, min(given, MAX_REPORTED_DECIMALS))
+
+
+def format_number(value: float, at_least: int | None = 0) -> str:
+    """A number as reported, in full: thousands separators, its own decimals (at least ``at_least``), never an
+    exponent: 12345678.0 -> 12,345,678, 146.1 -> 146.1, 1e20 -> 100,000,...,000; -0.0 shows as 0."""
+    if not math.isfinite(value):
+        return str(value)
+    return f"{value + 0.0:,.{reported_decimals(value, at_least)}f}"
 
 
 def column_letter(index: int) -> str:

@@ -136,17 +136,18 @@ def _read(path: Path, limits: Limits) -> WorkbookRead:
     shared = read_shared_strings(zf, limits)
     grids = {name: read_sheet(zf, part, shared, styles, book.date1904, limits) for name, part in book.sheets}
     labels = {name: _label_index(grid) for name, grid in grids.items()}
-    result.table = _one_table(RETURN_TABLE, grids, labels, True)
+    result.table = _one_table(RETURN_TABLE, grids, labels, True, others=(OUTCOME_TABLE,))
     result.outcomes = _one_table(OUTCOME_TABLE, grids, labels, False)
     return result
 
 
-def _one_table(spec: TableSpec, grids: dict[str, Grid], labels: dict, required: bool) -> Table | None:
+def _one_table(spec: TableSpec, grids: dict[str, Grid], labels: dict, required: bool,
+               others: tuple[TableSpec, ...] = ()) -> Table | None:
     """The single table matching ``spec`` across all sheets, with its data rows."""
     hits = [(name, row0, cols) for name in grids for row0, cols in _find_headers(labels[name], spec)]
     if not hits:
         if required:
-            raise Rejection("no_table")
+            raise Rejection("no_table", _missing_labels(spec, labels, others))
         return None
     if len(hits) > 1:
         where = "、".join(f"{name}!{row0 + 1}行目" for name, row0, _ in hits[:5])
@@ -242,6 +243,24 @@ def _label_index(grid: Grid) -> list[tuple[int, dict[str, list[int]]]]:
         if positions:
             index.append((row0, positions))
     return index
+
+
+def _missing_labels(spec: TableSpec, labels: dict, others: tuple[TableSpec, ...]) -> str:
+    """What the row most like ``spec``'s header lacks, as the department reads it: 「実績報告」シートの6行目の
+    見出しに「年度」がありません。 "" when no row of the scan area holds even two of its labels, or the best
+    rows are other tables' headers (the 取組実績 sheet shares 単位・年度・時点)."""
+    keys = spec.keys
+    best = None
+    for name, index in labels.items():
+        taken = {row0 for other in others for row0, _ in _find_headers(index, other)}
+        for row0, positions in index:
+            present = sum(key in positions for key in keys)
+            if row0 not in taken and present >= 2 and (best is None or present > best[0]):
+                best = (present, name, row0, [label for label, key in zip(spec.header, keys) if key not in positions])
+    if best is None:
+        return ""
+    _, name, row0, missing = best
+    return f"「{name}」シートの{row0 + 1}行目の見出しに" + "".join(f"「{m}」" for m in missing) + "がありません。"
 
 
 def _find_headers(index: list[tuple[int, dict[str, list[int]]]], spec: TableSpec) -> list[tuple[int, dict[str, int]]]:

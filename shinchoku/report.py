@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -21,6 +20,7 @@ from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphPrope
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from .messages import format_number
 from .parse import fiscal_year_label
 from .xlsx import set_text
 
@@ -67,29 +67,13 @@ def format_value(value: float | None, unit: str, decimals: int | None) -> str:
     return f"{value:,.{decimals or 0}f}{unit}"
 
 
-# More decimals than this in a stored value's shortest form are float noise (0.1 + 0.2), not a department's digits.
-MAX_REPORTED_DECIMALS = 6
-
-
-def reported_decimals(value: float, plan_decimals: int | None) -> int:
-    """The decimals a department gave: those of the value's shortest round-trip form (16.8 → 1, 1234.0 → 0),
-    at most MAX_REPORTED_DECIMALS, and never fewer than the plan's (61 with a plan of 80.0% → 1)."""
-    plan = plan_decimals or 0
-    if not math.isfinite(value):
-        return plan
-    given = -Decimal(repr(float(value))).normalize().as_tuple().exponent
-    if given > MAX_REPORTED_DECIMALS:  # noise beyond the cap: the digits of the value rounded to it
-        given = -Decimal(repr(round(float(value), MAX_REPORTED_DECIMALS))).normalize().as_tuple().exponent
-    return max(plan, min(given, MAX_REPORTED_DECIMALS))
-
-
 def format_reported(value: float | None, unit: str, plan_decimals: int | None) -> str:
     """A reported figure (an actual, an outcome's figure) with the digits the department gave, at least the plan's
     precision, thousands separators and unit: 16.8百万枚 where the plan writes 12百万枚, 61.0% where it writes 80.0%.
     Plan figures go through format_value."""
     if value is None:
         return "不明"
-    return f"{value + 0.0:,.{reported_decimals(value, plan_decimals)}f}{unit}"  # + 0.0: -0.0 shows as 0
+    return f"{format_number(value, plan_decimals)}{unit}"
 
 
 def format_actual(progress: dict, kpi: Kpi) -> str:

@@ -10,11 +10,37 @@ SKIP_JA = {"lock": "Excelのロックファイル", "hidden": "隠しファイ�
            "not a regular file": "通常のファイルではありません", "unreadable": "読み取れません(権限)",
            "changed during the run": "取込中に更新されたため次回処理"}
 MAX_ISSUES_SHOWN = 5
+MAX_SETTLING_SHOWN = 3
 
 
 def _name(decision) -> str:
     cand = decision.candidate
     return f"{cand.department}/{cand.path.name}" if cand.department else cand.path.name
+
+
+def _settling(skipped) -> list:
+    return [path for path, why in skipped if why == "settling"]
+
+
+def receipt_line(discovery) -> str:
+    """The run's first count, for the terminal and the flow's log alike: 受付: 処理対象 N 件、保留 M 件、対象外 K 件
+    (保留: files within the settle time, taken in by the next run; a zero 保留 or 対象外 is left out)."""
+    held = len(_settling(discovery.skipped))
+    other = len(discovery.skipped) - held
+    return f"受付: 処理対象 {len(discovery.candidates)} 件" + (f"、保留 {held} 件" if held else "") + \
+        (f"、対象外 {other} 件" if other else "")
+
+
+def settling_line(skipped) -> str | None:
+    """What waits out the settle time, and how to take it in now; None when nothing does."""
+    held = _settling(skipped)
+    if not held:
+        return None
+    names = "、".join(f"{p.parent.name}/{p.name}" for p in held[:MAX_SETTLING_SHOWN])
+    if len(held) > MAX_SETTLING_SHOWN:
+        names += f" …ほか {len(held) - MAX_SETTLING_SHOWN} 件"
+    return (f"保留: 更新直後のファイル {len(held)} 件({names})は次回の取込で処理します。"
+            "今すぐ取り込むには shinchoku run --settle-seconds 0")
 
 
 def summary_text(summary) -> str:
@@ -46,9 +72,9 @@ def summary_text(summary) -> str:
     for path, why in summary.skipped:
         if why in ("symlink", "not a regular file", "unreadable", "changed during the run"):
             lines.append(f"  対象外: {path}({SKIP_JA[why]})")
-    settling = sum(1 for _, why in summary.skipped if why == "settling")
+    settling = settling_line(summary.skipped)
     if settling:
-        lines.append(f"  保留: 更新直後のファイル {settling} 件は次回の取込で処理します")
+        lines.append(f"  {settling}")
     lines.append(f"ウェアハウス: {summary.warehouse}")
     lines += site_lines(summary)
     return "\n".join(lines)
@@ -70,12 +96,14 @@ def summary_markdown(summary) -> str:
         rows.append(f"| {_md(d.candidate.department or '(inbox直下)')} | {_md(d.candidate.path.name)} | "
                     f"{STATUS_JA[d.status]} | {errors} | {len(d.issues) - errors} | {d.submission_id} |")
     kpis = ", ".join(f"{k} ({y})" for k, y in summary.kpis_updated) or "なし"
-    skipped = "".join(f"\n- {_md(str(p))}: {SKIP_JA.get(why, why)}" for p, why in summary.skipped)
+    skipped = "".join(f"\n- {_md(str(p))}: {SKIP_JA.get(why, why)}" for p, why in summary.skipped if why != "settling")
+    settling = settling_line(summary.skipped)
     return (
         f"# shinchoku 取込結果(実行番号 {summary.run_id})\n\n"
         f"受理 {summary.count('accepted')} 件 / 差戻し {summary.count('rejected')} 件 / "
         f"重複 {summary.count('duplicate')} 件\n\n" + "\n".join(rows) +
-        f"\n\n## 更新された指標(年度)\n\n{kpis}\n" + (f"\n## 対象外のファイル\n{skipped}\n" if skipped else "") +
+        f"\n\n## 更新された指標(年度)\n\n{kpis}\n" + (f"\n## 保留のファイル\n\n{_md(settling)}\n" if settling else "") +
+        (f"\n## 対象外のファイル\n{skipped}\n" if skipped else "") +
         ("\n## 進捗サイト\n\n" + "\n".join(f"- {_md(line)}" for line in site_lines(summary)) + "\n"
          if summary.site or summary.site_error else "")
     )

@@ -6,6 +6,7 @@ of the sheet, and as custom document properties the reader trusts.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
@@ -36,11 +37,22 @@ BORDER = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
 
 INSTRUCTIONS = (
     "記入方法: 黄色のセル(実績値・時点・備考・要因分析・今後の方向性)だけに記入してください。実績値は単位を付けずに数値で入力します(例: 48.2)。",
-    "年度の途中の値は「時点」に日付(例: 2024/2/29、2月末現在)を入力します。年度末の確定値なら時点は空欄です。"
+    "年度の途中の値は「時点」に日付(例: {example}、2月末現在)を入力します。年度末の確定値なら時点は空欄です。"
     "未集計の指標は空欄のままにしてください。「要因分析」には実績がこの値になった理由を、「今後の方向性」には今後の取組を記入します"
     "(評価がC・Dの指標や基準値より悪化した指標は必須。評価シートで委員会に示されます)。",
     "記入後は inbox/<部局名>/ のフォルダに保存してください。提出前に「shinchoku check ファイル名」で確認できます。",
 )
+
+
+def example_as_of(fiscal_year: int) -> dt.date:
+    """The mid-year 時点 the instructions show: the last day of February inside the fiscal year (R6: 2025/2/28)."""
+    return dt.date(fiscal_year + 1, 3, 1) - dt.timedelta(days=1)
+
+
+def instructions(fiscal_year: int) -> tuple[str, ...]:
+    """The instructions above the return sheet's table, their example 時点 within ``fiscal_year``."""
+    day = example_as_of(fiscal_year)
+    return tuple(text.format(example=f"{day.year}/{day.month}/{day.day}") for text in INSTRUCTIONS)
 
 
 def number_format(decimals: int | None) -> str:
@@ -98,7 +110,7 @@ def write_template(catalogue: Catalogue, department: str, fiscal_year: int, path
     ws["D2"], ws["E2"] = "対象年度", f"{fiscal_year_label(fiscal_year)}({fiscal_year})"
     for ref in ("A2", "D2"):
         ws[ref].font = Font(bold=True)
-    for offset, text in enumerate(INSTRUCTIONS):
+    for offset, text in enumerate(instructions(fiscal_year)):
         row = 3 + offset
         ws.cell(row=row, column=1, value=text).alignment = Alignment(wrap_text=False)
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)

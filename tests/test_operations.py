@@ -141,6 +141,32 @@ def test_inbox_trust_boundaries(settings, catalogue, template, tmp_path):
     assert query(settings.warehouse, "select count(*) from observation_history where fiscal_year = 2023") == [(0,)]
 
 
+def test_files_within_the_settle_time_are_held_named_and_counted_apart(settings, catalogue, template):
+    import dataclasses
+
+    from shinchoku.ingest import run_steps
+    from shinchoku.summary import summary_markdown, summary_text
+
+    good = fill_template(template("総務部", 2022), {"GOV-K02": 30})
+    put(settings, good, "総務部", "old.xlsx")
+    fresh = [settings.inbox / "総務部" / f"new{i}.xlsx" for i in range(5)]
+    for path in fresh:
+        shutil.copyfile(good, path)  # written just now: held for the default 60 s
+    put(settings, good, "総務部", "~$old.xlsx")  # a lock file: not taken in at all
+    said = []
+    summary = run_steps(dataclasses.replace(settings, settle_seconds=60), catalogue, say=said.append)
+    assert [d.candidate.path.name for d in summary.decisions] == ["old.xlsx"]
+    assert all(path.exists() for path in fresh)
+    assert "受付: 処理対象 1 件、保留 5 件、対象外 1 件" in said
+    text = summary_text(summary)
+    held = ("保留: 更新直後のファイル 5 件(総務部/new0.xlsx、総務部/new1.xlsx、総務部/new2.xlsx …ほか 2 件)"
+            "は次回の取込で処理します。今すぐ取り込むには shinchoku run --settle-seconds 0")
+    assert f"  {held}\n" in text
+    markdown = summary_markdown(summary)
+    assert held in markdown and "new0.xlsx: " not in markdown  # held, not 対象外
+    assert "## 対象外のファイル\n\n- " + str(settings.inbox / "総務部" / "~$old.xlsx") in markdown
+
+
 def test_settle_seconds_from_flag_and_environment(settings, catalogue, template):
     from shinchoku.config import load_settings
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from openpyxl import load_workbook
 
 from shinchoku.assess import assess_files
@@ -54,3 +55,29 @@ def test_round_trip(catalogue, template):
         "GOV-K01": (2023, "2024-03-31", 61.5, "速報値", "E7"),
         "REG-K01": (2023, "2024-02-29", 140.0, None, "E8"),
     }
+
+
+@pytest.mark.parametrize("year", [2021, 2023, 2024, 2025])
+def test_the_example_as_of_lies_inside_the_sheets_own_year(template, year):
+    import datetime as dt
+    import re
+
+    ws = load_workbook(template("企画調整部", year))[SHEET]
+    text = " ".join(str(ws.cell(row=r, column=1).value) for r in range(1, HEADER_ROW))
+    [example] = re.findall(r"例: (\d{4}/\d{1,2}/\d{1,2})", text)
+    day = dt.datetime.strptime(example, "%Y/%m/%d").date()
+    assert dt.date(year, 4, 1) <= day <= dt.date(year + 1, 3, 31)
+    assert (day + dt.timedelta(days=1)).month == 3  # the last day of February
+    if year == 2024:
+        assert example == "2025/2/28"
+
+
+def test_the_example_as_of_typed_into_an_r6_sheet_is_accepted_as_is(catalogue, template):
+    from shinchoku.template import example_as_of
+
+    day = example_as_of(2024)
+    path = fill_template(template("企画調整部", 2024), {"REG-K01": 140},
+                         as_of={"REG-K01": f"{day.year}/{day.month}/{day.day}"})
+    [a] = assess_files([(path, "企画調整部")], catalogue, Limits())
+    assert a.accepted and not [i for i in a.issues if i.code == "as_of_outside_year"], [i.message for i in a.issues]
+    assert {r["item_id"]: str(r["as_of"]) for r in a.records} == {"REG-K01": "2025-02-28"}
