@@ -134,7 +134,7 @@ def _task_states(url: str, flow_run_id: str, count: int) -> dict[str, str]:
 def test_ingest_flow_end_to_end(prefect_server, settings, template):
     from flows.ingest import ingest_flow
 
-    good = fill_template(template("農林水産部", 2023), {"IND-K02": "7 0 0経営体"})
+    good = fill_template(template("農林水産部", 2023), {"IND-K02": "700 経営体"})
     bad = fill_template(template("教育庁", 2023), {"EDU-K01": "集計中"})
     for path, dept in ((good, "農林水産部"), (bad, "教育庁")):
         (settings.inbox / dept).mkdir(parents=True, exist_ok=True)
