@@ -192,6 +192,7 @@ VALUES_HEADER = ("指標ID", "年度", "セルの表示", "読み取った値", 
 
 def values_read(assessment, catalogue) -> list[tuple[str, ...]]:
     """One line per value reported in a workbook, in VALUES_HEADER's columns: what was read from what was shown."""
+    from .messages import format_number
     from .parse import fiscal_year_label
 
     lines = []
@@ -200,7 +201,7 @@ def values_read(assessment, catalogue) -> list[tuple[str, ...]]:
         unit = kpi.unit if kpi else (rec.get("unit") or "")
         value = rec["actual_value"]
         lines.append((rec["item_id"] or "", fiscal_year_label(rec["fiscal_year"]) if rec["fiscal_year"] else "",
-                      rec["shown"], "(読み取れず)" if value is None else f"{value:.15g}", unit,
+                      rec["shown"], "(読み取れず)" if value is None else format_number(value), unit,
                       rec["as_of"].isoformat() if rec["as_of"] else "", "、".join(rec["marks"])))
     return lines
 

@@ -343,6 +343,7 @@ def _general(value: float) -> str:
 
 # ---- What a number means as shown: the text a person would have typed to see it ----
 
+_NATIVE_DIGITS = re.compile(r"(dbnum|natnum)[0-9]", re.IGNORECASE)
 _TIME_LETTERS = re.compile(r"^(h+|m+|s+|am/pm|a/p|上午/下午)$", re.IGNORECASE)
 _MINUS_SIGNS = ("-", "−", "△", "▲", "－")
 _YEN = ("¥", "￥", "\\")
@@ -380,8 +381,8 @@ def _as_typed(value: float, code: str) -> Typed:
     if kinds & {DATE_CODE, ELAPSED}:
         times = all(t.kind == ELAPSED or _TIME_LETTERS.match(t.text) for t in toks if t.kind in (DATE_CODE, ELAPSED))
         return Typed(refusal="time_value" if times else "value_not_number")
-    if SLASH in kinds:
-        return Typed(refusal="display_unreadable")  # a fraction (1 1/4) is no number a person types
+    if SLASH in kinds or any(t.kind == LOCALE and _NATIVE_DIGITS.match(t.text) for t in tokens(section)):
+        return Typed(refusal="display_unreadable")  # a fraction (1 1/4), or kanji numerals ([DBNum1]: 千二百)
     digits = [i for i, t in enumerate(toks) if t.kind in (DIGIT, GENERAL, TEXT_CODE)]
     if not digits:
         shown = "".join(t.text for t in toks if t.kind == LITERAL).strip()

@@ -143,6 +143,7 @@ def _parse_text(raw: str, unit: str) -> ValueResult:
     # Spacing of any width may stand anywhere else in a value: 約 140 人, ４８．２　％, △ 5.
     text = _SPACES.sub("", normal)
     text, groups = split_trailing_groups(text)
+    text = _YEN.sub(r"\1", text) + "円" if _YEN.match(text) else text  # ¥1,234 (as the yen formats show) is 1,234円
     notes = _notes(groups)
     if notes is None:
         return ValueResult(error="value_not_number")
@@ -167,6 +168,7 @@ def _parse_text(raw: str, unit: str) -> ValueResult:
 
 
 _SPACES = re.compile(r"\s+")
+_YEN = re.compile(r"^((?:約|およそ)?[△▲\-−]?)¥(?=[0-9])")
 _MARKS = {"速報": "速報", "見込": "見込", "見込み": "見込", "暫定": "暫定"}
 
 

@@ -42,6 +42,16 @@ def test_check_a_clean_template_shows_what_was_read(template):
                      ["REG-K01", "R4年度", "約 140 人(速報)", "140", "人", "2023-03-31", "約、速報"]]
 
 
+def test_check_shows_a_unit_in_the_number_format_and_the_value_it_means(template):
+    """REC-K01 (万件) at 1461000 in #,##0"件": the cell shows 1,461,000件, which is 146.1万件."""
+    path = fill_template(template("避難地域復興局", 2022), {"REC-K01": 1461000}, formats={"REC-K01": '#,##0"件"'})
+    result = run_cli("check", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    [line] = [line.split("\t") for line in result.stdout.splitlines() if line.startswith("REC-K01\t")]
+    assert line == ["REC-K01", "R4年度", "1,461,000件", "146.1", "万件", "2023-03-31", "書式の単位(件)、換算(件)"]
+    assert "146.1万件 として受け付けました" in result.stdout  # unit_converted, in full
+
+
 def test_check_reports_file_sheet_cell_and_message_and_quiet_prints_only_that(template):
     path = fill_template(template("総務部", 2022), {"GOV-K02": "集計中"})
     result = run_cli("check", "--quiet", str(path))

@@ -31,6 +31,8 @@ from shinchoku.parse import is_blank, parse_as_of, parse_fiscal_year, parse_valu
     ("約962時間", "時間", 962),
     ("10,000ダウンロード", "ダウンロード", 10000),
     ("1.23E+03", "件", 1230),  # as a spreadsheet shows a number in scientific form
+    ("¥1,234", "円", 1234),  # as the yen formats show a number
+    ("￥27,000", "千円", 27),
     ("1 234 人", "人", 1234),  # spaces grouping thousands
 ])
 def test_values_that_parse(raw, unit, expected):
@@ -90,6 +92,7 @@ def test_a_number_reads_through_its_format_as_a_person_reads_it(raw, unit, fmt, 
     (0.5, "人", "[h]:mm:ss", "time_value"),
     (dt.datetime(1900, 1, 1, 12), "人", "[h]:mm", "time_value"),
     (0.5, "人", "# ?/?", "display_unreadable"),
+    (12.0, "人", "[DBNum1]0", "display_unreadable"),  # 十二: kanji numerals
     (1461000.0, "%", '#,##0"件"', "unit_mismatch"),
     (float("inf"), "人", "General", "value_too_large"),
     ("9" * 400, "人", "General", "value_too_large"),
