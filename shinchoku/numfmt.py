@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from typing import NamedTuple
 
 # Built-in formats (ECMA-376 Part 1, 18.8.30), as Japanese Excel shows them: a workbook
 # refers to these by id alone, with no <numFmt> entry. Ids 27-36 and 50-58 are the
@@ -68,6 +69,151 @@ def sections(code: str) -> list[str]:
         i += 1
     parts.append("".join(current))
     return parts
+
+
+# ---- Tokens: what each piece of a section does ----
+# A section is read left to right into tokens. Kinds:
+#   LITERAL  text shown as it is ("件", \-, ¥, a space, [$¥-411]'s ¥)
+#   DIGIT    a digit placeholder: 0 # ?
+#   POINT    the decimal point
+#   COMMA    a comma: grouping between digit placeholders, scaling (÷1000) after the last one
+#   PERCENT  % (x100)
+#   EXPONENT E+ E- e+ e- (scientific)
+#   SLASH    / between digit placeholders (a fraction)
+#   DATE     a run of one date/time letter (yyyy, m, d, h, ss, ggg, e, AM/PM, A/P)
+#   ELAPSED  [h] [mm] [ss]
+#   GENERAL  General
+#   TEXT     @ (the cell's text)
+#   PAD      _x: a space the width of x
+#   FILL     *x: x repeated to fill the column
+#   COLOR    [Red], [Color10]
+#   LOCALE   [$-411], [$¥-411] (a currency symbol, if any, comes as a LITERAL after it)
+#   CONDITION [>=1000]
+LITERAL, DIGIT, POINT, COMMA, PERCENT_SIGN, EXPONENT, SLASH = "literal", "digit", "point", "comma", "percent", "exponent", "slash"
+DATE_CODE, ELAPSED, GENERAL, TEXT_CODE, PAD, FILL = "date", "elapsed", "general", "text", "pad", "fill"
+COLOR, LOCALE, CONDITION = "color", "locale", "condition"
+
+
+class Token(NamedTuple):
+    """One piece of a format section: its kind and its text (a literal's shown text, a code's letters)."""
+
+    kind: str
+    text: str
+
+
+_COLORS = {"black", "blue", "cyan", "green", "magenta", "red", "white", "yellow"}
+_CONDITION = re.compile(r"^(<=|>=|<>|<|>|=)\s*(-?[0-9.]+(?:[eE][+-]?[0-9]+)?)$")
+_DATE_RUN = re.compile(r"am/pm|a/p|上午/下午|([ymdhsgeb])\1*", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=1024)
+def tokens(section: str) -> tuple[Token, ...]:
+    """A section's tokens, in order. Never raises: an unknown character is a literal."""
+    out: list[Token] = []
+    i, n = 0, len(section)
+    while i < n:
+        ch = section[i]
+        if ch == '"':
+            end = section.find('"', i + 1)
+            end = n if end < 0 else end
+            out.append(Token(LITERAL, section[i + 1:end]))
+            i = end + 1
+        elif ch == "\\" and i + 1 < n:
+            out.append(Token(LITERAL, section[i + 1]))
+            i += 2
+        elif ch in "_*" and i + 1 < n:
+            out.append(Token(PAD if ch == "_" else FILL, section[i + 1]))
+            i += 2
+        elif ch == "[":
+            end = section.find("]", i + 1)
+            end = n if end < 0 else end
+            out.extend(_bracket(section[i + 1:end]))
+            i = end + 1
+        elif section[i:i + 7].lower() == "general":
+            out.append(Token(GENERAL, section[i:i + 7]))
+            i += 7
+        elif ch in "0#?":
+            out.append(Token(DIGIT, ch))
+            i += 1
+        elif ch == ".":
+            out.append(Token(POINT, ch))
+            i += 1
+        elif ch == ",":
+            out.append(Token(COMMA, ch))
+            i += 1
+        elif ch == "%":
+            out.append(Token(PERCENT_SIGN, ch))
+            i += 1
+        elif ch in "Ee" and i + 1 < n and section[i + 1] in "+-":
+            out.append(Token(EXPONENT, section[i:i + 2]))
+            i += 2
+        elif ch == "/" and out and out[-1].kind == DIGIT:
+            out.append(Token(SLASH, ch))
+            i += 1
+        elif ch == "@":
+            out.append(Token(TEXT_CODE, ch))
+            i += 1
+        elif (match := _DATE_RUN.match(section, i)) is not None:
+            out.append(Token(DATE_CODE, match.group(0)))
+            i = match.end()
+        else:
+            out.append(Token(LITERAL, ch))
+            i += 1
+    return tuple(out)
+
+
+def _bracket(inner: str) -> list[Token]:
+    low = inner.lower()
+    if low in _COLORS or re.fullmatch(r"color\s*[0-9]{1,2}", low):
+        return [Token(COLOR, inner)]
+    if re.fullmatch(r"h+|m+|s+", low):
+        return [Token(ELAPSED, inner)]
+    if _CONDITION.match(inner.strip()):
+        return [Token(CONDITION, inner.strip())]
+    if inner.startswith("$"):
+        symbol = inner[1:].split("-", 1)[0]
+        return [Token(LOCALE, inner)] + ([Token(LITERAL, symbol)] if symbol else [])
+    return [Token(LOCALE, inner)]  # [DBNum1], [natnum1] and the like: shown as they are, never scaling
+
+
+def condition_holds(condition: str, value: float) -> bool:
+    """Whether a section's [condition] (e.g. >=1000) holds for a value."""
+    match = _CONDITION.match(condition)
+    if not match:
+        return False
+    op, bound = match.group(1), float(match.group(2))
+    return {"<": value < bound, "<=": value <= bound, ">": value > bound, ">=": value >= bound,
+            "=": value == bound, "<>": value != bound}[op]
+
+
+def section_for(code: str, value: float) -> tuple[str, bool]:
+    """The section a number is shown with, and whether that section writes the sign itself.
+
+    Without conditions: one section for all; two: positive and zero, negative; three or four:
+    positive, negative, zero (text). A negative number in a section of its own is shown without
+    its minus sign: the section's literals (-, △, ▲, parentheses) carry it. With [conditions],
+    the first section whose condition holds; the third (or the second, when only the first has
+    one) otherwise.
+    """
+    parts = sections(code)
+    conditions = [next((t.text for t in tokens(p) if t.kind == CONDITION), None) for p in parts]
+    if any(conditions[:2]):
+        for part, cond in zip(parts[:2], conditions[:2]):
+            if cond is not None and condition_holds(cond, value):
+                return part, value < 0 and cond is not None and not condition_holds(cond, 0.0) and _writes_sign(cond)
+        rest = [p for p, c in zip(parts, conditions) if c is None]
+        return (rest[0], False) if rest else (parts[-1], False)
+    if len(parts) == 1 or value > 0 or (value == 0 and len(parts) == 2):
+        return parts[0], False
+    if value < 0:
+        return parts[1], True
+    return parts[2], False
+
+
+def _writes_sign(condition: str) -> bool:
+    """A section chosen by a condition that only negatives meet (<0, <=-1) writes its own sign."""
+    match = _CONDITION.match(condition)
+    return bool(match) and match.group(1) in ("<", "<=") and float(match.group(2)) <= 0
 
 
 def _section_for(code: str, value: float | None) -> str:
