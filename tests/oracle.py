@@ -120,8 +120,10 @@ def corpus(seed: int = 20240229) -> list[tuple[str | int, object]]:
             picked.append(round(rng.uniform(-1e5, 1e5), rng.randint(0, 4)))
         cells.extend((fmt, value) for value in picked)
 
-    for fmt_id in BUILTIN_IDS:
+    for fmt_id in BUILTIN_IDS:  # by id alone, and the same code written out as Japanese Excel shows it
         add(fmt_id, numfmt.BUILTIN.get(fmt_id, "General"), 4)
+        if fmt_id in numfmt.BUILTIN and fmt_id:
+            add(numfmt.BUILTIN[fmt_id], numfmt.BUILTIN[fmt_id], 3)
     for code in CUSTOM_NUMBER:
         add(code, code, 5)
     for code in CUSTOM_TIME + CUSTOM_DATE:
@@ -129,8 +131,19 @@ def corpus(seed: int = 20240229) -> list[tuple[str | int, object]]:
     cells.extend(("General", text) for text in TEXTS)
     cells.extend(("@", text) for text in TEXTS[:3])
     cells.extend([("General", True), ("General", False), ("@", 1234.5), ('0;-0;0;"["@"]"', "文字")])
+    # Probes for General's switch to E notation and its significant digits.
     cells.extend(("General", n) for n in (1234567890123, 12345678901, 0.000012345, 1.5e-10, 123456.789012,
-                                          -9876543.21, 1e100, 22.0 / 7, 100000000000000000000.0))
+                                          -9876543.21, 1e100, 22.0 / 7, 100000000000000000000.0, 1e-5, 1e-6, 1.2e-8,
+                                          1e-9, 1.23456789e-9, 1e14, 999999999999999.0, 1e15, 1.5e15, 1e16,
+                                          123456789012345678.0, -1e21, 0.1234567890123456, 1e-300, 5e-324))
+    # Probes for rounding of times (to the second, or truncated), negative zero and sections.
+    for code in ("h:mm", "h:mm:ss", "[h]:mm:ss", "h:mm:ss AM/PM", "mm:ss.0", "[s]", "yyyy/m/d h:mm:ss"):
+        cells.extend((code, v) for v in (0.999988, 0.5 + 29.6 / 86400, 0.5 + 30.5 / 86400, 45351.999995))
+    for code in ('#,##0;-#,##0;"-"', "#,##0;△#,##0", "0.0", "0", '[<0]"減"0;"増"0', '[<=-1]"減"0;0',
+                 '[>=1000]#,##0,"千";[<0]"負"0;0', "0;-0;0;@", "#,##0_ ;[Red]\\-#,##0\\ ", "0.0;(0.0)", "#.##", ".00",
+                 "#,###", "0.0#", "00.0E+0", "0.0E-0", "# ?/2", "# ??/100", "0-000", '000"-"0000',
+                 '[>=1000]#,##0,"千";0', '#,##0;-#,##0;"-";"<"@">"'):
+        cells.extend((code, v) for v in (-0.0004, -0.5, -1234.5, 0, 0.04, 1234567.891, -1500))
     return cells
 
 
