@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import NamedTuple
 
 # Built-in formats (ECMA-376 Part 1, 18.8.30), as Japanese Excel shows them: a workbook
@@ -313,7 +313,17 @@ def display(value, code: str = "General") -> str:
         return ""
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
-    code = code or "General"
+    try:
+        with localcontext(_DECIMALS):
+            return _display(value, code or "General")
+    except (ArithmeticError, ValueError, LookupError):  # a format no application would save: never fail a read
+        return _general(value) if isinstance(value, (int, float)) else str(value)
+
+
+_DECIMALS = Context(prec=800, rounding=ROUND_HALF_UP)  # every digit of any double, exactly
+
+
+def _display(value, code: str) -> str:
     if isinstance(value, (dt.datetime, dt.date)):
         if not isinstance(value, dt.datetime):
             value = dt.datetime(value.year, value.month, value.day)
@@ -354,7 +364,7 @@ def _number(value: float, code: str) -> str:
     section, writes_sign = section_for(code, value)
     toks = tokens(section)
     if _is_date(section):
-        if value < 0:
+        if value < 0 or value >= 2958466:  # no day before 1900 or after 9999: Excel fills the cell with #
             return "#" * 8
         moment = serial_to_datetime(value) or _SERIAL_BASE + dt.timedelta(days=value)
         return _date(moment, value, toks)
@@ -487,12 +497,7 @@ def _scientific(x: float, sign: str, toks: tuple[Token, ...]) -> str:
     width = sum(1 for t in after if t.kind == DIGIT and t.text == "0")
     exp_sign = "-" if exponent < 0 else ("+" if toks[e].text[1] == "+" else "")
     out.append(toks[e].text[0] + exp_sign + str(abs(exponent)).rjust(width, "0"))
-    written = False
-    for t in after:
-        if t.kind == DIGIT:
-            continue
-        out.append(_literal(t))
-    del written
+    out.extend(_literal(t) for t in after if t.kind != DIGIT)
     return "".join(out)
 
 

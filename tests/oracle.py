@@ -22,8 +22,18 @@ What was found by experiment (LibreOffice 7.x/24.x from Debian, headless):
   ``2:24 午後``. ``ooLocale`` (the UI language) stays en-US, the only one installed,
   and does not matter to number formats. Era formats (``[$-411]ggge"年"m"月"d"日"``)
   show 令和6年2月29日 in either locale; ``yyyy/m/d`` shows 2024/2/29.
-* Padding ``_x`` is one space; a fill ``*x`` is written as nothing... see the
-  oracle test's findings for the details the renderer follows.
+* What Calc shows, which ``numfmt.display`` follows: ``_x`` is one space and ``*x``
+  nothing (no column to fill); numbers round half away from zero on their decimal
+  value (2.5 -> 3, 0.615 -> 0.62); a minus goes before any prefix (-¥48,441,
+  -約1人) and is dropped when the shown digits are all zero (0.0 for -0.0004);
+  a point with no decimals shown is dropped (``#.##``: 7); General has 15
+  significant digits and E notation from 1E+016 (three exponent digits) and below
+  1E-9 (1.5E-10); clock times are cut to the second, elapsed ones ([h]) rounded;
+  ``mmm`` is 2月, ``aaa`` 木, AM/PM 午前/午後, ``g`` R, ``ggg`` 令和 (1年, not 元年).
+* Where Calc departs from Japanese Excel (test_display_oracle.divergence): its
+  ja-JP built-in table (ids 5-8, 14-16, 22, 27-44, 50-58: padded dates, -¥1,235),
+  no 29 February 1900, no BCP 47 locale tags ([$-ja-JP-x-gannen] shows General),
+  ``d-mmm-yy`` padded as its own built-in, #FMT for huge fractions.
 * One soffice start costs about 2 s on a warm machine: convert every corpus file
   in one call, once per test module.
 
