@@ -206,6 +206,12 @@ def values_read(assessment, catalogue) -> list[tuple[str, ...]]:
     return lines
 
 
+def one_line(field: str) -> str:
+    """A field of check's tab-separated lines kept on its line: a line break in a cell (Alt+Enter)
+    shows as ⏎, a tab as a space, so each value stays one line."""
+    return field.replace("\r\n", "⏎").replace("\n", "⏎").replace("\r", "⏎").replace("\t", " ")
+
+
 def cmd_check(args) -> int:
     from .assess import assess_files
 
@@ -233,11 +239,11 @@ def cmd_check(args) -> int:
         print(f"{verdict} {assessment.path}(部局: {assessment.department or '不明'}、エラー {len(errors)} 件、警告 {len(warnings)} 件)")
         for issue in assessment.issues:
             kind = "エラー" if issue in errors else "警告"
-            print(f"  [{kind}] {assessment.path}: {issue.location()}: {issue.message} → {issue.fix}")
+            print(one_line(f"  [{kind}] {assessment.path}: {issue.location()}: {issue.message} → {issue.fix}"))
         if assessment.records and not args.quiet:
             print("\t".join(VALUES_HEADER))
             for line in values_read(assessment, catalogue):
-                print("\t".join(line))
+                print("\t".join(one_line(field) for field in line))
         if errors:
             worst = EXIT_REJECTED
     return worst

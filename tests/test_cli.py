@@ -243,3 +243,19 @@ def test_demo_hints_use_the_command_the_readme_installs(settings, catalogue):
     commands = [h for h in hints if h.startswith(("uvx", "duckdb "))]
     assert commands and all(h.startswith("uvx --from duckdb-cli duckdb -readonly ") for h in commands)
     assert "uvx --from duckdb-cli duckdb -readonly" in README
+
+
+def test_check_keeps_a_value_with_a_line_break_or_a_tab_on_one_line(template):
+    """A cell typed with Alt+Enter (or holding a tab) is one line of check's output: ⏎ for the break."""
+    import shutil
+    import subprocess
+
+    path = fill_template(template("企画調整部", 2022), {"GOV-K01": "61.2\n(速報)", "REG-K01": "約\t140 人\r\n(見込み)"})
+    command = ["uv", "run", "--no-sync", "shinchoku", "check", str(path)] if shutil.which("uv") else None
+    result = (subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300) if command
+              else run_cli("check", str(path)))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert all(line.startswith(("OK ", "  [警告] ", "指標ID\t", "GOV-K01\t", "REG-K01\t")) for line in result.stdout.splitlines())
+    lines = [line.split("\t") for line in result.stdout.splitlines() if line.startswith(("指標ID", "GOV", "REG"))]
+    assert [len(fields) for fields in lines] == [7, 7, 7]
+    assert [fields[2] for fields in lines[1:]] == ["61.2⏎(速報)", "約 140 人⏎(見込み)"]

@@ -217,20 +217,55 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
+def calc_profile(directory: Path, locale: str | None = None) -> Path:
+    """A private LibreOffice user profile in ``directory``; with ``locale`` (ja-JP), Calc formats
+    numbers and dates as it does for a person whose system is in that locale.
+
+    The locale is the profile's ``/org.openoffice.Setup/L10N/ooSetupSystemLocale`` (the
+    "locale setting" of Tools > Options > Language Settings), written before the first start;
+    the linguistic default locales are set too, so nothing falls back to en-US.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    if locale:
+        user = directory / "user"
+        user.mkdir(exist_ok=True)
+        items = [("/org.openoffice.Setup/L10N", "ooSetupSystemLocale"),
+                 ("/org.openoffice.Office.Linguistic/General", "DefaultLocale"),
+                 ("/org.openoffice.Office.Linguistic/General", "DefaultLocale_CJK")]
+        (user / "registrymodifications.xcu").write_text(
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"'
+            ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
+            + "".join(f'<item oor:path="{path}"><prop oor:name="{name}" oor:op="fuse"><value>{locale}</value></prop>'
+                      f'</item>\n' for path, name in items)
+            + "</oor:items>\n", encoding="utf-8")
+    return directory
+
+
+def convert(sources: list[Path], out_dir: Path, target: str, profile: Path, extension: str | None = None) -> list[Path]:
+    """Convert workbooks with one soffice process (its start-up is most of the cost).
+
+    ``target`` is what ``--convert-to`` takes: an extension, or ``ext:Filter name:options``;
+    names must differ by stem. Returns the converted files, in the order of ``sources``.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    command = [soffice(), f"-env:UserInstallation={profile.resolve().as_uri()}", "--headless", "--convert-to", target,
+               "--outdir", str(out_dir), *map(str, sources)]
+    subprocess.run(command, check=True, capture_output=True, timeout=300)
+    ext = extension or target.partition(":")[0]
+    converted = [out_dir / (source.stem + "." + ext) for source in sources]
+    for path in converted:
+        assert path.exists(), f"LibreOffice wrote no {path.name}"
+    return converted
+
+
 def through_calc(sources: list[Path], target_dir: Path, via: str | None = None) -> list[Path]:
     """Round-trip workbooks through LibreOffice Calc's own writers: to xlsx, or to ``via`` and back.
 
-    One soffice process converts them all (its start-up is most of the cost); names must differ by stem.
+    One soffice process per step converts them all; names must differ by stem.
     """
-    profile = target_dir / "lo-profile"
-    command = [soffice(), f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to"]
+    profile = calc_profile(target_dir / "lo-profile")
     steps = list(sources)
     for ext in ([via] if via else []) + ["xlsx"]:
-        out = target_dir / ext
-        out.mkdir(parents=True, exist_ok=True)
-        subprocess.run(command + [ext, "--outdir", str(out), *map(str, steps)], check=True, capture_output=True,
-                       timeout=300)
-        steps = [out / (step.stem + "." + ext) for step in steps]
-        for step in steps:
-            assert step.exists(), f"LibreOffice wrote no {step.name}"
+        steps = convert(steps, target_dir / ext, ext, profile)
     return steps
