@@ -727,7 +727,8 @@ def _as_typed(value: float, code: str) -> Typed:
         number = abs(number)
     if before in _YEN:  # ¥1,234 is 1,234円
         before, after = "", "円" + after
-    text = f"{before}{number:f}{after}"
+    sign = "-" if number < 0 else ""  # a minus goes before the format's own text, as shown: -約1人, -¥48,441
+    text = f"{sign}{before}{abs(number):f}{after}"
     return Typed(text, scale=scale, unit=after.replace("%", "") if after else "", percent=percent > 0)
 
 

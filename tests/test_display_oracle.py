@@ -9,14 +9,16 @@ where Calc itself departs from Japanese Excel (:func:`divergence`, each with its
 
 from __future__ import annotations
 
+import re
 import zipfile
 
 import pytest
 
 import oracle
 import writers
-from shinchoku import numfmt, ooxml
+from shinchoku import numfmt, ooxml, parse
 from shinchoku.config import Limits
+from shinchoku.messages import CODES
 
 NEEDS_CALC = pytest.mark.skipif(writers.soffice() is None,
                                 reason="LibreOffice (soffice) is not installed: apt-get install libreoffice-calc-nogui")
@@ -99,3 +101,58 @@ def test_divergences_excuse_only_what_they_name():
     assert divergence(14, "yyyy/m/d", 45351)
     assert divergence("yyyy/m/d", "yyyy/m/d", 45351) is None
     assert divergence("yyyy/m/d", "yyyy/m/d", 1)
+
+
+# ---- What is read: the value read equals Calc's text parsed as if typed, or the cell is refused ----
+
+UNITS = ("%", "人", "件", "万件", "百万枚", "円", "千円", "時間")
+_SHOWN_NUMBER = re.compile(r"[0-9][0-9,]*(?:\.([0-9]+))?(?:E([+-]?[0-9]+))?")
+
+
+def _display_tolerance(text: str, unit: str) -> float | None:
+    """Half a unit of the last digit Calc shows, in ``unit``: 1千人 read in 人 may be 500 either way.
+
+    None when the text holds no number (then nothing shown can vouch for a value)."""
+    normal = parse.normalize_text(text)
+    match = _SHOWN_NUMBER.search(normal)
+    if not match:
+        return None
+    decimals, exponent = len(match.group(1) or ""), int(match.group(2) or 0)
+    one = parse.parse_value(normal[:match.start()] + "1" + normal[match.end():], unit)  # the unit's multiplier
+    scale = abs(one.value) if one.value else 1.0
+    return 0.5 * 10.0 ** (exponent - decimals) * scale
+
+
+@NEEDS_CALC
+def test_every_cell_reads_as_calc_shows_it_or_is_refused_with_a_code(calc_shown):
+    """For every cell and unit: either the value read equals Calc's text parsed as if typed, within the display's
+    rounding, and check's セルの表示 is Calc's text; or the cell is refused with a code. Any third outcome fails."""
+    outcomes, third = {"read": 0, "refused": 0, "blank": 0}, []
+    for fmt, value, cell, text in calc_shown:
+        if cell is None or divergence(fmt, cell.fmt, value):
+            continue
+        for unit in UNITS:
+            ours = parse.parse_value(cell.value, unit, cell.fmt)
+            if ours.error:
+                assert ours.error in CODES, ours.error
+                outcomes["refused"] += 1
+                continue
+            typed = parse.parse_value(text, unit)
+            if ours.value is None:  # blank or a dash: not reported, as the same text typed would be
+                outcomes["blank"] += 1
+                if not typed.missing:
+                    third.append(f"{fmt!r:40} {value!r:22} {unit:4} read as blank, Calc shows {text!r}")
+                continue
+            tolerance = _display_tolerance(text, unit)
+            if typed.error or typed.value is None or tolerance is None:
+                third.append(f"{fmt!r:40} {value!r:22} {unit:4} read {ours.value!r}, Calc shows {text!r} "
+                             f"({typed.error or 'no number'})")
+            elif abs(ours.value - typed.value) > tolerance * (1 + 1e-9) + 1e-12 * abs(typed.value):
+                third.append(f"{fmt!r:40} {value!r:22} {unit:4} read {ours.value!r}, Calc shows {text!r} = {typed.value!r}")
+            elif cell.shown() != text:
+                third.append(f"{fmt!r:40} {value!r:22} {unit:4} read {ours.value!r}, shown {cell.shown()!r}, Calc {text!r}")
+            else:
+                outcomes["read"] += 1
+    assert not third, f"{len(third)} cells neither read as shown nor refused:\n" + "\n".join(third[:80])
+    # both outcomes really happen: the test cannot pass by refusing everything
+    assert outcomes["read"] > 1000 and outcomes["refused"] > 1000, outcomes
