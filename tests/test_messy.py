@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from corpus import CASES, write_case
@@ -67,6 +69,7 @@ def test_every_schema_check_is_an_issue_code():
     (0, '#,##0;-#,##0;"-"', "shown_as_text", "「-」と表示されていますが、入力されている数値は 0 です"),
     (140, ";;;", "hidden_value", "数値 140 が入力されていますが"),
     (140, '#,##0"件"', "unit_mismatch", "単位「件」は"),
+    (dt.datetime(2026, 1, 2), "m/d", "value_not_number", "実績値「1/2」を"),  # 1/2 typed in Calc: a date, quoted as shown
 ])
 def test_messages_quote_the_cell_as_shown(value, fmt, code, quoted, catalogue, tmp_path):
     from corpus import Case
