@@ -294,3 +294,23 @@ def test_ordinary_formulas_are_not_external(formula):
     from shinchoku.ooxml import external_formula
 
     assert not external_formula(formula)
+
+
+def test_a_shared_formula_into_another_workbook_is_external_in_every_cell(tmp_path):
+    from shinchoku.annotate import _saved_values_only
+    from shinchoku.ooxml import external_formula, read_sheet
+
+    xml = ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1">'
+           '<c r="A1"><f t="shared" ref="A1:A2" si="0">[1]Sheet1!A1</f><v>1</v></c>'
+           '<c r="B1"><f t="shared" ref="B1:B2" si="1">C1*2</f><v>4</v></c><c r="C1"><v>2</v></c></row>'
+           '<row r="2"><c r="A2"><f t="shared" si="0"/><v>5</v></c><c r="B2"><f t="shared" si="1"/><v>6</v></c>'
+           '</row></sheetData></worksheet>')
+    path = tmp_path / "s.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("xl/worksheets/sheet1.xml", xml)
+    with zipfile.ZipFile(path) as z:
+        grid = read_sheet(z, "xl/worksheets/sheet1.xml", [], [], False, Limits())
+    assert [(grid[r][0].external, grid[r][1].external) for r in (0, 1)] == [(True, False), (True, False)]
+    kept = _saved_values_only(xml.encode(), external_formula).decode()
+    assert "[1]" not in kept and '<c r="A2"><v>5</v></c>' in kept and '<c r="A1"><v>1</v></c>' in kept
+    assert '<c r="B2"><f t="shared" si="1"/><v>6</v></c>' in kept  # an ordinary shared formula stays
