@@ -22,6 +22,7 @@ from posixpath import basename, dirname, join, normpath
 from xml.sax.saxutils import escape
 
 from .messages import ERROR, ERROR_HEADER, ERROR_SHEET, ERROR_WIDTHS, Issue, error_link, error_row
+from .text import writable
 
 ERROR_FILL = "FFFFC7CE"
 WARNING_FILL = "FFFFEB9C"
@@ -169,7 +170,7 @@ def _restyle(xml: bytes, ref: str, style: int) -> bytes:
 
 
 def _comments_xml(items: list[tuple[str, str]]) -> bytes:
-    body = "".join(f'<comment ref="{ref}" authorId="0"><text><t xml:space="preserve">{escape(text)}</t></text></comment>'
+    body = "".join(f'<comment ref="{ref}" authorId="0"><text><t xml:space="preserve">{escape(writable(text))}</t></text></comment>'
                    for ref, text in items)
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><comments xmlns="{NS_MAIN}">'
             f"<authors><author>shinchoku</author></authors><commentList>{body}</commentList></comments>").encode("utf-8")
@@ -186,7 +187,7 @@ def _error_sheet(issues: list[Issue], sheets: dict[str, str], bold: int, link: i
     def row(n: int, values, style: int | None = None, link_col: int | None = None) -> str:
         cells = "".join(
             f'<c r="{chr(65 + i)}{n}" t="inlineStr"{_style(link if i == link_col else style)}>'
-            f'<is><t xml:space="preserve">{escape(str(v))}</t></is></c>'
+            f'<is><t xml:space="preserve">{escape(writable(str(v)))}</t></is></c>'
             for i, v in enumerate(values) if v not in (None, ""))
         return f'<row r="{n}">{cells}</row>'
 
@@ -277,7 +278,85 @@ def _strip_macros(parts: dict[str, bytes], order: list[str]) -> None:
     parts["[Content_Types].xml"] = types.replace(b"sheet.macroEnabled.main+xml", b"sheet.main+xml")
 
 
+# What ties a copy to anything outside it: links to other workbooks (and DDE links), data connections and
+# web queries, embedded or linked OLE objects. The annotated copy goes back self-contained, without them.
+_LINKED_PARTS = ("xl/externalLinks/", "xl/connections.xml", "xl/queryTables/", "xl/embeddings/")
+_LINKED_TYPES = ("/externalLink", "/externalLinkPath", "/connections", "/queryTable", "/oleObject", "/package")
+_P = rb"(?:[A-Za-z_][\w.-]*:)?"  # any namespace prefix
+_EXTERNAL_REFERENCES = re.compile(rb"<" + _P + rb"externalReferences\b.*?</" + _P + rb"externalReferences>|<"
+                                  + _P + rb"externalReferences\b[^>]*/>", re.DOTALL)
+_OLE_OBJECTS = re.compile(rb"<" + _P + rb"oleObjects\b.*?</" + _P + rb"oleObjects>|<" + _P + rb"oleObjects\b[^>]*/>",
+                          re.DOTALL)
+_DEFINED_NAME = re.compile(rb"<(" + _P + rb")definedName\b[^>]*>([^<]*)</\1definedName>")
+_CELL_WITH_FORMULA = re.compile(rb"<(" + _P + rb")c\b[^>]*[^/]>(?:(?!</\1c>).)*?</\1c>", re.DOTALL)
+_FORMULA = re.compile(rb"<(" + _P + rb")f\b([^>]*?)(?:/>|>([^<]*)</\1f>)")
+
+
+def make_self_contained(parts: dict[str, bytes], order: list[str]) -> None:
+    """Drop external links (DDE links among them), connections, query tables and OLE objects, with their
+    relationships and content types; a formula into another workbook leaves its saved value behind."""
+    from .ooxml import external_formula
+
+    dropped = {name for name in order if name.startswith(_LINKED_PARTS) or name == "xl/connections.xml"}
+    has_ole = any(b"oleObjects" in parts[n] for n in order if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+    if not dropped and not has_ole:
+        return
+    for name in dropped:
+        order.remove(name)
+        del parts[name]
+    for name in [n for n in order if n.endswith(".rels")]:
+        base = dirname(dirname(name))
+        targets = _targets(parts[name], base)
+
+        def keep(rel: re.Match) -> bytes:
+            kind, target = targets.get(_attr(rel.group(0), "Id") or "", ("", ""))
+            linked = kind.endswith(_LINKED_TYPES) or target in dropped
+            return b"" if linked else rel.group(0)
+
+        parts[name] = _REL.sub(keep, parts[name])
+    types = parts.get("[Content_Types].xml", b"")
+    parts["[Content_Types].xml"] = re.sub(
+        rb'<Override\b[^>]*?PartName="/?([^"]*)"[^>]*/>',
+        lambda m: b"" if m.group(1).decode("utf-8", "replace") in dropped else m.group(0), types)
+    if not any(name.endswith(".bin") for name in order):  # the embeddings' default content type
+        parts["[Content_Types].xml"] = re.sub(rb'<Default\b[^>]*?ContentType="[^"]*oleObject"[^>]*/>', b"",
+                                              parts["[Content_Types].xml"])
+    if "xl/workbook.xml" in parts:
+        workbook = _EXTERNAL_REFERENCES.sub(b"", parts["xl/workbook.xml"])
+        workbook = _DEFINED_NAME.sub(
+            lambda m: b"" if external_formula(_unescape(m.group(2).decode("utf-8", "replace"))) else m.group(0), workbook)
+        parts["xl/workbook.xml"] = re.sub(rb"<(" + _P + rb")definedNames\b[^>]*>\s*</\1definedNames>", b"", workbook)
+    for name in order:
+        if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+            parts[name] = _saved_values_only(_OLE_OBJECTS.sub(b"", parts[name]), external_formula)
+        elif name.startswith("xl/tables/") and name.endswith(".xml") and dropped:
+            parts[name] = re.sub(rb'\s(?:tableType="queryTable"|queryTableFieldId="\d+")', b"", parts[name])
+
+
+def _saved_values_only(xml: bytes, external_formula) -> bytes:
+    """A sheet whose formulas into other workbooks are gone, each cell keeping the value it had saved
+    (a shared formula's other cells too)."""
+    if b"[" not in xml and b"|" not in xml:
+        return xml
+    linked: set[bytes] = set()
+
+    def formula(m: re.Match) -> bytes:
+        attrs, text = m.group(2), m.group(3)
+        si = re.search(rb'\bsi="(\d+)"', attrs)
+        shared = b't="shared"' in attrs
+        if text is not None and external_formula(_unescape(text.decode("utf-8", "replace"))):
+            if shared and si:
+                linked.add(si.group(1))
+            return b""
+        if shared and si and si.group(1) in linked and not text:
+            return b""
+        return m.group(0)
+
+    return _CELL_WITH_FORMULA.sub(lambda c: _FORMULA.sub(formula, c.group(0)), xml)
+
+
 def _annotate(parts: dict[str, bytes], order: list[str], issues: list[Issue]) -> None:
+    make_self_contained(parts, order)
     if any(name in parts for name in _MACRO_PARTS) or b"macroEnabled" in parts["[Content_Types].xml"]:
         _strip_macros(parts, order)
     workbook = parts["xl/workbook.xml"]

@@ -155,6 +155,18 @@ def _explanations(row: RawRow) -> dict[str, str | None]:
     return texts
 
 
+def _cell_notes(table: Table, row: RawRow, item_id: str | None, value_label: str, issues: list[Issue]) -> None:
+    """Warnings about how the row's cells were read: control characters removed from a text (every label),
+    a value a formula took from another workbook or by DDE (the value cell)."""
+    for label in row.cleaned:
+        issues.append(Issue("control_character_removed", table.sheet, table.cell(row, label), item_id,
+                            {"value": label}))
+    value = row.cells.get(value_label)
+    if value_label in row.external and not is_blank(value) and not isinstance(value, CellError):
+        issues.append(Issue("external_value", table.sheet, table.cell(row, value_label), item_id,
+                            {"value": row.shown}))
+
+
 def _latest_year(table: Table) -> int | None:
     """The latest fiscal year the table's rows are for, when the workbook does not declare one."""
     years = [parse_fiscal_year(row.cells["年度"]) for row in table.rows
@@ -210,6 +222,7 @@ def _assess(path: Path, department: str | None, catalogue: Catalogue, limits: Li
         kpi_id = _id_of(row.cells["指標ID"])
         kpi = catalogue.kpis_by_id.get(kpi_id) if kpi_id else None
         texts = _explanations(row) if explained else {}
+        _cell_notes(table, row, kpi_id, "実績値", result.issues)
         if is_blank(row.cells["実績値"]) and "実績値" not in row.formula_missing:
             if any(texts.values()):  # no figure, but the department says why
                 year, _, as_of = _parse_cells(table, row, kpi_id, kpi.unit if kpi else "", "実績値",
@@ -241,6 +254,7 @@ def _assess(path: Path, department: str | None, catalogue: Catalogue, limits: Li
     outcomes = read.outcomes
     for row in (outcomes.rows if outcomes else []):
         initiative_id = _id_of(row.cells["項目ID"])
+        _cell_notes(outcomes, row, initiative_id, "数値", result.issues)
         text = row.cells["成果・効果"]
         if is_blank(text) and is_blank(row.cells["数値"]) and not row.formula_missing:
             continue  # nothing reported for this initiative

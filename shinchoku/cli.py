@@ -18,6 +18,7 @@ from .catalogue import ENCODINGS, CatalogueError, CatalogueUnreadable, load_cata
 from .config import ROOT, ConfigError, find_project, load_settings
 from .inbox import JST
 from .parse import parse_fiscal_year
+from .text import terminal_safe
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_LOCKED, EXIT_FAILED = 0, 1, 2, 3, 4
 EXPORTABLE_VIEWS = ("kpis", "kpi_progress", "kpi_latest", "kpi_outlook", "kpi_explanations", "kpi_trajectory",
@@ -212,6 +213,12 @@ def one_line(field: str) -> str:
     return field.replace("\r\n", "⏎").replace("\n", "⏎").replace("\r", "⏎").replace("\t", " ")
 
 
+def say(line: str) -> None:
+    """Print a line holding what a department wrote (file names, cell texts, declared departments): its
+    control characters shown, never sent to the terminal."""
+    print(terminal_safe(line))
+
+
 def cmd_check(args) -> int:
     from .assess import assess_files
 
@@ -236,14 +243,14 @@ def cmd_check(args) -> int:
         hold_confirmed(assessment, periods)
         errors, warnings = assessment.errors, assessment.warnings
         verdict = "OK" if not errors else "NG"
-        print(f"{verdict} {assessment.path}(部局: {assessment.department or '不明'}、エラー {len(errors)} 件、警告 {len(warnings)} 件)")
+        say(f"{verdict} {assessment.path}(部局: {assessment.department or '不明'}、エラー {len(errors)} 件、警告 {len(warnings)} 件)")
         for issue in assessment.issues:
             kind = "エラー" if issue in errors else "警告"
-            print(one_line(f"  [{kind}] {assessment.path}: {issue.location()}: {issue.message} → {issue.fix}"))
+            say(one_line(f"  [{kind}] {assessment.path}: {issue.location()}: {issue.message} → {issue.fix}"))
         if assessment.records and not args.quiet:
-            print("\t".join(VALUES_HEADER))
+            say("\t".join(VALUES_HEADER))
             for line in values_read(assessment, catalogue):
-                print("\t".join(one_line(field) for field in line))
+                say("\t".join(one_line(field) for field in line))
         if errors:
             worst = EXIT_REJECTED
     return worst
@@ -544,7 +551,7 @@ def cmd_review(args) -> int:
     settings = _settings(args)
     items = review(_need_warehouse(settings.warehouse), args.year, args.department)
     for item in items:
-        print(item.text())
+        print(terminal_safe(item.text()))  # cell texts, file names: never raw to the terminal
         print()
     if not items:
         print("確定を待つ部局・年度はありません。")

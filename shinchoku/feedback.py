@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .annotate import annotate_package
+from .annotate import annotate_package, make_self_contained
 from .messages import ERROR, ERROR_HEADER, ERROR_SHEET, ERROR_WIDTHS, Issue, error_link, error_row
+from .text import writable
 from .xlsx import set_text
 
 # Codes meaning the workbook did not open within limits: only the error list is written.
@@ -59,7 +60,7 @@ def annotate_workbook(source: Path, issues: list[Issue], target: Path) -> Path:
 
     error_fill = PatternFill("solid", fgColor="FFC7CE")
     warning_fill = PatternFill("solid", fgColor="FFEB9C")
-    wb = load_workbook(source)
+    wb = load_workbook(_self_contained(source))
     by_cell: dict[tuple[str, str], list[Issue]] = {}
     for issue in issues:
         if issue.sheet in wb.sheetnames and issue.cell:
@@ -69,7 +70,7 @@ def annotate_workbook(source: Path, issues: list[Issue], target: Path) -> Path:
         worst = ERROR if any(i.severity == ERROR for i in found) else "warning"
         cell.fill = error_fill if worst == ERROR else warning_fill
         text = "\n".join(f"{i.message}\n→ {i.fix}" for i in found)
-        comment = Comment(text, "shinchoku")
+        comment = Comment(writable(text), "shinchoku")
         comment.width, comment.height = 320, 160
         cell.comment = comment
 
@@ -93,3 +94,21 @@ def annotate_workbook(source: Path, issues: list[Issue], target: Path) -> Path:
     wb.save(target)
     return target
 
+
+
+def _self_contained(source: Path):
+    """The workbook without its links to other workbooks, connections, queries and OLE objects (in memory),
+    so the copy openpyxl writes is as self-contained as the XML editor's."""
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(source) as z:
+        order = [i.filename for i in z.infolist()]
+        parts = {name: z.read(name) for name in order}
+    make_self_contained(parts, order)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        for name in order:
+            z.writestr(name, parts[name])
+    out.seek(0)
+    return out

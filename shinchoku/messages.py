@@ -86,6 +86,8 @@ CODES: dict[str, Code] = {
     "as_of_outside_year": Code(WARNING, "時点 {detail} が年度の期間外です。", "時点の日付を確認してください。"),
     "year_differs": Code(WARNING, "年度欄の{value}は、この報告様式の年度({detail})と異なります。{value}の実績として受け付けました。", "前年度以前の実績の訂正でなければ、年度欄を報告様式の年度にしてください。"),
     "macro_workbook": Code(WARNING, "マクロ付きブック(.xlsm)です。マクロは実行せず、値のみ読み取りました。", "次回からはマクロなしの .xlsx で提出してください。"),
+    "control_character_removed": Code(WARNING, "「{value}」欄の文字列に制御文字(垂直タブなど)が含まれていたため、取り除いて受け付けました。", "取り除いた後の文字列を確認してください。PowerPointなどから貼り付けた文字には、見えない制御文字が含まれることがあります。"),
+    "external_value": Code(WARNING, "実績値「{value}」は、外部のブック(またはDDE)を参照する数式の保存値です。", "参照先のブックの現在の値とは限りません。値を確認し、数式ではなく数値を入力(値の貼り付け)して提出してください。"),
     "duplicate_file": Code(WARNING, "以前に提出されたファイル(提出番号 {detail})と同一の内容です。取り込みは行いません。", "修正した場合は、修正後のファイルを提出してください。"),
 }
 

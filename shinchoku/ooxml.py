@@ -60,6 +60,7 @@ class Cell(NamedTuple):
     value: object
     fmt: str = "General"
     formula: bool = False
+    external: bool = False  # the formula refers to another workbook ([1]Sheet1!A1) or is a DDE link (App|'topic'!item)
 
     @property
     def unsaved(self) -> bool:
@@ -314,6 +315,7 @@ def read_sheet(zf: zipfile.ZipFile, part: str, shared: list[str], styles: list[s
     """
     grid: Grid = {}
     rows, row0 = 0, -1
+    linked: set[str] = set()  # shared formulas whose master refers to another workbook
     for element in elements(zf, part, _ROW, limits):
         rows += 1
         if rows > limits.max_rows:
@@ -330,7 +332,7 @@ def read_sheet(zf: zipfile.ZipFile, part: str, shared: list[str], styles: list[s
             col0 = at[1] if at else col0 + 1
             if col0 >= limits.max_columns:
                 raise Rejection("too_many_columns", f"{column_letter(col0)}列まで、上限{limits.max_columns}列")
-            cell = _cell(c, shared, styles, date1904, limits)
+            cell = _cell(c, shared, styles, date1904, limits, linked)
             if cell is not None:
                 line[col0] = cell
         if line:
@@ -338,22 +340,47 @@ def read_sheet(zf: zipfile.ZipFile, part: str, shared: list[str], styles: list[s
     return grid
 
 
-def _cell(c: ET.Element, shared: list[str], styles: list[str], date1904: bool, limits: Limits) -> Cell | None:
+# A reference into another workbook: its index in brackets before a '!' ([1]Sheet1!A1, '[1]Sheet 1'!A1,
+# [1]!Name), or a DDE link (Excel|'topic'!item); string literals are left out before looking.
+_EXTERNAL = re.compile(r"\[\d+\][^!,;()=+\-*/&<>^\[\]]*!|[A-Za-z_][\w.]*\|")
+_LITERAL = re.compile(r'"[^"]*"')
+
+
+def external_formula(text: str | None) -> bool:
+    """Whether a formula's text takes its value from another workbook or by DDE."""
+    return bool(text) and bool(_EXTERNAL.search(_LITERAL.sub("", text)))
+
+
+def _cell(c: ET.Element, shared: list[str], styles: list[str], date1904: bool, limits: Limits,
+          linked: set | None = None) -> Cell | None:
+    """``linked``: the shared-formula indices (si) of this sheet whose master formula is external."""
     style = c.get("s")
     fmt = "General"
     if style is not None and style != "0":
         index = int(style)
         fmt = styles[index] if 0 <= index < len(styles) else "General"
-    raw, formula = None, False
+    raw, formula, external = None, False, False
     for child in c:
         tag = child.tag
         if tag == _V:
             raw = child.text or None  # an empty <v/> holds no value
         elif tag == _F:
             formula = True
+            external = external_formula(child.text)
+            si = child.get("si")
+            if linked is not None and si is not None and child.get("t") == "shared":
+                if external:
+                    linked.add(si)
+                elif si in linked:
+                    external = True
         elif tag == _IS:
-            return Cell(_string_item(child, limits), fmt, formula)
-    kind = c.get("t", "n")
+            return Cell(_string_item(child, limits), fmt, formula, external)
+    cell = _value(raw, c.get("t", "n"), fmt, formula, shared, date1904, limits)
+    return cell._replace(external=True) if external and cell is not None else cell
+
+
+def _value(raw: str | None, kind: str, fmt: str, formula: bool, shared: list[str], date1904: bool,
+           limits: Limits) -> Cell | None:
     if raw is None:
         return Cell(None, fmt, True) if formula else None  # an unsaved formula, or a styled empty cell
     if len(raw) > limits.max_cell_chars:

@@ -21,6 +21,7 @@ from .layout import EXPLANATION, HEADER, OUTCOME_HEADER, PROP_DEPARTMENT, PROP_F
 from .messages import Issue, cell_ref
 from .ooxml import Grid, Rejection, parse_part, read_shared_strings, read_sheet, read_styles, read_workbook_part
 from .parse import normalize_text
+from .text import clean
 
 __all__ = ["Rejection", "RawRow", "Table", "TableSpec", "WorkbookRead", "read_workbook"]
 
@@ -41,6 +42,8 @@ class RawRow:
     fmt: str = "General"  # the value cell's number format, which says how to read a number
     formula_missing: tuple[str, ...] = ()
     shown: str = ""  # the value cell as the department saw it
+    cleaned: tuple[str, ...] = ()  # labels whose text had control characters removed (text.clean)
+    external: tuple[str, ...] = ()  # labels whose value a formula took from another workbook or by DDE
 
 
 @dataclass
@@ -158,7 +161,7 @@ def _one_table(spec: TableSpec, grids: dict[str, Grid], labels: dict, required: 
     value_col = columns[spec.value]
     for row0 in sorted(r for r in grid if r > header_row0):
         line = grid[row0]
-        cells, missing = {}, []
+        cells, missing, cleaned, external = {}, [], [], []
         for label, col in columns.items():
             cell = line.get(col)
             if cell is None:
@@ -167,12 +170,20 @@ def _one_table(spec: TableSpec, grids: dict[str, Grid], labels: dict, required: 
                 cells[label] = ""
                 missing.append(label)
             else:
-                cells[label] = cell.value
+                value = cell.value
+                if isinstance(value, str):
+                    value, removed = clean(value)
+                    if removed:
+                        cleaned.append(label)
+                cells[label] = value
+                if cell.external:
+                    external.append(label)
         if _blank(cells[spec.key]) and _blank(cells[spec.value]) and not missing:
             continue
         value_cell = line.get(value_col)
         table.rows.append(RawRow(row0, cells, value_cell.fmt if value_cell else "General", tuple(missing),
-                                 value_cell.shown() if value_cell else ""))
+                                 clean(value_cell.shown())[0] if value_cell else "", tuple(cleaned),
+                                 tuple(external)))
     return table
 
 

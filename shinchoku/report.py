@@ -22,6 +22,7 @@ from openpyxl.utils import get_column_letter
 
 from .messages import format_number
 from .parse import fiscal_year_label
+from .text import writable_row
 from .xlsx import set_text
 
 # The only relations the report reads: the analysts' contract.
@@ -161,9 +162,11 @@ class Kpi:
 
 
 def _rows(con, sql: str, params=()) -> list[dict]:
+    """A view's rows as dicts, their texts writable (the report and the site read through here: a control
+    character stored before the reader removed them must not stop either)."""
     cur = con.execute(sql, params)
     names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
+    return [writable_row(dict(zip(names, r))) for r in cur.fetchall()]
 
 
 PLAN_FIELDS = ("name", "owner", "direction", "baseline_value", "baseline_decimals", "baseline_fy", "target_value",

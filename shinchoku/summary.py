@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .messages import ERROR
+from .text import terminal_safe
 
 STATUS_JA = {"accepted": "受理", "rejected": "差戻し", "duplicate": "重複"}
 SKIP_JA = {"lock": "Excelのロックファイル", "hidden": "隠しファイル", "temporary": "一時ファイル",
@@ -39,12 +40,13 @@ def settling_line(skipped) -> str | None:
     names = "、".join(f"{p.parent.name}/{p.name}" for p in held[:MAX_SETTLING_SHOWN])
     if len(held) > MAX_SETTLING_SHOWN:
         names += f" …ほか {len(held) - MAX_SETTLING_SHOWN} 件"
-    return (f"保留: 更新直後のファイル {len(held)} 件({names})は次回の取込で処理します。"
-            "今すぐ取り込むには shinchoku run --settle-seconds 0")
+    return terminal_safe(f"保留: 更新直後のファイル {len(held)} 件({names})は次回の取込で処理します。"
+                         "今すぐ取り込むには shinchoku run --settle-seconds 0")
 
 
 def summary_text(summary) -> str:
-    """Lines for the terminal: counts, then every rejected file with its first problems."""
+    """Lines for the terminal: counts, then every rejected file with its first problems; a control character
+    a department wrote (in a cell, in a file name) is shown, never sent (text.terminal_safe)."""
     lines = [
         f"取込結果(実行番号 {summary.run_id}): 受理 {summary.count('accepted')} 件、"
         f"差戻し {summary.count('rejected')} 件、重複 {summary.count('duplicate')} 件、"
@@ -77,7 +79,7 @@ def summary_text(summary) -> str:
         lines.append(f"  {settling}")
     lines.append(f"ウェアハウス: {summary.warehouse}")
     lines += site_lines(summary)
-    return "\n".join(lines)
+    return terminal_safe("\n".join(lines))
 
 
 def site_lines(summary) -> list[str]:
@@ -110,7 +112,7 @@ def summary_markdown(summary) -> str:
 
 
 def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return terminal_safe(text.replace("|", "\\|").replace("\n", " "))
 
 
 def table(headers: list[str], rows: list[list]) -> str:
