@@ -86,6 +86,7 @@ CODES: dict[str, Code] = {
     "as_of_outside_year": Code(WARNING, "時点 {detail} が年度の期間外です。", "時点の日付を確認してください。"),
     "year_differs": Code(WARNING, "年度欄の{value}は、この報告様式の年度({detail})と異なります。{value}の実績として受け付けました。", "前年度以前の実績の訂正でなければ、年度欄を報告様式の年度にしてください。"),
     "macro_workbook": Code(WARNING, "マクロ付きブック(.xlsm)です。マクロは実行せず、値のみ読み取りました。", "次回からはマクロなしの .xlsx で提出してください。"),
+    "rejected_folder_unsafe": Code(WARNING, "差戻しファイルを移す「rejected」フォルダが{detail}ため、このファイルを移動せず、エラー一覧・エラー箇所ファイルも作成していません。", "部局フォルダ内の「rejected」(シンボリックリンクやファイル)を削除してください。次回の取込で取込処理が作り直し、このファイルを改めて検証して移動します。"),
     "duplicate_file": Code(WARNING, "以前に提出されたファイル(提出番号 {detail})と同一の内容です。取り込みは行いません。", "修正した場合は、修正後のファイルを提出してください。"),
 }
 
