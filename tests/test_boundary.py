@@ -74,12 +74,12 @@ def test_a_rejected_folder_that_is_a_link_is_never_used(settings, catalogue, tem
 
     for run in (1, 2):
         summary = run_ingest(settings, catalogue)
+        assert tree(victim) == {} and tree(outside) == {}  # nothing moved or created through the link
+        assert forged.read_bytes() == forged_bytes  # left where it is, untouched
+        assert link.is_symlink()  # the department's link is its own business: left alone
         assert [(d.candidate.department, d.status) for d in summary.decisions] == [("総務部", "rejected")], run
         [decision] = summary.decisions
         assert {i.code for i in decision.issues} >= {"department_mismatch", "rejected_folder_unsafe"}
-        assert forged.read_bytes() == forged_bytes  # left where it is, untouched
-        assert link.is_symlink()  # the department's link is its own business: left alone
-        assert tree(victim) == {} and tree(outside) == {}  # nothing moved or created through the link
         text = summary_text(summary)
         assert "移動せず: 総務部/rejected がシンボリックリンクであるため" in text
         assert "総務部/rejected/forged" not in text  # no destination is claimed
@@ -191,7 +191,7 @@ def test_a_file_swapped_after_listing_is_never_read(settings, catalogue, templat
             else:
                 mine.symlink_to(target)
 
-    monkeypatch.setattr(inbox_module, "before_open", swapped)
+    monkeypatch.setattr(inbox_module, "before_open", swapped, raising=False)
     summary = run_ingest(settings, catalogue)
     assert [(d.candidate.path, d.status) for d in summary.decisions] == [(ok, "accepted")]
     assert (mine, "changed during the run") in summary.skipped
@@ -211,7 +211,7 @@ def test_a_file_swapped_for_a_fifo_does_not_hang_the_run(settings, catalogue, te
         mine.unlink()
         os.mkfifo(mine)
 
-    monkeypatch.setattr(inbox_module, "before_open", swapped)
+    monkeypatch.setattr(inbox_module, "before_open", swapped, raising=False)
     started = time.monotonic()
     summary = run_ingest(settings, catalogue)
     assert summary.decisions == [] and (mine, "changed during the run") in summary.skipped
