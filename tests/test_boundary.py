@@ -276,3 +276,44 @@ def test_copies_in_one_folder_and_one_run(settings, catalogue, template):
         assert (rejected / f"{name}.エラー箇所.xlsx").exists()
     archives = query(settings.warehouse, "select file_name, archive_path from submissions where status = 'rejected'")
     assert len({a for _, a in archives}) == 1 and all(a for _, a in archives)  # one archived original, shared
+
+
+# --- writing into rejected/ -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("same_filesystem", [True, False])
+def test_feedback_reaches_rejected_without_following_a_planted_link(tmp_path, monkeypatch, same_filesystem):
+    """Links planted in rejected/ under the feedback's name (or its temporary name) are replaced, never
+    followed: the file they point at is untouched. Across filesystems the file is created anew there
+    (O_CREAT|O_EXCL|O_NOFOLLOW) and renamed into place."""
+    import errno
+
+    from shinchoku.publish import _place
+
+    staging, rejected, outside = tmp_path / "staging", tmp_path / "rejected", tmp_path / "outside"
+    for folder in (staging, rejected, outside):
+        folder.mkdir()
+    (outside / "target").write_text("keep me")
+    src = staging / "x.エラー一覧.txt"
+    src.write_text("error list")
+    (rejected / "x.エラー一覧.txt").symlink_to(outside / "target")
+    (rejected / ".x.エラー一覧.txt.tmp").symlink_to(outside / "target")
+    if not same_filesystem:
+        real = os.rename
+
+        def rename(a, b, **kw):
+            if kw.get("src_dir_fd") is None:
+                raise OSError(errno.EXDEV, "Invalid cross-device link")
+            return real(a, b, **kw)
+
+        monkeypatch.setattr(os, "rename", rename)
+    fd = os.open(rejected, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        _place(src, fd, "x.エラー一覧.txt")
+    finally:
+        os.close(fd)
+    placed = rejected / "x.エラー一覧.txt"
+    assert not placed.is_symlink() and placed.read_text() == "error list" and not src.exists()
+    assert (outside / "target").read_text() == "keep me"
+    assert sorted(p.name for p in rejected.iterdir()) == sorted(["x.エラー一覧.txt"] + (
+        [".x.エラー一覧.txt.tmp"] if same_filesystem else []))  # the department's own link, left alone
