@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -17,33 +16,24 @@ def archive_name(sha: str, path: Path) -> str:
     return f"archive/{sha[:2]}/{sha}{suffix}"
 
 
-CHANGED = "<changed during the run>"  # archive_original's answer for a file that changed under it
-
-
 def archive_original(settings: Settings, cand: Candidate) -> str | None:
-    """Copy a received file into the content-addressed archive; never modify an archived file.
+    """Keep a received file in the content-addressed archive; never modify an archived file.
 
-    Durability comes from one sync before the warehouse is published, not a sync per file.
+    What is kept is the bytes the run read (``cand.data``, whose hash is ``cand.sha256``): the inbox path
+    is never opened again. Durability comes from one sync before the warehouse is published, not a sync
+    per file.
     """
-    if cand.size > settings.limits.max_file_bytes:
+    data = cand.data
+    if cand.size > settings.limits.max_file_bytes or data is None or len(data) != cand.size:
         return None
     relative = archive_name(cand.sha256, cand.path)
     target = settings.warehouse.parent / relative
     if target.exists():
         return relative
-    try:
-        data = cand.path.read_bytes()
-    except OSError:
-        return CHANGED
-    if hashlib.sha256(data).hexdigest() != cand.sha256:  # changed while we read it: leave it for the next run
-        return CHANGED
     # Written in staging first (wiped after a crash), read-only from birth, then renamed into place whole.
     tmp = settings.staging_dir / f"{cand.sha256}.{os.getpid()}.archive"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o444)
-    try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o444), "wb") as f:
+        f.write(data)
     os.replace(tmp, target)
     return relative
 

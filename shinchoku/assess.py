@@ -33,7 +33,7 @@ EXPLANATION_FIELDS = ("factor_analysis", "future_direction")
 class Assessment:
     """What shinchoku concluded about one workbook: its values and its problems."""
 
-    path: Path
+    path: Path | None  # None when the workbook was given as bytes (a run's inbox file, read once)
     department: str | None
     read: WorkbookRead
     records: list[dict] = field(default_factory=list)
@@ -178,21 +178,25 @@ def _id_of(value) -> str | None:
     return None if is_blank(value) else normalize_text(_text(value))
 
 
-def assess_one(path: Path, department: str | None, catalogue: Catalogue, limits: Limits) -> Assessment:
-    """Read one workbook and parse its cells; batch rules come later in validate_batch.
+def _path_of(source: Path | bytes) -> Path | None:
+    return None if isinstance(source, (bytes, bytearray)) else Path(source)
+
+
+def assess_one(source: Path | bytes, department: str | None, catalogue: Catalogue, limits: Limits) -> Assessment:
+    """Read one workbook (a path, or its bytes) and parse its cells; batch rules come later in validate_batch.
 
     Never raises: a failure no rule foresaw becomes the coded issue ``unexpected_error``.
     """
     try:
-        return _assess(path, department, catalogue, limits)
+        return _assess(source, department, catalogue, limits)
     except Exception as e:  # noqa: BLE001 - one file must never stop a run; the fuzz tests count these
-        return Assessment(Path(path), department, WorkbookRead(),
+        return Assessment(_path_of(source), department, WorkbookRead(),
                           issues=[Issue("unexpected_error", params={"detail": type(e).__name__})])
 
 
-def _assess(path: Path, department: str | None, catalogue: Catalogue, limits: Limits) -> Assessment:
-    read = read_workbook(path, limits)
-    result = Assessment(Path(path), department, read, issues=list(read.issues))
+def _assess(source: Path | bytes, department: str | None, catalogue: Catalogue, limits: Limits) -> Assessment:
+    read = read_workbook(source, limits)
+    result = Assessment(_path_of(source), department, read, issues=list(read.issues))
     if read.macro:
         result.issues.append(Issue("macro_workbook"))
     table = read.table
@@ -306,8 +310,8 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _assess_chunk(items: list[tuple[Path, str | None]]) -> list[Assessment]:
-    return [assess_one(path, dept, _worker["catalogue"], _worker["limits"]) for path, dept in items]
+def _assess_chunk(items: list[tuple[Path | bytes, str | None]]) -> list[Assessment]:
+    return [assess_one(source, dept, _worker["catalogue"], _worker["limits"]) for source, dept in items]
 
 
 def _pool_context():
@@ -330,9 +334,9 @@ def prestart_workers() -> None:
         forkserver.ensure_running()
 
 
-def assess_files(items: list[tuple[Path, str | None]], catalogue: Catalogue, limits: Limits,
+def assess_files(items: list[tuple[Path | bytes, str | None]], catalogue: Catalogue, limits: Limits,
                  workers: int = 1, meanwhile=None, grading: Grading = Grading()) -> list[Assessment]:
-    """Assess workbooks (path, trusted department or None): parse in parallel, validate as one batch.
+    """Assess workbooks (path or bytes, trusted department or None): parse in parallel, validate as one batch.
 
     ``meanwhile``, if given, is called in this process while the workers parse: I/O-bound work
     (archiving originals) then overlaps CPU-bound parsing. ``grading`` is the configured bands,
@@ -353,7 +357,7 @@ def assess_files(items: list[tuple[Path, str | None]], catalogue: Catalogue, lim
     else:
         if meanwhile:
             meanwhile()
-        assessments = [assess_one(path, dept, catalogue, limits) for path, dept in items]
+        assessments = [assess_one(source, dept, catalogue, limits) for source, dept in items]
     validate_batch(assessments, catalogue, grading)
     return assessments
 

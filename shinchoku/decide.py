@@ -1,14 +1,21 @@
-"""Deciding each file's fate: duplicate (by sha256, before any parsing), accepted or rejected."""
+"""Deciding each file's fate: duplicate (by sha256, before any parsing), accepted or rejected.
+
+Each file is read once (:func:`shinchoku.inbox.read_candidates`); its bytes are hashed, archived and
+assessed, and dropped as soon as nothing needs them (a rejected file's are kept until its annotated copy
+is written). A duplicate is the same bytes as a file *accepted* from the *same folder* (earlier, or in this
+run): a copy of a rejected file is assessed again, and a copy in another department's folder never
+settles anything for that department.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .archive import CHANGED, archive_all
+from .archive import archive_all
 from .assess import Assessment, assess_files
 from .catalogue import Catalogue
 from .config import Settings
-from .inbox import Candidate, Discovery, sha256_of
+from .inbox import Candidate, Discovery, read_candidates
 from .messages import Issue
 from .reader import WorkbookRead
 
@@ -30,55 +37,69 @@ class Decision:
         return self.assessment.read if self.assessment else None
 
 
-
-def decide(discovery: Discovery, known: dict[str, int], catalogue: Catalogue, settings: Settings,
+def decide(discovery: Discovery, known: dict[tuple[str | None, str], int], catalogue: Catalogue, settings: Settings,
            confirmed: dict | None = None) -> list[Decision]:
-    """Hash every candidate, set duplicates aside before parsing, assess the rest as one batch, then hold
-    confirmed years (``confirmed``: the standing confirmations, see :mod:`shinchoku.confirm`).
+    """Read and hash every candidate, set duplicates aside before parsing, assess the rest as one batch, then
+    hold confirmed years (``confirmed``: the standing confirmations, see :mod:`shinchoku.confirm`).
 
-    Originals are archived (in this process) while the workers parse.
+    ``known``: (department, sha256) -> first submission id, of files already *accepted*. Originals are
+    archived (in this process, from the bytes read) while the workers parse.
     """
-    from .confirm import hold_confirmed
-
     decisions: list[Decision] = []
-    seen: dict[str, int | Decision] = dict(known)
+    first_in_run: dict[tuple[str | None, str], Decision] = {}
     batch: list[Decision] = []
-    for cand in discovery.candidates:
-        try:
-            cand.sha256 = sha256_of(cand.path)
-        except OSError:
-            discovery.skipped.append((cand.path, "unreadable"))  # permissions, or gone meanwhile
+    copies: list[Decision] = []  # same folder, same bytes as a file of this run not yet decided
+    for cand, why_not in read_candidates(settings, discovery.candidates):
+        if why_not:
+            discovery.skipped.append((cand.path, why_not))  # changed under us, a link now, gone, no permission
             continue
+        key = (cand.department, cand.sha256)
         if cand.department is None:
             decisions.append(Decision(cand, "rejected", issues=[Issue("misplaced_file")]))
-        elif cand.sha256 in seen:
-            first = seen[cand.sha256]
-            decisions.append(Decision(cand, "duplicate", duplicate_of=first if isinstance(first, int) else None,
-                                      original=first if isinstance(first, Decision) else None))
+        elif key in known:
+            cand.data = None
+            decisions.append(Decision(cand, "duplicate", duplicate_of=known[key]))
+        elif key in first_in_run:
+            decision = Decision(cand, "pending", original=first_in_run[key])
+            copies.append(decision)
+            decisions.append(decision)
         else:
             decision = Decision(cand, "pending")
-            seen[cand.sha256] = decision
+            first_in_run[key] = decision
             decisions.append(decision)
             batch.append(decision)
-    fresh = [d for d in decisions if d.status != "duplicate"]
+    fresh = [d for d in decisions if d.original is None and d.status != "duplicate"]
 
     def archive() -> None:
         for decision, path in zip(fresh, archive_all(settings, [d.candidate for d in fresh])):
             decision.archive_path = path
 
-    assessments = assess_files([(d.candidate.path, d.candidate.department) for d in batch], catalogue,
-                               settings.limits, settings.worker_count(), meanwhile=archive,
+    _assess(batch, catalogue, settings, confirmed, meanwhile=archive)
+    # A copy of a file accepted in this run is its duplicate; a copy of a rejected one is assessed on its own.
+    again = []
+    for decision in copies:
+        if decision.original.status == "accepted":
+            decision.status = "duplicate"
+            decision.candidate.data = None
+        else:
+            decision.original, decision.archive_path = None, decision.original.archive_path
+            again.append(decision)
+    _assess(again, catalogue, settings, confirmed)
+    for decision in decisions:
+        if decision.status != "rejected":
+            decision.candidate.data = None  # only a rejected file's annotated copy still needs the bytes
+    return decisions
+
+
+def _assess(batch: list[Decision], catalogue: Catalogue, settings: Settings, confirmed: dict | None,
+            meanwhile=None) -> None:
+    from .confirm import hold_confirmed
+
+    assessments = assess_files([(d.candidate.data, d.candidate.department) for d in batch], catalogue,
+                               settings.limits, settings.worker_count(), meanwhile=meanwhile,
                                grading=settings.grading)
     for decision, assessment in zip(batch, assessments):
         hold_confirmed(assessment, confirmed or {})
         decision.assessment = assessment
         decision.issues = assessment.issues
         decision.status = "accepted" if assessment.accepted else "rejected"
-    # A file that changed while it was read is left in the inbox for the next run, unrecorded,
-    # and so are its copies in this run: the next run decides about them together.
-    for decision in fresh:
-        if decision.archive_path is CHANGED:
-            discovery.skipped.append((decision.candidate.path, "changed during the run"))
-    return [d for d in decisions if d.archive_path is not CHANGED
-            and not (d.original is not None and d.original.archive_path is CHANGED)]
-

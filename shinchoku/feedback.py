@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from .annotate import annotate_package, make_self_contained
@@ -33,18 +34,28 @@ def error_list_text(file_name: str, department: str | None, issues: list[Issue])
 
 
 def write_feedback(decision, out_dir: Path, original_name: str) -> list[Path]:
-    """Write the error list, and an annotated copy where the workbook opened; return the paths."""
+    """Write the error list, and an annotated copy where the workbook opened; return the paths.
+
+    The copy is made from the bytes the run read (``candidate.data``) when it has them, never by opening
+    the inbox file again; ``out_dir`` is the run's own staging folder (the files reach ``rejected/``
+    through its directory descriptor, :func:`shinchoku.publish.settle_moves`)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = Path(original_name).stem
     issues = decision.issues
     listing = out_dir / f"{stem}.エラー一覧.txt"
     listing.write_text("\ufeff" + error_list_text(original_name, decision.candidate.department, issues), encoding="utf-8")
     made = [listing]
-    if not any(i.code in CONTAINER_CODES for i in issues):
+    cand = decision.candidate
+    from_bytes = hasattr(cand, "data")  # a run's file: only ever its bytes, never its inbox path
+    if not any(i.code in CONTAINER_CODES for i in issues) and not (from_bytes and cand.data is None):
         annotated = out_dir / f"{stem}.エラー箇所.xlsx"
+
+        def source():
+            return io.BytesIO(cand.data) if from_bytes else cand.path
+
         try:
-            if not annotate_package(decision.candidate.path, issues, annotated):
-                annotate_workbook(decision.candidate.path, issues, annotated)
+            if not annotate_package(source(), issues, annotated):
+                annotate_workbook(source(), issues, annotated)
             made.append(annotated)
         except Exception:  # noqa: BLE001 - a workbook openpyxl cannot open still gets its error list
             annotated.unlink(missing_ok=True)

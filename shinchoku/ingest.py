@@ -92,7 +92,8 @@ def run_steps(settings: Settings, catalogue: Catalogue, wait_seconds: float = 0,
         decisions = step(ASSESS, settings, catalogue, discovery, stage)
         crash_point("after_assess")
         summary = step(LOAD, settings, catalogue, decisions, discovery, started, stage)
-        step(SETTLE, settings)
+        for folder, why in (step(SETTLE, settings) or {}).items():  # a rejected/ made unsafe after it was checked
+            summary.refuse(folder, why)
         crash_point("run_finished")
         if settings.site_build:
             try:

@@ -5,6 +5,12 @@ atomic rename of a copy that this run wrote and checkpointed. Inbox files are
 moved only after that, following a journal written before the rename, so a run
 killed at any point either changed nothing, or left a journal the next run
 completes. Readers holding the old file keep their snapshot.
+
+The inbox's folders are the departments' (the trust boundary): every move, delete and write there goes
+through directory descriptors (:class:`shinchoku.inbox.Folders`: renameat, unlinkat, mkdirat, openat with
+O_NOFOLLOW), never through a path a department could have turned into a link, and ``rejected/`` is used
+only when it is a real directory owned by the run's user. When it is not, the folder's rejected files
+stay where they are, the run says why, and each gets the warning ``rejected_folder_unsafe``.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,7 +31,8 @@ from pathlib import Path
 from .catalogue import Catalogue
 from .config import Settings
 from .decide import Decision
-from .inbox import Candidate, Discovery, free_name, rejected_dir
+from .inbox import REJECTED, Discovery, Folders, UnsafeFolder, free_name
+from .messages import Issue
 
 class RunLocked(Exception):
     """Another run holds the warehouse lock."""
@@ -82,10 +90,11 @@ def actor() -> str:
 @dataclass
 class Stage:
     """This run's private copy of the warehouse (a path: each step opens its own connection), and the
-    sha256 of every file it has already accepted (-> first submission id), read while it was staged."""
+    (department, sha256) of every file it has already accepted (-> first submission id), read while it was
+    staged."""
 
     path: Path
-    known: dict[str, int] = field(default_factory=dict)
+    known: dict[tuple[str | None, str], int] = field(default_factory=dict)
     fresh: bool = False  # no warehouse was published yet
     confirmed: dict = field(default_factory=dict)  # the standing confirmations (shinchoku.confirm.Period by key)
 
@@ -105,9 +114,11 @@ def prepare_stage(settings: Settings) -> Stage:
     con = wh.connect_for_writing(tmp)
     try:
         wh.ensure_schema(con)
-        # only accepted files: a copy of a rejected one is assessed again (the catalogue may have changed since)
-        known = dict(con.execute("select sha256, min(submission_id) from raw_submissions where status = 'accepted' "
-                                 "group by sha256").fetchall())
+        # only accepted files, per department: a copy of a rejected one is assessed again (the catalogue may
+        # have changed since), and a copy in another department's folder is that department's to answer for
+        known = {(department, sha): first for department, sha, first in con.execute(
+            "select department, sha256, min(submission_id) from raw_submissions where status = 'accepted' "
+            "group by department, sha256").fetchall()}
         from .confirm import confirmed_periods
 
         confirmed = confirmed_periods(con)
@@ -126,6 +137,8 @@ class RunSummary:
     skipped: list[tuple[Path, str]]
     kpis_updated: list[tuple[str, int]]
     feedback: dict[int, list[Path]] = field(default_factory=dict)
+    moved: dict[int, Path] = field(default_factory=dict)  # where each rejected original goes (submission id)
+    refused: dict[str, str] = field(default_factory=dict)  # folder ("" the inbox root) -> why its rejected/ is unsafe
     site: list[str] = field(default_factory=list)  # the progress site's lines, after the run
     site_error: str | None = None  # why the site was not rebuilt (the run itself stands)
 
@@ -135,6 +148,14 @@ class RunSummary:
     @property
     def exit_code(self) -> int:
         return 1 if self.count("rejected") else 0
+
+    def refuse(self, folder: str, why: str) -> None:
+        """Nothing was moved into ``folder``'s rejected/: say so, and name no destination there."""
+        self.refused.setdefault(folder, why)
+        for decision in self.decisions:
+            if decision.candidate.folder == folder:
+                self.feedback.pop(decision.submission_id, None)
+                self.moved.pop(decision.submission_id, None)
 
 
 def _fsync(path: Path) -> None:
@@ -157,43 +178,72 @@ def stage_and_publish(settings: Settings, catalogue: Catalogue, decisions: list[
     current = wh.fingerprint(catalogue, settings)
     if stage.fresh:
         wh.copy_blank(tmp, catalogue, settings, current)  # schema, reference data and views, built once
-    con = wh.connect_for_writing(tmp)
+    folders = Folders(settings)
     try:
-        con.execute("begin transaction")  # one transaction: catalog changes (views) are much cheaper in one
-        run_id, kpis_updated = load_run(con, decisions, started_at)
-        if wh.refresh(con, catalogue, settings, current) or stage.fresh:  # a catalogue this run sees first
-            wh.audit(con, "catalogue", actor=actor(), run_id=run_id, catalogue_fingerprint=current,
-                     detail=f"指標 {len(catalogue.kpis)}、改定 {len(catalogue.revisions)}")
-        counts = {s: sum(d.status == s for d in decisions) for s in ("accepted", "rejected", "duplicate")}
-        wh.audit(con, "run", actor=actor(), run_id=run_id,
-                 detail=f"受理 {counts['accepted']}、差戻し {counts['rejected']}、重複 {counts['duplicate']}、"
-                        f"更新した指標・年度 {len(kpis_updated)}")
-        wh.run_audits(con)
-        con.execute("commit")
-        con.execute("checkpoint")
-    finally:
-        con.close()
+        refused = _check_rejected_folders(folders, decisions)
+        con = wh.connect_for_writing(tmp)
+        try:
+            con.execute("begin transaction")  # one transaction: catalog changes (views) are much cheaper in one
+            run_id, kpis_updated = load_run(con, decisions, started_at)
+            if wh.refresh(con, catalogue, settings, current) or stage.fresh:  # a catalogue this run sees first
+                wh.audit(con, "catalogue", actor=actor(), run_id=run_id, catalogue_fingerprint=current,
+                         detail=f"指標 {len(catalogue.kpis)}、改定 {len(catalogue.revisions)}")
+            counts = {s: sum(d.status == s for d in decisions) for s in ("accepted", "rejected", "duplicate")}
+            wh.audit(con, "run", actor=actor(), run_id=run_id,
+                     detail=f"受理 {counts['accepted']}、差戻し {counts['rejected']}、重複 {counts['duplicate']}、"
+                            f"更新した指標・年度 {len(kpis_updated)}")
+            wh.run_audits(con)
+            con.execute("commit")
+            con.execute("checkpoint")
+        finally:
+            con.close()
 
-    # Feedback for rejected files is written to staging now and moved beside them after publishing.
-    staging = settings.staging_dir / str(run_id)
-    shutil.rmtree(staging, ignore_errors=True)
-    moves: list[dict] = []
-    taken: set[Path] = set()
-    feedback: dict[int, list[Path]] = {}
+        # Feedback for rejected files is written to staging now and moved beside them after publishing.
+        staging = settings.staging_dir / str(run_id)
+        shutil.rmtree(staging, ignore_errors=True)
+        moves: list[dict] = []
+        taken: dict[str, set[str]] = {}
+        summary = RunSummary(run_id, settings.warehouse, decisions, discovery.skipped, kpis_updated)
+        for decision in decisions:
+            cand = decision.candidate
+            where = {"folder": cand.folder, "folder_id": list(cand.folder_id)}
+            if decision.status in ("accepted", "duplicate"):
+                moves.append({"op": "delete", **where, "name": cand.name, **cand.identity()})
+                continue
+            if cand.folder in refused:
+                cand.data = None
+                continue  # left where it is: the summary says why
+            rejected_fd, names = folders.rejected(cand.folder, cand.folder_id), taken.setdefault(cand.folder, set())
+            dest = free_name(rejected_fd, cand.name, names)
+            moves.append({"op": "move", **where, "name": cand.name, "dest": dest, **cand.identity()})
+            summary.moved[decision.submission_id] = folders.display(cand.folder, REJECTED, dest)
+            for made in write_feedback(decision, staging / str(decision.submission_id), dest):
+                final = free_name(rejected_fd, made.name, names)
+                moves.append({"op": "feedback", **where, "src": str(made), "dest": final})
+                summary.feedback.setdefault(decision.submission_id, []).append(folders.display(cand.folder, REJECTED, final))
+            cand.data = None  # the bytes are done with: archived, assessed, annotated
+    finally:
+        folders.close()
+    for folder, why in refused.items():
+        summary.refuse(folder, why)
+    publish(settings, tmp, {"run_id": run_id, "moves": moves, "staging": str(staging)})
+    return summary
+
+
+def _check_rejected_folders(folders: Folders, decisions: list[Decision]) -> dict[str, str]:
+    """Open (creating where absent) the rejected/ of every folder with a rejected file; the unsafe ones'
+    files get the warning ``rejected_folder_unsafe`` (recorded with their submission) and are not moved."""
+    refused: dict[str, str] = {}
     for decision in decisions:
         cand = decision.candidate
-        if decision.status in ("accepted", "duplicate"):
-            moves.append({"op": "delete", "src": str(cand.path), **_identity(cand)})
+        if decision.status != "rejected":
             continue
-        folder = rejected_dir(settings, cand)
-        dest = free_name(folder, cand.path.name, taken)
-        moves.append({"op": "move", "src": str(cand.path), "dest": str(dest), **_identity(cand)})
-        for made in write_feedback(decision, staging / str(decision.submission_id), dest.name):
-            final = free_name(folder, made.name, taken)
-            moves.append({"op": "move", "src": str(made), "dest": str(final)})
-            feedback.setdefault(decision.submission_id, []).append(final)
-    publish(settings, tmp, {"run_id": run_id, "moves": moves, "staging": str(staging)})
-    return RunSummary(run_id, settings.warehouse, decisions, discovery.skipped, kpis_updated, feedback)
+        try:
+            folders.rejected(cand.folder, cand.folder_id)
+        except UnsafeFolder as e:
+            refused.setdefault(cand.folder, str(e))
+            decision.issues.append(Issue("rejected_folder_unsafe", params={"detail": str(e)}))
+    return refused
 
 
 def publish(settings: Settings, staged: Path, journal: dict | None = None) -> None:
@@ -221,50 +271,85 @@ def _write_json(path: Path, data: dict) -> None:
     _fsync(path.parent)
 
 
-def settle_moves(settings: Settings) -> int:
-    """Carry out the journal's inbox moves (idempotently), then remove the journal."""
+def settle_moves(settings: Settings) -> dict[str, str]:
+    """Carry out the journal's inbox moves (idempotently), then remove the journal; return the folders whose
+    rejected/ turned out unsafe (folder -> why), whose files were left where they are.
+
+    Every operation is relative to a directory descriptor: the department folder (only if it is still the
+    one the run listed) and its rejected/ (only a real directory the run owns). A file is deleted or moved
+    only if it is still the file the run read (device, inode, size, modification time).
+    """
     path = settings.journal_path
     if not path.exists():
-        return 0
+        return {}
     journal = json.loads(path.read_text(encoding="utf-8"))
-    done = 0
-    for n, move in enumerate(journal["moves"]):
-        if n == len(journal["moves"]) // 2:
-            crash_point("mid_moves")
-        src = Path(move["src"])
-        if not src.exists() or ("mtime_ns" in move and _changed(src, move)):
-            continue  # already done, or replaced by a newer file the next run will see
-        if move["op"] == "delete":
-            src.unlink()
-        else:
-            _move(src, Path(move["dest"]))
-        done += 1
+    refused: dict[str, str] = {}
+    with Folders(settings) as folders:
+        for n, move in enumerate(journal["moves"]):
+            if n == len(journal["moves"]) // 2:
+                crash_point("mid_moves")
+            if "folder" not in move:
+                continue  # a journal written by an older version: the next run sees what is left in the inbox
+            folder = move["folder"]
+            try:
+                folder_fd = folders.folder(folder, move.get("folder_id"))
+            except OSError:
+                continue  # the folder is gone or was replaced: its files wait for the next run
+            if move["op"] in ("delete", "move") and not _still_there(folder_fd, move):
+                continue  # already done, or replaced by a newer file the next run will see
+            if move["op"] == "feedback" and not os.path.exists(move["src"]):
+                continue  # already placed
+            if move["op"] == "delete":
+                os.unlink(move["name"], dir_fd=folder_fd)
+                continue
+            try:
+                rejected_fd = folders.rejected(folder, move.get("folder_id"))
+            except UnsafeFolder as e:
+                refused.setdefault(folder, str(e))
+                continue
+            if move["op"] == "move":
+                os.rename(move["name"], move["dest"], src_dir_fd=folder_fd, dst_dir_fd=rejected_fd)
+            else:
+                _place(Path(move["src"]), rejected_fd, move["dest"])
     path.unlink()
     shutil.rmtree(settings.staging_dir, ignore_errors=True)
-    return done
+    return refused
 
 
-def _identity(cand: Candidate) -> dict:
-    """What tells the file this run read from a newer one saved under the same name."""
-    return {"size": cand.size, "mtime_ns": cand.mtime_ns}
-
-
-def _changed(path: Path, move: dict) -> bool:
-    st = os.stat(path)
-    return (st.st_size, st.st_mtime_ns) != (move["size"], move["mtime_ns"])
-
-
-def _move(src: Path, dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
+def _still_there(folder_fd: int, move: dict) -> bool:
+    """The file the run read is still under its name (never following a link)."""
     try:
-        os.replace(src, dest)
+        st = os.stat(move["name"], dir_fd=folder_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    if not stat.S_ISREG(st.st_mode):
+        return False
+    return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev) == (
+        move["size"], move["mtime_ns"], move.get("ino", st.st_ino), move.get("dev", st.st_dev))
+
+
+def _place(src: Path, rejected_fd: int, dest: str) -> None:
+    """Put a file the run wrote (in its staging folder) into rejected/ under ``dest``: one renameat where
+    staging and the inbox share a filesystem; otherwise a new file made there with O_CREAT|O_EXCL|O_NOFOLLOW
+    under a temporary name, then renamed within rejected/."""
+    try:
+        os.rename(src, dest, dst_dir_fd=rejected_fd)
+        return
     except OSError as e:
         if e.errno != errno.EXDEV:
             raise
-        tmp = dest.with_name(f".{dest.name}.tmp")
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dest)
-        src.unlink()
+    tmp = f".{dest}.tmp"
+    try:
+        os.unlink(tmp, dir_fd=rejected_fd)  # left by a run killed here (the link itself, never its target)
+    except FileNotFoundError:
+        pass
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=rejected_fd)
+    with os.fdopen(fd, "wb") as out, open(src, "rb") as f:
+        shutil.copyfileobj(f, out)
+        out.flush()
+        os.fsync(out.fileno())
+    os.rename(tmp, dest, src_dir_fd=rejected_fd, dst_dir_fd=rejected_fd)
+    src.unlink()
 
 
 def recover(settings: Settings) -> str | None:
@@ -273,8 +358,10 @@ def recover(settings: Settings) -> str | None:
     if settings.journal_path.exists():
         journal = json.loads(settings.journal_path.read_text(encoding="utf-8"))
         if _published(settings, journal):
-            settle_moves(settings)
+            refused = settle_moves(settings)
             note = f"前回の取込(実行番号 {journal['run_id']})の後処理を完了しました"
+            for folder, why in refused.items():
+                note += f"。{folder or 'inbox直下'}/rejected が{why}ため、その差戻しファイルは移動していません"
         else:
             settings.journal_path.unlink()
             note = "前回の中断された取込を破棄しました"

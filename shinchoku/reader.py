@@ -94,10 +94,14 @@ class WorkbookRead:
         return self.table.sheet if self.table else None
 
 
-def read_workbook(path: Path, limits: Limits) -> WorkbookRead:
-    """Read one workbook; every failure becomes a coded issue, never an exception."""
+def read_workbook(source: Path | bytes, limits: Limits) -> WorkbookRead:
+    """Read one workbook; every failure becomes a coded issue, never an exception.
+
+    ``source`` is a path (``shinchoku check`` FILE) or the file's bytes, already read (a run reads each
+    inbox file once, through its department folder, and hands the bytes on: see :mod:`shinchoku.inbox`).
+    """
     try:
-        return _read(Path(path), limits)
+        return _read(source if isinstance(source, (bytes, bytearray)) else Path(source), limits)
     except Rejection as r:
         return WorkbookRead(issues=[r.issue])
     except (ExpatError, ParseError, zipfile.BadZipFile, zlib.error, struct.error, EOFError, KeyError, IndexError,
@@ -111,8 +115,8 @@ def read_workbook(path: Path, limits: Limits) -> WorkbookRead:
         return WorkbookRead(issues=[Issue("unexpected_error", params={"detail": type(e).__name__})])
 
 
-def _read(path: Path, limits: Limits) -> WorkbookRead:
-    data = _read_bytes(path, limits)
+def _read(source: Path | bytes, limits: Limits) -> WorkbookRead:
+    data = _read_bytes(source, limits)
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
@@ -187,9 +191,12 @@ def _one_table(spec: TableSpec, grids: dict[str, Grid], labels: dict, required: 
     return table
 
 
-def _read_bytes(path: Path, limits: Limits) -> bytes:
-    with open(path, "rb") as f:
-        data = f.read(limits.max_file_bytes + 1)
+def _read_bytes(source: Path | bytes, limits: Limits) -> bytes:
+    if isinstance(source, (bytes, bytearray)):
+        data = bytes(source[:limits.max_file_bytes + 1])
+    else:
+        with open(source, "rb") as f:
+            data = f.read(limits.max_file_bytes + 1)
     if not data:
         raise Rejection("empty_file")
     if len(data) > limits.max_file_bytes:

@@ -61,8 +61,10 @@ def summary_text(summary) -> str:
             lines.append(f"    {issue.location()}: {issue.message}")
         if len(errors) > MAX_ISSUES_SHOWN:
             lines.append(f"    …ほか {len(errors) - MAX_ISSUES_SHOWN} 件")
-        for path in summary.feedback.get(decision.submission_id, []):
+        for path in [*filter(None, [getattr(summary, "moved", {}).get(decision.submission_id)]),
+                     *summary.feedback.get(decision.submission_id, [])]:
             lines.append(f"    → {path}")
+    lines += refused_lines(summary)
     warned = [d for d in summary.decisions if d.status == "accepted" and d.issues]
     if warned:
         count = sum(len(d.issues) for d in warned)
@@ -80,6 +82,14 @@ def summary_text(summary) -> str:
     lines.append(f"ウェアハウス: {summary.warehouse}")
     lines += site_lines(summary)
     return terminal_safe("\n".join(lines))
+
+
+def refused_lines(summary) -> list[str]:
+    """Folders whose rejected/ the run would not use (a link, a file, another user's folder): their rejected
+    files were left where they are."""
+    return [f"  移動せず: {folder or 'inbox直下'}/rejected が{why}ため、そのフォルダの差戻しファイルを受付フォルダに残しました"
+            "(エラー一覧・エラー箇所ファイルも置いていません)。rejected を削除すると、次回の取込で作り直します。"
+            for folder, why in getattr(summary, "refused", {}).items()]
 
 
 def site_lines(summary) -> list[str]:
@@ -106,6 +116,8 @@ def summary_markdown(summary) -> str:
         f"重複 {summary.count('duplicate')} 件\n\n" + "\n".join(rows) +
         f"\n\n## 更新された指標(年度)\n\n{kpis}\n" + (f"\n## 保留のファイル\n\n{_md(settling)}\n" if settling else "") +
         (f"\n## 対象外のファイル\n{skipped}\n" if skipped else "") +
+        ("\n## 移動しなかった差戻しファイル\n\n" + "\n".join(f"- {_md(line.strip())}" for line in refused_lines(summary)) + "\n"
+         if refused_lines(summary) else "") +
         ("\n## 進捗サイト\n\n" + "\n".join(f"- {_md(line)}" for line in site_lines(summary)) + "\n"
          if summary.site or summary.site_error else "")
     )

@@ -87,26 +87,33 @@ def test_the_summary_counts_warnings_on_accepted_files(settings, catalogue, temp
     assert "警告: 受理した 1 件のファイルに確認が必要な値が 1 件あります" in summary_text(summary)
 
 
-def test_a_file_that_changes_during_the_run_waits_for_the_next_one(settings, catalogue, template, monkeypatch):
-    import shinchoku.decide as decide
+def test_a_file_that_changes_during_the_run_waits_for_the_next_one(settings, catalogue, template, monkeypatch, tmp_path):
+    import os
+
+    import shinchoku.inbox as inbox
 
     path = fill_template(template("総務部", 2022), {"GOV-K02": 30})
     first = drop(settings, path, "総務部", "a.xlsx")
-    copy = drop(settings, path, "総務部", "b.xlsx")  # same bytes: a duplicate of a.xlsx within the run
+    copy = drop(settings, path, "総務部", "b.xlsx")  # the same bytes as a.xlsx was when it was listed
     other = drop(settings, fill_template(template("保健福祉部", 2022), {"HLT-K01": 200}), "保健福祉部")
-    real = decide.sha256_of
-    # a.xlsx (and so its copy) hash differently when they are archived than when they were found
-    monkeypatch.setattr(decide, "sha256_of", lambda p: "0" * 64 if p.parent.name == "総務部" else real(p))
+    for n, dropped in enumerate((first, copy, other)):
+        os.utime(dropped, (1_700_000_000 + n, 1_700_000_000 + n))
+    newer = fill_template(template("総務部", 2022), {"GOV-K02": 31}, out=tmp_path / "newer.xlsx")
+
+    def saved_again(cand):  # a.xlsx is saved again after the run listed it, before it opens it
+        if cand.path == first:
+            shutil.copyfile(newer, first)
+
+    monkeypatch.setattr(inbox, "before_open", saved_again)
     summary = run_ingest(settings, catalogue)
-    assert [d.candidate.path.name for d in summary.decisions] == [other.name]
+    assert sorted((d.candidate.path.name, d.status) for d in summary.decisions) == sorted([
+        (other.name, "accepted"), ("b.xlsx", "accepted")])
     assert (first, "changed during the run") in summary.skipped
-    assert first.exists() and copy.exists()  # left in the inbox, unrecorded
-    monkeypatch.setattr(decide, "sha256_of", real)
+    assert first.read_bytes() == newer.read_bytes()  # left in the inbox, unrecorded
+    monkeypatch.setattr(inbox, "before_open", lambda cand: None)
     summary = run_ingest(settings, catalogue)
-    assert sorted((d.candidate.path.name, d.status) for d in summary.decisions) == [
-        ("a.xlsx", "accepted"), ("b.xlsx", "duplicate")]
-    assert query(settings.warehouse, "select file_name, duplicate_of from submissions where status = 'duplicate'") == [
-        ("b.xlsx", 2)]
+    assert [(d.candidate.path.name, d.status) for d in summary.decisions] == [("a.xlsx", "accepted")]
+    assert query(settings.warehouse, "select actual_value from kpi_latest where kpi_id = 'GOV-K02'") == [(31.0,)]
 
 
 def test_a_provisional_mark_has_its_own_column_and_history(settings, catalogue, template, tmp_path):
