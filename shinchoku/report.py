@@ -27,7 +27,8 @@ from .xlsx import set_text
 # The only relations the report reads: the analysts' contract.
 REPORT_VIEWS = ("grade_bands", "kpi_year_status", "area_counts", "data_quality", "kpis", "kpi_progress",
                 "kpi_trajectory", "initiatives", "initiative_outcomes", "submission_status", "validation_issues",
-                "submissions", "outlooks", "kpi_year_outlook", "kpi_explanations", "kpi_definitions", "kpi_year_definitions", "kpi_revisions")
+                "submissions", "outlooks", "kpi_year_outlook", "kpi_explanations", "kpi_definitions", "kpi_year_definitions", "kpi_revisions",
+                "kpi_definition_trajectory")
 REVISIONS_SHEET = "指標の改定"
 FIELD_LABELS = {"name": "名称", "owner": "所管部局", "direction": "方向", "baseline_value": "基準値",
                 "baseline_fy": "基準年度", "target_value": "目標値", "target_fy": "目標年度"}
@@ -38,6 +39,9 @@ EVALUATION_WIDTHS = (14, 30, 16, 16, 17, 8, 6, 10, 11, 44, 44, 12)
 SUMMARY_SHEET = "概要"
 STATUS_SHEET = "提出状況"
 QUALITY_SHEET = "データ品質"
+# The rule every page states: one definition per KPI for its target, grade, outlook and chart.
+DEFINITION_NOTE = ("基準値・目標値・評価・見通し・グラフは、指標ごとに、最新の実績の年度(実績がなければ報告年度)に効力のある"
+                   "定義によります。後の年度からの改定は使いません(改定は「指標の改定」のとおり)。")
 CHART_DATA_COLUMN = 30  # chart series live to the right of the printed area
 
 TITLE_FONT = Font(size=14, bold=True)
@@ -135,6 +139,19 @@ class Kpi:
     first: dict | None = None
     baseline_since: int | None = None
     target_since: int | None = None
+    # the one definition every figure of the KPI's standing comes from: its version and the fiscal year it is in
+    # force in (the year of the latest actual shown, or the report year without one; kpi_year_outlook.definition_fy)
+    version: int | None = None
+    definition_fy: int | None = None
+    revised: bool = False
+
+    @property
+    def definition_text(self) -> str:
+        """「R6年度に効力のある定義」, with 「(改定後)」 or 「(当初)」 where the committee revised the KPI."""
+        text = f"{format_year(self.definition_fy)}に効力のある定義" if self.definition_fy else "定義"
+        if self.revised:
+            text += "(当初の計画)" if self.version == 1 else f"(第{self.version}版・改定後)"
+        return text
 
     @property
     def decimals(self) -> int:
@@ -170,13 +187,14 @@ PLAN_FIELDS = ("name", "owner", "direction", "baseline_value", "baseline_decimal
                "target_decimals", "target_fy")
 
 
-def _in_force(kpi: dict, versions: list[dict], version: int | None) -> Kpi:
-    """The KPI as defined in the report's fiscal year (``version``, as kpi_year_definitions has it; the last
-    beyond its years), and since when its figures stand (kpi_definitions)."""
+def _in_force(kpi: dict, versions: list[dict], version: int | None, definition_fy: int | None = None) -> Kpi:
+    """The KPI as defined in one fiscal year (``version``, as kpi_year_definitions has it for ``definition_fy``;
+    the last beyond its years), and since when its figures stand (kpi_definitions)."""
     if not versions:
-        return Kpi(**kpi)
+        return Kpi(**kpi, definition_fy=definition_fy)
     n = (version or len(versions)) - 1
-    current = {**kpi, **{f: versions[n][f] for f in PLAN_FIELDS}}
+    current = {**kpi, **{f: versions[n][f] for f in PLAN_FIELDS}, "version": n + 1, "definition_fy": definition_fy,
+               "revised": len(versions) > 1}
 
     def since(which: str) -> int | None:
         keys = (f"{which}_value", f"{which}_fy")
@@ -217,9 +235,16 @@ class ReportData:
         self.year = year or (years[-1] if years else None)
         if self.year is None:
             raise NoActuals("実績がまだありません。--year で年度を指定してください。")
-        in_force = dict(con.execute("select kpi_id, version from kpi_year_definitions where fiscal_year = ?",
-                                    [self.year]).fetchall())
-        self.kpis = [_in_force(r, definitions.get(r["kpi_id"], []), in_force.get(r["kpi_id"])) for r in kpis]
+        self._kpi_rows, self._definitions = {r["kpi_id"]: r for r in kpis}, definitions
+        self._version_in = {(k, fy): v for k, fy, v in con.execute(
+            "select kpi_id, fiscal_year, version from kpi_year_definitions").fetchall()}
+        self.outlook = {r["kpi_id"]: r for r in _rows(con, "select * from kpi_year_outlook where report_fy = ?",
+                                                        [self.year])}
+        # each KPI under the one definition its standing in the report year is judged by (kpi_year_outlook)
+        self.kpis = [self.kpi_as_of(r["kpi_id"], (self.outlook.get(r["kpi_id"]) or {}).get("definition_fy") or self.year)
+                     for r in kpis]
+        self.definition_trajectory = {(r["kpi_id"], r["version"], r["fiscal_year"]): r["expected_value"] for r in _rows(
+            con, "select kpi_id, version, fiscal_year, expected_value from kpi_definition_trajectory")}
         self.years = [y for y in years if y <= self.year]
         self.progress = {(p["kpi_id"], p["fiscal_year"]): p for p in progress}
         self.charted = sorted({p["kpi_id"] for p in progress})
@@ -246,11 +271,21 @@ class ReportData:
             "select kpi_id from kpi_year_status where report_fy = ? and not coalesce(reported_this_year, false)",
             [self.year]).fetchall()}
         self.outlooks = _rows(con, "select * from outlooks order by outlook_rank")
-        self.outlook = {r["kpi_id"]: r for r in _rows(con, "select * from kpi_year_outlook where report_fy = ?",
-                                                        [self.year])}
         self.explanations = {r["kpi_id"]: r for r in _rows(con, """
             select kpi_id, factor_analysis, future_direction from kpi_explanations
             where valid_to is null and fiscal_year = ?""", [self.year])}
+
+    def kpi_as_of(self, kpi_id: str, year: int) -> Kpi:
+        """The KPI under the definition in force in fiscal ``year`` (kpi_year_definitions), stated as such."""
+        return _in_force(self._kpi_rows[kpi_id], self._definitions.get(kpi_id, []),
+                         self._version_in.get((kpi_id, year)), year)
+
+    def expected(self, kpi: Kpi, year: int) -> float | None:
+        """The straight trajectory of the KPI's own definition (kpi_definition_trajectory) in ``year``: one line,
+        from the baseline to the target the page shows."""
+        if kpi.version is None:
+            return self.trajectory.get((kpi.kpi_id, year))
+        return self.definition_trajectory.get((kpi.kpi_id, kpi.version, year))
 
     def latest(self, kpi_id: str) -> dict | None:
         """The KPI's latest actual up to the report year (kpi_year_status)."""
@@ -370,6 +405,8 @@ def _evaluation_sheet(ws, data: ReportData) -> None:
     ws["A1"] = f"DX推進計画 評価シート {format_year(data.year)}({data.year}年度)"
     ws["A1"].font = TITLE_FONT
     _legends(ws, data, len(EVALUATION_HEADER))
+    ws.cell(row=4, column=1, value=DEFINITION_NOTE).alignment = WRAP
+    ws.merge_cells(start_row=4, start_column=1, end_row=4, end_column=len(EVALUATION_HEADER))
     head = 5
     _header(ws, head, list(EVALUATION_HEADER))
     areas = dict(data.areas)
@@ -380,7 +417,10 @@ def _evaluation_sheet(ws, data: ReportData) -> None:
         outlook = data.outlook.get(kpi.kpi_id)
         factor, direction = data.explanation(kpi.kpi_id)
         actual = f"{format_actual(latest, kpi)}({format_year(latest['fiscal_year'])})" if latest else "実績なし"
-        _cells(ws, row, [areas.get(kpi.area_id, kpi.area_id), kpi.name, kpi.baseline_text, kpi.target_text, actual,
+        target = kpi.target_text
+        if kpi.revised and kpi.definition_fy != data.year:
+            target += f"\n({kpi.definition_text})"
+        _cells(ws, row, [areas.get(kpi.area_id, kpi.area_id), kpi.name, kpi.baseline_text, target, actual,
                          format_rate(latest["progress_rate"]) if latest else "-", "", format_outlook(outlook),
                          format_reach(outlook), factor, direction, kpi.owner], wrap=True)
         _grade_cell(ws.cell(row=row, column=7), latest["grade"] if latest else None, data)
@@ -614,7 +654,7 @@ def _kpi_chart(ws, data: ReportData, kpi: Kpi, chart_row: list[int]) -> LineChar
         p = data.progress.get((kpi.kpi_id, y))
         if p and y <= data.year:
             ws.cell(row=top + n, column=col + 1, value=p["actual_value"])
-        expected = data.trajectory.get((kpi.kpi_id, y))
+        expected = data.expected(kpi, y)
         if expected is not None and kpi.baseline_fy is not None and y >= kpi.baseline_fy:
             ws.cell(row=top + n, column=col + 2, value=expected)
         if y == kpi.target_fy and kpi.target_value is not None:

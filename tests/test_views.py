@@ -218,9 +218,10 @@ BOUNDARY_KPIS = (
 
 
 def build_with(kpis, observations: list[tuple[str, int, float]], settings: Settings = Settings()):
-    """A warehouse with these KPIs and one accepted submission holding (kpi_id, fiscal_year, value) rows."""
+    """A warehouse with these KPIs (or this catalogue) and one accepted submission holding (kpi_id, fiscal_year,
+    value) rows."""
     con = duckdb.connect()
-    wh.build(con, Catalogue((AREA,), (), tuple(kpis), True), settings)
+    wh.build(con, kpis if isinstance(kpis, Catalogue) else Catalogue((AREA,), (), tuple(kpis), True), settings)
     con.execute("insert into raw_submissions (submission_id, department, file_name, sha256, received_at, status, "
                 "error_count, warning_count) values (1, '総務部', 'f.xlsx', 'x', '2026-05-01 09:00', 'accepted', 0, 0)")
     con.executemany("insert into raw_observations (submission_id, kpi_id, fiscal_year, as_of, actual_value) "
@@ -280,3 +281,55 @@ def test_grades_at_every_band_boundary_are_exact_and_the_one_file_rule_agrees():
         checked += 1
     assert checked >= 60
     assert exact_grade(by_id["GOV-K02"], 2021, "35.52") == "B" and exact_grade(by_id["GOV-K01"], 2022, "56.15") == "A"
+
+
+# --- one 目標達成, and past report years as the plan stood then (the seed's catalogue with revisions) ---
+
+def revised_catalogue(tmp_path, revisions: list[tuple[str, str, str, int]]):
+    """The project's catalogue with revisions (item_id, field, new_value, effective_fy) appended."""
+    import shutil
+
+    from shinchoku.catalogue import load_catalogue
+    from shinchoku.config import ROOT
+
+    folder = tmp_path / "catalogue"
+    shutil.copytree(ROOT / "catalogue", folder)
+    with (folder / "revisions.csv").open("a", encoding="utf-8", newline="") as f:
+        for n, (item, field, value, fy) in enumerate(revisions, start=1):
+            f.write(f"R-{n},{item},{field},{value},{fy},2024-03-15,理由,資料\n")
+    return load_catalogue(folder)
+
+
+def test_one_target_reached_under_a_raised_target(tmp_path):
+    catalogue = revised_catalogue(tmp_path, [("IND-K01", "target_value", "10", 2025),
+                                             ("GOV-K01", "target_value", "90.0", 2024)])
+    con = build_with(catalogue, [("IND-K01", 2022, 4), ("IND-K01", 2023, 6), ("IND-K01", 2024, 8),
+                                      ("GOV-K01", 2021, 80.5)])
+    con.execute("delete from ref_kpis where kpi_id not in ('IND-K01', 'GOV-K01')")
+    # IND-K01 reached 8 in FY2024, when 8 was its target: reached in kpi_latest, kpi_outlook and every later report year
+    assert rows(con, "select kpi_id, latest_fy, grade, status from kpi_latest order by kpi_id") == [
+        ("GOV-K01", 2021, "A", "目標達成"), ("IND-K01", 2024, "A", "目標達成")]
+    assert rows(con, "select kpi_id, latest_fy, outlook, projected_reach_fy from kpi_outlook order by kpi_id") == [
+        ("GOV-K01", 2021, "目標達成", 2021), ("IND-K01", 2024, "目標達成", 2024)]
+    assert rows(con, "select report_fy, outlook, definition_fy, target_value from kpi_year_outlook "
+                     "where kpi_id = 'IND-K01' and report_fy >= 2023 order by report_fy") == [
+        (2023, "達成見込み", 2023, 8.0), (2024, "目標達成", 2024, 8.0), (2025, "目標達成", 2024, 8.0)]
+    # GOV-K01 reached 80.0, its target in force in FY2021, before it was raised to 90.0 from FY2024
+    assert rows(con, "select report_fy, outlook, target_value from kpi_year_outlook "
+                     "where kpi_id = 'GOV-K01' and report_fy in (2021, 2024) order by report_fy") == [
+        (2021, "目標達成", 80.0), (2024, "目標達成", 80.0)]
+
+
+def test_a_past_report_year_ignores_revisions_effective_later(tmp_path):
+    # the portal's PV baseline, lost in the seed, is supplied from FY2024 only
+    catalogue = revised_catalogue(tmp_path, [("REC-K01", "baseline_value", "80.0", 2024)])
+    con = build_with(catalogue, [("REC-K01", 2022, 100.0), ("REC-K01", 2023, 112.7), ("REC-K01", 2024, 131.9)])
+    got = rows(con, "select report_fy, latest_fy, points, outlook, definition_fy from kpi_year_outlook "
+                    "where kpi_id = 'REC-K01' and report_fy between 2022 and 2024 order by report_fy")
+    assert got[:2] == [(2022, 2022, 1, "評価不能", 2022), (2023, 2023, 2, "評価不能", 2023)]  # no baseline point
+    assert got[2][:2] == (2024, 2024) and got[2][3] != "評価不能"  # from FY2024 the baseline is known
+    assert rows(con, "select fiscal_year, grade from kpi_progress where kpi_id = 'REC-K01' order by 1") == [
+        (2022, None), (2023, None), (2024, "A")]
+    assert rows(con, "select status from kpi_latest where kpi_id = 'REC-K01'") == [("順調",)]
+    con.execute("delete from raw_observations where fiscal_year = 2024")
+    assert rows(con, "select status from kpi_latest where kpi_id = 'REC-K01'") == [("評価不能(基準値不明)",)]
