@@ -28,7 +28,7 @@ from .xlsx import set_text
 REPORT_VIEWS = ("grade_bands", "kpi_year_status", "area_counts", "data_quality", "kpis", "kpi_progress",
                 "kpi_trajectory", "initiatives", "initiative_outcomes", "submission_status", "validation_issues",
                 "submissions", "outlooks", "kpi_year_outlook", "kpi_explanations", "kpi_definitions", "kpi_year_definitions", "kpi_revisions",
-                "kpi_definition_trajectory")
+                "kpi_definition_trajectory", "warehouse_fingerprint")
 REVISIONS_SHEET = "指標の改定"
 FIELD_LABELS = {"name": "名称", "owner": "所管部局", "direction": "方向", "baseline_value": "基準値",
                 "baseline_fy": "基準年度", "target_value": "目標値", "target_fy": "目標年度"}
@@ -42,6 +42,8 @@ QUALITY_SHEET = "データ品質"
 # The rule every page states: one definition per KPI for its target, grade, outlook and chart.
 DEFINITION_NOTE = ("基準値・目標値・評価・見通し・グラフは、指標ごとに、最新の実績の年度(実績がなければ報告年度)に効力のある"
                    "定義によります。後の年度からの改定は使いません(改定は「指標の改定」のとおり)。")
+# Said (and put on every page) when the catalogue or settings in force differ from those the warehouse was built from.
+STALE_NOTE = "ウェアハウスは指標一覧・設定の変更前に作成されています。shinchoku run で更新してください。"
 CHART_DATA_COLUMN = 30  # chart series live to the right of the printed area
 
 TITLE_FONT = Font(size=14, bold=True)
@@ -208,14 +210,34 @@ def _in_force(kpi: dict, versions: list[dict], version: int | None, definition_f
     return Kpi(**current, first=versions[0], baseline_since=since("baseline"), target_since=since("target"))
 
 
-class ReportData:
-    """Everything the report shows, read from the views for one fiscal year."""
+def stale_note(con: duckdb.DuckDBPyConnection, current: str | None) -> str | None:
+    """STALE_NOTE when ``current`` (warehouse.fingerprint of the catalogue and settings in force) is not what the
+    warehouse was built from (the view warehouse_fingerprint); None when it is, or when there is nothing to compare."""
+    if current is None:
+        return None
+    built = {r[0] for r in con.execute("select fingerprint from warehouse_fingerprint").fetchall()}
+    return None if current in built else STALE_NOTE
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, year: int | None):
+
+def warehouse_is_stale(warehouse: Path, current: str | None) -> bool:
+    """Whether the warehouse predates the catalogue and settings in force (for the command's own warning)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return stale_note(con, current) is not None
+    finally:
+        con.close()
+
+
+class ReportData:
+    """Everything the report shows, read from the views for one fiscal year. With ``current`` (the fingerprint of
+    the catalogue and settings in force), ``stale`` holds STALE_NOTE when the warehouse predates them."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, year: int | None, current: str | None = None):
         present = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
         missing = set(REPORT_VIEWS) - present
         if missing:
             raise ReportError(f"ウェアハウスにビューがありません: {', '.join(sorted(missing))}")
+        self.stale = stale_note(con, current)
         kpis = _rows(con, """
             select kpi_id, name, area_id, initiative_id, unit, direction, baseline_value, baseline_fy, target_value,
                    target_fy, baseline_decimals, target_decimals, owner from kpis order by area_id, kpi_id""")
@@ -302,13 +324,14 @@ class ReportData:
         return texts.get("factor_analysis") or "", texts.get("future_direction") or ""
 
 
-def build_report(warehouse: Path, out: Path, year: int | None = None) -> Path:
-    """Write the progress report workbook for ``year`` (default: the latest year with an actual)."""
+def build_report(warehouse: Path, out: Path, year: int | None = None, current: str | None = None) -> Path:
+    """Write the progress report workbook for ``year`` (default: the latest year with an actual). ``current``: the
+    fingerprint of the catalogue and settings in force; a warehouse built from others gets STALE_NOTE on its pages."""
     if not Path(warehouse).exists():
         raise ReportError(f"ウェアハウスがありません: {warehouse}")
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        data = ReportData(con, year)
+        data = ReportData(con, year, current)
         # the summary sheet's counts by area (the site counts the rows it shows, per edition)
         area_counts = _rows(con, "select area, kpis from area_counts where report_fy = ? "
                                  "order by area_order, measure_order, class_rank", [data.year])
@@ -405,7 +428,7 @@ def _evaluation_sheet(ws, data: ReportData) -> None:
     ws["A1"] = f"DX推進計画 評価シート {format_year(data.year)}({data.year}年度)"
     ws["A1"].font = TITLE_FONT
     _legends(ws, data, len(EVALUATION_HEADER))
-    ws.cell(row=4, column=1, value=DEFINITION_NOTE).alignment = WRAP
+    ws.cell(row=4, column=1, value=f"【注意】{data.stale} {DEFINITION_NOTE}" if data.stale else DEFINITION_NOTE).alignment = WRAP
     ws.merge_cells(start_row=4, start_column=1, end_row=4, end_column=len(EVALUATION_HEADER))
     head = 5
     _header(ws, head, list(EVALUATION_HEADER))
@@ -729,6 +752,9 @@ def _revisions_sheet(ws, data: ReportData) -> None:
     ws["A1"] = "指標の改定(計画の変更の記録)"
     ws["A1"].font = TITLE_FONT
     ws["A2"] = "改定は適用年度から効力を持ち、それより前の年度の進捗・評価は当時の定義のまま計算しています。"
+    if data.stale:
+        ws["A3"] = f"【注意】{data.stale}"
+        ws["A3"].font = Font(bold=True, color="C00000")
     head = 4
     _header(ws, head, ["改定番号", "指標・項目", "名称", "変更した項目", "新しい値", "適用年度", "決定日", "理由", "出典"])
     names = {k.kpi_id: k.name for k in data.kpis} | {i["initiative_id"]: i["name"] for i in data.initiatives}

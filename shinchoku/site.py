@@ -28,9 +28,11 @@ DASH = "-"
 CONFIRMED = "確定"
 
 
-def build_site(warehouse: Path, out: Path, year: int | None = None, public: bool = False) -> Path:
+def build_site(warehouse: Path, out: Path, year: int | None = None, public: bool = False,
+               current: str | None = None) -> Path:
     """Write the site for ``year`` (default: the latest with an actual, or with a confirmed one when
-    ``public``) into ``out``, replacing it whole."""
+    ``public``) into ``out``, replacing it whole. ``current``: the fingerprint of the catalogue and settings in
+    force; a warehouse built from others gets STALE_NOTE on every page."""
     import duckdb
     import jinja2
 
@@ -43,7 +45,7 @@ def build_site(warehouse: Path, out: Path, year: int | None = None, public: bool
                                     [CONFIRMED]).fetchall()
             if year is None:
                 raise NoActuals("確定した実績がまだありません(shinchoku confirm で確定すると公開用に載ります)。")
-        data = ReportData(con, year)
+        data = ReportData(con, year, current)
         # each page's rows, grouped once by KPI or initiative
         extra = {
             "history": _by(_rows(con, "select * from observation_history order by kpi_id, fiscal_year, as_of, version"),
@@ -217,6 +219,7 @@ class _Pages:
         depth = path.count("/")
         html = self.env.get_template(template).render(
             title=title, root="../" * depth, areas=self.areas, data_as_of=self.as_of, public=self.scope.public,
+            stale_note=self.data.stale,
             charts=charts or [], **context)
         (self.root / path).write_text(html, encoding="utf-8")
 

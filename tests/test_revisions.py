@@ -381,3 +381,58 @@ def test_after_a_target_revision_sheet_site_chart_and_outlook_agree(tmp_path):
         assert chart["傾向(見通し)"]["R7年度"] == pytest.approx(projected) and projected >= 80.0
         index = (site / "index.html").read_text(encoding="utf-8")
         assert "80.0%(R7年度)" in index and "90.0%" not in index
+
+
+def _stale_project(tmp_path):
+    """A project whose warehouse was built by a run, then a revision recorded after it (no run since)."""
+    folder = make_catalogue(tmp_path)
+    settings = settings_in(tmp_path)
+    catalogue = load_catalogue(folder)
+    put(catalogue, settings, tmp_path, "企画調整部", 2022, {"GOV-K01": 56.0})
+    assert run_ingest(settings, catalogue).exit_code == 0
+    return folder.parent, settings
+
+
+def _cli(*args) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+def _revise(project):
+    with (project / "catalogue" / "revisions.csv").open("a", encoding="utf-8", newline="") as f:
+        f.write(f"R6-01,GOV-K01,target_value,90.0,2024,2024-03-15,理由,{SOURCE}\n")
+
+
+def test_report_says_when_the_warehouse_predates_the_catalogue(tmp_path):
+    from shinchoku.report import STALE_NOTE
+
+    project, settings = _stale_project(tmp_path)
+    code, _, err = _cli("report", "--project", str(project), "--warehouse", str(settings.warehouse), "-o",
+                        str(tmp_path / "fresh.xlsx"))
+    assert code == 0 and STALE_NOTE not in err  # built by the run from this very catalogue
+    assert "【注意】" not in (load_workbook(tmp_path / "fresh.xlsx")["評価シート"]["A4"].value or "")
+    _revise(project)
+    code, _, err = _cli("report", "--project", str(project), "--warehouse", str(settings.warehouse), "-o",
+                        str(tmp_path / "stale.xlsx"))
+    assert code == 0 and STALE_NOTE in err
+    book = load_workbook(tmp_path / "stale.xlsx")
+    assert STALE_NOTE in book["評価シート"]["A4"].value
+    assert STALE_NOTE in book["指標の改定"]["A3"].value  # above the 「改定はありません」 the warehouse still has
+
+
+def test_site_says_when_the_warehouse_predates_the_settings(tmp_path):
+    from shinchoku.report import STALE_NOTE
+
+    project, settings = _stale_project(tmp_path)
+    site = tmp_path / "site"
+    args = ("site", "--project", str(project), "--warehouse", str(settings.warehouse), "-o", str(site))
+    code, _, err = _cli(*args)
+    assert code == 0 and STALE_NOTE not in err
+    assert STALE_NOTE not in (site / "index.html").read_text(encoding="utf-8")
+    (project / "shinchoku.toml").write_text("[outlook]\non_track = 1.2\n", encoding="utf-8")
+    code, _, err = _cli(*args)
+    assert code == 0 and STALE_NOTE in err
+    for page in ("index.html", "kpi/GOV-K01.html"):
+        assert STALE_NOTE in (site / page).read_text(encoding="utf-8"), page
