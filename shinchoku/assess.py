@@ -422,7 +422,6 @@ def validate_batch(assessments: list[Assessment], catalogue: Catalogue, grading:
 def _judge(records: list[dict], versions: list, grading: Grading) -> None:
     """Each actual's grade and whether it is behind or worse than its baseline, as the views will judge it
     (``versions``: each record's KPI as defined in its fiscal year)."""
-    below = grading.explain_below
     for rec, kpi in zip(records, versions):
         value, year = rec["actual_value"], rec["fiscal_year"]
         rec["grade"], rec["behind"], rec["worse_than_baseline"] = None, False, False
@@ -433,7 +432,7 @@ def _judge(records: list[dict], versions: list, grading: Grading) -> None:
         pace, reached = kpi.pace(year, value), kpi.reached(value)
         rec["grade"] = grading.grade(pace, reached)
         rec["grade_label"] = grading.label(rec["grade"])
-        rec["behind"] = not reached and pace is not None and below is not None and round(pace, 6) < below
+        rec["behind"] = grading.behind(pace, reached)
         rec["worse_than_baseline"] = kpi.worse_than_baseline(value)
 
 

@@ -14,10 +14,11 @@ import datetime as dt
 import io
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
 
-from .config import ROOT, catalogue_dir
+from .config import ROOT, catalogue_dir, exact_value
 
 DIRECTIONS = ("increase", "decrease")
 # What a revision may change, per kind of item (a change of unit is a new KPI, the old one retired).
@@ -96,18 +97,24 @@ class Kpi:
             return t
         return b + (t - b) * (fiscal_year - b_fy) / (t_fy - b_fy)
 
-    def pace(self, fiscal_year: int, value: float) -> float | None:
-        """pace_rate as kpi_progress has it: how far along the trajectory the value is (None at or before the baseline year)."""
-        expected = self.expected(fiscal_year)
-        if expected is None or fiscal_year <= self.baseline_fy or expected == self.baseline_value:
+    def pace(self, fiscal_year: int, value: float) -> Fraction | None:
+        """pace_rate as kpi_progress has it, exactly: (value − b) / (expected − b) as a fraction of the decimals as
+        written (the macros pace_numerator and pace_denominator); None at or before the baseline year, where a
+        figure is unknown, or where the trajectory has not moved."""
+        b, t, b_fy, t_fy = self.baseline_value, self.target_value, self.baseline_fy, self.target_fy
+        if b is None or t is None or b_fy is None or t_fy is None or fiscal_year <= b_fy:
             return None
-        return (value - self.baseline_value) / (expected - self.baseline_value)
+        num, den = exact_value(value) - exact_value(b), exact_value(t) - exact_value(b)
+        if fiscal_year < t_fy:
+            num, den = num * (t_fy - b_fy), den * (fiscal_year - b_fy)
+        return None if den == 0 else num / den
 
     def reached(self, value: float) -> bool:
-        """Whether a value meets the target, in the KPI's direction."""
+        """Whether a value meets the target, in the KPI's direction, compared as written (the macro reached_target)."""
         if self.target_value is None:
             return False
-        return value <= self.target_value if self.direction == "decrease" else value >= self.target_value
+        v, t = exact_value(value), exact_value(self.target_value)
+        return v <= t if self.direction == "decrease" else v >= t
 
     def worse_than_baseline(self, value: float) -> bool:
         """Whether a value moved away from the target side of the baseline (the wrong_direction rule)."""

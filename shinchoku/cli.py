@@ -600,32 +600,48 @@ def _change_warehouse(settings, change) -> int:
 def cmd_report(args) -> int:
     from .report import build_report
 
-    return _build(args, lambda settings: build_report(settings.warehouse, args.output, args.year),
+    return _build(args, lambda settings, current: build_report(settings.warehouse, args.output, args.year, current),
                   "進捗報告を作成しました: {}")
 
 
 def cmd_site(args) -> int:
     from .site import build_site
 
-    def build(settings):
+    def build(settings, current):
         output = args.output or (settings.public_site_dir if args.public else settings.site_folder)
         if output is None:
             raise UsageError("公開用サイトの出力先がありません。-o DIR か、設定 [site] public_folder で指定してください。")
-        return build_site(settings.warehouse, output, args.year, public=args.public) / "index.html"
+        return build_site(settings.warehouse, output, args.year, public=args.public, current=current) / "index.html"
 
     return _build(args, build, ("公開用の" if args.public else "") + "進捗サイトを作成しました: {}")
 
 
 def _build(args, build, done: str) -> int:
-    """The report or the site, from the warehouse's views; a warehouse without them is a usage error."""
-    from .report import ReportError
+    """The report or the site, from the warehouse's views; a warehouse without them is a usage error. One built
+    before the catalogue or settings in force is said to be, on the page and here."""
+    from .report import STALE_NOTE, ReportError, warehouse_is_stale
 
+    settings = _settings(args)
+    current = _fingerprint_in_force(settings)
     try:
-        path = build(_settings(args))
+        path = build(settings, current)
     except ReportError as e:
         raise UsageError(str(e)) from None
     print(done.format(path))
+    if current is not None and warehouse_is_stale(settings.warehouse, current):
+        print(f"shinchoku: {STALE_NOTE}", file=sys.stderr)
     return EXIT_OK
+
+
+def _fingerprint_in_force(settings) -> str | None:
+    """The fingerprint of the catalogue and settings in force, as a run would store it (None when the catalogue
+    cannot be read: then there is nothing to compare, and the report and site say nothing of it)."""
+    from .warehouse import fingerprint
+
+    try:
+        return fingerprint(load_catalogue(), settings)
+    except CatalogueError:
+        return None
 
 
 def cmd_export(args) -> int:

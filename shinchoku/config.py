@@ -8,8 +8,10 @@ by ``SHINCHOKU_*`` environment variables, and by command-line flags.
 from __future__ import annotations
 
 import dataclasses
+import decimal
 import os
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent  # the source tree the package runs from
@@ -70,6 +72,20 @@ class Limits:
     max_cell_chars: int = 10_000
 
 
+_EXACT = decimal.Context(prec=80, rounding=decimal.ROUND_HALF_UP)
+
+
+def exact_value(x: float) -> Fraction:
+    """A value as the decimal it was written as (its shortest decimal form) to 12 places, rounded half away from
+    zero: the warehouse's macro exact_value. Paces are fractions of these, so a grade never rests on float noise."""
+    return Fraction(decimal.Decimal(repr(float(x))).quantize(decimal.Decimal("1e-12"), context=_EXACT))
+
+
+def exact_bound(x: float) -> Fraction:
+    """A band's lower bound (min_pace) as a decimal to 6 places: the warehouse's macro exact_bound."""
+    return Fraction(decimal.Decimal(repr(float(x))).quantize(decimal.Decimal("1e-6"), context=_EXACT))
+
+
 @dataclass(frozen=True)
 class GradeBand:
     """One grade: its name (A), the lowest pace_rate that earns it, and the label managers read (順調)."""
@@ -97,13 +113,19 @@ class Grading:
         """What managers read for a grade: 順調, やや遅れ..."""
         return next((b.label for b in self.bands if b.name == grade), self.floor_label if grade == self.floor else "")
 
-    def grade(self, pace: float | None, reached: bool) -> str | None:
-        """The grade of a pace_rate: the best band it meets, the floor below them; the best when reached."""
+    def grade(self, pace: Fraction | float | None, reached: bool) -> str | None:
+        """The grade of a pace_rate: the best band it meets, the floor below them; the best when reached. The pace
+        (exact, from catalogue.Kpi.pace) is compared with each bound as a decimal, as the macro grade_of does."""
         if reached:
             return self.bands[0].name
         if pace is None:
             return None
-        return next((b.name for b in self.bands if pace >= b.min_pace), self.floor)
+        return next((b.name for b in self.bands if pace >= exact_bound(b.min_pace)), self.floor)
+
+    def behind(self, pace: Fraction | float | None, reached: bool) -> bool:
+        """Graded below the second-best band (C or D by default): the return must say why (要因分析)."""
+        below = self.explain_below
+        return not reached and pace is not None and below is not None and pace < exact_bound(below)
 
     @property
     def explain_below(self) -> float | None:

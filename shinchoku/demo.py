@@ -57,12 +57,10 @@ def sample_value(kpi: Kpi, year: int, rng: random.Random) -> float:
 def sample_explanations(kpis: list[Kpi], year: int, values: dict[str, float]) -> dict[str, tuple[str, str]]:
     """要因分析 and 今後の方向性 for the rows that need them (graded below B, or worse than the baseline),
     all but one, and for a few KPIs on track."""
-    below = Grading().explain_below
     texts = {}
     for kpi in kpis:
         value = values[kpi.kpi_id]
-        pace = kpi.pace(year, value)
-        behind = (pace is not None and pace < below and not kpi.reached(value)) or kpi.worse_than_baseline(value)
+        behind = Grading().behind(kpi.pace(year, value), kpi.reached(value)) or kpi.worse_than_baseline(value)
         if (kpi.kpi_id, year) == UNEXPLAINED or not (behind or kpi.kpi_id in EXPLAINED_ANYWAY):
             continue
         factor, direction = FACTORS["behind" if behind else "ahead"]

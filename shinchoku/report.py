@@ -28,7 +28,8 @@ from .xlsx import set_text
 # The only relations the report reads: the analysts' contract.
 REPORT_VIEWS = ("grade_bands", "kpi_year_status", "area_counts", "data_quality", "kpis", "kpi_progress",
                 "kpi_trajectory", "initiatives", "initiative_outcomes", "submission_status", "validation_issues",
-                "submissions", "outlooks", "kpi_year_outlook", "kpi_explanations", "kpi_definitions", "kpi_year_definitions", "kpi_revisions")
+                "submissions", "outlooks", "kpi_year_outlook", "kpi_explanations", "kpi_definitions", "kpi_year_definitions", "kpi_revisions",
+                "kpi_definition_trajectory", "warehouse_fingerprint")
 REVISIONS_SHEET = "指標の改定"
 FIELD_LABELS = {"name": "名称", "owner": "所管部局", "direction": "方向", "baseline_value": "基準値",
                 "baseline_fy": "基準年度", "target_value": "目標値", "target_fy": "目標年度"}
@@ -39,6 +40,11 @@ EVALUATION_WIDTHS = (14, 30, 16, 16, 17, 8, 6, 10, 11, 44, 44, 12)
 SUMMARY_SHEET = "概要"
 STATUS_SHEET = "提出状況"
 QUALITY_SHEET = "データ品質"
+# The rule every page states: one definition per KPI for its target, grade, outlook and chart.
+DEFINITION_NOTE = ("基準値・目標値・評価・見通し・グラフは、指標ごとに、最新の実績の年度(実績がなければ報告年度)に効力のある"
+                   "定義によります。後の年度からの改定は使いません(改定は「指標の改定」のとおり)。")
+# Said (and put on every page) when the catalogue or settings in force differ from those the warehouse was built from.
+STALE_NOTE = "ウェアハウスは指標一覧・設定の変更前に作成されています。shinchoku run で更新してください。"
 CHART_DATA_COLUMN = 30  # chart series live to the right of the printed area
 
 TITLE_FONT = Font(size=14, bold=True)
@@ -136,6 +142,19 @@ class Kpi:
     first: dict | None = None
     baseline_since: int | None = None
     target_since: int | None = None
+    # the one definition every figure of the KPI's standing comes from: its version and the fiscal year it is in
+    # force in (the year of the latest actual shown, or the report year without one; kpi_year_outlook.definition_fy)
+    version: int | None = None
+    definition_fy: int | None = None
+    revised: bool = False
+
+    @property
+    def definition_text(self) -> str:
+        """「R6年度に効力のある定義」, with 「(改定後)」 or 「(当初)」 where the committee revised the KPI."""
+        text = f"{format_year(self.definition_fy)}に効力のある定義" if self.definition_fy else "定義"
+        if self.revised:
+            text += "(当初の計画)" if self.version == 1 else f"(第{self.version}版・改定後)"
+        return text
 
     @property
     def decimals(self) -> int:
@@ -173,13 +192,14 @@ PLAN_FIELDS = ("name", "owner", "direction", "baseline_value", "baseline_decimal
                "target_decimals", "target_fy")
 
 
-def _in_force(kpi: dict, versions: list[dict], version: int | None) -> Kpi:
-    """The KPI as defined in the report's fiscal year (``version``, as kpi_year_definitions has it; the last
-    beyond its years), and since when its figures stand (kpi_definitions)."""
+def _in_force(kpi: dict, versions: list[dict], version: int | None, definition_fy: int | None = None) -> Kpi:
+    """The KPI as defined in one fiscal year (``version``, as kpi_year_definitions has it for ``definition_fy``;
+    the last beyond its years), and since when its figures stand (kpi_definitions)."""
     if not versions:
-        return Kpi(**kpi)
+        return Kpi(**kpi, definition_fy=definition_fy)
     n = (version or len(versions)) - 1
-    current = {**kpi, **{f: versions[n][f] for f in PLAN_FIELDS}}
+    current = {**kpi, **{f: versions[n][f] for f in PLAN_FIELDS}, "version": n + 1, "definition_fy": definition_fy,
+               "revised": len(versions) > 1}
 
     def since(which: str) -> int | None:
         keys = (f"{which}_value", f"{which}_fy")
@@ -193,14 +213,34 @@ def _in_force(kpi: dict, versions: list[dict], version: int | None) -> Kpi:
     return Kpi(**current, first=versions[0], baseline_since=since("baseline"), target_since=since("target"))
 
 
-class ReportData:
-    """Everything the report shows, read from the views for one fiscal year."""
+def stale_note(con: duckdb.DuckDBPyConnection, current: str | None) -> str | None:
+    """STALE_NOTE when ``current`` (warehouse.fingerprint of the catalogue and settings in force) is not what the
+    warehouse was built from (the view warehouse_fingerprint); None when it is, or when there is nothing to compare."""
+    if current is None:
+        return None
+    built = {r[0] for r in con.execute("select fingerprint from warehouse_fingerprint").fetchall()}
+    return None if current in built else STALE_NOTE
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, year: int | None):
+
+def warehouse_is_stale(warehouse: Path, current: str | None) -> bool:
+    """Whether the warehouse predates the catalogue and settings in force (for the command's own warning)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return stale_note(con, current) is not None
+    finally:
+        con.close()
+
+
+class ReportData:
+    """Everything the report shows, read from the views for one fiscal year. With ``current`` (the fingerprint of
+    the catalogue and settings in force), ``stale`` holds STALE_NOTE when the warehouse predates them."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, year: int | None, current: str | None = None):
         present = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
         missing = set(REPORT_VIEWS) - present
         if missing:
             raise ReportError(f"ウェアハウスにビューがありません: {', '.join(sorted(missing))}")
+        self.stale = stale_note(con, current)
         kpis = _rows(con, """
             select kpi_id, name, area_id, initiative_id, unit, direction, baseline_value, baseline_fy, target_value,
                    target_fy, baseline_decimals, target_decimals, owner from kpis order by area_id, kpi_id""")
@@ -220,9 +260,16 @@ class ReportData:
         self.year = year or (years[-1] if years else None)
         if self.year is None:
             raise NoActuals("実績がまだありません。--year で年度を指定してください。")
-        in_force = dict(con.execute("select kpi_id, version from kpi_year_definitions where fiscal_year = ?",
-                                    [self.year]).fetchall())
-        self.kpis = [_in_force(r, definitions.get(r["kpi_id"], []), in_force.get(r["kpi_id"])) for r in kpis]
+        self._kpi_rows, self._definitions = {r["kpi_id"]: r for r in kpis}, definitions
+        self._version_in = {(k, fy): v for k, fy, v in con.execute(
+            "select kpi_id, fiscal_year, version from kpi_year_definitions").fetchall()}
+        self.outlook = {r["kpi_id"]: r for r in _rows(con, "select * from kpi_year_outlook where report_fy = ?",
+                                                        [self.year])}
+        # each KPI under the one definition its standing in the report year is judged by (kpi_year_outlook)
+        self.kpis = [self.kpi_as_of(r["kpi_id"], (self.outlook.get(r["kpi_id"]) or {}).get("definition_fy") or self.year)
+                     for r in kpis]
+        self.definition_trajectory = {(r["kpi_id"], r["version"], r["fiscal_year"]): r["expected_value"] for r in _rows(
+            con, "select kpi_id, version, fiscal_year, expected_value from kpi_definition_trajectory")}
         self.years = [y for y in years if y <= self.year]
         self.progress = {(p["kpi_id"], p["fiscal_year"]): p for p in progress}
         self.charted = sorted({p["kpi_id"] for p in progress})
@@ -249,11 +296,21 @@ class ReportData:
             "select kpi_id from kpi_year_status where report_fy = ? and not coalesce(reported_this_year, false)",
             [self.year]).fetchall()}
         self.outlooks = _rows(con, "select * from outlooks order by outlook_rank")
-        self.outlook = {r["kpi_id"]: r for r in _rows(con, "select * from kpi_year_outlook where report_fy = ?",
-                                                        [self.year])}
         self.explanations = {r["kpi_id"]: r for r in _rows(con, """
             select kpi_id, factor_analysis, future_direction from kpi_explanations
             where valid_to is null and fiscal_year = ?""", [self.year])}
+
+    def kpi_as_of(self, kpi_id: str, year: int) -> Kpi:
+        """The KPI under the definition in force in fiscal ``year`` (kpi_year_definitions), stated as such."""
+        return _in_force(self._kpi_rows[kpi_id], self._definitions.get(kpi_id, []),
+                         self._version_in.get((kpi_id, year)), year)
+
+    def expected(self, kpi: Kpi, year: int) -> float | None:
+        """The straight trajectory of the KPI's own definition (kpi_definition_trajectory) in ``year``: one line,
+        from the baseline to the target the page shows."""
+        if kpi.version is None:
+            return self.trajectory.get((kpi.kpi_id, year))
+        return self.definition_trajectory.get((kpi.kpi_id, kpi.version, year))
 
     def latest(self, kpi_id: str) -> dict | None:
         """The KPI's latest actual up to the report year (kpi_year_status)."""
@@ -270,13 +327,14 @@ class ReportData:
         return texts.get("factor_analysis") or "", texts.get("future_direction") or ""
 
 
-def build_report(warehouse: Path, out: Path, year: int | None = None) -> Path:
-    """Write the progress report workbook for ``year`` (default: the latest year with an actual)."""
+def build_report(warehouse: Path, out: Path, year: int | None = None, current: str | None = None) -> Path:
+    """Write the progress report workbook for ``year`` (default: the latest year with an actual). ``current``: the
+    fingerprint of the catalogue and settings in force; a warehouse built from others gets STALE_NOTE on its pages."""
     if not Path(warehouse).exists():
         raise ReportError(f"ウェアハウスがありません: {warehouse}")
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        data = ReportData(con, year)
+        data = ReportData(con, year, current)
         # the summary sheet's counts by area (the site counts the rows it shows, per edition)
         area_counts = _rows(con, "select area, kpis from area_counts where report_fy = ? "
                                  "order by area_order, measure_order, class_rank", [data.year])
@@ -373,6 +431,8 @@ def _evaluation_sheet(ws, data: ReportData) -> None:
     ws["A1"] = f"DX推進計画 評価シート {format_year(data.year)}({data.year}年度)"
     ws["A1"].font = TITLE_FONT
     _legends(ws, data, len(EVALUATION_HEADER))
+    ws.cell(row=4, column=1, value=f"【注意】{data.stale} {DEFINITION_NOTE}" if data.stale else DEFINITION_NOTE).alignment = WRAP
+    ws.merge_cells(start_row=4, start_column=1, end_row=4, end_column=len(EVALUATION_HEADER))
     head = 5
     _header(ws, head, list(EVALUATION_HEADER))
     areas = dict(data.areas)
@@ -383,7 +443,10 @@ def _evaluation_sheet(ws, data: ReportData) -> None:
         outlook = data.outlook.get(kpi.kpi_id)
         factor, direction = data.explanation(kpi.kpi_id)
         actual = f"{format_actual(latest, kpi)}({format_year(latest['fiscal_year'])})" if latest else "実績なし"
-        _cells(ws, row, [areas.get(kpi.area_id, kpi.area_id), kpi.name, kpi.baseline_text, kpi.target_text, actual,
+        target = kpi.target_text
+        if kpi.revised and kpi.definition_fy != data.year:
+            target += f"\n({kpi.definition_text})"
+        _cells(ws, row, [areas.get(kpi.area_id, kpi.area_id), kpi.name, kpi.baseline_text, target, actual,
                          format_rate(latest["progress_rate"]) if latest else "-", "", format_outlook(outlook),
                          format_reach(outlook), factor, direction, kpi.owner], wrap=True)
         _grade_cell(ws.cell(row=row, column=7), latest["grade"] if latest else None, data)
@@ -617,7 +680,7 @@ def _kpi_chart(ws, data: ReportData, kpi: Kpi, chart_row: list[int]) -> LineChar
         p = data.progress.get((kpi.kpi_id, y))
         if p and y <= data.year:
             ws.cell(row=top + n, column=col + 1, value=p["actual_value"])
-        expected = data.trajectory.get((kpi.kpi_id, y))
+        expected = data.expected(kpi, y)
         if expected is not None and kpi.baseline_fy is not None and y >= kpi.baseline_fy:
             ws.cell(row=top + n, column=col + 2, value=expected)
         if y == kpi.target_fy and kpi.target_value is not None:
@@ -692,6 +755,9 @@ def _revisions_sheet(ws, data: ReportData) -> None:
     ws["A1"] = "指標の改定(計画の変更の記録)"
     ws["A1"].font = TITLE_FONT
     ws["A2"] = "改定は適用年度から効力を持ち、それより前の年度の進捗・評価は当時の定義のまま計算しています。"
+    if data.stale:
+        ws["A3"] = f"【注意】{data.stale}"
+        ws["A3"].font = Font(bold=True, color="C00000")
     head = 4
     _header(ws, head, ["改定番号", "指標・項目", "名称", "変更した項目", "新しい値", "適用年度", "決定日", "理由", "出典"])
     names = {k.kpi_id: k.name for k in data.kpis} | {i["initiative_id"]: i["name"] for i in data.initiatives}

@@ -16,9 +16,9 @@ import shutil
 from pathlib import Path
 
 from .parse import fiscal_year_label
-from .report import (NoActuals, ReportData, ReportError, _rows, _trend_line, format_actual, format_outlook,
-                     format_rate, format_reach, format_reported, format_value, format_year, grade_legend,
-                     outlook_legend)
+from .report import (DEFINITION_NOTE, NoActuals, ReportData, ReportError, _rows, _trend_line, format_actual,
+                     format_outlook, format_rate, format_reach, format_reported, format_value, format_year,
+                     grade_legend, outlook_legend)
 
 TEMPLATES = Path(__file__).with_name("site_templates")
 # the views the site reads beyond the report's (REPORT_VIEWS); never a raw table
@@ -28,9 +28,11 @@ DASH = "-"
 CONFIRMED = "確定"
 
 
-def build_site(warehouse: Path, out: Path, year: int | None = None, public: bool = False) -> Path:
+def build_site(warehouse: Path, out: Path, year: int | None = None, public: bool = False,
+               current: str | None = None) -> Path:
     """Write the site for ``year`` (default: the latest with an actual, or with a confirmed one when
-    ``public``) into ``out``, replacing it whole."""
+    ``public``) into ``out``, replacing it whole. ``current``: the fingerprint of the catalogue and settings in
+    force; a warehouse built from others gets STALE_NOTE on every page."""
     import duckdb
     import jinja2
 
@@ -43,7 +45,7 @@ def build_site(warehouse: Path, out: Path, year: int | None = None, public: bool
                                     [CONFIRMED]).fetchall()
             if year is None:
                 raise NoActuals("確定した実績がまだありません(shinchoku confirm で確定すると公開用に載ります)。")
-        data = ReportData(con, year)
+        data = ReportData(con, year, current)
         # each page's rows, grouped once by KPI or initiative
         extra = {
             "history": _by(_rows(con, "select * from observation_history order by kpi_id, fiscal_year, as_of, version"),
@@ -129,6 +131,14 @@ class _Scope:
             return None
         return self.year_outlook.get((kpi_id, latest["fiscal_year"]))
 
+    def kpi(self, kpi):
+        """The KPI under the one definition its standing here is judged by: the report's (the definition in force
+        in its latest actual's year) in 庁内用; in 公開用 the one of its latest confirmed actual's year."""
+        if not self.public:
+            return kpi
+        latest = self.latest(kpi.kpi_id)
+        return self.data.kpi_as_of(kpi.kpi_id, latest["fiscal_year"] if latest else self.data.year)
+
     def shows(self, department: str | None, year: int) -> bool:
         """Whether a department's text of ``year`` (要因分析, an outcome) is shown; the plan's own always is."""
         return not self.public or department is None or (department, year) in self.confirmed
@@ -202,12 +212,14 @@ class _Pages:
             self.as_of += f"、最終の確定 {scope.last_confirmed:%Y-%m-%d}" if scope.last_confirmed else ""
         self.areas = [{"id": a, "name": n} for a, n in self.data.areas]
         self.area_names = dict(self.data.areas)
-        self.standing = {kpi.kpi_id: self._standing(kpi) for kpi in self.data.kpis}  # each page shows the same
+        self.shown = {kpi.kpi_id: scope.kpi(kpi) for kpi in self.data.kpis}  # as this edition judges each KPI
+        self.standing = {k: self._standing(kpi) for k, kpi in self.shown.items()}  # each page shows the same
 
     def render(self, template: str, path: str, title: str, charts: list | None = None, **context) -> None:
         depth = path.count("/")
         html = self.env.get_template(template).render(
             title=title, root="../" * depth, areas=self.areas, data_as_of=self.as_of, public=self.scope.public,
+            stale_note=self.data.stale,
             charts=charts or [], **context)
         (self.root / path).write_text(html, encoding="utf-8")
 
@@ -216,6 +228,7 @@ class _Pages:
         scope = self.scope
         latest, outlook = scope.latest(kpi.kpi_id), scope.outlook(kpi.kpi_id)
         return {"kpi_id": kpi.kpi_id, "name": kpi.name, "latest": latest, "outlook_row": outlook,
+                "definition": kpi.definition_text,
                 "actual": f"{format_actual(latest, kpi)}({format_year(latest['fiscal_year'])})" if latest else "実績なし",
                 "rate": format_rate(latest["progress_rate"]) if latest else DASH,
                 "grade": (latest["grade"] if latest else None) or DASH, "outlook": format_outlook(outlook)}
@@ -227,6 +240,7 @@ class _Pages:
         counts = {area_id: dict.fromkeys(classes, 0) for area_id, _ in data.areas}
         rows, charts = [], []
         for kpi in data.in_area_order():
+            kpi = self.shown[kpi.kpi_id]
             row = dict(self.standing[kpi.kpi_id])
             if kpi.area_id in counts:
                 counts[kpi.area_id][("評価", (row["latest"] or {}).get("grade") or "評価不能")] += 1
@@ -239,12 +253,13 @@ class _Pages:
             rows.append({**row, "baseline": kpi.baseline_text, "target": kpi.target_text})
         self.render("index.html", "index.html", f"DX推進計画 指標の進捗 {format_year(data.year)}", charts,
                     grade_legend=grade_legend(data.grades), outlook_legend=outlook_legend(data.outlooks),
-                    year_label=format_year(data.year), count_columns=[c if (m, c) == ("評価", "評価不能") else f"{m} {c}"
+                    year_label=format_year(data.year), definition_note=DEFINITION_NOTE, count_columns=[c if (m, c) == ("評価", "評価不能") else f"{m} {c}"
                                                                       for m, c in classes],
                     area_counts=[(self.area_names[a], list(c.values())) for a, c in counts.items()], kpi_rows=rows)
 
     def kpi(self, kpi) -> None:
         data, extra, scope = self.data, self.extra, self.scope
+        kpi = self.shown[kpi.kpi_id]  # target, trajectory, grade, outlook and trend: one definition
         standing = self.standing[kpi.kpi_id]
         outlook = standing["outlook_row"]
         line = _trend_line(outlook, kpi)
@@ -252,7 +267,7 @@ class _Pages:
         for y in data.plan_years:
             p = scope.value(kpi.kpi_id, y)
             a = p["actual_value"] if p else None
-            e = data.trajectory.get((kpi.kpi_id, y)) if kpi.baseline_fy is not None and y >= kpi.baseline_fy else None
+            e = data.expected(kpi, y) if kpi.baseline_fy is not None and y >= kpi.baseline_fy else None
             t = line.get(y)
             xs.append(format_year(y))
             actual.append(a)
@@ -278,6 +293,7 @@ class _Pages:
         self.render("kpi.html", f"kpi/{kpi.kpi_id}.html", kpi.name, [{"id": "chart", "figure": figure}],
                     kpi=kpi, area_name=self.area_names.get(kpi.area_id, kpi.area_id),
                     latest=standing["actual"], grade=standing["grade"], outlook=standing["outlook"],
+                    definition=standing["definition"], definition_note=DEFINITION_NOTE,
                     reach=format_reach(outlook) if outlook and outlook["projected_reach_fy"] else "",
                     chart_rows=chart_rows, values=values, superseded=superseded, explanations=explanations,
                     definitions=definitions)

@@ -323,3 +323,116 @@ def test_catalogue_history_prints_the_definitions_with_reasons(tmp_path):
     text = out.getvalue()
     assert "R2年度〜R5年度" in text and "80.0%(R7年度)" in text and "当初" in text
     assert "R6年度〜" in text and "90.0%(R7年度)" in text and REVISION in text and "国の目標引上げに合わせる" in text
+
+
+def _chart(html: str) -> dict[str, dict]:
+    """The KPI page's Plotly traces by name, each as {year label: y}."""
+    import json
+
+    start = html.index('Plotly.newPlot("chart", ') + len('Plotly.newPlot("chart", ')
+    traces, _ = json.JSONDecoder().raw_decode(html, start)
+    return {t["name"]: {x: y for x, y in zip(t["x"], t["y"]) if y is not None} for t in traces}
+
+
+def _fact(html: str, label: str) -> str:
+    import re
+
+    return re.search(f"<dt>{label}</dt><dd>(.*?)</dd>", html).group(1)
+
+
+def test_after_a_target_revision_sheet_site_chart_and_outlook_agree(tmp_path):
+    """Issue 23.2: target 90.0 from FY2025 (R7); the R6 report year is judged by R6's definition (80.0)
+    in the 評価シート, both editions of the site, the chart and kpi_year_outlook alike."""
+    from shinchoku.confirm import confirm
+    from shinchoku.report import build_report
+    from shinchoku.site import build_site
+
+    catalogue = load_catalogue(make_catalogue(tmp_path, [
+        {"revision_id": "R7-01", "item_id": "GOV-K01", "field": "target_value", "new_value": "90.0",
+         "effective_fy": 2025, "reason": "国の目標引上げ"}]))
+    settings = settings_in(tmp_path)
+    for year, value in ((2022, 56.0), (2023, 64.0), (2024, 72.5)):
+        put(catalogue, settings, tmp_path, "企画調整部", year, {"GOV-K01": value, "REG-K01": 130 + year - 2022})
+    assert run_ingest(settings, catalogue).exit_code == 0
+    for year in (2022, 2023, 2024):
+        confirm(settings, year, ["企画調整部"], by="test", allow_missing=True)
+    [(outlook, definition_fy, target, projected, grade)] = query(settings.warehouse, """
+        select o.outlook, o.definition_fy, o.target_value, o.projected_at_target, s.grade
+        from kpi_year_outlook o join kpi_year_status s using (report_fy, kpi_id)
+        where o.report_fy = 2024 and o.kpi_id = 'GOV-K01'""")
+    # against 80.0: pace 24.3 / 23.85 -> A; the line through 48.2, 56, 64, 72.5 rises 8.09 a year, 7.5 needed
+    assert (outlook, definition_fy, target, grade) == ("達成見込み", 2024, 80.0, "A")
+
+    sheet = load_workbook(build_report(settings.warehouse, tmp_path / "r6.xlsx", 2024))["評価シート"]
+    row = next(r for r in sheet.iter_rows(min_row=6, values_only=True) if r[1].startswith("県及び市町村"))
+    assert (row[3], row[6], row[7]) == ("80.0%(R7年度)", "A", "達成見込み")
+    assert "最新の実績の年度" in sheet["A4"].value  # the rule, stated on the page
+
+    for public in (False, True):
+        site = build_site(settings.warehouse, tmp_path / f"site{public}", 2024 if not public else None, public=public)
+        html = (site / "kpi" / "GOV-K01.html").read_text(encoding="utf-8")
+        assert (_fact(html, "目標値"), _fact(html, "評価"), _fact(html, "見通し").split("(")[0]) == \
+            ("80.0%(R7年度)", "A", "達成見込み"), public
+        assert _fact(html, "判定の定義") == "R6年度に効力のある定義(当初の計画)"
+        chart = _chart(html)
+        assert chart["目標値"] == {"R7年度": 80.0}  # the diamond at the target judged by
+        assert chart["軌道(基準値→目標値)"]["R7年度"] == 80.0  # the trajectory to the same target, not to 90
+        assert chart["軌道(基準値→目標値)"]["R6年度"] == pytest.approx(72.05)
+        assert chart["傾向(見通し)"]["R7年度"] == pytest.approx(projected) and projected >= 80.0
+        index = (site / "index.html").read_text(encoding="utf-8")
+        assert "80.0%(R7年度)" in index and "90.0%" not in index
+
+
+def _stale_project(tmp_path):
+    """A project whose warehouse was built by a run, then a revision recorded after it (no run since)."""
+    folder = make_catalogue(tmp_path)
+    settings = settings_in(tmp_path)
+    catalogue = load_catalogue(folder)
+    put(catalogue, settings, tmp_path, "企画調整部", 2022, {"GOV-K01": 56.0})
+    assert run_ingest(settings, catalogue).exit_code == 0
+    return folder.parent, settings
+
+
+def _cli(*args) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+def _revise(project):
+    with (project / "catalogue" / "revisions.csv").open("a", encoding="utf-8", newline="") as f:
+        f.write(f"R6-01,GOV-K01,target_value,90.0,2024,2024-03-15,理由,{SOURCE}\n")
+
+
+def test_report_says_when_the_warehouse_predates_the_catalogue(tmp_path):
+    from shinchoku.report import STALE_NOTE
+
+    project, settings = _stale_project(tmp_path)
+    code, _, err = _cli("report", "--project", str(project), "--warehouse", str(settings.warehouse), "-o",
+                        str(tmp_path / "fresh.xlsx"))
+    assert code == 0 and STALE_NOTE not in err  # built by the run from this very catalogue
+    assert "【注意】" not in (load_workbook(tmp_path / "fresh.xlsx")["評価シート"]["A4"].value or "")
+    _revise(project)
+    code, _, err = _cli("report", "--project", str(project), "--warehouse", str(settings.warehouse), "-o",
+                        str(tmp_path / "stale.xlsx"))
+    assert code == 0 and STALE_NOTE in err
+    book = load_workbook(tmp_path / "stale.xlsx")
+    assert STALE_NOTE in book["評価シート"]["A4"].value
+    assert STALE_NOTE in book["指標の改定"]["A3"].value  # above the 「改定はありません」 the warehouse still has
+
+
+def test_site_says_when_the_warehouse_predates_the_settings(tmp_path):
+    from shinchoku.report import STALE_NOTE
+
+    project, settings = _stale_project(tmp_path)
+    site = tmp_path / "site"
+    args = ("site", "--project", str(project), "--warehouse", str(settings.warehouse), "-o", str(site))
+    code, _, err = _cli(*args)
+    assert code == 0 and STALE_NOTE not in err
+    assert STALE_NOTE not in (site / "index.html").read_text(encoding="utf-8")
+    (project / "shinchoku.toml").write_text("[outlook]\non_track = 1.2\n", encoding="utf-8")
+    code, _, err = _cli(*args)
+    assert code == 0 and STALE_NOTE in err
+    for page in ("index.html", "kpi/GOV-K01.html"):
+        assert STALE_NOTE in (site / page).read_text(encoding="utf-8"), page

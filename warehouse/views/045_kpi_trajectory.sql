@@ -5,12 +5,7 @@ final as (
     select
         kpi_id,
         fiscal_year,
-        case
-            when baseline_value is null or baseline_fy is null or target_value is null or target_fy is null then null
-            when fiscal_year >= target_fy then target_value
-            else baseline_value + (target_value - baseline_value)
-                * (fiscal_year - baseline_fy) / (target_fy - baseline_fy)
-        end as expected_value,
+        trajectory_value(baseline_value, baseline_fy, target_value, target_fy, fiscal_year) as expected_value,
         fiscal_year = baseline_fy as is_baseline,
         fiscal_year = target_fy as is_target
     from definitions

@@ -9,35 +9,30 @@ yearly as (
     from current_values
     group by kpi_id, fiscal_year
 ),
-trajectory as (select * from kpi_trajectory),
 expected as (
     select
         y.kpi_id, y.fiscal_year, y.actual_value, y.as_of, y.provisional, y.value_status, d.direction,
         d.baseline_value as b, d.baseline_fy as b_fy, d.target_value as t, d.target_fy as t_fy,
-        tr.expected_value
+        trajectory_value(d.baseline_value, d.baseline_fy, d.target_value, d.target_fy, y.fiscal_year) as expected_value
     from yearly as y
     -- the definition in force in the value's own fiscal year
     join definitions as d on d.kpi_id = y.kpi_id and d.fiscal_year = y.fiscal_year
-    left join trajectory as tr on tr.kpi_id = y.kpi_id and tr.fiscal_year = y.fiscal_year
 ),
 rates as (
     select
         *,
         (actual_value - b) / nullif(t - b, 0) as progress_rate,
-        case when fiscal_year > b_fy then (actual_value - b) / nullif(expected_value - b, 0) end as pace_rate,
-        case when direction = 'decrease' then actual_value <= t else actual_value >= t end as reached_target
+        -- the pace as an exact fraction of decimals (the macros in 005_macros.sql): graded without rounding noise
+        pace_numerator(actual_value, b, b_fy, t_fy, fiscal_year) as pace_num,
+        pace_denominator(b, b_fy, t, t_fy, fiscal_year) as pace_den,
+        reached_target(direction, actual_value, t) as reached_target
     from expected
 ),
 final as (
     select
-        r.kpi_id, r.fiscal_year, r.actual_value, r.expected_value, r.progress_rate, r.pace_rate,
-        case
-            when r.reached_target then (select grade from cfg_grade_bands order by min_pace desc limit 1)
-            when r.pace_rate is null then null
-            else coalesce(
-                (select g.grade from cfg_grade_bands as g where r.pace_rate >= g.min_pace order by g.min_pace desc limit 1),
-                (select grade_floor from cfg_settings))
-        end as grade,
+        r.kpi_id, r.fiscal_year, r.actual_value, r.expected_value, r.progress_rate,
+        r.pace_num / r.pace_den as pace_rate,
+        grade_of(r.reached_target, r.pace_num, r.pace_den) as grade,
         r.as_of,
         coalesce(r.reached_target, false) as reached_target,
         r.provisional,

@@ -20,9 +20,10 @@ final as (
             when l.grade is not null then coalesce(
                 (select g.label from cfg_grade_bands as g where g.grade = l.grade),
                 (select floor_label from cfg_settings))
-            when k.baseline_value is null then '評価不能(基準値不明)'
-            when k.target_fy is null then '評価不能(目標年度不明)'
-            when l.fiscal_year <= k.baseline_fy then '評価不能(基準年度の実績)'
+            -- the definition in force in the latest actual's year, as its grade
+            when l.baseline_value_in_force is null then '評価不能(基準値不明)'
+            when l.target_fy_in_force is null then '評価不能(目標年度不明)'
+            when l.fiscal_year <= l.baseline_fy_in_force then '評価不能(基準年度の実績)'
             else '評価不能'
         end as status,
         l.provisional

@@ -1,24 +1,31 @@
 -- kpi_year_outlook: 見通し per report year: the least-squares line through the baseline and each year's actual up to it.
 create or replace view kpi_year_outlook as
-with kpis as (select * from ref_kpis),
+with status as (select * from kpi_year_status),
+definitions as (select * from kpi_year_definitions),
 progress as (select * from kpi_progress),
-status as (select * from kpi_year_status),
 settings as (select * from cfg_settings),
-report_years as (select distinct report_fy from status),
+-- One definition judges a report year's standing: the one in force in the fiscal year of its latest actual
+-- (kpi_progress graded that actual by it), or in the report year itself without one. Revisions effective
+-- later never reach back into a past report year; a target raised after a year the KPI reached it leaves it reached.
+standing as (
+    select
+        s.report_fy, s.kpi_id, s.fiscal_year as latest_fy, s.actual_value as latest_value,
+        coalesce(s.fiscal_year, s.report_fy) as definition_fy, d.version,
+        d.direction, d.baseline_value as b, d.baseline_fy as b_fy, d.target_value as t, d.target_fy as t_fy
+    from status as s
+    left join definitions as d on d.kpi_id = s.kpi_id and d.fiscal_year = coalesce(s.fiscal_year, s.report_fy)
+),
 points as (
     -- the baseline ...
-    select y.report_fy, k.kpi_id, 0 as x, k.baseline_value as value, false as provisional_point
-    from report_years as y
-    cross join kpis as k
-    where k.baseline_value is not null and k.baseline_fy is not null and k.baseline_fy <= y.report_fy
+    select report_fy, kpi_id, 0 as x, b as value, false as provisional_point
+    from standing
+    where b is not null and b_fy is not null and b_fy <= report_fy
     union all
     -- ... and each later fiscal year's value as kpi_progress has it (the latest 時点 of the year)
-    select y.report_fy, p.kpi_id, p.fiscal_year - k.baseline_fy as x, p.actual_value as value,
+    select s.report_fy, s.kpi_id, p.fiscal_year - s.b_fy as x, p.actual_value as value,
         p.provisional is not null or p.as_of <> make_date(p.fiscal_year + 1, 3, 31) as provisional_point
-    from report_years as y
-    join progress as p on p.fiscal_year <= y.report_fy
-    join kpis as k on k.kpi_id = p.kpi_id
-    where p.fiscal_year > k.baseline_fy
+    from standing as s
+    join progress as p on p.kpi_id = s.kpi_id and p.fiscal_year <= s.report_fy and p.fiscal_year > s.b_fy
 ),
 fit as (
     select
@@ -30,31 +37,25 @@ fit as (
     from points
     group by report_fy, kpi_id
 ),
--- the outlook judges every point against the KPI's current definition
 first_reached as (
-    select y.report_fy, p.kpi_id, min(p.fiscal_year) as fiscal_year
-    from report_years as y
-    join progress as p on p.fiscal_year <= y.report_fy
-    join kpis as k on k.kpi_id = p.kpi_id
-    where case when k.direction = 'decrease' then p.actual_value <= k.target_value
-               else p.actual_value >= k.target_value end
+    -- the first year whose actual reached the target of the standing's definition
+    select s.report_fy, s.kpi_id, min(p.fiscal_year) as fiscal_year
+    from standing as s
+    join progress as p on p.kpi_id = s.kpi_id and p.fiscal_year <= s.report_fy
+    where reached_target(s.direction, p.actual_value, s.t)
     group by all
 ),
 joined as (
     select
-        s.report_fy, k.kpi_id, k.direction, k.baseline_value as b, k.baseline_fy as b_fy,
-        k.target_value as t, k.target_fy as t_fy,
-        s.fiscal_year as latest_fy, s.actual_value as latest_value,
-        coalesce(case when k.direction = 'decrease' then s.actual_value <= k.target_value
-                      else s.actual_value >= k.target_value end, false) as reached,
+        s.report_fy, s.kpi_id, s.direction, s.b, s.b_fy, s.t, s.t_fy, s.definition_fy, s.version,
+        s.latest_fy, s.latest_value,
+        coalesce(reached_target(s.direction, s.latest_value, s.t), false) as reached,
         coalesce(f.points, 0) as points, f.slope, f.intercept,
         coalesce(f.includes_provisional, false) as includes_provisional,
         r.fiscal_year as first_reached_fy,
         round(f.slope, 6) as trend,
-        k.baseline_value is null or k.baseline_fy is null or k.target_value is null or k.target_fy is null
-            or coalesce(f.points, 0) < 2 as unknowable
-    from status as s
-    join kpis as k on k.kpi_id = s.kpi_id
+        s.b is null or s.b_fy is null or s.t is null or s.t_fy is null or coalesce(f.points, 0) < 2 as unknowable
+    from standing as s
     left join fit as f on f.report_fy = s.report_fy and f.kpi_id = s.kpi_id
     left join first_reached as r on r.report_fy = s.report_fy and r.kpi_id = s.kpi_id
 ),
@@ -98,12 +99,16 @@ final as (
         case when outlook in ('達成見込み', '要加速', '達成困難') then required end as required_per_year,
         case when outlook in ('達成見込み', '要加速', '達成困難') then round(trend / required, 6) end as pace_ratio,
         outlook,
-        includes_provisional
+        includes_provisional,
+        definition_fy,
+        version,
+        t as target_value,
+        t_fy as target_fy
     from classified
 )
-select * from final order by report_fy, kpi_id;
+select * from final;
 
-comment on view kpi_year_outlook is '報告年度ごとの見通し: その年度までの実績で求めた kpi_outlook(報告書で過去の年度を表示するとき用)';
+comment on view kpi_year_outlook is '報告年度ごとの見通し: その年度までの実績で求めた kpi_outlook(報告書で過去の年度を表示するとき用)。最新の実績の年度に効力のある定義で判定し、後の年度からの改定は使わない';
 comment on column kpi_year_outlook.report_fy is '報告の対象年度(西暦)';
 comment on column kpi_year_outlook.kpi_id is '指標ID';
 comment on column kpi_year_outlook.latest_fy is '報告年度までで最新の実績の年度';
@@ -115,3 +120,7 @@ comment on column kpi_year_outlook.required_per_year is '必要なペース: (�
 comment on column kpi_year_outlook.pace_ratio is 'ペース比: 傾向÷必要なペース';
 comment on column kpi_year_outlook.outlook is '見通し(目標達成・達成見込み・要加速・達成困難・悪化・未達成・評価不能)';
 comment on column kpi_year_outlook.includes_provisional is '点に速報・見込・暫定または年度途中の値を含むか';
+comment on column kpi_year_outlook.definition_fy is '判定に使った定義の年度: 最新の実績の年度(実績がなければ報告年度)。その年度に効力のある基準値・目標値で判定する';
+comment on column kpi_year_outlook.version is '判定に使った定義の版番号(kpi_definitions.version)';
+comment on column kpi_year_outlook.target_value is '判定に使った目標値';
+comment on column kpi_year_outlook.target_fy is '判定に使った目標年度';
