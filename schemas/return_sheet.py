@@ -131,6 +131,13 @@ class ObservationWarnings(RecordFrame):
         jump = (df["actual_value"] - df["baseline_value"]).abs()
         return ~(jump > 2 * span).fillna(False).astype(bool)
 
+    @pa.dataframe_check(name="far_above_target")
+    def far_above_target(cls, df: pd.DataFrame) -> Series[bool]:
+        """Where the baseline is unknown, suspicious_value cannot judge: a value ten times its target is a unit slip
+        (1,461,000 typed for a KPI counted in 万件) more often than a success."""
+        far = df["baseline_value"].isna() & (df["actual_value"].abs() > 10 * df["target_value"].abs())
+        return ~far.fillna(False).astype(bool)
+
     @pa.dataframe_check(name="wrong_direction")
     def wrong_direction(cls, df: pd.DataFrame) -> Series[bool]:
         return ~df["worse_than_baseline"]

@@ -82,7 +82,7 @@ def _parse_cells(table: Table, row: RawRow, item_id: str | None, unit: str, valu
     parsed = ValueResult()
     raw_value = cells[value_label]
     value_cell = table.cell(row, value_label)
-    shown = row.shown  # messages quote the cell as the department sees it
+    shown = row.shown.strip()  # messages quote the cell as the department sees it (会計's padding aside)
     if value_label not in unreadable and not is_blank(raw_value):
         parsed = parse_value(raw_value, unit, row.fmt)
         if parsed.error:
@@ -124,7 +124,7 @@ def _parse_cells(table: Table, row: RawRow, item_id: str | None, unit: str, valu
 
 
 # Refusals whose message shows the number stored behind a display that hides it.
-_STORED_NUMBER_SHOWN = {"hidden_value", "shown_as_text", "sign_hidden", "scaled_display"}
+_STORED_NUMBER_SHOWN = {"hidden_value", "shown_as_text", "sign_hidden", "scaled_display", "rounded_to_zero"}
 
 
 def _marks(parsed: ValueResult) -> tuple[str, ...]:

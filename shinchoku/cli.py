@@ -198,12 +198,16 @@ def values_read(assessment, catalogue) -> list[tuple[str, ...]]:
 
     lines = []
     for rec in assessment.records:
-        kpi = catalogue.kpis_by_id.get(rec["item_id"]) if rec["table"] == "kpi" else None
+        kpi = catalogue.kpis_by_id.get(rec["table"] != "outcome" and rec["item_id"])
         unit = kpi.unit if kpi else (rec.get("unit") or "")
         value = rec["actual_value"]
+        if value is not None:
+            read = format_number(value)
+        else:  # a reason or an outcome's text without a figure is no failure to read one
+            read = "(数値なし)" if not rec.get("raw_value") else "(読み取れず)"
         lines.append((rec["item_id"] or "", fiscal_year_label(rec["fiscal_year"]) if rec["fiscal_year"] else "",
-                      rec["shown"], "(読み取れず)" if value is None else format_number(value), unit,
-                      rec["as_of"].isoformat() if rec["as_of"] else "", "、".join(rec["marks"])))
+                      rec.get("shown", ""), read, unit,
+                      rec["as_of"].isoformat() if rec["as_of"] else "", "、".join(rec.get("marks", ()))))
     return lines
 
 

@@ -48,7 +48,8 @@ CODES: dict[str, Code] = {
     "shown_as_text": Code(ERROR, "実績値のセルは「{value}」と表示されていますが、入力されている数値は {detail} です。", "0 を報告する場合は表示形式を「標準」にして 0 と表示させてください。未集計の場合はセルを空欄にしてください。"),
     "sign_hidden": Code(ERROR, "実績値のセルは「{value}」と表示されていますが、入力されている数値は負の数 {detail} です。", "表示形式を「標準」にするか、負の数に -・△・▲ が付く表示形式にしてください。"),
     "time_value": Code(ERROR, "実績値「{value}」は時刻として入力されています。", "数値だけを入力し、セルの表示形式を「標準」または「数値」にしてください。"),
-    "display_unreadable": Code(ERROR, "実績値「{value}」は分数などの表示形式のため、数値として読み取れません。", "セルの表示形式を「標準」または「数値」にしてください。"),
+    "display_unreadable": Code(ERROR, "実績値「{value}」は分数・括弧付きの負の数・漢数字などの表示形式のため、数値として読み取れません。", "セルの表示形式を「標準」または「数値」にしてください。負の数は △ や - を付けて表示される形式にしてください。"),
+    "rounded_to_zero": Code(ERROR, "実績値のセルは「{value}」と表示されていますが、入力されている数値は {detail} です(表示形式の桁数では 0 に見えます)。", "表示形式を「標準」にするか、小数点以下の桁数を増やして、入力した数値が表示されるようにしてください。"),
     "value_too_large": Code(ERROR, "実績値「{value}」は桁が多すぎて数値として扱えません。", "桁数を確認してください。"),
     "formula_no_value": Code(ERROR, "数式の計算結果が保存されていません。", "Excelでファイルを開き、上書き保存してから提出してください。"),
     # Workbook-level problems.
@@ -78,6 +79,7 @@ CODES: dict[str, Code] = {
     "approximate_value": Code(WARNING, "実績値「{value}」は概数(約)として受け付けました。", "確定値が出たら再提出してください。"),
     "unit_converted": Code(WARNING, "実績値「{value}」を単位「{unit}」に換算して {detail} として受け付けました。", "換算結果を確認してください。"),
     "suspicious_value": Code(WARNING, "実績値 {value} は基準値からの変化が目標までの差の2倍を超えています。", "桁や単位の誤りがないか確認してください。"),
+    "far_above_target": Code(WARNING, "実績値 {value} は目標値の10倍を超えています(基準値が未設定のため、基準値からの変化では確認できません)。", "単位や桁の誤り(万件の指標に件数を入力したなど)がないか確認してください。"),
     "wrong_direction": Code(WARNING, "実績値 {value} は基準値より悪化しています(この指標は{detail})。", "値に誤りがないか確認してください。"),
     "as_of_in_value": Code(WARNING, "実績値「{value}」の括弧内の時点を、時点 {detail} として受け付けました。", "次回からは時点を「時点」欄に入力してください。"),
     "renamed_department": Code(WARNING, "「{detail}」は組織改正により「{department}」になっています。「{department}」の提出として受け付けました。", "次回からは inbox/{department}/ のフォルダに、「{department}」の報告様式で提出してください。"),

@@ -722,7 +722,9 @@ def _as_typed(value: float, code: str) -> Typed:
     percent = sum(t.kind == PERCENT_SIGN for t in toks)
     number = Decimal(repr(float(value))) * Decimal(100) ** percent / Decimal(1000) ** scale
     if signed:
-        if not before.endswith(_MINUS_SIGNS) and not (before.endswith("(") and after.startswith(")")):
+        if before.endswith("(") and after.startswith(")"):
+            return Typed(refusal="display_unreadable")  # (5): the accounting negative, which no one types
+        if not before.endswith(_MINUS_SIGNS):
             return Typed(refusal="sign_hidden")  # a negative shown without its sign
         number = abs(number)
     if before in _YEN:  # ¥1,234 is 1,234円

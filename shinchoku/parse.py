@@ -127,8 +127,11 @@ def _parse_value(raw, unit: str, fmt: str) -> ValueResult:
             return ValueResult(error="shown_as_text" if shown.strip() else "hidden_value")
         if typed.scale and (split_unit(normalize_text(typed.unit)) or (0,))[0] != 1000 ** typed.scale:
             return ValueResult(error="scaled_display", unit_written=bool(typed.unit))
+        if raw and not any(ch in "123456789" for ch in shown):  # 17.5 in #,##0.0,,"百万枚" shows 0.0百万枚
+            return ValueResult(error="rounded_to_zero")
         result = _parse_text(typed.text, unit)
-        return replace(result, percent=typed.percent, format_unit=typed.unit or None)
+        unit_shown = split_trailing_groups(typed.unit)[0]  # 0"(速報)": a mark, no unit
+        return replace(result, percent=typed.percent, format_unit=unit_shown or None)
     if not isinstance(raw, str):
         return ValueResult(error="value_not_number")
     return _parse_text(raw, unit)

@@ -212,6 +212,12 @@ CASES = [
          formats={(0, "実績値"): "HH:MM"}, errors={("time_value", "E2")}),
     Case("nines_beyond_a_double", "企画調整部", [("REG-K01", "", "人", 2023, "9" * 400, None, None)],
          errors={("value_too_large", "E2")}),
+    Case("format_rounds_to_zero", "総務部", [("GOV-K02", "", "百万枚", 2023, 17.5, None, None)],
+         formats={(0, "実績値"): '#,##0.0,,"百万枚"'}, errors={("rounded_to_zero", "E2")}),
+    Case("format_negative_in_parentheses", "企画調整部", [("REG-K01", "", "人", 2023, -5, None, None)],
+         formats={(0, "実績値"): "#,##0_);[Red](#,##0)"}, errors={("display_unreadable", "E2")}),
+    Case("ten_times_the_target_without_baseline", "避難地域復興局", [("REC-K01", "", "万件", 2023, 1461000, None, None)],
+         values={("REC-K01", 2023, END): 1461000}, warnings={"far_above_target"}),
     Case("row_year_not_the_returns", "企画調整部", [("REG-K01", "", "人", "R5", 140, None, None)], year=2024,
          values={("REG-K01", 2023, END): 140}, warnings={"year_differs"}),
 

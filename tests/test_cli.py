@@ -52,6 +52,24 @@ def test_check_shows_a_unit_in_the_number_format_and_the_value_it_means(template
     assert "146.1万件 として受け付けました" in result.stdout  # unit_converted, in full
 
 
+def test_check_shows_a_kpi_left_blank_with_its_reason_without_failing(template):
+    """A blank 実績値 with a 要因分析, as the README invites: check prints its lines and never a traceback."""
+    from openpyxl import load_workbook
+
+    path = template("避難地域復興局", 2024)
+    wb = load_workbook(path)
+    ws = wb["実績報告"]
+    header = next(r for r in range(1, ws.max_row + 1) if ws.cell(row=r, column=1).value == "指標ID")
+    column = next(c for c in range(1, ws.max_column + 1) if ws.cell(row=header, column=c).value == "要因分析")
+    row = next(r for r in range(header, ws.max_row + 1) if ws.cell(row=r, column=1).value == "REC-K01")
+    ws.cell(row=row, column=column).value = "集計システム更新のため未集計"
+    wb.save(path)
+    result = run_cli("check", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr and result.stdout.startswith("OK")
+    assert ["REC-K01", "R6年度", "", "(数値なし)", "万件", "2025-03-31", ""] in [line.split("\t") for line in result.stdout.splitlines()]
+
+
 def test_check_reports_file_sheet_cell_and_message_and_quiet_prints_only_that(template):
     path = fill_template(template("総務部", 2022), {"GOV-K02": "集計中"})
     result = run_cli("check", "--quiet", str(path))

@@ -68,6 +68,7 @@ def test_percent_format_uses_the_cell_format_not_the_size():
     (1234.0, "件", "0.00E+00", 1234, None),  # 1.23E+03: the stored number, within the display's rounding
     (0.71234, "%", "0.0%", 71.234, None),  # scaling counts, rounding never does
     (140.0, "人", '"約"0"人"', 140, "人"),
+    (140.0, "人", '0"(速報)"', 140, None),  # a mark in the format is no unit
 ])
 def test_a_number_reads_through_its_format_as_a_person_reads_it(raw, unit, fmt, expected, format_unit):
     result = parse_value(raw, unit, fmt)
@@ -92,6 +93,10 @@ def test_a_number_reads_through_its_format_as_a_person_reads_it(raw, unit, fmt, 
     (0.5, "人", "[h]:mm:ss", "time_value"),
     (dt.datetime(1900, 1, 1, 12), "人", "[h]:mm", "time_value"),
     (0.5, "人", "# ?/?", "display_unreadable"),
+    (-5.0, "件", "#,##0_);[Red](#,##0)", "display_unreadable"),  # (5): the accounting negative
+    (17.5, "百万枚", '#,##0.0,,"百万枚"', "rounded_to_zero"),  # shows 0.0百万枚
+    (400.0, "百万枚", '#,##0,"千枚"', "rounded_to_zero"),  # shows 0千枚
+    (-0.04, "人", "0.0", "rounded_to_zero"),
     (12.0, "人", "[DBNum1]0", "display_unreadable"),  # 十二: kanji numerals
     (1461000.0, "%", '#,##0"件"', "unit_mismatch"),
     (float("inf"), "人", "General", "value_too_large"),
@@ -140,7 +145,7 @@ def test_value_parser_never_raises(raw, unit, fmt):
     result = parse_value(raw, unit, fmt)
     assert (result.value is None) or isinstance(result.value, float)
     assert result.error in (None, "value_not_number", "unit_mismatch", "scaled_display", "hidden_value", "shown_as_text",
-                            "sign_hidden", "time_value", "display_unreadable", "value_too_large")
+                            "sign_hidden", "time_value", "display_unreadable", "value_too_large", "rounded_to_zero")
     if result.error:
         assert result.value is None
 
@@ -252,6 +257,9 @@ def test_a_percent_formatted_cell_reads_as_the_same_text(tmp_path_factory, value
     path = tmp_path_factory.mktemp("pct") / "p.xlsx"
     wb.save(path)
     as_cell, as_text = read_workbook(path, Limits()).table.rows
+    if not any(ch in "123456789" for ch in as_cell.shown):  # 0.001% in 0%: shown as 0%, so refused
+        assert parse_value(as_cell.cells["実績値"], "%", as_cell.fmt).error == ("rounded_to_zero" if value else None)
+        return
     read_cell = parse_value(as_cell.cells["実績値"], "%", as_cell.fmt)
     read_text = parse_value(as_text.cells["実績値"], "%", as_text.fmt)
     assert read_cell.percent and not read_text.percent
