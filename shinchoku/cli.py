@@ -37,6 +37,35 @@ def fiscal_year_arg(text: str) -> int:
     return year
 
 
+def plan_years(catalogue) -> str:
+    """The plan's fiscal years as the office reads them: R2年度(2020)〜R7年度(2025)."""
+    from .parse import fiscal_year_label
+
+    first, last = catalogue.first_year, catalogue.last_year
+    return f"{fiscal_year_label(first)}({first})〜{fiscal_year_label(last)}({last})"
+
+
+def check_request(catalogue, year: int | None = None, department: str | None = None) -> None:
+    """The one check of a command's --year and --department: a fiscal year of the plan (the catalogue's
+    first_year..last_year) and a department that exists in that year (catalogue/departments.csv).
+    Anything else is a usage error (exit 2), before any file or warehouse is touched."""
+    from .parse import fiscal_year_label
+
+    if year is not None and not catalogue.first_year <= year <= catalogue.last_year:
+        raise UsageError(f"{fiscal_year_label(year)}({year})は計画期間の外です。計画期間: {plan_years(catalogue)}")
+    if department is None:
+        return
+    existing = catalogue.departments_in(year) if year is not None else catalogue.departments
+    if department in existing:
+        return
+    if department in catalogue.departments:  # a past or future department, not in that year
+        successor = catalogue.successor_in(department, year)
+        raise UsageError(f"部局「{department}」は{fiscal_year_label(year)}にはありません"
+                         + (f"(組織改正により「{successor}」)" if successor else "")
+                         + f"。{fiscal_year_label(year)}の部局: {'、'.join(existing)}")
+    raise UsageError(f"部局「{department}」は部局一覧(catalogue/departments.csv)にありません。部局: {'、'.join(existing)}")
+
+
 def _paths(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--inbox", help="inbox folder (default: inbox/, or SHINCHOKU_INBOX)")
     parser.add_argument("--warehouse", help="the .duckdb file (default: warehouse/shinchoku.duckdb, or SHINCHOKU_WAREHOUSE)")
@@ -164,6 +193,7 @@ def _settings(args, **extra):
 
 def cmd_template(args) -> int:
     catalogue = load_catalogue()
+    check_request(catalogue, args.year, args.department)
     from .template import previous_year, write_template
 
     settings = _settings(args)
@@ -181,8 +211,6 @@ def cmd_template(args) -> int:
         return EXIT_OK
     if not args.department or not args.output:
         raise UsageError("--department と -o を指定してください(全部局分は --all)")
-    if args.department not in catalogue.departments:
-        raise UsageError(f"部局「{args.department}」は指標一覧にありません。部局: {'、'.join(catalogue.departments)}")
     print(write_template(catalogue, args.department, args.year, args.output, previous))
     return EXIT_OK
 
@@ -513,6 +541,7 @@ def _fmt(value) -> str:
 def cmd_status(args) -> int:
     from .summary import table
 
+    check_request(load_catalogue(), args.year)
     settings = _settings(args)
     for line in last_runs(settings):
         print(line)
@@ -541,6 +570,7 @@ def cmd_status(args) -> int:
 def cmd_review(args) -> int:
     from .review import review, write_checklist
 
+    check_request(load_catalogue(), args.year, args.department)
     settings = _settings(args)
     items = review(_need_warehouse(settings.warehouse), args.year, args.department)
     for item in items:
@@ -556,20 +586,27 @@ def cmd_review(args) -> int:
 def cmd_confirm(args) -> int:
     from .confirm import confirm
 
+    check_request(load_catalogue(), args.year, args.department)
     settings = _settings(args)
     return _change_warehouse(settings, lambda: confirm(settings, args.year, None if args.all else [args.department], args.by,
-                                             args.note, args.allow_missing, args.allow_provisional, args.wait))
+                                             args.note, args.allow_missing, args.allow_provisional, args.wait),
+                             refused="確定しませんでした(すべて確定するか、何も確定しないかのどちらかです):" if args.all
+                             else "確定しませんでした:")
 
 
 def cmd_reopen(args) -> int:
     from .confirm import reopen
 
+    check_request(load_catalogue(), args.year, args.department)
+    if not args.reason.strip():
+        raise UsageError("--reason に確定を解除する理由を書いてください(空欄や空白だけは受け付けません)")
     settings = _settings(args)
     return _change_warehouse(settings, lambda: reopen(settings, args.year, args.department, args.reason, args.by, args.wait))
 
 
-def _change_warehouse(settings, change) -> int:
-    """Run a confirm or reopen; what stands in the way is exit 1, a wrong request 2, a running run 3."""
+def _change_warehouse(settings, change, refused: str = "確定しませんでした:") -> int:
+    """Run a confirm or reopen; what stands in the way is exit 1 (``refused`` heads its list), a wrong request 2,
+    a running run 3."""
     from .confirm import ConfirmRefused, NotConfirmed
     from .publish import RunLocked
 
@@ -577,7 +614,7 @@ def _change_warehouse(settings, change) -> int:
     try:
         outcome = change()
     except ConfirmRefused as e:
-        print("確定しませんでした(すべて確定するか、何も確定しないかのどちらかです):")
+        print(refused)
         for problem in e.problems:
             print(f"  {problem}")
         return EXIT_REJECTED
@@ -613,6 +650,7 @@ def _build(args, build, done: str) -> int:
     """The report or the site, from the warehouse's views; a warehouse without them is a usage error."""
     from .report import ReportError
 
+    check_request(load_catalogue(), args.year)
     try:
         path = build(_settings(args))
     except ReportError as e:

@@ -249,3 +249,61 @@ def test_confirm_and_reopen_refuse_a_missing_warehouse(settings):
         code, out = cli(*args, "--warehouse", str(settings.warehouse))
         assert code == 2 and f"ウェアハウスがありません: {settings.warehouse}" in out, out
     assert not settings.warehouse.exists()  # nothing was staged or published
+
+
+@pytest.mark.parametrize("args, said", [
+    (["confirm", "--year", "R6", "--department", "総務課"], "部局「総務課」は部局一覧(catalogue/departments.csv)にありません"),
+    (["confirm", "--year", "2030", "--department", "総務部"], "R12年度(2030)は計画期間の外です。計画期間: R2年度(2020)〜R7年度(2025)"),
+    (["confirm", "--year", "2030", "--all"], "計画期間の外です"),
+    (["reopen", "--year", "2022", "--department", "総務課", "--reason", "訂正"], "部局「総務課」は"),
+    (["reopen", "--year", "2030", "--department", "企画調整部", "--reason", "訂正"], "計画期間の外です"),
+    (["reopen", "--year", "2022", "--department", "企画調整部", "--reason", ""], "--reason に確定を解除する理由"),
+    (["reopen", "--year", "2022", "--department", "企画調整部", "--reason", " \u3000"], "--reason に確定を解除する理由"),
+])
+def test_confirm_and_reopen_refuse_an_unknown_department_a_year_outside_the_plan_and_no_reason(
+        args, said, confirmed, settings):
+    """Refused with exit 2 and a line in Japanese; audit_log, which is append-only, gets nothing."""
+    before = query_many(settings.warehouse, {"audit": "select count(*) from audit_log",
+                                             "confirmations": "select * from confirmations"})
+    code, out = cli(*args, "--warehouse", str(settings.warehouse))
+    assert code == 2 and said in out, out
+    assert "Traceback" not in out
+    assert query_many(settings.warehouse, {"audit": "select count(*) from audit_log",
+                                           "confirmations": "select * from confirmations"}) == before
+
+
+def test_a_department_that_does_not_exist_that_year_is_refused(tmp_path, settings):
+    """Per catalogue/departments.csv: 危機管理部 ends with FY2023; from FY2024 its successor is named."""
+    from test_revisions import make_catalogue
+
+    folder = make_catalogue(tmp_path, [
+        {"item_id": "SAF-K01", "field": "owner", "new_value": "危機管理局", "effective_fy": 2024, "reason": "組織改正"},
+        {"item_id": "SAF-01", "field": "owner", "new_value": "危機管理局", "effective_fy": 2024, "reason": "組織改正"}],
+        departments=[["危機管理局", "2024", "", ""]])
+    text = (folder / "departments.csv").read_text(encoding="utf-8").replace("危機管理部,,,", "危機管理部,,2023,危機管理局")
+    (folder / "departments.csv").write_text(text, encoding="utf-8")
+    project = folder.parent
+    code, out = cli("--project", str(project), "template", "--department", "危機管理部", "--year", "R6",
+                    "-o", str(tmp_path / "t.xlsx"))
+    assert code == 2 and "部局「危機管理部」はR6年度にはありません(組織改正により「危機管理局」)" in out, out
+    assert not (tmp_path / "t.xlsx").exists()
+
+
+@pytest.mark.parametrize("command", [["status"], ["review"], ["report", "-o", "r.xlsx"], ["site", "-o", "site"],
+                                     ["template", "--department", "総務部", "-o", "t.xlsx"]])
+def test_every_command_refuses_a_year_outside_the_plan(command, confirmed, settings, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out = cli(*command, "--year", "2030", "--warehouse", str(settings.warehouse))
+    assert code == 2 and "R12年度(2030)は計画期間の外です。計画期間: R2年度(2020)〜R7年度(2025)" in out, out
+    assert not any((tmp_path / name).exists() for name in ("r.xlsx", "site", "t.xlsx"))
+
+
+def test_a_refused_single_department_confirm_does_not_speak_of_all_or_nothing(settings, catalogue, template):
+    drop(settings, fill_template(template("企画調整部", 2022), {"GOV-K01": "57.0(速報)"}), "企画調整部", "a.xlsx")
+    run_ingest(settings, catalogue)
+    wh = ["--warehouse", str(settings.warehouse)]
+    code, out = cli("confirm", "--year", "2022", "--department", "企画調整部", *wh)
+    assert code == 1 and out.startswith("確定しませんでした:\n") and "速報・見込・暫定の値 GOV-K01" in out, out
+    assert "すべて確定するか" not in out
+    code, out = cli("confirm", "--year", "2022", "--all", *wh)
+    assert code == 1 and "すべて確定するか、何も確定しないか" in out  # --all is all or nothing, and says so
