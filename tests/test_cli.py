@@ -151,8 +151,8 @@ def test_grade_bands_with_names_and_labels(tmp_path):
 
     config = tmp_path / "shinchoku.toml"
     config.write_text('[grades]\nfloor = "D"\nfloor_label = "要対策"\n'
-                      '[[grades.bands]]\nname = "B"\nmin_pace = 0.8\nlabel = "おおむね順調"\n'
-                      '[[grades.bands]]\nname = "A"\nmin_pace = 1.0\nlabel = "順調"\n', encoding="utf-8")
+                      '[[grades.bands]]\nname = "A"\nmin_pace = 1.0\nlabel = "順調"\n'
+                      '[[grades.bands]]\nname = "B"\nmin_pace = 0.8\nlabel = "おおむね順調"\n', encoding="utf-8")
     s = load_settings(config_file=config, env={})
     assert [(b.name, b.label) for b in s.grade_bands] == [("A", "順調"), ("B", "おおむね順調")]  # best first
     assert (s.grade_floor, s.floor_label) == ("D", "要対策")
@@ -168,6 +168,10 @@ BAD_CONFIGS = [
     ('[grades]\nA = "high"\n', "grades.A", "数値が必要です"),
     ('[grades]\nfloor = "D"\ncolour = "red"\n', "grades.colour", "不明なキー"),
     ('[[grades.bands]]\nname = "A"\nmin_pace = 100.0\nlabel = "順調"\n', "grades.bands.0.min_pace", "10.0 以下の値"),
+    ('[grades]\nA = 0.5\nB = 0.8\nC = 1.0\n', "grades.B", "min_pace が前の評価より小さくなるように並べてください(A の 0.5 の次の B が 0.8)"),
+    ('[grades]\nA = 1.0\nB = 1.0\n', "grades.B", "A の 1.0 の次の B が 1.0"),
+    ('[[grades.bands]]\nname = "B"\nmin_pace = 0.8\nlabel = "おおむね順調"\n'
+     '[[grades.bands]]\nname = "A"\nmin_pace = 1.0\nlabel = "順調"\n', "grades.bands.1.min_pace", "B の 0.8 の次の A が 1.0"),
     ('[status]\ndue_month = "June"\n', "status.due_month", "整数が必要です"),
     ('[status]\ndue = 6\n', "status.due", "不明なキー"),
     ('[status]\ndue_month = 13\n', "status.due_month", "12 以下の値"),
@@ -231,6 +235,21 @@ def test_a_bad_setting_exits_2_without_a_traceback(tmp_path):
     result = run_cli("status", env={"SHINCHOKU_CONFIG": str(config)})
     assert result.returncode == 2
     assert "grades.A: 数値が必要です" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_grade_bands_out_of_order_stop_every_command_with_exit_2(tmp_path, capsys, monkeypatch):
+    """A = 0.5, B = 0.8, C = 1.0 would grade GOV-K01 at pace 1.04 as C: refused, from the file or the variable."""
+    from shinchoku.config import ConfigError, load_settings
+
+    config = tmp_path / "shinchoku.toml"
+    config.write_text('[grades]\nA = 0.5\nB = 0.8\nC = 1.0\n', encoding="utf-8")
+    monkeypatch.setenv("SHINCHOKU_CONFIG", str(config))
+    assert main(["status", "--warehouse", str(tmp_path / "w.duckdb")]) == 2
+    err = capsys.readouterr().err
+    assert f"設定に誤りがあります({config}):" in err and "grades.B: 評価は良いものから順に" in err, err
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config_file=tmp_path / "none.toml", env={"SHINCHOKU_GRADE_BANDS": "A=1.0,B=0.5,C=0.8"})
+    assert "SHINCHOKU_GRADE_BANDS" in str(caught.value) and "grades.C: " in str(caught.value)
 
 
 def test_demo_hints_use_the_command_the_readme_installs(settings, catalogue):
