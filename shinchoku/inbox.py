@@ -98,7 +98,7 @@ def discover(settings: Settings, now: float | None = None) -> Discovery:
                 continue
             for child in sorted(entry.iterdir()):
                 consider(child, entry.name)
-        else:
+        elif entry.name != ".gitkeep":  # the repository's placeholder for the empty inbox: not a file anyone sent
             consider(entry, None)
     found.candidates.sort(key=lambda c: (c.mtime, str(c.path)))
     return found
