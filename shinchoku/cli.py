@@ -750,7 +750,7 @@ def cmd_catalogue(args) -> int:
         span = f"{format_year(v.valid_from_fy)}〜{format_year(v.valid_to_fy) if v.valid_to_fy else ''}"
         rows.append([span, f"{format_value(k.baseline_value, k.unit, k.baseline_decimals)}({format_year(k.baseline_fy)})",
                      f"{format_value(k.target_value, k.unit, k.target_decimals)}({format_year(k.target_fy)})",
-                     k.direction, k.owner, "、".join(r.revision_id for r in v.opened_by) or "当初",
+                     DIRECTION_JA.get(k.direction, k.direction), k.owner, "、".join(r.revision_id for r in v.opened_by) or "当初",
                      "、".join(r.reason for r in v.opened_by), "、".join(dict.fromkeys(r.source for r in v.opened_by))])
     print(f"{kpi.kpi_id} {kpi.name}")
     life = [f"導入 {format_year(kpi.introduced_fy)}" if kpi.introduced_fy else "計画当初から",
@@ -758,6 +758,9 @@ def cmd_catalogue(args) -> int:
     print("、".join(life))
     print(table(["適用年度", "基準値(年度)", "目標値(年度)", "方向", "所管部局", "改定", "理由", "出典"], rows))
     return EXIT_OK
+
+
+DIRECTION_JA = {"increase": "増加", "decrease": "減少"}  # catalogue history's 方向 column
 
 
 COMMANDS = {"demo": cmd_demo, "run": cmd_run, "check": cmd_check, "template": cmd_template, "status": cmd_status,
