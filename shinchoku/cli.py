@@ -225,12 +225,13 @@ def values_read(assessment, catalogue) -> list[tuple[str, ...]]:
 
     lines = []
     for rec in assessment.records:
-        kpi = catalogue.kpis_by_id.get(rec["item_id"]) if rec["table"] == "kpi" else None
+        kpi = catalogue.kpis_by_id.get(rec["item_id"]) if rec["table"] in ("kpi", "explanation") else None
         unit = kpi.unit if kpi else (rec.get("unit") or "")
         value = rec["actual_value"]
+        # a row with text but no figure (取組実績, or 要因分析 for a KPI not yet counted) is valid: no figure, no error
         lines.append((rec["item_id"] or "", fiscal_year_label(rec["fiscal_year"]) if rec["fiscal_year"] else "",
-                      rec["shown"], "(読み取れず)" if value is None else format_number(value), unit,
-                      rec["as_of"].isoformat() if rec["as_of"] else "", "、".join(rec["marks"])))
+                      rec.get("shown", ""), "(数値なし)" if value is None else format_number(value), unit,
+                      rec["as_of"].isoformat() if rec["as_of"] else "", "、".join(rec.get("marks", ()))))
     return lines
 
 

@@ -42,6 +42,22 @@ def test_check_a_clean_template_shows_what_was_read(template):
                      ["REG-K01", "R4年度", "約 140 人(速報)", "140", "人", "2023-03-31", "約、速報"]]
 
 
+def test_check_shows_a_row_with_text_but_no_figure_as_no_figure_not_unreadable(template, capsys):
+    """A 取組実績 row with its text and no figure, and a KPI not yet counted whose 要因分析 says why, are valid:
+    their lines say 「(数値なし)」, never 「(読み取れず)」, which a clerk reads as an error."""
+    from shinchoku.template import fill_outcomes
+
+    path = fill_template(template("企画調整部", 2022), {"GOV-K01": 57.0},
+                         explanations={"REG-K01": ("集計は来月", None)})
+    fill_outcomes(path, [("GOV-01", "業務の棚卸し", "全庁で実施", None, None, None)])
+    assert main(["check", str(path)]) == 0
+    out = capsys.readouterr().out
+    lines = {line.split("\t")[0]: line.split("\t") for line in out.splitlines() if "\t" in line}
+    assert lines["GOV-01"] == ["GOV-01", "R4年度", "", "(数値なし)", "", "2023-03-31", ""]
+    assert lines["REG-K01"] == ["REG-K01", "R4年度", "", "(数値なし)", "人", "2023-03-31", ""]
+    assert "読み取れず" not in out and out.startswith("OK")
+
+
 def test_check_shows_a_unit_in_the_number_format_and_the_value_it_means(template):
     """REC-K01 (万件) at 1461000 in #,##0"件": the cell shows 1,461,000件, which is 146.1万件."""
     path = fill_template(template("避難地域復興局", 2022), {"REC-K01": 1461000}, formats={"REC-K01": '#,##0"件"'})
