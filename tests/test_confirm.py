@@ -307,3 +307,34 @@ def test_a_refused_single_department_confirm_does_not_speak_of_all_or_nothing(se
     assert "すべて確定するか" not in out
     code, out = cli("confirm", "--year", "2022", "--all", *wh)
     assert code == 1 and "すべて確定するか、何も確定しないか" in out  # --all is all or nothing, and says so
+
+
+def test_review_names_each_warnings_kpi_and_lists_outcomes_received(settings, catalogue, template, tmp_path):
+    """The warning's 指標ID on the terminal and in the checklist; 取組実績 received since the last confirmation
+    (which confirm locks) listed, new or old → new."""
+    from openpyxl import load_workbook
+
+    wh = ["--warehouse", str(settings.warehouse)]
+    path = fill_template(template("企画調整部", 2022), {"GOV-K01": 57.0, "REG-K01": "約 128"},
+                         out=tmp_path / "first.xlsx")
+    fill_outcomes(path, [("GOV-01", "業務の棚卸し", "全庁で実施", 12, "課", None)])
+    drop(settings, path, "企画調整部", "R4.xlsx")
+    assert run_ingest(settings, catalogue).exit_code == 0
+    code, out = cli("review", "--year", "R4", "--department", "企画調整部", "-o", str(tmp_path / "list.xlsx"), *wh)
+    assert code == 0, out
+    assert "  [警告] REG-K01 実績値「約 128」は概数(約)として受け付けました" in out, out
+    assert "[警告]  " not in out
+    assert "  [取組実績] GOV-01 新規 全庁で実施(数値 12課)(提出 1 取組実績!" in out, out
+    rows = [r[2:5] for r in load_workbook(tmp_path / "list.xlsx").active.iter_rows(min_row=2, values_only=True)]
+    assert ("警告", "REG-K01") in [r[:2] for r in rows]
+    assert ("取組実績", "GOV-01", "新規 全庁で実施(数値 12課)") in rows
+
+    assert cli("confirm", "--year", "2022", "--department", "企画調整部", "--allow-missing", *wh)[0] == 0
+    assert "[取組実績]" not in cli("review", "--year", "R4", *wh)[1]  # confirmed: no longer waiting
+    assert cli("reopen", "--year", "2022", "--department", "企画調整部", "--reason", "訂正", *wh)[0] == 0
+    later = fill_template(template("企画調整部", 2022), {"GOV-K01": 57.0, "REG-K01": "約 128"}, out=tmp_path / "b.xlsx")
+    fill_outcomes(later, [("GOV-01", "業務の棚卸し", "一部で実施", None, None, None)])
+    drop(settings, later, "企画調整部", "R4b.xlsx")
+    run_ingest(settings, catalogue)
+    code, out = cli("review", "--year", "R4", "--department", "企画調整部", *wh)
+    assert "  [取組実績] GOV-01 全庁で実施 → 一部で実施(提出 2 " in out, out
