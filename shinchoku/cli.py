@@ -96,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--department", help="the department the files are for (default: recorded in the workbook, or the parent folder)")
     p.add_argument("-q", "--quiet", action="store_true", help="print the problems only, not the values read")
     p.add_argument("--warehouse", type=Path, help="a warehouse, opened read-only, so that confirmed years are held "
-                                                  "as run holds them (period_confirmed)")
+                                                  "as run holds them (period_confirmed); default: the project's, "
+                                                  "when it exists")
 
     p = add("template", help="write a department's return sheet (報告様式)")
     _paths(p)
@@ -256,8 +257,10 @@ def cmd_check(args) -> int:
         items.append((path, department))
     from .confirm import hold_confirmed, read_confirmed_periods
 
-    # confirmed years, read as run reads them (without the warehouse check cannot see them)
-    periods = read_confirmed_periods(_need_warehouse(args.warehouse)) if args.warehouse else {}
+    # confirmed years, read as run reads them: from --warehouse, else from the project's warehouse when it exists
+    # (opened read-only, never created), so that check says what run would
+    warehouse = _need_warehouse(args.warehouse) if args.warehouse else settings.warehouse
+    periods = read_confirmed_periods(warehouse) if warehouse.exists() else {}
     worst = EXIT_OK
 
     for assessment in assess_files(items, catalogue, settings.limits, settings.worker_count(),

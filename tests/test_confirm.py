@@ -272,7 +272,7 @@ def test_confirm_and_reopen_refuse_an_unknown_department_a_year_outside_the_plan
                                            "confirmations": "select * from confirmations"}) == before
 
 
-def test_a_department_that_does_not_exist_that_year_is_refused(tmp_path, settings):
+def test_a_department_that_does_not_exist_that_year_is_refused(tmp_path, settings, monkeypatch):
     """Per catalogue/departments.csv: 危機管理部 ends with FY2023; from FY2024 its successor is named."""
     from test_revisions import make_catalogue
 
@@ -283,6 +283,7 @@ def test_a_department_that_does_not_exist_that_year_is_refused(tmp_path, setting
     text = (folder / "departments.csv").read_text(encoding="utf-8").replace("危機管理部,,,", "危機管理部,,2023,危機管理局")
     (folder / "departments.csv").write_text(text, encoding="utf-8")
     project = folder.parent
+    monkeypatch.delenv("SHINCHOKU_PROJECT", raising=False)  # --project sets it for the process: restored after
     code, out = cli("--project", str(project), "template", "--department", "危機管理部", "--year", "R6",
                     "-o", str(tmp_path / "t.xlsx"))
     assert code == 2 and "部局「危機管理部」はR6年度にはありません(組織改正により「危機管理局」)" in out, out
@@ -338,3 +339,31 @@ def test_review_names_each_warnings_kpi_and_lists_outcomes_received(settings, ca
     run_ingest(settings, catalogue)
     code, out = cli("review", "--year", "R4", "--department", "企画調整部", *wh)
     assert "  [取組実績] GOV-01 全庁で実施 → 一部で実施(提出 2 " in out, out
+
+
+def test_check_in_a_project_holds_its_confirmed_years_without_being_told(confirmed, settings, template, tmp_path,
+                                                                         monkeypatch):
+    """check = run: inside a project whose warehouse exists, a change to a confirmed value is period_confirmed
+    (exit 1) without --warehouse; the warehouse is only read; a project without one gets none."""
+    import hashlib
+
+    from conftest import ROOT
+
+    project = settings.warehouse.parent.parent  # the warehouse sits where a project's does: warehouse/shinchoku.duckdb
+    shutil.copytree(ROOT / "catalogue", project / "catalogue")
+    monkeypatch.delenv("SHINCHOKU_WAREHOUSE", raising=False)
+    monkeypatch.delenv("SHINCHOKU_PROJECT", raising=False)  # found from the folder; --project below sets it again
+    changed = fill_template(template("企画調整部", 2022), {"GOV-K01": 57.5, "REG-K01": 128},
+                            explanations={"REG-K01": (FACTOR, None)}, out=tmp_path / "late.xlsx")
+    fill_outcomes(changed, [("GOV-01", "業務の棚卸し", "全庁で実施", None, None, None)])
+    before = hashlib.sha256(settings.warehouse.read_bytes()).hexdigest()
+    monkeypatch.chdir(project / "catalogue")  # anywhere inside the project
+    code, out = cli("check", "--quiet", str(changed), "--department", "企画調整部")
+    assert code == 1 and "NG " in out and "R4年度の企画調整部の実績は" in out and "GOV-K01" in out, out
+    assert hashlib.sha256(settings.warehouse.read_bytes()).hexdigest() == before
+
+    elsewhere = tmp_path / "other"
+    shutil.copytree(ROOT / "catalogue", elsewhere / "catalogue")
+    code, out = cli("check", "--project", str(elsewhere), "--quiet", str(changed), "--department", "企画調整部")
+    assert code == 0 and out.startswith("OK "), out  # no warehouse: nothing confirmed to hold
+    assert not (elsewhere / "warehouse").exists()
