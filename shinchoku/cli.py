@@ -90,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--settle-seconds", type=float, help="skip files modified within this many seconds (default 60)")
     p.add_argument("--wait", type=float, default=0, metavar="SECONDS",
                    help="wait this long for another run to finish instead of exiting with status 3")
+    p.add_argument("--no-prefect", action="store_true",
+                   help="run the same steps in this process, without Prefect (nothing is recorded in its UI)")
 
     p = add("check", help="validate workbooks exactly as run would, loading nothing")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
@@ -360,17 +362,29 @@ def run_flow(settings, wait: float = 0):
 
 
 def _one_line_errors() -> None:
-    """At the terminal, Prefect's error records print as their one line, without the traceback (a failed site
-    build must not look like a crash of the run); the Prefect server keeps them whole. SHINCHOKU_TRACEBACKS=1
-    keeps them on the terminal too."""
+    """At the terminal, Prefect's error records print as their one line, without the traceback (a failed run or
+    site build is told in a sentence, not as a crash); the Prefect server and its UI keep them whole.
+    SHINCHOKU_TRACEBACKS=1 keeps them on the terminal too.
+
+    The console handler formats a copy of each record without its exception: a record is shared by every
+    handler, and the API's handler, which runs first, has already cached the traceback in it (exc_text)."""
     import logging
 
     if os.environ.get("SHINCHOKU_TRACEBACKS") == "1":
         return
-    for handler in logging.getLogger().handlers:
-        if type(handler).__name__ == "PrefectConsoleHandler" and handler.formatter is not None:
-            # an empty exc_text is falsy, so the API's handler still formats the traceback for itself
-            handler.formatter.formatException = lambda exc_info: ""
+    loggers = [logging.getLogger(), *(logging.getLogger(name) for name in list(logging.root.manager.loggerDict))]
+    for handler in {h for logger in loggers for h in getattr(logger, "handlers", ())}:
+        if type(handler).__name__ == "PrefectConsoleHandler" and not getattr(handler, "_shinchoku_one_line", False):
+            handler.format = functools.partial(_format_without_traceback, handler.format)
+            handler._shinchoku_one_line = True
+
+
+def _format_without_traceback(format_record, record):
+    import logging
+
+    if record.exc_info or record.exc_text or record.stack_info:
+        record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None, "stack_info": None})
+    return format_record(record)
 
 
 def cmd_run(args) -> int:
@@ -378,20 +392,53 @@ def cmd_run(args) -> int:
     from .summary import summary_text
 
     settings = _settings(args, settle_seconds=args.settle_seconds)
-    load_catalogue()  # a bad catalogue is a configuration error, before anything starts
+    catalogue = load_catalogue()  # a bad catalogue is a configuration error, before anything starts
+    published = _file_identity(settings.warehouse)
     try:
-        summary = run_flow(settings, args.wait)
+        if args.no_prefect:  # the flow's very steps, as plain calls
+            from .ingest import run_steps
+            from .progress import say
+
+            summary = run_steps(settings, catalogue, args.wait, say=say)
+        else:
+            summary = run_flow(settings, args.wait)
     except RunLocked as e:
         print(f"shinchoku: {e}。終わってから再実行するか、--wait 秒数 を指定してください。", file=sys.stderr)
         return EXIT_LOCKED
     except (UsageError, ConfigError, CatalogueError):
         raise
     except Exception as e:  # noqa: BLE001 - a failed night: say so in a sentence; Prefect keeps the details
-        print(f"shinchoku: 取込に失敗しました({type(e).__name__}: {e})。ウェアハウスは更新していません。"
-              "詳細は Prefect の UI(フローの実行とタスクの実行)で確認できます。", file=sys.stderr)
+        if os.environ.get("SHINCHOKU_TRACEBACKS") == "1" and args.no_prefect:
+            import traceback
+
+            traceback.print_exc()
+        print(f"shinchoku: {failure_text(settings, e, _file_identity(settings.warehouse) != published, args.no_prefect)}",
+              file=sys.stderr)
         return EXIT_FAILED
     print(summary_text(summary))
     return summary.exit_code
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """A file's inode and modification time: a run publishes by renaming a new file into place."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
+def failure_text(settings, error: Exception, published: bool, without_prefect: bool = False) -> str:
+    """What a failed run tells the terminal, in one sentence: what it left, and what the next run does."""
+    said = f"({type(error).__name__}: {error})"
+    where = ("エラーの詳細(トレースバック)は SHINCHOKU_TRACEBACKS=1 を付けて実行すると表示されます。" if without_prefect
+             else "詳細は Prefect の UI(フローの実行とタスクの実行)で確認できます。")
+    if not published:
+        return (f"取込に失敗しました{said}。ウェアハウスは更新していません。受付フォルダのファイルはそのまま残り、"
+                f"次回の取込で処理します。{where}")
+    rest = ("受付フォルダのファイルの移動が済んでいないため、次回の取込で完了します。" if settings.journal_path.exists()
+            else "受付フォルダの整理も済んでいます。")
+    return f"取込の最後の段階で失敗しました{said}。ウェアハウスは更新済みです。{rest}{where}"
 
 
 STATE_JA = {"COMPLETED": "完了", "FAILED": "失敗", "CRASHED": "異常終了", "RUNNING": "実行中", "PENDING": "待機中",
