@@ -66,110 +66,165 @@ def check_request(catalogue, year: int | None = None, department: str | None = N
     raise UsageError(f"部局「{department}」は部局一覧(catalogue/departments.csv)にありません。部局: {'、'.join(existing)}")
 
 
+class _JapaneseHelp(argparse.HelpFormatter):
+    """argparse's help with its usage line headed in Japanese, like everything else shinchoku prints."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):
+        return super().add_usage(usage, actions, groups, "使い方: " if prefix is None else prefix)
+
+
+# argparse's own error sentences (Python 3.11), as the terminal says them in Japanese
+_ARGPARSE_ERRORS = (
+    (r"the following arguments are required: (.*)", r"次の指定が必要です: \1"),
+    (r"unrecognized arguments: (.*)", r"不明な引数です: \1"),
+    (r"one of the arguments (.*) is required", r"\1 のどれか1つを指定してください"),
+    (r"argument (\S+): not allowed with argument (.*)", r"\1 と \2 は同時に指定できません"),
+    (r"argument (\S+): invalid choice: (.*) \(choose from (.*)\)", r"\1: \2 は指定できません(指定できるもの: \3)"),
+    (r"argument (\S+): expected one argument", r"\1 には値を1つ指定してください"),
+    (r"argument (\S+): invalid (\S+) value: (.*)", r"\1: \3 は正しい値ではありません"),
+    (r"argument (\S+): ignored explicit argument (.*)", r"\1 には値を指定できません(\2)"),
+    (r"argument (\S+): (.*)", r"\1: \2"),
+)
+
+
+class JapaneseParser(argparse.ArgumentParser):
+    """An ArgumentParser whose headings, -h and common errors are in Japanese (subcommands inherit it)."""
+
+    def __init__(self, *args, parents=(), **kwargs):
+        kwargs.setdefault("formatter_class", _JapaneseHelp)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "引数"
+        self._optionals.title = "オプション"
+        for action in self._actions:
+            if isinstance(action, argparse._HelpAction):
+                action.help = "このヘルプを表示して終了します"
+        for parent in parents:  # as argparse adds them, after the titles, so that a parent's options join ours
+            self._add_container_actions(parent)
+            self._defaults.update(parent._defaults)
+
+    def error(self, message):
+        import re
+
+        for pattern, japanese in _ARGPARSE_ERRORS:
+            if re.fullmatch(pattern, message):
+                message = re.sub(pattern, japanese, message)
+                break
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: エラー: {message}\n")
+
+
 def _paths(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--inbox", help="inbox folder (default: inbox/, or SHINCHOKU_INBOX)")
-    parser.add_argument("--warehouse", help="the .duckdb file (default: warehouse/shinchoku.duckdb, or SHINCHOKU_WAREHOUSE)")
+    parser.add_argument("--inbox", metavar="DIR", help="受付フォルダ(既定: inbox/、または SHINCHOKU_INBOX)")
+    parser.add_argument("--warehouse", metavar="FILE",
+                        help="ウェアハウスの .duckdb ファイル(既定: warehouse/shinchoku.duckdb、または SHINCHOKU_WAREHOUSE)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    project = argparse.ArgumentParser(add_help=False)
+    project = JapaneseParser(add_help=False)
     project.add_argument("--project", type=Path, default=argparse.SUPPRESS, metavar="DIR",
-                         help="the project folder (catalogue/, inbox/, warehouse/); default: SHINCHOKU_PROJECT, "
-                              "then the current folder and its parents, then the installed source tree")
-    parser = argparse.ArgumentParser(prog="shinchoku", description="進捗: DX推進計画の指標(KPI)実績を集め、進捗を見える化します。",
-                                     parents=[project])
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+                         help="プロジェクトのフォルダ(catalogue/、inbox/、warehouse/ のあるフォルダ)。既定: SHINCHOKU_PROJECT、"
+                              "次に現在のフォルダとその上のフォルダ、最後にインストール元のソースツリー")
+    parser = JapaneseParser(prog="shinchoku", description="進捗: DX推進計画の指標(KPI)実績を集め、進捗を見える化します。",
+                            parents=[project])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="コマンド",
+                                help="コマンドごとの説明: shinchoku COMMAND --help")
     add = functools.partial(sub.add_parser, parents=[project])  # --project after the command works too
 
-    p = add("demo", help="sample return sheets for every department, ingested through the Prefect flow")
-    _paths(p)
-    p.add_argument("--fresh", action="store_true", help="discard an earlier demo warehouse and inbox first")
+    def command(name: str, text: str):
+        return add(name, help=text, description=text)
 
-    p = add("run", help="ingest the inbox once through the Prefect flow")
+    p = command("demo", "全部局のサンプル報告様式を作り、Prefect のフローで取り込みます(デモ)")
     _paths(p)
-    p.add_argument("--settle-seconds", type=float, help="skip files modified within this many seconds (default 60)")
+    p.add_argument("--fresh", action="store_true", help="以前のデモのウェアハウスと受付フォルダを消してから始めます")
+
+    p = command("run", "受付フォルダを1回取り込みます(Prefect のフローで実行)")
+    _paths(p)
+    p.add_argument("--settle-seconds", type=float, metavar="SECONDS",
+                   help="更新からこの秒数以内のファイルは次回に回します(既定: 60)")
     p.add_argument("--wait", type=float, default=0, metavar="SECONDS",
-                   help="wait this long for another run to finish instead of exiting with status 3")
+                   help="別の取込が実行中なら、終了コード 3 で終わらずにこの秒数まで待ちます")
     p.add_argument("--no-prefect", action="store_true",
-                   help="run the same steps in this process, without Prefect (nothing is recorded in its UI)")
+                   help="Prefect を使わず、同じ手順をこのプロセスで実行します(Prefect の UI には記録されません)")
 
-    p = add("check", help="validate workbooks exactly as run would, loading nothing")
-    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    p.add_argument("--department", help="the department the files are for (default: recorded in the workbook, or the parent folder)")
-    p.add_argument("-q", "--quiet", action="store_true", help="print the problems only, not the values read")
-    p.add_argument("--warehouse", type=Path, help="a warehouse, opened read-only, so that confirmed years are held "
-                                                  "as run holds them (period_confirmed); default: the project's, "
-                                                  "when it exists")
+    p = command("check", "報告様式を run と同じように検証します(何も登録しません)")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="検証する報告様式(.xlsx)")
+    p.add_argument("--department", help="ファイルの提出部局(既定: ブックに記録された部局、または親フォルダの名前)")
+    p.add_argument("-q", "--quiet", action="store_true", help="問題だけを表示し、読み取った値の一覧は表示しません")
+    p.add_argument("--warehouse", type=Path, metavar="FILE",
+                   help="確定済みの年度を run と同じように扱う(period_confirmed)ためのウェアハウス。読み取り専用で開きます。"
+                        "既定: プロジェクトのウェアハウス(あれば)")
 
-    p = add("template", help="write a department's return sheet (報告様式)")
+    p = command("template", "部局の報告様式を作成します")
     _paths(p)
-    p.add_argument("--department", help="department as kpis.owner names it; omit with --all")
-    p.add_argument("--year", type=fiscal_year_arg, required=True, help="fiscal year: 2022 or R4")
-    p.add_argument("-o", "--output", type=Path, help="output .xlsx (with --all: a folder)")
-    p.add_argument("--all", action="store_true", help="one template per department, into -o FOLDER/<department>/")
+    p.add_argument("--department", help="部局(指標一覧の所管部局の名前)。--all のときは不要")
+    p.add_argument("--year", type=fiscal_year_arg, required=True, metavar="FY", help="年度: 2022 または R4")
+    p.add_argument("-o", "--output", type=Path, metavar="FILE", help="出力する .xlsx(--all のときはフォルダ)")
+    p.add_argument("--all", action="store_true", help="全部局の報告様式を -o フォルダ/<部局>/ に作成します")
 
-    p = add("report", help="write the progress report workbook (Excel, with charts) from the views")
+    p = command("report", "ビューから進捗報告のブック(Excel、グラフ付き)を作成します")
     _paths(p)
-    p.add_argument("--year", type=fiscal_year_arg, help="fiscal year of the report (default: the latest with an actual)")
-    p.add_argument("-o", "--output", type=Path, required=True, help="output .xlsx")
+    p.add_argument("--year", type=fiscal_year_arg, metavar="FY", help="報告の年度(既定: 実績のある最新の年度)")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE", help="出力する .xlsx")
 
-    p = add("site", help="write the progress site: static HTML pages that open offline from a shared folder")
+    p = command("site", "進捗サイト(共有フォルダからオフラインで開ける静的な HTML)を作成します")
     _paths(p)
-    p.add_argument("--year", type=fiscal_year_arg, help="fiscal year (default: the latest with an actual)")
+    p.add_argument("--year", type=fiscal_year_arg, metavar="FY", help="年度(既定: 実績のある最新の年度)")
     p.add_argument("--public", action="store_true",
-                   help="the edition for the prefecture's website: confirmed values only, no files, cells or submissions")
-    p.add_argument("-o", "--output", type=Path,
-                   help="the site's folder, replaced whole (default: [site] folder, or public_folder with --public)")
+                   help="県のウェブサイト向けの公開用: 確定値のみで、ファイル名・セル・提出の情報を含みません")
+    p.add_argument("-o", "--output", type=Path, metavar="DIR",
+                   help="サイトのフォルダ(丸ごと置き換えます。既定: 設定 [site] の folder、--public では public_folder)")
 
-    p = add("export", help="write one of the views as CSV (UTF-8 with BOM, opens in Excel)")
+    p = command("export", "ビューを1つ CSV に書き出します(BOM 付き UTF-8。Excel で開けます)")
     _paths(p)
-    p.add_argument("view", choices=EXPORTABLE_VIEWS, help="the view to export")
-    p.add_argument("-o", "--output", type=Path, required=True, help="output .csv")
+    p.add_argument("view", choices=EXPORTABLE_VIEWS, metavar="VIEW",
+                   help="書き出すビュー: " + "、".join(EXPORTABLE_VIEWS))
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE", help="出力する .csv")
 
-    p = add("serve", help="serve the nightly Prefect deployment (needs `prefect server start`)")
+    p = command("serve", "毎晩の取込を Prefect のデプロイメントとして登録し、実行します(prefect server start が必要)")
     _paths(p)
-    p.add_argument("--cron", help="schedule (default: 0 2 * * *, or SHINCHOKU_SCHEDULE_CRON)")
-    p.add_argument("--timezone", help="time zone of the schedule (default: Asia/Tokyo)")
+    p.add_argument("--cron", help="スケジュール(既定: 0 2 * * *、または SHINCHOKU_SCHEDULE_CRON)")
+    p.add_argument("--timezone", help="スケジュールのタイムゾーン(既定: Asia/Tokyo)")
 
-    p = add("verify", help="re-hash every archived original and compare it with its recorded sha256")
+    p = command("verify", "保管したすべての原本のハッシュを計算し直し、記録した sha256 と照合します")
     _paths(p)
 
-    p = add("catalogue", help="check the catalogue (指標一覧 and its revisions), or print a KPI's definitions over time")
-    p.add_argument("action", choices=("check", "history"), help="check: every file and reference; history: one KPI")
-    p.add_argument("kpi_id", nargs="?", metavar="KPI_ID", help="with history: the KPI (指標ID)")
+    p = command("catalogue", "指標一覧(改定を含む)を点検するか、指標の定義の変遷を表示します")
+    p.add_argument("action", choices=("check", "history"), metavar="ACTION",
+                   help="check: すべてのファイルと参照を点検 / history: 1つの指標の定義の変遷")
+    p.add_argument("kpi_id", nargs="?", metavar="KPI_ID", help="history のとき: 指標ID")
 
-    p = add("status", help="who has reported: expected and missing KPIs per department and year")
+    p = command("status", "提出状況: 部局・年度ごとの報告対象、報告済み、未報告の指標")
     _paths(p)
-    p.add_argument("--year", type=fiscal_year_arg, help="only this fiscal year")
+    p.add_argument("--year", type=fiscal_year_arg, metavar="FY", help="この年度だけ")
     p.add_argument("--overdue", action="store_true",
-                   help="the morning to-do list: departments past their due date, years waiting for confirmation")
+                   help="朝の確認事項: 期限を過ぎた部局と、確定を待つ年度")
 
-    p = add("review", help="what the DX office checks before confirming: values since the last confirmation, "
-                           "warnings, missing KPIs, 要因分析")
+    p = command("review", "確定の前に DX推進課が確認する事項: 前回の確定以降の値・取組実績、警告、未報告の指標、要因分析")
     _paths(p)
-    p.add_argument("--year", type=fiscal_year_arg, help="only this fiscal year")
-    p.add_argument("--department", help="only this department")
-    p.add_argument("-o", "--output", type=Path, help="also write the checklist as .xlsx")
+    p.add_argument("--year", type=fiscal_year_arg, metavar="FY", help="この年度だけ")
+    p.add_argument("--department", help="この部局だけ")
+    p.add_argument("-o", "--output", type=Path, metavar="FILE", help="確認リストを .xlsx にも書き出します")
 
-    p = add("confirm", help="confirm (確定) departments' fiscal year: later returns may not change it")
+    p = command("confirm", "部局の年度を確定します(以後の提出では変更できません)")
     _paths(p)
-    p.add_argument("--year", type=fiscal_year_arg, required=True, help="fiscal year: 2023 or R5")
+    p.add_argument("--year", type=fiscal_year_arg, required=True, metavar="FY", help="年度: 2023 または R5")
     who = p.add_mutually_exclusive_group(required=True)
-    who.add_argument("--department", help="one department")
-    who.add_argument("--all", action="store_true", help="every department with KPIs or values that year (all or nothing)")
-    p.add_argument("--by", help="who confirms (default: the operating-system user)")
-    p.add_argument("--note", help="a note kept with the confirmation")
-    p.add_argument("--allow-missing", action="store_true", help="confirm although KPIs are missing (recorded)")
-    p.add_argument("--allow-provisional", action="store_true", help="confirm values marked 速報, 見込 or 暫定")
-    p.add_argument("--wait", type=float, default=0, metavar="SECONDS", help="wait this long for a running run")
+    who.add_argument("--department", help="確定する部局")
+    who.add_argument("--all", action="store_true",
+                     help="その年度に指標か値のあるすべての部局(すべて確定するか、何も確定しないか)")
+    p.add_argument("--by", help="確定する人(既定: OS のユーザー名)")
+    p.add_argument("--note", help="確定に添える備考")
+    p.add_argument("--allow-missing", action="store_true", help="未報告の指標があっても確定します(記録されます)")
+    p.add_argument("--allow-provisional", action="store_true", help="速報・見込・暫定の値も確定します")
+    p.add_argument("--wait", type=float, default=0, metavar="SECONDS", help="取込の実行中は、この秒数まで待ちます")
 
-    p = add("reopen", help="lift a confirmation, on the record, so a correction can be received")
+    p = command("reopen", "確定を記録に残して解除し、訂正を受け付けられるようにします")
     _paths(p)
-    p.add_argument("--year", type=fiscal_year_arg, required=True, help="fiscal year: 2023 or R5")
-    p.add_argument("--department", required=True, help="the department")
-    p.add_argument("--reason", required=True, help="why (kept in confirmations and audit_log)")
-    p.add_argument("--by", help="who reopens (default: the operating-system user)")
-    p.add_argument("--wait", type=float, default=0, metavar="SECONDS", help="wait this long for a running run")
+    p.add_argument("--year", type=fiscal_year_arg, required=True, metavar="FY", help="年度: 2023 または R5")
+    p.add_argument("--department", required=True, help="部局")
+    p.add_argument("--reason", required=True, help="解除の理由(confirmations と audit_log に残ります。空欄は不可)")
+    p.add_argument("--by", help="解除する人(既定: OS のユーザー名)")
+    p.add_argument("--wait", type=float, default=0, metavar="SECONDS", help="取込の実行中は、この秒数まで待ちます")
     return parser
 
 

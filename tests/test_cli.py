@@ -30,6 +30,41 @@ def test_commands_have_help_text():
     assert all(action.help for action in sub._choices_actions)
 
 
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize("command", [None, *sorted(COMMANDS)])
+def test_help_is_in_japanese_like_everything_else(command, capsys):
+    """Headings, the usage line, -h and every option's help: the office reads Japanese everywhere."""
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    target = sub.choices[command] if command else parser
+    for action in target._actions:
+        assert action.help and JAPANESE.search(action.help), (command, action.dest, action.help)
+    assert target.description and JAPANESE.search(target.description)
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"] if command else ["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("使い方: shinchoku") and "\nオプション:\n" in out and out.count("オプション:") == 1
+    assert not re.search(r"usage:|options:|positional arguments|show this help", out), out
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["confirm", "--year", "R4"], "--department --all のどれか1つを指定してください"),
+    (["confirm", "--year", "R4", "--all", "--department", "総務部"], "と --all は同時に指定できません"),
+    (["reopen", "--year", "R4", "--department", "総務部"], "次の指定が必要です: --reason"),
+    (["run", "--bogus"], "不明な引数です: --bogus"),
+    (["export", "nothing", "-o", "x.csv"], "'nothing' は指定できません(指定できるもの: 'kpis'"),
+])
+def test_argument_errors_are_in_japanese(argv, said, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("使い方: shinchoku") and f"エラー: " in err and said in err, err
+
+
 def test_check_a_clean_template_shows_what_was_read(template):
     path = fill_template(template("企画調整部", 2022), {"GOV-K01": 0.61234, "REG-K01": "約 140 人(速報)"},
                          formats={"GOV-K01": "0.0%"})
