@@ -251,6 +251,23 @@ def test_confirm_and_reopen_refuse_a_missing_warehouse(settings):
     assert not settings.warehouse.exists()  # nothing was staged or published
 
 
+@pytest.fixture(scope="module")
+def standing(tmp_path_factory, catalogue):
+    """企画調整部's FY2022 confirmed, once for the module: for commands that must refuse and write nothing."""
+    from shinchoku.config import load_settings
+    from shinchoku.template import write_template
+
+    root = tmp_path_factory.mktemp("standing")
+    settings = load_settings(inbox=root / "inbox", warehouse=root / "warehouse" / "shinchoku.duckdb",
+                             settle_seconds=0, site_build=False, config_file=root / "none.toml", env={})
+    path = fill_template(write_template(catalogue, "企画調整部", 2022, root / "t.xlsx"), {"GOV-K01": 57.0, "REG-K01": 128})
+    drop(settings, path, "企画調整部", "R4.xlsx")
+    assert run_ingest(settings, catalogue).exit_code == 0
+    code, out = cli("confirm", "--year", "2022", "--department", "企画調整部", "--warehouse", str(settings.warehouse))
+    assert code == 0, out
+    return settings
+
+
 @pytest.mark.parametrize("args, said", [
     (["confirm", "--year", "R6", "--department", "総務課"], "部局「総務課」は部局一覧(catalogue/departments.csv)にありません"),
     (["confirm", "--year", "2030", "--department", "総務部"], "R12年度(2030)は計画期間の外です。計画期間: R2年度(2020)〜R7年度(2025)"),
@@ -260,9 +277,9 @@ def test_confirm_and_reopen_refuse_a_missing_warehouse(settings):
     (["reopen", "--year", "2022", "--department", "企画調整部", "--reason", ""], "--reason に確定を解除する理由"),
     (["reopen", "--year", "2022", "--department", "企画調整部", "--reason", " \u3000"], "--reason に確定を解除する理由"),
 ])
-def test_confirm_and_reopen_refuse_an_unknown_department_a_year_outside_the_plan_and_no_reason(
-        args, said, confirmed, settings):
+def test_confirm_and_reopen_refuse_an_unknown_department_a_year_outside_the_plan_and_no_reason(args, said, standing):
     """Refused with exit 2 and a line in Japanese; audit_log, which is append-only, gets nothing."""
+    settings = standing
     before = query_many(settings.warehouse, {"audit": "select count(*) from audit_log",
                                              "confirmations": "select * from confirmations"})
     code, out = cli(*args, "--warehouse", str(settings.warehouse))
@@ -292,9 +309,9 @@ def test_a_department_that_does_not_exist_that_year_is_refused(tmp_path, setting
 
 @pytest.mark.parametrize("command", [["status"], ["review"], ["report", "-o", "r.xlsx"], ["site", "-o", "site"],
                                      ["template", "--department", "総務部", "-o", "t.xlsx"]])
-def test_every_command_refuses_a_year_outside_the_plan(command, confirmed, settings, tmp_path, monkeypatch):
+def test_every_command_refuses_a_year_outside_the_plan(command, standing, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code, out = cli(*command, "--year", "2030", "--warehouse", str(settings.warehouse))
+    code, out = cli(*command, "--year", "2030", "--warehouse", str(standing.warehouse))
     assert code == 2 and "R12年度(2030)は計画期間の外です。計画期間: R2年度(2020)〜R7年度(2025)" in out, out
     assert not any((tmp_path / name).exists() for name in ("r.xlsx", "site", "t.xlsx"))
 
