@@ -12,6 +12,7 @@ import csv
 import dataclasses
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -514,13 +515,24 @@ def _read_revisions(directory: Path, encodings: dict[str, str]) -> list[Revision
         effective = row["effective_fy"]
         if not effective.isdigit():
             raise CatalogueError(f"{where} 列 effective_fy: 年度(西暦の整数、例 2024)が必要です(入力: {effective!r})")
-        try:
-            decided = dt.date.fromisoformat(row["decided_on"]) if row["decided_on"] else None
-        except ValueError:
-            raise CatalogueError(f"{where} 列 decided_on: 日付(例 2024-03-15)が必要です(入力: {row['decided_on']!r})") from None
+        decided = _date(row["decided_on"]) if row["decided_on"] else None
+        if row["decided_on"] and decided is None:
+            raise CatalogueError(f"{where} 列 decided_on: 日付(例 2024-03-15、2024/3/15)が必要です"
+                                 f"(入力: {row['decided_on']!r})")
         out.append(Revision(row["revision_id"], row["item_id"], row["field"], row["new_value"], int(effective),
                             decided, row["reason"], row["source"]))
     return out
+
+
+def _date(text: str) -> dt.date | None:
+    """A date as ISO writes it (2025-03-20) or as Japanese Excel saves it to CSV (2025/3/20); None otherwise."""
+    match = re.fullmatch(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})", text.strip())
+    if not match:
+        return None
+    try:
+        return dt.date(*map(int, match.groups()))
+    except ValueError:
+        return None
 
 
 def _read_departments(directory: Path, encodings: dict[str, str]) -> tuple[Department, ...]:

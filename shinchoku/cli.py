@@ -38,107 +38,194 @@ def fiscal_year_arg(text: str) -> int:
     return year
 
 
+def plan_years(catalogue) -> str:
+    """The plan's fiscal years as the office reads them: R2年度(2020)〜R7年度(2025)."""
+    from .parse import fiscal_year_label
+
+    first, last = catalogue.first_year, catalogue.last_year
+    return f"{fiscal_year_label(first)}({first})〜{fiscal_year_label(last)}({last})"
+
+
+def check_request(catalogue, year: int | None = None, department: str | None = None) -> None:
+    """The one check of a command's --year and --department: a fiscal year of the plan (the catalogue's
+    first_year..last_year) and a department that exists in that year (catalogue/departments.csv).
+    Anything else is a usage error (exit 2), before any file or warehouse is touched."""
+    from .parse import fiscal_year_label
+
+    if year is not None and not catalogue.first_year <= year <= catalogue.last_year:
+        raise UsageError(f"{fiscal_year_label(year)}({year})は計画期間の外です。計画期間: {plan_years(catalogue)}")
+    if department is None:
+        return
+    existing = catalogue.departments_in(year) if year is not None else catalogue.departments
+    if department in existing:
+        return
+    if department in catalogue.departments:  # a past or future department, not in that year
+        successor = catalogue.successor_in(department, year)
+        raise UsageError(f"部局「{department}」は{fiscal_year_label(year)}にはありません"
+                         + (f"(組織改正により「{successor}」)" if successor else "")
+                         + f"。{fiscal_year_label(year)}の部局: {'、'.join(existing)}")
+    raise UsageError(f"部局「{department}」は部局一覧(catalogue/departments.csv)にありません。部局: {'、'.join(existing)}")
+
+
+class _JapaneseHelp(argparse.HelpFormatter):
+    """argparse's help with its usage line headed in Japanese, like everything else shinchoku prints."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):
+        return super().add_usage(usage, actions, groups, "使い方: " if prefix is None else prefix)
+
+
+# argparse's own error sentences (Python 3.11), as the terminal says them in Japanese
+_ARGPARSE_ERRORS = (
+    (r"the following arguments are required: (.*)", r"次の指定が必要です: \1"),
+    (r"unrecognized arguments: (.*)", r"不明な引数です: \1"),
+    (r"one of the arguments (.*) is required", r"\1 のどれか1つを指定してください"),
+    (r"argument (\S+): not allowed with argument (.*)", r"\1 と \2 は同時に指定できません"),
+    (r"argument (\S+): invalid choice: (.*) \(choose from (.*)\)", r"\1: \2 は指定できません(指定できるもの: \3)"),
+    (r"argument (\S+): expected one argument", r"\1 には値を1つ指定してください"),
+    (r"argument (\S+): invalid (\S+) value: (.*)", r"\1: \3 は正しい値ではありません"),
+    (r"argument (\S+): ignored explicit argument (.*)", r"\1 には値を指定できません(\2)"),
+    (r"argument (\S+): (.*)", r"\1: \2"),
+)
+
+
+class JapaneseParser(argparse.ArgumentParser):
+    """An ArgumentParser whose headings, -h and common errors are in Japanese (subcommands inherit it)."""
+
+    def __init__(self, *args, parents=(), **kwargs):
+        kwargs.setdefault("formatter_class", _JapaneseHelp)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "引数"
+        self._optionals.title = "オプション"
+        for action in self._actions:
+            if isinstance(action, argparse._HelpAction):
+                action.help = "このヘルプを表示して終了します"
+        for parent in parents:  # as argparse adds them, after the titles, so that a parent's options join ours
+            self._add_container_actions(parent)
+            self._defaults.update(parent._defaults)
+
+    def error(self, message):
+        import re
+
+        for pattern, japanese in _ARGPARSE_ERRORS:
+            if re.fullmatch(pattern, message):
+                message = re.sub(pattern, japanese, message)
+                break
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: エラー: {message}\n")
+
+
 def _paths(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--inbox", help="inbox folder (default: inbox/, or SHINCHOKU_INBOX)")
-    parser.add_argument("--warehouse", help="the .duckdb file (default: warehouse/shinchoku.duckdb, or SHINCHOKU_WAREHOUSE)")
+    parser.add_argument("--inbox", metavar="DIR", help="受付フォルダ(既定: inbox/、または SHINCHOKU_INBOX)")
+    parser.add_argument("--warehouse", metavar="FILE",
+                        help="ウェアハウスの .duckdb ファイル(既定: warehouse/shinchoku.duckdb、または SHINCHOKU_WAREHOUSE)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    project = argparse.ArgumentParser(add_help=False)
+    project = JapaneseParser(add_help=False)
     project.add_argument("--project", type=Path, default=argparse.SUPPRESS, metavar="DIR",
-                         help="the project folder (catalogue/, inbox/, warehouse/); default: SHINCHOKU_PROJECT, "
-                              "then the current folder and its parents, then the installed source tree")
-    parser = argparse.ArgumentParser(prog="shinchoku", description="進捗: DX推進計画の指標(KPI)実績を集め、進捗を見える化します。",
-                                     parents=[project])
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+                         help="プロジェクトのフォルダ(catalogue/、inbox/、warehouse/ のあるフォルダ)。既定: SHINCHOKU_PROJECT、"
+                              "次に現在のフォルダとその上のフォルダ、最後にインストール元のソースツリー")
+    parser = JapaneseParser(prog="shinchoku", description="進捗: DX推進計画の指標(KPI)実績を集め、進捗を見える化します。",
+                            parents=[project])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="コマンド",
+                                help="コマンドごとの説明: shinchoku COMMAND --help")
     add = functools.partial(sub.add_parser, parents=[project])  # --project after the command works too
 
-    p = add("demo", help="sample return sheets for every department, ingested through the Prefect flow")
-    _paths(p)
-    p.add_argument("--fresh", action="store_true", help="discard an earlier demo warehouse and inbox first")
+    def command(name: str, text: str):
+        return add(name, help=text, description=text)
 
-    p = add("run", help="ingest the inbox once through the Prefect flow")
+    p = command("demo", "全部局のサンプル報告様式を作り、Prefect のフローで取り込みます(デモ)")
     _paths(p)
-    p.add_argument("--settle-seconds", type=float, help="skip files modified within this many seconds (default 60)")
+    p.add_argument("--fresh", action="store_true", help="以前のデモのウェアハウスと受付フォルダを消してから始めます")
+
+    p = command("run", "受付フォルダを1回取り込みます(Prefect のフローで実行)")
+    _paths(p)
+    p.add_argument("--settle-seconds", type=float, metavar="SECONDS",
+                   help="更新からこの秒数以内のファイルは次回に回します(既定: 60)")
     p.add_argument("--wait", type=float, default=0, metavar="SECONDS",
-                   help="wait this long for another run to finish instead of exiting with status 3")
+                   help="別の取込が実行中なら、終了コード 3 で終わらずにこの秒数まで待ちます")
+    p.add_argument("--no-prefect", action="store_true",
+                   help="Prefect を使わず、同じ手順をこのプロセスで実行します(Prefect の UI には記録されません)")
 
-    p = add("check", help="validate workbooks exactly as run would, loading nothing")
-    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    p.add_argument("--department", help="the department the files are for (default: recorded in the workbook, or the parent folder)")
-    p.add_argument("-q", "--quiet", action="store_true", help="print the problems only, not the values read")
-    p.add_argument("--warehouse", type=Path, help="a warehouse, opened read-only, so that confirmed years are held "
-                                                  "as run holds them (period_confirmed)")
+    p = command("check", "報告様式を run と同じように検証します(何も登録しません)")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="検証する報告様式(.xlsx)")
+    p.add_argument("--department", help="ファイルの提出部局(既定: ブックに記録された部局、または親フォルダの名前)")
+    p.add_argument("-q", "--quiet", action="store_true", help="問題だけを表示し、読み取った値の一覧は表示しません")
+    p.add_argument("--warehouse", type=Path, metavar="FILE",
+                   help="確定済みの年度を run と同じように扱う(period_confirmed)ためのウェアハウス。読み取り専用で開きます。"
+                        "既定: プロジェクトのウェアハウス(あれば)")
 
-    p = add("template", help="write a department's return sheet (報告様式)")
+    p = command("template", "部局の報告様式を作成します")
     _paths(p)
-    p.add_argument("--department", help="department as kpis.owner names it; omit with --all")
-    p.add_argument("--year", type=fiscal_year_arg, required=True, help="fiscal year: 2022 or R4")
-    p.add_argument("-o", "--output", type=Path, help="output .xlsx (with --all: a folder)")
-    p.add_argument("--all", action="store_true", help="one template per department, into -o FOLDER/<department>/")
+    p.add_argument("--department", help="部局(指標一覧の所管部局の名前)。--all のときは不要")
+    p.add_argument("--year", type=fiscal_year_arg, required=True, metavar="FY", help="年度: 2022 または R4")
+    p.add_argument("-o", "--output", type=Path, metavar="FILE", help="出力する .xlsx(--all のときはフォルダ)")
+    p.add_argument("--all", action="store_true", help="全部局の報告様式を -o フォルダ/<部局>/ に作成します")
 
-    p = add("report", help="write the progress report workbook (Excel, with charts) from the views")
+    p = command("report", "ビューから進捗報告のブック(Excel、グラフ付き)を作成します")
     _paths(p)
-    p.add_argument("--year", type=fiscal_year_arg, help="fiscal year of the report (default: the latest with an actual)")
-    p.add_argument("-o", "--output", type=Path, required=True, help="output .xlsx")
+    p.add_argument("--year", type=fiscal_year_arg, metavar="FY", help="報告の年度(既定: 実績のある最新の年度)")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE", help="出力する .xlsx")
 
-    p = add("site", help="write the progress site: static HTML pages that open offline from a shared folder")
+    p = command("site", "進捗サイト(共有フォルダからオフラインで開ける静的な HTML)を作成します")
     _paths(p)
-    p.add_argument("--year", type=fiscal_year_arg, help="fiscal year (default: the latest with an actual)")
+    p.add_argument("--year", type=fiscal_year_arg, metavar="FY", help="年度(既定: 実績のある最新の年度)")
     p.add_argument("--public", action="store_true",
-                   help="the edition for the prefecture's website: confirmed values only, no files, cells or submissions")
-    p.add_argument("-o", "--output", type=Path,
-                   help="the site's folder, replaced whole (default: [site] folder, or public_folder with --public)")
+                   help="県のウェブサイト向けの公開用: 確定値のみで、ファイル名・セル・提出の情報を含みません")
+    p.add_argument("-o", "--output", type=Path, metavar="DIR",
+                   help="サイトのフォルダ(丸ごと置き換えます。既定: 設定 [site] の folder、--public では public_folder)")
 
-    p = add("export", help="write one of the views as CSV (UTF-8 with BOM, opens in Excel)")
+    p = command("export", "ビューを1つ CSV に書き出します(BOM 付き UTF-8。Excel で開けます)")
     _paths(p)
-    p.add_argument("view", choices=EXPORTABLE_VIEWS, help="the view to export")
-    p.add_argument("-o", "--output", type=Path, required=True, help="output .csv")
+    p.add_argument("view", choices=EXPORTABLE_VIEWS, metavar="VIEW",
+                   help="書き出すビュー: " + "、".join(EXPORTABLE_VIEWS))
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE", help="出力する .csv")
 
-    p = add("serve", help="serve the nightly Prefect deployment (needs `prefect server start`)")
+    p = command("serve", "毎晩の取込を Prefect のデプロイメントとして登録し、実行します(prefect server start が必要)")
     _paths(p)
-    p.add_argument("--cron", help="schedule (default: 0 2 * * *, or SHINCHOKU_SCHEDULE_CRON)")
-    p.add_argument("--timezone", help="time zone of the schedule (default: Asia/Tokyo)")
+    p.add_argument("--cron", help="スケジュール(既定: 0 2 * * *、または SHINCHOKU_SCHEDULE_CRON)")
+    p.add_argument("--timezone", help="スケジュールのタイムゾーン(既定: Asia/Tokyo)")
 
-    p = add("verify", help="re-hash every archived original and compare it with its recorded sha256")
+    p = command("verify", "保管したすべての原本のハッシュを計算し直し、記録した sha256 と照合します")
     _paths(p)
 
-    p = add("catalogue", help="check the catalogue (指標一覧 and its revisions), or print a KPI's definitions over time")
-    p.add_argument("action", choices=("check", "history"), help="check: every file and reference; history: one KPI")
-    p.add_argument("kpi_id", nargs="?", metavar="KPI_ID", help="with history: the KPI (指標ID)")
+    p = command("catalogue", "指標一覧(改定を含む)を点検するか、指標の定義の変遷を表示します")
+    p.add_argument("action", choices=("check", "history"), metavar="ACTION",
+                   help="check: すべてのファイルと参照を点検 / history: 1つの指標の定義の変遷")
+    p.add_argument("kpi_id", nargs="?", metavar="KPI_ID", help="history のとき: 指標ID")
 
-    p = add("status", help="who has reported: expected and missing KPIs per department and year")
+    p = command("status", "提出状況: 部局・年度ごとの報告対象、報告済み、未報告の指標")
     _paths(p)
-    p.add_argument("--year", type=fiscal_year_arg, help="only this fiscal year")
+    p.add_argument("--year", type=fiscal_year_arg, metavar="FY", help="この年度だけ")
     p.add_argument("--overdue", action="store_true",
-                   help="the morning to-do list: departments past their due date, years waiting for confirmation")
+                   help="朝の確認事項: 期限を過ぎた部局と、確定を待つ年度")
 
-    p = add("review", help="what the DX office checks before confirming: values since the last confirmation, "
-                           "warnings, missing KPIs, 要因分析")
+    p = command("review", "確定の前に DX推進課が確認する事項: 前回の確定以降の値・取組実績、警告、未報告の指標、要因分析")
     _paths(p)
-    p.add_argument("--year", type=fiscal_year_arg, help="only this fiscal year")
-    p.add_argument("--department", help="only this department")
-    p.add_argument("-o", "--output", type=Path, help="also write the checklist as .xlsx")
+    p.add_argument("--year", type=fiscal_year_arg, metavar="FY", help="この年度だけ")
+    p.add_argument("--department", help="この部局だけ")
+    p.add_argument("-o", "--output", type=Path, metavar="FILE", help="確認リストを .xlsx にも書き出します")
 
-    p = add("confirm", help="confirm (確定) departments' fiscal year: later returns may not change it")
+    p = command("confirm", "部局の年度を確定します(以後の提出では変更できません)")
     _paths(p)
-    p.add_argument("--year", type=fiscal_year_arg, required=True, help="fiscal year: 2023 or R5")
+    p.add_argument("--year", type=fiscal_year_arg, required=True, metavar="FY", help="年度: 2023 または R5")
     who = p.add_mutually_exclusive_group(required=True)
-    who.add_argument("--department", help="one department")
-    who.add_argument("--all", action="store_true", help="every department with KPIs or values that year (all or nothing)")
-    p.add_argument("--by", help="who confirms (default: the operating-system user)")
-    p.add_argument("--note", help="a note kept with the confirmation")
-    p.add_argument("--allow-missing", action="store_true", help="confirm although KPIs are missing (recorded)")
-    p.add_argument("--allow-provisional", action="store_true", help="confirm values marked 速報, 見込 or 暫定")
-    p.add_argument("--wait", type=float, default=0, metavar="SECONDS", help="wait this long for a running run")
+    who.add_argument("--department", help="確定する部局")
+    who.add_argument("--all", action="store_true",
+                     help="その年度に指標か値のあるすべての部局(すべて確定するか、何も確定しないか)")
+    p.add_argument("--by", help="確定する人(既定: OS のユーザー名)")
+    p.add_argument("--note", help="確定に添える備考")
+    p.add_argument("--allow-missing", action="store_true", help="未報告の指標があっても確定します(記録されます)")
+    p.add_argument("--allow-provisional", action="store_true", help="速報・見込・暫定の値も確定します")
+    p.add_argument("--wait", type=float, default=0, metavar="SECONDS", help="取込の実行中は、この秒数まで待ちます")
 
-    p = add("reopen", help="lift a confirmation, on the record, so a correction can be received")
+    p = command("reopen", "確定を記録に残して解除し、訂正を受け付けられるようにします")
     _paths(p)
-    p.add_argument("--year", type=fiscal_year_arg, required=True, help="fiscal year: 2023 or R5")
-    p.add_argument("--department", required=True, help="the department")
-    p.add_argument("--reason", required=True, help="why (kept in confirmations and audit_log)")
-    p.add_argument("--by", help="who reopens (default: the operating-system user)")
-    p.add_argument("--wait", type=float, default=0, metavar="SECONDS", help="wait this long for a running run")
+    p.add_argument("--year", type=fiscal_year_arg, required=True, metavar="FY", help="年度: 2023 または R5")
+    p.add_argument("--department", required=True, help="部局")
+    p.add_argument("--reason", required=True, help="解除の理由(confirmations と audit_log に残ります。空欄は不可)")
+    p.add_argument("--by", help="解除する人(既定: OS のユーザー名)")
+    p.add_argument("--wait", type=float, default=0, metavar="SECONDS", help="取込の実行中は、この秒数まで待ちます")
     return parser
 
 
@@ -165,6 +252,7 @@ def _settings(args, **extra):
 
 def cmd_template(args) -> int:
     catalogue = load_catalogue()
+    check_request(catalogue, args.year, args.department)
     from .template import previous_year, write_template
 
     settings = _settings(args)
@@ -182,8 +270,6 @@ def cmd_template(args) -> int:
         return EXIT_OK
     if not args.department or not args.output:
         raise UsageError("--department と -o を指定してください(全部局分は --all)")
-    if args.department not in catalogue.departments:
-        raise UsageError(f"部局「{args.department}」は指標一覧にありません。部局: {'、'.join(catalogue.departments)}")
     print(write_template(catalogue, args.department, args.year, args.output, previous))
     return EXIT_OK
 
@@ -198,12 +284,12 @@ def values_read(assessment, catalogue) -> list[tuple[str, ...]]:
 
     lines = []
     for rec in assessment.records:
-        kpi = catalogue.kpis_by_id.get(rec["table"] != "outcome" and rec["item_id"])
+        kpi = catalogue.kpis_by_id.get(rec["item_id"]) if rec["table"] in ("kpi", "explanation") else None
         unit = kpi.unit if kpi else (rec.get("unit") or "")
         value = rec["actual_value"]
         if value is not None:
             read = format_number(value)
-        else:  # a reason or an outcome's text without a figure is no failure to read one
+        else:  # a row with text but no figure (取組実績, or 要因分析 for a KPI not yet counted) is valid: no figure
             read = "(数値なし)" if not rec.get("raw_value") else "(読み取れず)"
         lines.append((rec["item_id"] or "", fiscal_year_label(rec["fiscal_year"]) if rec["fiscal_year"] else "",
                       rec.get("shown", ""), read, unit,
@@ -238,8 +324,10 @@ def cmd_check(args) -> int:
         items.append((path, department))
     from .confirm import hold_confirmed, read_confirmed_periods
 
-    # confirmed years, read as run reads them (without the warehouse check cannot see them)
-    periods = read_confirmed_periods(_need_warehouse(args.warehouse)) if args.warehouse else {}
+    # confirmed years, read as run reads them: from --warehouse, else from the project's warehouse when it exists
+    # (opened read-only, never created), so that check says what run would
+    warehouse = _need_warehouse(args.warehouse) if args.warehouse else settings.warehouse
+    periods = read_confirmed_periods(warehouse) if warehouse.exists() else {}
     worst = EXIT_OK
 
     for assessment in assess_files(items, catalogue, settings.limits, settings.worker_count(),
@@ -339,17 +427,29 @@ def run_flow(settings, wait: float = 0):
 
 
 def _one_line_errors() -> None:
-    """At the terminal, Prefect's error records print as their one line, without the traceback (a failed site
-    build must not look like a crash of the run); the Prefect server keeps them whole. SHINCHOKU_TRACEBACKS=1
-    keeps them on the terminal too."""
+    """At the terminal, Prefect's error records print as their one line, without the traceback (a failed run or
+    site build is told in a sentence, not as a crash); the Prefect server and its UI keep them whole.
+    SHINCHOKU_TRACEBACKS=1 keeps them on the terminal too.
+
+    The console handler formats a copy of each record without its exception: a record is shared by every
+    handler, and the API's handler, which runs first, has already cached the traceback in it (exc_text)."""
     import logging
 
     if os.environ.get("SHINCHOKU_TRACEBACKS") == "1":
         return
-    for handler in logging.getLogger().handlers:
-        if type(handler).__name__ == "PrefectConsoleHandler" and handler.formatter is not None:
-            # an empty exc_text is falsy, so the API's handler still formats the traceback for itself
-            handler.formatter.formatException = lambda exc_info: ""
+    loggers = [logging.getLogger(), *(logging.getLogger(name) for name in list(logging.root.manager.loggerDict))]
+    for handler in {h for logger in loggers for h in getattr(logger, "handlers", ())}:
+        if type(handler).__name__ == "PrefectConsoleHandler" and not getattr(handler, "_shinchoku_one_line", False):
+            handler.format = functools.partial(_format_without_traceback, handler.format)
+            handler._shinchoku_one_line = True
+
+
+def _format_without_traceback(format_record, record):
+    import logging
+
+    if record.exc_info or record.exc_text or record.stack_info:
+        record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None, "stack_info": None})
+    return format_record(record)
 
 
 def cmd_run(args) -> int:
@@ -357,20 +457,53 @@ def cmd_run(args) -> int:
     from .summary import summary_text
 
     settings = _settings(args, settle_seconds=args.settle_seconds)
-    load_catalogue()  # a bad catalogue is a configuration error, before anything starts
+    catalogue = load_catalogue()  # a bad catalogue is a configuration error, before anything starts
+    published = _file_identity(settings.warehouse)
     try:
-        summary = run_flow(settings, args.wait)
+        if args.no_prefect:  # the flow's very steps, as plain calls
+            from .ingest import run_steps
+            from .progress import say
+
+            summary = run_steps(settings, catalogue, args.wait, say=say)
+        else:
+            summary = run_flow(settings, args.wait)
     except RunLocked as e:
         print(f"shinchoku: {e}。終わってから再実行するか、--wait 秒数 を指定してください。", file=sys.stderr)
         return EXIT_LOCKED
     except (UsageError, ConfigError, CatalogueError):
         raise
     except Exception as e:  # noqa: BLE001 - a failed night: say so in a sentence; Prefect keeps the details
-        print(f"shinchoku: 取込に失敗しました({type(e).__name__}: {e})。ウェアハウスは更新していません。"
-              "詳細は Prefect の UI(フローの実行とタスクの実行)で確認できます。", file=sys.stderr)
+        if os.environ.get("SHINCHOKU_TRACEBACKS") == "1" and args.no_prefect:
+            import traceback
+
+            traceback.print_exc()
+        print(f"shinchoku: {failure_text(settings, e, _file_identity(settings.warehouse) != published, args.no_prefect)}",
+              file=sys.stderr)
         return EXIT_FAILED
     print(summary_text(summary))
     return summary.exit_code
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """A file's inode and modification time: a run publishes by renaming a new file into place."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
+def failure_text(settings, error: Exception, published: bool, without_prefect: bool = False) -> str:
+    """What a failed run tells the terminal, in one sentence: what it left, and what the next run does."""
+    said = f"({type(error).__name__}: {error})"
+    where = ("エラーの詳細(トレースバック)は SHINCHOKU_TRACEBACKS=1 を付けて実行すると表示されます。" if without_prefect
+             else "詳細は Prefect の UI(フローの実行とタスクの実行)で確認できます。")
+    if not published:
+        return (f"取込に失敗しました{said}。ウェアハウスは更新していません。受付フォルダのファイルはそのまま残り、"
+                f"次回の取込で処理します。{where}")
+    rest = ("受付フォルダのファイルの移動が済んでいないため、次回の取込で完了します。" if settings.journal_path.exists()
+            else "受付フォルダの整理も済んでいます。")
+    return f"取込の最後の段階で失敗しました{said}。ウェアハウスは更新済みです。{rest}{where}"
 
 
 STATE_JA = {"COMPLETED": "完了", "FAILED": "失敗", "CRASHED": "異常終了", "RUNNING": "実行中", "PENDING": "待機中",
@@ -524,6 +657,7 @@ def _fmt(value) -> str:
 def cmd_status(args) -> int:
     from .summary import table
 
+    check_request(load_catalogue(), args.year)
     settings = _settings(args)
     for line in last_runs(settings):
         print(line)
@@ -552,6 +686,7 @@ def cmd_status(args) -> int:
 def cmd_review(args) -> int:
     from .review import review, write_checklist
 
+    check_request(load_catalogue(), args.year, args.department)
     settings = _settings(args)
     items = review(_need_warehouse(settings.warehouse), args.year, args.department)
     for item in items:
@@ -567,20 +702,27 @@ def cmd_review(args) -> int:
 def cmd_confirm(args) -> int:
     from .confirm import confirm
 
+    check_request(load_catalogue(), args.year, args.department)
     settings = _settings(args)
     return _change_warehouse(settings, lambda: confirm(settings, args.year, None if args.all else [args.department], args.by,
-                                             args.note, args.allow_missing, args.allow_provisional, args.wait))
+                                             args.note, args.allow_missing, args.allow_provisional, args.wait),
+                             refused="確定しませんでした(すべて確定するか、何も確定しないかのどちらかです):" if args.all
+                             else "確定しませんでした:")
 
 
 def cmd_reopen(args) -> int:
     from .confirm import reopen
 
+    check_request(load_catalogue(), args.year, args.department)
+    if not args.reason.strip():
+        raise UsageError("--reason に確定を解除する理由を書いてください(空欄や空白だけは受け付けません)")
     settings = _settings(args)
     return _change_warehouse(settings, lambda: reopen(settings, args.year, args.department, args.reason, args.by, args.wait))
 
 
-def _change_warehouse(settings, change) -> int:
-    """Run a confirm or reopen; what stands in the way is exit 1, a wrong request 2, a running run 3."""
+def _change_warehouse(settings, change, refused: str = "確定しませんでした:") -> int:
+    """Run a confirm or reopen; what stands in the way is exit 1 (``refused`` heads its list), a wrong request 2,
+    a running run 3."""
     from .confirm import ConfirmRefused, NotConfirmed
     from .publish import RunLocked
 
@@ -588,7 +730,7 @@ def _change_warehouse(settings, change) -> int:
     try:
         outcome = change()
     except ConfirmRefused as e:
-        print("確定しませんでした(すべて確定するか、何も確定しないかのどちらかです):")
+        print(refused)
         for problem in e.problems:
             print(f"  {problem}")
         return EXIT_REJECTED
@@ -625,6 +767,7 @@ def _build(args, build, done: str) -> int:
     before the catalogue or settings in force is said to be, on the page and here."""
     from .report import STALE_NOTE, ReportError, warehouse_is_stale
 
+    check_request(load_catalogue(), args.year)
     settings = _settings(args)
     current = _fingerprint_in_force(settings)
     try:
@@ -739,7 +882,7 @@ def cmd_catalogue(args) -> int:
         span = f"{format_year(v.valid_from_fy)}〜{format_year(v.valid_to_fy) if v.valid_to_fy else ''}"
         rows.append([span, f"{format_value(k.baseline_value, k.unit, k.baseline_decimals)}({format_year(k.baseline_fy)})",
                      f"{format_value(k.target_value, k.unit, k.target_decimals)}({format_year(k.target_fy)})",
-                     k.direction, k.owner, "、".join(r.revision_id for r in v.opened_by) or "当初",
+                     DIRECTION_JA.get(k.direction, k.direction), k.owner, "、".join(r.revision_id for r in v.opened_by) or "当初",
                      "、".join(r.reason for r in v.opened_by), "、".join(dict.fromkeys(r.source for r in v.opened_by))])
     print(f"{kpi.kpi_id} {kpi.name}")
     life = [f"導入 {format_year(kpi.introduced_fy)}" if kpi.introduced_fy else "計画当初から",
@@ -747,6 +890,9 @@ def cmd_catalogue(args) -> int:
     print("、".join(life))
     print(table(["適用年度", "基準値(年度)", "目標値(年度)", "方向", "所管部局", "改定", "理由", "出典"], rows))
     return EXIT_OK
+
+
+DIRECTION_JA = {"increase": "増加", "decrease": "減少"}  # catalogue history's 方向 column
 
 
 COMMANDS = {"demo": cmd_demo, "run": cmd_run, "check": cmd_check, "template": cmd_template, "status": cmd_status,

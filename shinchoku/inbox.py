@@ -162,7 +162,7 @@ def discover(settings: Settings, now: float | None = None) -> Discovery:
                         consider(folder_fd, folder_id, child, name)
                 finally:
                     os.close(folder_fd)
-            else:
+            elif name != ".gitkeep":  # the repository's placeholder for the empty inbox: not a file anyone sent
                 consider(inbox_fd, root_id, name, None)
     finally:
         os.close(inbox_fd)

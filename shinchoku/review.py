@@ -22,12 +22,16 @@ class ReviewItem:
     last_confirmed: str | None = None
     # (kpi_id, old, new, submission_id, source_cell, mark, the plan's decimals)
     values: list[tuple] = field(default_factory=list)
-    warnings: list[tuple] = field(default_factory=list)  # (file_name, cell, message)
+    warnings: list[tuple] = field(default_factory=list)  # (file_name, cell, message, kpi_id)
+    # 取組実績 received since the last confirmation: (initiative_id, old text, had an earlier version, text,
+    # figure, unit, submission_id, source_cell)
+    outcomes: list[tuple] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     explanations: list[tuple] = field(default_factory=list)  # (kpi_id, factor_analysis, future_direction)
 
     def rows(self) -> list[tuple[str, str, str, str, str]]:
-        """(区分, 指標ID, 内容, 提出番号, セル) lines, as the terminal and the checklist show them."""
+        """(区分, 指標ID or 項目ID, 内容, 提出番号, セル) lines, as the terminal and the checklist show them."""
+        from .messages import format_number
         from .report import format_reported
 
         out = []
@@ -35,7 +39,11 @@ class ReviewItem:
             new_text = format_reported(new, "", decimals)
             change = f"{format_reported(old, '', decimals)} → {new_text}" if old is not None else f"新規 {new_text}"
             out.append(("値", kpi, change + (f"({mark})" if mark else ""), str(sid), cell))
-        out += [("警告", "", message, file_name, cell or "") for file_name, cell, message in self.warnings]
+        for initiative, old, had_old, text, figure, unit, sid, cell in self.outcomes:
+            change = (f"{old or '(記入なし)'} → " if had_old else "新規 ") + (text or "(記入なし)")
+            out.append(("取組実績", initiative, change + (f"(数値 {format_number(figure)}{unit or ''})"
+                                                          if figure is not None else ""), str(sid), cell or ""))
+        out += [("警告", kpi or "", message, file_name, cell or "") for file_name, cell, message, kpi in self.warnings]
         out += [("未報告", kpi, "実績値の報告がありません", "", "") for kpi in self.missing]
         out += [("要因分析", kpi, f"{factor or '(記入なし)'} / 今後の方向性: {direction or '(記入なし)'}", "", "")
                 for kpi, factor, direction in self.explanations]
@@ -44,7 +52,7 @@ class ReviewItem:
     def text(self) -> str:
         head = f"■ {self.department} {fiscal_year_label(self.fiscal_year)}(" + (
             f"前回の確定 {self.last_confirmed} 以降" if self.last_confirmed else "未確定") + ")"
-        lines = [head] + [f"  [{kind}] {kpi} {what}" + (f"(提出 {sid} {cell})" if sid else "")
+        lines = [head] + [f"  [{kind}] " + (f"{kpi} " if kpi else "") + what + (f"(提出 {sid} {cell})" if sid else "")
                           for kind, kpi, what, sid, cell in self.rows()]
         return "\n".join(lines if len(lines) > 1 else [head, "  変更・警告・未報告はありません"])
 
@@ -87,8 +95,22 @@ def review(warehouse: Path, year: int | None = None, department: str | None = No
                                   and v.item_id = h.kpi_id and v.as_of = h.as_of)
                 order by h.kpi_id, h.as_of""", [dept, fy, last[0]]).fetchall()
             item.warnings = con.execute("""
-                select file_name, sheet || '!' || cell, message from data_quality
+                select file_name, sheet || '!' || cell, message, kpi_id from data_quality
                 where department = ? and fiscal_year = ? order by submission_id, cell""", [dept, fy]).fetchall()
+            item.outcomes = con.execute("""
+                select o.initiative_id,
+                       (select string_agg(p.outcome_text, '、' order by p.row_order) from initiative_outcomes p
+                        where p.initiative_id = o.initiative_id and p.fiscal_year = o.fiscal_year
+                          and p.valid_to = o.valid_from),
+                       exists (select 1 from initiative_outcomes p where p.initiative_id = o.initiative_id
+                               and p.fiscal_year = o.fiscal_year and p.valid_to = o.valid_from),
+                       o.outcome_text, o.figure_value, o.figure_unit, o.submission_id, o.source_cell
+                from initiative_outcomes o join raw_submissions s using (submission_id)
+                where o.is_current and o.source = 'submission' and s.department = ? and o.fiscal_year = ?
+                  and not exists (select 1 from raw_confirmed_versions v where v.confirmation_id = ?
+                                  and v.kind = 'outcome' and v.submission_id = o.submission_id
+                                  and v.item_id = o.initiative_id and v.fiscal_year = o.fiscal_year)
+                order by o.initiative_id, o.row_order""", [dept, fy, last[0]]).fetchall()
             item.explanations = con.execute("""
                 select kpi_id, factor_analysis, future_direction from kpi_explanations
                 where valid_to is null and department = ? and fiscal_year = ?
@@ -110,7 +132,7 @@ def write_checklist(items: list[ReviewItem], path: Path) -> Path:
     wb = Workbook()
     ws = wb.active
     ws.title = "確認リスト"
-    ws.append(["部局", "年度", "区分", "指標ID", "内容", "提出番号・ファイル", "セル", "確認"])
+    ws.append(["部局", "年度", "区分", "指標ID・項目ID", "内容", "提出番号・ファイル", "セル", "確認"])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for item in items:

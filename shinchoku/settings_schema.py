@@ -14,6 +14,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from .config import DEFAULT_BANDS, DEFAULT_FLOOR, DEFAULT_LABELS, ConfigError, GradeBand, Limits, Settings
 
@@ -76,7 +77,14 @@ class GradesSection(_Section):
         names = [b.name for b in bands]
         if len(set(names)) != len(names):
             raise ValueError("評価の名前が重複しています")
-        return sorted(bands, key=lambda b: -b.min_pace)
+        for n, (better, band) in enumerate(zip(bands, bands[1:]), start=1):
+            if band.min_pace >= better.min_pace:  # best first: each band's lower bound below the one before
+                raise PydanticCustomError(
+                    "band_order", "評価は良いものから順に、min_pace が前の評価より小さくなるように並べてください"
+                                  "({better} の {better_pace} の次の {name} が {pace})",
+                    {"index": n, "better": better.name, "better_pace": better.min_pace, "name": band.name,
+                     "pace": band.min_pace})
+        return bands
 
 
 class StatusSection(_Section):
@@ -239,6 +247,8 @@ def validate(sections: dict, path: Path, variables: list[str]) -> ConfigFile:
         lines = [f"設定に誤りがあります({path}" + (f"、環境変数 {', '.join(variables)}" if variables else "") + "):"]
         for error in e.errors():
             loc = error["loc"]
+            if error["type"] == "band_order":  # the band out of order, not the whole list
+                loc = (*loc, error["ctx"]["index"], "min_pace")
             if short and loc[:2] == ("grades", "bands") and len(loc) > 2 and isinstance(loc[2], int):
                 loc = ("grades", short[loc[2]])  # the short form: name the key the file has
             key = ".".join(str(part) for part in loc)
@@ -256,6 +266,8 @@ def validate(sections: dict, path: Path, variables: list[str]) -> ConfigFile:
                 ctx = error.get("ctx", {})
                 reason = (f"{ctx.get('min_length')} 文字以上が必要です" if kind == "string_too_short"
                           else f"{ctx.get('max_length')} 文字以下にしてください") + f"(入力: {error.get('input')!r})"
+            elif kind == "band_order":
+                reason = error["msg"]
             else:
                 reason = f"{error['msg'].removeprefix('Value error, ')}(入力: {error.get('input')!r})"
             lines.append(f"  {key}: {reason}")

@@ -21,6 +21,14 @@ def catalogue():
     return load_catalogue()
 
 
+@pytest.fixture(autouse=True)
+def _not_the_developers_warehouse(tmp_path_factory, monkeypatch):
+    """After `shinchoku demo` in the source tree, its warehouse (with confirmed years) exists there; commands a test
+    runs without --warehouse (check holds the project warehouse's confirmed years) must not see it, nor write it."""
+    if (ROOT / "warehouse" / "shinchoku.duckdb").exists() and "SHINCHOKU_WAREHOUSE" not in os.environ:
+        monkeypatch.setenv("SHINCHOKU_WAREHOUSE", str(tmp_path_factory.getbasetemp() / "no-warehouse" / "shinchoku.duckdb"))
+
+
 @pytest.fixture
 def settings(tmp_path):
     """Settings pointing at an empty inbox and warehouse under tmp_path, no settle time, and no site

@@ -30,6 +30,41 @@ def test_commands_have_help_text():
     assert all(action.help for action in sub._choices_actions)
 
 
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize("command", [None, *sorted(COMMANDS)])
+def test_help_is_in_japanese_like_everything_else(command, capsys):
+    """Headings, the usage line, -h and every option's help: the office reads Japanese everywhere."""
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    target = sub.choices[command] if command else parser
+    for action in target._actions:
+        assert action.help and JAPANESE.search(action.help), (command, action.dest, action.help)
+    assert target.description and JAPANESE.search(target.description)
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"] if command else ["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("使い方: shinchoku") and "\nオプション:\n" in out and out.count("オプション:") == 1
+    assert not re.search(r"usage:|options:|positional arguments|show this help", out), out
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["confirm", "--year", "R4"], "--department --all のどれか1つを指定してください"),
+    (["confirm", "--year", "R4", "--all", "--department", "総務部"], "と --all は同時に指定できません"),
+    (["reopen", "--year", "R4", "--department", "総務部"], "次の指定が必要です: --reason"),
+    (["run", "--bogus"], "不明な引数です: --bogus"),
+    (["export", "nothing", "-o", "x.csv"], "'nothing' は指定できません(指定できるもの: 'kpis'"),
+])
+def test_argument_errors_are_in_japanese(argv, said, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("使い方: shinchoku") and "エラー: " in err and said in err, err
+
+
 def test_check_a_clean_template_shows_what_was_read(template):
     path = fill_template(template("企画調整部", 2022), {"GOV-K01": 0.61234, "REG-K01": "約 140 人(速報)"},
                          formats={"GOV-K01": "0.0%"})
@@ -40,6 +75,22 @@ def test_check_a_clean_template_shows_what_was_read(template):
     assert lines == [["指標ID", "年度", "セルの表示", "読み取った値", "単位", "時点", "注記"],
                      ["GOV-K01", "R4年度", "61.2%", "61.234", "%", "2023-03-31", "%表示"],
                      ["REG-K01", "R4年度", "約 140 人(速報)", "140", "人", "2023-03-31", "約、速報"]]
+
+
+def test_check_shows_a_row_with_text_but_no_figure_as_no_figure_not_unreadable(template, capsys):
+    """A 取組実績 row with its text and no figure, and a KPI not yet counted whose 要因分析 says why, are valid:
+    their lines say 「(数値なし)」, never 「(読み取れず)」, which a clerk reads as an error."""
+    from shinchoku.template import fill_outcomes
+
+    path = fill_template(template("企画調整部", 2022), {"GOV-K01": 57.0},
+                         explanations={"REG-K01": ("集計は来月", None)})
+    fill_outcomes(path, [("GOV-01", "業務の棚卸し", "全庁で実施", None, None, None)])
+    assert main(["check", str(path)]) == 0
+    out = capsys.readouterr().out
+    lines = {line.split("\t")[0]: line.split("\t") for line in out.splitlines() if "\t" in line}
+    assert lines["GOV-01"] == ["GOV-01", "R4年度", "", "(数値なし)", "", "2023-03-31", ""]
+    assert lines["REG-K01"] == ["REG-K01", "R4年度", "", "(数値なし)", "人", "2023-03-31", ""]
+    assert "読み取れず" not in out and out.startswith("OK")
 
 
 def test_check_shows_a_unit_in_the_number_format_and_the_value_it_means(template):
@@ -169,8 +220,8 @@ def test_grade_bands_with_names_and_labels(tmp_path):
 
     config = tmp_path / "shinchoku.toml"
     config.write_text('[grades]\nfloor = "D"\nfloor_label = "要対策"\n'
-                      '[[grades.bands]]\nname = "B"\nmin_pace = 0.8\nlabel = "おおむね順調"\n'
-                      '[[grades.bands]]\nname = "A"\nmin_pace = 1.0\nlabel = "順調"\n', encoding="utf-8")
+                      '[[grades.bands]]\nname = "A"\nmin_pace = 1.0\nlabel = "順調"\n'
+                      '[[grades.bands]]\nname = "B"\nmin_pace = 0.8\nlabel = "おおむね順調"\n', encoding="utf-8")
     s = load_settings(config_file=config, env={})
     assert [(b.name, b.label) for b in s.grade_bands] == [("A", "順調"), ("B", "おおむね順調")]  # best first
     assert (s.grade_floor, s.floor_label) == ("D", "要対策")
@@ -186,6 +237,10 @@ BAD_CONFIGS = [
     ('[grades]\nA = "high"\n', "grades.A", "数値が必要です"),
     ('[grades]\nfloor = "D"\ncolour = "red"\n', "grades.colour", "不明なキー"),
     ('[[grades.bands]]\nname = "A"\nmin_pace = 100.0\nlabel = "順調"\n', "grades.bands.0.min_pace", "10.0 以下の値"),
+    ('[grades]\nA = 0.5\nB = 0.8\nC = 1.0\n', "grades.B", "min_pace が前の評価より小さくなるように並べてください(A の 0.5 の次の B が 0.8)"),
+    ('[grades]\nA = 1.0\nB = 1.0\n', "grades.B", "A の 1.0 の次の B が 1.0"),
+    ('[[grades.bands]]\nname = "B"\nmin_pace = 0.8\nlabel = "おおむね順調"\n'
+     '[[grades.bands]]\nname = "A"\nmin_pace = 1.0\nlabel = "順調"\n', "grades.bands.1.min_pace", "B の 0.8 の次の A が 1.0"),
     ('[status]\ndue_month = "June"\n', "status.due_month", "整数が必要です"),
     ('[status]\ndue = 6\n', "status.due", "不明なキー"),
     ('[status]\ndue_month = 13\n', "status.due_month", "12 以下の値"),
@@ -249,6 +304,21 @@ def test_a_bad_setting_exits_2_without_a_traceback(tmp_path):
     result = run_cli("status", env={"SHINCHOKU_CONFIG": str(config)})
     assert result.returncode == 2
     assert "grades.A: 数値が必要です" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_grade_bands_out_of_order_stop_every_command_with_exit_2(tmp_path, capsys, monkeypatch):
+    """A = 0.5, B = 0.8, C = 1.0 would grade GOV-K01 at pace 1.04 as C: refused, from the file or the variable."""
+    from shinchoku.config import ConfigError, load_settings
+
+    config = tmp_path / "shinchoku.toml"
+    config.write_text('[grades]\nA = 0.5\nB = 0.8\nC = 1.0\n', encoding="utf-8")
+    monkeypatch.setenv("SHINCHOKU_CONFIG", str(config))
+    assert main(["status", "--warehouse", str(tmp_path / "w.duckdb")]) == 2
+    err = capsys.readouterr().err
+    assert f"設定に誤りがあります({config}):" in err and "grades.B: 評価は良いものから順に" in err, err
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config_file=tmp_path / "none.toml", env={"SHINCHOKU_GRADE_BANDS": "A=1.0,B=0.5,C=0.8"})
+    assert "SHINCHOKU_GRADE_BANDS" in str(caught.value) and "grades.C: " in str(caught.value)
 
 
 def test_demo_hints_use_the_command_the_readme_installs(settings, catalogue):

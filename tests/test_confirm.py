@@ -249,3 +249,138 @@ def test_confirm_and_reopen_refuse_a_missing_warehouse(settings):
         code, out = cli(*args, "--warehouse", str(settings.warehouse))
         assert code == 2 and f"ウェアハウスがありません: {settings.warehouse}" in out, out
     assert not settings.warehouse.exists()  # nothing was staged or published
+
+
+@pytest.fixture(scope="module")
+def standing(tmp_path_factory, catalogue):
+    """企画調整部's FY2022 confirmed, once for the module: for commands that must refuse and write nothing."""
+    from shinchoku.config import load_settings
+    from shinchoku.template import write_template
+
+    root = tmp_path_factory.mktemp("standing")
+    settings = load_settings(inbox=root / "inbox", warehouse=root / "warehouse" / "shinchoku.duckdb",
+                             settle_seconds=0, site_build=False, config_file=root / "none.toml", env={})
+    path = fill_template(write_template(catalogue, "企画調整部", 2022, root / "t.xlsx"), {"GOV-K01": 57.0, "REG-K01": 128})
+    drop(settings, path, "企画調整部", "R4.xlsx")
+    assert run_ingest(settings, catalogue).exit_code == 0
+    code, out = cli("confirm", "--year", "2022", "--department", "企画調整部", "--warehouse", str(settings.warehouse))
+    assert code == 0, out
+    return settings
+
+
+@pytest.mark.parametrize("args, said", [
+    (["confirm", "--year", "R6", "--department", "総務課"], "部局「総務課」は部局一覧(catalogue/departments.csv)にありません"),
+    (["confirm", "--year", "2030", "--department", "総務部"], "R12年度(2030)は計画期間の外です。計画期間: R2年度(2020)〜R7年度(2025)"),
+    (["confirm", "--year", "2030", "--all"], "計画期間の外です"),
+    (["reopen", "--year", "2022", "--department", "総務課", "--reason", "訂正"], "部局「総務課」は"),
+    (["reopen", "--year", "2030", "--department", "企画調整部", "--reason", "訂正"], "計画期間の外です"),
+    (["reopen", "--year", "2022", "--department", "企画調整部", "--reason", ""], "--reason に確定を解除する理由"),
+    (["reopen", "--year", "2022", "--department", "企画調整部", "--reason", " \u3000"], "--reason に確定を解除する理由"),
+])
+def test_confirm_and_reopen_refuse_an_unknown_department_a_year_outside_the_plan_and_no_reason(args, said, standing):
+    """Refused with exit 2 and a line in Japanese; audit_log, which is append-only, gets nothing."""
+    settings = standing
+    before = query_many(settings.warehouse, {"audit": "select count(*) from audit_log",
+                                             "confirmations": "select * from confirmations"})
+    code, out = cli(*args, "--warehouse", str(settings.warehouse))
+    assert code == 2 and said in out, out
+    assert "Traceback" not in out
+    assert query_many(settings.warehouse, {"audit": "select count(*) from audit_log",
+                                           "confirmations": "select * from confirmations"}) == before
+
+
+def test_a_department_that_does_not_exist_that_year_is_refused(tmp_path, settings, monkeypatch):
+    """Per catalogue/departments.csv: 危機管理部 ends with FY2023; from FY2024 its successor is named."""
+    from test_revisions import make_catalogue
+
+    folder = make_catalogue(tmp_path, [
+        {"item_id": "SAF-K01", "field": "owner", "new_value": "危機管理局", "effective_fy": 2024, "reason": "組織改正"},
+        {"item_id": "SAF-01", "field": "owner", "new_value": "危機管理局", "effective_fy": 2024, "reason": "組織改正"}],
+        departments=[["危機管理局", "2024", "", ""]])
+    text = (folder / "departments.csv").read_text(encoding="utf-8").replace("危機管理部,,,", "危機管理部,,2023,危機管理局")
+    (folder / "departments.csv").write_text(text, encoding="utf-8")
+    project = folder.parent
+    monkeypatch.delenv("SHINCHOKU_PROJECT", raising=False)  # --project sets it for the process: restored after
+    code, out = cli("--project", str(project), "template", "--department", "危機管理部", "--year", "R6",
+                    "-o", str(tmp_path / "t.xlsx"))
+    assert code == 2 and "部局「危機管理部」はR6年度にはありません(組織改正により「危機管理局」)" in out, out
+    assert not (tmp_path / "t.xlsx").exists()
+
+
+@pytest.mark.parametrize("command", [["status"], ["review"], ["report", "-o", "r.xlsx"], ["site", "-o", "site"],
+                                     ["template", "--department", "総務部", "-o", "t.xlsx"]])
+def test_every_command_refuses_a_year_outside_the_plan(command, standing, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out = cli(*command, "--year", "2030", "--warehouse", str(standing.warehouse))
+    assert code == 2 and "R12年度(2030)は計画期間の外です。計画期間: R2年度(2020)〜R7年度(2025)" in out, out
+    assert not any((tmp_path / name).exists() for name in ("r.xlsx", "site", "t.xlsx"))
+
+
+def test_a_refused_single_department_confirm_does_not_speak_of_all_or_nothing(settings, catalogue, template):
+    drop(settings, fill_template(template("企画調整部", 2022), {"GOV-K01": "57.0(速報)"}), "企画調整部", "a.xlsx")
+    run_ingest(settings, catalogue)
+    wh = ["--warehouse", str(settings.warehouse)]
+    code, out = cli("confirm", "--year", "2022", "--department", "企画調整部", *wh)
+    assert code == 1 and out.startswith("確定しませんでした:\n") and "速報・見込・暫定の値 GOV-K01" in out, out
+    assert "すべて確定するか" not in out
+    code, out = cli("confirm", "--year", "2022", "--all", *wh)
+    assert code == 1 and "すべて確定するか、何も確定しないか" in out  # --all is all or nothing, and says so
+
+
+def test_review_names_each_warnings_kpi_and_lists_outcomes_received(settings, catalogue, template, tmp_path):
+    """The warning's 指標ID on the terminal and in the checklist; 取組実績 received since the last confirmation
+    (which confirm locks) listed, new or old → new."""
+    from openpyxl import load_workbook
+
+    wh = ["--warehouse", str(settings.warehouse)]
+    path = fill_template(template("企画調整部", 2022), {"GOV-K01": 57.0, "REG-K01": "約 128"},
+                         out=tmp_path / "first.xlsx")
+    fill_outcomes(path, [("GOV-01", "業務の棚卸し", "全庁で実施", 12, "課", None)])
+    drop(settings, path, "企画調整部", "R4.xlsx")
+    assert run_ingest(settings, catalogue).exit_code == 0
+    code, out = cli("review", "--year", "R4", "--department", "企画調整部", "-o", str(tmp_path / "list.xlsx"), *wh)
+    assert code == 0, out
+    assert "  [警告] REG-K01 実績値「約 128」は概数(約)として受け付けました" in out, out
+    assert "[警告]  " not in out
+    assert "  [取組実績] GOV-01 新規 全庁で実施(数値 12課)(提出 1 取組実績!" in out, out
+    rows = [r[2:5] for r in load_workbook(tmp_path / "list.xlsx").active.iter_rows(min_row=2, values_only=True)]
+    assert ("警告", "REG-K01") in [r[:2] for r in rows]
+    assert ("取組実績", "GOV-01", "新規 全庁で実施(数値 12課)") in rows
+
+    assert cli("confirm", "--year", "2022", "--department", "企画調整部", "--allow-missing", *wh)[0] == 0
+    assert "[取組実績]" not in cli("review", "--year", "R4", *wh)[1]  # confirmed: no longer waiting
+    assert cli("reopen", "--year", "2022", "--department", "企画調整部", "--reason", "訂正", *wh)[0] == 0
+    later = fill_template(template("企画調整部", 2022), {"GOV-K01": 57.0, "REG-K01": "約 128"}, out=tmp_path / "b.xlsx")
+    fill_outcomes(later, [("GOV-01", "業務の棚卸し", "一部で実施", None, None, None)])
+    drop(settings, later, "企画調整部", "R4b.xlsx")
+    run_ingest(settings, catalogue)
+    code, out = cli("review", "--year", "R4", "--department", "企画調整部", *wh)
+    assert "  [取組実績] GOV-01 全庁で実施 → 一部で実施(提出 2 " in out, out
+
+
+def test_check_in_a_project_holds_its_confirmed_years_without_being_told(confirmed, settings, template, tmp_path,
+                                                                         monkeypatch):
+    """check = run: inside a project whose warehouse exists, a change to a confirmed value is period_confirmed
+    (exit 1) without --warehouse; the warehouse is only read; a project without one gets none."""
+    import hashlib
+
+    from conftest import ROOT
+
+    project = settings.warehouse.parent.parent  # the warehouse sits where a project's does: warehouse/shinchoku.duckdb
+    shutil.copytree(ROOT / "catalogue", project / "catalogue")
+    monkeypatch.delenv("SHINCHOKU_WAREHOUSE", raising=False)
+    monkeypatch.delenv("SHINCHOKU_PROJECT", raising=False)  # found from the folder; --project below sets it again
+    changed = fill_template(template("企画調整部", 2022), {"GOV-K01": 57.5, "REG-K01": 128},
+                            explanations={"REG-K01": (FACTOR, None)}, out=tmp_path / "late.xlsx")
+    fill_outcomes(changed, [("GOV-01", "業務の棚卸し", "全庁で実施", None, None, None)])
+    before = hashlib.sha256(settings.warehouse.read_bytes()).hexdigest()
+    monkeypatch.chdir(project / "catalogue")  # anywhere inside the project
+    code, out = cli("check", "--quiet", str(changed), "--department", "企画調整部")
+    assert code == 1 and "NG " in out and "R4年度の企画調整部の実績は" in out and "GOV-K01" in out, out
+    assert hashlib.sha256(settings.warehouse.read_bytes()).hexdigest() == before
+
+    elsewhere = tmp_path / "other"
+    shutil.copytree(ROOT / "catalogue", elsewhere / "catalogue")
+    code, out = cli("check", "--project", str(elsewhere), "--quiet", str(changed), "--department", "企画調整部")
+    assert code == 0 and out.startswith("OK "), out  # no warehouse: nothing confirmed to hold
+    assert not (elsewhere / "warehouse").exists()

@@ -238,3 +238,61 @@ def test_a_run_killed_while_parsing_leaves_no_worker_behind(pristine, tmp_path):
     assert alive == [], [p.pid for p in alive]
     run.stderr.close()
     run.stdout.close()
+
+
+def crash_points() -> list[str]:
+    """Every crash_point("...") the code names: a new one is tested here without being listed."""
+    import re
+
+    from shinchoku.config import ROOT
+
+    names = {name for path in (ROOT / "shinchoku").rglob("*.py")
+             for name in re.findall(r'crash_point\(\s*"(\w+)"\s*\)', path.read_text(encoding="utf-8"))}
+    assert {"before_publish", "after_publish", "mid_moves"} <= names
+    return sorted(names)
+
+
+@pytest.mark.parametrize("point", crash_points())
+def test_a_run_failing_at_any_point_says_so_in_a_sentence_and_the_next_run_finishes(point, settings, template,
+                                                                                       monkeypatch, capsys):
+    """SHINCHOKU_FAIL_AT at each crash point, through `shinchoku run --no-prefect`: exit 4, one Japanese line that
+    says truly whether the warehouse was updated, no traceback; the next run takes the file in (or finishes)."""
+    from shinchoku.cli import main
+
+    good = fill_template(template("総務部", 2022), {"GOV-K02": 30})
+    (settings.inbox / "総務部").mkdir(parents=True)
+    shutil.copyfile(good, settings.inbox / "総務部" / "a.xlsx")
+    shutil.copyfile(good, settings.inbox / "総務部" / "b.xlsx")  # a duplicate: two moves, so mid_moves is mid-way
+    run = ["run", "--no-prefect", "--inbox", str(settings.inbox), "--warehouse", str(settings.warehouse),
+           "--settle-seconds", "0"]
+    monkeypatch.setenv("SHINCHOKU_SITE_BUILD", "false")
+    monkeypatch.delenv("SHINCHOKU_TRACEBACKS", raising=False)
+    monkeypatch.setenv("SHINCHOKU_FAIL_AT", point)
+    assert main(run) == 4
+    out = capsys.readouterr()
+    assert "Traceback" not in out.out + out.err
+    [said] = [line for line in out.err.splitlines() if line.startswith("shinchoku: ")]
+    published = settings.warehouse.exists() and query(settings.warehouse, "select count(*) from raw_runs") == [(1,)]
+    if published:
+        assert said.startswith("shinchoku: 取込の最後の段階で失敗しました(InjectedFailure: ") and "ウェアハウスは更新済みです" in said
+        assert ("次回の取込で完了します" in said) == settings.journal_path.exists()
+    else:
+        assert said.startswith("shinchoku: 取込に失敗しました(InjectedFailure: ") and "ウェアハウスは更新していません" in said
+        assert (settings.inbox / "総務部" / "a.xlsx").exists()
+    assert "SHINCHOKU_TRACEBACKS=1" in said
+
+    monkeypatch.delenv("SHINCHOKU_FAIL_AT")
+    assert main(run) == 0, capsys.readouterr()  # the next night
+    assert not any((settings.inbox / "総務部").glob("*.xlsx"))
+    assert query(settings.warehouse, "select status from submissions order by submission_id") == [("accepted",),
+                                                                                                  ("duplicate",)]
+
+
+def test_a_failed_run_shows_its_traceback_when_asked(settings, monkeypatch, capsys):
+    from shinchoku.cli import main
+
+    monkeypatch.setenv("SHINCHOKU_FAIL_AT", "after_discover")
+    monkeypatch.setenv("SHINCHOKU_TRACEBACKS", "1")
+    assert main(["run", "--no-prefect", "--inbox", str(settings.inbox), "--warehouse", str(settings.warehouse)]) == 4
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err and "InjectedFailure: injected failure at after_discover" in err

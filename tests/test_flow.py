@@ -258,16 +258,34 @@ def test_the_shutdown_workaround_is_for_the_ephemeral_server_only(monkeypatch):
 
 
 def test_status_shows_a_failed_night(as_the_office, settings, template, monkeypatch, capsys):
-    """A run that fails before publishing never reaches the warehouse; status still shows it, from the Prefect API."""
+    """A run that fails before publishing never reaches the warehouse; status still shows it, from the Prefect API.
+    At the terminal the failure is Prefect's error lines and one sentence, without a traceback, although the
+    records also go to the API (whose handler formats, and caches, the traceback first)."""
+    import logging
+
+    from prefect.logging.handlers import APILogHandler
+    from prefect.settings import PREFECT_LOGGING_TO_API_ENABLED, temporary_settings
+
     from shinchoku.cli import main
 
     url, run = as_the_office
     assert main(run) == 0
     path = fill_template(template("総務部", 2023), {"GOV-K02": 24}, out=settings.inbox / "総務部" / "next.xlsx")
     monkeypatch.setenv("SHINCHOKU_FAIL_AT", "before_publish")
+    monkeypatch.delenv("SHINCHOKU_TRACEBACKS", raising=False)
     capsys.readouterr()
-    assert main(run) == 4
-    assert "取込に失敗しました" in capsys.readouterr().err
+    for handler in logging.getLogger().handlers:  # Prefect's console, onto this test's captured stderr
+        if type(handler).__name__ == "PrefectConsoleHandler":
+            monkeypatch.setattr(handler.console, "file", sys.stderr)
+    with temporary_settings(updates={PREFECT_LOGGING_TO_API_ENABLED: True}):  # as a `shinchoku run` process logs
+        assert main(run) == 4
+        for handler in logging.getLogger("prefect.flow_runs").handlers:  # sent now, while the server is up
+            if isinstance(handler, APILogHandler):
+                handler.flush()
+    err = capsys.readouterr().err
+    assert "取込に失敗しました(InjectedFailure: injected failure at before_publish)" in err
+    assert "Task run failed with exception: InjectedFailure" in err  # Prefect's own line, kept
+    assert "Traceback" not in err and 'File "' not in err, err
     monkeypatch.delenv("SHINCHOKU_FAIL_AT")
 
     [flow_run] = _api(url, "/flow_runs/filter", {"sort": "START_TIME_DESC", "limit": 1})

@@ -27,6 +27,19 @@ def test_empty_inbox_builds_the_warehouse(settings, catalogue):
     assert query(settings.warehouse, "select count(*) from kpi_latest") == [(11,)]
 
 
+def test_the_inbox_placeholder_is_not_counted(settings, catalogue, template):
+    """inbox/.gitkeep (the repository's placeholder) is neither taken in nor counted as 対象外 on every run."""
+    from shinchoku.summary import summary_text
+
+    (settings.inbox / "総務部").mkdir(parents=True)
+    (settings.inbox / ".gitkeep").touch()
+    drop(settings, fill_template(template("総務部", 2022), {"GOV-K02": 30}), "総務部")
+    summary = run_ingest(settings, catalogue)
+    assert summary.skipped == [] and summary.count("accepted") == 1
+    assert "対象外" not in summary_text(summary)
+    assert (settings.inbox / ".gitkeep").exists()
+
+
 def test_filled_template_is_accepted_and_archived(settings, catalogue, template):
     path = fill_template(template("総務部", 2022), {"GOV-K02": 30})
     dropped = drop(settings, path, "総務部")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime as dt
 import io
 import os
 import shutil
@@ -316,13 +317,36 @@ def test_run_refuses_a_broken_catalogue_and_loads_nothing(tmp_path):
 def test_catalogue_history_prints_the_definitions_with_reasons(tmp_path):
     folder = make_catalogue(tmp_path, [
         {"revision_id": REVISION, "item_id": "GOV-K01", "field": "target_value", "new_value": "90.0",
-         "effective_fy": 2024, "reason": "国の目標引上げに合わせる"}])
+         "effective_fy": 2024, "reason": "国の目標引上げに合わせる", "decided_on": "2024/3/5"}])  # as Excel saves it
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert main(["catalogue", "history", "GOV-K01", "--project", str(folder.parent)]) == 0
     text = out.getvalue()
     assert "R2年度〜R5年度" in text and "80.0%(R7年度)" in text and "当初" in text
     assert "R6年度〜" in text and "90.0%(R7年度)" in text and REVISION in text and "国の目標引上げに合わせる" in text
+    assert " 増加 " in text and "increase" not in text  # the direction in Japanese, as everything else
+    assert load_catalogue(folder).revisions[-1].decided_on == dt.date(2024, 3, 5)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["catalogue", "history", "GOV-K02", "--project", str(folder.parent)]) == 0
+    assert " 減少 " in out.getvalue() and "decrease" not in out.getvalue()
+
+
+@pytest.mark.parametrize("text, date", [("2025/3/20", "2025-03-20"), ("2025-03-20", "2025-03-20"),
+                                        ("2025/03/05", "2025-03-05")])
+def test_decided_on_as_iso_or_as_japanese_excel_writes_it(tmp_path, text, date):
+    folder = make_catalogue(tmp_path, [{"item_id": "GOV-K01", "field": "target_value", "new_value": "90.0",
+                                        "effective_fy": 2024, "decided_on": text}])
+    assert load_catalogue(folder).revisions[-1].decided_on.isoformat() == date
+
+
+@pytest.mark.parametrize("text", ["2025/2/30", "20250320", "R7.3.20", "3/20/2025"])
+def test_decided_on_that_is_no_date_names_row_and_column(tmp_path, text):
+    folder = make_catalogue(tmp_path, [{"item_id": "GOV-K01", "field": "target_value", "new_value": "90.0",
+                                        "effective_fy": 2024, "decided_on": text}])
+    with pytest.raises(CatalogueError, match=r"revisions.csv 行\d+ 列 decided_on: 日付"):
+        load_catalogue(folder)
+
 
 
 def _chart(html: str) -> dict[str, dict]:
