@@ -11,7 +11,7 @@ from .xlsx import set_text
 # Codes meaning the workbook did not open within limits: only the error list is written.
 CONTAINER_CODES = {"empty_file", "not_xlsx", "text_file", "truncated_file", "legacy_xls", "encrypted", "corrupt_file",
                    "too_large", "zip_bomb", "too_many_rows", "too_many_columns", "too_many_sheets", "cell_too_long",
-                   "unsafe_xml", "unexpected_error", "misplaced_file"}
+                   "too_many_cells", "xml_too_deep", "too_complex", "too_slow", "unsafe_xml", "unexpected_error", "misplaced_file"}
 
 
 def error_list_text(file_name: str, department: str | None, issues: list[Issue]) -> str:

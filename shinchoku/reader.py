@@ -19,7 +19,7 @@ from xml.parsers.expat import ExpatError
 from .config import Limits
 from .layout import EXPLANATION, HEADER, OUTCOME_HEADER, PROP_DEPARTMENT, PROP_FISCAL_YEAR
 from .messages import Issue, cell_ref
-from .ooxml import Grid, Rejection, parse_part, read_shared_strings, read_sheet, read_styles, read_workbook_part
+from .ooxml import Grid, Rejection, budget, parse_part, read_shared_strings, read_sheet, read_styles, read_workbook_part
 from .parse import normalize_text
 
 __all__ = ["Rejection", "RawRow", "Table", "TableSpec", "WorkbookRead", "read_workbook"]
@@ -94,7 +94,8 @@ class WorkbookRead:
 def read_workbook(path: Path, limits: Limits) -> WorkbookRead:
     """Read one workbook; every failure becomes a coded issue, never an exception."""
     try:
-        return _read(Path(path), limits)
+        with budget(limits):  # one deadline and one cell count for the whole workbook
+            return _read(Path(path), limits)
     except Rejection as r:
         return WorkbookRead(issues=[r.issue])
     except (ExpatError, ParseError, zipfile.BadZipFile, zlib.error, struct.error, EOFError, KeyError, IndexError,
