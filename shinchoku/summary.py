@@ -61,6 +61,8 @@ def summary_text(summary) -> str:
             lines.append(f"    …ほか {len(errors) - MAX_ISSUES_SHOWN} 件")
         for path in summary.feedback.get(decision.submission_id, []):
             lines.append(f"    → {path}")
+        if getattr(decision, "copy_skipped", None):
+            lines.append(f"    エラー箇所のコピーなし: {decision.copy_skipped}")
     warned = [d for d in summary.decisions if d.status == "accepted" and d.issues]
     if warned:
         count = sum(len(d.issues) for d in warned)
