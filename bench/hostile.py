@@ -165,3 +165,48 @@ def wide_sheet(path: Path, columns: int = 16_384) -> Path:
     cells = "".join(f'<c r="{column_letter(i)}3"><v>1</v></c>' for i in range(columns))
     sheet = SHEET_OPEN + header_row() + data_row(2) + f'<row r="3">{cells}</row>' + SHEET_CLOSE
     return write_xlsx(path, {"実績報告": sheet})
+
+
+def _repeated(text: str, count: int, batch: int = 1 << 18):
+    """``text`` ``count`` times, in chunks (a builder's sheet streamed into the package)."""
+    while count > 0:
+        n = min(batch, count)
+        yield text * n
+        count -= n
+
+
+def many_cells(path: Path, sheets: int = 12, rows: int = 5_000, cells: int = 200) -> Path:
+    """Every limit but cells kept: sheets of ``rows`` rows of ``cells`` cells each, the table's header on each
+    (so it is also there twice). The default, 12 million cells, is 0.45 MB zipped: a security trial's
+    workbook that took 4.4 GB and 4 minutes when only rows, columns and sheets were limited."""
+    row = "<row>" + "<c><v>1</v></c>" * cells + "</row>"
+
+    def sheet():
+        yield SHEET_OPEN + header_row()
+        yield from _repeated(row, rows - 1, 100)
+        yield SHEET_CLOSE
+
+    return write_xlsx(path, {f"報告{n + 1}": sheet() for n in range(sheets)})
+
+
+def deep_nesting(path: Path, depth: int = 8_000_000) -> Path:
+    """``<x>`` nested ``depth`` deep inside a cell of a return sheet; the default is a 56 KB file
+    (24 MB of sheet XML) that took 2.2 GB when only bytes were limited."""
+    def sheet():
+        yield SHEET_OPEN + header_row() + data_row(2) + '<row r="3"><c r="A3">'
+        yield from _repeated("<x>", depth)
+        yield from _repeated("</x>", depth)
+        yield "</c></row>" + SHEET_CLOSE
+
+    return write_xlsx(path, {"実績報告": sheet()})
+
+
+def junk_elements(path: Path, count: int = 15_000_000) -> Path:
+    """``count`` empty ``<x/>`` elements between a return sheet's rows; the default is a 60 KB file
+    (60 MB of sheet XML) that took 1.4 GB when only bytes were limited."""
+    def sheet():
+        yield SHEET_OPEN + header_row() + data_row(2)
+        yield from _repeated("<x/>", count)
+        yield SHEET_CLOSE
+
+    return write_xlsx(path, {"実績報告": sheet()})
