@@ -210,3 +210,46 @@ def junk_elements(path: Path, count: int = 15_000_000) -> Path:
         yield SHEET_CLOSE
 
     return write_xlsx(path, {"実績報告": sheet()})
+
+
+def _peak_bytes() -> int:
+    """This process image's peak RSS (VmHWM), or any worker's if larger."""
+    import resource
+
+    own = int(re.search(r"VmHWM:\s+(\d+)", Path("/proc/self/status").read_text()).group(1))
+    return max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) * 1024
+
+
+def _child(argv: list[str]) -> None:
+    """``check PATH``: assess one workbook; ``run ROOT``: ingest ROOT/inbox into ROOT/w. One JSON line each,
+    with the codes, the seconds after imports and this process's peak RSS (the benchmark's hostile section)."""
+    import json
+    import time
+
+    from shinchoku.catalogue import load_catalogue
+
+    catalogue = load_catalogue()
+    started = time.perf_counter()
+    if argv[0] == "check":
+        from shinchoku.assess import assess_files
+        from shinchoku.config import Limits
+
+        [found] = assess_files([(Path(argv[1]), "企画調整部")], catalogue, Limits())
+        result = {"codes": [i.code for i in found.errors]}
+    else:
+        from shinchoku.config import load_settings
+        from shinchoku.ingest import run_ingest
+
+        root = Path(argv[1])
+        settings = load_settings(inbox=root / "inbox", warehouse=root / "w" / "shinchoku.duckdb", settle_seconds=0,
+                                 site_build=False, env={}, config_file=root / "none.toml")
+        summary = run_ingest(settings, catalogue)
+        result = {"files": {d.candidate.path.name: [d.status, *(i.code for i in d.issues if i.severity == "error")]
+                            for d in summary.decisions}}
+    print(json.dumps({**result, "seconds": time.perf_counter() - started, "vmhwm_bytes": _peak_bytes()}))
+
+
+if __name__ == "__main__":
+    import sys
+
+    _child(sys.argv[1:])
