@@ -39,6 +39,10 @@ LABELS = {
     "duplicates": "(f) the accepted files dropped again",
     "check": "shinchoku check, one clean template (whole process)",
     "million": "1,000,000-row workbook, shinchoku check (whole process)",
+    "hostile_cells": "hostile: 12 sheets × 5,000 rows × 200 cells, 0.45 MB",
+    "hostile_deep": "hostile: <x> nested 8,000,000 deep, 56 KB",
+    "hostile_junk": "hostile: 15,000,000 <x/> elements, 60 KB",
+    "hostile_run": "hostile: the three beside a good return, one run",
     "report": "shinchoku report on the demo warehouse (whole process)",
     "site": "shinchoku site on the demo warehouse (whole process)",
     "site_n": "shinchoku site on the warehouse of the N returns of (d)",
@@ -130,6 +134,8 @@ def run(n: int, root: Path, skip_prefect: bool = False, check_runs: int = 3, mil
     results["million"] = {"seconds": wall, "peak_rss_bytes": one, "peak_rss_tree_bytes": total,
                           "file_bytes": big.stat().st_size}
 
+    results.update(hostile(root / "hostile", template))
+
     say("Building the report on the demo warehouse…")
     warehouse = root / "work" / "core" / "warehouse" / "shinchoku.duckdb"
     if demo:
@@ -156,6 +162,52 @@ def run(n: int, root: Path, skip_prefect: bool = False, check_runs: int = 3, mil
     return {"n": n, "results": results, "machine": machine(), "when": dt.datetime.now().isoformat(timespec="seconds")}
 
 
+HOSTILE = {"hostile_cells": ("many_cells", "too_many_cells"), "hostile_deep": ("deep_nesting", "xml_too_deep"),
+           "hostile_junk": ("junk_elements", "too_complex")}
+
+
+def hostile(folder: Path, good: Path) -> dict:
+    """The security trial's workbooks (issue 22): each assessed in its own process, then all three beside a good
+    return in one run; wall time, peak RSS sampled and the child's own VmHWM, and the codes it got."""
+    from . import hostile as builders
+
+    say = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
+    shutil.rmtree(folder, ignore_errors=True)
+    inbox = folder / "run" / "inbox" / "企画調整部"
+    inbox.mkdir(parents=True)
+    results = {}
+    for key, (builder, expected) in HOSTILE.items():
+        say(f"Rejecting the {LABELS[key][9:]} workbook…")
+        path = getattr(builders, builder)(folder / f"{builder}.xlsx")
+        shutil.copyfile(path, inbox / path.name)
+        found, wall, one, total = measure([sys.executable, "-m", "bench.hostile", "check", str(path)])
+        results[key] = {"seconds": wall, "peak_rss_bytes": one, "peak_rss_tree_bytes": total, "file_bytes":
+                        path.stat().st_size, "codes": found["codes"], "expected": expected,
+                        "vmhwm_bytes": found["vmhwm_bytes"], "read_seconds": found["seconds"]}
+    say("One run with the three beside a good return…")
+    shutil.copyfile(good, inbox / "good.xlsx")
+    os.utime(inbox / "good.xlsx", (1_700_000_000, 1_700_000_000))
+    found, wall, one, total = measure([sys.executable, "-m", "bench.hostile", "run", str(folder / "run")])
+    results["hostile_run"] = {"seconds": wall, "peak_rss_bytes": one, "peak_rss_tree_bytes": total,
+                              "files": found["files"], "vmhwm_bytes": found["vmhwm_bytes"],
+                              "run_seconds": found["seconds"]}
+    return results
+
+
+def hostile_lines(results: dict) -> list[str]:
+    """What each hostile workbook got, and the child process's own peak (VmHWM)."""
+    lines = []
+    for key in (*HOSTILE, "hostile_run"):
+        row = results.get(key)
+        if not row:
+            continue
+        got = ", ".join(row["codes"]) if "codes" in row else \
+            "; ".join(f"{name} {' '.join(outcome)}" for name, outcome in row["files"].items())
+        lines.append(f"{LABELS[key]}: {row['seconds']:.2f} s whole process, VmHWM "
+                     f"{row['vmhwm_bytes'] / 2**20:,.0f} MB — {got}")
+    return lines
+
+
 def measure_site(warehouse: Path, out: Path, runs: int) -> dict:
     """`shinchoku site` on a warehouse, whole process: the median time, peak memory, the site's size and pages."""
     measured = [measure([sys.executable, "-m", "shinchoku.cli", "site", "--warehouse", str(warehouse), "-o", str(out)])
@@ -174,6 +226,24 @@ def site_only(n: int, root: Path, runs: int = 3) -> dict:
     site = measure_site(root / "work" / "core" / "warehouse" / "shinchoku.duckdb", root / "site_n", runs)
     return {"n": n, "results": {"core": {**found, "process_seconds": wall}, "site_n": site}, "machine": machine(),
             "when": dt.datetime.now().isoformat(timespec="seconds")}
+
+
+def hostile_only(root: Path) -> int:
+    """``--hostile-only``: the hostile section alone, printed and saved as bench/results/hostile.json."""
+    sys.path.insert(0, str(ROOT))
+    from shinchoku.catalogue import load_catalogue
+    from shinchoku.template import fill_template, write_template
+
+    good = root / "check" / "clean.xlsx"
+    good.parent.mkdir(parents=True, exist_ok=True)
+    fill_template(write_template(load_catalogue(), "企画調整部", 2023, good), {"GOV-K01": 61.5, "REG-K01": 140})
+    results = hostile(root / "hostile", good)
+    print("\n".join(hostile_lines(results)))
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "hostile.json").write_text(json.dumps({"results": results, "machine": machine(), "when":
+                                                      dt.datetime.now().isoformat(timespec="seconds")},
+                                                     indent=2, ensure_ascii=False), encoding="utf-8")
+    return 0
 
 
 def machine() -> dict:
@@ -206,7 +276,8 @@ def table(report: dict) -> str:
         if not row:
             continue
         seconds = row["seconds"]
-        per_second = f"{n / seconds:,.0f}" if key not in ("check", "million", "report", "site", "site_n") else "-"
+        per_second = f"{n / seconds:,.0f}" if key not in ("check", "million", "report", "site", "site_n") \
+            and not key.startswith("hostile") else "-"
         rss = f"{row['peak_rss_bytes'] / 2**20:,.0f} / {row['peak_rss_tree_bytes'] / 2**20:,.0f}"
         lines.append(f"| {label:58} | {seconds:6.2f} | {per_second:>7} | {rss:>27} |")
     r = report["results"]
@@ -217,6 +288,7 @@ def table(report: dict) -> str:
     for key in ("site", "site_n"):
         if key in r:
             extras.append(f"{LABELS[key]}: {r[key]['pages']} pages, {r[key]['bytes'] / 2**20:.1f} MB")
+    extras += hostile_lines(r)
     lines += ["", *extras, "", "ratios: " + ", ".join(f"{k} = {v:.3f}" for k, v in ratios(report).items())]
     return "\n".join(lines)
 
@@ -229,8 +301,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/*.json")
     parser.add_argument("--site-only", action="store_true",
                         help="only ingest the N returns and time the progress site on that warehouse")
+    parser.add_argument("--hostile-only", action="store_true",
+                        help="only the hostile workbooks of issue 22: each refused alone, then all in one run")
     args = parser.parse_args(argv)
     root = args.dir or Path(tempfile.gettempdir()) / f"shinchoku-bench-{args.n}"
+    if args.hostile_only:
+        return hostile_only(root)
     if args.site_only:
         report = site_only(args.n, root)
         site = report["results"]["site_n"]

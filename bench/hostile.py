@@ -165,3 +165,91 @@ def wide_sheet(path: Path, columns: int = 16_384) -> Path:
     cells = "".join(f'<c r="{column_letter(i)}3"><v>1</v></c>' for i in range(columns))
     sheet = SHEET_OPEN + header_row() + data_row(2) + f'<row r="3">{cells}</row>' + SHEET_CLOSE
     return write_xlsx(path, {"実績報告": sheet})
+
+
+def _repeated(text: str, count: int, batch: int = 1 << 18):
+    """``text`` ``count`` times, in chunks (a builder's sheet streamed into the package)."""
+    while count > 0:
+        n = min(batch, count)
+        yield text * n
+        count -= n
+
+
+def many_cells(path: Path, sheets: int = 12, rows: int = 5_000, cells: int = 200) -> Path:
+    """Every limit but cells kept: sheets of ``rows`` rows of ``cells`` cells each, the table's header on each
+    (so it is also there twice). The default, 12 million cells, is 0.45 MB zipped: a security trial's
+    workbook that took 4.4 GB and 4 minutes when only rows, columns and sheets were limited."""
+    row = "<row>" + "<c><v>1</v></c>" * cells + "</row>"
+
+    def sheet():
+        yield SHEET_OPEN + header_row()
+        yield from _repeated(row, rows - 1, 100)
+        yield SHEET_CLOSE
+
+    return write_xlsx(path, {f"報告{n + 1}": sheet() for n in range(sheets)})
+
+
+def deep_nesting(path: Path, depth: int = 8_000_000) -> Path:
+    """``<x>`` nested ``depth`` deep inside a cell of a return sheet; the default is a 56 KB file
+    (24 MB of sheet XML) that took 2.2 GB when only bytes were limited."""
+    def sheet():
+        yield SHEET_OPEN + header_row() + data_row(2) + '<row r="3"><c r="A3">'
+        yield from _repeated("<x>", depth)
+        yield from _repeated("</x>", depth)
+        yield "</c></row>" + SHEET_CLOSE
+
+    return write_xlsx(path, {"実績報告": sheet()})
+
+
+def junk_elements(path: Path, count: int = 15_000_000) -> Path:
+    """``count`` empty ``<x/>`` elements between a return sheet's rows; the default is a 60 KB file
+    (60 MB of sheet XML) that took 1.4 GB when only bytes were limited."""
+    def sheet():
+        yield SHEET_OPEN + header_row() + data_row(2)
+        yield from _repeated("<x/>", count)
+        yield SHEET_CLOSE
+
+    return write_xlsx(path, {"実績報告": sheet()})
+
+
+def _peak_bytes() -> int:
+    """This process image's peak RSS (VmHWM), or any worker's if larger."""
+    import resource
+
+    own = int(re.search(r"VmHWM:\s+(\d+)", Path("/proc/self/status").read_text()).group(1))
+    return max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) * 1024
+
+
+def _child(argv: list[str]) -> None:
+    """``check PATH``: assess one workbook; ``run ROOT``: ingest ROOT/inbox into ROOT/w. One JSON line each,
+    with the codes, the seconds after imports and this process's peak RSS (the benchmark's hostile section)."""
+    import json
+    import time
+
+    from shinchoku.catalogue import load_catalogue
+
+    catalogue = load_catalogue()
+    started = time.perf_counter()
+    if argv[0] == "check":
+        from shinchoku.assess import assess_files
+        from shinchoku.config import Limits
+
+        [found] = assess_files([(Path(argv[1]), "企画調整部")], catalogue, Limits())
+        result = {"codes": [i.code for i in found.errors]}
+    else:
+        from shinchoku.config import load_settings
+        from shinchoku.ingest import run_ingest
+
+        root = Path(argv[1])
+        settings = load_settings(inbox=root / "inbox", warehouse=root / "w" / "shinchoku.duckdb", settle_seconds=0,
+                                 site_build=False, env={}, config_file=root / "none.toml")
+        summary = run_ingest(settings, catalogue)
+        result = {"files": {d.candidate.path.name: [d.status, *(i.code for i in d.issues if i.severity == "error")]
+                            for d in summary.decisions}}
+    print(json.dumps({**result, "seconds": time.perf_counter() - started, "vmhwm_bytes": _peak_bytes()}))
+
+
+if __name__ == "__main__":
+    import sys
+
+    _child(sys.argv[1:])

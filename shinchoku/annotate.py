@@ -9,12 +9,17 @@ strings, which can never turn into formulas, each cell reference a link to the
 cell. The openpyxl path (``feedback.annotate_workbook``) gives the same copy; a
 test compares the two. Workbooks whose problem sheets already carry
 comments or drawings of their own go to the openpyxl path instead
-(:func:`annotate_package` returns False).
+(:func:`annotate_package` returns False), and only when they are small
+(``feedback.OPENPYXL_MAX_BYTES``). Only the parts it edits are held in memory;
+every other part is copied through in chunks, so the copy of a large package
+costs little more than its edited parts. A package without a styles part (some
+writers leave it out) gets a minimal one.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +39,17 @@ REL_VML = NS_REL + "/vmlDrawing"
 CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
 CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
+CT_STYLES = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
+REL_STYLES = NS_REL + "/styles"
+# The least a styles part holds: one font, the two fills every package has, one border, one cell style.
+MINIMAL_STYLES = (
+    f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><styleSheet xmlns="{NS_MAIN}">'
+    '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>').encode()
 # Elements that must come after <legacyDrawing> in a worksheet (CT_Worksheet's sequence).
 _AFTER_LEGACY = (b"<legacyDrawingHF", b"<drawingHF", b"<picture", b"<oleObjects", b"<controls",
                  b"<webPublishItems", b"<tableParts", b"<extLst", b"</worksheet>")
@@ -137,36 +153,65 @@ def _add_styles(styles: bytes, originals: set[int]) -> tuple[bytes, dict[tuple[i
     return styles, mapping
 
 
+_CELL_TAG = re.compile(rb"<c\b[^>]*>")
+_ROW_TAG = re.compile(rb"<row\b[^>]*>")
+_R_ATTR = re.compile(rb'\br="([^"]*)"')
+
+
+def _cell_tags(xml: bytes, refs: set[str]) -> dict[str, re.Match]:
+    """The start tag of each referenced cell that has one (the first, as a reader takes it), in one pass."""
+    wanted, found = {ref.encode(): ref for ref in refs}, {}
+    for m in _CELL_TAG.finditer(xml):
+        r = _R_ATTR.search(m.group(0))
+        ref = wanted.get(r.group(1)) if r else None
+        if ref is not None and ref not in found:
+            found[ref] = m
+            if len(found) == len(wanted):
+                break
+    return found
+
+
 def _cell_styles(xml: bytes, refs: set[str]) -> dict[str, int]:
     """The current style index of each referenced cell (0 where the cell or its s is absent)."""
-    out = {}
-    for ref in refs:
-        m = re.search(rb'<c\b[^>]*?\br="' + ref.encode() + rb'"[^>]*?/?>', xml)
-        out[ref] = int(_attr(m.group(0), "s") or 0) if m else 0
-    return out
+    tags = _cell_tags(xml, refs)
+    return {ref: int(_attr(tags[ref].group(0), "s") or 0) if ref in tags else 0 for ref in refs}
 
 
-def _restyle(xml: bytes, ref: str, style: int) -> bytes:
-    m = re.search(rb'<c\b[^>]*?\br="' + ref.encode() + rb'"[^>]*?/?>', xml)
-    if m:
-        return xml[:m.start()] + _set_attr(m.group(0), "s", str(style)) + xml[m.end():]
-    letters, row = _split_ref(ref)
-    row_match = re.search(rb'<row\b[^>]*?\br="' + str(row).encode() + rb'"[^>]*?(/?)>', xml)
-    if not row_match:
-        return xml  # no such row: the cell stays unstyled, its comment still shows
-    cell = f'<c r="{ref}" s="{style}"/>'.encode()
-    if row_match.group(1) == b"/":
-        opened = row_match.group(0)[:-2] + b">"
-        return xml[:row_match.start()] + opened + cell + b"</row>" + xml[row_match.end():]
-    close = xml.index(b"</row>", row_match.end())
-    body = xml[row_match.end():close]
-    position = len(body)
-    for c in re.finditer(rb'<c\b[^>]*?\br="([A-Z]+)\d+"', body):
-        if _column_number(c.group(1).decode()) > _column_number(letters):
-            position = c.start()
+def _restyle(xml: bytes, styles: dict[str, int]) -> bytes:
+    """Each referenced cell given its new style, in one pass over the sheet whatever the number of cells.
+
+    A cell without an element of its own gets an empty one, in column order within its row;
+    with no such row, the cell stays unstyled (its comment still shows).
+    """
+    tags = _cell_tags(xml, set(styles))
+    edits = [(m.start(), m.end(), _set_attr(m.group(0), "s", str(styles[ref]))) for ref, m in tags.items()]
+    absent: dict[int, list[tuple[int, str]]] = {}
+    for ref in styles.keys() - tags.keys():
+        letters, row = _split_ref(ref)
+        absent.setdefault(row, []).append((_column_number(letters), ref))
+    for m in _ROW_TAG.finditer(xml) if absent else ():
+        r = _R_ATTR.search(m.group(0))
+        cells = absent.pop(int(r.group(1)), None) if r and r.group(1).isdigit() else None
+        if not cells:
+            continue
+        cells.sort()
+        new = [f'<c r="{ref}" s="{styles[ref]}"/>'.encode() for _, ref in cells]
+        if m.group(0).endswith(b"/>"):
+            edits.append((m.start(), m.end(), m.group(0)[:-2] + b">" + b"".join(new) + b"</row>"))
+        else:
+            close = xml.index(b"</row>", m.end())
+            existing = [(_column_number(c.group(1).decode()), m.end() + c.start())
+                        for c in re.finditer(rb'<c\b[^>]*?\br="([A-Z]+)\d+"', xml[m.end():close])]
+            for (column, _), cell in zip(cells, new):
+                at = next((position for col, position in existing if col > column), close)
+                edits.append((at, at, cell))
+        if not absent:
             break
-    at = row_match.end() + position
-    return xml[:at] + cell + xml[at:]
+    out, done = [], 0
+    for start, end, replacement in sorted(edits, key=lambda e: (e[0], e[1])):
+        out += [xml[done:start], replacement]
+        done = end
+    return b"".join(out) + xml[done:]
 
 
 def _comments_xml(items: list[tuple[str, str]]) -> bytes:
@@ -244,29 +289,91 @@ def _first_and_active(workbook: bytes, entry: bytes) -> bytes:
     return workbook[:opened.start()] + b'<bookViews><workbookView activeTab="0"/></bookViews>' + workbook[opened.start():]
 
 
+class _Parts(dict):
+    """The package's parts by name, each read from the source the first time it is asked for.
+
+    What was never asked for (images, themes, sheets without a problem) stays in the source
+    and is copied through in chunks when the copy is written.
+    """
+
+    def __init__(self, source: zipfile.ZipFile):
+        super().__init__()
+        self.source, self.names = source, set(source.NameToInfo)
+        self.deselected: set[str] = set()  # sheets copied through with their tab unselected
+
+    def __missing__(self, name: str) -> bytes:
+        if name not in self.names:
+            raise KeyError(name)
+        data = self[name] = self.source.read(name)
+        return data
+
+    def __contains__(self, name) -> bool:
+        return name in self.names
+
+    def __setitem__(self, name: str, data: bytes) -> None:
+        self.names.add(name)
+        super().__setitem__(name, data)
+
+    def __delitem__(self, name: str) -> None:
+        self.names.discard(name)
+        self.pop(name, None)
+
+    def get(self, name, default=None):
+        return self[name] if name in self.names else default
+
+    def loaded(self, name: str) -> bool:
+        return dict.__contains__(self, name)
+
+
 def annotate_package(source: Path, issues: list[Issue], target: Path) -> bool:
     """Write the annotated copy by editing XML; False when the package needs the openpyxl path."""
-    try:
-        parts, order = _read(source)
-        _annotate(parts, order, issues)
-    except (Unsupported, KeyError, ValueError, IndexError, AttributeError, zipfile.BadZipFile):
-        return False
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
-        for name in order:
-            out.writestr(name, parts[name])
+    with zipfile.ZipFile(source) as z:
+        parts, order = _Parts(z), [i.filename for i in z.infolist()]
+        try:
+            _annotate(parts, order, issues)
+        except (Unsupported, KeyError, ValueError, IndexError, AttributeError, zipfile.BadZipFile):
+            return False
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
+            for name in order:
+                if parts.loaded(name):
+                    out.writestr(name, parts[name])
+                else:
+                    with z.open(name) as part, out.open(name, "w") as copy:
+                        if name in parts.deselected:
+                            _deselect_head(part, copy)
+                        shutil.copyfileobj(part, copy, 1 << 20)
     return True
 
 
-def _read(source: Path) -> tuple[dict[str, bytes], list[str]]:
-    with zipfile.ZipFile(source) as z:
-        order = [i.filename for i in z.infolist()]
-        return {name: z.read(name) for name in order}, order
+def _deselect_head(part, copy) -> None:
+    """Copy a sheet's head, up to its cells, with its tab unselected (a sheetView comes before sheetData)."""
+    head = b""
+    while chunk := part.read(1 << 20):
+        head += chunk
+        if b"sheetData" in head:
+            break
+    copy.write(head.replace(b'tabSelected="1"', b'tabSelected="0"'))
+
+
+def _ensure_styles(parts: _Parts, order: list[str]) -> None:
+    """A package without xl/styles.xml gets the minimal one, with its relationship and content type."""
+    if "xl/styles.xml" in parts:
+        return
+    parts["xl/styles.xml"] = MINIMAL_STYLES
+    order.append("xl/styles.xml")
+    rels = "xl/_rels/workbook.xml.rels"
+    parts[rels] = _add_rels(parts[rels], [("rIdShinchokuStyles", REL_STYLES, "styles.xml")])
+    types = parts["[Content_Types].xml"]
+    if b"</Types>" not in types:
+        raise Unsupported("content types")
+    parts["[Content_Types].xml"] = types.replace(
+        b"</Types>", f'<Override PartName="/xl/styles.xml" ContentType="{CT_STYLES}"/></Types>'.encode(), 1)
 
 
 _MACRO_PARTS = ("xl/vbaProject.bin", "xl/vbaProjectSignature.bin", "xl/vbaProjectSignatureAgile.bin")
 
 
-def _strip_macros(parts: dict[str, bytes], order: list[str]) -> None:
+def _strip_macros(parts: _Parts, order: list[str]) -> None:
     """The copy goes back as .xlsx: drop the VBA project, its relationships and content types."""
     for name in [n for n in order if n in _MACRO_PARTS or n.startswith("xl/_rels/vbaProject")]:
         order.remove(name)
@@ -298,7 +405,8 @@ def make_self_contained(parts: dict[str, bytes], order: list[str]) -> None:
     from .ooxml import external_formula
 
     dropped = {name for name in order if name.startswith(_LINKED_PARTS) or name == "xl/connections.xml"}
-    has_ole = any(b"oleObjects" in parts[n] for n in order if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+    # a sheet's OLE objects have relationships: only the small .rels parts are read to find them
+    has_ole = any(b"oleObject" in parts[n] for n in order if n.startswith("xl/worksheets/_rels/"))
     if not dropped and not has_ole:
         return
     for name in dropped:
@@ -327,7 +435,7 @@ def make_self_contained(parts: dict[str, bytes], order: list[str]) -> None:
             lambda m: b"" if external_formula(_unescape(m.group(2).decode("utf-8", "replace"))) else m.group(0), workbook)
         parts["xl/workbook.xml"] = re.sub(rb"<(" + _P + rb")definedNames\b[^>]*>\s*</\1definedNames>", b"", workbook)
     for name in order:
-        if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+        if name.startswith("xl/worksheets/") and name.endswith(".xml"):  # only here: a copy with links to drop
             parts[name] = _saved_values_only(_OLE_OBJECTS.sub(b"", parts[name]), external_formula)
         elif name.startswith("xl/tables/") and name.endswith(".xml") and dropped:
             parts[name] = re.sub(rb'\s(?:tableType="queryTable"|queryTableFieldId="\d+")', b"", parts[name])
@@ -355,8 +463,9 @@ def _saved_values_only(xml: bytes, external_formula) -> bytes:
     return _CELL_WITH_FORMULA.sub(lambda c: _FORMULA.sub(formula, c.group(0)), xml)
 
 
-def _annotate(parts: dict[str, bytes], order: list[str], issues: list[Issue]) -> None:
+def _annotate(parts: _Parts, order: list[str], issues: list[Issue]) -> None:
     make_self_contained(parts, order)
+    _ensure_styles(parts, order)
     if any(name in parts for name in _MACRO_PARTS) or b"macroEnabled" in parts["[Content_Types].xml"]:
         _strip_macros(parts, order)
     workbook = parts["xl/workbook.xml"]
@@ -394,9 +503,11 @@ def _annotate(parts: dict[str, bytes], order: list[str], issues: list[Issue]) ->
             by_cell: dict[str, list[Issue]] = {}
             for issue in found:
                 by_cell.setdefault(issue.cell, []).append(issue)
+            restyled = {}
             for ref, cell_issues in by_cell.items():
                 severity = ERROR if any(i.severity == ERROR for i in cell_issues) else "warning"
-                xml = _restyle(xml, ref, mapping[(wanted[sheet][ref], severity)])
+                restyled[ref] = mapping[(wanted[sheet][ref], severity)]
+            xml = _restyle(xml, restyled)
             items = [(ref, "\n".join(f"{i.message}\n→ {i.fix}" for i in cell_issues)) for ref, cell_issues in by_cell.items()]
             comments_name = f"xl/comments_shinchoku{n}.xml"
             vml_name = f"xl/drawings/vmlDrawing_shinchoku{n}.vml"
@@ -417,7 +528,10 @@ def _annotate(parts: dict[str, bytes], order: list[str], issues: list[Issue]) ->
 
     parts["xl/styles.xml"], bold, link = _add_fonts(parts["xl/styles.xml"])
     for part in sheets.values():  # only the error list is selected
-        parts[part] = parts[part].replace(b'tabSelected="1"', b'tabSelected="0"')
+        if parts.loaded(part):
+            parts[part] = parts[part].replace(b'tabSelected="1"', b'tabSelected="0"')
+        else:
+            parts.deselected.add(part)  # done on the way through, in the part's head
     sheet_name = "xl/worksheets/sheet_shinchoku_errors.xml"
     parts[sheet_name] = _error_sheet(issues, sheets, bold, link)
     order.append(sheet_name)

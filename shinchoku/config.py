@@ -70,6 +70,10 @@ class Limits:
     max_rows: int = 5_000
     max_columns: int = 200
     max_cell_chars: int = 10_000
+    max_cells: int = 200_000  # non-empty cells across all sheets
+    max_xml_depth: int = 64  # nesting of one part (Excel's own parts: about 10)
+    max_xml_elements: int = 1_500_000  # elements in one part
+    max_seconds_per_file: float = 30.0  # reading one workbook, checked while parsing
 
 
 _EXACT = decimal.Context(prec=80, rounding=decimal.ROUND_HALF_UP)

@@ -31,6 +31,7 @@ class Decision:
     submission_id: int = 0
     issues: list[Issue] = field(default_factory=list)
     archive_path: str | None = None
+    copy_skipped: str | None = None  # why a rejected file got no annotated copy (feedback.write_feedback)
 
     @property
     def read(self) -> WorkbookRead | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from pathlib import Path
 
 from .annotate import annotate_package, make_self_contained
@@ -13,7 +14,10 @@ from .xlsx import set_text
 # Codes meaning the workbook did not open within limits: only the error list is written.
 CONTAINER_CODES = {"empty_file", "not_xlsx", "text_file", "truncated_file", "legacy_xls", "encrypted", "corrupt_file",
                    "too_large", "zip_bomb", "too_many_rows", "too_many_columns", "too_many_sheets", "cell_too_long",
-                   "unsafe_xml", "unexpected_error", "misplaced_file"}
+                   "too_many_cells", "xml_too_deep", "too_complex", "too_slow", "unsafe_xml", "unexpected_error", "misplaced_file"}
+# openpyxl holds a whole workbook as objects (about 300 bytes a cell, 4 GB for 12 million cells): it writes the
+# annotated copy only of packages the XML editor cannot edit, and only up to this size unpacked (2 MB: 2 s, 80 MB).
+OPENPYXL_MAX_BYTES = 2 * 2**20
 
 
 def error_list_text(file_name: str, department: str | None, issues: list[Issue]) -> str:
@@ -38,28 +42,51 @@ def write_feedback(decision, out_dir: Path, original_name: str) -> list[Path]:
 
     The copy is made from the bytes the run read (``candidate.data``) when it has them, never by opening
     the inbox file again; ``out_dir`` is the run's own staging folder (the files reach ``rejected/``
-    through its directory descriptor, :func:`shinchoku.publish.settle_moves`)."""
+    through its directory descriptor, :func:`shinchoku.publish.settle_moves`). When there is no copy,
+    ``decision.copy_skipped`` says why (for the run summary), and so does the error list.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = Path(original_name).stem
     issues = decision.issues
-    listing = out_dir / f"{stem}.エラー一覧.txt"
-    listing.write_text("\ufeff" + error_list_text(original_name, decision.candidate.department, issues), encoding="utf-8")
-    made = [listing]
+    annotated = out_dir / f"{stem}.エラー箇所.xlsx"
     cand = decision.candidate
-    from_bytes = hasattr(cand, "data")  # a run's file: only ever its bytes, never its inbox path
-    if not any(i.code in CONTAINER_CODES for i in issues) and not (from_bytes and cand.data is None):
-        annotated = out_dir / f"{stem}.エラー箇所.xlsx"
+    if not hasattr(cand, "data"):  # a file named on the command line
+        skipped = annotated_copy(lambda: cand.path, issues, annotated)
+    elif cand.data is None:  # a run's file is only ever its bytes, never its inbox path again
+        skipped = "ファイルの内容を読み取れなかったため"
+    else:
+        skipped = annotated_copy(lambda: io.BytesIO(cand.data), issues, annotated)
+    decision.copy_skipped = skipped
+    text = error_list_text(original_name, decision.candidate.department, issues)
+    if skipped:
+        text += f"\r\nエラー箇所を示したコピー({annotated.name})は作成していません: {skipped}\r\n"
+    listing = out_dir / f"{stem}.エラー一覧.txt"
+    listing.write_text("\ufeff" + text, encoding="utf-8")
+    return [listing] if skipped else [listing, annotated]
 
-        def source():
-            return io.BytesIO(cand.data) if from_bytes else cand.path
 
-        try:
-            if not annotate_package(source(), issues, annotated):
-                annotate_workbook(source(), issues, annotated)
-            made.append(annotated)
-        except Exception:  # noqa: BLE001 - a workbook openpyxl cannot open still gets its error list
-            annotated.unlink(missing_ok=True)
-    return made
+def annotated_copy(source, issues: list[Issue], target: Path) -> str | None:
+    """Write the annotated copy: the XML editor, or openpyxl for a small package it cannot edit.
+    ``source()`` gives the workbook afresh for each reader (a path, or the bytes the run read).
+
+    Returns None once written, else why there is none (Japanese, as the error list and the summary say it).
+    """
+    refused = next((i.code for i in issues if i.code in CONTAINER_CODES), None)
+    if refused:
+        return f"ブックを読み取れなかったため({refused})"
+    try:
+        if annotate_package(source(), issues, target):
+            return None
+        with zipfile.ZipFile(source()) as z:
+            unpacked = sum(i.file_size for i in z.infolist())
+        if unpacked > OPENPYXL_MAX_BYTES:
+            return (f"部局のコメントがあるシートなど、直接書き込めない形のブックで、展開後 {unpacked / 2**20:,.1f}MB が"
+                    f"上限 {OPENPYXL_MAX_BYTES // 2**20}MB を超えるため")
+        annotate_workbook(source(), issues, target)
+        return None
+    except Exception as e:  # noqa: BLE001 - a workbook no writer can copy still gets its error list
+        target.unlink(missing_ok=True)
+        return f"作成できなかったため({type(e).__name__})"
 
 
 def annotate_workbook(source: Path, issues: list[Issue], target: Path) -> Path:

@@ -7,14 +7,19 @@ without their phonetic (furigana) runs, numbers with their number format,
 dates in either date system, error values, and formulas no application has
 saved. The namespace prefix, if any, does not matter (``<c>``, ``<x:c>``), nor
 do missing ``r`` attributes or a missing or wrong ``<dimension>``. The size
-limits are enforced while streaming, so nothing over a limit is held in memory.
+limits are enforced while streaming, so nothing over a limit is held in memory:
+bytes per part, XML depth and elements per part, non-empty cells per workbook,
+and the seconds one workbook may take (checked every few thousand elements).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 import zipfile
+from contextlib import contextmanager
+from contextvars import ContextVar
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from posixpath import join, normpath
@@ -30,6 +35,8 @@ STRICT = "http://purl.oclc.org/ooxml/spreadsheetml/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _CHUNK = 1 << 20
+_FEED = 1 << 16  # bytes handed to the parser at a time: a hostile part trips a limit within this much
+_CLOCK_EVERY = 4096  # elements between two looks at the clock
 
 
 class Rejection(Exception):
@@ -136,39 +143,118 @@ class _Guard:
             raise Rejection("corrupt_file", f"{self.name} に要素がありません")
 
 
-def parse_part(zf: zipfile.ZipFile, name: str, limits: Limits) -> ET.Element:
-    """A whole part as a tree (ElementTree's C parser), after the guard: for small parts."""
-    guard, parser = _Guard(name), ET.XMLParser()
+class Budget:
+    """What one workbook may still spend: its deadline, and the non-empty cells it may still hold."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.deadline = time.monotonic() + limits.max_seconds_per_file
+        self.cells = 0
+
+    def check_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise Rejection("too_slow", f"{self.limits.max_seconds_per_file:g}秒で読み終わりません")
+
+    def add_cells(self, count: int) -> None:
+        self.cells += count
+        if self.cells > self.limits.max_cells:
+            raise Rejection("too_many_cells", f"{self.limits.max_cells:,}セルを超えています")
+
+
+_budget: ContextVar[Budget | None] = ContextVar("shinchoku_budget", default=None)
+
+
+@contextmanager
+def budget(limits: Limits):
+    """One workbook's budget (deadline, cells) for everything read inside; an enclosing one is kept."""
+    if _budget.get() is not None:
+        yield _budget.get()
+        return
+    token = _budget.set(Budget(limits))
+    try:
+        yield _budget.get()
+    finally:
+        _budget.reset(token)
+
+
+def _current(limits: Limits) -> Budget:
+    """The workbook's budget; outside :func:`budget` (a part read on its own), a fresh one."""
+    return _budget.get() or Budget(limits)
+
+
+def _events(zf: zipfile.ZipFile, name: str, limits: Limits, tag: str | None = None):
+    """A part's elements as the pull parser finishes them, after the guard, within the depth, element and time limits.
+
+    With ``tag``, yields each finished element named ``tag`` ({namespace}local) and lets go of every
+    other finished element outside one, so memory stays flat whatever a part holds between them;
+    without, yields only the root, the whole tree kept (for small parts). Limits trip while parsing,
+    a feed of 64 KB at a time, before anything over them is built.
+    """
+    guard, pull = _Guard(name), ET.XMLPullParser(events=("start", "end"))
+    clock = _current(limits)
+    max_depth, max_elements = limits.max_xml_depth, limits.max_xml_elements
+    stack: list[ET.Element] = []  # the open elements, root first
+    inside = count = 0  # open elements named tag; elements started
+
+    def drain():
+        nonlocal inside, count
+        for event, element in pull.read_events():
+            if event == "start":
+                stack.append(element)
+                count += 1
+                if len(stack) > max_depth:
+                    raise Rejection("xml_too_deep", f"{name} の入れ子が{max_depth}段を超えています")
+                if count > max_elements:
+                    raise Rejection("too_complex", f"{name} の要素が{max_elements:,}個を超えています")
+                if not count % _CLOCK_EVERY:
+                    clock.check_time()
+                if element.tag == tag:
+                    inside += 1
+                continue
+            stack.pop()
+            if tag is None:
+                if not stack:
+                    yield element
+                continue
+            if element.tag == tag:
+                inside -= 1
+                yield element
+            if not inside and stack:
+                # Every finished child of the parent has been seen; one not yet seen (queued in the
+                # same feed) is still reachable through the parser's events, and its end comes later.
+                del stack[-1][:]
+
     for chunk in _chunks(zf, name, limits):
         guard.feed(chunk)
-        parser.feed(chunk)
+        for start in range(0, len(chunk), _FEED):
+            pull.feed(chunk[start:start + _FEED])
+            yield from drain()
     guard.close()
-    return parser.close()
+    pull.close()
+    yield from drain()
+
+
+def parse_part(zf: zipfile.ZipFile, name: str, limits: Limits) -> ET.Element:
+    """A whole part as a tree (ElementTree's C parser), guarded and within the limits: for small parts."""
+    root = None
+    for root in _events(zf, name, limits):  # the root, once it ends; the part is then read to its end
+        pass
+    if root is None:
+        raise Rejection("corrupt_file", f"{name} に要素がありません")
+    return root
 
 
 def elements(zf: zipfile.ZipFile, name: str, tag: str, limits: Limits):
     """A part's elements named ``tag`` ({namespace}local, whatever prefix the writer used), in order.
 
     A part of up to one chunk is parsed whole, the common case; a larger one is streamed
-    with the pull parser, each element cleared once the caller has it, so memory stays flat.
+    with the pull parser, each element let go once the caller has it, so memory stays flat.
     zipfile never returns more than a part's declared size, so the choice cannot be lied into.
     """
     if zf.getinfo(name).file_size <= _CHUNK:
         yield from parse_part(zf, name, limits).iter(tag)
         return
-    guard, pull = _Guard(name), ET.XMLPullParser(events=("end",))
-    for chunk in _chunks(zf, name, limits):
-        guard.feed(chunk)
-        pull.feed(chunk)
-        for _event, element in pull.read_events():
-            if element.tag == tag:
-                yield element
-                element.clear()
-    guard.close()
-    pull.close()
-    for _event, element in pull.read_events():
-        if element.tag == tag:
-            yield element
+    yield from _events(zf, name, limits, tag)
 
 
 # Returns made from one template share their small parts (workbook, styles, properties)
@@ -316,6 +402,7 @@ def read_sheet(zf: zipfile.ZipFile, part: str, shared: list[str], styles: list[s
     grid: Grid = {}
     rows, row0 = 0, -1
     linked: set[str] = set()  # shared formulas whose master refers to another workbook
+    cells = _current(limits)
     for element in elements(zf, part, _ROW, limits):
         rows += 1
         if rows > limits.max_rows:
@@ -336,6 +423,7 @@ def read_sheet(zf: zipfile.ZipFile, part: str, shared: list[str], styles: list[s
             if cell is not None:
                 line[col0] = cell
         if line:
+            cells.add_cells(len(line))
             grid[row0] = line
     return grid
 

@@ -19,7 +19,7 @@ from xml.parsers.expat import ExpatError
 from .config import Limits
 from .layout import EXPLANATION, HEADER, OUTCOME_HEADER, PROP_DEPARTMENT, PROP_FISCAL_YEAR
 from .messages import Issue, cell_ref
-from .ooxml import Grid, Rejection, parse_part, read_shared_strings, read_sheet, read_styles, read_workbook_part
+from .ooxml import Grid, Rejection, budget, parse_part, read_shared_strings, read_sheet, read_styles, read_workbook_part
 from .parse import normalize_text
 from .text import clean
 
@@ -101,7 +101,8 @@ def read_workbook(source: Path | bytes, limits: Limits) -> WorkbookRead:
     inbox file once, through its department folder, and hands the bytes on: see :mod:`shinchoku.inbox`).
     """
     try:
-        return _read(source if isinstance(source, (bytes, bytearray)) else Path(source), limits)
+        with budget(limits):  # one deadline and one cell count for the whole workbook
+            return _read(source if isinstance(source, (bytes, bytearray)) else Path(source), limits)
     except Rejection as r:
         return WorkbookRead(issues=[r.issue])
     except (ExpatError, ParseError, zipfile.BadZipFile, zlib.error, struct.error, EOFError, KeyError, IndexError,

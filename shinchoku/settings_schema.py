@@ -148,6 +148,10 @@ class LimitsSection(_Section):
     max_rows: _POSITIVE | None = None
     max_columns: _POSITIVE | None = None
     max_cell_chars: _POSITIVE | None = None
+    max_cells: _POSITIVE | None = None
+    max_xml_depth: _POSITIVE | None = None
+    max_xml_elements: _POSITIVE | None = None
+    max_seconds_per_file: Annotated[float, Field(gt=0)] | None = None
 
 
 class ConfigFile(_Section):

@@ -64,6 +64,8 @@ def summary_text(summary) -> str:
         for path in [*filter(None, [getattr(summary, "moved", {}).get(decision.submission_id)]),
                      *summary.feedback.get(decision.submission_id, [])]:
             lines.append(f"    → {path}")
+        if getattr(decision, "copy_skipped", None):
+            lines.append(f"    エラー箇所のコピーなし: {decision.copy_skipped}")
     lines += refused_lines(summary)
     warned = [d for d in summary.decisions if d.status == "accepted" and d.issues]
     if warned:

@@ -250,3 +250,116 @@ def test_a_rejected_macro_workbook_comes_back_as_a_plain_xlsx(settings, catalogu
     from openpyxl import load_workbook
 
     assert "エラー一覧" in load_workbook(annotated).sheetnames
+
+
+def test_cells_past_the_workbook_limit(run_with_a_valid_file, prefix):
+    """12 sheets of 500 rows × 200 cells: rows, columns and sheets each within their limits, the cells not.
+
+    Refused while streaming; no annotated copy, and the error list and the summary say why."""
+    codes, statuses = run_with_a_valid_file(lambda p: hostile.many_cells(p, rows=500))
+    assert codes == ["too_many_cells"]
+    assert "too_many_cells" in statuses["hostile.xlsx"].copy_skipped
+
+
+def test_deeply_nested_xml(run_with_a_valid_file, prefix):
+    """<x> nested 20,000 deep in a cell: a part small enough to be parsed whole, refused at depth 65."""
+    codes, _ = run_with_a_valid_file(lambda p: hostile.deep_nesting(p, depth=20_000))
+    assert codes == ["xml_too_deep"]
+
+
+def test_junk_elements(run_with_a_valid_file, prefix):
+    """<x/> after <x/> between the rows: refused on the elements of the part (the limit lowered to build it fast)."""
+    codes, _ = run_with_a_valid_file(lambda p: hostile.junk_elements(p, count=30_000), max_xml_elements=20_000)
+    assert codes == ["too_complex"]
+
+
+@pytest.mark.parametrize("workers", [1, 2], ids=["in-process", "worker-processes"])
+def test_a_workbook_over_its_time_budget(tmp_path, catalogue, monkeypatch, workers):
+    """The deadline is checked while parsing (every few thousand elements), in this process or a worker."""
+    from shinchoku import assess
+    from shinchoku.config import Limits
+
+    monkeypatch.setattr(assess, "PARALLEL_THRESHOLD", 1)
+    slow = [hostile.junk_elements(tmp_path / f"slow{n}.xlsx", count=10_000) for n in range(2)]
+    found = assess.assess_files([(p, "企画調整部") for p in slow], catalogue, Limits(max_seconds_per_file=1e-9),
+                                workers=workers)
+    assert [[i.code for i in a.errors] for a in found] == [["too_slow"], ["too_slow"]]
+
+
+def test_the_limits_are_settings(tmp_path):
+    from shinchoku.config import ConfigError, load_settings
+
+    config = tmp_path / "shinchoku.toml"
+    config.write_text("[limits]\nmax_cells = 1000\nmax_xml_depth = 32\nmax_xml_elements = 5000\n"
+                      "max_seconds_per_file = 2.5\n", encoding="utf-8")
+    limits = load_settings(env={}, config_file=config).limits
+    assert (limits.max_cells, limits.max_xml_depth, limits.max_xml_elements, limits.max_seconds_per_file) == \
+        (1000, 32, 5000, 2.5)
+    config.write_text("[limits]\nmax_xml_depth = 0\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="max_xml_depth"):
+        load_settings(env={}, config_file=config)
+
+
+_PEAK = ("def peak():\n"
+         "    import re, resource\n"  # this process image's peak, and any worker's
+         "    own = int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))\n"
+         "    return max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n")
+
+
+@pytest.fixture(scope="module")
+def full_size(tmp_path_factory):
+    """The security trial's workbooks at full size: 12 million cells in 0.45 MB, 8 million deep in 56 KB,
+    15 million junk elements in 60 KB."""
+    root = tmp_path_factory.mktemp("full-size")
+    return {"too_many_cells": hostile.many_cells(root / "cells.xlsx"),
+            "xml_too_deep": hostile.deep_nesting(root / "deep.xlsx"),
+            "too_complex": hostile.junk_elements(root / "junk.xlsx")}
+
+
+@pytest.mark.parametrize("code", ["too_many_cells", "xml_too_deep", "too_complex"])
+def test_full_size_hostile_workbooks_stay_in_memory_bounds(full_size, code):
+    """Each refused with a peak of tens of MB (the benchmark has the figures); the test allows 500 MB."""
+    script = (_PEAK + "import sys\n"
+              "from shinchoku.assess import assess_files\n"
+              "from shinchoku.catalogue import load_catalogue\n"
+              "from shinchoku.config import Limits\n"
+              "[a] = assess_files([(sys.argv[1], '企画調整部')], load_catalogue(), Limits())\n"
+              "print(','.join(i.code for i in a.errors), peak())\n")
+    out = subprocess.run([sys.executable, "-c", script, str(full_size[code])], capture_output=True, text=True,
+                         check=True).stdout
+    found, peak_kb = out.split()
+    assert found == code
+    assert int(peak_kb) < 500 * 1024
+
+
+def test_a_run_with_full_size_hostile_workbooks_and_a_good_one_stays_under_a_gigabyte(full_size, built_once, tmp_path):
+    """The trial's run (hostile files beside good ones) took 4.69 GB; here the whole run, in a child process,
+    accepts the good file, refuses each hostile one with its code and stays under 1 GB."""
+    valid, _ = built_once
+    folder = tmp_path / "inbox" / "企画調整部"
+    folder.mkdir(parents=True)
+    for code, path in full_size.items():
+        shutil.copyfile(path, folder / f"{code}.xlsx")
+    shutil.copyfile(valid, folder / "valid.xlsx")
+    script = (_PEAK + "import sys\n"
+              "from pathlib import Path\n"
+              "from shinchoku.catalogue import load_catalogue\n"
+              "from shinchoku.config import load_settings\n"
+              "from shinchoku.ingest import run_ingest\n"
+              "from shinchoku.summary import summary_text\n"
+              "root = Path(sys.argv[1])\n"
+              "settings = load_settings(inbox=root / 'inbox', warehouse=root / 'w' / 'shinchoku.duckdb', settle_seconds=0,\n"
+              "                         site_build=False, env={}, config_file='/none')\n"
+              "summary = run_ingest(settings, load_catalogue())\n"
+              "for d in summary.decisions:\n"
+              "    print(d.candidate.path.name, d.status, ','.join(i.code for i in d.issues if i.severity == 'error') or '-')\n"
+              "print('skipped', summary_text(summary).count('エラー箇所のコピーなし'))\n"
+              "print('peak', peak())\n")
+    out = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True,
+                         check=True).stdout
+    lines = dict((line.split(" ", 1) for line in out.splitlines()))
+    assert lines["valid.xlsx"] == "accepted -"
+    for code in full_size:
+        assert lines[f"{code}.xlsx"] == f"rejected {code}"
+    assert lines["skipped"] == "3"
+    assert int(lines["peak"]) < 1024 * 1024
