@@ -7,6 +7,7 @@ exactly what an analyst querying the warehouse would see.
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,8 +37,11 @@ FIELD_LABELS = {"name": "名称", "owner": "所管部局", "direction": "方向"
 EVALUATION_SHEET = "評価シート"
 EVALUATION_HEADER = ("分野", "指標名", "基準値(年度)", "目標値(年度)", "実績(年度)", "進捗率", "評価", "見通し",
                      "達成見込年度", "要因分析", "今後の方向性", "担当部局")
-EVALUATION_WIDTHS = (14, 30, 16, 16, 17, 8, 6, 10, 11, 44, 44, 12)
+# narrow enough that, fitted to the width of A4 landscape, the text prints at about 85% (the sheet runs on to
+# further pages, its header repeated, rather than shrinking to one)
+EVALUATION_WIDTHS = (10, 24, 13, 14, 14, 7, 5, 9, 8, 30, 30, 9)
 SUMMARY_SHEET = "概要"
+SUMMARY_WIDTHS = (20, 34, 16, 16, 18, 8, 6, 10, 9, 9, 9, 9, 9, 9, 9, 9)
 STATUS_SHEET = "提出状況"
 QUALITY_SHEET = "データ品質"
 # The rule every page states: one definition per KPI for its target, grade, outlook and chart.
@@ -57,6 +61,9 @@ BORDER = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
 GRADE_FILLS = ("C6EFCE", "DDEBF7", "FFEB9C", "FCE4D6", "F8CBAD")
 FLOOR_FILL = "FFC7CE"
 WRAP = Alignment(wrap_text=True, vertical="top")
+# Points per line of wrapped text: an 11-point line of Japanese text (the CJK font's line is taller than Latin's).
+LINE_HEIGHT = 16.0
+DEFAULT_WIDTH = 8.43  # a column whose width is not set
 
 
 class ReportError(Exception):
@@ -430,11 +437,15 @@ def _evaluation_sheet(ws, data: ReportData) -> None:
     ws.title = EVALUATION_SHEET
     ws["A1"] = f"DX推進計画 評価シート {format_year(data.year)}({data.year}年度)"
     ws["A1"].font = TITLE_FONT
+    for n, width in enumerate(EVALUATION_WIDTHS, start=1):
+        ws.column_dimensions[get_column_letter(n)].width = width
     _legends(ws, data, len(EVALUATION_HEADER))
     ws.cell(row=4, column=1, value=f"【注意】{data.stale} {DEFINITION_NOTE}" if data.stale else DEFINITION_NOTE).alignment = WRAP
     ws.merge_cells(start_row=4, start_column=1, end_row=4, end_column=len(EVALUATION_HEADER))
+    _fit_row(ws, 4)
     head = 5
     _header(ws, head, list(EVALUATION_HEADER))
+    _fit_row(ws, head)
     areas = dict(data.areas)
     row = head
     for kpi in data.in_area_order():
@@ -451,26 +462,47 @@ def _evaluation_sheet(ws, data: ReportData) -> None:
                          format_reach(outlook), factor, direction, kpi.owner], wrap=True)
         _grade_cell(ws.cell(row=row, column=7), latest["grade"] if latest else None, data)
         ws.cell(row=row, column=7).border = BORDER
-        ws.row_dimensions[row].height = 15 * max(2, _lines(factor, 44), _lines(direction, 44), _lines(kpi.name, 30))
-    for n, width in enumerate(EVALUATION_WIDTHS, start=1):
-        ws.column_dimensions[get_column_letter(n)].width = width
+        _fit_row(ws, row)
     ws.freeze_panes = ws.cell(row=head + 1, column=3)
     _print_setup(ws, f"{head}:{head}", len(EVALUATION_HEADER))
 
 
 def _legends(ws, data: ReportData, last_column: int) -> None:
-    """Rows 2 and 3: what the grades and the outlooks mean, wrapped across the printed width."""
+    """Rows 2 and 3: what the grades and the outlooks mean, wrapped across the printed width (set the columns'
+    widths first)."""
     for row, text in ((2, grade_legend(data.grades)), (3, outlook_legend(data.outlooks))):
         cell = ws.cell(row=row, column=1, value=text)
         cell.alignment = WRAP
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_column)
-        ws.row_dimensions[row].height = 15 * (row - 0)  # the outlook's legend is about three lines
+        _fit_row(ws, row)
 
 
-def _lines(text: str, width: int) -> int:
-    """How many lines a wrapped text takes in a column ``width`` characters wide (a kanji is two)."""
-    units = sum(2 if ord(ch) > 0x2000 else 1 for ch in text or "")
-    return max(1, math.ceil(units / max(width - 1, 1)))
+def _lines(text: str | None, width: float) -> int:
+    """How many lines a wrapped text takes in a column ``width`` characters wide: each of its own lines, a
+    full-width character (kanji, kana, ※, ≥) counted as two, as Excel's Japanese fonts draw them (LibreOffice
+    draws them narrower: there the estimate leaves room to spare)."""
+    lines = 0
+    for part in str(text or "").split("\n"):
+        units = sum(2.0 if unicodedata.east_asian_width(ch) in "WFA" else 1.0 for ch in part)
+        lines += max(1, math.ceil(units / max(width - 1, 1)))
+    return lines
+
+
+def _width(ws, column: int) -> float:
+    letter = get_column_letter(column)
+    return (ws.column_dimensions[letter].width or DEFAULT_WIDTH) if letter in ws.column_dimensions else DEFAULT_WIDTH
+
+
+def _fit_row(ws, row: int, min_lines: int = 1) -> None:
+    """Give a row the height its wrapped cells need, so that no text is cut when printed (set the columns' widths
+    first; a merged cell counts the width of the columns it spans)."""
+    spans = {r.min_col: sum(_width(ws, c) for c in range(r.min_col, r.max_col + 1))
+             for r in ws.merged_cells.ranges if r.min_row == row}
+    lines = min_lines
+    for cell in ws[row]:
+        if isinstance(cell.value, str) and cell.alignment is not None and cell.alignment.wrap_text:
+            lines = max(lines, _lines(cell.value, spans.get(cell.column, _width(ws, cell.column))))
+    ws.row_dimensions[row].height = lines * LINE_HEIGHT + 4
 
 
 def _summary_sheet(ws, data: ReportData, area_counts: list[dict]) -> None:
@@ -478,6 +510,8 @@ def _summary_sheet(ws, data: ReportData, area_counts: list[dict]) -> None:
     ws["A1"].font = TITLE_FONT
     grades = [g["grade"] for g in data.grades]
     words = [o["outlook"] for o in data.outlooks]
+    for col, width in zip("ABCDEFGHIJKLMNOP", SUMMARY_WIDTHS):
+        ws.column_dimensions[col].width = width
     _legends(ws, data, max(9, 1 + len(grades) + 1 + len(words)))
     ws["A4"] = "分野別の評価と見通し"
     ws["A4"].font = SECTION_FONT
@@ -486,13 +520,14 @@ def _summary_sheet(ws, data: ReportData, area_counts: list[dict]) -> None:
         _header(ws, 4, [label], col=col)
         ws.merge_cells(start_row=4, start_column=col, end_row=4, end_column=end)
     _header(ws, 5, ["分野", *grades, "評価不能", *words])
-    ws.row_dimensions[5].height = 30
+    _fit_row(ws, 5)
     row = 6
     by_area: dict[str, list[int]] = {}
     for r in area_counts:  # in area order: grades best first and 評価不能, then outlooks best first
         by_area.setdefault(r["area"], []).append(r["kpis"])
     for area, counts in by_area.items():
-        _cells(ws, row, [area, *counts])
+        _cells(ws, row, [area, *counts], wrap=True)
+        _fit_row(ws, row)
         row += 1
     chart = BarChart()
     chart.type, chart.grouping, chart.overlap = "bar", "stacked", 100
@@ -500,14 +535,17 @@ def _summary_sheet(ws, data: ReportData, area_counts: list[dict]) -> None:
     chart.y_axis.title = "指標数"
     chart.add_data(Reference(ws, min_col=2, max_col=len(grades) + 2, min_row=5, max_row=row - 1), titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=1, min_row=6, max_row=row - 1))
-    chart.height, chart.width = 8.5, 22
+    chart.height, chart.width = 10.5, 22
     chart.x_axis.delete = False
+    chart.x_axis.tickLblSkip = chart.x_axis.tickMarkSkip = 1  # every area named, however small the chart
+    chart.x_axis.scaling.orientation = "maxMin"  # the areas top to bottom, as in the table above
+    chart.y_axis.crosses = "max"  # which keeps the count axis under the bars
     chart.y_axis.delete = False
     chart.y_axis.majorUnit = 1
     chart.legend.position = "b"
     ws.add_chart(chart, f"A{row + 1}")
 
-    row += 19
+    row += 23
     ws.cell(row=row, column=1, value=f"部局ごとの確定状況({format_year(data.year)})").font = SECTION_FONT
     row += 1
     _header(ws, row, ["部局", "確定状況", "報告済み/報告対象"])
@@ -525,8 +563,9 @@ def _summary_sheet(ws, data: ReportData, area_counts: list[dict]) -> None:
     head = row
     _header(ws, row, ["分野", "指標名", "基準値(基準年度)", "目標値(目標年度)", "最新の実績(年度)", "進捗率", "評価",
                       "見通し", "達成見込年度"])
+    _fit_row(ws, head)
     areas = dict(data.areas)
-    for kpi in data.kpis:
+    for kpi in data.in_area_order():
         row += 1
         latest = data.latest(kpi.kpi_id)
         outlook = data.outlook.get(kpi.kpi_id)
@@ -536,8 +575,7 @@ def _summary_sheet(ws, data: ReportData, area_counts: list[dict]) -> None:
                          format_reach(outlook)], wrap=True)
         _grade_cell(ws.cell(row=row, column=7), latest["grade"] if latest else None, data)
         ws.cell(row=row, column=7).border = BORDER
-    for col, width in zip("ABCDEFGHIJKLMNOP", (18, 46, 20, 20, 20, 9, 7, 10, 11, 9, 9, 9, 9, 9, 9, 9)):
-        ws.column_dimensions[col].width = width
+        _fit_row(ws, row)
     _print_setup(ws, f"{head}:{head}", max(9, 1 + len(grades) + 1 + len(words)))
 
 
@@ -547,6 +585,10 @@ def _area_sheet(ws, data: ReportData, area_id: str, area: str) -> None:
         else f"【{area}】{format_year(data.year)} 主な取組状況と指標の進捗"
     ws["A1"].font = TITLE_FONT
     width = 3 + len(data.years) + 4
+    for col, w in zip("ABC", (40, 22, 22)):
+        ws.column_dimensions[col].width = w
+    for n in range(len(data.years) + 2):
+        ws.column_dimensions[get_column_letter(4 + n)].width = 13
     row = 3
     chart_row = [1]  # next free row of the chart data block
     pages = _Pages(ws)
@@ -567,10 +609,6 @@ def _area_sheet(ws, data: ReportData, area_id: str, area: str) -> None:
         ws.cell(row=row, column=1, value="重点取組項目の指標").font = SECTION_FONT
         row = _kpi_table(ws, data, loose, row + 1, chart_row)
         pages.block(start, row)
-    for col, w in zip("ABC", (40, 22, 22)):
-        ws.column_dimensions[col].width = w
-    for n in range(len(data.years) + 2):
-        ws.column_dimensions[get_column_letter(4 + n)].width = 13
     _print_setup(ws, "1:1", max(width, 8), row)
 
 
@@ -612,7 +650,7 @@ def _initiative_block(ws, data: ReportData, initiative: dict, row: int) -> int:
         outcome = "(報告なし)"
     _cells(ws, row, [activities, outcome], wrap=True)
     ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=6)
-    ws.row_dimensions[row].height = max(30, 15 * max(outcome.count("\n") + 1, len(activities) // 40 + 1))
+    _fit_row(ws, row, min_lines=2)
     return row + 2
 
 
@@ -620,7 +658,7 @@ def _kpi_table(ws, data: ReportData, kpis: list[Kpi], row: int, chart_row: list[
     year_labels = [f"{format_year(y)}実績" for y in data.years]
     _header(ws, row, ["指標名", "基準値(基準年度)", "目標値(目標年度)", *year_labels, "進捗率", "評価", "見通し",
                       "達成見込年度"])
-    ws.row_dimensions[row].height = 30
+    _fit_row(ws, row, min_lines=2)
     last = 3 + len(data.years) + 4
     for kpi in kpis:
         row += 1
@@ -636,7 +674,7 @@ def _kpi_table(ws, data: ReportData, kpis: list[Kpi], row: int, chart_row: list[
         grade = ws.cell(row=row, column=4 + len(data.years) + 1)
         _grade_cell(grade, latest["grade"] if latest else None, data)
         grade.border = BORDER
-        ws.row_dimensions[row].height = 32
+        _fit_row(ws, row, min_lines=2)
     row = _explanation_rows(ws, data, kpis, row + 1, last)
     row += 1
     charted = [k for k in kpis if k.kpi_id in data.charted]
@@ -662,7 +700,7 @@ def _explanation_rows(ws, data: ReportData, kpis: list[Kpi], row: int, last: int
         for col, text, end in ((2, factor or "(記入なし)", split - 1), (split, direction or "(記入なし)", last)):
             _cells(ws, row, [text], col=col, wrap=True)
             ws.merge_cells(start_row=row, start_column=col, end_row=row, end_column=end)
-        ws.row_dimensions[row].height = 15 * max(2, _lines(factor, 60), _lines(direction, 60))
+        _fit_row(ws, row, min_lines=2)
     return row + 1
 
 
@@ -761,16 +799,17 @@ def _revisions_sheet(ws, data: ReportData) -> None:
     head = 4
     _header(ws, head, ["改定番号", "指標・項目", "名称", "変更した項目", "新しい値", "適用年度", "決定日", "理由", "出典"])
     names = {k.kpi_id: k.name for k in data.kpis} | {i["initiative_id"]: i["name"] for i in data.initiatives}
+    for col, w in zip("ABCDEFGHI", (10, 10, 34, 12, 16, 10, 12, 40, 36)):
+        ws.column_dimensions[col].width = w
     row = head
     for r in data.revisions:
         row += 1
         _cells(ws, row, [r["revision_id"], r["item_id"], names.get(r["item_id"], ""), FIELD_LABELS.get(r["field"], r["field"]),
                          r["new_value"], format_year(r["effective_fy"]),
                          r["decided_on"].isoformat() if r["decided_on"] else "-", r["reason"], r["source"]], wrap=True)
+        _fit_row(ws, row)
     if not data.revisions:
         ws.cell(row=head + 1, column=1, value="改定はありません(指標は当初の計画のとおり)。")
-    for col, w in zip("ABCDEFGHI", (10, 10, 34, 12, 16, 10, 12, 40, 36)):
-        ws.column_dimensions[col].width = w
     _print_setup(ws, f"{head}:{head}", 9)
 
 
@@ -796,6 +835,8 @@ def _status_sheet(ws, data: ReportData) -> None:
 def _quality_sheet(ws, data: ReportData) -> None:
     ws["A1"] = f"データ品質 {format_year(data.year)}"
     ws["A1"].font = TITLE_FONT
+    for col, w in zip("ABCDE", (12, 44, 26, 22, 60)):
+        ws.column_dimensions[col].width = w
     row = 3
     ws.cell(row=row, column=1, value="不明な基準値・目標年度").font = SECTION_FONT
     row += 1
@@ -804,6 +845,7 @@ def _quality_sheet(ws, data: ReportData) -> None:
         row += 1
         _cells(ws, row, [kpi.kpi_id, kpi.name, kpi.baseline_text, kpi.target_text,
                          f"進捗率・ペースが計算できないため評価不能(目標達成時のみ {data.grades[0]['grade']})"], wrap=True)
+        _fit_row(ws, row)
     row += 2
     ws.cell(row=row, column=1, value=f"{format_year(data.year)}の実績がない指標").font = SECTION_FONT
     row += 1
@@ -820,9 +862,8 @@ def _quality_sheet(ws, data: ReportData) -> None:
         row += 1
         _cells(ws, row, [w["submission_id"], w["department"], w["file_name"], f"{w['sheet']}!{w['cell']}" if w["cell"] else "-",
                          w["message"]], wrap=True)
+        _fit_row(ws, row)
     if not data.warnings:
         row += 1
         ws.cell(row=row, column=1, value="なし")
-    for col, w in zip("ABCDE", (12, 44, 26, 22, 60)):
-        ws.column_dimensions[col].width = w
     _print_setup(ws, None, 5)

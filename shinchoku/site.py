@@ -234,11 +234,13 @@ class _Pages:
                 "grade": (latest["grade"] if latest else None) or DASH, "outlook": format_outlook(outlook)}
 
     def index(self) -> None:
+        """トップ: first what needs attention (the KPIs, then the departments that have not reported), then the
+        counts by area without their all-zero columns, then every KPI; the legends last."""
         data = self.data
         classes = [("評価", g["grade"]) for g in data.grades] + [("評価", "評価不能")] + \
             [("見通し", o["outlook"]) for o in data.outlooks]
         counts = {area_id: dict.fromkeys(classes, 0) for area_id, _ in data.areas}
-        rows, charts = [], []
+        rows, charts, attention = [], [], []
         for kpi in data.in_area_order():
             kpi = self.shown[kpi.kpi_id]
             row = dict(self.standing[kpi.kpi_id])
@@ -251,11 +253,56 @@ class _Pages:
             if row["spark"]:
                 charts.append({"id": row["spark"], "figure": _sparkline(points)})
             rows.append({**row, "baseline": kpi.baseline_text, "target": kpi.target_text})
-        self.render("index.html", "index.html", f"DX推進計画 指標の進捗 {format_year(data.year)}", charts,
+            reasons = self._needs_attention(row)
+            if reasons:
+                attention.append({**row, "area": self.area_names.get(kpi.area_id, kpi.area_id),
+                                  "reasons": "、".join(reasons)})
+        years = {row["latest"]["fiscal_year"] for row in rows if row["latest"]}
+        if not self.scope.public:
+            heading = format_year(data.year)
+        else:  # each KPI's latest confirmed value stands for it, of whichever year that is
+            heading = "最新の確定値" + (f"({format_year(next(iter(years)))})" if len(years) == 1 else "(年度は各行)")
+        self.render("index.html", "index.html", f"DX推進計画 指標の進捗 {heading}", charts,
                     grade_legend=grade_legend(data.grades), outlook_legend=outlook_legend(data.outlooks),
-                    year_label=format_year(data.year), definition_note=DEFINITION_NOTE, count_columns=[c if (m, c) == ("評価", "評価不能") else f"{m} {c}"
-                                                                      for m, c in classes],
-                    area_counts=[(self.area_names[a], list(c.values())) for a, c in counts.items()], kpi_rows=rows)
+                    counts_label=f"({format_year(data.year)})" if not self.scope.public else "(各指標の最新の確定値)",
+                    definition_note=DEFINITION_NOTE, area_counts=[_area_counts(self.area_names[a], c)
+                                                                  for a, c in counts.items()],
+                    kpi_rows=rows, attention=attention, attention_rule=self._attention_rule(),
+                    unreported=None if self.scope.public else self._unreported(),
+                    status_year=format_year(data.status_year) if data.status_year else None)
+
+    # 見通し that need attention besides the floor grade and a value worse than the baseline
+    ATTENTION_OUTLOOKS = ("達成困難", "悪化", "未達成")
+
+    def _needs_attention(self, row: dict) -> list[str]:
+        """Why a KPI needs attention, as this edition shows it: graded in the lowest band (grade_bands' floor), its
+        latest value worse than the baseline (a negative 進捗率), or its 見通し 達成困難, 悪化 or 未達成. [] if none."""
+        latest, outlook = row["latest"] or {}, row["outlook_row"] or {}
+        floor = next((g for g in self.data.grades if g["is_floor"]), None)
+        reasons = []
+        if floor and latest.get("grade") == floor["grade"]:
+            reasons.append(f"評価 {floor['grade']}({floor['label']})")
+        if latest.get("progress_rate") is not None and latest["progress_rate"] < 0:
+            reasons.append("基準値より悪化")
+        if outlook.get("outlook") in self.ATTENTION_OUTLOOKS:
+            reasons.append(f"見通し {outlook['outlook']}")
+        return reasons
+
+    def _attention_rule(self) -> str:
+        floor = next((g["grade"] for g in self.data.grades if g["is_floor"]), None)
+        return (f"評価が{floor}(最も低い区分)、最新の実績が基準値より悪い、または見通しが"
+                f"{'・'.join(self.ATTENTION_OUTLOOKS)}の指標です。")
+
+    def _unreported(self) -> list[dict]:
+        """The departments that have not reported every KPI due for the latest ended fiscal year (submission_status)."""
+        rows = []
+        for r in self.extra["status"]:
+            if r["fiscal_year"] == self.data.status_year and r["kpis_reported"] < r["kpis_expected"]:
+                names = [self.shown[k].name if k in self.shown else k for k in r["missing_kpi_ids"]]
+                rows.append({"department": r["department"], "year": format_year(r["fiscal_year"]),
+                             "reported": f"{r['kpis_reported']}/{r['kpis_expected']}", "missing": "、".join(names),
+                             "due": r["due_date"].isoformat()})
+        return rows
 
     def kpi(self, kpi) -> None:
         data, extra, scope = self.data, self.extra, self.scope
@@ -334,6 +381,16 @@ class _Pages:
             {"title": "不明な基準値・目標年度", "header": ["指標ID", "指標名", "基準値(年度)", "目標値(年度)"], "rows": unknown},
             {"title": f"{format_year(data.year)}の実績がない指標", "header": ["指標ID", "指標名", "最新の実績"], "rows": missing},
             {"title": "警告(受理したが確認が必要な値)", "header": ["部局", "ファイル", "セル", "内容"], "rows": warnings}])
+
+
+def _area_counts(area: str, counts: dict[tuple[str, str], int]) -> dict:
+    """One area's row of トップ's counts, compact: its KPIs, and only the grades and 見通し it has, best first
+    (「A 1・B 1」), so that a table of mostly zeros does not hide what is there."""
+    def listed(measure: str) -> str:
+        return "・".join(f"{c} {n}" for (m, c), n in counts.items() if m == measure and n) or DASH
+
+    return {"area": area, "kpis": sum(n for (m, _), n in counts.items() if m == "評価"), "grades": listed("評価"),
+            "outlooks": listed("見通し")}
 
 
 def _kpi_figure(kpi, xs: list[str], actual: list, expected: list, trend: list) -> dict:

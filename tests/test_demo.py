@@ -83,7 +83,7 @@ def test_every_page_is_built_from_the_views(demo_site, catalogue):
                             *(f"area/{a.area_id}.html" for a in catalogue.areas)])
     index = parse(demo_site / "index.html")
     links = [a["href"] for tag, a in index.tags if tag == "a" and a.get("href", "").startswith("kpi/")]
-    assert sorted(links) == sorted(f"kpi/{k.kpi_id}.html" for k in catalogue.kpis)
+    assert sorted(set(links)) == sorted(f"kpi/{k.kpi_id}.html" for k in catalogue.kpis)
     text = (demo_site / "kpi" / "GOV-K02.html").read_text(encoding="utf-8")
     assert "要加速" in text and "グラフのデータ" in text and "確定" in text and "未確定" in text
     page = parse(demo_site / "kpi" / "GOV-K02.html")
@@ -142,16 +142,73 @@ def test_the_site_reads_only_the_views(demo, demo_site, public_site, tmp_path):
 
 
 def test_the_top_page_counts_what_the_area_counts_view_counts(demo_site, demo):
-    rows = query(demo, "select area, kpis from area_counts where report_fy = (select max(fiscal_year) from kpi_progress) "
+    """Per area, compact: its KPIs, and only the grades and 見通し it has (「A 1・B 1」), as area_counts counts them."""
+    rows = query(demo, "select area, measure, class, kpis from area_counts "
+                       "where report_fy = (select max(fiscal_year) from kpi_progress) "
                        "order by area_order, measure_order, class_rank")
-    expected: dict[str, list[str]] = {}
-    for area, kpis in rows:
-        expected.setdefault(area, []).append(str(kpis))
+    expected: dict[str, list] = {}
+    for area, measure, cls, kpis in rows:
+        got = expected.setdefault(area, [0, [], []])
+        got[0] += kpis if measure == "評価" else 0
+        if kpis:
+            got[1 if measure == "評価" else 2].append(f"{cls} {kpis}")
+    expected = {a: [str(n), "・".join(g) or "-", "・".join(o) or "-"] for a, (n, g, o) in expected.items()}
     text = (demo_site / "index.html").read_text(encoding="utf-8")
-    table = text[text.index("<caption>分野ごとの指標数"):text.index("</table>")]
-    got = {m[0]: re.findall(r'<td class="num">(\d+)</td>', m[1])
+    table = text[text.index("<caption>分野ごとの指標数"):]
+    table = table[:table.index("</table>")]
+    got = {m[0]: re.findall(r"<td[^>]*>([^<]*)</td>", m[1])
            for m in re.findall(r'<th scope="row">([^<]+)</th>(.*?)</tr>', table)}
     assert got == expected
+
+
+ATTENTION_OUTLOOKS = ("達成困難", "悪化", "未達成")
+
+
+def top_sections(page) -> tuple[list[str], dict[str, str]]:
+    """トップ's section headings in order, and its 要対応の指標 as {KPI id: grade}, parsed from the HTML."""
+    text = page.read_text(encoding="utf-8")
+    headings = re.findall(r"<h2[^>]*>([^<]+)</h2>", text)
+    section = text[text.index('<h2 id="attention">'):]
+    section = section[:section.index("<h2", 5)]
+    rows = re.findall(r'<a href="kpi/([^"]+)\.html">.*?<td class="grade">([^<]*)</td>', section, re.S)
+    return headings, dict(rows)
+
+
+def test_the_top_page_opens_with_the_kpis_that_need_attention(demo, demo_site, public_site):
+    """First 要対応の指標: graded in the lowest band (grade_bands), worse than the baseline, or 見通し 達成困難, 悪化
+    or 未達成; computed here from the views, for each edition: 庁内用 at the report year, 公開用 at each KPI's latest
+    confirmed value. Then 未提出の部局 (庁内用 only), the counts, the list, the legends last."""
+    got = query_many(demo, {
+        "internal": f"""
+            select s.kpi_id, coalesce(s.grade, '-') from kpi_year_status s
+            join kpi_year_outlook o on o.kpi_id = s.kpi_id and o.report_fy = s.report_fy
+            where s.report_fy = (select max(fiscal_year) from kpi_progress)
+              and (s.grade = (select grade from grade_bands where is_floor) or s.progress_rate < 0
+                   or o.outlook in {ATTENTION_OUTLOOKS})""",
+        "public": f"""
+            with latest as (
+                select * from kpi_progress where value_status = '確定'
+                qualify row_number() over (partition by kpi_id order by fiscal_year desc) = 1)
+            select l.kpi_id, coalesce(l.grade, '-') from latest l
+            left join kpi_year_outlook o on o.kpi_id = l.kpi_id and o.report_fy = l.fiscal_year
+            where l.grade = (select grade from grade_bands where is_floor) or l.progress_rate < 0
+                  or o.outlook in {ATTENTION_OUTLOOKS}""",
+        "unreported": "select department from submission_status where kpis_reported < kpis_expected and fiscal_year = "
+                      "(select max(fiscal_year) from submission_status where fiscal_year <= "
+                      "(select max(fiscal_year) from kpi_progress))",
+    })
+    assert got["internal"] and got["public"]  # the demo has KPIs behind: there is something to list
+    headings, attention = top_sections(demo_site / "index.html")
+    assert attention == dict(got["internal"])
+    assert headings[:2] == ["要対応の指標", "未提出の部局"] and headings[-1] == "凡例"
+    assert headings[2].startswith("分野別の評価と見通し")
+    unreported = (demo_site / "index.html").read_text(encoding="utf-8").split('<h2 id="unreported">')[1].split("<h2")[0]
+    assert all(d in unreported for (d,) in got["unreported"])
+    if not got["unreported"]:
+        assert "すべての部局から届いています" in unreported
+    headings, attention = top_sections(public_site / "index.html")
+    assert attention == dict(got["public"])
+    assert headings[0] == "要対応の指標" and "未提出の部局" not in headings and headings[-1] == "凡例"
 
 
 @pytest.fixture(scope="module")
@@ -199,6 +256,30 @@ def test_the_public_edition_shows_confirmed_values_only(public_site, demo_site, 
     assert explained(public_site) == {(k, format_year(y)) for k, y, confirmed in got["texts"] if confirmed}
     assert explained(public_site) < explained(demo_site)
     assert "公開用(確定した値のみ)" in public and "R5年度" in (public_site / "index.html").read_text(encoding="utf-8")
+    # every KPI's latest confirmed value is of R5: the heading says so, not the year under review
+    assert "<h1>DX推進計画 指標の進捗 最新の確定値(R5年度)</h1>" in (public_site / "index.html").read_text(encoding="utf-8")
+
+
+def test_the_public_top_page_says_each_rows_year_when_they_differ(demo, tmp_path):
+    """One department's R6 confirmed: 10 of 11 KPIs still stand at R5, so the heading names no single year and
+    each row its own."""
+    import shutil
+
+    from shinchoku.confirm import confirm
+    from shinchoku.site import build_site
+
+    copy = tmp_path / "warehouse" / "shinchoku.duckdb"
+    copy.parent.mkdir()
+    shutil.copyfile(demo, copy)
+    settings = load_settings(inbox=tmp_path / "inbox", warehouse=copy, settle_seconds=0,
+                             config_file=tmp_path / "none.toml", site_build=False, env={})
+    confirm(settings, 2024, ["総務部"], allow_missing=True, allow_provisional=True)
+    text = (build_site(copy, tmp_path / "site", public=True) / "index.html").read_text(encoding="utf-8")
+    assert "<h1>DX推進計画 指標の進捗 最新の確定値(年度は各行)</h1>" in text
+    listed = text[text.index('<h2 id="kpis">'):]
+    actuals = re.findall(r'<td>([^<]*)</td><td class="num">', listed[:listed.index("</table>")])  # before 進捗率
+    years = [re.search(r"\((R\d+年度)\)$", a)[1] for a in actuals]
+    assert sorted(years) == ["R5年度"] * 10 + ["R6年度"]
 
 
 # In a real browser: headless Chromium opens every page of both editions from file://.

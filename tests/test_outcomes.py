@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 
 import pytest
 
@@ -59,24 +58,6 @@ def test_resubmitted_outcomes_replace_the_seeds_with_history(settings, catalogue
     assert others == [(1,)]  # the seed still stands where nothing was resubmitted
     assert query(settings.warehouse, "select count(*) from initiatives") == [(len(catalogue.initiatives),)]
     assert query(settings.warehouse, "select has_kpi from initiatives where name like 'テクノアカデミー%'") == [(False,)]
-
-
-@pytest.mark.skipif(shutil.which("libreoffice") is None or shutil.which("pdfinfo") is None,
-                    reason="needs libreoffice and poppler-utils (apt-get install libreoffice-calc poppler-utils)")
-def test_report_converts_to_a4_landscape_pdf(settings, catalogue, template, tmp_path):
-    from shinchoku.report import build_report
-    from shinchoku.template import fill_template
-
-    path = fill_template(template("総務部", 2022), {"GOV-K02": 30})
-    (settings.inbox / "総務部").mkdir(parents=True)
-    shutil.copyfile(path, settings.inbox / "総務部" / "r4.xlsx")
-    run_ingest(settings, catalogue)
-    report = build_report(settings.warehouse, tmp_path / "report.xlsx")
-    subprocess.run(["libreoffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(report)],
-                   check=True, capture_output=True, timeout=300)
-    info = subprocess.run(["pdfinfo", str(tmp_path / "report.pdf")], check=True, capture_output=True, text=True).stdout
-    width, height = map(float, next(l for l in info.splitlines() if l.startswith("Page size")).split()[2:5:2])
-    assert (round(width), round(height)) == (842, 595)  # A4 landscape, in points
 
 
 def test_an_outcome_figure_reads_through_its_formats_unit(settings, catalogue, template):

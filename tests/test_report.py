@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
 import zipfile
 
 import duckdb
@@ -146,6 +148,7 @@ def test_the_evaluation_sheet_the_committee_reads_first(book):
     assert "達成見込み ≥ 100%、要加速 ≥ 60%、達成困難 < 60%" in ws["A3"].value
     assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4)
     assert ws.page_setup.fitToWidth == 1 and ws.print_title_rows == "$5:$5"
+    assert ws.page_setup.fitToHeight == 0  # as many pages as it takes, at a readable size
 
 
 def test_area_sheets_carry_the_outlook_the_explanations_and_the_trend(book, report):
@@ -235,3 +238,47 @@ def test_the_legend_and_grade_columns_follow_configuration(tmp_path):
     assert [c.value for c in ws[5]][:6] == ["分野", "S", "A", "B", "C", "評価不能"]
     grades = {r[1]: r[6] for r in ws.iter_rows(values_only=True) if r[1] in ("PAPER", "ONLINE", "NOBASE")}
     assert grades == {"PAPER": "B", "ONLINE": "A", "NOBASE": "S"}
+
+
+def test_the_summary_lists_the_kpis_in_area_order_and_its_chart_names_every_area(book, report):
+    ws = book["概要"]
+    head = next(r for r in range(1, ws.max_row + 1) if ws.cell(row=r, column=1).value == "分野"
+                and ws.cell(row=r, column=2).value == "指標名")
+    listed = [ws.cell(row=r, column=1).value for r in range(head + 1, ws.max_row + 1)]
+    areas = [r[0] for r in ws.iter_rows(min_row=6, max_row=13, values_only=True)]  # the counts, in areas.csv's order
+    assert areas[:2] == ["行政のDX", "市町村支援・連携"] and len(set(areas)) == 8
+    assert listed == sorted(listed, key=areas.index)
+    with zipfile.ZipFile(report) as z:
+        [bars] = [z.read(n) for n in z.namelist() if n.startswith("xl/charts/") and b"<barChart>" in z.read(n)]
+    assert b'<tickLblSkip val="1"' in bars  # every area labelled, not every other one
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftotext") is None,
+                    reason="needs LibreOffice and poppler-utils (apt-get install libreoffice-calc poppler-utils)")
+def test_the_report_prints_on_a4_with_no_cell_text_cut(book, report, tmp_path):
+    """LibreOffice's PDF of the report: A4 landscape pages, and in 評価シート and 概要 every cell's text whole
+    (a wrapped text taller than its row loses its last lines; the PDF's text then lacks them)."""
+    subprocess.run(["soffice", f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(report)],
+                   check=True, capture_output=True, timeout=300)
+    pdf = tmp_path / "r.pdf"
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
+    width, height = map(float, next(l for l in info.splitlines() if l.startswith("Page size")).split()[2:5:2])
+    assert (round(width), round(height)) == (842, 595)  # A4 landscape, in points
+    # -raw keeps each cell's text together, a wrapped text's lines one after the other
+    pages = subprocess.run(["pdftotext", "-raw", str(pdf), "-"], check=True, capture_output=True,
+                           text=True).stdout.split("\f")
+
+    def flat(text: str) -> str:
+        return re.sub(r"\s+", "", text)
+
+    def first_page(title: str) -> int:
+        return next(n for n, page in enumerate(pages) if flat(title) in flat(page))
+
+    summary, first_area = first_page(book["概要"]["A1"].value), first_page(book[book.sheetnames[2]]["A1"].value)
+    assert 0 < summary < first_area
+    for sheet, printed in (("評価シート", pages[:summary]), ("概要", pages[summary:first_area])):
+        text = flat("".join(printed))
+        cells = [c.value for row in book[sheet].iter_rows() for c in row if isinstance(c.value, str)]
+        assert [v for v in cells if flat(v) not in text] == [], sheet
+        assert [name for name, _, _ in SEED_TABLE if flat(name) not in text] == [], sheet
