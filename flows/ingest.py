@@ -1,14 +1,16 @@
 """The nightly ingest flow: the run's one sequence of steps (``shinchoku.ingest``), each step a task.
 
 The flow adds only what Prefect adds: task boundaries and runs in the UI, retries
-where a step declares them, and the run's summary as an artifact. Tasks are
-coarse (one per step, never per file or row) because each task run costs an
-HTTP round-trip to the Prefect server.
+where a step declares them, the run's story in the flow run's log, and the run's
+summary as an artifact. Tasks are coarse (one per step, never per file or row)
+because each task run costs an HTTP round-trip to the Prefect server.
 """
 
 from __future__ import annotations
 
-from prefect import flow, task
+import logging
+
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
@@ -19,7 +21,8 @@ from shinchoku.inbox import now_jst
 from shinchoku.ingest import STEPS, Step, run_steps
 from shinchoku.progress import say
 from shinchoku.publish import RunLocked
-from shinchoku.summary import summary_markdown, to_do
+from shinchoku.summary import rejection_lines, summary_markdown, summary_text, to_do
+from shinchoku.text import terminal_safe
 
 FLOW_NAME = "shinchoku-ingest"
 
@@ -43,16 +46,54 @@ def run_name() -> str:
     return f"取込 {now_jst():%Y-%m-%d %H:%M}"
 
 
+# A record's mark: a line of shinchoku's own, which the terminal gets from shinchoku (``say``, the summary
+# `shinchoku run` prints), never again from Prefect's console handler.
+OWN_LINE = "shinchoku_line"
+
+
+class _NotTwice(logging.Filter):
+    """On Prefect's console handler: leave out shinchoku's own lines (they reach the terminal once, from shinchoku)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(record, OWN_LINE, False)
+
+
+def _console_once() -> None:
+    """Put the filter on Prefect's console handler(s) once; the API's handler still gets every line."""
+    for handler in logging.getLogger().handlers:
+        if type(handler).__name__ == "PrefectConsoleHandler" and not any(isinstance(f, _NotTwice) for f in handler.filters):
+            handler.addFilter(_NotTwice())
+
+
+def log(line: str, level: int = logging.INFO) -> None:
+    """A line into the flow run's log (the Prefect UI), made terminal-safe: it may hold a department's file name."""
+    get_run_logger().log(level, terminal_safe(line), extra={OWN_LINE: True})
+
+
+def tell(line: str) -> None:
+    """The flow's ``say``: the progress line at the terminal (once), and in the flow run's log."""
+    say(line)
+    log(line)
+
+
 @flow(name=FLOW_NAME, flow_run_name=run_name, log_prints=False)
 def ingest_flow(inbox: str | None = None, warehouse: str | None = None, settle_seconds: float | None = None,
                 wait_seconds: float = 0, site_build: bool | None = None) -> "IngestResult":
     """One ingest of the inbox into the warehouse; the result carries the run summary. ``site_build``
-    overrides the configuration's [site] build (None: as configured)."""
+    overrides the configuration's [site] build (None: as configured).
+
+    The flow run's log tells the night: each step's line as the terminal shows it, each rejected file with
+    its error codes (a warning), and the run's summary; `shinchoku run` prints the summary itself."""
+    _console_once()
     settings = load_settings(inbox=inbox, warehouse=warehouse, settle_seconds=settle_seconds, site_build=site_build)
     try:
-        summary = run_steps(settings, load_catalogue(), wait_seconds, call=as_task, say=say)
+        summary = run_steps(settings, load_catalogue(), wait_seconds, call=as_task, say=tell)
     except RunLocked as e:
+        log(str(e), logging.WARNING)
         return IngestResult(locked=True, message=str(e))
+    for line in rejection_lines(summary):
+        log(line, logging.WARNING)
+    log(summary_text(summary))
     create_markdown_artifact(summary_markdown(summary) + "\n## 朝の確認事項\n\n" + to_do(settings.warehouse) + "\n",
                              key="shinchoku-ingest-summary", description="shinchoku 取込結果")
     return IngestResult(summary=summary)

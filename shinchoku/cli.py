@@ -379,9 +379,19 @@ EPHEMERAL_ONLY = {"PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED": "false",
                   "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED": "false"}
 
 
+# Prefect's console handler prints warnings and errors only; its INFO lines (a flow run beginning, each task run
+# created and finished) go to the API, so the UI, alone (prefect.toml's [logging] level is INFO). Prefect reads a
+# handler's level from the environment only, so it is set here, before Prefect is imported; set it yourself to
+# see Prefect's INFO lines at the terminal. shinchoku's own lines reach the terminal once however it is set
+# (flows/ingest.py keeps them off Prefect's console handler).
+QUIET_CONSOLE = {"PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "WARNING"}
+
+
 def _prefect_env() -> None:
     # No usage data leaves the prefecture's machines (Prefect's client telemetry honours DO_NOT_TRACK).
     os.environ.setdefault("DO_NOT_TRACK", "1")
+    for name, value in QUIET_CONSOLE.items():
+        os.environ.setdefault(name, value)
     project = find_project()
     if Path.cwd().resolve() != project.resolve() or not (project / "prefect.toml").exists():
         for name, value in prefect_environment(project).items():

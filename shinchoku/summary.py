@@ -86,6 +86,21 @@ def summary_text(summary) -> str:
     return terminal_safe("\n".join(lines))
 
 
+def rejection_lines(summary) -> list[str]:
+    """One line per rejected file for the flow run's log (the Prefect UI): department, file name and the codes of
+    its errors with their cells, e.g. 差戻し: 教育庁/R5_実績報告.xlsx(エラー 1 件: value_not_numeric 実績報告!E7)."""
+    lines = []
+    for decision in summary.decisions:
+        if decision.status != "rejected":
+            continue
+        errors = [i for i in decision.issues if i.severity == ERROR]
+        codes = "、".join(f"{i.code} {i.location()}" for i in errors[:MAX_ISSUES_SHOWN])
+        if len(errors) > MAX_ISSUES_SHOWN:
+            codes += f" …ほか {len(errors) - MAX_ISSUES_SHOWN} 件"
+        lines.append(terminal_safe(f"差戻し: {_name(decision)}(エラー {len(errors)} 件" + (f": {codes})" if codes else ")")))
+    return lines
+
+
 def refused_lines(summary) -> list[str]:
     """Folders whose rejected/ the run would not use (a link, a file, another user's folder): their rejected
     files were left where they are."""

@@ -131,6 +131,93 @@ def _task_states(url: str, flow_run_id: str, count: int) -> dict[str, str]:
         time.sleep(0.5)
 
 
+@pytest.fixture(scope="module")
+def a_night_at_the_terminal(prefect_server, tmp_path_factory, catalogue):
+    """`shinchoku run` in a subprocess against the module's server, as the operator runs it, with one accepted
+    and one rejected workbook (its name holds a terminal escape); returns the flow run, its logs as read back
+    through the API, and the terminal's stdout and stderr."""
+    from shinchoku.template import write_template
+
+    base = tmp_path_factory.mktemp("night")
+    good = fill_template(write_template(catalogue, "農林水産部", 2023, base / "t" / "good.xlsx"), {"IND-K02": "700 経営体"})
+    bad = fill_template(write_template(catalogue, "教育庁", 2023, base / "t" / "bad.xlsx"), {"EDU-K01": "集計中"})
+    for path, department, name in ((good, "農林水産部", "R5_実績報告.xlsx"), (bad, "教育庁", BAD_NAME)):
+        (base / "inbox" / department).mkdir(parents=True)
+        shutil.copyfile(path, base / "inbox" / department / name)
+    env = {**os.environ, "PREFECT_API_URL": prefect_server, "PREFECT_HOME": str(base / "prefect-home"),
+           "DO_NOT_TRACK": "1", "SHINCHOKU_SITE_BUILD": "false"}
+    for name in ("PREFECT_LOGGING_LEVEL", "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "PREFECT_LOGGING_TO_API_ENABLED"):
+        env.pop(name, None)  # prefect.toml's and shinchoku's, as on the operator's machine
+    done = subprocess.run([sys.executable, "-m", "shinchoku.cli", "run", "--inbox", str(base / "inbox"),
+                           "--warehouse", str(base / "warehouse" / "shinchoku.duckdb"), "--settle-seconds", "0"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr  # one file rejected
+    [flow_run] = _api(prefect_server, "/flow_runs/filter", {"sort": "START_TIME_DESC", "limit": 1})
+    logs = _api(prefect_server, "/logs/filter", {"logs": {"flow_run_id": {"any_": [flow_run["id"]]}},
+                                                 "sort": "TIMESTAMP_ASC"})
+    return flow_run, logs, done.stdout, done.stderr
+
+
+BAD_NAME = "R5_実績報告\x1b]0;x\x07.xlsx"
+STEP_LINES = ("受付: 処理対象 2 件", "検証: 2 件を検証しました", "登録: ウェアハウスを更新しました(実行番号 1)")
+
+
+def test_the_flow_runs_log_tells_the_night(a_night_at_the_terminal):
+    """What an operator reads in the UI's log of a night with a rejected file: each step's line, the rejected
+    file (department, name, error code and cell) as a warning, and the run's summary; a department's file name
+    shown with its escapes visible, never raw. Prefect's own lines are there too."""
+    flow_run, logs, _out, _err = a_night_at_the_terminal
+    assert flow_run["state_type"] == "COMPLETED"
+    told = [(log["level"], log["message"]) for log in logs if log["name"] == "prefect.flow_runs"]
+    messages = [m for _, m in told]
+    assert all(any(m == line for m in messages) for line in STEP_LINES), messages
+    assert [messages.index(line) for line in STEP_LINES] == sorted(messages.index(line) for line in STEP_LINES)
+    shown = "R5_実績報告\\x1b]0;x\\x07.xlsx"
+    assert (30, f"差戻し: 教育庁/{shown}(エラー 1 件: value_not_number 実績報告!E7)") in told
+    [summary] = [m for m in messages if m.startswith("取込結果(実行番号 1): 受理 1 件、差戻し 1 件")]
+    assert f"差戻し: 教育庁/{shown}(エラー 1 件)" in summary
+    assert not any("\x1b" in m or "\x07" in m for m in messages)
+    assert any(m.startswith("Beginning flow run") for m in messages)  # Prefect's INFO lines reach the UI too
+    assert any(log["task_run_id"] and log["message"].startswith("Finished in state") for log in logs)
+
+
+def test_the_terminal_shows_each_line_once(a_night_at_the_terminal):
+    """The same night at the terminal: each step line once (not again from Prefect's console handler), the
+    summary once, and none of Prefect's INFO lines."""
+    _flow_run, _logs, out, err = a_night_at_the_terminal
+    lines = (out + err).splitlines()
+    for line in STEP_LINES:
+        assert [seen for seen in lines if line in seen] == [line], err
+    assert sum(line.startswith("取込結果(実行番号 1)") for line in lines) == 1
+    assert sum("差戻し: 教育庁/" in line for line in lines) == 1  # the summary's line; the log's warning stays off
+    assert "Beginning flow run" not in err and "Finished in state" not in err and "| INFO" not in err, err
+    assert "\x1b" not in out + err
+
+
+def test_with_prefects_info_lines_at_the_terminal_too_each_line_still_shows_once(prefect_server, settings, template,
+                                                                               monkeypatch, capsys):
+    """An operator who sets PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL=INFO sees Prefect's lines at the terminal, and
+    shinchoku's still once: the flow's own records stay off Prefect's console handler."""
+    import logging
+
+    from flows.ingest import ingest_flow
+
+    consoles = [h for h in logging.getLogger().handlers if type(h).__name__ == "PrefectConsoleHandler"]
+    assert consoles
+    for handler in consoles:  # onto this test's captured stderr, printing everything
+        monkeypatch.setattr(handler.console, "file", sys.stderr)
+        monkeypatch.setattr(handler, "level", logging.NOTSET)
+    bad = fill_template(template("教育庁", 2023), {"EDU-K01": "集計中"})
+    (settings.inbox / "教育庁").mkdir(parents=True)
+    shutil.copyfile(bad, settings.inbox / "教育庁" / bad.name)
+    ingest_flow(inbox=str(settings.inbox), warehouse=str(settings.warehouse), settle_seconds=0, site_build=False)
+    lines = capsys.readouterr().err.splitlines()
+    assert any("Beginning flow run" in line for line in lines)  # Prefect's INFO lines do reach this terminal
+    for line in ("受付: 処理対象 1 件", "検証: 1 件を検証しました"):
+        assert [seen for seen in lines if line in seen] == [line]  # printed by shinchoku, not again by Prefect
+    assert not any("差戻し" in line or "取込結果" in line for line in lines)  # log-only: `shinchoku run` prints the summary
+
+
 def test_ingest_flow_end_to_end(prefect_server, settings, template):
     from flows.ingest import ingest_flow
 
@@ -243,7 +330,7 @@ def test_the_shutdown_workaround_is_for_the_ephemeral_server_only(monkeypatch):
     from shinchoku.config import ROOT
 
     assert not set(cli.EPHEMERAL_ONLY) & set(cli.prefect_environment(ROOT))
-    for name in (*cli.EPHEMERAL_ONLY, "DO_NOT_TRACK"):  # recorded, so that whatever _prefect_env sets is undone
+    for name in (*cli.EPHEMERAL_ONLY, *cli.QUIET_CONSOLE, "DO_NOT_TRACK"):  # recorded: whatever _prefect_env sets is undone
         monkeypatch.setenv(name, "")
         monkeypatch.delenv(name)
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4200/api")
