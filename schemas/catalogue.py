@@ -406,10 +406,11 @@ def _cases(model: type[pa.DataFrameModel], frame: pd.DataFrame) -> list[tuple[in
 
 
 class _Report:
-    """Problems as '{file} 行{row} 列 {column}: message' lines, in file order, then row order."""
+    """Problems as '{file} 行{row} 列 {column}: message' lines, in file order, then row order, then in the
+    order of the file's columns (``headings``, per file, where known)."""
 
     def __init__(self, plan: tuple[int | None, int | None] = (None, None)):
-        self.plan, self.found = plan, []
+        self.plan, self.found, self.headings = plan, [], {}
 
     def add(self, file: str, row: int, check: str, column: str | None = None, cells: dict | None = None,
             **params) -> None:
@@ -422,10 +423,12 @@ class _Report:
         if quoted:
             text += f"(入力: {cells.get(column, '')!r})"
         order = FILES.index(file) if file in FILES else len(FILES)
-        self.found.append((order, row, column, f"{file} 行{row} 列 {column}: {text}"))
+        headings = self.headings.get(file, [])
+        place = headings.index(column) if column in headings else len(headings)
+        self.found.append((order, row, place, f"{file} 行{row} 列 {column}: {text}"))
 
     def lines(self) -> list[str]:
-        return list(dict.fromkeys(line for *_, line in sorted(self.found, key=lambda f: f[:2])))
+        return list(dict.fromkeys(line for *_, line in sorted(self.found, key=lambda f: f[:3])))
 
 
 def _frame(table) -> pd.DataFrame:
@@ -543,6 +546,7 @@ def file_problems(tables: dict) -> list[str]:
         if name not in frames:
             continue
         frame = frames[name].assign(**facts.get(name, {}))
+        report.headings[name] = list(frames[name].columns)
         for row, check, column in _cases(MODELS[name], frame):
             report.add(name, row, check, column, frame.loc[row].to_dict() if row in frame.index else {})
     return report.lines()
