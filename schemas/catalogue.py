@@ -1,87 +1,294 @@
-"""pandera schemas for the catalogue: revisions, departments and every definition in force.
+"""pandera schemas for the catalogue: every file, its references to the others, and every definition in force.
 
-`shinchoku catalogue check` and every command that loads the catalogue run these. Each check is
-named for the problem; a failure becomes one line naming file, row and column, in Japanese, for
-the DX office. The frames carry the facts a check needs, computed once in :func:`problems`.
+`shinchoku catalogue check` and every command that loads a changed catalogue run these. Each file is
+one frame of its cells as written (text, indexed by the row a spreadsheet shows), with the facts a
+check needs about the other files computed once in :func:`file_problems`; validation is lazy, so
+every problem in every file is found in one run. Each check is named for the problem; its failure
+cases become one line each, ``{file} 行{row} 列 {column}: {what is wrong}``, in Japanese, for the DX
+office that edits the files.
 """
 
 from __future__ import annotations
+
+from typing import Optional
 
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from schemas.return_sheet import failures
+from shinchoku.catalogue_fields import (
+    DIRECTIONS,
+    INITIATIVE_FIELDS,
+    KPI_FIELDS,
+    department_name_ok,
+    field_value,
+    number,
+    year,
+)
+from shinchoku.catalogue_fields import date as parse_date
 
-# What each check's failure says, and which column it points at.
+# The files in the order their problems are listed.
+FILES = ("areas.csv", "initiatives.csv", "kpis.csv", "owners.csv", "outcomes.csv", "departments.csv", "revisions.csv")
+
+# What each check's failure says: the column it points at (None: the failing cell's own column), the
+# message (formatted with the row's cells and facts), and whether the cell as written is quoted after it.
 MESSAGES = {
-    "unknown_item": ("item_id", "指標ID・項目IDが kpis.csv・initiatives.csv にありません"),
-    "field_not_allowed": ("field", "この項目では改定できない field です(指標: {kpi_fields}、取組項目: {initiative_fields})"),
-    "bad_value": ("new_value", "field {field} の値として読めません"),
-    "same_year_twice": ("effective_fy", "同じ項目・field・適用年度の改定が2行あります"),
-    "effective_outside_plan": ("effective_fy", "適用年度が計画期間({first}〜{last}年度)の外です"),
-    "owner_not_in_force": ("new_value", "所管部局がその年度に存在する部局(departments.csv)ではありません"),
-    "unknown_successor": ("successor", "後継の部局が departments.csv にありません"),
-    "successor_cycle": ("successor", "後継の部局をたどると元の部局に戻ります(循環)"),
-    "unknown_owner": ("owner", "所管部局が departments.csv にありません"),
-    "target_wrong_side": ("target_value", "{fy}年度からの定義で、目標値が基準値に対して方向({direction})と逆です"),
-    "target_before_baseline": ("target_fy", "{fy}年度からの定義で、目標年度が基準年度より後ではありません"),
+    "column_in_dataframe": (None, "列がありません(1行目の見出しに必要です)", False),
+    "required": (None, "必須です", False),
+    "duplicate_id": (None, "同じIDの行がほかにもあります", True),
+    "not_an_integer": (None, "整数が必要です", True),
+    "not_a_number": (None, "数値として読めません", True),
+    "not_a_year": (None, "年度(西暦の整数、例 2021)が必要です", True),
+    "not_a_date": (None, "日付(例 2024-03-15、2024/3/15)が必要です", True),
+    "unknown_direction": (None, "increase か decrease が必要です", True),
+    "not_a_folder_name": (None, "部局のフォルダ名に使えません", True),
+    "no_kpis": ("kpi_id", "指標が1件もありません", False),
+    "unknown_area": ("area_id", "areas.csv にありません", True),
+    "initiative_without_owner": ("initiative_id", "owners.csv に所管部局がありません", True),
+    "kpi_without_owner": ("kpi_id", "owners.csv に所管部局がありません", True),
+    "initiative_not_in_area": ("initiative_id", "取組項目 {initiative_id!r} は分野 {area_id!r} にありません", False),
+    "note_missing": ("note", "{blank_figures} が空欄の理由を書いてください", False),
+    "unknown_owned_item": ("item_id", "kpis.csv・initiatives.csv にない項目です", True),
+    "unknown_owner": ("owner", "所管部局が departments.csv にありません", False),
+    "unknown_outcome_initiative": ("initiative_id", "initiatives.csv にありません", True),
+    "figure_without_unit": ("figure_unit", "figure_value と figure_unit は両方書くか、両方空欄にしてください", False),
+    "unknown_successor": ("successor", "後継の部局が departments.csv にありません", False),
+    "successor_cycle": ("successor", "後継の部局をたどると元の部局に戻ります(循環)", False),
+    "unknown_item": ("item_id", "指標ID・項目IDが kpis.csv・initiatives.csv にありません", False),
+    "field_not_allowed": ("field", "この項目では改定できない field です(指標: {kpi_fields}、取組項目: {initiative_fields})",
+                          False),
+    "bad_value": ("new_value", "field {field} の値として読めません", False),
+    "same_year_twice": ("effective_fy", "同じ項目・field・適用年度の改定が2行あります", False),
+    "effective_outside_plan": ("effective_fy", "適用年度が計画期間({first}〜{last}年度)の外です", False),
+    "owner_not_in_force": ("new_value", "所管部局がその年度に存在する部局(departments.csv)ではありません", False),
+    "target_wrong_side": ("target_value", "{fy}年度からの定義で、目標値が基準値に対して方向({direction})と逆です", False),
+    "target_before_baseline": ("target_fy", "{fy}年度からの定義で、目標年度が基準年度より後ではありません", False),
 }
+# Checks of a whole file rather than of a row: they point at its first row.
+TABLE_CHECKS = {"no_kpis"}
 
 
-class RevisionRules(pa.DataFrameModel):
-    """revisions.csv, one row per revision, with what the catalogue knows of its item."""
+def _reads(parse, text: str) -> bool:
+    try:
+        parse(text)
+    except ValueError:
+        return False
+    return True
 
-    item_id: Series[str]
-    field: Series[str]
-    effective_fy: Series[int]
-    item_kind: Series[str] = pa.Field(nullable=True)  # kpi, initiative, or None when unknown
-    value_ok: Series[bool]
-    owner_ok: Series[bool]
-    first_year: Series[int]
-    last_year: Series[int]
 
+def _integer(text: str) -> int:
+    return int(text)
+
+
+def _required(s: pd.Series) -> pd.Series:
+    return s != ""
+
+
+def _unique(s: pd.Series) -> pd.Series:
+    return ~s.duplicated(keep=False) | (s == "")
+
+
+def _parses(s: pd.Series, parse) -> pd.Series:
+    return s.map(lambda text: _reads(parse, text)).astype(bool)
+
+
+class _File(pa.DataFrameModel):
     class Config:
         strict = False
-
-    @pa.dataframe_check(name="unknown_item")
-    def unknown_item(cls, df: pd.DataFrame) -> Series[bool]:
-        return df["item_kind"].notna()
-
-    @pa.dataframe_check(name="field_not_allowed")
-    def field_not_allowed(cls, df: pd.DataFrame) -> Series[bool]:
-        from shinchoku.catalogue import INITIATIVE_FIELDS, KPI_FIELDS
-
-        allowed = df["item_kind"].map({"kpi": KPI_FIELDS, "initiative": INITIATIVE_FIELDS})
-        return pd.Series([kind is None or pd.isna(kind) or f in a
-                          for kind, f, a in zip(df["item_kind"], df["field"], allowed)], index=df.index)
-
-    @pa.dataframe_check(name="bad_value")
-    def bad_value(cls, df: pd.DataFrame) -> Series[bool]:
-        return df["value_ok"]
-
-    @pa.dataframe_check(name="same_year_twice")
-    def same_year_twice(cls, df: pd.DataFrame) -> Series[bool]:
-        return ~df.duplicated(subset=["item_id", "field", "effective_fy"], keep=False)
-
-    @pa.dataframe_check(name="effective_outside_plan")
-    def effective_outside_plan(cls, df: pd.DataFrame) -> Series[bool]:
-        return df["effective_fy"].between(df["first_year"], df["last_year"])
-
-    @pa.dataframe_check(name="owner_not_in_force")
-    def owner_not_in_force(cls, df: pd.DataFrame) -> Series[bool]:
-        return df["owner_ok"]
+        coerce = True
 
 
-class DepartmentRules(pa.DataFrameModel):
-    """departments.csv, with each successor's standing."""
+class AreaRules(_File):
+    """areas.csv: 分野."""
+
+    area_id: Series[str]
+    area_group: Series[str]
+    name: Series[str]
+    sort_order: Series[str]
+
+    @pa.check("area_id", "name", name="required")
+    def required(cls, s: pd.Series) -> Series[bool]:
+        return _required(s)
+
+    @pa.check("area_id", name="duplicate_id")
+    def duplicate_id(cls, s: pd.Series) -> Series[bool]:
+        return _unique(s)
+
+    @pa.check("sort_order", name="not_an_integer")
+    def not_an_integer(cls, s: pd.Series) -> Series[bool]:
+        return _parses(s, _integer)
+
+
+class InitiativeRules(_File):
+    """initiatives.csv: 取組項目, each in an area and owned (owners.csv)."""
+
+    initiative_id: Series[str]
+    area_id: Series[str]
+    name: Series[str]
+    activities: Series[str]
+    area_known: Series[bool]
+    owned: Series[bool]
+
+    @pa.check("initiative_id", "name", name="required")
+    def required(cls, s: pd.Series) -> Series[bool]:
+        return _required(s)
+
+    @pa.check("initiative_id", name="duplicate_id")
+    def duplicate_id(cls, s: pd.Series) -> Series[bool]:
+        return _unique(s)
+
+    @pa.dataframe_check(name="unknown_area")
+    def unknown_area(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["area_known"]
+
+    @pa.dataframe_check(name="initiative_without_owner")
+    def initiative_without_owner(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["owned"]
+
+
+class KpiRules(_File):
+    """kpis.csv: 指標 as first set, each in an area (and an initiative of that area), owned (owners.csv)."""
+
+    kpi_id: Series[str]
+    area_id: Series[str]
+    initiative_id: Series[str]
+    name: Series[str]
+    unit: Series[str]
+    direction: Series[str]
+    baseline_value: Series[str]
+    baseline_fy: Series[str]
+    target_value: Series[str]
+    target_fy: Series[str]
+    note: Series[str]
+    introduced_fy: Optional[Series[str]]
+    retired_fy: Optional[Series[str]]
+    area_known: Series[bool]
+    initiative_in_area: Series[bool]
+    owned: Series[bool]
+    blank_figures: Series[str]
+
+    @pa.check("kpi_id", "name", "unit", name="required")
+    def required(cls, s: pd.Series) -> Series[bool]:
+        return _required(s)
+
+    @pa.check("kpi_id", name="duplicate_id")
+    def duplicate_id(cls, s: pd.Series) -> Series[bool]:
+        return _unique(s)
+
+    @pa.check("direction", name="unknown_direction")
+    def unknown_direction(cls, s: pd.Series) -> Series[bool]:
+        return s.isin(DIRECTIONS)
+
+    @pa.check("baseline_value", "target_value", name="not_a_number")
+    def not_a_number(cls, s: pd.Series) -> Series[bool]:
+        return _parses(s, number)
+
+    @pa.check("baseline_fy", "target_fy", "introduced_fy", "retired_fy", name="not_a_year")
+    def not_a_year(cls, s: pd.Series) -> Series[bool]:
+        return _parses(s, year)
+
+    @pa.dataframe_check(name="no_kpis")
+    def no_kpis(cls, df: pd.DataFrame) -> bool:
+        return len(df) > 0
+
+    @pa.dataframe_check(name="unknown_area")
+    def unknown_area(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["area_known"]
+
+    @pa.dataframe_check(name="initiative_not_in_area")
+    def initiative_not_in_area(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["initiative_in_area"]
+
+    @pa.dataframe_check(name="kpi_without_owner")
+    def kpi_without_owner(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["owned"]
+
+    @pa.dataframe_check(name="note_missing")
+    def note_missing(cls, df: pd.DataFrame) -> Series[bool]:
+        return (df["blank_figures"] == "") | (df["note"] != "")
+
+
+class OwnerRules(_File):
+    """owners.csv: each item's department as first set, one of departments.csv."""
+
+    item_id: Series[str]
+    owner: Series[str]
+    basis: Series[str]
+    item_known: Series[bool]
+    owner_known: Series[bool]
+
+    @pa.check("item_id", "owner", name="required")
+    def required(cls, s: pd.Series) -> Series[bool]:
+        return _required(s)
+
+    @pa.check("item_id", name="duplicate_id")
+    def duplicate_id(cls, s: pd.Series) -> Series[bool]:
+        return _unique(s)
+
+    @pa.check("owner", name="not_a_folder_name")
+    def not_a_folder_name(cls, s: pd.Series) -> Series[bool]:
+        return s.map(department_name_ok).astype(bool)
+
+    @pa.dataframe_check(name="unknown_owned_item")
+    def unknown_owned_item(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["item_known"]
+
+    @pa.dataframe_check(name="unknown_owner")
+    def unknown_owner(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["owner_known"]
+
+
+class OutcomeRules(_File):
+    """outcomes.csv: 成果・効果 printed in the seed, per initiative."""
+
+    initiative_id: Series[str]
+    fiscal_year: Series[str]
+    label: Series[str]
+    outcome_text: Series[str]
+    figure_value: Series[str]
+    figure_unit: Series[str]
+    as_of: Series[str]
+    note: Series[str]
+    initiative_known: Series[bool]
+
+    @pa.check("outcome_text", name="required")
+    def required(cls, s: pd.Series) -> Series[bool]:
+        return _required(s)
+
+    @pa.check("figure_value", name="not_a_number")
+    def not_a_number(cls, s: pd.Series) -> Series[bool]:
+        return _parses(s, number)
+
+    @pa.check("fiscal_year", name="not_a_year")
+    def not_a_year(cls, s: pd.Series) -> Series[bool]:
+        return _parses(s, year)
+
+    @pa.dataframe_check(name="unknown_outcome_initiative")
+    def unknown_outcome_initiative(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["initiative_known"]
+
+    @pa.dataframe_check(name="figure_without_unit")
+    def figure_without_unit(cls, df: pd.DataFrame) -> Series[bool]:
+        return (df["figure_value"] == "") == (df["figure_unit"] == "")
+
+
+class DepartmentRules(_File):
+    """departments.csv: each department's fiscal years, and its successor's standing."""
 
     department: Series[str]
+    valid_from_fy: Series[str]
+    valid_to_fy: Series[str]
+    successor: Series[str]
     successor_known: Series[bool]
     in_cycle: Series[bool]
 
-    class Config:
-        strict = False
+    @pa.check("department", name="not_a_folder_name")
+    def not_a_folder_name(cls, s: pd.Series) -> Series[bool]:
+        return s.map(department_name_ok).astype(bool)
+
+    @pa.check("valid_from_fy", "valid_to_fy", name="not_a_year")
+    def not_a_year(cls, s: pd.Series) -> Series[bool]:
+        return _parses(s, year)
 
     @pa.dataframe_check(name="unknown_successor")
     def unknown_successor(cls, df: pd.DataFrame) -> Series[bool]:
@@ -92,17 +299,58 @@ class DepartmentRules(pa.DataFrameModel):
         return ~df["in_cycle"]
 
 
-class OwnerRules(pa.DataFrameModel):
-    """Each item's first owner (owners.csv) against the departments listed."""
+class RevisionRules(_File):
+    """revisions.csv, one row per revision, with what the catalogue knows of its item."""
 
-    owner_known: Series[bool]
+    revision_id: Series[str]
+    item_id: Series[str]
+    field: Series[str]
+    new_value: Series[str]
+    effective_fy: Series[str]
+    decided_on: Series[str]
+    reason: Series[str]
+    source: Series[str]
+    item_kind: Series[str]  # kpi, initiative, or "" when unknown
+    value_ok: Series[bool]
+    owner_ok: Series[bool]
+    in_plan: Series[bool]
 
-    class Config:
-        strict = False
+    @pa.check("revision_id", "effective_fy", name="required")
+    def required(cls, s: pd.Series) -> Series[bool]:
+        return _required(s)
 
-    @pa.dataframe_check(name="unknown_owner")
-    def unknown_owner(cls, df: pd.DataFrame) -> Series[bool]:
-        return df["owner_known"]
+    @pa.check("effective_fy", name="not_a_year")
+    def not_a_year(cls, s: pd.Series) -> Series[bool]:
+        return _parses(s, year)
+
+    @pa.check("decided_on", name="not_a_date")
+    def not_a_date(cls, s: pd.Series) -> Series[bool]:
+        return s.map(lambda text: text == "" or parse_date(text) is not None).astype(bool)
+
+    @pa.dataframe_check(name="unknown_item")
+    def unknown_item(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["item_kind"] != ""
+
+    @pa.dataframe_check(name="field_not_allowed")
+    def field_not_allowed(cls, df: pd.DataFrame) -> Series[bool]:
+        allowed = df["item_kind"].map({"kpi": KPI_FIELDS, "initiative": INITIATIVE_FIELDS, "": None})
+        return pd.Series([a is None or f in a for f, a in zip(df["field"], allowed)], index=df.index, dtype=bool)
+
+    @pa.dataframe_check(name="bad_value")
+    def bad_value(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["value_ok"]
+
+    @pa.dataframe_check(name="same_year_twice")
+    def same_year_twice(cls, df: pd.DataFrame) -> Series[bool]:
+        return ~df.duplicated(subset=["item_id", "field", "effective_fy"], keep=False) | (df["effective_fy"] == "")
+
+    @pa.dataframe_check(name="effective_outside_plan")
+    def effective_outside_plan(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["in_plan"]
+
+    @pa.dataframe_check(name="owner_not_in_force")
+    def owner_not_in_force(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["owner_ok"]
 
 
 class VersionRules(pa.DataFrameModel):
@@ -128,27 +376,184 @@ class VersionRules(pa.DataFrameModel):
         return ~(df["target_fy"] <= df["baseline_fy"]).fillna(False).astype(bool)
 
 
+MODELS = {"areas.csv": AreaRules, "initiatives.csv": InitiativeRules, "kpis.csv": KpiRules, "owners.csv": OwnerRules,
+          "outcomes.csv": OutcomeRules, "departments.csv": DepartmentRules, "revisions.csv": RevisionRules}
+
+
+def _cases(model: type[pa.DataFrameModel], frame: pd.DataFrame) -> list[tuple[int, str, str | None]]:
+    """Validate lazily; every failure as (row, check, column): the frame's index, the check's name, and the
+    failing cell's column for a column check (None for a check of whole rows, whose column MESSAGES names).
+    A missing column is row 1, the header; a check of a whole file is its first row."""
+    try:
+        model.validate(frame, lazy=True)
+        return []
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+    found, missing, errors = set(), [], []
+    for index, check, column, case in zip(cases["index"], cases["check"], cases["column"], cases["failure_case"]):
+        check = str(check)
+        if check == "column_in_dataframe":
+            missing.append(str(case))
+        elif check in TABLE_CHECKS:
+            found.add((2, check, None))
+        elif index is None or pd.isna(index) or check not in MESSAGES:
+            errors.append((check, case))  # a check that could not run: moot if a column it reads is missing
+        else:
+            found.add((int(index), check, str(column) if MESSAGES[check][0] is None else None))
+    if errors and not missing:
+        raise RuntimeError(f"{model.__name__}: {errors}")  # a bug in shinchoku, not in the catalogue
+    return [(1, "column_in_dataframe", c) for c in dict.fromkeys(missing)] + sorted(found, key=str)
+
+
 class _Report:
-    """Problems as 'file 行N 列X: message' lines, sorted into file order."""
+    """Problems as '{file} 行{row} 列 {column}: message' lines, in file order, then row order, then in the
+    order of the file's columns (``headings``, per file, where known)."""
 
-    def __init__(self, plan: tuple[int, int]):
-        self.plan, self.found = plan, []
+    def __init__(self, plan: tuple[int | None, int | None] = (None, None)):
+        self.plan, self.found, self.headings = plan, [], {}
 
-    def add(self, file: str, row: int, check: str, **params) -> None:
-        from shinchoku.catalogue import INITIATIVE_FIELDS, KPI_FIELDS
-
-        column, message = MESSAGES[check]
+    def add(self, file: str, row: int, check: str, column: str | None = None, cells: dict | None = None,
+            **params) -> None:
+        default, message, quoted = MESSAGES[check]
+        column = column or default
+        cells = cells or {}
         first, last = self.plan
-        self.found.append((file, row, f"{file} 行{row} 列 {column}: " + message.format(
-            first=first, last=last, kpi_fields=", ".join(KPI_FIELDS), initiative_fields=", ".join(INITIATIVE_FIELDS),
-            **params)))
+        text = message.format(**{**cells, "first": first, "last": last, "kpi_fields": ", ".join(KPI_FIELDS),
+                                 "initiative_fields": ", ".join(INITIATIVE_FIELDS), **params})
+        if quoted:
+            text += f"(入力: {cells.get(column, '')!r})"
+        order = FILES.index(file) if file in FILES else len(FILES)
+        headings = self.headings.get(file, [])
+        place = headings.index(column) if column in headings else len(headings)
+        self.found.append((order, row, place, f"{file} 行{row} 列 {column}: {text}"))
 
     def lines(self) -> list[str]:
-        return [line for _, _, line in sorted(self.found)]
+        return list(dict.fromkeys(line for *_, line in sorted(self.found, key=lambda f: f[:3])))
+
+
+def _frame(table) -> pd.DataFrame:
+    """A file's cells as written, one column per heading, indexed by the row a spreadsheet shows."""
+    index = pd.Index([n for n, _ in table.rows], dtype="int64")
+    return pd.DataFrame({c: pd.Series([row.get(c, "") for _, row in table.rows], index=index, dtype=object)
+                         for c in table.columns}, index=index)
+
+
+def _lenient(parse, text: str):
+    try:
+        return parse(text)
+    except ValueError:
+        return None
+
+
+def file_problems(tables: dict) -> list[str]:
+    """Every problem in the catalogue's files (name -> its table: ``columns`` and numbered ``rows`` of cells),
+    each file against itself and against the others; [] when they are sound.
+
+    A reference into a file that lacks the column referred to is not checked: its missing column is the
+    problem to fix, not every row pointing at it."""
+    frames = {name: _frame(table) for name, table in tables.items()}
+    empty = pd.Series(dtype=object)
+
+    def cells(name: str, column: str) -> pd.Series:
+        frame = frames.get(name)
+        if frame is None:
+            return empty
+        return frame[column] if column in frame.columns else pd.Series("", index=frame.index, dtype=object)
+
+    def ids(name: str, column: str) -> set[str] | None:
+        frame = frames.get(name)
+        if frame is not None and column not in frame.columns:
+            return None
+        return set(cells(name, column)) - {""}
+
+    def known(values: pd.Series, among: set[str] | None, blank_ok: bool = True) -> pd.Series:
+        return values.map(lambda v: among is None or v in among or (blank_ok and v == "")).astype(bool)
+
+    area_ids, owned_ids = ids("areas.csv", "area_id"), ids("owners.csv", "item_id")
+    initiative_ids, kpi_ids = ids("initiatives.csv", "initiative_id"), ids("kpis.csv", "kpi_id")
+    item_ids = None if initiative_ids is None or kpi_ids is None else initiative_ids | kpi_ids
+    initiative_area = None if initiative_ids is None or ids("initiatives.csv", "area_id") is None else \
+        dict(zip(cells("initiatives.csv", "initiative_id"), cells("initiatives.csv", "area_id")))
+    departments = {name: (_lenient(year, start), _lenient(year, end), successor) for name, start, end, successor in
+                   zip(cells("departments.csv", "department"), cells("departments.csv", "valid_from_fy"),
+                       cells("departments.csv", "valid_to_fy"), cells("departments.csv", "successor"))}
+    listed = None if ids("departments.csv", "department") is None else set(departments)  # None: not checked
+    if listed is None:
+        departments = {}
+    first = min(filter(None, (_lenient(year, t) for t in cells("kpis.csv", "baseline_fy"))), default=None)
+    last = max(filter(None, (_lenient(year, t) for t in cells("kpis.csv", "target_fy"))), default=None)
+
+    def exists(department: str, fiscal_year: int | None) -> bool:
+        start, end, _ = departments[department]
+        return fiscal_year is None or ((start is None or fiscal_year >= start) and (end is None or fiscal_year <= end))
+
+    facts = {}
+    facts["initiatives.csv"] = {
+        "area_known": known(cells("initiatives.csv", "area_id"), area_ids, blank_ok=False),
+        "owned": known(cells("initiatives.csv", "initiative_id"), owned_ids)}
+    kpis = frames["kpis.csv"]
+    figures = ("baseline_value", "baseline_fy", "target_value", "target_fy")
+    facts["kpis.csv"] = {
+        "area_known": known(cells("kpis.csv", "area_id"), area_ids, blank_ok=False),
+        "initiative_in_area": pd.Series(
+            [i == "" or initiative_area is None or initiative_area.get(i) == a
+             for i, a in zip(cells("kpis.csv", "initiative_id"), cells("kpis.csv", "area_id"))], index=kpis.index,
+            dtype=bool),
+        "owned": known(cells("kpis.csv", "kpi_id"), owned_ids),
+        "blank_figures": pd.Series(["・".join(f for f, v in zip(figures, values) if v == "")
+                                    for values in zip(*(cells("kpis.csv", f) for f in figures))],
+                                   index=kpis.index, dtype=object)}
+    facts["owners.csv"] = {
+        "item_known": known(cells("owners.csv", "item_id"), item_ids),
+        "owner_known": known(cells("owners.csv", "owner"), listed or None)}  # no departments listed: any
+    facts["outcomes.csv"] = {
+        "initiative_known": known(cells("outcomes.csv", "initiative_id"), initiative_ids, blank_ok=False)}
+    in_cycle = []
+    for name, successor in zip(cells("departments.csv", "department"), cells("departments.csv", "successor")):
+        seen, step, cycle = {name}, successor, False
+        while step:
+            if step in seen:
+                cycle = True
+                break
+            seen.add(step)
+            step = departments[step][2] if step in departments else ""
+        in_cycle.append(cycle)
+    facts["departments.csv"] = {
+        "successor_known": known(cells("departments.csv", "successor"), listed),
+        "in_cycle": pd.Series(in_cycle, index=cells("departments.csv", "department").index, dtype=bool)}
+    kinds = {**dict.fromkeys(initiative_ids or (), "initiative"), **dict.fromkeys(kpi_ids or (), "kpi")}
+    revisions = []
+    for item, field, value, effective in zip(cells("revisions.csv", "item_id"), cells("revisions.csv", "field"),
+                                             cells("revisions.csv", "new_value"), cells("revisions.csv", "effective_fy")):
+        fiscal_year = _lenient(year, effective)
+        try:
+            field_value(field, value)
+            value_ok = True
+        except ValueError:
+            value_ok = field not in KPI_FIELDS  # an unknown field is reported as such, not twice
+        revisions.append({
+            "item_kind": kinds.get(item, "unchecked" if item_ids is None else ""),
+            "value_ok": value_ok,
+            "owner_ok": field != "owner" or not departments or (value in departments and exists(value, fiscal_year)),
+            "in_plan": fiscal_year is None or first is None or last is None or first <= fiscal_year <= last})
+    index = cells("revisions.csv", "item_id").index
+    facts["revisions.csv"] = {c: pd.Series([r[c] for r in revisions], index=index,
+                                           dtype=object if c == "item_kind" else bool)
+                              for c in ("item_kind", "value_ok", "owner_ok", "in_plan")}
+
+    report = _Report((first, last))
+    for name in FILES:
+        if name not in frames:
+            continue
+        frame = frames[name].assign(**facts.get(name, {}))
+        report.headings[name] = list(frames[name].columns)
+        for row, check, column in _cases(MODELS[name], frame):
+            report.add(name, row, check, column, frame.loc[row].to_dict() if row in frame.index else {})
+    return report.lines()
 
 
 def definition_problems(versions, revisions, plan: tuple[int, int]) -> list[str]:
-    """Every KPI definition in force (built from sound revisions): its target against its baseline and direction.
+    """Every KPI definition in force (built from sound files): its target against its baseline and direction.
     A problem points at the revision that opened the definition, or at kpis.csv for the plan as first set."""
     rows = [{"direction": v.item.direction, "baseline_value": v.item.baseline_value,
              "target_value": v.item.target_value, "baseline_fy": v.item.baseline_fy, "target_fy": v.item.target_fy}
@@ -160,55 +565,9 @@ def definition_problems(versions, revisions, plan: tuple[int, int]) -> list[str]
         kpi_line.setdefault(v.item.kpi_id, len(kpi_line) + 2)  # kpis.csv, in the order its KPIs come
     revision_line = {id(r): n for n, r in enumerate(revisions, start=2)}
     report = _Report(plan)
-    for index, check in failures(VersionRules, frame):
+    for index, check, _ in ([] if frame.empty else _cases(VersionRules, frame)):
         v = versions[index]
         where = ("revisions.csv", revision_line[id(v.opened_by[-1])]) if v.opened_by \
             else ("kpis.csv", kpi_line[v.item.kpi_id])
         report.add(*where, check, fy=v.valid_from_fy, direction=v.item.direction)
-    return report.lines()
-
-
-def source_problems(kpis, initiatives, revisions, organisation, plan: tuple[int, int],
-                    owner_rows: list[tuple[int, str]] = ()) -> list[str]:
-    """The revisions against their items and fields, the departments' successors, the owners against the
-    departments; [] when they are sound."""
-    from shinchoku.catalogue import KPI_FIELDS, field_value
-
-    first, last = plan
-    report = _Report(plan)
-    listed = {d.name: d for d in organisation}
-    kinds = {**{k.kpi_id: "kpi" for k in kpis}, **{i.initiative_id: "initiative" for i in initiatives}}
-    if revisions:
-        rows = []
-        for r in revisions:
-            try:
-                field_value(r.field, r.new_value)
-                value_ok = True
-            except Exception:  # noqa: BLE001 - any failure to read the value is this one problem
-                value_ok = r.field not in KPI_FIELDS  # an unknown field is reported as such, not twice
-            owner_ok = r.field != "owner" or not listed or (
-                r.new_value in listed and listed[r.new_value].exists_in(r.effective_fy))
-            rows.append({"item_id": r.item_id, "field": r.field, "effective_fy": r.effective_fy,
-                         "item_kind": kinds.get(r.item_id), "value_ok": value_ok, "owner_ok": owner_ok,
-                         "first_year": first, "last_year": last})
-        frame = pd.DataFrame(rows).astype({"item_kind": object})
-        for index, check in failures(RevisionRules, frame):
-            report.add("revisions.csv", index + 2, check, field=rows[index]["field"])
-    if organisation:
-        rows = []
-        for d in organisation:
-            seen, name, cycle = {d.name}, d.successor, False
-            while name:
-                if name in seen:
-                    cycle = True
-                    break
-                seen.add(name)
-                name = listed[name].successor if name in listed else None
-            rows.append({"department": d.name, "successor_known": d.successor is None or d.successor in listed,
-                         "in_cycle": cycle})
-        for index, check in failures(DepartmentRules, pd.DataFrame(rows)):
-            report.add("departments.csv", index + 2, check)
-        rows = [{"owner_known": owner in listed} for _, owner in owner_rows]
-        for index, check in failures(OwnerRules, pd.DataFrame(rows)):
-            report.add("owners.csv", owner_rows[index][0], check)
     return report.lines()

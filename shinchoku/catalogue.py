@@ -12,19 +12,14 @@ import csv
 import dataclasses
 import datetime as dt
 import io
-import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
 
+from . import catalogue_fields
+from .catalogue_fields import field_value, number, year
 from .config import ROOT, catalogue_dir, exact_value
-
-DIRECTIONS = ("increase", "decrease")
-# What a revision may change, per kind of item (a change of unit is a new KPI, the old one retired).
-KPI_FIELDS = ("name", "owner", "direction", "baseline_value", "baseline_fy", "target_value", "target_fy")
-INITIATIVE_FIELDS = ("name", "owner")
 
 
 class CatalogueError(Exception):
@@ -311,151 +306,74 @@ def _decoded(path: Path) -> tuple[str, str]:
                          "(UTF-8 または Shift_JIS(CP932)で保存してください)")
 
 
-def _read(path: Path, required: list[str], encodings: dict[str, str]) -> list[tuple[int, dict[str, str]]]:
-    """The rows of one catalogue file, numbered as a spreadsheet shows them; notes its encoding in ``encodings``."""
+@dataclass(frozen=True)
+class Table:
+    """One catalogue file as written: its headings, and its rows of stripped cells numbered as a spreadsheet
+    shows them (the headings are row 1)."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[int, dict[str, str]], ...]
+
+
+# The catalogue's files, and whether each must be there.
+FILES = {"owners.csv": True, "areas.csv": True, "initiatives.csv": True, "kpis.csv": True,
+         "outcomes.csv": False, "departments.csv": False, "revisions.csv": False}
+REVISION_COLUMNS = ["revision_id", "item_id", "field", "new_value", "effective_fy", "decided_on", "reason", "source"]
+
+
+def _read(path: Path, encodings: dict[str, str]) -> Table:
+    """One catalogue file; notes its encoding in ``encodings``. Its columns are checked with the rest."""
     text, encodings[path.name] = _decoded(path)
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    missing = [c for c in required if c not in (reader.fieldnames or [])]
-    if missing:
-        raise CatalogueError(f"{path.name}: 列がありません: {', '.join(missing)}")
-    return [(n, {k: (v or "").strip() for k, v in row.items() if k}) for n, row in enumerate(reader, start=2)]
-
-
-def _number(text: str, where: str) -> tuple[float | None, int | None]:
-    """'80.0' -> (80.0, 1); '' -> (None, None)."""
-    if text == "":
-        return None, None
-    try:
-        d = Decimal(text)
-    except InvalidOperation:
-        raise CatalogueError(f"{where}: 数値として読めません(入力: {text!r})") from None
-    if not d.is_finite():
-        raise CatalogueError(f"{where}: 数値として読めません(入力: {text!r})")
-    return float(d), max(0, -d.as_tuple().exponent)
-
-
-def _year(text: str, where: str) -> int | None:
-    if text == "":
-        return None
-    if not text.isdigit() or not 2000 <= int(text) <= 2100:
-        raise CatalogueError(f"{where}: 年度(西暦の整数、例 2021)が必要です(入力: {text!r})")
-    return int(text)
+    rows = tuple((n, {k: (v or "").strip() for k, v in row.items() if k}) for n, row in enumerate(reader, start=2))
+    return Table(tuple(dict.fromkeys(c for c in reader.fieldnames or [] if c)), rows)
 
 
 def load_catalogue(directory: Path | None = None) -> Catalogue:
-    """Read and validate the catalogue (the project's, by default); raise CatalogueError naming the bad entry."""
+    """Read and validate the catalogue (the project's, by default); raise CatalogueError listing every problem,
+    each naming its file, row and column."""
     directory = catalogue_dir() if directory is None else directory
     encodings: dict[str, str] = {}  # file name -> the encoding it was read in
-    owners: dict[str, str] = {}
-    owner_rows: list[tuple[int, str]] = []
-    illustrative = False
-    for n, row in _read(directory / "owners.csv", ["item_id", "owner", "basis"], encodings):
-        where = f"owners.csv 行{n}({row['item_id']})"
-        if not row["item_id"] or not row["owner"]:
-            raise CatalogueError(f"{where} 列 item_id・owner: 必須です")
-        if row["item_id"] in owners:
-            raise CatalogueError(f"{where} 列 item_id: 同じ項目が2行あります")
-        _check_department_name(row["owner"], f"{where} 列 owner")
-        owners[row["item_id"]] = row["owner"]
-        owner_rows.append((n, row["owner"]))
-        illustrative |= row["basis"] == "illustrative"
-
-    areas = []
-    for n, row in _read(directory / "areas.csv", ["area_id", "area_group", "name", "sort_order"], encodings):
-        where = f"areas.csv 行{n}({row['area_id']})"
-        if not row["area_id"] or not row["name"]:
-            raise CatalogueError(f"{where} 列 area_id・name: 必須です")
-        try:
-            order = int(row["sort_order"])
-        except ValueError:
-            raise CatalogueError(f"{where} 列 sort_order: 整数が必要です(入力: {row['sort_order']!r})") from None
-        areas.append(Area(row["area_id"], row["area_group"], row["name"], order, row.get("new_value", "")))
-    _unique([a.area_id for a in areas], "areas.csv")
-    area_ids = {a.area_id for a in areas}
-
-    initiatives = []
-    for n, row in _read(directory / "initiatives.csv", ["initiative_id", "area_id", "name", "activities"], encodings):
-        where = f"initiatives.csv 行{n}({row['initiative_id']})"
-        if not row["initiative_id"] or not row["name"]:
-            raise CatalogueError(f"{where} 列 initiative_id・name: 必須です")
-        if row["area_id"] not in area_ids:
-            raise CatalogueError(f"{where} 列 area_id: areas.csv にありません(入力: {row['area_id']!r})")
-        if row["initiative_id"] not in owners:
-            raise CatalogueError(f"{where}: owners.csv に所管部局がありません")
-        initiatives.append(
-            Initiative(row["initiative_id"], row["area_id"], row.get("section", ""), row["name"],
-                       row["activities"], owners[row["initiative_id"]], row.get("note", ""))
-        )
-    _unique([i.initiative_id for i in initiatives], "initiatives.csv")
-    initiative_area = {i.initiative_id: i.area_id for i in initiatives}
-
-    kpis = []
-    columns = ["kpi_id", "area_id", "initiative_id", "name", "unit", "direction",
-               "baseline_value", "baseline_fy", "target_value", "target_fy", "note"]
-    for n, row in _read(directory / "kpis.csv", columns, encodings):
-        where = f"kpis.csv 行{n}({row['kpi_id']})"
-        for key in ("kpi_id", "name", "unit"):
-            if not row[key]:
-                raise CatalogueError(f"{where} 列 {key}: 必須です")
-        if row["area_id"] not in area_ids:
-            raise CatalogueError(f"{where} 列 area_id: areas.csv にありません(入力: {row['area_id']!r})")
-        initiative = row["initiative_id"] or None
-        if initiative is not None and initiative_area.get(initiative) != row["area_id"]:
-            raise CatalogueError(f"{where} 列 initiative_id: 取組項目 {initiative!r} は分野 {row['area_id']!r} にありません")
-        if row["direction"] not in DIRECTIONS:
-            raise CatalogueError(f"{where} 列 direction: increase か decrease が必要です(入力: {row['direction']!r})")
-        if row["kpi_id"] not in owners:
-            raise CatalogueError(f"{where}: owners.csv に所管部局がありません")
-        b_value, b_dec = _number(row["baseline_value"], f"{where} 列 baseline_value")
-        t_value, t_dec = _number(row["target_value"], f"{where} 列 target_value")
-        b_fy = _year(row["baseline_fy"], f"{where} 列 baseline_fy")
-        t_fy = _year(row["target_fy"], f"{where} 列 target_fy")
-        unknown = [k for k, v in (("baseline_value", b_value), ("baseline_fy", b_fy),
-                                  ("target_value", t_value), ("target_fy", t_fy)) if v is None]
-        if unknown and not row["note"]:
-            raise CatalogueError(f"{where} 列 note: {'・'.join(unknown)} が空欄の理由を書いてください")
-        kpis.append(Kpi(row["kpi_id"], row["area_id"], initiative, row["name"], row["unit"], row["direction"],
-                        b_value, b_dec, b_fy, t_value, t_dec, t_fy, owners[row["kpi_id"]], row["note"],
-                        _year(row.get("introduced_fy", ""), f"{where} 列 introduced_fy"),
-                        _year(row.get("retired_fy", ""), f"{where} 列 retired_fy")))
-    _unique([k.kpi_id for k in kpis], "kpis.csv")
-    if not kpis:
-        raise CatalogueError("kpis.csv: 指標が1件もありません")
-    known = {*initiative_area, *(k.kpi_id for k in kpis)}
-    stray = sorted(set(owners) - known)
-    if stray:
-        raise CatalogueError(f"owners.csv: kpis.csv・initiatives.csv にない項目があります: {', '.join(stray)}")
-    outcomes = []
-    if (directory / "outcomes.csv").exists():
-        columns = ["initiative_id", "fiscal_year", "label", "outcome_text", "figure_value", "figure_unit", "as_of", "note"]
-        for n, row in _read(directory / "outcomes.csv", columns, encodings):
-            where = f"outcomes.csv 行{n}({row['initiative_id']})"
-            if row["initiative_id"] not in initiative_area:
-                raise CatalogueError(f"{where} 列 initiative_id: initiatives.csv にありません")
-            if not row["outcome_text"]:
-                raise CatalogueError(f"{where} 列 outcome_text: 必須です")
-            value, _ = _number(row["figure_value"], f"{where} 列 figure_value")
-            if (value is None) != (not row["figure_unit"]):
-                raise CatalogueError(f"{where} 列 figure_value・figure_unit: 両方書くか、両方空欄にしてください")
-            year = _year(row["fiscal_year"], f"{where} 列 fiscal_year")
-            outcomes.append(SeedOutcome(row["initiative_id"], year, row["label"],
-                                        row["outcome_text"], value, row["figure_unit"] or None, row["as_of"] or None,
-                                        row["note"]))
-    organisation = _read_departments(directory, encodings)
-    revisions = _read_revisions(directory, encodings)
-    plan = (min(k.baseline_fy for k in kpis if k.baseline_fy is not None),
-            max(k.target_fy for k in kpis if k.target_fy is not None))
+    tables = {name: _read(directory / name, encodings) for name, required in FILES.items()
+              if required or (directory / name).exists()}
     checked = _checked_marker(directory)
     unchecked = not checked.exists()
     if unchecked:
-        from schemas.catalogue import source_problems
+        # Imported here, not at the top, to save start-up: pandas and pandera take about a second, and a
+        # catalogue found sound before (the marker) skips them. No import circle: see catalogue_fields.
+        from schemas.catalogue import definition_problems, file_problems
 
-        _refuse(source_problems(kpis, initiatives, revisions, organisation, plan, owner_rows))
+        _refuse(file_problems(tables))
+    # From here on the files are sound: every cell reads as its column requires.
+    rows = {name: [row for _, row in table.rows] for name, table in tables.items()}
+    owners = {row["item_id"]: row["owner"] for row in rows["owners.csv"]}
+    illustrative = any(row["basis"] == "illustrative" for row in rows["owners.csv"])
+    areas = [Area(row["area_id"], row["area_group"], row["name"], int(row["sort_order"]), row.get("new_value", ""))
+             for row in rows["areas.csv"]]
+    initiatives = [Initiative(row["initiative_id"], row["area_id"], row.get("section", ""), row["name"],
+                              row["activities"], owners[row["initiative_id"]], row.get("note", ""))
+                   for row in rows["initiatives.csv"]]
+    kpis = []
+    for row in rows["kpis.csv"]:
+        b_value, b_dec = number(row["baseline_value"])
+        t_value, t_dec = number(row["target_value"])
+        kpis.append(Kpi(row["kpi_id"], row["area_id"], row["initiative_id"] or None, row["name"], row["unit"],
+                        row["direction"], b_value, b_dec, year(row["baseline_fy"]), t_value, t_dec,
+                        year(row["target_fy"]), owners[row["kpi_id"]], row["note"],
+                        year(row.get("introduced_fy", "")), year(row.get("retired_fy", ""))))
+    outcomes = [SeedOutcome(row["initiative_id"], year(row["fiscal_year"]), row["label"], row["outcome_text"],
+                            number(row["figure_value"])[0], row["figure_unit"] or None, row["as_of"] or None,
+                            row["note"]) for row in rows.get("outcomes.csv", [])]
+    organisation = tuple(Department(row["department"], year(row["valid_from_fy"]), year(row["valid_to_fy"]),
+                                    row["successor"] or None) for row in rows.get("departments.csv", []))
+    revisions = [Revision(row["revision_id"], row["item_id"], row["field"], row["new_value"], int(row["effective_fy"]),
+                          catalogue_fields.date(row["decided_on"]), row["reason"], row["source"])
+                 for row in rows.get("revisions.csv", [])]
+    plan = (min(k.baseline_fy for k in kpis if k.baseline_fy is not None),
+            max(k.target_fy for k in kpis if k.target_fy is not None))
     versions = _all_versions(kpis, initiatives, revisions, plan[0])
     by_id = dict(versions)
     if unchecked:
-        from schemas.catalogue import definition_problems
-
         _refuse(definition_problems([v for k in kpis for v in by_id[k.kpi_id]], revisions, plan))
         _remember(checked)
     current_kpis = tuple(by_id[k.kpi_id][-1].item for k in kpis)
@@ -485,7 +403,8 @@ def _checked_marker(directory: Path) -> Path:
     import tempfile
 
     digest = hashlib.sha256()
-    for path in sorted(Path(directory).glob("*.csv")) + [Path(__file__), ROOT / "schemas" / "catalogue.py"]:
+    code = [Path(__file__), Path(catalogue_fields.__file__), ROOT / "schemas" / "catalogue.py"]
+    for path in sorted(Path(directory).glob("*.csv")) + code:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return Path(tempfile.gettempdir()) / "shinchoku-catalogues-checked" / digest.hexdigest()
 
@@ -498,71 +417,6 @@ def _remember(marker: Path) -> None:
         pass
 
 
-REVISION_COLUMNS = ["revision_id", "item_id", "field", "new_value", "effective_fy", "decided_on", "reason", "source"]
-DEPARTMENT_COLUMNS = ["department", "valid_from_fy", "valid_to_fy", "successor"]
-
-
-def _read_revisions(directory: Path, encodings: dict[str, str]) -> list[Revision]:
-    """revisions.csv (optional): the committee's changes, one field of one item each. Values stay text here;
-    `schemas.catalogue` checks them against their field."""
-    if not (directory / "revisions.csv").exists():
-        return []
-    out = []
-    for n, row in _read(directory / "revisions.csv", REVISION_COLUMNS, encodings):
-        where = f"revisions.csv 行{n}"
-        if not row["revision_id"]:
-            raise CatalogueError(f"{where} 列 revision_id: 必須です")
-        effective = row["effective_fy"]
-        if not effective.isdigit():
-            raise CatalogueError(f"{where} 列 effective_fy: 年度(西暦の整数、例 2024)が必要です(入力: {effective!r})")
-        decided = _date(row["decided_on"]) if row["decided_on"] else None
-        if row["decided_on"] and decided is None:
-            raise CatalogueError(f"{where} 列 decided_on: 日付(例 2024-03-15、2024/3/15)が必要です"
-                                 f"(入力: {row['decided_on']!r})")
-        out.append(Revision(row["revision_id"], row["item_id"], row["field"], row["new_value"], int(effective),
-                            decided, row["reason"], row["source"]))
-    return out
-
-
-def _date(text: str) -> dt.date | None:
-    """A date as ISO writes it (2025-03-20) or as Japanese Excel saves it to CSV (2025/3/20); None otherwise."""
-    match = re.fullmatch(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})", text.strip())
-    if not match:
-        return None
-    try:
-        return dt.date(*map(int, match.groups()))
-    except ValueError:
-        return None
-
-
-def _read_departments(directory: Path, encodings: dict[str, str]) -> tuple[Department, ...]:
-    """departments.csv (optional): each department's fiscal years, and its successor after a reorganisation."""
-    if not (directory / "departments.csv").exists():
-        return ()
-    out = []
-    for n, row in _read(directory / "departments.csv", DEPARTMENT_COLUMNS, encodings):
-        where = f"departments.csv 行{n}"
-        _check_department_name(row["department"], f"{where} 列 department")
-        out.append(Department(row["department"], _year(row["valid_from_fy"], f"{where} 列 valid_from_fy"),
-                              _year(row["valid_to_fy"], f"{where} 列 valid_to_fy"), row["successor"] or None))
-    return tuple(out)
-
-
-def field_value(field: str, text: str) -> dict:
-    """The dataclass fields a revision's new value sets: 90.0 -> target_value 90.0 with 1 decimal.
-    Raises ValueError when the text is not a value of that field."""
-    if field in ("baseline_value", "target_value"):
-        value, decimals = _number(text, field)
-        return {field: value, field.replace("value", "decimals"): decimals}
-    if field in ("baseline_fy", "target_fy"):
-        return {field: _year(text, field)}
-    if field == "direction" and text not in DIRECTIONS:
-        raise ValueError(f"increase か decrease が必要です(入力: {text!r})")
-    if field in ("name", "owner") and not text:
-        raise ValueError("空欄にはできません")
-    return {field: text}
-
-
 def _versions(item: Kpi | Initiative, revisions: list[Revision], plan_start: int) -> tuple[Version, ...]:
     """An item's definitions over the fiscal years: the plan as first set, then each year a revision takes effect."""
     revisions = sorted(revisions, key=lambda r: (r.effective_fy, r.revision_id))
@@ -572,26 +426,12 @@ def _versions(item: Kpi | Initiative, revisions: list[Revision], plan_start: int
     starts = sorted({start} | {r.effective_fy for r in revisions if r.effective_fy > start
                                and (end is None or r.effective_fy <= end)})
     versions = []
-    for n, year in enumerate(starts):
+    for n, fy in enumerate(starts):
         fields: dict = {}
         for r in revisions:
-            if r.effective_fy <= year:
+            if r.effective_fy <= fy:
                 fields.update(field_value(r.field, r.new_value))
         until = starts[n + 1] - 1 if n + 1 < len(starts) else end
-        opened = tuple(r for r in revisions if r.effective_fy == year or (n == 0 and r.effective_fy <= year))
-        versions.append(Version(dataclasses.replace(item, **fields), year, until, opened))
+        opened = tuple(r for r in revisions if r.effective_fy == fy or (n == 0 and r.effective_fy <= fy))
+        versions.append(Version(dataclasses.replace(item, **fields), fy, until, opened))
     return tuple(versions)
-
-
-def _unique(ids: list[str], name: str) -> None:
-    seen = set()
-    for item in ids:
-        if item in seen:
-            raise CatalogueError(f"{name}: {item!r} が2行あります")
-        seen.add(item)
-
-
-def _check_department_name(name: str, where: str) -> None:
-    # A department names an inbox folder, so it must be a safe single path component.
-    if name in (".", "..") or name.startswith(("_", ".")) or name == "rejected" or any(c in name for c in '/\\:\0'):
-        raise CatalogueError(f"{where}: {name!r} は部局のフォルダ名に使えません")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
+import sys
 
 import pytest
 
+from conftest import run_cli
 from shinchoku.catalogue import CatalogueError, load_catalogue
 from shinchoku.config import ROOT
 
@@ -66,20 +70,85 @@ def _broken(tmp_path, file, old, new):
     return target
 
 
+# Every problem reads the same way: file, row, column, then what is wrong, in Japanese.
+PROBLEM = re.compile(r"^\S+\.csv 行\d+ 列 \S+: .+")
+
+
 @pytest.mark.parametrize("file, old, new, named", [
     ("kpis.csv", "GOV-K02,GOV,,コピー用紙購入量(本庁(知事部局)),百万枚,decrease",
      "GOV-K02,GOV,,コピー用紙購入量(本庁(知事部局)),百万枚,downwards",
-     "kpis.csv 行3(GOV-K02) 列 direction: increase か decrease が必要です(入力: 'downwards')"),
-    ("kpis.csv", "121,2021,160,2025", "121,R3,160,2025", "(REG-K01) 列 baseline_fy: 年度(西暦の整数、例 2021)が必要です(入力: 'R3')"),
+     ["kpis.csv 行3 列 direction: increase か decrease が必要です(入力: 'downwards')"]),
+    ("kpis.csv", "121,2021,160,2025", "121,R3,160,2025",
+     ["kpis.csv 行5 列 baseline_fy: 年度(西暦の整数、例 2021)が必要です(入力: 'R3')"]),
     ("kpis.csv", "5000,2021,8000,2025", "five thousand,2021,8000,2025",
-     "(SAF-K01) 列 baseline_value: 数値として読めません(入力: 'five thousand')"),
-    ("kpis.csv", "IND-K02,IND,IND-02", "IND-K02,IND,NOPE-01", "(IND-K02) 列 initiative_id: 取組項目 'NOPE-01' は分野 'IND' にありません"),
-    ("kpis.csv", "525,2020,810,2025,", "525,2020,810,,", "(IND-K02) 列 note: target_fy が空欄の理由を書いてください"),
-    ("kpis.csv", "kpi_id,area_id,", "kpi,area_id,", "kpis.csv: 列がありません: kpi_id"),
-    ("owners.csv", "SAF-K02,生活環境部,illustrative\n", "", "(SAF-K02): owners.csv に所管部局がありません"),
-    ("initiatives.csv", "HLT-02,HLT,", "HLT-01,HLT,", "initiatives.csv: 'HLT-01' が2行あります"),
+     ["kpis.csv 行11 列 baseline_value: 数値として読めません(入力: 'five thousand')"]),
+    ("kpis.csv", "IND-K02,IND,IND-02", "IND-K02,IND,NOPE-01",
+     ["kpis.csv 行8 列 initiative_id: 取組項目 'NOPE-01' は分野 'IND' にありません"]),
+    ("kpis.csv", "525,2020,810,2025,", "525,2020,810,,", ["kpis.csv 行8 列 note: target_fy が空欄の理由を書いてください"]),
+    ("kpis.csv", "kpi_id,area_id,", "kpi,area_id,", ["kpis.csv 行1 列 kpi_id: 列がありません(1行目の見出しに必要です)"]),
+    ("owners.csv", "SAF-K02,生活環境部,illustrative\n", "",
+     ["kpis.csv 行12 列 kpi_id: owners.csv に所管部局がありません(入力: 'SAF-K02')"]),
+    ("owners.csv", "GOV-K02,総務部", "GOV-K02,", ["owners.csv 行23 列 owner: 必須です"]),
+    ("owners.csv", "GOV-K02,総務部", "GOV-K02,../総務部",
+     ["owners.csv 行23 列 owner: 部局のフォルダ名に使えません(入力: '../総務部')",
+      "owners.csv 行23 列 owner: 所管部局が departments.csv にありません"]),
+    ("areas.csv", "sort_order", "order", ["areas.csv 行1 列 sort_order: 列がありません(1行目の見出しに必要です)"]),
+    ("departments.csv", "総務部,,,", "総務部,R2,,未来局",
+     ["departments.csv 行3 列 valid_from_fy: 年度(西暦の整数、例 2021)が必要です(入力: 'R2')",
+      "departments.csv 行3 列 successor: 後継の部局が departments.csv にありません"]),
+    ("initiatives.csv", "HLT-02,HLT,", "HLT-01,HLT,",  # every row it leaves without its initiative, too
+     ["initiatives.csv 行18 列 initiative_id: 同じIDの行がほかにもあります(入力: 'HLT-01')",
+      "initiatives.csv 行19 列 initiative_id: 同じIDの行がほかにもあります(入力: 'HLT-01')",
+      "kpis.csv 行10 列 initiative_id: 取組項目 'HLT-02' は分野 'HLT' にありません",
+      "owners.csv 行19 列 item_id: kpis.csv・initiatives.csv にない項目です(入力: 'HLT-02')",
+      "outcomes.csv 行31 列 initiative_id: initiatives.csv にありません(入力: 'HLT-02')"]),
 ])
-def test_a_bad_catalogue_names_the_entry(tmp_path, file, old, new, named):
+def test_a_bad_catalogue_names_each_entry(tmp_path, file, old, new, named):
     with pytest.raises(CatalogueError) as caught:
         load_catalogue(_broken(tmp_path, file, old, new))
-    assert named in str(caught.value)
+    assert caught.value.problems == named
+    assert all(PROBLEM.match(line) for line in caught.value.problems)
+
+
+def test_catalogue_check_lists_problems_in_three_files_in_one_japanese_format(tmp_path):
+    """Issue 24.4: one run lists every problem, each file, row, column and what is wrong, in Japanese."""
+    folder = tmp_path / "dx-office"
+    catalogue = folder / "catalogue"
+    shutil.copytree(CATALOGUE_DIR, catalogue)
+    for file, old, new in [
+        ("kpis.csv", "百万枚,decrease,", "百万枚,downwards,"),
+        ("owners.csv", "SAF-K01,危機管理部,", "SAF-K01,,"),
+        ("revisions.csv", "source\n", "source\nR6-01,GOV-K01,target_value,90.0,R6,2024-03-15,理由,資料\n"),
+    ]:
+        text = (catalogue / file).read_text(encoding="utf-8")
+        assert old in text, (file, old)
+        (catalogue / file).write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    result = run_cli("catalogue", "check", "--project", str(folder))
+    assert result.returncode == 1, result.stdout + result.stderr
+    problems = [line for line in result.stdout.splitlines() if ".csv 行" in line]
+    assert problems == [
+        "kpis.csv 行3 列 direction: increase か decrease が必要です(入力: 'downwards')",
+        "owners.csv 行31 列 owner: 必須です",
+        "revisions.csv 行2 列 effective_fy: 年度(西暦の整数、例 2021)が必要です(入力: 'R6')",
+    ]
+    assert all(PROBLEM.match(line) and re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", line) for line in problems)
+    assert result.stdout.splitlines()[-1].endswith("3 件の問題があります。直すまで shinchoku run は何も取り込みません。")
+    assert len(result.stdout.splitlines()) == 4 and "Traceback" not in result.stderr
+
+
+def test_a_catalogue_found_sound_loads_without_the_checks_and_the_modules_import_no_circle(tmp_path):
+    """The marker spares every later command pandas and pandera; the checks import the field vocabulary,
+    not the module that loads the catalogue."""
+    folder = tmp_path / "catalogue"
+    shutil.copytree(CATALOGUE_DIR, folder)
+    load_catalogue(folder)  # checked once, and remembered
+    code = ("import sys\n"
+            "from shinchoku.catalogue import load_catalogue\n"
+            f"assert len(load_catalogue(__import__('pathlib').Path({str(folder)!r})).kpis) == 11\n"
+            "assert 'pandera' not in sys.modules and 'schemas.catalogue' not in sys.modules\n"
+            "del sys.modules['shinchoku.catalogue']\n"
+            "import schemas.catalogue\n"
+            "assert 'shinchoku.catalogue' not in sys.modules\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr

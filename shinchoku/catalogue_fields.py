@@ -1,0 +1,70 @@
+"""The catalogue's vocabulary: what a cell of catalogue/*.csv may hold, and how its text reads.
+
+Shared by `shinchoku.catalogue` (which builds the plan from the files) and `schemas.catalogue` (which
+checks them with pandera), so neither imports the other for it. Plain Python: importing it costs nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+
+DIRECTIONS = ("increase", "decrease")
+# What a revision may change, per kind of item (a change of unit is a new KPI, the old one retired).
+KPI_FIELDS = ("name", "owner", "direction", "baseline_value", "baseline_fy", "target_value", "target_fy")
+INITIATIVE_FIELDS = ("name", "owner")
+
+
+def number(text: str) -> tuple[float | None, int | None]:
+    """'80.0' -> (80.0, 1), with its written decimals; '' -> (None, None). ValueError when no finite number."""
+    if text == "":
+        return None, None
+    try:
+        d = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"数値として読めません(入力: {text!r})") from None
+    if not d.is_finite():
+        raise ValueError(f"数値として読めません(入力: {text!r})")
+    return float(d), max(0, -d.as_tuple().exponent)
+
+
+def year(text: str) -> int | None:
+    """A fiscal year as the catalogue writes it (Gregorian, 2000-2100); '' -> None. ValueError otherwise."""
+    if text == "":
+        return None
+    if not text.isdigit() or not 2000 <= int(text) <= 2100:
+        raise ValueError(f"年度(西暦の整数、例 2021)が必要です(入力: {text!r})")
+    return int(text)
+
+
+def date(text: str) -> dt.date | None:
+    """A date as ISO writes it (2025-03-20) or as Japanese Excel saves it to CSV (2025/3/20); None otherwise."""
+    match = re.fullmatch(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})", text.strip())
+    if not match:
+        return None
+    try:
+        return dt.date(*map(int, match.groups()))
+    except ValueError:
+        return None
+
+
+def department_name_ok(name: str) -> bool:
+    """Whether a department's name can name its inbox folder: a safe single path component."""
+    return not (name in (".", "..") or name.startswith(("_", ".")) or name == "rejected"
+                or any(c in name for c in '/\\:\0'))
+
+
+def field_value(field: str, text: str) -> dict:
+    """The dataclass fields a revision's new value sets: 90.0 -> target_value 90.0 with 1 decimal.
+    Raises ValueError when the text is not a value of that field."""
+    if field in ("baseline_value", "target_value"):
+        value, decimals = number(text)
+        return {field: value, field.replace("value", "decimals"): decimals}
+    if field in ("baseline_fy", "target_fy"):
+        return {field: year(text)}
+    if field == "direction" and text not in DIRECTIONS:
+        raise ValueError(f"increase か decrease が必要です(入力: {text!r})")
+    if field in ("name", "owner") and not text:
+        raise ValueError("空欄にはできません")
+    return {field: text}
