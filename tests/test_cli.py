@@ -12,6 +12,7 @@ from shinchoku.config import ROOT
 from shinchoku.template import fill_template
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+DOCS = {name: (ROOT / "docs" / f"{name}.md").read_text(encoding="utf-8") for name in ("departments", "operators", "analysts")}
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
@@ -20,7 +21,9 @@ def test_every_command_has_help_and_is_documented(command, capsys):
         main([command, "--help"])
     assert exit_info.value.code == 0
     assert len(capsys.readouterr().out) > 100
-    assert re.search(rf"shinchoku {command}\b", README), f"README does not show `shinchoku {command}`"
+    assert re.search(rf"`shinchoku {command}\b", README), f"README's command table does not show `shinchoku {command}`"
+    assert re.search(rf"^#### `shinchoku {command}`$", DOCS["operators"], re.M), \
+        f"docs/operators.md's command reference does not show `shinchoku {command}`"
 
 
 def test_commands_have_help_text():
@@ -194,13 +197,19 @@ def test_an_empty_return_is_accepted_with_a_warning(template, catalogue):
 
 
 def test_every_issue_code_is_documented():
-    """README's code table: every code, with its severity and its message as a department reads it."""
+    """docs/departments.md's code table: every code, with its severity, its message and its fix as a department reads them."""
     import re
 
     from shinchoku.messages import CODES
 
-    expected = {code: f"| `{code}` | {c.severity} | {re.sub(r'{[a-z_]+}', '…', c.message)} |" for code, c in CODES.items()}
-    documented = {line.split("`")[1]: line.strip() for line in README.splitlines() if re.match(r"^\| `[a-z_]+` \| (error|warning) \|", line)}
+    severity = {"error": "エラー(差戻し)", "warning": "警告"}
+
+    def text(template: str) -> str:
+        return re.sub(r"{[a-z_]+}", "…", template).replace("|", "\\|")
+
+    expected = {code: f"| `{code}` | {severity[c.severity]} | {text(c.message)} | {text(c.fix)} |" for code, c in CODES.items()}
+    documented = {line.split("`")[1]: line.strip() for line in DOCS["departments"].splitlines()
+                  if re.match(r"^\| `[a-z_]+` \| (エラー|警告)", line)}
     assert documented == expected
 
 
@@ -322,7 +331,7 @@ def test_grade_bands_out_of_order_stop_every_command_with_exit_2(tmp_path, capsy
 
 
 def test_demo_hints_use_the_command_the_readme_installs(settings, catalogue):
-    """The demo's closing hints must work on a fresh machine: the uvx form the README documents."""
+    """The demo's closing hints must work on a fresh machine: the uvx form docs/analysts.md documents."""
     from shinchoku.cli import _demo_queries
     from shinchoku.ingest import run_ingest
 
@@ -330,7 +339,7 @@ def test_demo_hints_use_the_command_the_readme_installs(settings, catalogue):
     hints = [line.strip() for line in _demo_queries(settings.warehouse).splitlines() if "duckdb" in line]
     commands = [h for h in hints if h.startswith(("uvx", "duckdb "))]
     assert commands and all(h.startswith("uvx --from duckdb-cli duckdb -readonly ") for h in commands)
-    assert "uvx --from duckdb-cli duckdb -readonly" in README
+    assert "uvx --from duckdb-cli duckdb -readonly" in DOCS["analysts"]
 
 
 def test_check_keeps_a_value_with_a_line_break_or_a_tab_on_one_line(template):
