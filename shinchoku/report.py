@@ -248,7 +248,7 @@ class ReportData:
         for r in _rows(con, "select * from kpi_definitions order by kpi_id, valid_from_fy"):
             definitions.setdefault(r["kpi_id"], []).append(r)
         self.revisions = _rows(con, "select * from kpi_revisions order by effective_fy, row_order")
-        self.initiatives = _rows(con, "select * from initiatives")
+        self.initiatives = _rows(con, "select * from initiatives order by area_order, initiative_id")
         self.areas = []
         for r in self.initiatives:
             if (r["area_id"], r["area"]) not in self.areas:

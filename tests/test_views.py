@@ -115,7 +115,7 @@ def test_grade_bands_are_configuration():
     assert con.execute("select grade from kpi_progress where kpi_id = 'NOBASE'").fetchone() == ("S",)
     assert rows(con, "select kpi_id, grade, status from kpi_latest where grade is not null order by kpi_id") == [
         ("NOBASE", "S", "目標達成"), ("ONLINE", "A", "順調"), ("PAPER", "B", "要注意")]
-    assert rows(con, "select grade, min_pace, label, grade_rank, is_floor from grade_bands") == [
+    assert rows(con, "select grade, min_pace, label, grade_rank, is_floor from grade_bands order by grade_rank") == [
         ("S", 1.2, "極めて順調", 1, False), ("A", 0.9, "順調", 2, False), ("B", 0.7, "要注意", 3, False),
         ("C", None, "要対策", 4, True)]
 
@@ -125,7 +125,7 @@ def test_a_fourth_band_gets_its_own_label_and_the_floor_its_own():
     five = dataclasses.replace(FOUR_GRADES, grade_bands=(*FOUR_GRADES.grade_bands, GradeBand("B-", 0.5, "遅れ気味")),
                                grade_floor="D", floor_label="大幅な遅れ")
     con = build(five)
-    assert rows(con, "select grade, label from grade_bands") == [
+    assert rows(con, "select grade, label from grade_bands order by grade_rank") == [
         ("S", "極めて順調"), ("A", "順調"), ("B", "要注意"), ("B-", "遅れ気味"), ("D", "大幅な遅れ")]
     assert rows(con, "select status from kpi_latest where kpi_id = 'PAPER'") == [("要注意",)]
 
@@ -133,7 +133,7 @@ def test_a_fourth_band_gets_its_own_label_and_the_floor_its_own():
 def test_observation_history_keeps_every_version():
     con = build()
     got = rows(con, "select fiscal_year, actual_value, submission_id, version, valid_from, valid_to "
-                    "from observation_history where kpi_id = 'PAPER'")
+                    "from observation_history where kpi_id = 'PAPER' order by version")
     assert got == [
         (2022, 31.0, 1, 1, dt.datetime(2023, 5, 1, 9), dt.datetime(2023, 6, 1, 9)),
         (2022, 30.0, 2, 2, dt.datetime(2023, 6, 1, 9), None),
@@ -191,7 +191,8 @@ def test_kpi_year_status_is_the_latest_actual_up_to_each_year():
 
 def test_area_counts_count_every_grade_including_zero():
     con = build(FOUR_GRADES)
-    got = rows(con, "select area, class, class_rank, kpis from area_counts where report_fy = 2024 and measure = '評価'")
+    got = rows(con, "select area, class, class_rank, kpis from area_counts where report_fy = 2024 and measure = '評価' "
+                    "order by class_rank")
     assert got == [("行政のDX", "S", 1, 1), ("行政のDX", "A", 2, 0), ("行政のDX", "B", 3, 2), ("行政のDX", "C", 4, 0),
                    ("行政のDX", "評価不能", 5, 2)]
 
@@ -203,7 +204,7 @@ def test_data_quality_lists_warnings_of_accepted_returns_only():
                     "values (?, '実績報告', ?, 'PAPER', ?, ?, 'm')",
                     [(1, "E7", "warning", "approximate_value"), (2, "E8", "warning", "suspicious_value"),
                      (3, "E9", "warning", "approximate_value"), (1, "E10", "error", "value_not_number")])
-    assert rows(con, "select fiscal_year, submission_id, cell, code from data_quality") == [
+    assert rows(con, "select fiscal_year, submission_id, cell, code from data_quality order by submission_id, cell") == [
         (2022, 1, "E7", "approximate_value"), (None, 2, "E8", "suspicious_value")]
 
 
