@@ -818,7 +818,7 @@ def _quality_sheet(ws, data: ReportData) -> None:
     _header(ws, row, ["提出番号", "部局", "ファイル", "セル", "内容"])
     for w in data.warnings:
         row += 1
-        _cells(ws, row, [w["submission_id"], w["department"], w["file_name"], w["location"] or "-",
+        _cells(ws, row, [w["submission_id"], w["department"], w["file_name"], f"{w['sheet']}!{w['cell']}" if w["cell"] else "-",
                          w["message"]], wrap=True)
     if not data.warnings:
         row += 1

@@ -95,7 +95,7 @@ def review(warehouse: Path, year: int | None = None, department: str | None = No
                                   and v.item_id = h.kpi_id and v.as_of = h.as_of)
                 order by h.kpi_id, h.as_of""", [dept, fy, last[0]]).fetchall()
             item.warnings = con.execute("""
-                select file_name, location, message, kpi_id from data_quality
+                select file_name, sheet || '!' || cell, message, kpi_id from data_quality
                 where department = ? and fiscal_year = ? order by submission_id, cell""", [dept, fy]).fetchall()
             item.outcomes = con.execute("""
                 select o.initiative_id,

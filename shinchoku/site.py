@@ -328,7 +328,7 @@ class _Pages:
         unknown = [[k.kpi_id, k.name, k.baseline_text, k.target_text] for k in data.kpis if k.kpi_id in data.unknown_plan]
         missing = [[k.kpi_id, k.name, format_year(latest["fiscal_year"]) if (latest := data.latest(k.kpi_id))
                     else "実績なし"] for k in data.kpis if k.kpi_id in data.not_reported]
-        warnings = [[w["department"], w["file_name"], w["location"] or DASH, w["message"]]
+        warnings = [[w["department"], w["file_name"], f"{w['sheet']}!{w['cell']}" if w["cell"] else DASH, w["message"]]
                     for w in data.warnings]
         self.render("table.html", "quality.html", f"データ品質 {format_year(data.year)}", sections=[
             {"title": "不明な基準値・目標年度", "header": ["指標ID", "指標名", "基準値(年度)", "目標値(年度)"], "rows": unknown},
