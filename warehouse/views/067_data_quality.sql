@@ -12,8 +12,7 @@ final as (
         i.cell,
         i.kpi_id,
         i.code,
-        i.message,
-        cell_ref(i.sheet, i.cell) as location
+        i.message
     from issues as i
     join accepted as s using (submission_id)
 )
@@ -29,4 +28,3 @@ comment on column data_quality.cell is 'セル';
 comment on column data_quality.kpi_id is '指標ID';
 comment on column data_quality.code is '警告のコード';
 comment on column data_quality.message is '内容';
-comment on column data_quality.location is '場所(シート!セル。セルがなければ NULL)';
