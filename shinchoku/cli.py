@@ -21,9 +21,15 @@ from .parse import parse_fiscal_year
 from .text import terminal_safe
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_LOCKED, EXIT_FAILED = 0, 1, 2, 3, 4
-EXPORTABLE_VIEWS = ("kpis", "kpi_progress", "kpi_latest", "kpi_outlook", "kpi_explanations", "kpi_trajectory",
-                    "submissions", "validation_issues", "observation_history", "submission_status", "initiatives",
-                    "initiative_outcomes", "grade_bands", "outlooks")
+# The views `export` writes, each with the order of its rows (views have no order of their own).
+EXPORTABLE_VIEWS = {
+    "kpis": "area_id, kpi_id", "kpi_progress": "kpi_id, fiscal_year", "kpi_latest": "kpi_id", "kpi_outlook": "kpi_id",
+    "kpi_explanations": "kpi_id, fiscal_year, version", "kpi_trajectory": "kpi_id, fiscal_year",
+    "submissions": "submission_id", "validation_issues": "submission_id, severity, sheet, cell",
+    "observation_history": "kpi_id, fiscal_year, as_of, version", "submission_status": "fiscal_year, department",
+    "initiatives": "area_order, initiative_id",
+    "initiative_outcomes": "initiative_id, fiscal_year, coalesce(submission_id, 0), row_order",
+    "grade_bands": "grade_rank", "outlooks": "outlook_rank"}
 
 
 class UsageError(Exception):
@@ -808,7 +814,8 @@ def cmd_export(args) -> int:
 
     settings = _settings(args)
     # the name is one of EXPORTABLE_VIEWS (argparse choices), so it is safe to quote into the SQL
-    [(header, rows)] = _read(settings.warehouse, (f'select * from "{args.view}"', []))
+    [(header, rows)] = _read(settings.warehouse,
+                             (f'select * from "{args.view}" order by {EXPORTABLE_VIEWS[args.view]}', []))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     with args.output.open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)

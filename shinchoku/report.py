@@ -22,7 +22,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from .messages import format_number
-from .parse import fiscal_year_label
+from .parse import fiscal_year_end, fiscal_year_label
 from .text import writable_row
 from .xlsx import set_text
 
@@ -102,7 +102,7 @@ def provisional_mark(progress: dict) -> str:
     if progress.get("provisional"):
         marks.append(f"({progress['provisional']})")
     as_of, year = progress.get("as_of"), progress.get("fiscal_year")
-    if as_of is not None and year is not None and (as_of.month, as_of.day, as_of.year) != (3, 31, year + 1):
+    if as_of is not None and year is not None and as_of != fiscal_year_end(year):
         marks.append(f"({as_of.year}/{as_of.month}/{as_of.day}時点)")
     if progress.get("value_status") == "未確定":
         marks.append("(未確定)")
@@ -255,7 +255,7 @@ class ReportData:
         for r in _rows(con, "select * from kpi_definitions order by kpi_id, valid_from_fy"):
             definitions.setdefault(r["kpi_id"], []).append(r)
         self.revisions = _rows(con, "select * from kpi_revisions order by effective_fy, row_order")
-        self.initiatives = _rows(con, "select * from initiatives")
+        self.initiatives = _rows(con, "select * from initiatives order by area_order, initiative_id")
         self.areas = []
         for r in self.initiatives:
             if (r["area_id"], r["area"]) not in self.areas:

@@ -197,9 +197,9 @@ def test_a_file_swapped_after_listing_is_never_read(settings, catalogue, templat
     assert (mine, "changed during the run") in summary.skipped
     assert (target.read_bytes(), os.stat(target).st_mtime_ns) == victim_before  # the victim's file, untouched
     assert sha(target) not in archived(settings)
-    hashes = [r[0] for r in query(settings.warehouse, "select sha256 from submissions")]
+    hashes = [r[0] for r in query(settings.warehouse, "select sha256 from submissions order by submission_id")]
     assert sha(target) not in hashes and hashes == [sha(settings.warehouse.parent / a) for (a,) in
-                                                    query(settings.warehouse, "select archive_path from submissions")]
+                                                    query(settings.warehouse, "select archive_path from submissions order by submission_id")]
     assert not (settings.inbox / "総務部" / "rejected").exists()  # nothing came back to 総務部
     assert query(settings.warehouse, "select count(*) from observation_history where kpi_id = 'GOV-K01'") == [(0,)]
 

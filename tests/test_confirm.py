@@ -281,12 +281,12 @@ def test_confirm_and_reopen_refuse_an_unknown_department_a_year_outside_the_plan
     """Refused with exit 2 and a line in Japanese; audit_log, which is append-only, gets nothing."""
     settings = standing
     before = query_many(settings.warehouse, {"audit": "select count(*) from audit_log",
-                                             "confirmations": "select * from confirmations"})
+                                             "confirmations": "select * from confirmations order by confirmation_id"})
     code, out = cli(*args, "--warehouse", str(settings.warehouse))
     assert code == 2 and said in out, out
     assert "Traceback" not in out
     assert query_many(settings.warehouse, {"audit": "select count(*) from audit_log",
-                                           "confirmations": "select * from confirmations"}) == before
+                                           "confirmations": "select * from confirmations order by confirmation_id"}) == before
 
 
 def test_a_department_that_does_not_exist_that_year_is_refused(tmp_path, settings, monkeypatch):

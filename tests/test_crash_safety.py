@@ -74,12 +74,12 @@ def snapshot(root: Path) -> dict:
     warehouse = root / "warehouse" / "shinchoku.duckdb"
     state = query_many(warehouse, {
         "submissions": "select submission_id, department, file_name, sha256, status, error_count, "
-                       "warning_count, archive_path, duplicate_of, received_at from submissions",
+                       "warning_count, archive_path, duplicate_of, received_at from submissions order by submission_id",
         "history": "select kpi_id, fiscal_year, as_of, actual_value, submission_id, source_cell, "
-                   "version, valid_to is null from observation_history",
-        "issues": "select * from validation_issues",
-        "progress": "select * from kpi_progress",
-        "latest": "select * from kpi_latest",
+                   "version, valid_to is null from observation_history order by all",
+        "issues": "select * from validation_issues order by all",
+        "progress": "select * from kpi_progress order by kpi_id, fiscal_year",
+        "latest": "select * from kpi_latest order by kpi_id",
     })
     files = {}
     for path in sorted((root / "inbox").rglob("*")):

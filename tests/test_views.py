@@ -115,7 +115,7 @@ def test_grade_bands_are_configuration():
     assert con.execute("select grade from kpi_progress where kpi_id = 'NOBASE'").fetchone() == ("S",)
     assert rows(con, "select kpi_id, grade, status from kpi_latest where grade is not null order by kpi_id") == [
         ("NOBASE", "S", "目標達成"), ("ONLINE", "A", "順調"), ("PAPER", "B", "要注意")]
-    assert rows(con, "select grade, min_pace, label, grade_rank, is_floor from grade_bands") == [
+    assert rows(con, "select grade, min_pace, label, grade_rank, is_floor from grade_bands order by grade_rank") == [
         ("S", 1.2, "極めて順調", 1, False), ("A", 0.9, "順調", 2, False), ("B", 0.7, "要注意", 3, False),
         ("C", None, "要対策", 4, True)]
 
@@ -125,7 +125,7 @@ def test_a_fourth_band_gets_its_own_label_and_the_floor_its_own():
     five = dataclasses.replace(FOUR_GRADES, grade_bands=(*FOUR_GRADES.grade_bands, GradeBand("B-", 0.5, "遅れ気味")),
                                grade_floor="D", floor_label="大幅な遅れ")
     con = build(five)
-    assert rows(con, "select grade, label from grade_bands") == [
+    assert rows(con, "select grade, label from grade_bands order by grade_rank") == [
         ("S", "極めて順調"), ("A", "順調"), ("B", "要注意"), ("B-", "遅れ気味"), ("D", "大幅な遅れ")]
     assert rows(con, "select status from kpi_latest where kpi_id = 'PAPER'") == [("要注意",)]
 
@@ -133,7 +133,7 @@ def test_a_fourth_band_gets_its_own_label_and_the_floor_its_own():
 def test_observation_history_keeps_every_version():
     con = build()
     got = rows(con, "select fiscal_year, actual_value, submission_id, version, valid_from, valid_to "
-                    "from observation_history where kpi_id = 'PAPER'")
+                    "from observation_history where kpi_id = 'PAPER' order by version")
     assert got == [
         (2022, 31.0, 1, 1, dt.datetime(2023, 5, 1, 9), dt.datetime(2023, 6, 1, 9)),
         (2022, 30.0, 2, 2, dt.datetime(2023, 6, 1, 9), None),
@@ -191,7 +191,8 @@ def test_kpi_year_status_is_the_latest_actual_up_to_each_year():
 
 def test_area_counts_count_every_grade_including_zero():
     con = build(FOUR_GRADES)
-    got = rows(con, "select area, class, class_rank, kpis from area_counts where report_fy = 2024 and measure = '評価'")
+    got = rows(con, "select area, class, class_rank, kpis from area_counts where report_fy = 2024 and measure = '評価' "
+                    "order by class_rank")
     assert got == [("行政のDX", "S", 1, 1), ("行政のDX", "A", 2, 0), ("行政のDX", "B", 3, 2), ("行政のDX", "C", 4, 0),
                    ("行政のDX", "評価不能", 5, 2)]
 
@@ -203,7 +204,7 @@ def test_data_quality_lists_warnings_of_accepted_returns_only():
                     "values (?, '実績報告', ?, 'PAPER', ?, ?, 'm')",
                     [(1, "E7", "warning", "approximate_value"), (2, "E8", "warning", "suspicious_value"),
                      (3, "E9", "warning", "approximate_value"), (1, "E10", "error", "value_not_number")])
-    assert rows(con, "select fiscal_year, submission_id, cell, code from data_quality") == [
+    assert rows(con, "select fiscal_year, submission_id, cell, code from data_quality order by submission_id, cell") == [
         (2022, 1, "E7", "approximate_value"), (None, 2, "E8", "suspicious_value")]
 
 
@@ -333,3 +334,204 @@ def test_a_past_report_year_ignores_revisions_effective_later(tmp_path):
     assert rows(con, "select status from kpi_latest where kpi_id = 'REC-K01'") == [("順調",)]
     con.execute("delete from raw_observations where fiscal_year = 2024")
     assert rows(con, "select status from kpi_latest where kpi_id = 'REC-K01'") == [("評価不能(基準値不明)",)]
+
+
+# --- each shared rule written once, as a macro in 005_macros.sql; the Python that applies one is held to it ---
+
+MACROS = "005_macros.sql"
+# each rule's expression, as a pattern: it appears in the macros file and in no view
+RULES = {
+    "reached the target": r"direction\s*=\s*'decrease'",
+    "the fiscal year's end": r"\b3\s*,\s*31\b|month\s*\(",
+    "the versions of a key (SCD type 2)": r"\blead\s*\(|\bover\s+by_key\b",
+    "accepted submissions": r"status\s*=\s*'accepted'",
+    "a sheet!cell reference": r"'!'",
+    "the standing confirmation": r"max\s*\(\s*(\w+\.)?confirmation_id\s*\)",
+}
+
+
+def view_files() -> dict[str, str]:
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(wh.views_dir().glob("*.sql"))}
+
+
+def view_names() -> set[str]:
+    import re
+
+    return {m for text in view_files().values() for m in re.findall(r"create or replace view (\w+)", text)}
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_each_rule_is_written_once_in_the_macros(rule):
+    import re
+
+    found = {name for name, text in view_files().items() if re.search(RULES[rule], text, re.I)}
+    assert found == {MACROS}, rule
+
+
+def test_every_macro_is_used_by_a_view_or_another_macro():
+    import re
+
+    macros = re.findall(r"create or replace macro (\w+)", view_files()[MACROS])
+    sql = "\n".join(view_files().values())
+    assert [m for m in macros if len(re.findall(rf"\b{m}\s*\(", sql)) < 2] == []  # more than its definition
+
+
+def test_views_read_configuration_in_import_ctes_and_end_unordered_with_final():
+    import re
+
+    import_cte = re.compile(r"^(with\s+)?\w+ as \(select \* from cfg_\w+\),?$")
+    names = view_names()
+    for name, text in view_files().items():
+        body = "\n".join(line for line in text.splitlines() if not line.startswith(("--", "comment on")))
+        # configuration (cfg_*) only in an import CTE, never in a subquery inside logic or a macro
+        assert all(import_cte.match(line.strip()) for line in body.splitlines() if "cfg_" in line), name
+        if name == MACROS:
+            continue
+        # the jaffle_shop shape, and no ORDER BY: consumers order (views nest several deep)
+        statement = body.strip()
+        assert statement.endswith("select * from final;"), name
+        assert not re.search(r"^\s*order by", statement, re.M | re.I), name
+        # no CTE named like a view: a reader of the SQL must know which one a name means
+        ctes = re.findall(r"^(?:with\s+)?(\w+) as \(", statement, re.M)
+        assert ctes and not set(ctes) & names, (name, set(ctes) & names)
+
+
+def test_python_fiscal_year_end_is_the_macros():
+    from shinchoku.parse import fiscal_year_end
+    from shinchoku.report import provisional_mark
+
+    con = build()
+    years = list(range(1989, 2101))
+    got = dict(con.execute("select y, fiscal_year_end(y) from unnest(?::integer[]) as t (y)", [years]).fetchall())
+    assert got == {y: fiscal_year_end(y) for y in years}
+    # every day of nine years falls in the fiscal year whose end is the first on or after it
+    days = con.execute("select d::date, fiscal_year_of(d::date) from range(date '2019-01-01', date '2028-01-01', "
+                       "interval 1 day) as t (d)").fetchall()
+    assert len(days) > 3000
+    assert all(fiscal_year_end(fy - 1) < day <= fiscal_year_end(fy) for day, fy in days)
+    # the report marks a 時点 exactly when it is not the fiscal year's end
+    assert provisional_mark({"as_of": fiscal_year_end(2022), "fiscal_year": 2022}) == ""
+    assert provisional_mark({"as_of": dt.date(2023, 2, 28), "fiscal_year": 2022}) == "(2023/2/28時点)"
+    assert provisional_mark({"as_of": fiscal_year_end(2021), "fiscal_year": 2022}) == "(2022/3/31時点)"
+
+
+def test_python_sheet_cell_reference_is_the_macros():
+    from shinchoku.messages import Issue
+
+    cases = [("実績報告", "E7"), ("取組実績", "C12"), ("Sheet 1", "AA100")]
+    con = build()
+    got = [con.execute("select cell_ref(?, ?)", [s, c]).fetchone()[0] for s, c in cases]
+    assert got == [Issue("value_not_number", s, c).location() for s, c in cases] == ["実績報告!E7", "取組実績!C12",
+                                                                                     "Sheet 1!AA100"]
+
+
+def test_python_standing_confirmation_is_the_macros():
+    """confirm.confirmed_periods reads a warehouse before its views exist; it answers as standing_confirmations()."""
+    from shinchoku.confirm import confirmed_periods
+
+    # (confirmation_id, department, fiscal_year, reopened)
+    cases = [(1, "A", 2021, False),                              # confirmed: stands
+             (2, "A", 2022, True),                               # reopened: nothing stands
+             (3, "A", 2023, True), (4, "A", 2023, False),        # reopened, confirmed again: the second stands
+             (5, "B", 2022, False), (6, "B", 2022, False),       # confirmed twice: the latest stands
+             (7, "B", 2023, False), (8, "B", 2023, True),        # the latest reopened: the earlier does not stand
+             (9, "C", 2022, True), (10, "C", 2022, True), (11, "C", 2022, False)]
+    expected = {("A", 2021): 1, ("A", 2023): 4, ("B", 2022): 6, ("C", 2022): 11}
+    con = build()
+    con.executemany("insert into raw_confirmations (confirmation_id, department, fiscal_year, confirmed_at) "
+                    "values (?, ?, ?, '2024-06-01 09:00')", [c[:3] for c in cases])
+    con.executemany("insert into raw_reopenings (confirmation_id, reopened_at) values (?, '2024-06-02 09:00')",
+                    [(c[0],) for c in cases if c[3]])
+    python = {key: p.confirmation_id for key, p in confirmed_periods(con).items()}
+    macro = {(d, fy): c for d, fy, c in con.execute(
+        "select department, fiscal_year, confirmation_id from standing_confirmations()").fetchall()}
+    view = {(d, fy): c for d, fy, c in con.execute(
+        "select department, fiscal_year, confirmation_id from confirmations where is_standing").fetchall()}
+    assert python == macro == view == expected
+
+
+# --- every view's grain: the key it has one row per is unique and not null (dbt's unique and not_null) ---
+
+# view: (key columns, those of them that may be NULL)
+GRAIN = {
+    "kpis": (("kpi_id",), ()),
+    "kpi_definitions": (("kpi_id", "version"), ()),
+    "kpi_revisions": (("revision_id", "item_id", "field"), ()),
+    "grade_bands": (("grade",), ()),
+    "submissions": (("submission_id",), ()),
+    "validation_issues": (("submission_id", "sheet", "cell", "kpi_id", "code"), ("sheet", "cell", "kpi_id")),
+    "confirmations": (("confirmation_id",), ()),
+    "observation_history": (("kpi_id", "fiscal_year", "as_of", "version"), ()),
+    "kpi_year_definitions": (("kpi_id", "fiscal_year"), ()),
+    "kpi_trajectory": (("kpi_id", "fiscal_year"), ()),
+    "kpi_definition_trajectory": (("kpi_id", "version", "fiscal_year"), ()),
+    "kpi_progress": (("kpi_id", "fiscal_year"), ()),
+    "kpi_latest": (("kpi_id",), ()),
+    "kpi_year_status": (("report_fy", "kpi_id"), ()),
+    "data_quality": (("submission_id", "sheet", "cell", "kpi_id", "code"), ("sheet", "cell", "kpi_id")),
+    "outlooks": (("outlook",), ()),
+    "kpi_year_outlook": (("report_fy", "kpi_id"), ()),
+    "submission_status": (("department", "fiscal_year"), ()),
+    "kpi_outlook": (("kpi_id",), ()),
+    "area_counts": (("report_fy", "area_id", "measure", "class"), ()),
+    "initiatives": (("initiative_id",), ()),
+    # a seed line has no submission; its row_order is unique among the seed's
+    "initiative_outcomes": (("initiative_id", "fiscal_year", "submission_id", "row_order"), ("submission_id",)),
+    "kpi_explanations": (("kpi_id", "fiscal_year", "version"), ()),
+    "audit_log": (("event_id",), ()),
+    "warehouse_fingerprint": (("fingerprint",), ()),
+}
+
+
+def contract_views() -> set[str]:
+    """The views README.md names the analysts' stable contract."""
+    import re
+
+    from shinchoku.config import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Which views are a contract", 1)[1]
+    return set(re.findall(r"`(\w+)`", section.split("the analysts' stable contract", 1)[0]))
+
+
+def test_every_view_has_a_grain_and_the_contract_is_among_them():
+    from shinchoku.cli import EXPORTABLE_VIEWS
+
+    assert set(GRAIN) == view_names()
+    assert len(contract_views()) >= 17 and contract_views() <= set(GRAIN)
+    assert set(EXPORTABLE_VIEWS) <= set(GRAIN)
+
+
+@pytest.fixture(scope="module")
+def grains(tmp_path_factory):
+    """For each view of a realistic warehouse: its rows, the duplicate keys and the rows with a NULL in the key."""
+    from conftest import query_many
+    from warehouses import realistic_warehouse
+
+    warehouse = realistic_warehouse(tmp_path_factory.mktemp("realistic"))
+    queries = {}
+    for view, (key, nullable) in GRAIN.items():
+        columns = ", ".join(key)
+        required = [c for c in key if c not in nullable]
+        queries[view] = f"""
+            select (select count(*) from {view}),
+                   (select count(*) from (select {columns} from {view} group by all having count(*) > 1)),
+                   (select count(*) from {view} where {' or '.join(f'{c} is null' for c in required)})"""
+    # superseded versions and reopened confirmations exist, so the keys are tested where they could fail
+    queries["superseded"] = """
+        select (select count(*) from observation_history where valid_to is not null),
+               (select count(*) from kpi_explanations where valid_to is not null),
+               (select count(*) from initiative_outcomes where not is_current),
+               (select count(*) from confirmations where reopened_at is not null),
+               (select count(*) from kpi_definitions where version > 1)"""
+    return {name: rows[0] for name, rows in query_many(warehouse, queries).items()}
+
+
+def test_the_realistic_warehouse_has_superseded_versions(grains):
+    assert all(n > 0 for n in grains["superseded"]), grains["superseded"]
+
+
+@pytest.mark.parametrize("view", GRAIN)
+def test_a_views_key_is_unique_and_not_null(view, grains):
+    rows, duplicates, nulls = grains[view]
+    assert rows > 0 and duplicates == 0 and nulls == 0, (view, GRAIN[view][0], grains[view])

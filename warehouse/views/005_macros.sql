@@ -1,6 +1,8 @@
--- macros: the rules several views share, defined once: plan figures and actuals as exact decimals, reaching
--- the target, the straight trajectory, the pace as an exact fraction and the grade it earns.
--- (No view here; shinchoku/config.py's Grading and catalogue.Kpi apply the same rules to one file.)
+-- macros: the rules several views share, each written once: plan figures and actuals as exact decimals, reaching
+-- the target, the straight trajectory, the pace as an exact fraction and the grade it earns, the fiscal year's end,
+-- the versions of a key (SCD type 2), the accepted submissions, a sheet!cell reference and the standing confirmation.
+-- (No view here. The Python that applies a rule to one file or before the views exist is held to these by tests:
+-- config.Grading and catalogue.Kpi, parse.fiscal_year_end, messages.Issue.location, confirm.confirmed_periods.)
 
 -- A value as the decimal it was written as: its shortest decimal form, to 12 places (half away from zero).
 create or replace macro exact_value(x) as cast(cast(x as varchar) as decimal(38, 12));
@@ -34,14 +36,40 @@ create or replace macro pace_denominator(b, b_fy, t, t_fy, y) as
 create or replace macro pace_at_least(num, den, bound) as
     case when den > 0 then num >= exact_bound(bound) * den else num <= exact_bound(bound) * den end;
 
--- The grade: the best band when the target is reached, else the best band the pace meets, else the floor;
--- NULL without a pace.
-create or replace macro grade_of(reached, num, den) as
+-- The grade, from the bands in use best first with the floor last (min_pace NULL), as grade_bands lists them:
+-- the best band when the target is reached, else the first band the pace meets; NULL without a pace.
+create or replace macro grade_of(reached, num, den, bands) as
     case
-        when reached then (select g.grade from cfg_grade_bands as g order by g.min_pace desc limit 1)
+        when reached then bands[1].grade
         when num is null or den is null then null
-        else coalesce(
-            (select g.grade from cfg_grade_bands as g where pace_at_least(num, den, g.min_pace)
-             order by g.min_pace desc limit 1),
-            (select s.grade_floor from cfg_settings as s))
+        else list_filter(bands, lambda b: b.min_pace is null or pace_at_least(num, den, b.min_pace))[1].grade
     end;
+
+-- The last day of fiscal year fy (April to March): FY2021 ends 31 March 2022. A value without a 時点 is as of it.
+create or replace macro fiscal_year_end(fy) as make_date(fy + 1, 3, 31);
+-- The fiscal year a date falls in: 31 March 2022 is in FY2021, 1 April 2022 in FY2022.
+create or replace macro fiscal_year_of(d) as case when month(d) >= 4 then year(d) else year(d) - 1 end;
+
+-- Versions of one key (SCD type 2), in the order they were received: each is valid from its receipt until the
+-- next version's; the current version is the one with no next (valid_to NULL). A key of several columns is a struct.
+create or replace macro version_number(key, received_order) as
+    row_number() over (partition by key order by received_order);
+create or replace macro version_valid_to(valid_from, key, received_order) as
+    lead(valid_from) over (partition by key order by received_order);
+create or replace macro is_current_version(key, received_order) as
+    lead(received_order) over (partition by key order by received_order) is null;
+
+-- The submissions whose rows count: accepted (not rejected, not a duplicate).
+create or replace macro accepted_submissions() as table
+    select * from raw_submissions where status = 'accepted';
+
+-- Where a value was read, as a department reads it: 実績報告!E7 (NULL without a cell).
+create or replace macro cell_ref(sheet, cell) as sheet || '!' || cell;
+
+-- The standing confirmation of each department and year: its latest confirmation, unless that one was reopened.
+create or replace macro standing_confirmations() as table
+    select c.*
+    from raw_confirmations as c
+    left join raw_reopenings as r on r.confirmation_id = c.confirmation_id
+    qualify c.confirmation_id = max(c.confirmation_id) over (partition by c.department, c.fiscal_year)
+        and r.confirmation_id is null;

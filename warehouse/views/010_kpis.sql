@@ -28,7 +28,7 @@ final as (
     join ref_areas as a on a.area_id = k.area_id
     left join ref_initiatives as i on i.initiative_id = k.initiative_id
 )
-select * from final order by area_id, kpi_id;
+select * from final;
 
 comment on view kpis is '指標(KPI)一覧: 廃止されたものも含むすべての指標の、最新の定義(基準値(基準年度)・目標値(目標年度)・所管部局)。改定がなければ資料の記載どおり';
 comment on column kpis.kpi_id is '指標ID';

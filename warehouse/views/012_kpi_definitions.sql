@@ -21,7 +21,7 @@ final as (
         target_decimals
     from definitions
 )
-select * from final order by kpi_id, valid_from_fy;
+select * from final;
 
 comment on view kpi_definitions is '指標の定義の履歴: 年度ごとに効力のある定義(当初の計画と、委員会の改定ごとの版)。valid_to_fy が NULL なら現行';
 comment on column kpi_definitions.kpi_id is '指標ID';

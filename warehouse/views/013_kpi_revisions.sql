@@ -5,7 +5,7 @@ final as (
     select revision_id, item_id, field, new_value, effective_fy, decided_on, reason, source, row_order
     from revisions
 )
-select * from final order by row_order;
+select * from final;
 
 comment on view kpi_revisions is '計画の改定記録: 委員会が決めた変更(1行に1項目の1フィールド)。catalogue/revisions.csv のとおり';
 comment on column kpi_revisions.revision_id is '改定番号';

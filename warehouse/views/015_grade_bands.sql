@@ -6,17 +6,19 @@ ranked as (
     select grade, min_pace, label, row_number() over (order by min_pace desc) as grade_rank, false as is_floor
     from bands
 ),
+band_count as (select count(*) as bands from bands),
 floor as (
-    select grade_floor as grade, null::double as min_pace, floor_label as label,
-        (select count(*) from bands) + 1 as grade_rank, true as is_floor
-    from settings
+    select s.grade_floor as grade, null::double as min_pace, s.floor_label as label,
+        n.bands + 1 as grade_rank, true as is_floor
+    from settings as s
+    cross join band_count as n
 ),
 final as (
     select * from ranked
     union all
     select * from floor
 )
-select * from final order by grade_rank;
+select * from final;
 
 comment on view grade_bands is '評価の区分: 良い順に、ペースの下限と表示名。最後は下限のない最下位の区分';
 comment on column grade_bands.grade is '評価(設定の名前。既定は A〜D)';

@@ -19,7 +19,7 @@ final as (
         duplicate_of
     from raw_submissions
 )
-select * from final order by submission_id;
+select * from final;
 
 comment on view submissions is '提出: 受け取ったブック1件ごとの記録(受理・差戻し・重複)';
 comment on column submissions.submission_id is '提出番号(受付順)';

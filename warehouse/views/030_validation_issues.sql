@@ -5,7 +5,7 @@ final as (
     select submission_id, sheet, cell, kpi_id, severity, code, message, fix
     from raw_validation_issues
 )
-select * from final order by submission_id, severity, sheet, cell;
+select * from final;
 
 comment on view validation_issues is '検証結果: 提出ごとのエラー・警告(シート・セル位置つき)';
 comment on column validation_issues.submission_id is '提出番号';

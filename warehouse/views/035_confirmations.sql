@@ -2,6 +2,7 @@
 create or replace view confirmations as
 with confirmed as (select * from raw_confirmations),
 reopened as (select * from raw_reopenings),
+standing as (select confirmation_id from standing_confirmations()),
 final as (
     select
         c.department,
@@ -15,12 +16,12 @@ final as (
         r.reason as reopen_reason,
         c.confirmation_id,
         c.provisional_kpi_ids,
-        r.confirmation_id is null
-            and c.confirmation_id = max(c.confirmation_id) over (partition by c.department, c.fiscal_year) as is_standing
+        s.confirmation_id is not null as is_standing
     from confirmed as c
     left join reopened as r on r.confirmation_id = c.confirmation_id
+    left join standing as s on s.confirmation_id = c.confirmation_id
 )
-select * from final order by fiscal_year, department, confirmation_id;
+select * from final;
 
 comment on view confirmations is '確定の記録: 部局・年度ごとにDX推進担当が確定した記録(解除されたものも含む。1行に1回の確定)';
 comment on column confirmations.department is '部局';

@@ -1,7 +1,9 @@
 -- observation_history: every version of every reported value (SCD type 2) with its lineage.
 create or replace view observation_history as
 with raw_observations as (select * from raw_observations),
-accepted as (select * from raw_submissions where status = 'accepted'),
+accepted as (select * from accepted_submissions()),
+confirmed_versions as (select * from raw_confirmed_versions),
+standing as (select confirmation_id from standing_confirmations()),
 joined as (
     select
         o.kpi_id, o.fiscal_year, o.as_of, o.actual_value, o.submission_id,
@@ -13,23 +15,23 @@ joined as (
 -- the versions the standing confirmation of their department and year holds
 confirmed as (
     select v.submission_id, v.item_id, v.fiscal_year, v.as_of
-    from raw_confirmed_versions as v
-    join confirmations as c on c.confirmation_id = v.confirmation_id and c.is_standing
+    from confirmed_versions as v
+    join standing as c on c.confirmation_id = v.confirmation_id
     where v.kind = 'observation'
 ),
 versioned as (
     select
         *,
         received_at as valid_from,
-        lead(received_at) over by_key as valid_to,
-        row_number() over by_key as version
+        version_valid_to(received_at, {'kpi_id': kpi_id, 'fiscal_year': fiscal_year, 'as_of': as_of}, submission_id)
+            as valid_to,
+        version_number({'kpi_id': kpi_id, 'fiscal_year': fiscal_year, 'as_of': as_of}, submission_id) as version
     from joined
-    window by_key as (partition by kpi_id, fiscal_year, as_of order by submission_id)
 ),
 final as (
     select
         kpi_id, fiscal_year, as_of, actual_value, submission_id,
-        source_sheet || '!' || source_cell as source_cell,
+        cell_ref(source_sheet, source_cell) as source_cell,
         valid_from, valid_to, version,
         department, file_name, sha256, archive_path, raw_value, note, provisional,
         case when exists (select 1 from confirmed as f where f.submission_id = versioned.submission_id
@@ -37,7 +39,7 @@ final as (
                           and f.as_of = versioned.as_of) then '確定' else '未確定' end as value_status
     from versioned
 )
-select * from final order by kpi_id, fiscal_year, as_of, version;
+select * from final;
 
 comment on view observation_history is '実績の履歴: 再提出で置き換わった値も含む全版(valid_to が NULL なら現行)と出典';
 comment on column observation_history.kpi_id is '指標ID';

@@ -1,7 +1,7 @@
 -- kpi_year_definitions: the definition of each KPI that applies in each fiscal year, and whether the KPI exists that year.
 create or replace view kpi_year_definitions as
 with definitions as (select * from ref_kpi_definitions),
-kpis as (select * from ref_kpis),
+plan_kpis as (select * from ref_kpis),
 observed as (select max(fiscal_year) as last_fy from raw_observations),
 bounds as (
     select min(baseline_fy) as first_fy, greatest(max(target_fy), (select last_fy from observed)) as last_fy
@@ -32,9 +32,9 @@ final as (
             and (k.retired_fy is null or y.fiscal_year < k.retired_fy) as in_force
     from years as y
     join spans as s on y.fiscal_year between s.from_fy and s.to_fy
-    join kpis as k on k.kpi_id = s.kpi_id
+    join plan_kpis as k on k.kpi_id = s.kpi_id
 )
-select * from final order by kpi_id, fiscal_year;
+select * from final;
 
 comment on view kpi_year_definitions is '年度ごとの指標の定義: その年度に効力のある基準値・目標値・所管部局と、その年度に指標が存在するか';
 comment on column kpi_year_definitions.kpi_id is '指標ID';

@@ -10,7 +10,7 @@ final as (
         fiscal_year = target_fy as is_target
     from definitions
 )
-select * from final order by kpi_id, fiscal_year;
+select * from final;
 
 comment on view kpi_trajectory is '指標の軌道: 基準値から目標値への直線上の値(計画期間の各年度。各年度に効力のある基準値・目標値による)';
 comment on column kpi_trajectory.kpi_id is '指標ID';

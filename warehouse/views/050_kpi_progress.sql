@@ -2,6 +2,8 @@
 create or replace view kpi_progress as
 with definitions as (select * from kpi_year_definitions),
 current_values as (select * from observation_history where valid_to is null),
+-- the bands in use, best first, the floor last: what grade_of reads
+grading as (select list({'grade': grade, 'min_pace': min_pace} order by grade_rank) as bands from grade_bands),
 yearly as (
     -- several values in one year: the latest 時点 counts
     select kpi_id, fiscal_year, arg_max(actual_value, as_of) as actual_value, max(as_of) as as_of,
@@ -32,7 +34,7 @@ final as (
     select
         r.kpi_id, r.fiscal_year, r.actual_value, r.expected_value, r.progress_rate,
         r.pace_num / r.pace_den as pace_rate,
-        grade_of(r.reached_target, r.pace_num, r.pace_den) as grade,
+        grade_of(r.reached_target, r.pace_num, r.pace_den, g.bands) as grade,
         r.as_of,
         coalesce(r.reached_target, false) as reached_target,
         r.provisional,
@@ -42,8 +44,9 @@ final as (
         r.t_fy as target_fy_in_force,
         r.value_status
     from rates as r
+    cross join grading as g
 )
-select * from final order by kpi_id, fiscal_year;
+select * from final;
 
 comment on view kpi_progress is '指標の進捗: 実績のある指標・年度ごとに、その年度に効力のある基準値から目標値への直線の軌道と比べた進捗率と評価';
 comment on column kpi_progress.kpi_id is '指標ID';

@@ -1,7 +1,8 @@
 -- kpi_latest: where every KPI stands now, from its latest fiscal year with an actual.
 create or replace view kpi_latest as
-with kpis as (select * from ref_kpis),
+with plan_kpis as (select * from ref_kpis),
 progress as (select * from kpi_progress),
+bands as (select * from grade_bands),
 latest as (
     select * from progress
     qualify row_number() over (partition by kpi_id order by fiscal_year desc) = 1
@@ -17,9 +18,7 @@ final as (
         case
             when l.kpi_id is null then '実績未報告'
             when l.reached_target then '目標達成'
-            when l.grade is not null then coalesce(
-                (select g.label from cfg_grade_bands as g where g.grade = l.grade),
-                (select floor_label from cfg_settings))
+            when l.grade is not null then g.label
             -- the definition in force in the latest actual's year, as its grade
             when l.baseline_value_in_force is null then '評価不能(基準値不明)'
             when l.target_fy_in_force is null then '評価不能(目標年度不明)'
@@ -27,10 +26,11 @@ final as (
             else '評価不能'
         end as status,
         l.provisional
-    from kpis as k
+    from plan_kpis as k
     left join latest as l on l.kpi_id = k.kpi_id
+    left join bands as g on g.grade = l.grade
 )
-select * from final order by kpi_id;
+select * from final;
 
 comment on view kpi_latest is '指標の現況: すべての指標について、実績のある最新年度の進捗と評価';
 comment on column kpi_latest.kpi_id is '指標ID';

@@ -1,6 +1,6 @@
 -- kpi_year_status: where each KPI stood in each report year: its latest actual up to that fiscal year.
 create or replace view kpi_year_status as
-with kpis as (select * from ref_kpis),
+with plan_kpis as (select * from ref_kpis),
 progress as (select * from kpi_progress),
 report_years as (
     select fiscal_year as report_fy from kpi_trajectory
@@ -32,10 +32,10 @@ final as (
         l.fiscal_year = y.report_fy as reported_this_year,
         l.value_status
     from report_years as y
-    cross join kpis as k
+    cross join plan_kpis as k
     left join latest as l on l.report_fy = y.report_fy and l.kpi_id = k.kpi_id
 )
-select * from final order by report_fy, kpi_id;
+select * from final;
 
 comment on view kpi_year_status is '報告年度ごとの指標の状況: その年度までで最新の実績と評価(報告書用)';
 comment on column kpi_year_status.report_fy is '報告の対象年度(西暦)';

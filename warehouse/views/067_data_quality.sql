@@ -1,6 +1,6 @@
 -- data_quality: warnings on accepted returns, by the fiscal year each return declares (the report's データ品質).
 create or replace view data_quality as
-with submissions as (select * from submissions where status = 'accepted'),
+with accepted as (select * from accepted_submissions()),
 issues as (select * from validation_issues where severity = 'warning'),
 final as (
     select
@@ -14,9 +14,9 @@ final as (
         i.code,
         i.message
     from issues as i
-    join submissions as s using (submission_id)
+    join accepted as s using (submission_id)
 )
-select * from final order by submission_id, sheet, cell;
+select * from final;
 
 comment on view data_quality is 'データ品質: 受理した報告に付いた警告(確認が必要な値)。報告様式が申告する年度ごと';
 comment on column data_quality.fiscal_year is '報告様式が申告する年度(申告がなければ NULL: どの年度の報告書にも載せる)';

@@ -24,7 +24,7 @@ final as (
     from words as w
     cross join settings as s
 )
-select * from final order by outlook_rank;
+select * from final;
 
 comment on view outlooks is '見通しの区分: 良い順に、意味と判定に使うペース比(傾向÷必要なペース)の境界(設定 [outlook])';
 comment on column outlooks.outlook is '見通し';

@@ -23,7 +23,7 @@ points as (
     union all
     -- ... and each later fiscal year's value as kpi_progress has it (the latest 時点 of the year)
     select s.report_fy, s.kpi_id, p.fiscal_year - s.b_fy as x, p.actual_value as value,
-        p.provisional is not null or p.as_of <> make_date(p.fiscal_year + 1, 3, 31) as provisional_point
+        p.provisional is not null or p.as_of <> fiscal_year_end(p.fiscal_year) as provisional_point
     from standing as s
     join progress as p on p.kpi_id = s.kpi_id and p.fiscal_year <= s.report_fy and p.fiscal_year > s.b_fy
 ),
@@ -68,24 +68,24 @@ projected as (
         -- the first fiscal year from the latest on whose fitted value meets the target, up to ten years late
         case when not unknowable then (
             select min(fy) from range(latest_fy, t_fy + 11) as years (fy)
-            where case when direction = 'decrease' then round(intercept + slope * (fy - b_fy), 6) <= t
-                       else round(intercept + slope * (fy - b_fy), 6) >= t end
+            where reached_target(direction, round(intercept + slope * (fy - b_fy), 6), t)
         ) end as fitted_reach_fy
     from joined
 ),
 classified as (
     select
-        *,
+        p.*,
         case
             when reached then '目標達成'
             when unknowable then '評価不能'
             when latest_fy >= t_fy then '未達成'
             when trend * (t - latest_value) < 0 then '悪化'
-            when round(trend / required, 6) >= (select outlook_on_track from settings) then '達成見込み'
-            when round(trend / required, 6) >= (select outlook_accelerate from settings) then '要加速'
+            when round(trend / required, 6) >= c.outlook_on_track then '達成見込み'
+            when round(trend / required, 6) >= c.outlook_accelerate then '要加速'
             else '達成困難'
         end as outlook
-    from projected
+    from projected as p
+    cross join settings as c
 ),
 final as (
     select

@@ -3,14 +3,17 @@ create or replace view submission_status as
 with definitions as (select * from kpi_year_definitions),
 organisation as (select * from ref_departments),
 settings as (select * from cfg_settings),
-current_values as (select * from observation_history where valid_to is null),
+plan_definitions as (select * from ref_kpi_definitions),
+history as (select * from observation_history),
+current_values as (select * from history where valid_to is null),
+standing as (select * from standing_confirmations()),
 bounds as (
     select
         min(baseline_fy) + 1 as first_fy,
         max(target_fy) as plan_end_fy,
-        -- the last fiscal year that has ended (fiscal years start in April)
-        case when month(current_date) >= 4 then year(current_date) - 1 else year(current_date) - 2 end as last_ended_fy
-    from ref_kpi_definitions
+        -- the last fiscal year that has ended
+        fiscal_year_of(current_date) - 1 as last_ended_fy
+    from plan_definitions
 ),
 years as (
     select unnest(range(first_fy, last_ended_fy + 1)) as fiscal_year from bounds
@@ -26,7 +29,7 @@ expected as (
 departments as (select distinct owner as department from definitions),
 first_received as (
     select kpi_id, fiscal_year, min(valid_from) as first_received_at, max(valid_from) as last_received_at
-    from observation_history
+    from history
     group by kpi_id, fiscal_year
 ),
 reported as (
@@ -45,7 +48,7 @@ grid as (
         where o.department = d.department
           and (y.fiscal_year < coalesce(o.valid_from_fy, -9999) or y.fiscal_year > coalesce(o.valid_to_fy, 9999)))
 ),
-final as (
+counted as (
     select
         g.department,
         g.fiscal_year,
@@ -61,20 +64,22 @@ final as (
         make_date(g.fiscal_year + 1, s.due_month, s.due_day) as due_date
     from grid as g
     cross join settings as s
+),
+final as (
+    select
+        n.department, n.fiscal_year, n.kpis_expected, n.kpis_reported, n.missing_kpi_ids, n.last_received_at, n.due_date,
+        case
+            when n.kpis_expected = 0 then null
+            else n.kpis_expected = (
+                select count(*) from reported as r
+                where r.department = n.department and r.fiscal_year = n.fiscal_year
+                  and r.first_received_at < n.due_date + interval 1 day)
+        end as on_time,
+        c.confirmed_at
+    from counted as n
+    left join standing as c on c.department = n.department and c.fiscal_year = n.fiscal_year
 )
-select
-    department, fiscal_year, kpis_expected, kpis_reported, missing_kpi_ids, last_received_at, due_date,
-    case
-        when kpis_expected = 0 then null
-        else kpis_expected = (
-            select count(*) from reported as r
-            where r.department = final.department and r.fiscal_year = final.fiscal_year
-              and r.first_received_at < final.due_date + interval 1 day)
-    end as on_time,
-    (select c.confirmed_at from confirmations as c
-     where c.department = final.department and c.fiscal_year = final.fiscal_year and c.is_standing) as confirmed_at
-from final
-order by fiscal_year, department;
+select * from final;
 
 comment on view submission_status is '提出状況: 部局・年度ごとの報告すべき指標数、報告済み数、未報告の指標、期限内か';
 comment on column submission_status.department is '部局';

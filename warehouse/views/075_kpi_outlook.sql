@@ -8,7 +8,7 @@ final as (
     from outlook
     where report_fy = (select max(report_fy) from outlook)
 )
-select * from final order by kpi_id;
+select * from final;
 
 comment on view kpi_outlook is '見通し: 基準値と各年度の実績に当てはめた直線(最小二乗法)で、目標年度までに目標値に届くか、届くのは何年度か';
 comment on column kpi_outlook.kpi_id is '指標ID';

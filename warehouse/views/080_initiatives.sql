@@ -19,7 +19,7 @@ final as (
     join ref_areas as a on a.area_id = i.area_id
     left join kpi_counts as c on c.initiative_id = i.initiative_id
 )
-select * from final order by area_order, initiative_id;
+select * from final;
 
 comment on view initiatives is '取組項目: 計画のすべての項目(指標のない項目を含む)';
 comment on column initiatives.initiative_id is '項目ID';

@@ -2,19 +2,19 @@
 create or replace view initiative_outcomes as
 with seed as (select * from ref_seed_outcomes),
 raw_outcomes as (select * from raw_outcomes),
-accepted as (select * from raw_submissions where status = 'accepted'),
+accepted as (select * from accepted_submissions()),
 submitted as (
     select
         o.initiative_id, o.fiscal_year, o.as_of, o.outcome_text, o.figure_value, o.figure_unit,
         'submission' as source, o.submission_id, o.activities,
-        o.source_sheet || '!' || o.source_cell as source_cell, s.received_at as valid_from, o.row_order,
+        cell_ref(o.source_sheet, o.source_cell) as source_cell, s.received_at as valid_from, o.row_order,
         null::varchar as label, s.sha256, s.archive_path
     from raw_outcomes as o
     join accepted as s on s.submission_id = o.submission_id
 ),
 seeded as (
     select
-        initiative_id, fiscal_year, coalesce(as_of, make_date(fiscal_year + 1, 3, 31)) as as_of, outcome_text,
+        initiative_id, fiscal_year, coalesce(as_of, fiscal_year_end(fiscal_year)) as as_of, outcome_text,
         figure_value, figure_unit, 'seed' as source, null::bigint as submission_id, null::varchar as activities,
         null::varchar as source_cell, null::timestamp as valid_from, row_order, label, null::varchar as sha256,
         null::varchar as archive_path
@@ -29,8 +29,8 @@ versions as (
 ranked as (
     select
         *,
-        lead(valid_from) over (partition by initiative_id, fiscal_year order by version_key) as valid_to,
-        lead(version_key) over (partition by initiative_id, fiscal_year order by version_key) is null as is_current
+        version_valid_to(valid_from, {'initiative_id': initiative_id, 'fiscal_year': fiscal_year}, version_key) as valid_to,
+        is_current_version({'initiative_id': initiative_id, 'fiscal_year': fiscal_year}, version_key) as is_current
     from versions
 ),
 final as (
@@ -43,7 +43,7 @@ final as (
         on r.initiative_id = u.initiative_id and r.fiscal_year = u.fiscal_year
         and r.version_key = coalesce(u.submission_id, 0)
 )
-select * from final order by initiative_id, fiscal_year, coalesce(submission_id, 0), row_order;
+select * from final;
 
 comment on view initiative_outcomes is '取組実績(成果・効果): 資料記載分(seed)と各部局の提出分(submission)。再提出で置き換わった版も含む';
 comment on column initiative_outcomes.initiative_id is '項目ID';

@@ -1,7 +1,7 @@
 -- kpi_explanations: each department's 要因分析 and 今後の方向性 per KPI and fiscal year, every version with its lineage.
 create or replace view kpi_explanations as
 with raw_explanations as (select * from raw_explanations),
-accepted as (select * from raw_submissions where status = 'accepted'),
+accepted as (select * from accepted_submissions()),
 per_submission as (
     -- where a return has several 時点 for a KPI and year, the row with the latest 時点 speaks for it
     select e.*, s.received_at, s.department
@@ -14,10 +14,9 @@ versioned as (
     select
         *,
         received_at as valid_from,
-        lead(received_at) over by_key as valid_to,
-        row_number() over by_key as version
+        version_valid_to(received_at, {'kpi_id': kpi_id, 'fiscal_year': fiscal_year}, submission_id) as valid_to,
+        version_number({'kpi_id': kpi_id, 'fiscal_year': fiscal_year}, submission_id) as version
     from per_submission
-    window by_key as (partition by kpi_id, fiscal_year order by submission_id)
 ),
 final as (
     select
@@ -26,7 +25,7 @@ final as (
         factor_analysis,
         future_direction,
         submission_id,
-        source_sheet || '!' || source_cell as source_cell,
+        cell_ref(source_sheet, source_cell) as source_cell,
         valid_from,
         valid_to,
         version,
@@ -34,7 +33,7 @@ final as (
         department
     from versioned
 )
-select * from final order by kpi_id, fiscal_year, version;
+select * from final;
 
 comment on view kpi_explanations is '要因分析・今後の方向性: 部局が報告様式に記入した説明。指標・年度ごとに全版(最新の提出が空欄でもその版が現行。valid_to が NULL なら現行)';
 comment on column kpi_explanations.kpi_id is '指標ID';

@@ -5,7 +5,7 @@ final as (
     select event_id, occurred_at, action, actor, department, fiscal_year, run_id, confirmation_id, detail, catalogue_fingerprint
     from events
 )
-select * from final order by event_id;
+select * from final;
 
 comment on view audit_log is '操作の記録: 取込・確定・確定の解除と、取込が初めて見た指標一覧(追記のみ。書き換えない)';
 comment on column audit_log.event_id is '記録番号(順番)';

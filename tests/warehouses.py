@@ -1,0 +1,72 @@
+"""A warehouse with realistic data for tests that need every kind of row: the demo's returns, confirmed
+years, revisions of the plan, and the corrections that leave superseded versions behind."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import shutil
+from pathlib import Path
+
+from shinchoku.catalogue import load_catalogue
+from shinchoku.config import ROOT, load_settings
+from shinchoku.confirm import confirm, reopen
+from shinchoku.demo import confirm_past_years, expected_in, sample_outcomes, sample_value, write_demo_inbox
+from shinchoku.ingest import run_ingest
+from shinchoku.template import fill_outcomes, fill_template, write_template
+
+# (item_id, field, new_value, effective_fy): a raised target, a baseline the seed lost, a target year it lacked
+REVISIONS = [("IND-K01", "target_value", "10", 2025), ("GOV-K01", "target_value", "90.0", 2024),
+             ("REC-K01", "baseline_value", "80.0", 2024), ("HLT-K02", "target_fy", "2026", 2023)]
+
+
+def _catalogue(base: Path):
+    folder = base / "catalogue"
+    shutil.copytree(ROOT / "catalogue", folder)
+    with (folder / "revisions.csv").open("a", encoding="utf-8", newline="") as f:
+        for n, (item, field, value, fy) in enumerate(REVISIONS, start=1):
+            f.write(f"R-{n},{item},{field},{value},{fy},2024-03-15,理由,資料\n")
+    return load_catalogue(folder)
+
+
+def _correction(catalogue, settings, base: Path, department: str, year: int, name: str, *, shift: float,
+                mid_year: bool = False, explain: bool = True) -> Path:
+    """A corrected return for (department, year): every value moved by ``shift``, one a mid-year value."""
+    rng = random.Random(year)
+    kpis = [k for k in catalogue.kpis_of(department) if expected_in(k, year, catalogue.last_year)]
+    values = {k.kpi_id: round(sample_value(k, year, rng) + shift, 1) for k in kpis}
+    as_of = {kpis[0].kpi_id: f"{year + 1}/2/28"} if mid_year and kpis else {}
+    explanations = {k: ("訂正に伴い要因分析を更新(テスト)", None) for k in list(values)[:1]} if explain else {}
+    path = write_template(catalogue, department, year, base / "corrections" / name)
+    fill_template(path, values, as_of=as_of, explanations=explanations)
+    fill_outcomes(path, sample_outcomes(catalogue, department, year, rng))
+    target = settings.inbox / department / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, target)
+    return target
+
+
+def realistic_warehouse(base: Path) -> Path:
+    """The demo's returns under a revised plan, its past years confirmed, then a second run of corrections: a
+    resubmitted open year (superseded values, texts and outcomes, a mid-year value), a reopened year corrected and
+    confirmed again, a change to a confirmed year (rejected) and a copy of an accepted file (duplicate)."""
+    catalogue = _catalogue(base)
+    settings = dataclasses.replace(
+        load_settings(inbox=base / "inbox", warehouse=base / "warehouse" / "shinchoku.duckdb", settle_seconds=0,
+                      config_file=base / "none.toml", env={}), site_build=False)
+    written = write_demo_inbox(catalogue, settings.inbox)
+    kept = base / "kept.xlsx"
+    shutil.copyfile(written[0], kept)
+    run_ingest(settings, catalogue)
+    confirm_past_years(settings)
+
+    _correction(catalogue, settings, base, "企画調整部", 2024, "R6_訂正.xlsx", shift=1.0, mid_year=True)
+    _correction(catalogue, settings, base, "総務部", 2024, "R6_訂正.xlsx", shift=-0.5, explain=False)
+    reopen(settings, 2022, "商工労働部", "値の誤りの訂正", by="DX推進課(テスト)")
+    _correction(catalogue, settings, base, "商工労働部", 2022, "R4_訂正.xlsx", shift=2.0)
+    _correction(catalogue, settings, base, "教育庁", 2023, "R5_訂正.xlsx", shift=3.0)  # confirmed: rejected
+    duplicate = settings.inbox / written[0].parent.name / "再送.xlsx"
+    shutil.copyfile(kept, duplicate)
+    run_ingest(settings, catalogue)
+    confirm(settings, 2022, ["商工労働部"], by="DX推進課(テスト)", allow_missing=True, allow_provisional=True)
+    return settings.warehouse
