@@ -126,6 +126,8 @@ def discover(settings: Settings, now: float | None = None) -> Discovery:
             st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
         except OSError:
             return
+        if department and name == REJECTED:
+            return  # the run's own folder, whatever stands there: judged when files are moved, never taken in
         if stat.S_ISLNK(st.st_mode):
             found.skipped.append((path, "symlink"))
         elif stat.S_ISDIR(st.st_mode):

@@ -61,7 +61,7 @@ CODES: dict[str, Code] = {
     "not_xlsx": Code(ERROR, "Excelブック(.xlsx)ではありません({detail})。", "Excelで開き「Excelブック(*.xlsx)」形式で保存してください。"),
     "legacy_xls": Code(ERROR, "古い形式のExcelファイル(.xls)です。", "Excelで開き「名前を付けて保存」で「Excelブック(*.xlsx)」形式で保存してから提出してください。"),
     "encrypted": Code(ERROR, "パスワードで保護(暗号化)されたブックです。", "Excelの「ファイル > 情報 > ブックの保護」でパスワードを解除して保存してから提出してください。"),
-    "text_file": Code(ERROR, "CSVやテキストのファイルに .xlsx の名前が付いています。", "Excelで開き「Excelブック(*.xlsx)」形式で保存し直してください。報告様式に貼り付けて提出するのが確実です。"),
+    "text_file": Code(ERROR, "CSVやテキストのファイルです(Excelブックではありません)。", "Excelで開き「Excelブック(*.xlsx)」形式で保存し直してください。報告様式に貼り付けて提出するのが確実です。"),
     "truncated_file": Code(ERROR, "ファイルが途中で切れています(ダウンロードやコピーが完了していない可能性があります)。", "元のファイルをもう一度保存・コピーしてから提出してください。"),
     "corrupt_file": Code(ERROR, "ファイルが壊れているため読み取れません({detail})。", "Excelで開けるか確認し、保存し直したファイルを提出してください。"),
     "zip_bomb": Code(ERROR, "ファイルの展開後のサイズが上限を超えます({detail})。", "報告様式の表以外のデータを削除して保存し直してください。"),

@@ -118,7 +118,7 @@ def test_a_rejected_folder_that_is_not_the_runs_own_directory_is_refused(setting
 
     summary = run_ingest(settings, catalogue)
     fates = {d.candidate.path.name: d.status for d in summary.decisions}
-    assert fates == {"bad.xlsx": "rejected", "ok.xlsx": "accepted", **({"rejected": "rejected"} if kind == "file" else {})}
+    assert fates == {"bad.xlsx": "rejected", "ok.xlsx": "accepted"}  # a file named rejected is no return
     assert tree(settings.inbox / "総務部") == before  # nothing moved, nothing written
     assert bad.exists() and not ok.exists()  # the other department's accepted file is settled as usual
     assert f"移動せず: 総務部/rejected が{why}ため" in summary_text(summary)
@@ -317,3 +317,15 @@ def test_feedback_reaches_rejected_without_following_a_planted_link(tmp_path, mo
     assert (outside / "target").read_text() == "keep me"
     assert sorted(p.name for p in rejected.iterdir()) == sorted(["x.エラー一覧.txt"] + (
         [".x.エラー一覧.txt.tmp"] if same_filesystem else []))  # the department's own link, left alone
+
+
+def test_a_plain_file_named_rejected_is_no_return(settings, catalogue, template):
+    """The run's own folder name is never taken in, whatever stands there: it is refused as a folder only."""
+    from shinchoku.inbox import discover
+
+    folder = settings.inbox / "生活環境部"
+    folder.mkdir(parents=True)
+    (folder / "rejected").write_text("hi", encoding="utf-8")
+    found = discover(settings)
+    assert not [c for c in found.candidates if c.path.name == "rejected"]
+    assert not [p for p, _ in found.skipped if p.name == "rejected"]
