@@ -20,7 +20,11 @@ def test_every_command_has_help_and_is_documented(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"])
     assert exit_info.value.code == 0
-    assert len(capsys.readouterr().out) > 100
+    shown = capsys.readouterr().out
+    sub = next(a for a in build_parser()._actions if a.dest == "command").choices[command]
+    assert sub.description and sub.description.split("。")[0] in shown  # its own description, in Japanese
+    for action in sub._actions:  # and every option it takes
+        assert all(flag in shown for flag in action.option_strings), (command, action.option_strings)
     assert re.search(rf"`shinchoku {command}\b", README), f"README's command table does not show `shinchoku {command}`"
     assert re.search(rf"^#### `shinchoku {command}`$", DOCS["operators"], re.M), \
         f"docs/operators.md's command reference does not show `shinchoku {command}`"

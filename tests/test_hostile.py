@@ -181,12 +181,27 @@ def test_xml_entities(run_with_a_valid_file, build, prefix):
     assert codes == ["unsafe_xml"]
 
 
-def test_defusedxml_is_in_effect():
-    import defusedxml
-    import openpyxl.xml
+def test_defusedxml_is_in_effect(tmp_path):
+    """openpyxl, which writes the annotated copies, parses with defusedxml: a DTD in a part is refused."""
+    import zipfile
 
-    assert defusedxml.__version__
-    assert openpyxl.xml.DEFUSEDXML is True  # openpyxl parses with defusedxml when it is installed
+    import openpyxl.xml
+    from defusedxml import DTDForbidden, EntitiesForbidden
+    from openpyxl import Workbook, load_workbook
+
+    assert openpyxl.xml.DEFUSEDXML is True
+    path = tmp_path / "dtd.xlsx"
+    Workbook().save(path)
+    with zipfile.ZipFile(path) as z:
+        parts = {i.filename: z.read(i) for i in z.infolist()}
+    body = parts["xl/workbook.xml"].split(b"?>", 1)[-1]
+    parts["xl/workbook.xml"] = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "eeee">]>' + body
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    with pytest.raises(ValueError) as refused:  # openpyxl reports it as an unreadable workbook
+        load_workbook(path)
+    assert isinstance(refused.value.__context__, (DTDForbidden, EntitiesForbidden))
 
 
 def test_thousands_of_sheets(run_with_a_valid_file, prefix):
