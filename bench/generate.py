@@ -16,8 +16,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from shinchoku.catalogue import Catalogue, load_catalogue
-from shinchoku.demo import expected_in
-from shinchoku.template import fill_template, write_template
+from shinchoku.run.demo import expected_in
+from shinchoku.documents.template import fill_template, write_template
 
 YEARS = (2021, 2022, 2023, 2024)
 REJECT_EVERY = 20  # 5%
@@ -86,10 +86,10 @@ def _source_digest() -> str:
     """Changes to the template or this generator invalidate a cached corpus."""
     import hashlib
 
-    import shinchoku.template
+    import shinchoku.documents.template
 
     digest = hashlib.sha256()
-    for module in (shinchoku.template.__file__, __file__):
+    for module in (shinchoku.documents.template.__file__, __file__):
         digest.update(Path(module).read_bytes())
     return digest.hexdigest()[:16]
 

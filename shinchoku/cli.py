@@ -16,9 +16,9 @@ from pathlib import Path
 
 from .catalogue import ENCODINGS, CatalogueError, CatalogueUnreadable, load_catalogue
 from .config import ROOT, ConfigError, find_project, load_settings
-from .inbox import JST
-from .parse import parse_fiscal_year
-from .text import terminal_safe
+from .run.inbox import JST
+from .workbook.parse import parse_fiscal_year
+from .workbook.text import terminal_safe
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_LOCKED, EXIT_FAILED = 0, 1, 2, 3, 4
 EXPORTABLE_VIEWS = ("kpis", "kpi_progress", "kpi_latest", "kpi_outlook", "kpi_explanations", "kpi_trajectory",
@@ -40,7 +40,7 @@ def fiscal_year_arg(text: str) -> int:
 
 def plan_years(catalogue) -> str:
     """The plan's fiscal years as the office reads them: R2年度(2020)〜R7年度(2025)."""
-    from .parse import fiscal_year_label
+    from .workbook.parse import fiscal_year_label
 
     first, last = catalogue.first_year, catalogue.last_year
     return f"{fiscal_year_label(first)}({first})〜{fiscal_year_label(last)}({last})"
@@ -50,7 +50,7 @@ def check_request(catalogue, year: int | None = None, department: str | None = N
     """The one check of a command's --year and --department: a fiscal year of the plan (the catalogue's
     first_year..last_year) and a department that exists in that year (catalogue/departments.csv).
     Anything else is a usage error (exit 2), before any file or warehouse is touched."""
-    from .parse import fiscal_year_label
+    from .workbook.parse import fiscal_year_label
 
     if year is not None and not catalogue.first_year <= year <= catalogue.last_year:
         raise UsageError(f"{fiscal_year_label(year)}({year})は計画期間の外です。計画期間: {plan_years(catalogue)}")
@@ -253,7 +253,7 @@ def _settings(args, **extra):
 def cmd_template(args) -> int:
     catalogue = load_catalogue()
     check_request(catalogue, args.year, args.department)
-    from .template import previous_year, write_template
+    from .documents.template import previous_year, write_template
 
     settings = _settings(args)
     previous = previous_year(settings.warehouse, args.year)  # 前年度実績・前年度評価, when the warehouse has them
@@ -279,8 +279,8 @@ VALUES_HEADER = ("指標ID", "年度", "セルの表示", "読み取った値", 
 
 def values_read(assessment, catalogue) -> list[tuple[str, ...]]:
     """One line per value reported in a workbook, in VALUES_HEADER's columns: what was read from what was shown."""
-    from .messages import format_number
-    from .parse import fiscal_year_label
+    from .workbook.messages import format_number
+    from .workbook.parse import fiscal_year_label
 
     lines = []
     for rec in assessment.records:
@@ -310,7 +310,7 @@ def say(line: str) -> None:
 
 
 def cmd_check(args) -> int:
-    from .assess import assess_files
+    from .workbook.assess import assess_files
 
     catalogue = load_catalogue()
     settings = load_settings()  # the same limits and worker count as run
@@ -322,7 +322,7 @@ def cmd_check(args) -> int:
         if department is None and path.resolve().parent.name in catalogue.departments:
             department = path.resolve().parent.name
         items.append((path, department))
-    from .confirm import hold_confirmed, read_confirmed_periods
+    from .run.confirm import hold_confirmed, read_confirmed_periods
 
     # confirmed years, read as run reads them: from --warehouse, else from the project's warehouse when it exists
     # (opened read-only, never created), so that check says what run would
@@ -412,8 +412,8 @@ def _api_url() -> str | None:
 
 def run_flow(settings, wait: float = 0):
     """Run the ingest flow, telling the user what happens while Prefect starts; return the summary."""
-    from .publish import RunLocked, run_lock
-    from .progress import waiting
+    from .run.publish import RunLocked, run_lock
+    from .run.progress import waiting
 
     try:  # fail fast, before paying for Prefect's start-up
         with run_lock(settings, 0):
@@ -463,16 +463,16 @@ def _format_without_traceback(format_record, record):
 
 
 def cmd_run(args) -> int:
-    from .publish import RunLocked
-    from .summary import summary_text
+    from .run.publish import RunLocked
+    from .documents.summary import summary_text
 
     settings = _settings(args, settle_seconds=args.settle_seconds)
     catalogue = load_catalogue()  # a bad catalogue is a configuration error, before anything starts
     published = _file_identity(settings.warehouse)
     try:
         if args.no_prefect:  # the flow's very steps, as plain calls
-            from .ingest import run_steps
-            from .progress import say
+            from .run.steps import run_steps
+            from .run.progress import say
 
             summary = run_steps(settings, catalogue, args.wait, say=say)
         else:
@@ -563,9 +563,9 @@ def last_runs(settings) -> list[str]:
 def cmd_demo(args) -> int:
     import shutil
 
-    from .demo import write_demo_inbox
-    from .publish import RunLocked
-    from .summary import summary_text
+    from .run.demo import write_demo_inbox
+    from .run.publish import RunLocked
+    from .documents.summary import summary_text
 
     settings = _settings(args, settle_seconds=0)
     catalogue = load_catalogue()
@@ -592,13 +592,13 @@ def cmd_demo(args) -> int:
         print(f"shinchoku: {e}", file=sys.stderr)
         return EXIT_LOCKED
     print(summary_text(summary))
-    from .demo import CONFIRMED_YEARS, confirm_past_years
+    from .run.demo import CONFIRMED_YEARS, confirm_past_years
 
     confirm_past_years(settings)
     print(f"{CONFIRMED_YEARS[0]}〜{CONFIRMED_YEARS[-1]}年度は確定済みにしました(shinchoku confirm)。"
           f"{CONFIRMED_YEARS[-1] + 1}年度は未確定です(shinchoku review で確認できます)。")
     if settings.site_build:
-        from .site import rebuild
+        from .documents.site import rebuild
 
         for line in rebuild(settings):
             print(line)
@@ -635,7 +635,7 @@ def _read(warehouse: Path, *queries: tuple[str, list]) -> list[tuple[list[str], 
 
 
 def _demo_queries(warehouse: Path) -> str:
-    from .summary import table
+    from .documents.summary import table
 
     shown = os.path.relpath(warehouse) if warehouse.is_relative_to(Path.cwd()) else str(warehouse)
     q1 = ("select k.kpi_id, k.name, l.latest_fy, l.actual_value, round(l.progress_rate, 3) as progress_rate, "
@@ -665,14 +665,14 @@ def _fmt(value) -> str:
 
 
 def cmd_status(args) -> int:
-    from .summary import table
+    from .documents.summary import table
 
     check_request(load_catalogue(), args.year)
     settings = _settings(args)
     for line in last_runs(settings):
         print(line)
     if args.overdue:
-        from .summary import to_do
+        from .documents.summary import to_do
 
         print(to_do(_need_warehouse(settings.warehouse)))
         return EXIT_OK
@@ -694,7 +694,7 @@ def cmd_status(args) -> int:
 
 
 def cmd_review(args) -> int:
-    from .review import review, write_checklist
+    from .documents.review import review, write_checklist
 
     check_request(load_catalogue(), args.year, args.department)
     settings = _settings(args)
@@ -710,7 +710,7 @@ def cmd_review(args) -> int:
 
 
 def cmd_confirm(args) -> int:
-    from .confirm import confirm
+    from .run.confirm import confirm
 
     check_request(load_catalogue(), args.year, args.department)
     settings = _settings(args)
@@ -721,7 +721,7 @@ def cmd_confirm(args) -> int:
 
 
 def cmd_reopen(args) -> int:
-    from .confirm import reopen
+    from .run.confirm import reopen
 
     check_request(load_catalogue(), args.year, args.department)
     if not args.reason.strip():
@@ -733,8 +733,8 @@ def cmd_reopen(args) -> int:
 def _change_warehouse(settings, change, refused: str = "確定しませんでした:") -> int:
     """Run a confirm or reopen; what stands in the way is exit 1 (``refused`` heads its list), a wrong request 2,
     a running run 3."""
-    from .confirm import ConfirmRefused, NotConfirmed
-    from .publish import RunLocked
+    from .run.confirm import ConfirmRefused, NotConfirmed
+    from .run.publish import RunLocked
 
     _need_warehouse(settings.warehouse)
     try:
@@ -754,14 +754,14 @@ def _change_warehouse(settings, change, refused: str = "確定しませんでし
 
 
 def cmd_report(args) -> int:
-    from .report import build_report
+    from .documents.report import build_report
 
     return _build(args, lambda settings, current: build_report(settings.warehouse, args.output, args.year, current),
                   "進捗報告を作成しました: {}")
 
 
 def cmd_site(args) -> int:
-    from .site import build_site
+    from .documents.site import build_site
 
     def build(settings, current):
         output = args.output or (settings.public_site_dir if args.public else settings.site_folder)
@@ -775,7 +775,7 @@ def cmd_site(args) -> int:
 def _build(args, build, done: str) -> int:
     """The report or the site, from the warehouse's views; a warehouse without them is a usage error. One built
     before the catalogue or settings in force is said to be, on the page and here."""
-    from .report import STALE_NOTE, ReportError, warehouse_is_stale
+    from .documents.report import STALE_NOTE, ReportError, warehouse_is_stale
 
     check_request(load_catalogue(), args.year)
     settings = _settings(args)
@@ -793,7 +793,7 @@ def _build(args, build, done: str) -> int:
 def _fingerprint_in_force(settings) -> str | None:
     """The fingerprint of the catalogue and settings in force, as a run would store it (None when the catalogue
     cannot be read: then there is nothing to compare, and the report and site say nothing of it)."""
-    from .warehouse import fingerprint
+    from .run.warehouse import fingerprint
 
     try:
         return fingerprint(load_catalogue(), settings)
@@ -804,7 +804,7 @@ def _fingerprint_in_force(settings) -> str | None:
 def cmd_export(args) -> int:
     import csv
 
-    from .xlsx import csv_safe
+    from .workbook.xlsx import csv_safe
 
     settings = _settings(args)
     # the name is one of EXPORTABLE_VIEWS (argparse choices), so it is safe to quote into the SQL
@@ -840,7 +840,7 @@ def cmd_serve(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from .inbox import sha256_of
+    from .run.inbox import sha256_of
 
     settings = _settings(args)
     [(_, rows)] = _read(settings.warehouse, ("select submission_id, sha256, archive_path from submissions "
@@ -882,8 +882,8 @@ def cmd_catalogue(args) -> int:
     versions = catalogue.versions_by_id.get(args.kpi_id)
     if args.kpi_id not in catalogue.kpis_by_id or not versions:
         raise UsageError(f"指標ID「{args.kpi_id}」は指標一覧にありません: {'、'.join(k.kpi_id for k in catalogue.kpis)}")
-    from .report import format_value, format_year
-    from .summary import table
+    from .documents.report import format_value, format_year
+    from .documents.summary import table
 
     kpi = catalogue.kpis_by_id[args.kpi_id]
     rows = []

@@ -207,10 +207,10 @@ def load_settings(
 ) -> Settings:
     """Resolve settings from defaults, the config file, the environment and flags, validated by one schema.
 
-    Every value from the file and the environment passes through :mod:`shinchoku.settings_schema`;
+    Every value from the file and the environment passes through :mod:`shinchoku.settings`;
     a bad one is a :class:`ConfigError` naming the file (or variable), the key and what was expected.
     """
-    from .settings_schema import from_environment, from_file, validate
+    from .settings import from_environment, from_file, validate
 
     env = dict(os.environ) if env is None else env
     project = find_project(env)

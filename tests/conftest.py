@@ -12,8 +12,8 @@ from openpyxl import Workbook
 
 from shinchoku.catalogue import load_catalogue
 from shinchoku.config import ROOT, load_settings
-from shinchoku.layout import HEADER, PROP_DEPARTMENT, PROP_FISCAL_YEAR
-from shinchoku.template import write_template
+from shinchoku.workbook.layout import HEADER, PROP_DEPARTMENT, PROP_FISCAL_YEAR
+from shinchoku.documents.template import write_template
 
 
 @pytest.fixture(scope="session")

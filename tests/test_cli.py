@@ -9,7 +9,7 @@ import pytest
 from conftest import run_cli
 from shinchoku.cli import COMMANDS, build_parser, main
 from shinchoku.config import ROOT
-from shinchoku.template import fill_template
+from shinchoku.documents.template import fill_template
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -80,7 +80,7 @@ def test_check_a_clean_template_shows_what_was_read(template):
 def test_check_shows_a_row_with_text_but_no_figure_as_no_figure_not_unreadable(template, capsys):
     """A 取組実績 row with its text and no figure, and a KPI not yet counted whose 要因分析 says why, are valid:
     their lines say 「(数値なし)」, never 「(読み取れず)」, which a clerk reads as an error."""
-    from shinchoku.template import fill_outcomes
+    from shinchoku.documents.template import fill_outcomes
 
     path = fill_template(template("企画調整部", 2022), {"GOV-K01": 57.0},
                          explanations={"REG-K01": ("集計は来月", None)})
@@ -186,7 +186,7 @@ def test_template_all_writes_one_folder_per_department_and_never_into_the_inbox(
 
 
 def test_an_empty_return_is_accepted_with_a_warning(template, catalogue):
-    from shinchoku.assess import assess_files
+    from shinchoku.workbook.assess import assess_files
     from shinchoku.config import Limits
 
     [a] = assess_files([(template("総務部", 2022), "総務部")], catalogue, Limits())
@@ -197,7 +197,7 @@ def test_every_issue_code_is_documented():
     """README's code table: every code, with its severity and its message as a department reads it."""
     import re
 
-    from shinchoku.messages import CODES
+    from shinchoku.workbook.messages import CODES
 
     expected = {code: f"| `{code}` | {c.severity} | {re.sub(r'{[a-z_]+}', '…', c.message)} |" for code, c in CODES.items()}
     documented = {line.split("`")[1]: line.strip() for line in README.splitlines() if re.match(r"^\| `[a-z_]+` \| (error|warning) \|", line)}
@@ -324,7 +324,7 @@ def test_grade_bands_out_of_order_stop_every_command_with_exit_2(tmp_path, capsy
 def test_demo_hints_use_the_command_the_readme_installs(settings, catalogue):
     """The demo's closing hints must work on a fresh machine: the uvx form the README documents."""
     from shinchoku.cli import _demo_queries
-    from shinchoku.ingest import run_ingest
+    from shinchoku.run.steps import run_ingest
 
     run_ingest(settings, catalogue)
     hints = [line.strip() for line in _demo_queries(settings.warehouse).splitlines() if "duckdb" in line]

@@ -15,8 +15,8 @@ import pytest
 
 
 from bench import hostile
-from shinchoku.ingest import run_ingest
-from shinchoku.template import fill_template
+from shinchoku.run.steps import run_ingest
+from shinchoku.documents.template import fill_template
 
 
 @pytest.fixture(params=["", "x"], ids=["unprefixed", "prefixed"])
@@ -30,7 +30,7 @@ def prefix(request, monkeypatch):
 def built_once(tmp_path_factory, catalogue):
     """A valid return and an empty warehouse (schema, reference data, views), made once for the module."""
     from shinchoku.config import load_settings
-    from shinchoku.template import write_template
+    from shinchoku.documents.template import write_template
 
     root = tmp_path_factory.mktemp("hostile-base")
     settings = load_settings(inbox=root / "inbox", warehouse=root / "w" / "shinchoku.duckdb", settle_seconds=0,
@@ -149,7 +149,7 @@ def test_zip_bomb_memory_stays_bounded(tmp_path):
     assert bomb.stat().st_size < 2**20
     # VmHWM is this process image's peak; ru_maxrss would also count the forked pytest before exec.
     code = ("import re, sys\n"
-            "from shinchoku.assess import assess_files\n"
+            "from shinchoku.workbook.assess import assess_files\n"
             "from shinchoku.catalogue import load_catalogue\n"
             "from shinchoku.config import Limits\n"
             "[a] = assess_files([(sys.argv[1], '企画調整部')], load_catalogue(), Limits())\n"
@@ -162,7 +162,7 @@ def test_zip_bomb_memory_stays_bounded(tmp_path):
 
 
 def test_a_million_rows_are_refused_by_the_row_limit_while_streaming(tmp_path, catalogue):
-    from shinchoku.assess import assess_files
+    from shinchoku.workbook.assess import assess_files
     from shinchoku.config import Limits
 
     big = hostile.million_rows(tmp_path / "million.xlsx")
@@ -276,7 +276,7 @@ def test_junk_elements(run_with_a_valid_file, prefix):
 @pytest.mark.parametrize("workers", [1, 2], ids=["in-process", "worker-processes"])
 def test_a_workbook_over_its_time_budget(tmp_path, catalogue, monkeypatch, workers):
     """The deadline is checked while parsing (every few thousand elements), in this process or a worker."""
-    from shinchoku import assess
+    from shinchoku.workbook import assess
     from shinchoku.config import Limits
 
     monkeypatch.setattr(assess, "PARALLEL_THRESHOLD", 1)
@@ -320,7 +320,7 @@ def full_size(tmp_path_factory):
 def test_full_size_hostile_workbooks_stay_in_memory_bounds(full_size, code):
     """Each refused with a peak of tens of MB (the benchmark has the figures); the test allows 500 MB."""
     script = (_PEAK + "import sys\n"
-              "from shinchoku.assess import assess_files\n"
+              "from shinchoku.workbook.assess import assess_files\n"
               "from shinchoku.catalogue import load_catalogue\n"
               "from shinchoku.config import Limits\n"
               "[a] = assess_files([(sys.argv[1], '企画調整部')], load_catalogue(), Limits())\n"
@@ -345,8 +345,8 @@ def test_a_run_with_full_size_hostile_workbooks_and_a_good_one_stays_under_a_gig
               "from pathlib import Path\n"
               "from shinchoku.catalogue import load_catalogue\n"
               "from shinchoku.config import load_settings\n"
-              "from shinchoku.ingest import run_ingest\n"
-              "from shinchoku.summary import summary_text\n"
+              "from shinchoku.run.steps import run_ingest\n"
+              "from shinchoku.documents.summary import summary_text\n"
               "root = Path(sys.argv[1])\n"
               "settings = load_settings(inbox=root / 'inbox', warehouse=root / 'w' / 'shinchoku.duckdb', settle_seconds=0,\n"
               "                         site_build=False, env={}, config_file='/none')\n"

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from corpus import CASES, write_case
-from shinchoku.assess import assess_files
+from shinchoku.workbook.assess import assess_files
 from shinchoku.config import Limits
 
 
@@ -56,7 +56,7 @@ def test_parallel_parsing_gives_the_same_result(catalogue, tmp_path):
 
 def test_every_schema_check_is_an_issue_code():
     from schemas.return_sheet import ObservationRules, ObservationWarnings, OutcomeRules
-    from shinchoku.messages import CODES
+    from shinchoku.workbook.messages import CODES
 
     for schema in (ObservationRules, ObservationWarnings, OutcomeRules, ObservationRules):
         names = [c.name for c in schema.to_schema().checks]

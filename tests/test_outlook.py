@@ -8,8 +8,8 @@ import pytest
 
 from conftest import query, query_many
 from shinchoku.config import load_settings
-from shinchoku.ingest import run_ingest
-from shinchoku.template import fill_template, write_template
+from shinchoku.run.steps import run_ingest
+from shinchoku.documents.template import fill_template, write_template
 
 COLUMNS = ("latest_fy, points, round(trend_per_year, 3), round(projected_at_target, 3), projected_reach_fy, "
            "round(required_per_year, 3), round(pace_ratio, 3), outlook, includes_provisional")

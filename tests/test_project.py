@@ -52,7 +52,7 @@ def test_paths_config_and_prefect_home_follow_the_project(project):
 
 
 def test_commands_run_from_any_folder_with_project(project, tmp_path, template):
-    from shinchoku.template import fill_template
+    from shinchoku.documents.template import fill_template
 
     away = tmp_path / "home"
     away.mkdir()

@@ -10,11 +10,11 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import query
-from shinchoku.ingest import run_ingest
-from shinchoku.report import CHART_DATA_COLUMN, build_report
-from shinchoku.review import ReviewItem, review
-from shinchoku.site import build_site
-from shinchoku.template import fill_template, write_template
+from shinchoku.run.steps import run_ingest
+from shinchoku.documents.report import CHART_DATA_COLUMN, build_report
+from shinchoku.documents.review import ReviewItem, review
+from shinchoku.documents.site import build_site
+from shinchoku.documents.template import fill_template, write_template
 
 PAPER = "コピー用紙購入量(本庁(知事部局))"
 

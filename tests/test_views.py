@@ -10,7 +10,7 @@ from fractions import Fraction
 import duckdb
 import pytest
 
-from shinchoku import warehouse as wh
+from shinchoku.run import warehouse as wh
 from shinchoku.catalogue import Area, Catalogue, Kpi
 from shinchoku.config import GradeBand, Grading, Settings
 

@@ -21,10 +21,10 @@ from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphPrope
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from .messages import format_number
-from .parse import fiscal_year_label
-from .text import writable_row
-from .xlsx import set_text
+from ..workbook.messages import format_number
+from ..workbook.parse import fiscal_year_label
+from ..workbook.text import writable_row
+from ..workbook.xlsx import set_text
 
 # The only relations the report reads: the analysts' contract.
 REPORT_VIEWS = ("grade_bands", "kpi_year_status", "area_counts", "data_quality", "kpis", "kpi_progress",

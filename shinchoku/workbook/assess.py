@@ -13,8 +13,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .catalogue import Catalogue
-from .config import Grading, Limits
+from ..catalogue import Catalogue
+from ..config import Grading, Limits
 from .layout import EXPLANATION
 from .messages import ERROR, WARNING, Issue, cell_ref, format_number
 from .ooxml import CellError
@@ -322,7 +322,7 @@ def _pool_context():
     if threading.active_count() == 1:
         return multiprocessing.get_context("fork")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["shinchoku.assess"])
+    context.set_forkserver_preload(["shinchoku.workbook.assess"])
     return context
 
 

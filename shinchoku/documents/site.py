@@ -15,7 +15,7 @@ import os
 import shutil
 from pathlib import Path
 
-from .parse import fiscal_year_label
+from ..workbook.parse import fiscal_year_label
 from .report import (DEFINITION_NOTE, NoActuals, ReportData, ReportError, _rows, _trend_line, format_actual,
                      format_outlook, format_rate, format_reach, format_reported, format_value, format_year,
                      grade_legend, outlook_legend)

@@ -7,7 +7,7 @@ killed at any point either changed nothing, or left a journal the next run
 completes. Readers holding the old file keep their snapshot.
 
 The inbox's folders are the departments' (the trust boundary): every move, delete and write there goes
-through directory descriptors (:class:`shinchoku.inbox.Folders`: renameat, unlinkat, mkdirat, openat with
+through directory descriptors (:class:`shinchoku.run.inbox.Folders`: renameat, unlinkat, mkdirat, openat with
 O_NOFOLLOW), never through a path a department could have turned into a link, and ``rejected/`` is used
 only when it is a real directory owned by the run's user. When it is not, the folder's rejected files
 stay where they are, the run says why, and each gets the warning ``rejected_folder_unsafe``.
@@ -28,11 +28,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .catalogue import Catalogue
-from .config import Settings
+from ..catalogue import Catalogue
+from ..config import Settings
 from .decide import Decision
 from .inbox import REJECTED, Discovery, Folders, UnsafeFolder, free_name
-from .messages import Issue
+from ..workbook.messages import Issue
 
 class RunLocked(Exception):
     """Another run holds the warehouse lock."""
@@ -96,7 +96,7 @@ class Stage:
     path: Path
     known: dict[tuple[str | None, str], int] = field(default_factory=dict)
     fresh: bool = False  # no warehouse was published yet
-    confirmed: dict = field(default_factory=dict)  # the standing confirmations (shinchoku.confirm.Period by key)
+    confirmed: dict = field(default_factory=dict)  # the standing confirmations (shinchoku.run.confirm.Period by key)
 
 
 def prepare_stage(settings: Settings) -> Stage:

@@ -15,12 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from .catalogue import Catalogue
-from .config import Settings
+from ..catalogue import Catalogue
+from ..config import Settings
 from .decide import Decision, decide
 from .inbox import Discovery, discover, now_jst
 from .publish import RunSummary, Stage, crash_point, prepare_stage, recover, run_lock, settle_moves, stage_and_publish
-from .summary import receipt_line
+from ..documents.summary import receipt_line
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def _assess(settings: Settings, catalogue: Catalogue, discovery: Discovery, stag
 def _site(settings: Settings) -> list[str]:
     """Rebuild the progress site(s) from the warehouse just published (Jinja2 and the report's code are
     imported only when a run gets here)."""
-    from .site import rebuild
+    from ..documents.site import rebuild
 
     return rebuild(settings)
 
@@ -72,7 +72,7 @@ def _silent(_message: str) -> None:
 def run_steps(settings: Settings, catalogue: Catalogue, wait_seconds: float = 0,
               call: Callable = _plain, say: Callable[[str], None] = _silent) -> RunSummary:
     """The one sequence of a run. ``call(step, *args)`` runs a step (plainly, or as a Prefect task)."""
-    from .assess import prestart_workers
+    from ..workbook.assess import prestart_workers
 
     started = now_jst()
     with run_lock(settings, wait_seconds):

@@ -1,6 +1,6 @@
 """Deciding each file's fate: duplicate (by sha256, before any parsing), accepted or rejected.
 
-Each file is read once (:func:`shinchoku.inbox.read_candidates`); its bytes are hashed, archived and
+Each file is read once (:func:`shinchoku.run.inbox.read_candidates`); its bytes are hashed, archived and
 assessed, and dropped as soon as nothing needs them (a rejected file's are kept until its annotated copy
 is written). A duplicate is the same bytes as a file *accepted* from the *same folder* (earlier, or in this
 run): a copy of a rejected file is assessed again, and a copy in another department's folder never
@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .archive import archive_all
-from .assess import Assessment, assess_files
-from .catalogue import Catalogue
-from .config import Settings
+from ..workbook.assess import Assessment, assess_files
+from ..catalogue import Catalogue
+from ..config import Settings
 from .inbox import Candidate, Discovery, read_candidates
-from .messages import Issue
-from .reader import WorkbookRead
+from ..workbook.messages import Issue
+from ..workbook.reader import WorkbookRead
 
 @dataclass
 class Decision:
@@ -41,7 +41,7 @@ class Decision:
 def decide(discovery: Discovery, known: dict[tuple[str | None, str], int], catalogue: Catalogue, settings: Settings,
            confirmed: dict | None = None) -> list[Decision]:
     """Read and hash every candidate, set duplicates aside before parsing, assess the rest as one batch, then
-    hold confirmed years (``confirmed``: the standing confirmations, see :mod:`shinchoku.confirm`).
+    hold confirmed years (``confirmed``: the standing confirmations, see :mod:`shinchoku.run.confirm`).
 
     ``known``: (department, sha256) -> first submission id, of files already *accepted*. Originals are
     archived (in this process, from the bytes read) while the workers parse.

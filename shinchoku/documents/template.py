@@ -14,11 +14,11 @@ from openpyxl.packaging.custom import IntProperty, StringProperty
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from .catalogue import Catalogue, Kpi
-from .parse import fiscal_year_label
-from .xlsx import set_text
+from ..catalogue import Catalogue, Kpi
+from ..workbook.parse import fiscal_year_label
+from ..workbook.xlsx import set_text
 
-from .layout import (EXPLANATION, HEADER, HEADER_ROW, OUTCOME_HEADER, OUTCOME_SHEET, PREVIOUS, PROP_DEPARTMENT,
+from ..workbook.layout import (EXPLANATION, HEADER, HEADER_ROW, OUTCOME_HEADER, OUTCOME_SHEET, PREVIOUS, PROP_DEPARTMENT,
                      PROP_FISCAL_YEAR, PROP_VERSION, REFERENCE, SHEET, TEMPLATE_VERSION)
 
 COLUMNS = HEADER + EXPLANATION + REFERENCE + PREVIOUS

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import duckdb
 
-from .catalogue import Catalogue
-from .config import Settings, views_dir
+from ..catalogue import Catalogue
+from ..config import Settings, views_dir
 
 DDL = """
 create table if not exists raw_runs (

@@ -10,11 +10,11 @@ import os
 import random
 from pathlib import Path
 
-from .catalogue import Catalogue, Kpi
-from .config import Grading
-from .layout import SHEET
-from .parse import fiscal_year_label
-from .template import fill_outcomes, fill_template, write_template
+from ..catalogue import Catalogue, Kpi
+from ..config import Grading
+from ..workbook.layout import SHEET
+from ..workbook.parse import fiscal_year_label
+from ..documents.template import fill_outcomes, fill_template, write_template
 
 YEARS = (2021, 2022, 2023, 2024)
 SAMPLE_NOTE = "サンプルデータ(デモ用)"

@@ -13,10 +13,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import Settings
+from ..config import Settings
 from .inbox import now_jst
-from .messages import Issue
-from .parse import fiscal_year_label
+from ..workbook.messages import Issue
+from ..workbook.parse import fiscal_year_label
 from .publish import Stage, actor, prepare_stage, publish, recover, run_lock
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 from .decide import Decision
 from .inbox import now_jst
-from .messages import ERROR, Issue
+from ..workbook.messages import ERROR, Issue
 from .publish import crash_point
 
 

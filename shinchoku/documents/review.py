@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .parse import fiscal_year_label
+from ..workbook.parse import fiscal_year_label
 
 
 @dataclass
@@ -31,7 +31,7 @@ class ReviewItem:
 
     def rows(self) -> list[tuple[str, str, str, str, str]]:
         """(区分, 指標ID or 項目ID, 内容, 提出番号, セル) lines, as the terminal and the checklist show them."""
-        from .messages import format_number
+        from ..workbook.messages import format_number
         from .report import format_reported
 
         out = []
@@ -127,7 +127,7 @@ def write_checklist(items: list[ReviewItem], path: Path) -> Path:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    from .xlsx import set_text
+    from ..workbook.xlsx import set_text
 
     wb = Workbook()
     ws = wb.active
