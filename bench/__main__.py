@@ -139,7 +139,7 @@ def run(n: int, root: Path, skip_prefect: bool = False, check_runs: int = 3, mil
     say("Building the report on the demo warehouse…")
     warehouse = root / "work" / "core" / "warehouse" / "shinchoku.duckdb"
     if demo:
-        from shinchoku.config import load_settings
+        from shinchoku.settings import load_settings
         from shinchoku.run.demo import write_demo_inbox
         from shinchoku.run.steps import run_ingest
 

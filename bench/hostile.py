@@ -237,7 +237,7 @@ def _child(argv: list[str]) -> None:
         [found] = assess_files([(Path(argv[1]), "企画調整部")], catalogue, Limits())
         result = {"codes": [i.code for i in found.errors]}
     else:
-        from shinchoku.config import load_settings
+        from shinchoku.settings import load_settings
         from shinchoku.run.steps import run_ingest
 
         root = Path(argv[1])

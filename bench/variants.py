@@ -72,7 +72,7 @@ def naive(source: Path, work: Path) -> dict:
 
 
 def _settings(work: Path):
-    from shinchoku.config import load_settings
+    from shinchoku.settings import load_settings
 
     # the ingest alone, comparable with earlier runs; the site is timed on its own (measure_site)
     return load_settings(inbox=work / "inbox", warehouse=work / "warehouse" / "shinchoku.duckdb",

@@ -16,7 +16,8 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from shinchoku.catalogue import load_catalogue
-from shinchoku.config import Settings, load_settings
+from shinchoku.config import Settings
+from shinchoku.settings import load_settings
 from shinchoku.run.inbox import now_jst
 from shinchoku.run.steps import STEPS, Step, run_steps
 from shinchoku.run.progress import say

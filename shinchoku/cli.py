@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 
 from .catalogue import ENCODINGS, CatalogueError, CatalogueUnreadable, load_catalogue
-from .config import ROOT, ConfigError, find_project, load_settings
+from .config import ROOT, ConfigError, find_project
+from .settings import load_settings
 from .run.inbox import JST
 from .workbook.parse import parse_fiscal_year
 from .workbook.text import terminal_safe

@@ -167,7 +167,7 @@ def test_bad_year_is_a_usage_error(capsys):
 
 
 def test_environment_overrides_paths(tmp_path, catalogue):
-    from shinchoku.config import load_settings
+    from shinchoku.settings import load_settings
 
     s = load_settings(env={"SHINCHOKU_INBOX": str(tmp_path / "in"), "SHINCHOKU_WAREHOUSE": str(tmp_path / "w.duckdb"),
                            "SHINCHOKU_SETTLE_SECONDS": "5"})
@@ -205,7 +205,7 @@ def test_every_issue_code_is_documented():
 
 
 def test_config_file_sets_bands_limits_and_schedule(tmp_path):
-    from shinchoku.config import load_settings
+    from shinchoku.settings import load_settings
 
     config = tmp_path / "shinchoku.toml"
     config.write_text('[grades]\nS = 1.1\nA = 0.9\n[limits]\nmax_rows = 100\n[schedule]\ncron = "0 3 * * *"\n'
@@ -216,7 +216,7 @@ def test_config_file_sets_bands_limits_and_schedule(tmp_path):
 
 
 def test_grade_bands_with_names_and_labels(tmp_path):
-    from shinchoku.config import load_settings
+    from shinchoku.settings import load_settings
 
     config = tmp_path / "shinchoku.toml"
     config.write_text('[grades]\nfloor = "D"\nfloor_label = "要対策"\n'
@@ -263,7 +263,8 @@ BAD_CONFIGS = [
 
 @pytest.mark.parametrize("text, key, reason", BAD_CONFIGS, ids=[k for _, k, _ in BAD_CONFIGS])
 def test_a_bad_setting_names_file_key_and_expectation(tmp_path, text, key, reason):
-    from shinchoku.config import ConfigError, load_settings
+    from shinchoku.config import ConfigError
+    from shinchoku.settings import load_settings
 
     config = tmp_path / "shinchoku.toml"
     config.write_text(text, encoding="utf-8")
@@ -275,7 +276,7 @@ def test_a_bad_setting_names_file_key_and_expectation(tmp_path, text, key, reaso
 
 def test_the_site_folders_from_the_file_and_the_environment(tmp_path):
     """[site] folders are relative to the configuration file, variables absolute; the default sits beside the warehouse."""
-    from shinchoku.config import load_settings
+    from shinchoku.settings import load_settings
 
     config = tmp_path / "conf" / "shinchoku.toml"
     config.parent.mkdir()
@@ -288,7 +289,8 @@ def test_the_site_folders_from_the_file_and_the_environment(tmp_path):
 
 
 def test_a_file_that_is_not_toml_and_a_bad_variable(tmp_path):
-    from shinchoku.config import ConfigError, load_settings
+    from shinchoku.config import ConfigError
+    from shinchoku.settings import load_settings
 
     config = tmp_path / "shinchoku.toml"
     config.write_text("[grades\nA = 1.0\n", encoding="utf-8")
@@ -308,7 +310,8 @@ def test_a_bad_setting_exits_2_without_a_traceback(tmp_path):
 
 def test_grade_bands_out_of_order_stop_every_command_with_exit_2(tmp_path, capsys, monkeypatch):
     """A = 0.5, B = 0.8, C = 1.0 would grade GOV-K01 at pace 1.04 as C: refused, from the file or the variable."""
-    from shinchoku.config import ConfigError, load_settings
+    from shinchoku.config import ConfigError
+    from shinchoku.settings import load_settings
 
     config = tmp_path / "shinchoku.toml"
     config.write_text('[grades]\nA = 0.5\nB = 0.8\nC = 1.0\n', encoding="utf-8")

@@ -254,7 +254,7 @@ def test_confirm_and_reopen_refuse_a_missing_warehouse(settings):
 @pytest.fixture(scope="module")
 def standing(tmp_path_factory, catalogue):
     """企画調整部's FY2022 confirmed, once for the module: for commands that must refuse and write nothing."""
-    from shinchoku.config import load_settings
+    from shinchoku.settings import load_settings
     from shinchoku.documents.template import write_template
 
     root = tmp_path_factory.mktemp("standing")

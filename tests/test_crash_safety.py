@@ -15,7 +15,7 @@ import pytest
 
 from conftest import query, query_many, run_cli
 from corpus import CASES, write_case
-from shinchoku.config import load_settings
+from shinchoku.settings import load_settings
 from shinchoku.run.steps import run_ingest
 from shinchoku.run.publish import run_lock
 from shinchoku.documents.template import fill_template
@@ -24,7 +24,7 @@ from shinchoku.documents.template import fill_template
 RUN = (
     "import sys\n"
     "from shinchoku.catalogue import load_catalogue\n"
-    "from shinchoku.config import load_settings\n"
+    "from shinchoku.settings import load_settings\n"
     "from shinchoku.run.steps import run_ingest\n"
     "s = load_settings(inbox=sys.argv[1], warehouse=sys.argv[2], settle_seconds=0, site_build=False, env={}, config_file='/none')\n"
     "sys.exit(run_ingest(s, load_catalogue()).exit_code)\n"

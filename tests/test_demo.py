@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from browser import check_page, chromium, needs_chromium
 from conftest import query, query_many
 from test_site import parse
-from shinchoku.config import load_settings
+from shinchoku.settings import load_settings
 from shinchoku.run.demo import CONFIRMED_YEARS, UNEXPLAINED, confirm_past_years, write_demo_inbox
 from shinchoku.run.steps import run_ingest
 from shinchoku.documents.report import build_report, format_year

@@ -281,7 +281,7 @@ def test_the_flow_refuses_to_write_while_another_run_holds_the_lock(prefect_serv
 
 def test_the_nightly_deployment_schedule():
     from flows.ingest import build_deployment
-    from shinchoku.config import load_settings
+    from shinchoku.settings import load_settings
 
     deployment = build_deployment(load_settings(env={}, config_file="/none"))
     [schedule] = deployment.schedules

@@ -29,7 +29,7 @@ def prefix(request, monkeypatch):
 @pytest.fixture(scope="module")
 def built_once(tmp_path_factory, catalogue):
     """A valid return and an empty warehouse (schema, reference data, views), made once for the module."""
-    from shinchoku.config import load_settings
+    from shinchoku.settings import load_settings
     from shinchoku.documents.template import write_template
 
     root = tmp_path_factory.mktemp("hostile-base")
@@ -287,7 +287,8 @@ def test_a_workbook_over_its_time_budget(tmp_path, catalogue, monkeypatch, worke
 
 
 def test_the_limits_are_settings(tmp_path):
-    from shinchoku.config import ConfigError, load_settings
+    from shinchoku.config import ConfigError
+    from shinchoku.settings import load_settings
 
     config = tmp_path / "shinchoku.toml"
     config.write_text("[limits]\nmax_cells = 1000\nmax_xml_depth = 32\nmax_xml_elements = 5000\n"
@@ -344,7 +345,7 @@ def test_a_run_with_full_size_hostile_workbooks_and_a_good_one_stays_under_a_gig
     script = (_PEAK + "import sys\n"
               "from pathlib import Path\n"
               "from shinchoku.catalogue import load_catalogue\n"
-              "from shinchoku.config import load_settings\n"
+              "from shinchoku.settings import load_settings\n"
               "from shinchoku.run.steps import run_ingest\n"
               "from shinchoku.documents.summary import summary_text\n"
               "root = Path(sys.argv[1])\n"

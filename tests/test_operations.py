@@ -168,7 +168,7 @@ def test_files_within_the_settle_time_are_held_named_and_counted_apart(settings,
 
 
 def test_settle_seconds_from_flag_and_environment(settings, catalogue, template):
-    from shinchoku.config import load_settings
+    from shinchoku.settings import load_settings
 
     assert load_settings(env={"SHINCHOKU_SETTLE_SECONDS": "0"}).settle_seconds == 0
     assert load_settings(settle_seconds=5, env={"SHINCHOKU_SETTLE_SECONDS": "0"}).settle_seconds == 5

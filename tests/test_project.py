@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
-from shinchoku.config import ROOT, ConfigError, find_project, load_settings
+from shinchoku.config import ROOT, ConfigError, find_project
+from shinchoku.settings import load_settings
 
 
 @pytest.fixture

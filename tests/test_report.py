@@ -25,7 +25,7 @@ DIRECTION = "R5年度から全庁でペーパーレス会議システムを導�
 def known(tmp_path_factory, catalogue):
     """A warehouse with copy paper 35 (FY2021) and 30 (FY2022) with its 要因分析 and 今後の方向性,
     online use 55.0 (FY2022), 課題解決プロジェクト 132 as a provisional mid-year value, one outcome."""
-    from shinchoku.config import load_settings
+    from shinchoku.settings import load_settings
     from shinchoku.documents.template import write_template
 
     root = tmp_path_factory.mktemp("report")

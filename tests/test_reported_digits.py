@@ -23,7 +23,7 @@ PAPER = "コピー用紙購入量(本庁(知事部局))"
 def corrected(catalogue, tmp_path_factory):
     """総務部's FY2022 return with copy paper 17.5, its report built; then a second return correcting it to 16.8.
     Returns (the warehouse, the report built before the correction)."""
-    from shinchoku.config import load_settings
+    from shinchoku.settings import load_settings
 
     root = tmp_path_factory.mktemp("digits")
     settings = load_settings(inbox=root / "inbox", warehouse=root / "w" / "shinchoku.duckdb", settle_seconds=0,

@@ -19,7 +19,8 @@ from openpyxl import load_workbook
 from conftest import query, query_many
 from shinchoku.catalogue import CatalogueError, load_catalogue
 from shinchoku.cli import main
-from shinchoku.config import ROOT, load_settings
+from shinchoku.config import ROOT
+from shinchoku.settings import load_settings
 from shinchoku.run.steps import run_ingest
 from shinchoku.workbook.layout import HEADER_ROW, SHEET
 from shinchoku.documents.template import fill_outcomes, fill_template, write_template

@@ -48,7 +48,7 @@ def parse(path):
 @pytest.fixture(scope="module")
 def payload_site(catalogue, tmp_path_factory):
     """A site whose 要因分析, outcome and file name carry script payloads, ingested the normal way."""
-    from shinchoku.config import load_settings
+    from shinchoku.settings import load_settings
     from shinchoku.documents.template import write_template
 
     base = tmp_path_factory.mktemp("payloads")
