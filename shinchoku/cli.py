@@ -17,6 +17,8 @@ from pathlib import Path
 from .catalogue import ENCODINGS, CatalogueError, CatalogueUnreadable, load_catalogue
 from .config import ROOT, ConfigError, find_project
 from .settings import load_settings
+from .run.confirmed import read_confirmed_periods
+from .run.decide import judge
 from .run.inbox import JST
 from .workbook.parse import parse_fiscal_year
 from .workbook.text import terminal_safe
@@ -311,8 +313,6 @@ def say(line: str) -> None:
 
 
 def cmd_check(args) -> int:
-    from .workbook.assess import assess_files
-
     catalogue = load_catalogue()
     settings = load_settings()  # the same limits and worker count as run
     items = []
@@ -323,17 +323,13 @@ def cmd_check(args) -> int:
         if department is None and path.resolve().parent.name in catalogue.departments:
             department = path.resolve().parent.name
         items.append((path, department))
-    from .run.confirm import hold_confirmed, read_confirmed_periods
-
     # confirmed years, read as run reads them: from --warehouse, else from the project's warehouse when it exists
     # (opened read-only, never created), so that check says what run would
     warehouse = _need_warehouse(args.warehouse) if args.warehouse else settings.warehouse
     periods = read_confirmed_periods(warehouse) if warehouse.exists() else {}
     worst = EXIT_OK
 
-    for assessment in assess_files(items, catalogue, settings.limits, settings.worker_count(),
-                                   grading=settings.grading):
-        hold_confirmed(assessment, periods)
+    for assessment in judge(items, catalogue, settings, periods):  # as a run judges each file
         errors, warnings = assessment.errors, assessment.warnings
         verdict = "OK" if not errors else "NG"
         say(f"{verdict} {assessment.path}(部局: {assessment.department or '不明'}、エラー {len(errors)} 件、警告 {len(warnings)} 件)")
