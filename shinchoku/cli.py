@@ -772,7 +772,7 @@ def cmd_site(args) -> int:
 def _build(args, build, done: str) -> int:
     """The report or the site, from the warehouse's views; a warehouse without them is a usage error. One built
     before the catalogue or settings in force is said to be, on the page and here."""
-    from .documents.report import STALE_NOTE, ReportError, warehouse_is_stale
+    from .documents.facts import STALE_NOTE, ReportError, warehouse_is_stale
 
     check_request(load_catalogue(), args.year)
     settings = _settings(args)
@@ -879,7 +879,7 @@ def cmd_catalogue(args) -> int:
     versions = catalogue.versions_by_id.get(args.kpi_id)
     if args.kpi_id not in catalogue.kpis_by_id or not versions:
         raise UsageError(f"指標ID「{args.kpi_id}」は指標一覧にありません: {'、'.join(k.kpi_id for k in catalogue.kpis)}")
-    from .documents.report import format_value, format_year
+    from .documents.facts import format_value, format_year
     from .documents.summary import table
 
     kpi = catalogue.kpis_by_id[args.kpi_id]

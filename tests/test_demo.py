@@ -17,7 +17,8 @@ from test_site import parse
 from shinchoku.settings import load_settings
 from shinchoku.run.demo import CONFIRMED_YEARS, UNEXPLAINED, confirm_past_years, write_demo_inbox
 from shinchoku.run.steps import run_ingest
-from shinchoku.documents.report import build_report, format_year
+from shinchoku.documents.facts import format_year
+from shinchoku.documents.report import build_report
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +124,7 @@ def test_the_site_reads_only_the_views(demo, demo_site, public_site, tmp_path):
     """A database holding nothing but the views the site names (as tables) gives the same site, both editions."""
     import duckdb
 
-    from shinchoku.documents.report import REPORT_VIEWS
+    from shinchoku.documents.facts import REPORT_VIEWS
     from shinchoku.documents.site import SITE_VIEWS, build_site
 
     only_views = tmp_path / "views_only.duckdb"

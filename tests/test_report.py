@@ -13,8 +13,8 @@ import pytest
 from openpyxl import load_workbook
 
 from shinchoku.run.steps import run_ingest
-from shinchoku.documents.report import (CHART_DATA_COLUMN, EVALUATION_HEADER, REPORT_VIEWS, build_report,
-                             format_reported, format_value)
+from shinchoku.documents.facts import REPORT_VIEWS, format_reported, format_value
+from shinchoku.documents.report import CHART_DATA_COLUMN, EVALUATION_HEADER, build_report
 from shinchoku.documents.template import fill_outcomes, fill_template
 
 FACTOR = "両面印刷の徹底は進んだが、会議資料の電子化が一部の部署にとどまった。"

@@ -431,7 +431,7 @@ def _revise(project):
 
 
 def test_report_says_when_the_warehouse_predates_the_catalogue(tmp_path):
-    from shinchoku.documents.report import STALE_NOTE
+    from shinchoku.documents.facts import STALE_NOTE
 
     project, settings = _stale_project(tmp_path)
     code, _, err = _cli("report", "--project", str(project), "--warehouse", str(settings.warehouse), "-o",
@@ -448,7 +448,7 @@ def test_report_says_when_the_warehouse_predates_the_catalogue(tmp_path):
 
 
 def test_site_says_when_the_warehouse_predates_the_settings(tmp_path):
-    from shinchoku.documents.report import STALE_NOTE
+    from shinchoku.documents.facts import STALE_NOTE
 
     project, settings = _stale_project(tmp_path)
     site = tmp_path / "site"

@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..workbook.messages import format_number
 from ..workbook.parse import fiscal_year_label
+from .facts import format_reported
 
 
 @dataclass
@@ -31,9 +33,6 @@ class ReviewItem:
 
     def rows(self) -> list[tuple[str, str, str, str, str]]:
         """(区分, 指標ID or 項目ID, 内容, 提出番号, セル) lines, as the terminal and the checklist show them."""
-        from ..workbook.messages import format_number
-        from .report import format_reported
-
         out = []
         for kpi, old, new, sid, cell, mark, decimals in self.values:
             new_text = format_reported(new, "", decimals)

@@ -17,6 +17,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from ..catalogue import Catalogue, Kpi
 from ..workbook.parse import fiscal_year_label
 from ..workbook.xlsx import set_text
+from .facts import format_reported
 
 from ..workbook.layout import (EXPLANATION, HEADER, HEADER_ROW, OUTCOME_HEADER, OUTCOME_SHEET, PREVIOUS, PROP_DEPARTMENT,
                      PROP_FISCAL_YEAR, PROP_VERSION, REFERENCE, SHEET, TEMPLATE_VERSION)
@@ -239,8 +240,6 @@ def _write_row(ws, row: int, kpi: Kpi, fiscal_year: int, previous: tuple | None)
     ws.cell(row=row, column=column_of("基準年度"), value=fiscal_year_label(kpi.baseline_fy) if kpi.baseline_fy else "不明")
     _reference(ws.cell(row=row, column=column_of("目標値")), kpi.target_value, kpi.target_decimals)
     ws.cell(row=row, column=column_of("目標年度"), value=fiscal_year_label(kpi.target_fy) if kpi.target_fy else "不明")
-    from .report import format_reported
-
     value, mark, grade = previous or (None, None, None)
     shown = "-" if value is None else format_reported(value, "", max(kpi.baseline_decimals or 0,
                                                                      kpi.target_decimals or 0)) \
