@@ -21,8 +21,8 @@ from typing import Callable
 from ..catalogue import Catalogue
 from ..config import Settings
 from ..documents.summary import receipt_line
-from ..workbook.assess import prestart_workers
 from ..workbook.messages import Issue
+from ..workbook.pool import prestart_workers
 from . import warehouse as wh
 from .crash import crash_point
 from .decide import Decision, decide
