@@ -16,17 +16,16 @@ from pathlib import Path
 
 from .catalogue import ENCODINGS, CatalogueError, CatalogueUnreadable, load_catalogue
 from .config import ROOT, ConfigError, find_project
-from .settings import load_settings
+from .documents.facts import CONTRACT_VIEWS
 from .run.confirmed import read_confirmed_periods
 from .run.decide import judge
 from .run.inbox import JST
-from .workbook.parse import parse_fiscal_year
+from .settings import load_settings
+from .workbook.parse import era_year, parse_fiscal_year
 from .workbook.text import terminal_safe
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_LOCKED, EXIT_FAILED = 0, 1, 2, 3, 4
-EXPORTABLE_VIEWS = ("kpis", "kpi_progress", "kpi_latest", "kpi_outlook", "kpi_explanations", "kpi_trajectory",
-                    "submissions", "validation_issues", "observation_history", "submission_status", "initiatives",
-                    "initiative_outcomes", "grade_bands", "outlooks")
+EXPORTABLE_VIEWS = CONTRACT_VIEWS  # export writes the analysts' contract, the list the docs show
 
 
 class UsageError(Exception):
@@ -256,7 +255,7 @@ def _settings(args, **extra):
 def cmd_template(args) -> int:
     catalogue = load_catalogue()
     check_request(catalogue, args.year, args.department)
-    from .documents.template import previous_year, write_template
+    from .documents.template import file_name, previous_year, write_template
 
     settings = _settings(args)
     previous = previous_year(settings.warehouse, args.year)  # 前年度実績・前年度評価, when the warehouse has them
@@ -268,7 +267,7 @@ def cmd_template(args) -> int:
             raise UsageError("未記入の報告様式を inbox に置くと、そのまま取り込まれてしまいます。別のフォルダを指定してください。")
         for department in catalogue.departments_in(args.year):
             path = write_template(catalogue, department, args.year,
-                                  base / department / f"R{args.year - 2018}_実績報告_{department}.xlsx", previous)
+                                  base / department / file_name(department, args.year), previous)
             print(path)
         return EXIT_OK
     if not args.department or not args.output:
@@ -682,7 +681,7 @@ def cmd_status(args) -> int:
     [(_, rows)] = _read(settings.warehouse, (sql + " order by fiscal_year, department", params))
     body = []
     for dept, fy, expected, reported, missing, last, due, on_time, confirmed in rows:
-        body.append([dept, f"{fy}(R{fy - 2018})", expected, reported, "、".join(missing) or "-",
+        body.append([dept, f"{fy}({era_year(fy)})", expected, reported, "、".join(missing) or "-",
                      last.strftime("%Y-%m-%d %H:%M") if last else "-", due.isoformat(),
                      "-" if on_time is None else ("期限内" if on_time else "未完了/期限後"),
                      f"確定 {confirmed:%Y-%m-%d}" if confirmed else "未確定"])

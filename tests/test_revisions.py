@@ -23,6 +23,7 @@ from shinchoku.config import ROOT
 from shinchoku.settings import load_settings
 from shinchoku.run.steps import run_ingest
 from shinchoku.workbook.layout import HEADER_ROW, SHEET
+from shinchoku.workbook.parse import era_year
 from shinchoku.documents.template import fill_outcomes, fill_template, write_template
 
 @pytest.fixture(autouse=True)
@@ -66,7 +67,7 @@ def settings_in(tmp_path):
 def put(catalogue, settings, tmp_path, department, year, values, folder=None, name=None):
     """A filled return for (department, year) dropped into the inbox folder (the department's, or ``folder``)."""
     path = write_template(catalogue, department, year, tmp_path / "t" / f"{department}{year}.xlsx")
-    target = settings.inbox / (folder or department) / (name or f"R{year - 2018}_{department}.xlsx")
+    target = settings.inbox / (folder or department) / (name or f"{era_year(year)}_{department}.xlsx")
     return fill_template(path, values, out=target)
 
 

@@ -333,3 +333,12 @@ def test_a_past_report_year_ignores_revisions_effective_later(tmp_path):
     assert rows(con, "select status from kpi_latest where kpi_id = 'REC-K01'") == [("順調",)]
     con.execute("delete from raw_observations where fiscal_year = 2024")
     assert rows(con, "select status from kpi_latest where kpi_id = 'REC-K01'") == [("評価不能(基準値不明)",)]
+
+
+def test_every_contract_view_is_a_view_file():
+    """CONTRACT_VIEWS (what export offers, what the docs list) names views that exist, one file each."""
+    from shinchoku.config import ROOT
+    from shinchoku.documents.facts import CONTRACT_VIEWS
+
+    files = {p.stem.split("_", 1)[1] for p in (ROOT / "warehouse" / "views").glob("*.sql")}
+    assert set(CONTRACT_VIEWS) <= files

@@ -18,6 +18,11 @@ from ..workbook.text import writable_row
 if TYPE_CHECKING:
     import duckdb
 
+# The analysts' stable contract: names and listed columns keep their meaning, new columns are only appended.
+# The one list: `shinchoku export` offers exactly these, and the docs' table of contract views is made from it.
+CONTRACT_VIEWS = ("kpis", "kpi_progress", "kpi_latest", "kpi_outlook", "kpi_explanations", "kpi_definitions",
+                  "kpi_revisions", "kpi_year_definitions", "submissions", "validation_issues", "observation_history",
+                  "submission_status", "initiatives", "initiative_outcomes", "kpi_trajectory", "grade_bands", "outlooks")
 # The only relations the report and the site's pages read: the analysts' contract.
 REPORT_VIEWS = ("grade_bands", "kpi_year_status", "area_counts", "data_quality", "kpis", "kpi_progress",
                 "kpi_trajectory", "initiatives", "initiative_outcomes", "submission_status", "validation_issues",

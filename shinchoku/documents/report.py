@@ -20,7 +20,7 @@ from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphPrope
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from ..workbook.parse import fiscal_year_label
+from ..workbook.parse import era_year
 from ..workbook.xlsx import set_text
 from .facts import (DEFINITION_NOTE, Kpi, ReportData, ReportError, format_actual, format_outlook, format_rate,
                     format_reach, format_reported, format_year, grade_legend, outlook_legend, trend_line, view_rows)
@@ -344,7 +344,7 @@ def _initiative_block(ws, data: ReportData, initiative: dict, row: int) -> int:
     if mine:
         lines = []
         for o in mine:
-            label = f"({o['label']}) " if o["label"] and o["label"] != fiscal_year_label(data.year).removesuffix("年度") else ""
+            label = f"({o['label']}) " if o["label"] and o["label"] != era_year(data.year) else ""
             lines.append(label + (o["outcome_text"] or format_reported(o["figure_value"], o["figure_unit"] or "", None)))
         outcome = "\n".join(lines)
     else:

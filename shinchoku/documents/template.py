@@ -15,7 +15,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..catalogue import Catalogue, Kpi
-from ..workbook.parse import fiscal_year_label
+from ..workbook.parse import era_year, fiscal_year_label
 from ..workbook.xlsx import set_text
 from .facts import format_reported
 
@@ -88,6 +88,11 @@ def previous_year(warehouse: Path, fiscal_year: int) -> dict[str, tuple[float, s
     finally:
         con.close()
     return {kpi_id: (value, mark, grade) for kpi_id, value, mark, grade in rows}
+
+
+def file_name(department: str, fiscal_year: int) -> str:
+    """The return sheet's file name as handed out: R4_実績報告_総務部.xlsx."""
+    return f"{era_year(fiscal_year)}_実績報告_{department}.xlsx"
 
 
 def write_template(catalogue: Catalogue, department: str, fiscal_year: int, path: Path,

@@ -14,7 +14,7 @@ from ..catalogue import Catalogue, Kpi
 from ..config import Grading
 from ..workbook.layout import SHEET
 from ..workbook.parse import fiscal_year_label
-from ..documents.template import fill_outcomes, fill_template, write_template
+from ..documents.template import file_name, fill_outcomes, fill_template, write_template
 
 YEARS = (2021, 2022, 2023, 2024)
 SAMPLE_NOTE = "サンプルデータ(デモ用)"
@@ -87,7 +87,7 @@ def write_demo_inbox(catalogue: Catalogue, inbox: Path, seed: int = 2021) -> lis
             kpis = [k for k in catalogue.kpis_of(department) if expected_in(k, year, catalogue.last_year)]
             if not kpis:
                 continue
-            path = inbox / department / f"R{year - 2018}_実績報告_{department}.xlsx"
+            path = inbox / department / file_name(department, year)
             write_template(catalogue, department, year, path)
             values = {k.kpi_id: sample_value(k, year, rng) for k in kpis}
             fill_template(path, values, notes={k: SAMPLE_NOTE for k in values},

@@ -288,9 +288,14 @@ def parse_fiscal_year(raw) -> int | None:
 
 def fiscal_year_label(year: int) -> str:
     """2021 -> 'R3年度', as the seed writes years (Heisei before 2019)."""
+    return f"{era_year(year)}年度"
+
+
+def era_year(year: int) -> str:
+    """2021 -> 'R3' (Heisei before 2019): a fiscal year in a file name or a short column."""
     if year >= 2019:
-        return f"R{year - 2018}年度"
-    return f"H{year - 1988}年度"
+        return f"R{year - 2018}"
+    return f"H{year - 1988}"
 
 
 def fiscal_year_end(year: int) -> dt.date:
