@@ -326,11 +326,11 @@ def test_grade_bands_out_of_order_stop_every_command_with_exit_2(tmp_path, capsy
 
 def test_demo_hints_use_the_command_the_readme_installs(settings, catalogue):
     """The demo's closing hints must work on a fresh machine: the uvx form the README documents."""
-    from shinchoku.cli import _demo_queries
+    from shinchoku.run.demo import demo_queries
     from shinchoku.run.steps import run_ingest
 
     run_ingest(settings, catalogue)
-    hints = [line.strip() for line in _demo_queries(settings.warehouse).splitlines() if "duckdb" in line]
+    hints = [line.strip() for line in demo_queries(settings.warehouse).splitlines() if "duckdb" in line]
     commands = [h for h in hints if h.startswith(("uvx", "duckdb "))]
     assert commands and all(h.startswith("uvx --from duckdb-cli duckdb -readonly ") for h in commands)
     assert "uvx --from duckdb-cli duckdb -readonly" in README

@@ -326,22 +326,22 @@ def test_the_flow_runs_the_one_sequence_of_steps_as_tasks(prefect_server, settin
 def test_the_shutdown_workaround_is_for_the_ephemeral_server_only(monkeypatch):
     """prefect.toml leaves Prefect's services on (for `prefect server start`); shinchoku turns the two noisy
     ones off only when it starts the ephemeral server itself, with no PREFECT_API_URL configured."""
-    from shinchoku import cli
+    from flows import server
     from shinchoku.config import ROOT
 
-    assert not set(cli.EPHEMERAL_ONLY) & set(cli.prefect_environment(ROOT))
-    for name in (*cli.EPHEMERAL_ONLY, *cli.QUIET_CONSOLE, "DO_NOT_TRACK"):  # recorded: whatever _prefect_env sets is undone
+    assert not set(server.EPHEMERAL_ONLY) & set(server.prefect_environment(ROOT))
+    for name in (*server.EPHEMERAL_ONLY, *server.QUIET_CONSOLE, "DO_NOT_TRACK"):  # recorded: whatever prefect_env sets is undone
         monkeypatch.setenv(name, "")
         monkeypatch.delenv(name)
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4200/api")
-    cli._prefect_env()
-    assert not set(cli.EPHEMERAL_ONLY) & set(os.environ)
+    server.prefect_env()
+    assert not set(server.EPHEMERAL_ONLY) & set(os.environ)
     monkeypatch.delenv("PREFECT_API_URL")
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     with temporary_settings(restore_defaults={PREFECT_API_URL}):  # no API configured (the harness sets one)
-        cli._prefect_env()
-    assert {name: os.environ[name] for name in cli.EPHEMERAL_ONLY} == cli.EPHEMERAL_ONLY
+        server.prefect_env()
+    assert {name: os.environ[name] for name in server.EPHEMERAL_ONLY} == server.EPHEMERAL_ONLY
 
 
 def test_status_shows_a_failed_night(as_the_office, settings, template, monkeypatch, capsys):

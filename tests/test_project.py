@@ -43,7 +43,7 @@ def test_nothing_found_says_where_it_looked(tmp_path):
 
 
 def test_paths_config_and_prefect_home_follow_the_project(project):
-    from shinchoku.cli import prefect_environment
+    from flows.server import prefect_environment
 
     (project / "shinchoku.toml").write_text("[run]\nsettle_seconds = 5\n", encoding="utf-8")
     settings = load_settings(env={"SHINCHOKU_PROJECT": str(project)})
