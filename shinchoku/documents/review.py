@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..workbook.messages import format_number
 from ..workbook.parse import fiscal_year_label
+from ..workbook.xlsx import set_text
 from .facts import format_reported
 
 
@@ -125,8 +126,6 @@ def write_checklist(items: list[ReviewItem], path: Path) -> Path:
     """The review as an .xlsx checklist: one row per point, with a column to tick."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
-
-    from ..workbook.xlsx import set_text
 
     wb = Workbook()
     ws = wb.active
