@@ -118,7 +118,7 @@ def run(n: int, root: Path, skip_prefect: bool = False, check_runs: int = 3, mil
     template.parent.mkdir(parents=True, exist_ok=True)
     sys.path.insert(0, str(ROOT))
     from shinchoku.catalogue import load_catalogue
-    from shinchoku.template import fill_template, write_template
+    from shinchoku.documents.template import fill_template, write_template
 
     catalogue = load_catalogue()
     fill_template(write_template(catalogue, "企画調整部", 2023, template), {"GOV-K01": 61.5, "REG-K01": 140})
@@ -139,9 +139,9 @@ def run(n: int, root: Path, skip_prefect: bool = False, check_runs: int = 3, mil
     say("Building the report on the demo warehouse…")
     warehouse = root / "work" / "core" / "warehouse" / "shinchoku.duckdb"
     if demo:
-        from shinchoku.config import load_settings
-        from shinchoku.demo import write_demo_inbox
-        from shinchoku.ingest import run_ingest
+        from shinchoku.settings import load_settings
+        from shinchoku.run.demo import write_demo_inbox
+        from shinchoku.run.steps import run_ingest
 
         settings = load_settings(inbox=root / "demo" / "inbox", warehouse=root / "demo" / "warehouse" / "shinchoku.duckdb",
                                  settle_seconds=0, site_build=False, env={}, config_file=root / "none.toml")
@@ -235,7 +235,7 @@ def hostile_only(root: Path) -> int:
     """``--hostile-only``: the hostile section alone, printed and saved as bench/results/hostile.json."""
     sys.path.insert(0, str(ROOT))
     from shinchoku.catalogue import load_catalogue
-    from shinchoku.template import fill_template, write_template
+    from shinchoku.documents.template import fill_template, write_template
 
     good = root / "check" / "clean.xlsx"
     good.parent.mkdir(parents=True, exist_ok=True)

@@ -108,7 +108,7 @@ def mutate_bytes(data: bytes, rng: random.Random) -> bytes:
 def seeds() -> list[bytes]:
     """Valid return sheets to mutate: a filled template, and one with percent cells and outcomes."""
     from shinchoku.catalogue import load_catalogue
-    from shinchoku.template import fill_outcomes, fill_template, write_template
+    from shinchoku.documents.template import fill_outcomes, fill_template, write_template
 
     catalogue = load_catalogue()
     with tempfile.TemporaryDirectory() as tmp:
@@ -124,7 +124,7 @@ def seeds() -> list[bytes]:
 
 def fuzz(n: int, seed: int = 0) -> dict:
     """Feed n mutated workbooks to the reader; count outcomes and crashes."""
-    from shinchoku.assess import assess_one
+    from shinchoku.workbook.assess import assess_one
     from shinchoku.catalogue import load_catalogue
     from shinchoku.config import Limits
 

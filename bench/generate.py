@@ -16,8 +16,9 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from shinchoku.catalogue import Catalogue, load_catalogue
-from shinchoku.demo import expected_in
-from shinchoku.template import fill_template, write_template
+from shinchoku.run.demo import expected_in
+from shinchoku.workbook.parse import era_year
+from shinchoku.documents.template import fill_template, write_template
 
 YEARS = (2021, 2022, 2023, 2024)
 REJECT_EVERY = 20  # 5%
@@ -86,10 +87,10 @@ def _source_digest() -> str:
     """Changes to the template or this generator invalidate a cached corpus."""
     import hashlib
 
-    import shinchoku.template
+    import shinchoku.documents.template
 
     digest = hashlib.sha256()
-    for module in (shinchoku.template.__file__, __file__):
+    for module in (shinchoku.documents.template.__file__, __file__):
         digest.update(Path(module).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -109,7 +110,7 @@ def generate(n: int, directory: Path, seed: int = 7, workers: int | None = None)
     for d, y in {(p["department"], p["year"]) for p in plans}:
         bases[(d, y)] = write_template(catalogue, d, y, directory / "bases" / f"{d}_{y}.xlsx")
     jobs = [(p, str(bases[(p["department"], p["year"])]),
-             str(directory / "inbox" / p["department"] / f"{p['i']:05d}_R{p['year'] - 2018}_{p['department']}.xlsx"))
+             str(directory / "inbox" / p["department"] / f"{p['i']:05d}_{era_year(p['year'])}_{p['department']}.xlsx"))
             for p in plans]
     with ProcessPoolExecutor(workers or os.cpu_count()) as pool:
         list(pool.map(_fill, jobs, chunksize=32))

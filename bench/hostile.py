@@ -10,8 +10,8 @@ import re
 import zipfile
 from pathlib import Path
 
-from shinchoku.layout import HEADER
-from shinchoku.messages import column_letter
+from shinchoku.workbook.layout import HEADER
+from shinchoku.workbook.messages import column_letter
 
 CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
@@ -231,14 +231,14 @@ def _child(argv: list[str]) -> None:
     catalogue = load_catalogue()
     started = time.perf_counter()
     if argv[0] == "check":
-        from shinchoku.assess import assess_files
+        from shinchoku.workbook.assess import assess_files
         from shinchoku.config import Limits
 
         [found] = assess_files([(Path(argv[1]), "企画調整部")], catalogue, Limits())
         result = {"codes": [i.code for i in found.errors]}
     else:
-        from shinchoku.config import load_settings
-        from shinchoku.ingest import run_ingest
+        from shinchoku.settings import load_settings
+        from shinchoku.run.steps import run_ingest
 
         root = Path(argv[1])
         settings = load_settings(inbox=root / "inbox", warehouse=root / "w" / "shinchoku.duckdb", settle_seconds=0,

@@ -72,7 +72,7 @@ def naive(source: Path, work: Path) -> dict:
 
 
 def _settings(work: Path):
-    from shinchoku.config import load_settings
+    from shinchoku.settings import load_settings
 
     # the ingest alone, comparable with earlier runs; the site is timed on its own (measure_site)
     return load_settings(inbox=work / "inbox", warehouse=work / "warehouse" / "shinchoku.duckdb",
@@ -92,9 +92,10 @@ def core(source: Path, work: Path) -> dict:
     import pandas  # noqa: F401
 
     import schemas.return_sheet  # noqa: F401
-    from shinchoku import feedback, report, warehouse  # noqa: F401
+    from shinchoku.documents import report  # noqa: F401
+    from shinchoku.run import feedback, warehouse  # noqa: F401
     from shinchoku.catalogue import load_catalogue
-    from shinchoku.ingest import run_ingest
+    from shinchoku.run.steps import run_ingest
     imported = time.perf_counter()
     settings, catalogue = _settings(work), load_catalogue()
     _drop(source, work)
@@ -124,7 +125,8 @@ def prefect(source: Path, work: Path) -> dict:
 
     import schemas.return_sheet  # noqa: F401
     from flows.ingest import ingest_flow
-    from shinchoku import feedback, report, warehouse  # noqa: F401
+    from shinchoku.documents import report  # noqa: F401
+    from shinchoku.run import feedback, warehouse  # noqa: F401
     imported = time.perf_counter()
 
     @task(name="bench-warm-up-task")

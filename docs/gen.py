@@ -6,7 +6,7 @@ functions below. Regenerate after changing a command, an issue code or a view's 
     uv run python docs/gen.py            # rewrite the generated parts in place
     uv run python docs/gen.py --check    # exit non-zero if any page is out of date (the tests run this)
 
-Sources: issue codes from ``shinchoku.messages.CODES``; commands from ``shinchoku.cli.build_parser()``;
+Sources: issue codes from ``shinchoku.workbook.messages.CODES``; commands from ``shinchoku.cli.build_parser()``;
 views and columns from the comments a blank warehouse carries (``duckdb_views()``, ``duckdb_columns()``).
 """
 
@@ -19,18 +19,18 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
+from shinchoku.documents.facts import CONTRACT_VIEWS
+
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 PAGES = [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
 
 SEVERITY_JA = {"error": "エラー(差戻し)", "warning": "警告"}
 
-# The analysts' stable contract: names and listed columns keep their meaning; new columns are appended.
-# Every other view serves the report, the site or the DX office's checks and may change with them.
-CONTRACT = ("kpis", "kpi_progress", "kpi_latest", "kpi_outlook", "kpi_explanations", "kpi_trajectory",
-            "kpi_definitions", "kpi_revisions", "kpi_year_definitions", "submissions", "validation_issues",
-            "observation_history", "submission_status", "initiatives", "initiative_outcomes", "grade_bands",
-            "outlooks")
+# The analysts' stable contract (names and listed columns keep their meaning; new columns are appended): the one
+# list in the code, which `shinchoku export` offers too. Every other view serves the report, the site or the DX
+# office's checks and may change with them.
+CONTRACT = tuple(CONTRACT_VIEWS)
 
 
 def _cell(text: str | None) -> str:
@@ -45,7 +45,7 @@ def _template(text: str) -> str:
 
 def issue_codes() -> str:
     """Every issue code, errors first, in the catalogue's order: コード, 区分, 内容, 直し方."""
-    from shinchoku.messages import CODES
+    from shinchoku.workbook.messages import CODES
 
     lines = ["| コード | 区分 | 内容(部局に表示される文) | 直し方 |", "| --- | --- | --- | --- |"]
     for severity in SEVERITY_JA:
@@ -115,9 +115,9 @@ def _views() -> tuple[dict[str, str], dict[str, list[tuple[str, str, str]]]]:
     """View comments and (column, type, comment) lists, read from a blank warehouse built as a run builds it."""
     import duckdb
 
-    from shinchoku import warehouse as wh
+    from shinchoku.run import warehouse as wh
     from shinchoku.catalogue import load_catalogue
-    from shinchoku.config import load_settings
+    from shinchoku.settings import load_settings
 
     with tempfile.TemporaryDirectory() as folder:
         settings = load_settings(env={}, config_file=Path(folder) / "defaults.toml")  # defaults only

@@ -1,4 +1,4 @@
-"""The nightly ingest flow: the run's one sequence of steps (``shinchoku.ingest``), each step a task.
+"""The nightly ingest flow: the run's one sequence of steps (``shinchoku.run.steps``), each step a task.
 
 The flow adds only what Prefect adds: task boundaries and runs in the UI, retries
 where a step declares them, the run's story in the flow run's log, and the run's
@@ -16,13 +16,14 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from shinchoku.catalogue import load_catalogue
-from shinchoku.config import Settings, load_settings
-from shinchoku.inbox import now_jst
-from shinchoku.ingest import STEPS, Step, run_steps
-from shinchoku.progress import say
-from shinchoku.publish import RunLocked
-from shinchoku.summary import rejection_lines, summary_markdown, summary_text, to_do
-from shinchoku.text import terminal_safe
+from shinchoku.config import Settings
+from shinchoku.settings import load_settings
+from shinchoku.run.inbox import now_jst
+from shinchoku.run.steps import STEPS, Step, run_steps
+from shinchoku.run.progress import say
+from shinchoku.run.publish import RunLocked
+from shinchoku.documents.summary import rejection_lines, summary_markdown, summary_text, to_do
+from shinchoku.workbook.text import terminal_safe
 
 FLOW_NAME = "shinchoku-ingest"
 

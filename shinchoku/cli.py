@@ -1,4 +1,7 @@
-"""The ``shinchoku`` command. Heavy imports (Prefect, pandas) happen only in the commands that need them.
+"""The ``shinchoku`` command. Heavy imports (Prefect, DuckDB, pandas, openpyxl) happen only in the commands that
+need them: the imports inside the ``cmd_*`` functions are there for start-up time (``check`` and ``--help`` stay
+fast), never to dodge an import circle. Prefect's side (its environment, running the flow, serving it, its REST
+API) is :mod:`flows.server`.
 
 Exit status: 0 nothing rejected; 1 a file was rejected (or has errors, for
 check); 2 usage or configuration error; 3 another run holds the warehouse;
@@ -15,21 +18,16 @@ import sys
 from pathlib import Path
 
 from .catalogue import ENCODINGS, CatalogueError, CatalogueUnreadable, load_catalogue
-from .config import ROOT, ConfigError, find_project, load_settings
-from .inbox import JST
-from .parse import parse_fiscal_year
-from .text import terminal_safe
+from .config import ConfigError, find_project
+from .documents.facts import CONTRACT_VIEWS
+from .run.confirmed import read_confirmed_periods
+from .run.decide import judge
+from .settings import load_settings
+from .workbook.parse import era_year, parse_fiscal_year
+from .workbook.text import terminal_safe
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_LOCKED, EXIT_FAILED = 0, 1, 2, 3, 4
-# The views `export` writes, each with the order of its rows (views have no order of their own).
-EXPORTABLE_VIEWS = {
-    "kpis": "area_id, kpi_id", "kpi_progress": "kpi_id, fiscal_year", "kpi_latest": "kpi_id", "kpi_outlook": "kpi_id",
-    "kpi_explanations": "kpi_id, fiscal_year, version", "kpi_trajectory": "kpi_id, fiscal_year",
-    "submissions": "submission_id", "validation_issues": "submission_id, severity, sheet, cell",
-    "observation_history": "kpi_id, fiscal_year, as_of, version", "submission_status": "fiscal_year, department",
-    "initiatives": "area_order, initiative_id",
-    "initiative_outcomes": "initiative_id, fiscal_year, coalesce(submission_id, 0), row_order",
-    "grade_bands": "grade_rank", "outlooks": "outlook_rank"}
+EXPORTABLE_VIEWS = CONTRACT_VIEWS  # export writes the analysts' contract, the list the docs show
 
 
 class UsageError(Exception):
@@ -46,7 +44,7 @@ def fiscal_year_arg(text: str) -> int:
 
 def plan_years(catalogue) -> str:
     """The plan's fiscal years as the office reads them: R2年度(2020)〜R7年度(2025)."""
-    from .parse import fiscal_year_label
+    from .workbook.parse import fiscal_year_label
 
     first, last = catalogue.first_year, catalogue.last_year
     return f"{fiscal_year_label(first)}({first})〜{fiscal_year_label(last)}({last})"
@@ -56,7 +54,7 @@ def check_request(catalogue, year: int | None = None, department: str | None = N
     """The one check of a command's --year and --department: a fiscal year of the plan (the catalogue's
     first_year..last_year) and a department that exists in that year (catalogue/departments.csv).
     Anything else is a usage error (exit 2), before any file or warehouse is touched."""
-    from .parse import fiscal_year_label
+    from .workbook.parse import fiscal_year_label
 
     if year is not None and not catalogue.first_year <= year <= catalogue.last_year:
         raise UsageError(f"{fiscal_year_label(year)}({year})は計画期間の外です。計画期間: {plan_years(catalogue)}")
@@ -259,7 +257,7 @@ def _settings(args, **extra):
 def cmd_template(args) -> int:
     catalogue = load_catalogue()
     check_request(catalogue, args.year, args.department)
-    from .template import previous_year, write_template
+    from .documents.template import file_name, previous_year, write_template
 
     settings = _settings(args)
     previous = previous_year(settings.warehouse, args.year)  # 前年度実績・前年度評価, when the warehouse has them
@@ -271,7 +269,7 @@ def cmd_template(args) -> int:
             raise UsageError("未記入の報告様式を inbox に置くと、そのまま取り込まれてしまいます。別のフォルダを指定してください。")
         for department in catalogue.departments_in(args.year):
             path = write_template(catalogue, department, args.year,
-                                  base / department / f"R{args.year - 2018}_実績報告_{department}.xlsx", previous)
+                                  base / department / file_name(department, args.year), previous)
             print(path)
         return EXIT_OK
     if not args.department or not args.output:
@@ -285,8 +283,8 @@ VALUES_HEADER = ("指標ID", "年度", "セルの表示", "読み取った値", 
 
 def values_read(assessment, catalogue) -> list[tuple[str, ...]]:
     """One line per value reported in a workbook, in VALUES_HEADER's columns: what was read from what was shown."""
-    from .messages import format_number
-    from .parse import fiscal_year_label
+    from .workbook.messages import format_number
+    from .workbook.parse import fiscal_year_label
 
     lines = []
     for rec in assessment.records:
@@ -316,8 +314,6 @@ def say(line: str) -> None:
 
 
 def cmd_check(args) -> int:
-    from .assess import assess_files
-
     catalogue = load_catalogue()
     settings = load_settings()  # the same limits and worker count as run
     items = []
@@ -328,17 +324,13 @@ def cmd_check(args) -> int:
         if department is None and path.resolve().parent.name in catalogue.departments:
             department = path.resolve().parent.name
         items.append((path, department))
-    from .confirm import hold_confirmed, read_confirmed_periods
-
     # confirmed years, read as run reads them: from --warehouse, else from the project's warehouse when it exists
     # (opened read-only, never created), so that check says what run would
     warehouse = _need_warehouse(args.warehouse) if args.warehouse else settings.warehouse
     periods = read_confirmed_periods(warehouse) if warehouse.exists() else {}
     worst = EXIT_OK
 
-    for assessment in assess_files(items, catalogue, settings.limits, settings.worker_count(),
-                                   grading=settings.grading):
-        hold_confirmed(assessment, periods)
+    for assessment in judge(items, catalogue, settings, periods):  # as a run judges each file
         errors, warnings = assessment.errors, assessment.warnings
         verdict = "OK" if not errors else "NG"
         say(f"{verdict} {assessment.path}(部局: {assessment.department or '不明'}、エラー {len(errors)} 件、警告 {len(warnings)} 件)")
@@ -354,131 +346,18 @@ def cmd_check(args) -> int:
     return worst
 
 
-def prefect_environment(project: Path) -> dict[str, str]:
-    """The project's prefect.toml as PREFECT_* variables, its home resolved in the project folder.
-
-    Prefect reads prefect.toml from the working directory only; run from anywhere else, the
-    same settings reach it this way, so the file stays the one place they are written.
-    """
-    import tomllib
-
-    source = project / "prefect.toml" if (project / "prefect.toml").exists() else ROOT / "prefect.toml"
-    found: dict[str, str] = {}
-
-    def flatten(prefix: str, table: dict) -> None:
-        for key, value in table.items():
-            name = f"{prefix}_{key}".upper()
-            if isinstance(value, dict):
-                flatten(name, value)
-            else:
-                found[name] = str(value).lower() if isinstance(value, bool) else str(value)
-
-    flatten("PREFECT", tomllib.loads(source.read_text(encoding="utf-8")))
-    if "PREFECT_HOME" in found:
-        found["PREFECT_HOME"] = str((project / found["PREFECT_HOME"]).absolute())
-    return found
-
-
-# Services of the ephemeral server that print tracebacks when it shuts down after a run; turned off
-# only when shinchoku starts that server itself (no PREFECT_API_URL), never for `prefect server start`.
-EPHEMERAL_ONLY = {"PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED": "false",
-                  "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED": "false"}
-
-
-# Prefect's console handler prints warnings and errors only; its INFO lines (a flow run beginning, each task run
-# created and finished) go to the API, so the UI, alone (prefect.toml's [logging] level is INFO). Prefect reads a
-# handler's level from the environment only, so it is set here, before Prefect is imported; set it yourself to
-# see Prefect's INFO lines at the terminal. shinchoku's own lines reach the terminal once however it is set
-# (flows/ingest.py keeps them off Prefect's console handler).
-QUIET_CONSOLE = {"PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "WARNING"}
-
-
-def _prefect_env() -> None:
-    # No usage data leaves the prefecture's machines (Prefect's client telemetry honours DO_NOT_TRACK).
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    for name, value in QUIET_CONSOLE.items():
-        os.environ.setdefault(name, value)
-    project = find_project()
-    if Path.cwd().resolve() != project.resolve() or not (project / "prefect.toml").exists():
-        for name, value in prefect_environment(project).items():
-            os.environ.setdefault(name, value)
-    if not _api_url():
-        for name, value in EPHEMERAL_ONLY.items():
-            os.environ.setdefault(name, value)
-
-
-def _api_url() -> str | None:
-    """The Prefect API shinchoku talks to, if one is configured (environment or the active profile)."""
-    if os.environ.get("PREFECT_API_URL"):
-        return os.environ["PREFECT_API_URL"]
-    from prefect.settings import PREFECT_API_URL
-
-    return PREFECT_API_URL.value()
-
-
-def run_flow(settings, wait: float = 0):
-    """Run the ingest flow, telling the user what happens while Prefect starts; return the summary."""
-    from .publish import RunLocked, run_lock
-    from .progress import waiting
-
-    try:  # fail fast, before paying for Prefect's start-up
-        with run_lock(settings, 0):
-            pass
-    except RunLocked:
-        if not wait:
-            raise
-    with waiting("Prefect を読み込んでいます…"):
-        _prefect_env()
-        from flows.ingest import ingest_flow
-    _one_line_errors()
-    # The ticking line ends when the flow's first step reports (the server is up by then).
-    starting = ("Prefect サーバーで実行しています…" if os.environ.get("PREFECT_API_URL")
-                else "Prefect のローカルサーバーを起動しています(初回は1分ほどかかります)…")
-    with waiting(starting):
-        result = ingest_flow(inbox=str(settings.inbox), warehouse=str(settings.warehouse),
-                             settle_seconds=settings.settle_seconds, wait_seconds=wait, site_build=settings.site_build)
-    if result.locked:
-        raise RunLocked(result.message)
-    return result.summary
-
-
-def _one_line_errors() -> None:
-    """At the terminal, Prefect's error records print as their one line, without the traceback (a failed run or
-    site build is told in a sentence, not as a crash); the Prefect server and its UI keep them whole.
-    SHINCHOKU_TRACEBACKS=1 keeps them on the terminal too.
-
-    The console handler formats a copy of each record without its exception: a record is shared by every
-    handler, and the API's handler, which runs first, has already cached the traceback in it (exc_text)."""
-    import logging
-
-    if os.environ.get("SHINCHOKU_TRACEBACKS") == "1":
-        return
-    loggers = [logging.getLogger(), *(logging.getLogger(name) for name in list(logging.root.manager.loggerDict))]
-    for handler in {h for logger in loggers for h in getattr(logger, "handlers", ())}:
-        if type(handler).__name__ == "PrefectConsoleHandler" and not getattr(handler, "_shinchoku_one_line", False):
-            handler.format = functools.partial(_format_without_traceback, handler.format)
-            handler._shinchoku_one_line = True
-
-
-def _format_without_traceback(format_record, record):
-    import logging
-
-    if record.exc_info or record.exc_text or record.stack_info:
-        record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None, "stack_info": None})
-    return format_record(record)
-
-
 def cmd_run(args) -> int:
-    from .publish import RunLocked
-    from .summary import summary_text
+    from flows.server import run_flow
+    from .documents.summary import summary_text
+    from .run.publish import RunLocked
 
     settings = _settings(args, settle_seconds=args.settle_seconds)
     catalogue = load_catalogue()  # a bad catalogue is a configuration error, before anything starts
     published = _file_identity(settings.warehouse)
     try:
         if args.no_prefect:  # the flow's very steps, as plain calls
-            from .ingest import run_steps
-            from .progress import say
+            from .run.steps import run_steps
+            from .run.progress import say
 
             summary = run_steps(settings, catalogue, args.wait, say=say)
         else:
@@ -522,40 +401,13 @@ def failure_text(settings, error: Exception, published: bool, without_prefect: b
     return f"取込の最後の段階で失敗しました{said}。ウェアハウスは更新済みです。{rest}{where}"
 
 
-STATE_JA = {"COMPLETED": "完了", "FAILED": "失敗", "CRASHED": "異常終了", "RUNNING": "実行中", "PENDING": "待機中",
-            "SCHEDULED": "予定", "CANCELLED": "取消", "CANCELLING": "取消中", "PAUSED": "一時停止"}
-
-
 def last_runs(settings) -> list[str]:
     """How the last nights went: the warehouse's own record of the last published run, and, where a
     Prefect API is configured (PREFECT_API_URL), the last flow run with its state, so a run that
     failed or crashed before publishing still shows."""
-    import datetime as dt
-    import json
-    import urllib.request
+    from flows.server import last_flow_run
 
-    lines = []
-    api = os.environ.get("PREFECT_API_URL")
-    if api:
-        body = json.dumps({"flows": {"name": {"any_": ["shinchoku-ingest"]}}, "sort": "START_TIME_DESC",
-                           "limit": 1}).encode()
-        request = urllib.request.Request(api.rstrip("/") + "/flow_runs/filter", data=body, method="POST",
-                                         headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                found = json.loads(response.read())
-        except (OSError, ValueError) as e:
-            lines.append(f"前回の取込(Prefect): API に接続できません({api}: {e})")
-        else:
-            if found:
-                run = found[0]
-                started = run.get("start_time") or run.get("expected_start_time")
-                when = (dt.datetime.fromisoformat(started.replace("Z", "+00:00")).astimezone(JST).strftime("%Y-%m-%d %H:%M")
-                        if started else "未開始")
-                state = STATE_JA.get(run.get("state_type"), run.get("state_type") or "不明")
-                lines.append(f"前回の取込(Prefect): {when} 開始、{state}({run.get('name')})")
-            else:
-                lines.append("前回の取込(Prefect): 記録なし")
+    lines = last_flow_run()
     if settings.warehouse.exists():
         [(_, rows)] = _read(settings.warehouse, ("select run_id, started_at, accepted, rejected, duplicate from raw_runs "
                                                  "order by run_id desc limit 1", []))
@@ -567,30 +419,17 @@ def last_runs(settings) -> list[str]:
 
 
 def cmd_demo(args) -> int:
-    import shutil
-
-    from .demo import write_demo_inbox
-    from .publish import RunLocked
-    from .summary import summary_text
+    from flows.server import run_flow
+    from .documents.summary import summary_text
+    from .run import demo
+    from .run.publish import RunLocked
 
     settings = _settings(args, settle_seconds=0)
     catalogue = load_catalogue()
-    marker = settings.warehouse.with_name(settings.warehouse.name + ".demo")
-    if not marker.exists():
-        if settings.warehouse.exists():
-            raise UsageError(f"{settings.warehouse} には実データがあります。デモは --warehouse で別のファイルを指定してください。")
-        if settings.inbox.exists() and any(not p.name.startswith(".") for p in settings.inbox.iterdir()):
-            raise UsageError(f"{settings.inbox} には既にファイルがあります。デモは --inbox で空のフォルダを指定してください。")
-    if settings.warehouse.exists() or args.fresh:
-        # an earlier demo: start again from nothing so the demo always shows the same thing
-        settings.warehouse.unlink(missing_ok=True)
-        shutil.rmtree(settings.archive_dir, ignore_errors=True)
-        for department in catalogue.departments:
-            shutil.rmtree(settings.inbox / department, ignore_errors=True)
-        shutil.rmtree(settings.inbox / "rejected", ignore_errors=True)
-    files = write_demo_inbox(catalogue, settings.inbox)
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.write_text("このウェアハウスは shinchoku demo が作成したサンプルです。\n", encoding="utf-8")
+    try:
+        files = demo.prepare(settings, catalogue, args.fresh)
+    except demo.DemoRefused as e:
+        raise UsageError(str(e)) from None
     print(f"サンプルの報告様式を {len(files)} 件作成しました({settings.inbox})。うち1件はわざと誤りを含みます。")
     try:  # the site is built once, below, when the earlier years are confirmed
         summary = run_flow(dataclasses.replace(settings, site_build=False))
@@ -598,25 +437,7 @@ def cmd_demo(args) -> int:
         print(f"shinchoku: {e}", file=sys.stderr)
         return EXIT_LOCKED
     print(summary_text(summary))
-    from .demo import CONFIRMED_YEARS, confirm_past_years
-
-    confirm_past_years(settings)
-    print(f"{CONFIRMED_YEARS[0]}〜{CONFIRMED_YEARS[-1]}年度は確定済みにしました(shinchoku confirm)。"
-          f"{CONFIRMED_YEARS[-1] + 1}年度は未確定です(shinchoku review で確認できます)。")
-    if settings.site_build:
-        from .site import rebuild
-
-        for line in rebuild(settings):
-            print(line)
-    rejected = [d for d in summary.decisions if d.status == "rejected"]
-    if len(rejected) == 1 and "誤りあり" in rejected[0].candidate.path.name:
-        print("誤りのあるサンプル1件は想定どおり差し戻されました(エラー箇所つきのコピーを rejected/ に置きました)。")
-        code = EXIT_OK
-    else:
-        code = summary.exit_code
-    print()
-    print(_demo_queries(settings.warehouse))
-    return code
+    return demo.conclude(settings, summary, say=print)
 
 
 def _need_warehouse(warehouse: Path) -> Path:
@@ -640,45 +461,15 @@ def _read(warehouse: Path, *queries: tuple[str, list]) -> list[tuple[list[str], 
         con.close()
 
 
-def _demo_queries(warehouse: Path) -> str:
-    from .summary import table
-
-    shown = os.path.relpath(warehouse) if warehouse.is_relative_to(Path.cwd()) else str(warehouse)
-    q1 = ("select k.kpi_id, k.name, l.latest_fy, l.actual_value, round(l.progress_rate, 3) as progress_rate, "
-          "l.grade, l.status from kpi_latest l join kpis k using (kpi_id) order by k.area_id, kpi_id")
-    q2 = "select * from kpi_progress where kpi_id = 'GOV-K02' order by fiscal_year"
-    q3 = ("select kpi_id, latest_fy, points, round(trend_per_year, 3) as trend_per_year, "
-          "round(projected_at_target, 3) as projected_at_target, projected_reach_fy, round(pace_ratio, 3) as pace_ratio, "
-          "outlook from kpi_outlook order by kpi_id")
-    (h1, r1), (h2, r2), (h3, r3) = _read(warehouse, (q1, []), (q2, []), (q3, []))
-    out = [f"ウェアハウス: {shown}", "", "例1: 指標ごとの現況(kpi_latest)",
-           f"  uvx --from duckdb-cli duckdb -readonly {shown} \"{q1}\"", ""]
-    out.append(table(h1, [[_fmt(v) for v in r] for r in r1]))
-    out += ["", "例2: コピー用紙購入量の年度別進捗(kpi_progress)",
-            f"  uvx --from duckdb-cli duckdb -readonly {shown} \"{q2}\"", ""]
-    out.append(table(h2, [[_fmt(v) for v in r] for r in r2]))
-    out += ["", "例3: 見通し(kpi_outlook)。要因分析・今後の方向性は kpi_explanations、報告書は shinchoku report",
-            f"  uvx --from duckdb-cli duckdb -readonly {shown} \"{q3}\"", ""]
-    out.append(table(h3, [[_fmt(v) for v in r] for r in r3]))
-    out += ["", "Python からは: duckdb.connect(\"%s\", read_only=True).sql(\"select * from kpi_latest\").show()" % shown]
-    return "\n".join(out)
-
-
-def _fmt(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.3f}".rstrip("0").rstrip(".")
-    return "" if value is None else str(value)
-
-
 def cmd_status(args) -> int:
-    from .summary import table
+    from .documents.summary import table
 
     check_request(load_catalogue(), args.year)
     settings = _settings(args)
     for line in last_runs(settings):
         print(line)
     if args.overdue:
-        from .summary import to_do
+        from .documents.summary import to_do
 
         print(to_do(_need_warehouse(settings.warehouse)))
         return EXIT_OK
@@ -691,7 +482,7 @@ def cmd_status(args) -> int:
     [(_, rows)] = _read(settings.warehouse, (sql + " order by fiscal_year, department", params))
     body = []
     for dept, fy, expected, reported, missing, last, due, on_time, confirmed in rows:
-        body.append([dept, f"{fy}(R{fy - 2018})", expected, reported, "、".join(missing) or "-",
+        body.append([dept, f"{fy}({era_year(fy)})", expected, reported, "、".join(missing) or "-",
                      last.strftime("%Y-%m-%d %H:%M") if last else "-", due.isoformat(),
                      "-" if on_time is None else ("期限内" if on_time else "未完了/期限後"),
                      f"確定 {confirmed:%Y-%m-%d}" if confirmed else "未確定"])
@@ -700,7 +491,7 @@ def cmd_status(args) -> int:
 
 
 def cmd_review(args) -> int:
-    from .review import review, write_checklist
+    from .documents.review import review, write_checklist
 
     check_request(load_catalogue(), args.year, args.department)
     settings = _settings(args)
@@ -716,7 +507,7 @@ def cmd_review(args) -> int:
 
 
 def cmd_confirm(args) -> int:
-    from .confirm import confirm
+    from .run.confirm import confirm
 
     check_request(load_catalogue(), args.year, args.department)
     settings = _settings(args)
@@ -727,7 +518,7 @@ def cmd_confirm(args) -> int:
 
 
 def cmd_reopen(args) -> int:
-    from .confirm import reopen
+    from .run.confirm import reopen
 
     check_request(load_catalogue(), args.year, args.department)
     if not args.reason.strip():
@@ -739,8 +530,8 @@ def cmd_reopen(args) -> int:
 def _change_warehouse(settings, change, refused: str = "確定しませんでした:") -> int:
     """Run a confirm or reopen; what stands in the way is exit 1 (``refused`` heads its list), a wrong request 2,
     a running run 3."""
-    from .confirm import ConfirmRefused, NotConfirmed
-    from .publish import RunLocked
+    from .run.confirm import ConfirmRefused, NotConfirmed
+    from .run.publish import RunLocked
 
     _need_warehouse(settings.warehouse)
     try:
@@ -760,14 +551,14 @@ def _change_warehouse(settings, change, refused: str = "確定しませんでし
 
 
 def cmd_report(args) -> int:
-    from .report import build_report
+    from .documents.report import build_report
 
     return _build(args, lambda settings, current: build_report(settings.warehouse, args.output, args.year, current),
                   "進捗報告を作成しました: {}")
 
 
 def cmd_site(args) -> int:
-    from .site import build_site
+    from .documents.site import build_site
 
     def build(settings, current):
         output = args.output or (settings.public_site_dir if args.public else settings.site_folder)
@@ -781,7 +572,7 @@ def cmd_site(args) -> int:
 def _build(args, build, done: str) -> int:
     """The report or the site, from the warehouse's views; a warehouse without them is a usage error. One built
     before the catalogue or settings in force is said to be, on the page and here."""
-    from .report import STALE_NOTE, ReportError, warehouse_is_stale
+    from .documents.facts import STALE_NOTE, ReportError, warehouse_is_stale
 
     check_request(load_catalogue(), args.year)
     settings = _settings(args)
@@ -799,7 +590,7 @@ def _build(args, build, done: str) -> int:
 def _fingerprint_in_force(settings) -> str | None:
     """The fingerprint of the catalogue and settings in force, as a run would store it (None when the catalogue
     cannot be read: then there is nothing to compare, and the report and site say nothing of it)."""
-    from .warehouse import fingerprint
+    from .run.warehouse import fingerprint
 
     try:
         return fingerprint(load_catalogue(), settings)
@@ -810,7 +601,7 @@ def _fingerprint_in_force(settings) -> str | None:
 def cmd_export(args) -> int:
     import csv
 
-    from .xlsx import csv_safe
+    from .workbook.xlsx import csv_safe
 
     settings = _settings(args)
     # the name is one of EXPORTABLE_VIEWS (argparse choices), so it is safe to quote into the SQL
@@ -828,26 +619,22 @@ def cmd_export(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    import dataclasses
+    from flows.server import api_url, prefect_env, serve_nightly
 
     settings = _settings(args)
     overrides = {k: v for k, v in (("schedule_cron", args.cron), ("schedule_timezone", args.timezone)) if v}
     settings = dataclasses.replace(settings, **overrides)
-    _prefect_env()
-    if not _api_url():
+    prefect_env()
+    if not api_url():
         raise UsageError("スケジュール実行には Prefect サーバーが必要です。別の端末で `uv run prefect server start` を起動し、"
                          "PREFECT_API_URL=http://127.0.0.1:4200/api を設定してから再実行してください。")
-    from prefect import serve
-
-    from flows.ingest import build_deployment
-
-    print(f"毎日 {settings.schedule_cron}({settings.schedule_timezone})に取込を実行します。UI: {_api_url().removesuffix('/api')}")
-    serve(build_deployment(settings))
+    print(f"毎日 {settings.schedule_cron}({settings.schedule_timezone})に取込を実行します。UI: {api_url().removesuffix('/api')}")
+    serve_nightly(settings)
     return EXIT_OK
 
 
 def cmd_verify(args) -> int:
-    from .inbox import sha256_of
+    from .run.inbox import sha256_of
 
     settings = _settings(args)
     [(_, rows)] = _read(settings.warehouse, ("select submission_id, sha256, archive_path from submissions "
@@ -889,8 +676,8 @@ def cmd_catalogue(args) -> int:
     versions = catalogue.versions_by_id.get(args.kpi_id)
     if args.kpi_id not in catalogue.kpis_by_id or not versions:
         raise UsageError(f"指標ID「{args.kpi_id}」は指標一覧にありません: {'、'.join(k.kpi_id for k in catalogue.kpis)}")
-    from .report import format_value, format_year
-    from .summary import table
+    from .documents.facts import format_value, format_year
+    from .documents.summary import table
 
     kpi = catalogue.kpis_by_id[args.kpi_id]
     rows = []

@@ -1,13 +1,13 @@
-"""One configuration object: paths, grade bands, limits and the schedule.
+"""One configuration object: paths, grade bands, limits and the schedule (``Settings``), and the project folder.
 
-Defaults work from a fresh clone. Each can be overridden, in rising order of
-precedence, by ``shinchoku.toml`` (or the file named by ``SHINCHOKU_CONFIG``),
-by ``SHINCHOKU_*`` environment variables, and by command-line flags.
+Plain Python: the parsing workers import it without pydantic. Defaults work from a fresh clone. Each
+can be overridden, in rising order of precedence, by ``shinchoku.toml`` (or the file named by
+``SHINCHOKU_CONFIG``), by ``SHINCHOKU_*`` environment variables, and by command-line flags, all read by
+:func:`shinchoku.settings.load_settings`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import decimal
 import os
 from dataclasses import dataclass, field
@@ -194,51 +194,3 @@ class Settings:
 
     def worker_count(self) -> int:
         return self.workers or max(1, os.cpu_count() or 1)
-
-
-def load_settings(
-    *,
-    inbox: str | os.PathLike | None = None,
-    warehouse: str | os.PathLike | None = None,
-    settle_seconds: float | None = None,
-    site_build: bool | None = None,
-    env: dict[str, str] | None = None,
-    config_file: str | os.PathLike | None = None,
-) -> Settings:
-    """Resolve settings from defaults, the config file, the environment and flags, validated by one schema.
-
-    Every value from the file and the environment passes through :mod:`shinchoku.settings_schema`;
-    a bad one is a :class:`ConfigError` naming the file (or variable), the key and what was expected.
-    """
-    from .settings_schema import from_environment, from_file, validate
-
-    env = dict(os.environ) if env is None else env
-    project = find_project(env)
-    path = Path(config_file or env.get("SHINCHOKU_CONFIG") or project / "shinchoku.toml")
-    sections = from_file(path) if path.exists() else {}
-    overrides, variables = from_environment(env)
-    for section, values in overrides.items():
-        if section == "grades":
-            sections[section] = values  # the variable replaces the file's bands whole
-        else:
-            sections.setdefault(section, {}).update(values)
-    config = validate(sections, path, variables)
-
-    values: dict = {"project": project, "inbox": project / "inbox", "warehouse": project / "warehouse" / "shinchoku.duckdb",
-                    **config.settings_values(path.parent)}
-    if inbox is not None:
-        values["inbox"] = Path(inbox)
-    if warehouse is not None:
-        values["warehouse"] = Path(warehouse)
-    if settle_seconds is not None:
-        if settle_seconds < 0:
-            raise ConfigError("--settle-seconds: 0 以上の数値を指定してください")
-        values["settle_seconds"] = float(settle_seconds)
-    if site_build is not None:
-        values["site_build"] = site_build
-    for key in ("inbox", "warehouse", "site_dir", "public_site_dir"):
-        if values.get(key) is not None:
-            values[key] = Path(values[key]).expanduser().absolute()
-    if "warehouse" in values and values["warehouse"].suffix != ".duckdb":
-        raise ConfigError(f"--warehouse names the .duckdb file, got {values['warehouse']}")
-    return dataclasses.replace(Settings(), **values)

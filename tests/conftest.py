@@ -11,9 +11,10 @@ import pytest
 from openpyxl import Workbook
 
 from shinchoku.catalogue import load_catalogue
-from shinchoku.config import ROOT, load_settings
-from shinchoku.layout import HEADER, PROP_DEPARTMENT, PROP_FISCAL_YEAR
-from shinchoku.template import write_template
+from shinchoku.config import ROOT
+from shinchoku.settings import load_settings
+from shinchoku.workbook.layout import HEADER, PROP_DEPARTMENT, PROP_FISCAL_YEAR
+from shinchoku.documents.template import write_template
 
 
 @pytest.fixture(scope="session")

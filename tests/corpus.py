@@ -14,7 +14,7 @@ from pathlib import Path
 from openpyxl import Workbook, load_workbook
 from openpyxl.packaging.custom import IntProperty, StringProperty
 
-from shinchoku.layout import HEADER, PROP_DEPARTMENT, PROP_FISCAL_YEAR
+from shinchoku.workbook.layout import HEADER, PROP_DEPARTMENT, PROP_FISCAL_YEAR
 
 
 @dataclass

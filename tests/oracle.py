@@ -110,7 +110,7 @@ TEXTS = ["約 140 人", "1,234", "-", "未集計", "a\nb", "R5年度\n(2月末�
 def corpus(seed: int = 20240229) -> list[tuple[str | int, object]]:
     """The (format, value) cells, in row order: every built-in id and the custom formats with
     edge values (0, a negative) and values drawn with a fixed seed."""
-    from shinchoku import numfmt
+    from shinchoku.workbook import numfmt
 
     rng = random.Random(seed)
     cells: list[tuple[str | int, object]] = []

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from conftest import query, query_many
-import shinchoku.inbox as inbox_module
-from shinchoku.ingest import run_ingest
-from shinchoku.summary import summary_markdown, summary_text
-from shinchoku.template import fill_template
+import shinchoku.run.inbox as inbox_module
+from shinchoku.run.steps import run_ingest
+from shinchoku.documents.summary import summary_markdown, summary_text
+from shinchoku.documents.template import fill_template
 
 OLD = 1_700_000_000  # a modification time long past
 
@@ -131,7 +131,7 @@ def test_a_rejected_folder_made_a_link_after_the_check_is_still_refused(settings
                                                                           monkeypatch):
     """Between publishing and settling the inbox, rejected/ is swapped for a link: the moves still go
     nowhere but the real folder, and the summary names no destination there."""
-    import shinchoku.publish as publish
+    import shinchoku.run.publish as publish
 
     bad = put(settings, fill_template(template("総務部", 2022), {"GOV-K02": "集計中"}), "総務部", "bad.xlsx")
     outside = tmp_path / "outside"
@@ -144,7 +144,7 @@ def test_a_rejected_folder_made_a_link_after_the_check_is_still_refused(settings
         rejected.symlink_to(outside, target_is_directory=True)
         return real(s)
 
-    import shinchoku.ingest as ingest
+    import shinchoku.run.steps as ingest
 
     monkeypatch.setattr(ingest, "SETTLE", dataclasses.replace(ingest.SETTLE, run=swap_then_settle))
     summary = ingest.run_ingest(settings, catalogue)
@@ -288,7 +288,7 @@ def test_feedback_reaches_rejected_without_following_a_planted_link(tmp_path, mo
     (O_CREAT|O_EXCL|O_NOFOLLOW) and renamed into place."""
     import errno
 
-    from shinchoku.publish import _place
+    from shinchoku.run.publish import _place
 
     staging, rejected, outside = tmp_path / "staging", tmp_path / "rejected", tmp_path / "outside"
     for folder in (staging, rejected, outside):
@@ -321,7 +321,7 @@ def test_feedback_reaches_rejected_without_following_a_planted_link(tmp_path, mo
 
 def test_a_plain_file_named_rejected_is_no_return(settings, catalogue, template):
     """The run's own folder name is never taken in, whatever stands there: it is refused as a folder only."""
-    from shinchoku.inbox import discover
+    from shinchoku.run.inbox import discover
 
     folder = settings.inbox / "生活環境部"
     folder.mkdir(parents=True)

@@ -9,7 +9,7 @@ import pytest
 from conftest import run_cli
 from shinchoku.cli import COMMANDS, build_parser, main
 from shinchoku.config import ROOT
-from shinchoku.template import fill_template
+from shinchoku.documents.template import fill_template
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 DOCS = {name: (ROOT / "docs" / f"{name}.md").read_text(encoding="utf-8") for name in ("departments", "operators", "analysts")}
@@ -87,7 +87,7 @@ def test_check_a_clean_template_shows_what_was_read(template):
 def test_check_shows_a_row_with_text_but_no_figure_as_no_figure_not_unreadable(template, capsys):
     """A 取組実績 row with its text and no figure, and a KPI not yet counted whose 要因分析 says why, are valid:
     their lines say 「(数値なし)」, never 「(読み取れず)」, which a clerk reads as an error."""
-    from shinchoku.template import fill_outcomes
+    from shinchoku.documents.template import fill_outcomes
 
     path = fill_template(template("企画調整部", 2022), {"GOV-K01": 57.0},
                          explanations={"REG-K01": ("集計は来月", None)})
@@ -174,7 +174,7 @@ def test_bad_year_is_a_usage_error(capsys):
 
 
 def test_environment_overrides_paths(tmp_path, catalogue):
-    from shinchoku.config import load_settings
+    from shinchoku.settings import load_settings
 
     s = load_settings(env={"SHINCHOKU_INBOX": str(tmp_path / "in"), "SHINCHOKU_WAREHOUSE": str(tmp_path / "w.duckdb"),
                            "SHINCHOKU_SETTLE_SECONDS": "5"})
@@ -193,7 +193,7 @@ def test_template_all_writes_one_folder_per_department_and_never_into_the_inbox(
 
 
 def test_an_empty_return_is_accepted_with_a_warning(template, catalogue):
-    from shinchoku.assess import assess_files
+    from shinchoku.workbook.assess import assess_files
     from shinchoku.config import Limits
 
     [a] = assess_files([(template("総務部", 2022), "総務部")], catalogue, Limits())
@@ -204,7 +204,7 @@ def test_every_issue_code_is_documented():
     """docs/departments.md's code table: every code, with its severity, its message and its fix as a department reads them."""
     import re
 
-    from shinchoku.messages import CODES
+    from shinchoku.workbook.messages import CODES
 
     severity = {"error": "エラー(差戻し)", "warning": "警告"}
 
@@ -218,7 +218,7 @@ def test_every_issue_code_is_documented():
 
 
 def test_config_file_sets_bands_limits_and_schedule(tmp_path):
-    from shinchoku.config import load_settings
+    from shinchoku.settings import load_settings
 
     config = tmp_path / "shinchoku.toml"
     config.write_text('[grades]\nS = 1.1\nA = 0.9\n[limits]\nmax_rows = 100\n[schedule]\ncron = "0 3 * * *"\n'
@@ -229,7 +229,7 @@ def test_config_file_sets_bands_limits_and_schedule(tmp_path):
 
 
 def test_grade_bands_with_names_and_labels(tmp_path):
-    from shinchoku.config import load_settings
+    from shinchoku.settings import load_settings
 
     config = tmp_path / "shinchoku.toml"
     config.write_text('[grades]\nfloor = "D"\nfloor_label = "要対策"\n'
@@ -276,7 +276,8 @@ BAD_CONFIGS = [
 
 @pytest.mark.parametrize("text, key, reason", BAD_CONFIGS, ids=[k for _, k, _ in BAD_CONFIGS])
 def test_a_bad_setting_names_file_key_and_expectation(tmp_path, text, key, reason):
-    from shinchoku.config import ConfigError, load_settings
+    from shinchoku.config import ConfigError
+    from shinchoku.settings import load_settings
 
     config = tmp_path / "shinchoku.toml"
     config.write_text(text, encoding="utf-8")
@@ -288,7 +289,7 @@ def test_a_bad_setting_names_file_key_and_expectation(tmp_path, text, key, reaso
 
 def test_the_site_folders_from_the_file_and_the_environment(tmp_path):
     """[site] folders are relative to the configuration file, variables absolute; the default sits beside the warehouse."""
-    from shinchoku.config import load_settings
+    from shinchoku.settings import load_settings
 
     config = tmp_path / "conf" / "shinchoku.toml"
     config.parent.mkdir()
@@ -301,7 +302,8 @@ def test_the_site_folders_from_the_file_and_the_environment(tmp_path):
 
 
 def test_a_file_that_is_not_toml_and_a_bad_variable(tmp_path):
-    from shinchoku.config import ConfigError, load_settings
+    from shinchoku.config import ConfigError
+    from shinchoku.settings import load_settings
 
     config = tmp_path / "shinchoku.toml"
     config.write_text("[grades\nA = 1.0\n", encoding="utf-8")
@@ -321,7 +323,8 @@ def test_a_bad_setting_exits_2_without_a_traceback(tmp_path):
 
 def test_grade_bands_out_of_order_stop_every_command_with_exit_2(tmp_path, capsys, monkeypatch):
     """A = 0.5, B = 0.8, C = 1.0 would grade GOV-K01 at pace 1.04 as C: refused, from the file or the variable."""
-    from shinchoku.config import ConfigError, load_settings
+    from shinchoku.config import ConfigError
+    from shinchoku.settings import load_settings
 
     config = tmp_path / "shinchoku.toml"
     config.write_text('[grades]\nA = 0.5\nB = 0.8\nC = 1.0\n', encoding="utf-8")
@@ -336,11 +339,11 @@ def test_grade_bands_out_of_order_stop_every_command_with_exit_2(tmp_path, capsy
 
 def test_demo_hints_use_the_command_the_readme_installs(settings, catalogue):
     """The demo's closing hints must work on a fresh machine: the uvx form docs/analysts.md documents."""
-    from shinchoku.cli import _demo_queries
-    from shinchoku.ingest import run_ingest
+    from shinchoku.run.demo import demo_queries
+    from shinchoku.run.steps import run_ingest
 
     run_ingest(settings, catalogue)
-    hints = [line.strip() for line in _demo_queries(settings.warehouse).splitlines() if "duckdb" in line]
+    hints = [line.strip() for line in demo_queries(settings.warehouse).splitlines() if "duckdb" in line]
     commands = [h for h in hints if h.startswith(("uvx", "duckdb "))]
     assert commands and all(h.startswith("uvx --from duckdb-cli duckdb -readonly ") for h in commands)
     assert "uvx --from duckdb-cli duckdb -readonly" in DOCS["analysts"]

@@ -15,9 +15,9 @@ import pytest
 
 from conftest import query, query_many
 from shinchoku.cli import main
-from shinchoku.ingest import run_ingest
-from shinchoku.publish import run_lock
-from shinchoku.template import fill_outcomes, fill_template
+from shinchoku.run.steps import run_ingest
+from shinchoku.run.publish import run_lock
+from shinchoku.documents.template import fill_outcomes, fill_template
 
 FACTOR = "説明会の開催が延期となった。"
 
@@ -216,7 +216,7 @@ def test_status_shows_confirmation_and_the_morning_list(confirmed, settings):
 def test_the_report_states_each_departments_confirmation(confirmed, settings, tmp_path):
     from openpyxl import load_workbook
 
-    from shinchoku.report import build_report
+    from shinchoku.documents.report import build_report
 
     ws = load_workbook(build_report(settings.warehouse, tmp_path / "r.xlsx", 2022))["概要"]
     rows = {r[0]: r[1:3] for r in ws.iter_rows(values_only=True) if r[0] in ("企画調整部", "総務部")}
@@ -254,8 +254,8 @@ def test_confirm_and_reopen_refuse_a_missing_warehouse(settings):
 @pytest.fixture(scope="module")
 def standing(tmp_path_factory, catalogue):
     """企画調整部's FY2022 confirmed, once for the module: for commands that must refuse and write nothing."""
-    from shinchoku.config import load_settings
-    from shinchoku.template import write_template
+    from shinchoku.settings import load_settings
+    from shinchoku.documents.template import write_template
 
     root = tmp_path_factory.mktemp("standing")
     settings = load_settings(inbox=root / "inbox", warehouse=root / "warehouse" / "shinchoku.duckdb",

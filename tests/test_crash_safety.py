@@ -15,17 +15,17 @@ import pytest
 
 from conftest import query, query_many, run_cli
 from corpus import CASES, write_case
-from shinchoku.config import load_settings
-from shinchoku.ingest import run_ingest
-from shinchoku.publish import run_lock
-from shinchoku.template import fill_template
+from shinchoku.settings import load_settings
+from shinchoku.run.steps import run_ingest
+from shinchoku.run.publish import run_lock
+from shinchoku.documents.template import fill_template
 
 
 RUN = (
     "import sys\n"
     "from shinchoku.catalogue import load_catalogue\n"
-    "from shinchoku.config import load_settings\n"
-    "from shinchoku.ingest import run_ingest\n"
+    "from shinchoku.settings import load_settings\n"
+    "from shinchoku.run.steps import run_ingest\n"
     "s = load_settings(inbox=sys.argv[1], warehouse=sys.argv[2], settle_seconds=0, site_build=False, env={}, config_file='/none')\n"
     "sys.exit(run_ingest(s, load_catalogue()).exit_code)\n"
 )
@@ -43,7 +43,7 @@ def start_run(root: Path, crash_at: str | None = None) -> subprocess.Popen:
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory, catalogue):
     """An inbox built once (fixed bytes and times): accepted, rejected, duplicate and resubmitted files."""
-    from shinchoku.template import write_template
+    from shinchoku.documents.template import write_template
 
     root = tmp_path_factory.mktemp("pristine")
     inbox = root / "inbox"

@@ -14,10 +14,11 @@ from openpyxl import load_workbook
 from browser import check_page, chromium, needs_chromium
 from conftest import query, query_many
 from test_site import parse
-from shinchoku.config import load_settings
-from shinchoku.demo import CONFIRMED_YEARS, UNEXPLAINED, confirm_past_years, write_demo_inbox
-from shinchoku.ingest import run_ingest
-from shinchoku.report import build_report, format_year
+from shinchoku.settings import load_settings
+from shinchoku.run.demo import CONFIRMED_YEARS, UNEXPLAINED, confirm_past_years, write_demo_inbox
+from shinchoku.run.steps import run_ingest
+from shinchoku.documents.facts import format_year
+from shinchoku.documents.report import build_report
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +72,7 @@ def test_the_demo_reports_explanations_in_the_evaluation_sheet(demo, tmp_path):
 # The progress site over the demo warehouse.
 @pytest.fixture(scope="module")
 def demo_site(demo, tmp_path_factory):
-    from shinchoku.site import build_site
+    from shinchoku.documents.site import build_site
 
     return build_site(demo, tmp_path_factory.mktemp("site") / "site")
 
@@ -123,8 +124,8 @@ def test_the_site_reads_only_the_views(demo, demo_site, public_site, tmp_path):
     """A database holding nothing but the views the site names (as tables) gives the same site, both editions."""
     import duckdb
 
-    from shinchoku.report import REPORT_VIEWS
-    from shinchoku.site import SITE_VIEWS, build_site
+    from shinchoku.documents.facts import REPORT_VIEWS
+    from shinchoku.documents.site import SITE_VIEWS, build_site
 
     only_views = tmp_path / "views_only.duckdb"
     con = duckdb.connect(str(only_views))
@@ -213,7 +214,7 @@ def test_the_top_page_opens_with_the_kpis_that_need_attention(demo, demo_site, p
 
 @pytest.fixture(scope="module")
 def public_site(demo, tmp_path_factory):
-    from shinchoku.site import build_site
+    from shinchoku.documents.site import build_site
 
     return build_site(demo, tmp_path_factory.mktemp("public") / "site", public=True)
 
@@ -265,8 +266,8 @@ def test_the_public_top_page_says_each_rows_year_when_they_differ(demo, tmp_path
     each row its own."""
     import shutil
 
-    from shinchoku.confirm import confirm
-    from shinchoku.site import build_site
+    from shinchoku.run.confirm import confirm
+    from shinchoku.documents.site import build_site
 
     copy = tmp_path / "warehouse" / "shinchoku.duckdb"
     copy.parent.mkdir()

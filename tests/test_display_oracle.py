@@ -16,9 +16,9 @@ import pytest
 
 import oracle
 import writers
-from shinchoku import numfmt, ooxml, parse
+from shinchoku.workbook import numfmt, ooxml, parse
 from shinchoku.config import Limits
-from shinchoku.messages import CODES
+from shinchoku.workbook.messages import CODES
 
 NEEDS_CALC = pytest.mark.skipif(writers.soffice() is None,
                                 reason="LibreOffice (soffice) is not installed: apt-get install libreoffice-calc-nogui")

@@ -97,9 +97,9 @@ def test_the_departments_page_is_japanese():
 
 def test_the_analysts_example_queries_run(tmp_path):
     """Every query on docs/analysts.md binds against a blank warehouse: its views and columns exist."""
-    from shinchoku import warehouse as wh
+    from shinchoku.run import warehouse as wh
     from shinchoku.catalogue import load_catalogue
-    from shinchoku.config import load_settings
+    from shinchoku.settings import load_settings
 
     text = (ROOT / "docs" / "analysts.md").read_text(encoding="utf-8")
     queries = re.findall(r'-readonly warehouse/shinchoku\.duckdb \\\n\s+"([^"]+)"', text)

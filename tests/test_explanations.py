@@ -8,11 +8,11 @@ import shutil
 from openpyxl import load_workbook
 
 from conftest import query, query_many
-from shinchoku.assess import assess_files
+from shinchoku.workbook.assess import assess_files
 from shinchoku.config import Grading, Limits
-from shinchoku.ingest import run_ingest
-from shinchoku.layout import EXPLANATION, HEADER, HEADER_ROW, SHEET
-from shinchoku.template import column_of, fill_template, previous_year, write_template
+from shinchoku.run.steps import run_ingest
+from shinchoku.workbook.layout import EXPLANATION, HEADER, HEADER_ROW, SHEET
+from shinchoku.documents.template import column_of, fill_template, previous_year, write_template
 
 FACTOR = "説明会の開催が延期となり、参加者が伸びなかった。"
 DIRECTION = "R6年度は上半期に説明会を2回開催する。"

@@ -7,12 +7,12 @@ import zipfile
 from openpyxl import load_workbook
 from openpyxl.comments import Comment
 
-from shinchoku.annotate import annotate_package
-from shinchoku.assess import assess_files
+from shinchoku.run.annotate import annotate_package
+from shinchoku.workbook.assess import assess_files
 from shinchoku.config import Limits
-from shinchoku.feedback import annotate_workbook, error_list_text
-from shinchoku.messages import Issue
-from shinchoku.template import fill_template
+from shinchoku.run.feedback import annotate_workbook, error_list_text
+from shinchoku.workbook.messages import Issue
+from shinchoku.documents.template import fill_template
 
 
 def rejected(catalogue, path, department="企画調整部"):

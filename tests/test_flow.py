@@ -20,8 +20,8 @@ import pytest
 
 from conftest import migrated_prefect_home, query, query_many
 from shinchoku.config import ROOT
-from shinchoku.ingest import STEPS
-from shinchoku.template import fill_template
+from shinchoku.run.steps import STEPS
+from shinchoku.documents.template import fill_template
 
 
 def _free_port() -> int:
@@ -89,13 +89,13 @@ def test_a_run_on_the_real_server_records_its_task_runs_and_its_name(as_the_offi
     ingest's, and the summary says the site was not rebuilt."""
     import logging
 
-    import shinchoku.site
+    import shinchoku.documents.site
     from shinchoku.cli import main
 
     def broken(self):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(shinchoku.site._Pages, "quality", broken)
+    monkeypatch.setattr(shinchoku.documents.site._Pages, "quality", broken)
     for handler in logging.getLogger().handlers:  # Prefect's console handler may hold an earlier test's
         if type(handler).__name__ == "PrefectConsoleHandler":  # captured (closed) stderr; a CLI process has one
             monkeypatch.setattr(handler.console, "file", sys.stderr)
@@ -108,7 +108,7 @@ def test_a_run_on_the_real_server_records_its_task_runs_and_its_name(as_the_offi
     [flow_run] = _api(url, "/flow_runs/filter", {"sort": "START_TIME_DESC", "limit": 1})
     assert flow_run["state_type"] == "COMPLETED"
     assert re.fullmatch(r"取込 \d{4}-\d{2}-\d{2} \d{2}:\d{2}", flow_run["name"]), flow_run["name"]
-    from shinchoku.inbox import now_jst
+    from shinchoku.run.inbox import now_jst
 
     assert flow_run["name"].startswith(f"取込 {now_jst():%Y-%m-%d}")  # the date in JST, as the operator reads it
     states = _task_states(url, flow_run["id"], len(STEPS))
@@ -136,7 +136,7 @@ def a_night_at_the_terminal(prefect_server, tmp_path_factory, catalogue):
     """`shinchoku run` in a subprocess against the module's server, as the operator runs it, with one accepted
     and one rejected workbook (its name holds a terminal escape); returns the flow run, its logs as read back
     through the API, and the terminal's stdout and stderr."""
-    from shinchoku.template import write_template
+    from shinchoku.documents.template import write_template
 
     base = tmp_path_factory.mktemp("night")
     good = fill_template(write_template(catalogue, "農林水産部", 2023, base / "t" / "good.xlsx"), {"IND-K02": "700 経営体"})
@@ -270,7 +270,7 @@ def test_each_run_publishes_a_markdown_artifact(prefect_server, settings, templa
 
 def test_the_flow_refuses_to_write_while_another_run_holds_the_lock(prefect_server, settings):
     from flows.ingest import ingest_flow
-    from shinchoku.publish import run_lock
+    from shinchoku.run.publish import run_lock
 
     settings.warehouse.parent.mkdir(parents=True)
     with run_lock(settings):
@@ -281,7 +281,7 @@ def test_the_flow_refuses_to_write_while_another_run_holds_the_lock(prefect_serv
 
 def test_the_nightly_deployment_schedule():
     from flows.ingest import build_deployment
-    from shinchoku.config import load_settings
+    from shinchoku.settings import load_settings
 
     deployment = build_deployment(load_settings(env={}, config_file="/none"))
     [schedule] = deployment.schedules
@@ -292,12 +292,12 @@ def test_the_nightly_deployment_schedule():
 
 
 def test_the_flow_runs_the_one_sequence_of_steps_as_tasks(prefect_server, settings, template, monkeypatch):
-    """The flow adds task boundaries, never steps: every task is a step of shinchoku.ingest.STEPS, run in order."""
+    """The flow adds task boundaries, never steps: every task is a step of shinchoku.run.steps.STEPS, run in order."""
     import duckdb
     import prefect
 
     import flows.ingest as flow_module
-    from shinchoku.ingest import STEPS
+    from shinchoku.run.steps import STEPS
 
     names = [s.name for s in STEPS]
     tasks = [v for v in vars(flow_module).values() if isinstance(v, prefect.Task)]
@@ -326,22 +326,22 @@ def test_the_flow_runs_the_one_sequence_of_steps_as_tasks(prefect_server, settin
 def test_the_shutdown_workaround_is_for_the_ephemeral_server_only(monkeypatch):
     """prefect.toml leaves Prefect's services on (for `prefect server start`); shinchoku turns the two noisy
     ones off only when it starts the ephemeral server itself, with no PREFECT_API_URL configured."""
-    from shinchoku import cli
+    from flows import server
     from shinchoku.config import ROOT
 
-    assert not set(cli.EPHEMERAL_ONLY) & set(cli.prefect_environment(ROOT))
-    for name in (*cli.EPHEMERAL_ONLY, *cli.QUIET_CONSOLE, "DO_NOT_TRACK"):  # recorded: whatever _prefect_env sets is undone
+    assert not set(server.EPHEMERAL_ONLY) & set(server.prefect_environment(ROOT))
+    for name in (*server.EPHEMERAL_ONLY, *server.QUIET_CONSOLE, "DO_NOT_TRACK"):  # recorded: whatever prefect_env sets is undone
         monkeypatch.setenv(name, "")
         monkeypatch.delenv(name)
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4200/api")
-    cli._prefect_env()
-    assert not set(cli.EPHEMERAL_ONLY) & set(os.environ)
+    server.prefect_env()
+    assert not set(server.EPHEMERAL_ONLY) & set(os.environ)
     monkeypatch.delenv("PREFECT_API_URL")
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     with temporary_settings(restore_defaults={PREFECT_API_URL}):  # no API configured (the harness sets one)
-        cli._prefect_env()
-    assert {name: os.environ[name] for name in cli.EPHEMERAL_ONLY} == cli.EPHEMERAL_ONLY
+        server.prefect_env()
+    assert {name: os.environ[name] for name in server.EPHEMERAL_ONLY} == server.EPHEMERAL_ONLY
 
 
 def test_status_shows_a_failed_night(as_the_office, settings, template, monkeypatch, capsys):

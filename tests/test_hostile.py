@@ -15,8 +15,8 @@ import pytest
 
 
 from bench import hostile
-from shinchoku.ingest import run_ingest
-from shinchoku.template import fill_template
+from shinchoku.run.steps import run_ingest
+from shinchoku.documents.template import fill_template
 
 
 @pytest.fixture(params=["", "x"], ids=["unprefixed", "prefixed"])
@@ -29,8 +29,8 @@ def prefix(request, monkeypatch):
 @pytest.fixture(scope="module")
 def built_once(tmp_path_factory, catalogue):
     """A valid return and an empty warehouse (schema, reference data, views), made once for the module."""
-    from shinchoku.config import load_settings
-    from shinchoku.template import write_template
+    from shinchoku.settings import load_settings
+    from shinchoku.documents.template import write_template
 
     root = tmp_path_factory.mktemp("hostile-base")
     settings = load_settings(inbox=root / "inbox", warehouse=root / "w" / "shinchoku.duckdb", settle_seconds=0,
@@ -149,7 +149,7 @@ def test_zip_bomb_memory_stays_bounded(tmp_path):
     assert bomb.stat().st_size < 2**20
     # VmHWM is this process image's peak; ru_maxrss would also count the forked pytest before exec.
     code = ("import re, sys\n"
-            "from shinchoku.assess import assess_files\n"
+            "from shinchoku.workbook.assess import assess_files\n"
             "from shinchoku.catalogue import load_catalogue\n"
             "from shinchoku.config import Limits\n"
             "[a] = assess_files([(sys.argv[1], '企画調整部')], load_catalogue(), Limits())\n"
@@ -162,7 +162,7 @@ def test_zip_bomb_memory_stays_bounded(tmp_path):
 
 
 def test_a_million_rows_are_refused_by_the_row_limit_while_streaming(tmp_path, catalogue):
-    from shinchoku.assess import assess_files
+    from shinchoku.workbook.assess import assess_files
     from shinchoku.config import Limits
 
     big = hostile.million_rows(tmp_path / "million.xlsx")
@@ -291,7 +291,7 @@ def test_junk_elements(run_with_a_valid_file, prefix):
 @pytest.mark.parametrize("workers", [1, 2], ids=["in-process", "worker-processes"])
 def test_a_workbook_over_its_time_budget(tmp_path, catalogue, monkeypatch, workers):
     """The deadline is checked while parsing (every few thousand elements), in this process or a worker."""
-    from shinchoku import assess
+    from shinchoku.workbook import assess
     from shinchoku.config import Limits
 
     monkeypatch.setattr(assess, "PARALLEL_THRESHOLD", 1)
@@ -302,7 +302,8 @@ def test_a_workbook_over_its_time_budget(tmp_path, catalogue, monkeypatch, worke
 
 
 def test_the_limits_are_settings(tmp_path):
-    from shinchoku.config import ConfigError, load_settings
+    from shinchoku.config import ConfigError
+    from shinchoku.settings import load_settings
 
     config = tmp_path / "shinchoku.toml"
     config.write_text("[limits]\nmax_cells = 1000\nmax_xml_depth = 32\nmax_xml_elements = 5000\n"
@@ -335,7 +336,7 @@ def full_size(tmp_path_factory):
 def test_full_size_hostile_workbooks_stay_in_memory_bounds(full_size, code):
     """Each refused with a peak of tens of MB (the benchmark has the figures); the test allows 500 MB."""
     script = (_PEAK + "import sys\n"
-              "from shinchoku.assess import assess_files\n"
+              "from shinchoku.workbook.assess import assess_files\n"
               "from shinchoku.catalogue import load_catalogue\n"
               "from shinchoku.config import Limits\n"
               "[a] = assess_files([(sys.argv[1], '企画調整部')], load_catalogue(), Limits())\n"
@@ -359,9 +360,9 @@ def test_a_run_with_full_size_hostile_workbooks_and_a_good_one_stays_under_a_gig
     script = (_PEAK + "import sys\n"
               "from pathlib import Path\n"
               "from shinchoku.catalogue import load_catalogue\n"
-              "from shinchoku.config import load_settings\n"
-              "from shinchoku.ingest import run_ingest\n"
-              "from shinchoku.summary import summary_text\n"
+              "from shinchoku.settings import load_settings\n"
+              "from shinchoku.run.steps import run_ingest\n"
+              "from shinchoku.documents.summary import summary_text\n"
               "root = Path(sys.argv[1])\n"
               "settings = load_settings(inbox=root / 'inbox', warehouse=root / 'w' / 'shinchoku.duckdb', settle_seconds=0,\n"
               "                         site_build=False, env={}, config_file='/none')\n"

@@ -9,8 +9,8 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import query
-from shinchoku.ingest import run_ingest
-from shinchoku.template import fill_template
+from shinchoku.run.steps import run_ingest
+from shinchoku.documents.template import fill_template
 
 
 def drop(settings, path, department, name=None):
@@ -29,7 +29,7 @@ def test_empty_inbox_builds_the_warehouse(settings, catalogue):
 
 def test_the_inbox_placeholder_is_not_counted(settings, catalogue, template):
     """inbox/.gitkeep (the repository's placeholder) is neither taken in nor counted as 対象外 on every run."""
-    from shinchoku.summary import summary_text
+    from shinchoku.documents.summary import summary_text
 
     (settings.inbox / "総務部").mkdir(parents=True)
     (settings.inbox / ".gitkeep").touch()
@@ -92,7 +92,7 @@ def test_same_bytes_again_is_a_duplicate(settings, catalogue, template):
 
 
 def test_the_summary_counts_warnings_on_accepted_files(settings, catalogue, template):
-    from shinchoku.summary import summary_text
+    from shinchoku.documents.summary import summary_text
 
     drop(settings, fill_template(template("総務部", 2022), {"GOV-K02": "約30"}), "総務部")
     summary = run_ingest(settings, catalogue)
@@ -103,7 +103,7 @@ def test_the_summary_counts_warnings_on_accepted_files(settings, catalogue, temp
 def test_a_file_that_changes_during_the_run_waits_for_the_next_one(settings, catalogue, template, monkeypatch, tmp_path):
     import os
 
-    import shinchoku.inbox as inbox
+    import shinchoku.run.inbox as inbox
 
     path = fill_template(template("総務部", 2022), {"GOV-K02": 30})
     first = drop(settings, path, "総務部", "a.xlsx")
@@ -130,7 +130,7 @@ def test_a_file_that_changes_during_the_run_waits_for_the_next_one(settings, cat
 
 
 def test_a_provisional_mark_has_its_own_column_and_history(settings, catalogue, template, tmp_path):
-    from shinchoku.report import build_report
+    from shinchoku.documents.report import build_report
 
     first = fill_template(template("企画調整部", 2023), {"GOV-K01": "61.0%(速報)"}, out=tmp_path / "first.xlsx")
     drop(settings, first, "企画調整部")
@@ -159,7 +159,7 @@ def test_a_provisional_mark_has_its_own_column_and_history(settings, catalogue, 
 def test_an_older_warehouse_gains_the_provisional_column(settings, catalogue):
     import duckdb
 
-    from shinchoku import warehouse as wh
+    from shinchoku.run import warehouse as wh
 
     settings.warehouse.parent.mkdir(parents=True)
     con = duckdb.connect(str(settings.warehouse))
@@ -174,7 +174,7 @@ def test_an_older_warehouse_gains_the_provisional_column(settings, catalogue):
 def test_a_plain_run_is_the_same_sequence_of_steps(settings, catalogue, template):
     import dataclasses
 
-    from shinchoku.ingest import STEPS, run_steps
+    from shinchoku.run.steps import STEPS, run_steps
 
     settings = dataclasses.replace(settings, site_build=True)
     ran = []
@@ -188,7 +188,7 @@ def test_a_plain_run_is_the_same_sequence_of_steps(settings, catalogue, template
 def test_rows_are_inserted_by_column_name():
     import duckdb
 
-    from shinchoku.load import insert
+    from shinchoku.run.load import insert
 
     con = duckdb.connect()
     con.execute("create table t (a integer, b varchar, c double)")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from openpyxl import load_workbook
 
-from shinchoku.assess import assess_files
+from shinchoku.workbook.assess import assess_files
 from shinchoku.config import Limits
-from shinchoku.layout import HEADER_ROW, SHEET
-from shinchoku.messages import format_number
-from shinchoku.template import column_of, fill_template
+from shinchoku.workbook.layout import HEADER_ROW, SHEET
+from shinchoku.workbook.messages import format_number
+from shinchoku.documents.template import column_of, fill_template
 
 
 def _edit_header(path, edit):

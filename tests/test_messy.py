@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from corpus import CASES, write_case
-from shinchoku.assess import assess_files
+from shinchoku.workbook.assess import assess_files
 from shinchoku.config import Limits
 
 
@@ -56,8 +56,8 @@ def test_parallel_parsing_gives_the_same_result(catalogue, tmp_path):
 
 def test_every_schema_check_is_an_issue_code():
     import schemas.return_sheet as rules
-    from shinchoku.assess import _KINDS
-    from shinchoku.messages import CODES
+    from shinchoku.workbook.assess import _KINDS
+    from shinchoku.workbook.messages import CODES
 
     applied = {name for names in _KINDS.values() for name in names}  # every schema the batch runs
     assert applied == {"ObservationRules", "ObservationWarnings", "ExplanationRules", "OutcomeRules"}

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from shinchoku import numfmt
+from shinchoku.workbook import numfmt
 
 
 @pytest.mark.parametrize("code, kind", [

@@ -7,9 +7,9 @@ import os
 import shutil
 
 from conftest import query, run_cli
-from shinchoku.inbox import JST
-from shinchoku.ingest import run_ingest
-from shinchoku.template import fill_template
+from shinchoku.run.inbox import JST
+from shinchoku.run.steps import run_ingest
+from shinchoku.documents.template import fill_template
 
 MAY_2023 = dt.datetime(2023, 5, 1, 9).timestamp()
 
@@ -126,7 +126,7 @@ def test_inbox_trust_boundaries(settings, catalogue, template, tmp_path):
         assert left.exists()  # skipped silently and left in place
     assert link.is_symlink() and outside.exists()
     assert set(summary.skipped) >= {(link, "symlink"), (linked_dir, "symlink"), (fresh, "settling"), (lock, "lock")}
-    from shinchoku.summary import summary_text
+    from shinchoku.documents.summary import summary_text
 
     text = summary_text(summary)
     assert str(link) in text and str(linked_dir) in text  # named in the run summary
@@ -144,8 +144,8 @@ def test_inbox_trust_boundaries(settings, catalogue, template, tmp_path):
 def test_files_within_the_settle_time_are_held_named_and_counted_apart(settings, catalogue, template):
     import dataclasses
 
-    from shinchoku.ingest import run_steps
-    from shinchoku.summary import summary_markdown, summary_text
+    from shinchoku.run.steps import run_steps
+    from shinchoku.documents.summary import summary_markdown, summary_text
 
     good = fill_template(template("総務部", 2022), {"GOV-K02": 30})
     put(settings, good, "総務部", "old.xlsx")
@@ -168,7 +168,7 @@ def test_files_within_the_settle_time_are_held_named_and_counted_apart(settings,
 
 
 def test_settle_seconds_from_flag_and_environment(settings, catalogue, template):
-    from shinchoku.config import load_settings
+    from shinchoku.settings import load_settings
 
     assert load_settings(env={"SHINCHOKU_SETTLE_SECONDS": "0"}).settle_seconds == 0
     assert load_settings(settle_seconds=5, env={"SHINCHOKU_SETTLE_SECONDS": "0"}).settle_seconds == 5

@@ -7,10 +7,10 @@ import shutil
 import pytest
 
 from conftest import query
-from shinchoku.assess import assess_files
+from shinchoku.workbook.assess import assess_files
 from shinchoku.config import Limits
-from shinchoku.ingest import run_ingest
-from shinchoku.template import fill_outcomes
+from shinchoku.run.steps import run_ingest
+from shinchoku.documents.template import fill_outcomes
 
 
 def assess(path, department, catalogue):

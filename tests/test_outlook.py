@@ -7,9 +7,10 @@ import dataclasses
 import pytest
 
 from conftest import query, query_many
-from shinchoku.config import load_settings
-from shinchoku.ingest import run_ingest
-from shinchoku.template import fill_template, write_template
+from shinchoku.settings import load_settings
+from shinchoku.run.steps import run_ingest
+from shinchoku.documents.template import fill_template, write_template
+from shinchoku.workbook.parse import era_year
 
 COLUMNS = ("latest_fy, points, round(trend_per_year, 3), round(projected_at_target, 3), projected_reach_fy, "
            "round(required_per_year, 3), round(pace_ratio, 3), outlook, includes_provisional")
@@ -44,7 +45,7 @@ def write_returns(catalogue, folder, inbox):
             by_file.setdefault((department, year), {})[kpi_id] = value
     for (department, year), values in by_file.items():
         path = write_template(catalogue, department, year, folder / f"{department}_{year}.xlsx")
-        fill_template(path, values, out=inbox / department / f"R{year - 2018}_{department}.xlsx")
+        fill_template(path, values, out=inbox / department / f"{era_year(year)}_{department}.xlsx")
 
 
 @pytest.fixture(scope="module")

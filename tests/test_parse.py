@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from shinchoku.parse import is_blank, parse_as_of, parse_fiscal_year, parse_value
+from shinchoku.workbook.parse import is_blank, parse_as_of, parse_fiscal_year, parse_value
 
 
 @pytest.mark.parametrize("raw, unit, expected", [
@@ -244,9 +244,9 @@ def test_a_percent_formatted_cell_reads_as_the_same_text(tmp_path_factory, value
 
     from openpyxl import Workbook
 
-    from shinchoku.layout import HEADER
+    from shinchoku.workbook.layout import HEADER
     from shinchoku.config import Limits
-    from shinchoku.reader import read_workbook
+    from shinchoku.workbook.reader import read_workbook
 
     wb = Workbook()
     ws = wb.active

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
-from shinchoku.config import ROOT, ConfigError, find_project, load_settings
+from shinchoku.config import ROOT, ConfigError, find_project
+from shinchoku.settings import load_settings
 
 
 @pytest.fixture
@@ -42,7 +43,7 @@ def test_nothing_found_says_where_it_looked(tmp_path):
 
 
 def test_paths_config_and_prefect_home_follow_the_project(project):
-    from shinchoku.cli import prefect_environment
+    from flows.server import prefect_environment
 
     (project / "shinchoku.toml").write_text("[run]\nsettle_seconds = 5\n", encoding="utf-8")
     settings = load_settings(env={"SHINCHOKU_PROJECT": str(project)})
@@ -52,7 +53,7 @@ def test_paths_config_and_prefect_home_follow_the_project(project):
 
 
 def test_commands_run_from_any_folder_with_project(project, tmp_path, template):
-    from shinchoku.template import fill_template
+    from shinchoku.documents.template import fill_template
 
     away = tmp_path / "home"
     away.mkdir()

@@ -12,10 +12,10 @@ import pytest
 
 from openpyxl import load_workbook
 
-from shinchoku.ingest import run_ingest
-from shinchoku.report import (CHART_DATA_COLUMN, EVALUATION_HEADER, REPORT_VIEWS, build_report,
-                             format_reported, format_value)
-from shinchoku.template import fill_outcomes, fill_template
+from shinchoku.run.steps import run_ingest
+from shinchoku.documents.facts import REPORT_VIEWS, format_reported, format_value
+from shinchoku.documents.report import CHART_DATA_COLUMN, EVALUATION_HEADER, build_report
+from shinchoku.documents.template import fill_outcomes, fill_template
 
 FACTOR = "両面印刷の徹底は進んだが、会議資料の電子化が一部の部署にとどまった。"
 DIRECTION = "R5年度から全庁でペーパーレス会議システムを導入する。"
@@ -25,8 +25,8 @@ DIRECTION = "R5年度から全庁でペーパーレス会議システムを導�
 def known(tmp_path_factory, catalogue):
     """A warehouse with copy paper 35 (FY2021) and 30 (FY2022) with its 要因分析 and 今後の方向性,
     online use 55.0 (FY2022), 課題解決プロジェクト 132 as a provisional mid-year value, one outcome."""
-    from shinchoku.config import load_settings
-    from shinchoku.template import write_template
+    from shinchoku.settings import load_settings
+    from shinchoku.documents.template import write_template
 
     root = tmp_path_factory.mktemp("report")
     settings = load_settings(inbox=root / "inbox", warehouse=root / "w" / "shinchoku.duckdb", settle_seconds=0,

@@ -10,11 +10,11 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import query
-from shinchoku.ingest import run_ingest
-from shinchoku.report import CHART_DATA_COLUMN, build_report
-from shinchoku.review import ReviewItem, review
-from shinchoku.site import build_site
-from shinchoku.template import fill_template, write_template
+from shinchoku.run.steps import run_ingest
+from shinchoku.documents.report import CHART_DATA_COLUMN, build_report
+from shinchoku.documents.review import ReviewItem, review
+from shinchoku.documents.site import build_site
+from shinchoku.documents.template import fill_template, write_template
 
 PAPER = "コピー用紙購入量(本庁(知事部局))"
 
@@ -23,7 +23,7 @@ PAPER = "コピー用紙購入量(本庁(知事部局))"
 def corrected(catalogue, tmp_path_factory):
     """総務部's FY2022 return with copy paper 17.5, its report built; then a second return correcting it to 16.8.
     Returns (the warehouse, the report built before the correction)."""
-    from shinchoku.config import load_settings
+    from shinchoku.settings import load_settings
 
     root = tmp_path_factory.mktemp("digits")
     settings = load_settings(inbox=root / "inbox", warehouse=root / "w" / "shinchoku.duckdb", settle_seconds=0,

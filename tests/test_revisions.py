@@ -19,10 +19,12 @@ from openpyxl import load_workbook
 from conftest import query, query_many
 from shinchoku.catalogue import CatalogueError, load_catalogue
 from shinchoku.cli import main
-from shinchoku.config import ROOT, load_settings
-from shinchoku.ingest import run_ingest
-from shinchoku.layout import HEADER_ROW, SHEET
-from shinchoku.template import fill_outcomes, fill_template, write_template
+from shinchoku.config import ROOT
+from shinchoku.settings import load_settings
+from shinchoku.run.steps import run_ingest
+from shinchoku.workbook.layout import HEADER_ROW, SHEET
+from shinchoku.workbook.parse import era_year
+from shinchoku.documents.template import fill_outcomes, fill_template, write_template
 
 @pytest.fixture(autouse=True)
 def _project_restored():
@@ -65,7 +67,7 @@ def settings_in(tmp_path):
 def put(catalogue, settings, tmp_path, department, year, values, folder=None, name=None):
     """A filled return for (department, year) dropped into the inbox folder (the department's, or ``folder``)."""
     path = write_template(catalogue, department, year, tmp_path / "t" / f"{department}{year}.xlsx")
-    target = settings.inbox / (folder or department) / (name or f"R{year - 2018}_{department}.xlsx")
+    target = settings.inbox / (folder or department) / (name or f"{era_year(year)}_{department}.xlsx")
     return fill_template(path, values, out=target)
 
 
@@ -118,7 +120,7 @@ def test_a_target_raised_from_fy2024_leaves_fy2023_alone(tmp_path):
     assert got["kpis"] == [(90.0, 2025, None, None)]
     assert got["trajectory"] == [(2023, 64.1), (2024, 79.55)]
     assert got["log"] == [(REVISION, "GOV-K01", "target_value", "90.0", 2024, "2024-03-15")]
-    from shinchoku.report import build_report
+    from shinchoku.documents.report import build_report
 
     book = load_workbook(build_report(settings.warehouse, tmp_path / "r6.xlsx", 2024))
     online = next(r for r in book["評価シート"].iter_rows(min_row=6, values_only=True) if r[1].startswith("県及び市町村"))
@@ -367,9 +369,9 @@ def _fact(html: str, label: str) -> str:
 def test_after_a_target_revision_sheet_site_chart_and_outlook_agree(tmp_path):
     """Issue 23.2: target 90.0 from FY2025 (R7); the R6 report year is judged by R6's definition (80.0)
     in the 評価シート, both editions of the site, the chart and kpi_year_outlook alike."""
-    from shinchoku.confirm import confirm
-    from shinchoku.report import build_report
-    from shinchoku.site import build_site
+    from shinchoku.run.confirm import confirm
+    from shinchoku.documents.report import build_report
+    from shinchoku.documents.site import build_site
 
     catalogue = load_catalogue(make_catalogue(tmp_path, [
         {"revision_id": "R7-01", "item_id": "GOV-K01", "field": "target_value", "new_value": "90.0",
@@ -430,7 +432,7 @@ def _revise(project):
 
 
 def test_report_says_when_the_warehouse_predates_the_catalogue(tmp_path):
-    from shinchoku.report import STALE_NOTE
+    from shinchoku.documents.facts import STALE_NOTE
 
     project, settings = _stale_project(tmp_path)
     code, _, err = _cli("report", "--project", str(project), "--warehouse", str(settings.warehouse), "-o",
@@ -447,7 +449,7 @@ def test_report_says_when_the_warehouse_predates_the_catalogue(tmp_path):
 
 
 def test_site_says_when_the_warehouse_predates_the_settings(tmp_path):
-    from shinchoku.report import STALE_NOTE
+    from shinchoku.documents.facts import STALE_NOTE
 
     project, settings = _stale_project(tmp_path)
     site = tmp_path / "site"

@@ -10,11 +10,11 @@ from openpyxl import load_workbook
 
 from conftest import query
 from shinchoku.cli import main
-from shinchoku.ingest import run_ingest
-from shinchoku.layout import SHEET
-from shinchoku.report import build_report
-from shinchoku.template import fill_outcomes, fill_template
-from shinchoku.xlsx import set_text
+from shinchoku.run.steps import run_ingest
+from shinchoku.workbook.layout import SHEET
+from shinchoku.documents.report import build_report
+from shinchoku.documents.template import fill_outcomes, fill_template
+from shinchoku.workbook.xlsx import set_text
 
 PAYLOADS = ["=HYPERLINK(\"http://example.invalid\",\"x\")", "+1+1", "-2+3", "@SUM(1,1)", "\t=1+1", "\r=1+1",
             "=cmd|' /C calc'!A0"]

@@ -12,10 +12,10 @@ import pytest
 
 from browser import check_page, chromium, needs_chromium
 from conftest import query
-from shinchoku.ingest import run_ingest
-from shinchoku.site import build_site
-from shinchoku.summary import summary_markdown, summary_text
-from shinchoku.template import fill_outcomes, fill_template
+from shinchoku.run.steps import run_ingest
+from shinchoku.documents.site import build_site
+from shinchoku.documents.summary import summary_markdown, summary_text
+from shinchoku.documents.template import fill_outcomes, fill_template
 
 PAYLOADS = ("<img src=x onerror=alert(1)>", "</script><script>alert(1)</script>", "javascript:alert(1)")
 
@@ -48,8 +48,8 @@ def parse(path):
 @pytest.fixture(scope="module")
 def payload_site(catalogue, tmp_path_factory):
     """A site whose 要因分析, outcome and file name carry script payloads, ingested the normal way."""
-    from shinchoku.config import load_settings
-    from shinchoku.template import write_template
+    from shinchoku.settings import load_settings
+    from shinchoku.documents.template import write_template
 
     base = tmp_path_factory.mktemp("payloads")
     settings = load_settings(inbox=base / "inbox", warehouse=base / "warehouse" / "shinchoku.duckdb",
@@ -119,12 +119,12 @@ def test_a_warehouse_without_actuals_gets_no_site_and_no_failure(settings, catal
 
 def _fail_mid_build(monkeypatch):
     """Make the site build fail after its KPI pages are written (into the temporary folder)."""
-    import shinchoku.site
+    import shinchoku.documents.site
 
     def broken(self):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(shinchoku.site._Pages, "quality", broken)
+    monkeypatch.setattr(shinchoku.documents.site._Pages, "quality", broken)
 
 
 def test_a_site_folder_that_cannot_be_written_never_undoes_the_run(settings, catalogue, template, tmp_path):

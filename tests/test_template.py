@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from openpyxl import load_workbook
 
-from shinchoku.assess import assess_files
+from shinchoku.workbook.assess import assess_files
 from shinchoku.config import Limits
-from shinchoku.layout import HEADER, HEADER_ROW, SHEET
-from shinchoku.template import column_of, fill_template
+from shinchoku.workbook.layout import HEADER, HEADER_ROW, SHEET
+from shinchoku.documents.template import column_of, fill_template
 
 
 def test_template_layout(catalogue, template):
@@ -73,7 +73,7 @@ def test_the_example_as_of_lies_inside_the_sheets_own_year(template, year):
 
 
 def test_the_example_as_of_typed_into_an_r6_sheet_is_accepted_as_is(catalogue, template):
-    from shinchoku.template import example_as_of
+    from shinchoku.documents.template import example_as_of
 
     day = example_as_of(2024)
     path = fill_template(template("企画調整部", 2024), {"REG-K01": 140},

@@ -6,8 +6,8 @@ import time
 
 from rich.cells import cell_len
 
-from shinchoku import progress
-from shinchoku.summary import table
+from shinchoku.run import progress
+from shinchoku.documents.summary import table
 
 
 def test_table_lines_up_wide_characters():

@@ -15,16 +15,16 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import query, query_many
-from shinchoku.annotate import annotate_package
-from shinchoku.assess import assess_files
+from shinchoku.run.annotate import annotate_package
+from shinchoku.workbook.assess import assess_files
 from shinchoku.cli import main
 from shinchoku.config import Limits
-from shinchoku.feedback import annotate_workbook
-from shinchoku.ingest import run_ingest
-from shinchoku.messages import Issue
-from shinchoku.summary import summary_text
-from shinchoku.template import fill_outcomes, fill_template
-from shinchoku.text import clean, terminal_safe, writable
+from shinchoku.run.feedback import annotate_workbook
+from shinchoku.run.steps import run_ingest
+from shinchoku.workbook.messages import Issue
+from shinchoku.documents.summary import summary_text
+from shinchoku.documents.template import fill_outcomes, fill_template
+from shinchoku.workbook.text import clean, terminal_safe, writable
 
 # what a spreadsheet application stores for a vertical tab (PowerPoint), an ESC, a BEL and CR LF
 FACTOR = "説明会の開催が_x000B_延期となった。_x001B_[31m"
@@ -292,14 +292,14 @@ def test_values_from_other_workbooks_are_warned_and_the_copy_goes_back_without_l
 
 @pytest.mark.parametrize("formula", ["SUM(A1:A3)", '"[1]x!"&A1', "Table1[[#This Row],[2019]]"])
 def test_ordinary_formulas_are_not_external(formula):
-    from shinchoku.ooxml import external_formula
+    from shinchoku.workbook.ooxml import external_formula
 
     assert not external_formula(formula)
 
 
 def test_a_shared_formula_into_another_workbook_is_external_in_every_cell(tmp_path):
-    from shinchoku.annotate import _saved_values_only
-    from shinchoku.ooxml import external_formula, read_sheet
+    from shinchoku.run.annotate import _saved_values_only
+    from shinchoku.workbook.ooxml import external_formula, read_sheet
 
     xml = ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1">'
            '<c r="A1"><f t="shared" ref="A1:A2" si="0">[1]Sheet1!A1</f><v>1</v></c>'

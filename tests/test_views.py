@@ -10,7 +10,7 @@ from fractions import Fraction
 import duckdb
 import pytest
 
-from shinchoku import warehouse as wh
+from shinchoku.run import warehouse as wh
 from shinchoku.catalogue import Area, Catalogue, Kpi
 from shinchoku.config import GradeBand, Grading, Settings
 
@@ -397,8 +397,8 @@ def test_views_read_configuration_in_import_ctes_and_end_unordered_with_final():
 
 
 def test_python_fiscal_year_end_is_the_macros():
-    from shinchoku.parse import fiscal_year_end
-    from shinchoku.report import provisional_mark
+    from shinchoku.workbook.parse import fiscal_year_end
+    from shinchoku.documents.report import provisional_mark
 
     con = build()
     years = list(range(1989, 2101))
@@ -416,7 +416,7 @@ def test_python_fiscal_year_end_is_the_macros():
 
 
 def test_python_sheet_cell_reference_is_the_macros():
-    from shinchoku.messages import Issue
+    from shinchoku.workbook.messages import Issue
 
     cases = [("実績報告", "E7"), ("取組実績", "C12"), ("Sheet 1", "AA100")]
     con = build()
@@ -427,7 +427,7 @@ def test_python_sheet_cell_reference_is_the_macros():
 
 def test_python_standing_confirmation_is_the_macros():
     """confirm.confirmed_periods reads a warehouse before its views exist; it answers as standing_confirmations()."""
-    from shinchoku.confirm import confirmed_periods
+    from shinchoku.run.confirm import confirmed_periods
 
     # (confirmation_id, department, fiscal_year, reopened)
     cases = [(1, "A", 2021, False),                              # confirmed: stands
@@ -536,3 +536,12 @@ def test_the_realistic_warehouse_has_superseded_versions(grains):
 def test_a_views_key_is_unique_and_not_null(view, grains):
     rows, duplicates, nulls = grains[view]
     assert rows > 0 and duplicates == 0 and nulls == 0, (view, GRAIN[view][0], grains[view])
+
+
+def test_every_contract_view_is_a_view_file():
+    """CONTRACT_VIEWS (what export offers, what the docs list) names views that exist, one file each."""
+    from shinchoku.config import ROOT
+    from shinchoku.documents.facts import CONTRACT_VIEWS
+
+    files = {p.stem.split("_", 1)[1] for p in (ROOT / "warehouse" / "views").glob("*.sql")}
+    assert set(CONTRACT_VIEWS) <= files

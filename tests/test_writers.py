@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import pytest
 
 import writers
-from shinchoku.assess import assess_files
+from shinchoku.workbook.assess import assess_files
 from shinchoku.config import Limits
 
 NEEDS_CALC = pytest.mark.skipif(writers.soffice() is None,
@@ -102,7 +102,7 @@ def test_the_cell_is_shown_as_the_department_saw_it(tmp_path, catalogue):
 def _education_return(tmp_path: Path, value, number_format: str | None = None, name: str = "edu.xlsx") -> Path:
     from openpyxl import Workbook
 
-    from shinchoku.layout import HEADER
+    from shinchoku.workbook.layout import HEADER
 
     wb = Workbook()
     ws = wb.active
@@ -169,7 +169,7 @@ def test_an_error_value_is_a_formula_error(tmp_path, catalogue, error_value):
 def test_spaces_after_approximately_are_read(tmp_path, catalogue):
     from openpyxl import Workbook
 
-    from shinchoku.layout import HEADER
+    from shinchoku.workbook.layout import HEADER
 
     wb = Workbook()
     ws = wb.active
@@ -212,7 +212,7 @@ def test_a_rejected_prefixed_workbook_comes_back_marked(tmp_path, catalogue):
     """The department gets its own workbook back with the cell marked, whichever writer made it."""
     from openpyxl import load_workbook
 
-    from shinchoku.feedback import write_feedback
+    from shinchoku.run.feedback import write_feedback
 
     plain = _education_return(tmp_path, "集計中")
     path = writers.prefixed(plain, tmp_path / "prefixed.xlsx")

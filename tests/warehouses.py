@@ -9,11 +9,12 @@ import shutil
 from pathlib import Path
 
 from shinchoku.catalogue import load_catalogue
-from shinchoku.config import ROOT, load_settings
-from shinchoku.confirm import confirm, reopen
-from shinchoku.demo import confirm_past_years, expected_in, sample_outcomes, sample_value, write_demo_inbox
-from shinchoku.ingest import run_ingest
-from shinchoku.template import fill_outcomes, fill_template, write_template
+from shinchoku.config import ROOT
+from shinchoku.settings import load_settings
+from shinchoku.run.confirm import confirm, reopen
+from shinchoku.run.demo import confirm_past_years, expected_in, sample_outcomes, sample_value, write_demo_inbox
+from shinchoku.run.steps import run_ingest
+from shinchoku.documents.template import fill_outcomes, fill_template, write_template
 
 # (item_id, field, new_value, effective_fy): a raised target, a baseline the seed lost, a target year it lacked
 REVISIONS = [("IND-K01", "target_value", "10", 2025), ("GOV-K01", "target_value", "90.0", 2024),

@@ -16,7 +16,7 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-from shinchoku.layout import HEADER, OUTCOME_HEADER, OUTCOME_SHEET, PROP_DEPARTMENT, PROP_FISCAL_YEAR, SHEET
+from shinchoku.workbook.layout import HEADER, OUTCOME_HEADER, OUTCOME_SHEET, PROP_DEPARTMENT, PROP_FISCAL_YEAR, SHEET
 
 DEPARTMENT = "企画調整部"
 ERA_DATE = '[$-411]ggge"年"m"月"d"日"'
@@ -148,7 +148,7 @@ def prefixed(source: Path, target: Path, prefix: str = "x") -> Path:
 
 def _drop_implied_refs(root) -> None:
     """Remove every r attribute that only repeats the position order implies (next row, next column)."""
-    from shinchoku.messages import column_letter
+    from shinchoku.workbook.messages import column_letter
 
     row_number = 0
     for row in root.iter(f"{{{_SPREADSHEETML}}}row"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .config import Settings
+from ..config import Settings
 from .inbox import Candidate
 
 _ARCHIVE_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".csv", ".txt"}

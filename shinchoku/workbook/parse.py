@@ -101,7 +101,7 @@ def parse_value(raw, unit: str, fmt: str = "General") -> ValueResult:
     """Parse a 実績値 cell into a number in ``unit``.
 
     A number is read through its format ``fmt`` as a person reads it (see
-    :func:`shinchoku.numfmt.as_typed`): 1461000 in ``#,##0"件"`` is 1461000件, 0.482 in
+    :func:`shinchoku.workbook.numfmt.as_typed`): 1461000 in ``#,##0"件"`` is 1461000件, 0.482 in
     ``0.0%`` is 48.2%, 1200 in ``#,##0,"千人"`` is 1.2千人; then it is parsed as that text
     would be, so a unit in the format converts or is refused exactly like a typed one.
     """
@@ -288,9 +288,14 @@ def parse_fiscal_year(raw) -> int | None:
 
 def fiscal_year_label(year: int) -> str:
     """2021 -> 'R3年度', as the seed writes years (Heisei before 2019)."""
+    return f"{era_year(year)}年度"
+
+
+def era_year(year: int) -> str:
+    """2021 -> 'R3' (Heisei before 2019): a fiscal year in a file name or a short column."""
     if year >= 2019:
-        return f"R{year - 2018}年度"
-    return f"H{year - 1988}年度"
+        return f"R{year - 2018}"
+    return f"H{year - 1988}"
 
 
 def fiscal_year_end(year: int) -> dt.date:

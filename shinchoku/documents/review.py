@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .parse import fiscal_year_label
+from ..workbook.messages import format_number
+from ..workbook.parse import fiscal_year_label
+from ..workbook.xlsx import set_text
+from .facts import format_reported
 
 
 @dataclass
@@ -31,9 +34,6 @@ class ReviewItem:
 
     def rows(self) -> list[tuple[str, str, str, str, str]]:
         """(区分, 指標ID or 項目ID, 内容, 提出番号, セル) lines, as the terminal and the checklist show them."""
-        from .messages import format_number
-        from .report import format_reported
-
         out = []
         for kpi, old, new, sid, cell, mark, decimals in self.values:
             new_text = format_reported(new, "", decimals)
@@ -126,8 +126,6 @@ def write_checklist(items: list[ReviewItem], path: Path) -> Path:
     """The review as an .xlsx checklist: one row per point, with a column to tick."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
-
-    from .xlsx import set_text
 
     wb = Workbook()
     ws = wb.active

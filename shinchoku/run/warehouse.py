@@ -12,8 +12,9 @@ from pathlib import Path
 
 import duckdb
 
-from .catalogue import Catalogue
-from .config import Settings, views_dir
+from ..catalogue import Catalogue
+from ..config import Settings, views_dir
+from .inbox import now_jst
 
 DDL = """
 create table if not exists raw_runs (
@@ -215,8 +216,6 @@ def refresh(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, settings: Sett
 
 def audit(con: duckdb.DuckDBPyConnection, action: str, **fields) -> int:
     """Append one event to the audit log (never updated, never deleted); return its id."""
-    from .inbox import now_jst
-
     event_id = con.execute("select coalesce(max(event_id), 0) + 1 from raw_audit_log").fetchone()[0]
     row = {"event_id": event_id, "occurred_at": now_jst(), "action": action, **fields}
     names = ", ".join(row)

@@ -1,6 +1,6 @@
 """Deciding each file's fate: duplicate (by sha256, before any parsing), accepted or rejected.
 
-Each file is read once (:func:`shinchoku.inbox.read_candidates`); its bytes are hashed, archived and
+Each file is read once (:func:`shinchoku.run.inbox.read_candidates`); its bytes are hashed, archived and
 assessed, and dropped as soon as nothing needs them (a rejected file's are kept until its annotated copy
 is written). A duplicate is the same bytes as a file *accepted* from the *same folder* (earlier, or in this
 run): a copy of a rejected file is assessed again, and a copy in another department's folder never
@@ -11,13 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pathlib import Path
+
+from ..catalogue import Catalogue
+from ..config import Settings
+from ..workbook.assess import Assessment, assess_files
+from ..workbook.messages import Issue
+from ..workbook.reader import WorkbookRead
 from .archive import archive_all
-from .assess import Assessment, assess_files
-from .catalogue import Catalogue
-from .config import Settings
+from .confirmed import Period, hold_confirmed
 from .inbox import Candidate, Discovery, read_candidates
-from .messages import Issue
-from .reader import WorkbookRead
+
 
 @dataclass
 class Decision:
@@ -41,7 +45,7 @@ class Decision:
 def decide(discovery: Discovery, known: dict[tuple[str | None, str], int], catalogue: Catalogue, settings: Settings,
            confirmed: dict | None = None) -> list[Decision]:
     """Read and hash every candidate, set duplicates aside before parsing, assess the rest as one batch, then
-    hold confirmed years (``confirmed``: the standing confirmations, see :mod:`shinchoku.confirm`).
+    hold confirmed years (``confirmed``: the standing confirmations, see :mod:`shinchoku.run.confirm`).
 
     ``known``: (department, sha256) -> first submission id, of files already *accepted*. Originals are
     archived (in this process, from the bytes read) while the workers parse.
@@ -92,15 +96,23 @@ def decide(discovery: Discovery, known: dict[tuple[str | None, str], int], catal
     return decisions
 
 
+def judge(items: list[tuple[Path | bytes, str | None]], catalogue: Catalogue, settings: Settings,
+          confirmed: dict[tuple[str, int], Period] | None = None, meanwhile=None) -> list[Assessment]:
+    """The one judgement of files, for a run and for ``shinchoku check`` alike: assess them (path or bytes, with
+    the trusted department or None) as one batch, with the run's limits, workers and bands, then hold the
+    confirmed years (``confirmed``: the standing confirmations)."""
+    assessments = assess_files(items, catalogue, settings.limits, settings.worker_count(), meanwhile=meanwhile,
+                               grading=settings.grading)
+    for assessment in assessments:
+        hold_confirmed(assessment, confirmed or {})
+    return assessments
+
+
 def _assess(batch: list[Decision], catalogue: Catalogue, settings: Settings, confirmed: dict | None,
             meanwhile=None) -> None:
-    from .confirm import hold_confirmed
-
-    assessments = assess_files([(d.candidate.data, d.candidate.department) for d in batch], catalogue,
-                               settings.limits, settings.worker_count(), meanwhile=meanwhile,
-                               grading=settings.grading)
+    assessments = judge([(d.candidate.data, d.candidate.department) for d in batch], catalogue, settings, confirmed,
+                        meanwhile)
     for decision, assessment in zip(batch, assessments):
-        hold_confirmed(assessment, confirmed or {})
         decision.assessment = assessment
         decision.issues = assessment.issues
         decision.status = "accepted" if assessment.accepted else "rejected"

@@ -7,9 +7,9 @@ import zipfile
 from pathlib import Path
 
 from .annotate import annotate_package, make_self_contained
-from .messages import ERROR, ERROR_HEADER, ERROR_SHEET, ERROR_WIDTHS, Issue, error_link, error_row
-from .text import writable
-from .xlsx import set_text
+from ..workbook.messages import ERROR, ERROR_HEADER, ERROR_SHEET, ERROR_WIDTHS, Issue, error_link, error_row
+from ..workbook.text import writable
+from ..workbook.xlsx import set_text
 
 # Codes meaning the workbook did not open within limits: only the error list is written.
 CONTAINER_CODES = {"empty_file", "not_xlsx", "text_file", "truncated_file", "legacy_xls", "encrypted", "corrupt_file",
@@ -42,7 +42,7 @@ def write_feedback(decision, out_dir: Path, original_name: str) -> list[Path]:
 
     The copy is made from the bytes the run read (``candidate.data``) when it has them, never by opening
     the inbox file again; ``out_dir`` is the run's own staging folder (the files reach ``rejected/``
-    through its directory descriptor, :func:`shinchoku.publish.settle_moves`). When there is no copy,
+    through its directory descriptor, :func:`shinchoku.run.publish.settle_moves`). When there is no copy,
     ``decision.copy_skipped`` says why (for the run summary), and so does the error list.
     """
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import Settings
+from ..config import Settings
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
 REJECTED = "rejected"

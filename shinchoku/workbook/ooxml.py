@@ -27,7 +27,7 @@ from typing import NamedTuple
 from xml.parsers import expat
 
 from . import numfmt
-from .config import Limits
+from ..config import Limits
 from .messages import Issue, column_letter
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

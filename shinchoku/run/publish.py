@@ -7,7 +7,7 @@ killed at any point either changed nothing, or left a journal the next run
 completes. Readers holding the old file keep their snapshot.
 
 The inbox's folders are the departments' (the trust boundary): every move, delete and write there goes
-through directory descriptors (:class:`shinchoku.inbox.Folders`: renameat, unlinkat, mkdirat, openat with
+through directory descriptors (:class:`shinchoku.run.inbox.Folders`: renameat, unlinkat, mkdirat, openat with
 O_NOFOLLOW), never through a path a department could have turned into a link, and ``rejected/`` is used
 only when it is a real directory owned by the run's user. When it is not, the folder's rejected files
 stay where they are, the run says why, and each gets the warning ``rejected_folder_unsafe``.
@@ -15,44 +15,25 @@ stay where they are, the run says why, and each gets the warning ``rejected_fold
 
 from __future__ import annotations
 
-import datetime as dt
 import errno
 import fcntl
 import json
 import os
 import shutil
-import signal
 import stat
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .catalogue import Catalogue
-from .config import Settings
-from .decide import Decision
-from .inbox import REJECTED, Discovery, Folders, UnsafeFolder, free_name
-from .messages import Issue
+from ..config import Settings
+from . import warehouse as wh
+from .confirmed import confirmed_periods
+from .crash import crash_point
+from .inbox import Folders, UnsafeFolder
 
 class RunLocked(Exception):
     """Another run holds the warehouse lock."""
-
-
-class InjectedFailure(RuntimeError):
-    """A failure injected at a named point (SHINCHOKU_FAIL_AT), to see how a failed night looks."""
-
-
-def crash_point(name: str) -> None:
-    """A named point of a run, for the crash tests: SHINCHOKU_TRACE=1 reports reaching it on stderr
-    (so a kill can be placed, and the stage it landed in known); SHINCHOKU_CRASH_AT=name kills the process
-    here; SHINCHOKU_FAIL_AT=name raises InjectedFailure here."""
-    if os.environ.get("SHINCHOKU_TRACE"):
-        os.write(2, f"stage {name}\n".encode())
-    if os.environ.get("SHINCHOKU_FAIL_AT") == name:
-        raise InjectedFailure(f"injected failure at {name}")
-    if os.environ.get("SHINCHOKU_CRASH_AT") == name:
-        os.write(2, f"crash point {name}\n".encode())
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 @contextmanager
@@ -96,13 +77,11 @@ class Stage:
     path: Path
     known: dict[tuple[str | None, str], int] = field(default_factory=dict)
     fresh: bool = False  # no warehouse was published yet
-    confirmed: dict = field(default_factory=dict)  # the standing confirmations (shinchoku.confirm.Period by key)
+    confirmed: dict = field(default_factory=dict)  # the standing confirmations (shinchoku.run.confirm.Period by key)
 
 
 def prepare_stage(settings: Settings) -> Stage:
     """Copy the published warehouse to a private file this run will write (or start a new one)."""
-    from . import warehouse as wh
-
     target = settings.warehouse
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
@@ -119,43 +98,10 @@ def prepare_stage(settings: Settings) -> Stage:
         known = {(department, sha): first for department, sha, first in con.execute(
             "select department, sha256, min(submission_id) from raw_submissions where status = 'accepted' "
             "group by department, sha256").fetchall()}
-        from .confirm import confirmed_periods
-
         confirmed = confirmed_periods(con)
     finally:
         con.close()
     return Stage(tmp, known, fresh, confirmed)
-
-
-@dataclass
-class RunSummary:
-    """What a run did, for the terminal, the Prefect artifact and the benchmark."""
-
-    run_id: int
-    warehouse: Path
-    decisions: list[Decision]
-    skipped: list[tuple[Path, str]]
-    kpis_updated: list[tuple[str, int]]
-    feedback: dict[int, list[Path]] = field(default_factory=dict)
-    moved: dict[int, Path] = field(default_factory=dict)  # where each rejected original goes (submission id)
-    refused: dict[str, str] = field(default_factory=dict)  # folder ("" the inbox root) -> why its rejected/ is unsafe
-    site: list[str] = field(default_factory=list)  # the progress site's lines, after the run
-    site_error: str | None = None  # why the site was not rebuilt (the run itself stands)
-
-    def count(self, status: str) -> int:
-        return sum(1 for d in self.decisions if d.status == status)
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.count("rejected") else 0
-
-    def refuse(self, folder: str, why: str) -> None:
-        """Nothing was moved into ``folder``'s rejected/: say so, and name no destination there."""
-        self.refused.setdefault(folder, why)
-        for decision in self.decisions:
-            if decision.candidate.folder == folder:
-                self.feedback.pop(decision.submission_id, None)
-                self.moved.pop(decision.submission_id, None)
 
 
 def _fsync(path: Path) -> None:
@@ -165,85 +111,6 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def stage_and_publish(settings: Settings, catalogue: Catalogue, decisions: list[Decision],
-                      discovery: Discovery, started_at: dt.datetime, stage: Stage) -> RunSummary:
-    """Write the new warehouse state into the staged copy, archive originals, stage feedback, then publish."""
-    from . import warehouse as wh
-    from .feedback import write_feedback
-    from .load import load_run
-
-    tmp = stage.path
-    current = wh.fingerprint(catalogue, settings)
-    if stage.fresh:
-        wh.copy_blank(tmp, catalogue, settings, current)  # schema, reference data and views, built once
-    folders = Folders(settings)
-    try:
-        refused = _check_rejected_folders(folders, decisions)
-        con = wh.connect_for_writing(tmp)
-        try:
-            con.execute("begin transaction")  # one transaction: catalog changes (views) are much cheaper in one
-            run_id, kpis_updated = load_run(con, decisions, started_at)
-            if wh.refresh(con, catalogue, settings, current) or stage.fresh:  # a catalogue this run sees first
-                wh.audit(con, "catalogue", actor=actor(), run_id=run_id, catalogue_fingerprint=current,
-                         detail=f"指標 {len(catalogue.kpis)}、改定 {len(catalogue.revisions)}")
-            counts = {s: sum(d.status == s for d in decisions) for s in ("accepted", "rejected", "duplicate")}
-            wh.audit(con, "run", actor=actor(), run_id=run_id,
-                     detail=f"受理 {counts['accepted']}、差戻し {counts['rejected']}、重複 {counts['duplicate']}、"
-                            f"更新した指標・年度 {len(kpis_updated)}")
-            wh.run_audits(con)
-            con.execute("commit")
-            con.execute("checkpoint")
-        finally:
-            con.close()
-
-        # Feedback for rejected files is written to staging now and moved beside them after publishing.
-        staging = settings.staging_dir / str(run_id)
-        shutil.rmtree(staging, ignore_errors=True)
-        moves: list[dict] = []
-        taken: dict[str, set[str]] = {}
-        summary = RunSummary(run_id, settings.warehouse, decisions, discovery.skipped, kpis_updated)
-        for decision in decisions:
-            cand = decision.candidate
-            where = {"folder": cand.folder, "folder_id": list(cand.folder_id)}
-            if decision.status in ("accepted", "duplicate"):
-                moves.append({"op": "delete", **where, "name": cand.name, **cand.identity()})
-                continue
-            if cand.folder in refused:
-                cand.data = None
-                continue  # left where it is: the summary says why
-            rejected_fd, names = folders.rejected(cand.folder, cand.folder_id), taken.setdefault(cand.folder, set())
-            dest = free_name(rejected_fd, cand.name, names)
-            moves.append({"op": "move", **where, "name": cand.name, "dest": dest, **cand.identity()})
-            summary.moved[decision.submission_id] = folders.display(cand.folder, REJECTED, dest)
-            for made in write_feedback(decision, staging / str(decision.submission_id), dest):
-                final = free_name(rejected_fd, made.name, names)
-                moves.append({"op": "feedback", **where, "src": str(made), "dest": final})
-                summary.feedback.setdefault(decision.submission_id, []).append(folders.display(cand.folder, REJECTED, final))
-            cand.data = None  # the bytes are done with: archived, assessed, annotated
-    finally:
-        folders.close()
-    for folder, why in refused.items():
-        summary.refuse(folder, why)
-    publish(settings, tmp, {"run_id": run_id, "moves": moves, "staging": str(staging)})
-    return summary
-
-
-def _check_rejected_folders(folders: Folders, decisions: list[Decision]) -> dict[str, str]:
-    """Open (creating where absent) the rejected/ of every folder with a rejected file; the unsafe ones'
-    files get the warning ``rejected_folder_unsafe`` (recorded with their submission) and are not moved."""
-    refused: dict[str, str] = {}
-    for decision in decisions:
-        cand = decision.candidate
-        if decision.status != "rejected":
-            continue
-        try:
-            folders.rejected(cand.folder, cand.folder_id)
-        except UnsafeFolder as e:
-            refused.setdefault(cand.folder, str(e))
-            decision.issues.append(Issue("rejected_folder_unsafe", params={"detail": str(e)}))
-    return refused
 
 
 def publish(settings: Settings, staged: Path, journal: dict | None = None) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ..workbook.messages import ERROR, Issue
+from .crash import crash_point
 from .decide import Decision
 from .inbox import now_jst
-from .messages import ERROR, Issue
-from .publish import crash_point
 
 
 def number_submissions(con, decisions: list[Decision]) -> int:

@@ -1,6 +1,6 @@
 """Read a return-sheet workbook: container checks, then the tables found by their header labels.
 
-The parts are read by :mod:`shinchoku.ooxml`, one namespace-aware streaming pass
+The parts are read by :mod:`shinchoku.workbook.ooxml`, one namespace-aware streaming pass
 each, so a value is read as the spreadsheet application shows it whichever
 program wrote the file, and the size limits hold before anything large is kept.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 from xml.etree.ElementTree import ParseError
 from xml.parsers.expat import ExpatError
 
-from .config import Limits
+from ..config import Limits
 from .layout import EXPLANATION, HEADER, OUTCOME_HEADER, PROP_DEPARTMENT, PROP_FISCAL_YEAR
 from .messages import Issue, cell_ref
 from .ooxml import Grid, Rejection, budget, parse_part, read_shared_strings, read_sheet, read_styles, read_workbook_part
@@ -34,7 +34,7 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 class RawRow:
     """One data row of a table: raw cell values keyed by header label, and how its value cell looks.
 
-    Empty cells are ""; an error value (#DIV/0!) is an :class:`~shinchoku.ooxml.CellError`.
+    Empty cells are ""; an error value (#DIV/0!) is an :class:`~shinchoku.workbook.ooxml.CellError`.
     """
 
     row0: int
@@ -98,7 +98,7 @@ def read_workbook(source: Path | bytes, limits: Limits) -> WorkbookRead:
     """Read one workbook; every failure becomes a coded issue, never an exception.
 
     ``source`` is a path (``shinchoku check`` FILE) or the file's bytes, already read (a run reads each
-    inbox file once, through its department folder, and hands the bytes on: see :mod:`shinchoku.inbox`).
+    inbox file once, through its department folder, and hands the bytes on: see :mod:`shinchoku.run.inbox`).
     """
     try:
         with budget(limits):  # one deadline and one cell count for the whole workbook

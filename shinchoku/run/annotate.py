@@ -26,8 +26,9 @@ from pathlib import Path
 from posixpath import basename, dirname, join, normpath
 from xml.sax.saxutils import escape
 
-from .messages import ERROR, ERROR_HEADER, ERROR_SHEET, ERROR_WIDTHS, Issue, error_link, error_row
-from .text import writable
+from ..workbook.messages import ERROR, ERROR_HEADER, ERROR_SHEET, ERROR_WIDTHS, Issue, error_link, error_row
+from ..workbook.ooxml import external_formula
+from ..workbook.text import writable
 
 ERROR_FILL = "FFFFC7CE"
 WARNING_FILL = "FFFFEB9C"
@@ -402,8 +403,6 @@ _FORMULA = re.compile(rb"<(" + _P + rb")f\b([^>]*?)(?:/>|>([^<]*)</\1f>)")
 def make_self_contained(parts: dict[str, bytes], order: list[str]) -> None:
     """Drop external links (DDE links among them), connections, query tables and OLE objects, with their
     relationships and content types; a formula into another workbook leaves its saved value behind."""
-    from .ooxml import external_formula
-
     dropped = {name for name in order if name.startswith(_LINKED_PARTS) or name == "xl/connections.xml"}
     # a sheet's OLE objects have relationships: only the small .rels parts are read to find them
     has_ole = any(b"oleObject" in parts[n] for n in order if n.startswith("xl/worksheets/_rels/"))

@@ -1,13 +1,15 @@
-"""The schema of shinchoku.toml and the SHINCHOKU_* variables: every value checked, every error named.
+"""Where the settings come from: defaults, shinchoku.toml, the SHINCHOKU_* variables and flags (``load_settings``).
 
-pydantic models, one per section, each refusing unknown keys. A bad value becomes a
-:class:`~shinchoku.config.ConfigError` that names the file (or the variable), the
-key, and the type or range expected: the DX office reads a sentence, never a traceback.
+Every value is checked, every error named, by pydantic models, one per section, each refusing unknown
+keys. A bad value becomes a :class:`~shinchoku.config.ConfigError` that names the file (or the variable),
+the key, and the type or range expected: the DX office reads a sentence, never a traceback.
 New sections (the outlook's thresholds, the site's settings) are one model more.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import tomllib
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from .config import DEFAULT_BANDS, DEFAULT_FLOOR, DEFAULT_LABELS, ConfigError, GradeBand, Limits, Settings
+from .config import DEFAULT_BANDS, DEFAULT_FLOOR, DEFAULT_LABELS, ConfigError, GradeBand, Limits, Settings, find_project
 
 
 class _Section(BaseModel):
@@ -276,3 +278,49 @@ def validate(sections: dict, path: Path, variables: list[str]) -> ConfigFile:
                 reason = f"{error['msg'].removeprefix('Value error, ')}(入力: {error.get('input')!r})"
             lines.append(f"  {key}: {reason}")
         raise ConfigError("\n".join(lines)) from None
+
+
+def load_settings(
+    *,
+    inbox: str | os.PathLike | None = None,
+    warehouse: str | os.PathLike | None = None,
+    settle_seconds: float | None = None,
+    site_build: bool | None = None,
+    env: dict[str, str] | None = None,
+    config_file: str | os.PathLike | None = None,
+) -> Settings:
+    """Resolve settings from defaults, the config file, the environment and flags, validated by one schema.
+
+    Every value from the file and the environment passes through this module's schema;
+    a bad one is a :class:`ConfigError` naming the file (or variable), the key and what was expected.
+    """
+    env = dict(os.environ) if env is None else env
+    project = find_project(env)
+    path = Path(config_file or env.get("SHINCHOKU_CONFIG") or project / "shinchoku.toml")
+    sections = from_file(path) if path.exists() else {}
+    overrides, variables = from_environment(env)
+    for section, values in overrides.items():
+        if section == "grades":
+            sections[section] = values  # the variable replaces the file's bands whole
+        else:
+            sections.setdefault(section, {}).update(values)
+    config = validate(sections, path, variables)
+
+    values: dict = {"project": project, "inbox": project / "inbox", "warehouse": project / "warehouse" / "shinchoku.duckdb",
+                    **config.settings_values(path.parent)}
+    if inbox is not None:
+        values["inbox"] = Path(inbox)
+    if warehouse is not None:
+        values["warehouse"] = Path(warehouse)
+    if settle_seconds is not None:
+        if settle_seconds < 0:
+            raise ConfigError("--settle-seconds: 0 以上の数値を指定してください")
+        values["settle_seconds"] = float(settle_seconds)
+    if site_build is not None:
+        values["site_build"] = site_build
+    for key in ("inbox", "warehouse", "site_dir", "public_site_dir"):
+        if values.get(key) is not None:
+            values[key] = Path(values[key]).expanduser().absolute()
+    if "warehouse" in values and values["warehouse"].suffix != ".duckdb":
+        raise ConfigError(f"--warehouse names the .duckdb file, got {values['warehouse']}")
+    return dataclasses.replace(Settings(), **values)

@@ -1,4 +1,6 @@
-"""Plausible sample return sheets for every department, FY2021 to FY2024, plus one broken one.
+"""``shinchoku demo``: plausible sample return sheets for every department, FY2021 to FY2024, plus one broken
+one (``prepare``), and what follows the demo's run (``conclude``): the earlier years confirmed, the site,
+example queries. The CLI runs the flow between the two.
 
 All values are invented (marked サンプルデータ in 備考), except that the copy-paper
 return for FY2022 reports 30, the worked example of the README.
@@ -8,13 +10,17 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 from pathlib import Path
 
-from .catalogue import Catalogue, Kpi
-from .config import Grading
-from .layout import SHEET
-from .parse import fiscal_year_label
-from .template import fill_outcomes, fill_template, write_template
+from ..catalogue import Catalogue, Kpi
+from ..config import Grading, Settings
+from ..documents.site import rebuild
+from ..documents.summary import table
+from ..documents.template import file_name, fill_outcomes, fill_template, write_template
+from ..workbook.layout import SHEET
+from ..workbook.parse import fiscal_year_label
+from .confirm import confirm
 
 YEARS = (2021, 2022, 2023, 2024)
 SAMPLE_NOTE = "サンプルデータ(デモ用)"
@@ -87,7 +93,7 @@ def write_demo_inbox(catalogue: Catalogue, inbox: Path, seed: int = 2021) -> lis
             kpis = [k for k in catalogue.kpis_of(department) if expected_in(k, year, catalogue.last_year)]
             if not kpis:
                 continue
-            path = inbox / department / f"R{year - 2018}_実績報告_{department}.xlsx"
+            path = inbox / department / file_name(department, year)
             write_template(catalogue, department, year, path)
             values = {k.kpi_id: sample_value(k, year, rng) for k in kpis}
             fill_template(path, values, notes={k: SAMPLE_NOTE for k in values},
@@ -132,7 +138,101 @@ CONFIRMED_YEARS = YEARS[:-1]  # the DX office has confirmed the earlier years; t
 
 def confirm_past_years(settings) -> None:
     """Confirm every department's earlier years, as the DX office would have, so the demo shows both states."""
-    from .confirm import confirm
-
     for year in CONFIRMED_YEARS:
         confirm(settings, year, None, by="DX推進課(デモ)", note=SAMPLE_NOTE, allow_missing=True, allow_provisional=True)
+
+
+class DemoRefused(Exception):
+    """The demo's inbox or warehouse holds something the demo did not make: it never overwrites it."""
+
+
+def prepare(settings: Settings, catalogue: Catalogue, fresh: bool = False) -> list[Path]:
+    """Start the demo afresh (an earlier demo's warehouse, archive and inbox removed) and write its sample inbox;
+    refuse (DemoRefused) a warehouse or inbox that an earlier demo did not make."""
+    marker = settings.warehouse.with_name(settings.warehouse.name + ".demo")
+    if not marker.exists():
+        if settings.warehouse.exists():
+            raise DemoRefused(f"{settings.warehouse} には実データがあります。デモは --warehouse で別のファイルを指定してください。")
+        if settings.inbox.exists() and any(not p.name.startswith(".") for p in settings.inbox.iterdir()):
+            raise DemoRefused(f"{settings.inbox} には既にファイルがあります。デモは --inbox で空のフォルダを指定してください。")
+    if settings.warehouse.exists() or fresh:
+        # an earlier demo: start again from nothing so the demo always shows the same thing
+        settings.warehouse.unlink(missing_ok=True)
+        shutil.rmtree(settings.archive_dir, ignore_errors=True)
+        for department in catalogue.departments:
+            shutil.rmtree(settings.inbox / department, ignore_errors=True)
+        shutil.rmtree(settings.inbox / "rejected", ignore_errors=True)
+    files = write_demo_inbox(catalogue, settings.inbox)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text("このウェアハウスは shinchoku demo が作成したサンプルです。\n", encoding="utf-8")
+    return files
+
+
+def conclude(settings: Settings, summary, say=print) -> int:
+    """After the demo's run: confirm the earlier years, build the site, tell whether the one broken sample was
+    rejected as meant, and show example queries; return the exit status."""
+    confirm_past_years(settings)
+    say(f"{CONFIRMED_YEARS[0]}〜{CONFIRMED_YEARS[-1]}年度は確定済みにしました(shinchoku confirm)。"
+        f"{CONFIRMED_YEARS[-1] + 1}年度は未確定です(shinchoku review で確認できます)。")
+    if settings.site_build:
+        for line in rebuild(settings):
+            say(line)
+    rejected = [d for d in summary.decisions if d.status == "rejected"]
+    if len(rejected) == 1 and "誤りあり" in rejected[0].candidate.path.name:
+        say("誤りのあるサンプル1件は想定どおり差し戻されました(エラー箇所つきのコピーを rejected/ に置きました)。")
+        code = 0
+    else:
+        code = summary.exit_code
+    say("")
+    say(demo_queries(settings.warehouse))
+    return code
+
+
+def demo_queries(warehouse: Path) -> str:
+    """Three example queries on the demo's warehouse, with their results and the commands to run them."""
+    shown = os.path.relpath(warehouse) if warehouse.is_relative_to(Path.cwd()) else str(warehouse)
+    q1 = ("select k.kpi_id, k.name, l.latest_fy, l.actual_value, round(l.progress_rate, 3) as progress_rate, "
+          "l.grade, l.status from kpi_latest l join kpis k using (kpi_id) order by k.area_id, kpi_id")
+    q2 = "select * from kpi_progress where kpi_id = 'GOV-K02' order by fiscal_year"
+    q3 = ("select kpi_id, latest_fy, points, round(trend_per_year, 3) as trend_per_year, "
+          "round(projected_at_target, 3) as projected_at_target, projected_reach_fy, round(pace_ratio, 3) as pace_ratio, "
+          "outlook from kpi_outlook order by kpi_id")
+    (h1, r1), (h2, r2), (h3, r3) = _read(warehouse, q1, q2, q3)
+    out = [f"ウェアハウス: {shown}", "", "例1: 指標ごとの現況(kpi_latest)",
+           f"  uvx --from duckdb-cli duckdb -readonly {shown} \"{q1}\"", ""]
+    out.append(table(h1, [[_fmt(v) for v in r] for r in r1]))
+    out += ["", "例2: コピー用紙購入量の年度別進捗(kpi_progress)",
+            f"  uvx --from duckdb-cli duckdb -readonly {shown} \"{q2}\"", ""]
+    out.append(table(h2, [[_fmt(v) for v in r] for r in r2]))
+    out += ["", "例3: 見通し(kpi_outlook)。要因分析・今後の方向性は kpi_explanations、報告書は shinchoku report",
+            f"  uvx --from duckdb-cli duckdb -readonly {shown} \"{q3}\"", ""]
+    out.append(table(h3, [[_fmt(v) for v in r] for r in r3]))
+    out += ["", "Python からは: duckdb.connect(\"%s\", read_only=True).sql(\"select * from kpi_latest\").show()" % shown]
+    return "\n".join(out)
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}".rstrip("0").rstrip(".")
+    return "" if value is None else str(value)
+
+
+def _read(warehouse: Path, *queries: str) -> list[tuple[list[str], list[tuple]]]:
+    """(column names, rows) of each query on the published warehouse, opened read-only."""
+    import duckdb  # only when the demo shows its queries: bench and tests import this module for its samples
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        results = []
+        for sql in queries:
+            cur = con.execute(sql)
+            results.append(([d[0] for d in cur.description], cur.fetchall()))
+        return results
+    finally:
+        con.close()
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}".rstrip("0").rstrip(".")
+    return "" if value is None else str(value)

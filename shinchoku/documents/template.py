@@ -14,11 +14,12 @@ from openpyxl.packaging.custom import IntProperty, StringProperty
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from .catalogue import Catalogue, Kpi
-from .parse import fiscal_year_label
-from .xlsx import set_text
+from ..catalogue import Catalogue, Kpi
+from ..workbook.parse import era_year, fiscal_year_label
+from ..workbook.xlsx import set_text
+from .facts import format_reported
 
-from .layout import (EXPLANATION, HEADER, HEADER_ROW, OUTCOME_HEADER, OUTCOME_SHEET, PREVIOUS, PROP_DEPARTMENT,
+from ..workbook.layout import (EXPLANATION, HEADER, HEADER_ROW, OUTCOME_HEADER, OUTCOME_SHEET, PREVIOUS, PROP_DEPARTMENT,
                      PROP_FISCAL_YEAR, PROP_VERSION, REFERENCE, SHEET, TEMPLATE_VERSION)
 
 COLUMNS = HEADER + EXPLANATION + REFERENCE + PREVIOUS
@@ -87,6 +88,11 @@ def previous_year(warehouse: Path, fiscal_year: int) -> dict[str, tuple[float, s
     finally:
         con.close()
     return {kpi_id: (value, mark, grade) for kpi_id, value, mark, grade in rows}
+
+
+def file_name(department: str, fiscal_year: int) -> str:
+    """The return sheet's file name as handed out: R4_実績報告_総務部.xlsx."""
+    return f"{era_year(fiscal_year)}_実績報告_{department}.xlsx"
 
 
 def write_template(catalogue: Catalogue, department: str, fiscal_year: int, path: Path,
@@ -239,8 +245,6 @@ def _write_row(ws, row: int, kpi: Kpi, fiscal_year: int, previous: tuple | None)
     ws.cell(row=row, column=column_of("基準年度"), value=fiscal_year_label(kpi.baseline_fy) if kpi.baseline_fy else "不明")
     _reference(ws.cell(row=row, column=column_of("目標値")), kpi.target_value, kpi.target_decimals)
     ws.cell(row=row, column=column_of("目標年度"), value=fiscal_year_label(kpi.target_fy) if kpi.target_fy else "不明")
-    from .report import format_reported
-
     value, mark, grade = previous or (None, None, None)
     shown = "-" if value is None else format_reported(value, "", max(kpi.baseline_decimals or 0,
                                                                      kpi.target_decimals or 0)) \

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from .messages import ERROR
-from .text import terminal_safe
+from ..workbook.messages import ERROR
+from ..workbook.parse import fiscal_year_label
+from ..workbook.text import terminal_safe
 
 STATUS_JA = {"accepted": "受理", "rejected": "差戻し", "duplicate": "重複"}
 SKIP_JA = {"lock": "Excelのロックファイル", "hidden": "隠しファイル", "temporary": "一時ファイル",
@@ -172,8 +173,6 @@ def to_do(warehouse) -> str:
     """The DX office's morning list: departments past their due date with missing KPIs, and years waiting
     for confirmation. `shinchoku status --overdue` prints it; the nightly flow's artifact carries it."""
     import duckdb
-
-    from .parse import fiscal_year_label
 
     con = duckdb.connect(str(warehouse), read_only=True)
     try:

@@ -15,10 +15,10 @@ import os
 import shutil
 from pathlib import Path
 
-from .parse import fiscal_year_label
-from .report import (DEFINITION_NOTE, NoActuals, ReportData, ReportError, _rows, _trend_line, format_actual,
-                     format_outlook, format_rate, format_reach, format_reported, format_value, format_year,
-                     grade_legend, outlook_legend)
+from ..workbook.parse import fiscal_year_label
+from .facts import (DEFINITION_NOTE, NoActuals, ReportData, ReportError, format_actual, format_outlook, format_rate,
+                    format_reach, format_reported, format_value, format_year, grade_legend, outlook_legend, view_rows,
+                    trend_line)
 
 TEMPLATES = Path(__file__).with_name("site_templates")
 # the views the site reads beyond the report's (REPORT_VIEWS); never a raw table
@@ -48,20 +48,20 @@ def build_site(warehouse: Path, out: Path, year: int | None = None, public: bool
         data = ReportData(con, year, current)
         # each page's rows, grouped once by KPI or initiative
         extra = {
-            "history": _by(_rows(con, "select * from observation_history order by kpi_id, fiscal_year, as_of, version"),
+            "history": _by(view_rows(con, "select * from observation_history order by kpi_id, fiscal_year, as_of, version"),
                            "kpi_id"),
-            "explanations": _by(_rows(con, "select * from kpi_explanations where valid_to is null "
+            "explanations": _by(view_rows(con, "select * from kpi_explanations where valid_to is null "
                                            "order by kpi_id, fiscal_year"), "kpi_id"),
-            "definitions": _by(_rows(con, "select * from kpi_definitions order by kpi_id, valid_from_fy"), "kpi_id"),
-            "outcomes": _by(_rows(con, "select o.*, s.department from initiative_outcomes as o "
+            "definitions": _by(view_rows(con, "select * from kpi_definitions order by kpi_id, valid_from_fy"), "kpi_id"),
+            "outcomes": _by(view_rows(con, "select o.*, s.department from initiative_outcomes as o "
                                        "left join submissions as s using (submission_id) where o.is_current "
                                        "order by o.initiative_id, o.fiscal_year, coalesce(o.submission_id, 0), o.row_order"),
                             "initiative_id"),
-            "run": _rows(con, "select occurred_at, run_id from audit_log where action = 'run' order by event_id desc limit 1"),
-            "status": _rows(con, "select * from submission_status order by fiscal_year desc, department"),
-            "confirmed": _rows(con, "select department, fiscal_year, confirmed_at from confirmations where is_standing"),
+            "run": view_rows(con, "select occurred_at, run_id from audit_log where action = 'run' order by event_id desc limit 1"),
+            "status": view_rows(con, "select * from submission_status order by fiscal_year desc, department"),
+            "confirmed": view_rows(con, "select department, fiscal_year, confirmed_at from confirmations where is_standing"),
             # the public edition's outlooks stand at each KPI's latest confirmed year
-            "year_outlook": _rows(con, "select * from kpi_year_outlook") if public else [],
+            "year_outlook": view_rows(con, "select * from kpi_year_outlook") if public else [],
         }
     finally:
         con.close()
@@ -309,7 +309,7 @@ class _Pages:
         kpi = self.shown[kpi.kpi_id]  # target, trajectory, grade, outlook and trend: one definition
         standing = self.standing[kpi.kpi_id]
         outlook = standing["outlook_row"]
-        line = _trend_line(outlook, kpi)
+        line = trend_line(outlook, kpi)
         chart_rows, xs, actual, expected, trend = [], [], [], [], []
         for y in data.plan_years:
             p = scope.value(kpi.kpi_id, y)

@@ -7,19 +7,18 @@ if and only if ``run`` accepts it (duplicates aside: only ``run`` sees history).
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
-from .catalogue import Catalogue
-from .config import Grading, Limits
+from ..catalogue import Catalogue
+from ..config import Grading, Limits
 from .layout import EXPLANATION
 from .messages import ERROR, WARNING, Issue, cell_ref, format_number
 from .ooxml import CellError
 from .parse import (ValueResult, fiscal_year_end, fiscal_year_label, is_blank, normalize_text, parse_as_of,
                     parse_fiscal_year, parse_value)
+from .pool import in_workers
 from .reader import RawRow, Table, WorkbookRead, read_workbook
 
 # Below this many files a process pool costs more than it saves.
@@ -285,53 +284,9 @@ def _assess(source: Path | bytes, department: str | None, catalogue: Catalogue, 
     return result
 
 
-# Worker-process state: the catalogue and limits are sent once per worker, not per file.
-_worker: dict = {}
-
-
-def _init_worker(catalogue: Catalogue, limits: Limits, parent: int) -> None:
-    _die_with_parent(parent)
-    _worker["catalogue"], _worker["limits"] = catalogue, limits
-
-
-def _die_with_parent(parent: int) -> None:
-    """A parsing worker must not outlive a run killed with -9: an orphan would keep the run's lock (an
-    inherited descriptor) and its output pipes. Linux kills the worker when its parent process dies."""
-    import ctypes
-    import os
-    import signal
-
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the pool's own shutdown is all there is
-        return
-    if parent > 0 and os.getppid() != parent:  # the parent died before the signal was armed
-        os._exit(1)
-
-
-def _assess_chunk(items: list[tuple[Path | bytes, str | None]]) -> list[Assessment]:
-    return [assess_one(source, dept, _worker["catalogue"], _worker["limits"]) for source, dept in items]
-
-
-def _pool_context():
-    """fork where it is safe (no other threads), which starts workers at no import cost;
-    forkserver otherwise, e.g. inside a Prefect flow, whose threads a fork would copy mid-flight."""
-    import threading
-
-    if threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["shinchoku.assess"])
-    return context
-
-
-def prestart_workers() -> None:
-    """Start the fork server now, so its imports overlap discovery and hashing instead of following them."""
-    if _pool_context().get_start_method() == "forkserver":
-        from multiprocessing import forkserver
-
-        forkserver.ensure_running()
+def _assess_chunk(items: list[tuple[Path | bytes, str | None]], catalogue: Catalogue, limits: Limits) -> list[Assessment]:
+    """A worker's share: the catalogue and limits reach each worker once, not with every chunk."""
+    return [assess_one(source, dept, catalogue, limits) for source, dept in items]
 
 
 def assess_files(items: list[tuple[Path | bytes, str | None]], catalogue: Catalogue, limits: Limits,
@@ -344,16 +299,7 @@ def assess_files(items: list[tuple[Path | bytes, str | None]], catalogue: Catalo
     """
     if workers > 1 and len(items) >= PARALLEL_THRESHOLD:
         chunks = [items[i:i + CHUNK] for i in range(0, len(items), CHUNK)]
-        context = _pool_context()
-        import os
-
-        parent = os.getpid() if context.get_start_method() == "fork" else -1  # forkserver: its server is the parent
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                                 initargs=(catalogue, limits, parent)) as pool:
-            futures = [pool.submit(_assess_chunk, chunk) for chunk in chunks]
-            if meanwhile:
-                meanwhile()
-            assessments = [a for future in futures for a in future.result()]
+        assessments = in_workers(_assess_chunk, chunks, (catalogue, limits), workers, meanwhile)
     else:
         if meanwhile:
             meanwhile()
@@ -374,7 +320,7 @@ def validate_batch(assessments: list[Assessment], catalogue: Catalogue, grading:
     rows = [dict(rec, source=i) for i, a in enumerate(assessments) for rec in a.records]
     if not rows:
         return
-    import pandas as pd
+    import pandas as pd  # pandas and pandera only once there are records to validate: check starts faster
 
     import schemas.return_sheet as rules
 

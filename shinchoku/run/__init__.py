@@ -1,0 +1,1 @@
+"""One run: the inbox, each file's fate, the warehouse, publishing, confirmation and feedback."""
