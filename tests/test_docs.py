@@ -55,7 +55,7 @@ def test_generated_tables_are_current(capsys):
 
 def test_the_check_fails_when_the_code_changes(monkeypatch, capsys):
     """A message changed in the code and not in docs/departments.md fails the check above."""
-    from shinchoku import messages
+    from shinchoku.workbook import messages
 
     code = messages.CODES["empty_file"]
     monkeypatch.setitem(messages.CODES, "empty_file", messages.Code(code.severity, "ファイルが空です(変更)。", code.fix))

@@ -398,7 +398,7 @@ def test_views_read_configuration_in_import_ctes_and_end_unordered_with_final():
 
 def test_python_fiscal_year_end_is_the_macros():
     from shinchoku.workbook.parse import fiscal_year_end
-    from shinchoku.documents.report import provisional_mark
+    from shinchoku.documents.facts import provisional_mark
 
     con = build()
     years = list(range(1989, 2101))
