@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import query, query_many
+from helpers import query, query_many
 import shinchoku.run.inbox as inbox_module
 from shinchoku.run.steps import run_ingest
 from shinchoku.documents.summary import summary_markdown, summary_text

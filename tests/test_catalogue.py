@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import run_cli
+from helpers import run_cli
 from shinchoku.catalogue import CatalogueError, load_catalogue
 from shinchoku.config import ROOT
 

@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from conftest import run_cli
+from helpers import run_cli
 from shinchoku.catalogue import REVISION_COLUMNS, load_catalogue
 from shinchoku.config import ROOT
 

@@ -8,7 +8,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from conftest import migrated_prefect_home, query, run_cli
+from helpers import migrated_prefect_home, query, run_cli
 from corpus import CASES, write_case
 from shinchoku.cli import main
 

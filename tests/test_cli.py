@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conftest import run_cli
+from helpers import run_cli
 from shinchoku.cli import COMMANDS, build_parser, main
 from shinchoku.config import ROOT
 from shinchoku.documents.template import fill_template

@@ -13,7 +13,7 @@ import threading
 
 import pytest
 
-from conftest import query, query_many
+from helpers import query, query_many
 from shinchoku.cli import main
 from shinchoku.run.steps import run_ingest
 from shinchoku.run.publish import run_lock
@@ -364,7 +364,7 @@ def test_check_in_a_project_holds_its_confirmed_years_without_being_told(confirm
     (exit 1) without --warehouse; the warehouse is only read; a project without one gets none."""
     import hashlib
 
-    from conftest import ROOT
+    from shinchoku.config import ROOT
 
     project = settings.warehouse.parent.parent  # the warehouse sits where a project's does: warehouse/shinchoku.duckdb
     shutil.copytree(ROOT / "catalogue", project / "catalogue")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import query, query_many, run_cli
+from helpers import query, query_many, run_cli
 from corpus import CASES, write_case
 from shinchoku.settings import load_settings
 from shinchoku.run.steps import run_ingest

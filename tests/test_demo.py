@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from browser import check_page, chromium, needs_chromium
-from conftest import query, query_many
+from helpers import query, query_many
 from test_site import parse
 from shinchoku.settings import load_settings
 from shinchoku.run.demo import CONFIRMED_YEARS, UNEXPLAINED, confirm_past_years, write_demo_inbox

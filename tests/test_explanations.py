@@ -7,7 +7,7 @@ import shutil
 
 from openpyxl import load_workbook
 
-from conftest import query, query_many
+from helpers import query, query_many
 from shinchoku.workbook.assess import assess_files
 from shinchoku.config import Grading, Limits
 from shinchoku.run.steps import run_ingest

@@ -18,7 +18,7 @@ import urllib.request
 
 import pytest
 
-from conftest import migrated_prefect_home, query, query_many
+from helpers import migrated_prefect_home, query, query_many
 from shinchoku.config import ROOT
 from shinchoku.run.steps import STEPS
 from shinchoku.documents.template import fill_template

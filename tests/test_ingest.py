@@ -8,7 +8,7 @@ import shutil
 import pytest
 from openpyxl import load_workbook
 
-from conftest import query
+from helpers import query
 from shinchoku.run.steps import run_ingest
 from shinchoku.documents.template import fill_template
 

@@ -6,7 +6,7 @@ import datetime as dt
 import os
 import shutil
 
-from conftest import query, run_cli
+from helpers import query, run_cli
 from shinchoku.run.inbox import JST
 from shinchoku.run.steps import run_ingest
 from shinchoku.documents.template import fill_template

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from conftest import query
+from helpers import query
 from shinchoku.workbook.assess import assess_files
 from shinchoku.config import Limits
 from shinchoku.run.steps import run_ingest

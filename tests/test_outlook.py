@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from conftest import query, query_many
+from helpers import query, query_many
 from shinchoku.settings import load_settings
 from shinchoku.run.steps import run_ingest
 from shinchoku.documents.template import fill_template, write_template

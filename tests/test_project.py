@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from helpers import run_cli
 from shinchoku.config import ROOT, ConfigError, find_project
 from shinchoku.settings import load_settings
 

@@ -9,7 +9,7 @@ import shutil
 import pytest
 from openpyxl import load_workbook
 
-from conftest import query
+from helpers import query
 from shinchoku.run.steps import run_ingest
 from shinchoku.documents.report import CHART_DATA_COLUMN, build_report
 from shinchoku.documents.review import ReviewItem, review

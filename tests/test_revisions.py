@@ -16,7 +16,7 @@ import shutil
 import pytest
 from openpyxl import load_workbook
 
-from conftest import query, query_many
+from helpers import query, query_many
 from shinchoku.catalogue import CatalogueError, load_catalogue
 from shinchoku.cli import main
 from shinchoku.config import ROOT

@@ -8,7 +8,7 @@ import shutil
 import pytest
 from openpyxl import load_workbook
 
-from conftest import query
+from helpers import query
 from shinchoku.cli import main
 from shinchoku.run.steps import run_ingest
 from shinchoku.workbook.layout import SHEET

@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 import pytest
 
 from browser import check_page, chromium, needs_chromium
-from conftest import query
+from helpers import query
 from shinchoku.run.steps import run_ingest
 from shinchoku.documents.site import build_site
 from shinchoku.documents.summary import summary_markdown, summary_text

@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from openpyxl import load_workbook
 
-from conftest import query, query_many
+from helpers import query, query_many
 from shinchoku.run.annotate import annotate_package
 from shinchoku.workbook.assess import assess_files
 from shinchoku.cli import main

@@ -506,7 +506,7 @@ def test_every_view_has_a_grain_and_the_contract_is_among_them():
 @pytest.fixture(scope="module")
 def grains(tmp_path_factory):
     """For each view of a realistic warehouse: its rows, the duplicate keys and the rows with a NULL in the key."""
-    from conftest import query_many
+    from helpers import query_many
     from warehouses import realistic_warehouse
 
     warehouse = realistic_warehouse(tmp_path_factory.mktemp("realistic"))

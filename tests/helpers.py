@@ -1,0 +1,87 @@
+"""Plain helpers for the tests: the CLI in a subprocess, the warehouse read in a reader subprocess, a migrated
+Prefect home, and a workbook dropped into the inbox. Fixtures and hooks live in conftest.py; tests import these."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from shinchoku.config import ROOT
+
+
+def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run the shinchoku command as a user would, in a subprocess."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "shinchoku.cli", *args], cwd=cwd, env=full_env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+_READER = (
+    "import duckdb, json, sys\n"
+    "for line in sys.stdin:\n"
+    "    ask = json.loads(line)\n"
+    "    try:\n"
+    "        con = duckdb.connect(ask['db'], read_only=True)\n"
+    "        try:\n"
+    "            out = {k: [list(r) for r in con.execute(q, p).fetchall()] for k, (q, p) in ask['queries'].items()}\n"
+    "        finally:\n"
+    "            con.close()\n"
+    "        print(json.dumps({'ok': out}, default=str, ensure_ascii=False), flush=True)\n"
+    "    except Exception as e:\n"
+    "        print(json.dumps({'error': repr(e)}), flush=True)\n"
+)
+_reader: dict = {}
+
+
+def _ask(warehouse: Path, queries: dict[str, tuple[str, list]]) -> dict[str, list[tuple]]:
+    """Run queries in the reader subprocess: DuckDB caches instances per path within a process, so the
+    test process never opens the warehouse. One reader serves every query of the session; each query
+    opens the file afresh (a new connection sees the file a run has just published)."""
+    import json
+
+    proc = _reader.get("proc")
+    if proc is None or proc.poll() is not None:
+        proc = _reader["proc"] = subprocess.Popen([sys.executable, "-c", _READER], stdin=subprocess.PIPE,
+                                                  stdout=subprocess.PIPE, text=True, encoding="utf-8")
+    proc.stdin.write(json.dumps({"db": str(warehouse), "queries": queries}, ensure_ascii=False) + "\n")
+    proc.stdin.flush()
+    answer = json.loads(proc.stdout.readline())
+    if "error" in answer:
+        raise RuntimeError(f"query failed: {answer['error']}")
+    return {k: [tuple(r) for r in rows] for k, rows in answer["ok"].items()}
+
+
+def query_many(warehouse: Path, queries: dict[str, str]) -> dict[str, list[tuple]]:
+    """Several queries against the warehouse, read in the reader subprocess."""
+    return _ask(warehouse, {k: (q, []) for k, q in queries.items()})
+
+
+def query(warehouse: Path, sql: str, params=()) -> list[tuple]:
+    """Read the warehouse in the reader subprocess: DuckDB caches instances per path within a process."""
+    return _ask(warehouse, {"q": (sql, list(params))})["q"]
+
+
+def migrated_prefect_home(home: Path) -> Path:
+    """A Prefect home whose SQLite database is already migrated, so a server starting on it skips the
+    migration (about 10 s of CPU here). The migrated database is made once per machine and Prefect version,
+    in the temp folder (whichever process comes first; the others wait on the lock), then copied."""
+    import fcntl
+    import shutil
+    import tempfile
+    from importlib.metadata import version
+
+    cache = Path(tempfile.gettempdir()) / f"shinchoku-prefect-db-{version('prefect')}"
+    with open(str(cache) + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (cache / "prefect.db").exists():
+            work = Path(tempfile.mkdtemp(prefix=cache.name + "."))
+            subprocess.run([sys.executable, "-m", "prefect", "server", "database", "upgrade", "-y"], check=True,
+                           env={**os.environ, "PREFECT_HOME": str(work), "DO_NOT_TRACK": "1"},
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+            shutil.rmtree(cache, ignore_errors=True)
+            os.replace(work, cache)
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(cache / "prefect.db", home / "prefect.db")
+    return home
