@@ -4,11 +4,25 @@ Prefect home, and a workbook dropped into the inbox. Fixtures and hooks live in 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 from shinchoku.config import ROOT
+
+
+def drop(inbox, path: Path, department: str | None, name: str | None = None, *, mtime: float | None = None) -> Path:
+    """Copy a workbook into the inbox, as a department would: into ``inbox/department/name`` (the inbox itself
+    when department is None; ``name`` defaults to the file's own), making the folder, and with ``mtime`` as its
+    modification time when given. ``inbox`` is the settings or the inbox folder. Returns the copy."""
+    folder = Path(getattr(inbox, "inbox", inbox))
+    target = (folder / department if department else folder) / (name or Path(path).name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, target)
+    if mtime is not None:
+        os.utime(target, (mtime, mtime))
+    return target
 
 
 def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -68,7 +82,6 @@ def migrated_prefect_home(home: Path) -> Path:
     migration (about 10 s of CPU here). The migrated database is made once per machine and Prefect version,
     in the temp folder (whichever process comes first; the others wait on the lock), then copied."""
     import fcntl
-    import shutil
     import tempfile
     from importlib.metadata import version
 

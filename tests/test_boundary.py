@@ -13,22 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from helpers import query, query_many
+from helpers import drop, query, query_many
 import shinchoku.run.inbox as inbox_module
 from shinchoku.run.steps import run_ingest
 from shinchoku.documents.summary import summary_markdown, summary_text
 from shinchoku.documents.template import fill_template
 
 OLD = 1_700_000_000  # a modification time long past
-
-
-def put(settings, source: Path, department: str, name: str, mtime: float | None = OLD) -> Path:
-    target = settings.inbox / department / name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, target)
-    if mtime is not None:
-        os.utime(target, (mtime, mtime))
-    return target
 
 
 def tree(folder: Path) -> dict[str, str]:
@@ -69,7 +60,7 @@ def test_a_rejected_folder_that_is_a_link_is_never_used(settings, catalogue, tem
     (settings.inbox / "総務部").mkdir(parents=True)
     link = settings.inbox / "総務部" / "rejected"
     link.symlink_to(Path("..") / "企画調整部" if where == "other department" else outside, target_is_directory=True)
-    forged = put(settings, fill_template(template("企画調整部", 2022), {"GOV-K01": 99.9}), "総務部", "forged.xlsx")
+    forged = drop(settings, fill_template(template("企画調整部", 2022), {"GOV-K01": 99.9}), "総務部", "forged.xlsx", mtime=OLD)
     forged_bytes = forged.read_bytes()
 
     for run in (1, 2):
@@ -97,12 +88,12 @@ def test_a_rejected_folder_that_is_a_link_is_never_used(settings, catalogue, tem
 
 
 def _accepted_elsewhere(settings, template):
-    return put(settings, fill_template(template("保健福祉部", 2022), {"HLT-K01": 200}), "保健福祉部", "ok.xlsx")
+    return drop(settings, fill_template(template("保健福祉部", 2022), {"HLT-K01": 200}), "保健福祉部", "ok.xlsx", mtime=OLD)
 
 
 @pytest.mark.parametrize("kind", ["file", "someone else's folder"])
 def test_a_rejected_folder_that_is_not_the_runs_own_directory_is_refused(settings, catalogue, template, kind):
-    bad = put(settings, fill_template(template("総務部", 2022), {"GOV-K02": "集計中"}), "総務部", "bad.xlsx")
+    bad = drop(settings, fill_template(template("総務部", 2022), {"GOV-K02": "集計中"}), "総務部", "bad.xlsx", mtime=OLD)
     ok = _accepted_elsewhere(settings, template)
     rejected = settings.inbox / "総務部" / "rejected"
     if kind == "file":
@@ -133,7 +124,7 @@ def test_a_rejected_folder_made_a_link_after_the_check_is_still_refused(settings
     nowhere but the real folder, and the summary names no destination there."""
     import shinchoku.run.publish as publish
 
-    bad = put(settings, fill_template(template("総務部", 2022), {"GOV-K02": "集計中"}), "総務部", "bad.xlsx")
+    bad = drop(settings, fill_template(template("総務部", 2022), {"GOV-K02": "集計中"}), "総務部", "bad.xlsx", mtime=OLD)
     outside = tmp_path / "outside"
     outside.mkdir()
     real = publish.settle_moves
@@ -154,7 +145,7 @@ def test_a_rejected_folder_made_a_link_after_the_check_is_still_refused(settings
 
 
 def test_the_summary_names_where_a_rejected_file_really_went(settings, catalogue, template):
-    bad = put(settings, fill_template(template("総務部", 2022), {"GOV-K02": "集計中"}), "総務部", "bad.xlsx")
+    bad = drop(settings, fill_template(template("総務部", 2022), {"GOV-K02": "集計中"}), "総務部", "bad.xlsx", mtime=OLD)
     summary = run_ingest(settings, catalogue)
     rejected = settings.inbox / "総務部" / "rejected"
     assert not bad.exists() and (rejected / "bad.xlsx").is_file() and not rejected.is_symlink()
@@ -173,9 +164,9 @@ def test_a_file_swapped_after_listing_is_never_read(settings, catalogue, templat
     neither the other department's pending return nor a file outside the inbox: nothing of theirs is
     archived, assessed or recorded, and the victim's file is untouched."""
     settings = dataclasses.replace(settings, settle_seconds=60)
-    mine = put(settings, fill_template(template("総務部", 2022), {"GOV-K02": 30}), "総務部", "a.xlsx")
+    mine = drop(settings, fill_template(template("総務部", 2022), {"GOV-K02": 30}), "総務部", "a.xlsx", mtime=OLD)
     ok = _accepted_elsewhere(settings, template)
-    pending = put(settings, fill_template(template("企画調整部", 2022), {"GOV-K01": 61.0}), "企画調整部", "real.xlsx",
+    pending = drop(settings, fill_template(template("企画調整部", 2022), {"GOV-K01": 61.0}), "企画調整部", "real.xlsx",
                   mtime=None)  # saved just now: held for the settle time, so this run leaves it alone
     secret = tmp_path / "secret" / "passwd"
     secret.parent.mkdir()
@@ -205,7 +196,7 @@ def test_a_file_swapped_after_listing_is_never_read(settings, catalogue, templat
 
 
 def test_a_file_swapped_for_a_fifo_does_not_hang_the_run(settings, catalogue, template, monkeypatch):
-    mine = put(settings, fill_template(template("総務部", 2022), {"GOV-K02": 30}), "総務部", "a.xlsx")
+    mine = drop(settings, fill_template(template("総務部", 2022), {"GOV-K02": 30}), "総務部", "a.xlsx", mtime=OLD)
 
     def swapped(cand):
         mine.unlink()
@@ -225,8 +216,8 @@ def test_an_older_copy_in_another_folder_never_deletes_the_original(settings, ca
     """総務部 drops a byte-identical copy of 企画調整部's return, older than it. The copy is rejected; 企画調整部's
     own file is assessed on its merits (accepted, archived and taken out of the inbox, as accepted files are)."""
     real = fill_template(template("企画調整部", 2022), {"GOV-K01": 61.0})
-    copy = put(settings, real, "総務部", "copy.xlsx", mtime=OLD)
-    original = put(settings, real, "企画調整部", "R4_企画調整部.xlsx", mtime=OLD + 60)
+    copy = drop(settings, real, "総務部", "copy.xlsx", mtime=OLD)
+    original = drop(settings, real, "企画調整部", "R4_企画調整部.xlsx", mtime=OLD + 60)
     summary = run_ingest(settings, catalogue)
     fates = {(d.candidate.department, d.status) for d in summary.decisions}
     assert fates == {("総務部", "rejected"), ("企画調整部", "accepted")}
@@ -244,14 +235,14 @@ def test_an_older_copy_in_another_folder_never_deletes_the_original(settings, ca
 
 def test_a_copy_of_another_departments_accepted_file_is_assessed_not_called_a_duplicate(settings, catalogue, template):
     real = fill_template(template("企画調整部", 2022), {"GOV-K01": 61.0})
-    put(settings, real, "企画調整部", "R4_企画調整部.xlsx")
+    drop(settings, real, "企画調整部", "R4_企画調整部.xlsx", mtime=OLD)
     assert [d.status for d in run_ingest(settings, catalogue).decisions] == ["accepted"]
-    copy = put(settings, real, "総務部", "copy.xlsx")
+    copy = drop(settings, real, "総務部", "copy.xlsx", mtime=OLD)
     summary = run_ingest(settings, catalogue)
     [decision] = summary.decisions
     assert decision.status == "rejected" and "department_mismatch" in {i.code for i in decision.issues}
     assert not copy.exists() and (settings.inbox / "総務部" / "rejected" / "copy.xlsx").exists()
-    again = put(settings, real, "企画調整部", "again.xlsx")  # the same department sending it again: a duplicate
+    again = drop(settings, real, "企画調整部", "again.xlsx", mtime=OLD)  # the same department sending it again: a duplicate
     summary = run_ingest(settings, catalogue)
     assert [(d.status, d.duplicate_of) for d in summary.decisions] == [("duplicate", 1)] and not again.exists()
 
@@ -261,10 +252,10 @@ def test_copies_in_one_folder_and_one_run(settings, catalogue, template):
     assessed on its own (rejected too, with its own error list)."""
     good = fill_template(template("総務部", 2022), {"GOV-K02": 30})
     bad = fill_template(template("保健福祉部", 2022), {"HLT-K01": "集計中"})
-    put(settings, good, "総務部", "a.xlsx", mtime=OLD)
-    put(settings, good, "総務部", "b.xlsx", mtime=OLD + 1)
-    put(settings, bad, "保健福祉部", "x.xlsx", mtime=OLD)
-    put(settings, bad, "保健福祉部", "y.xlsx", mtime=OLD + 1)
+    drop(settings, good, "総務部", "a.xlsx", mtime=OLD)
+    drop(settings, good, "総務部", "b.xlsx", mtime=OLD + 1)
+    drop(settings, bad, "保健福祉部", "x.xlsx", mtime=OLD)
+    drop(settings, bad, "保健福祉部", "y.xlsx", mtime=OLD + 1)
     summary = run_ingest(settings, catalogue)
     fates = {d.candidate.path.name: (d.status, d.duplicate_of) for d in summary.decisions}
     first = next(d.submission_id for d in summary.decisions if d.candidate.path.name == "a.xlsx")

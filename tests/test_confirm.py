@@ -13,20 +13,13 @@ import threading
 
 import pytest
 
-from helpers import query, query_many
+from helpers import drop, query, query_many
 from shinchoku.cli import main
 from shinchoku.run.steps import run_ingest
 from shinchoku.run.publish import run_lock
 from shinchoku.documents.template import fill_outcomes, fill_template
 
 FACTOR = "説明会の開催が延期となった。"
-
-
-def drop(settings, path, department, name):
-    target = settings.inbox / department / name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, target)
-    return target
 
 
 def cli(*args) -> tuple[int, str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import query, query_many, run_cli
+from helpers import drop, query, query_many, run_cli
 from corpus import CASES, write_case
 from shinchoku.settings import load_settings
 from shinchoku.run.steps import run_ingest
@@ -57,9 +57,7 @@ def pristine(tmp_path_factory, catalogue):
         value = round((kpi.baseline_value + kpi.target_value) / 2, 1)
         path = fill_template(t, {kpi.kpi_id: value}, out=inbox / dept / f"t_{dept}.xlsx")
         os.utime(path, (stamp + 100 + n, stamp + 100 + n))
-        dup = inbox / dept / f"t_{dept}_copy.xlsx"
-        shutil.copy2(path, dup)
-        os.utime(dup, (stamp + 200 + n, stamp + 200 + n))
+        drop(inbox, path, dept, f"t_{dept}_copy.xlsx", mtime=stamp + 200 + n)
     return inbox
 
 
@@ -182,19 +180,16 @@ READER = (
 
 def test_a_reader_holding_the_warehouse_neither_fails_the_run_nor_loses_data(settings, catalogue, template, tmp_path):
 
-    def drop(dept, year, values):
-        path = fill_template(template(dept, year), values, out=tmp_path / f"{dept}{year}.xlsx")
-        target = settings.inbox / dept / path.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target)
+    def submit(dept, year, values):
+        drop(settings, fill_template(template(dept, year), values, out=tmp_path / f"{dept}{year}.xlsx"), dept)
 
-    drop("総務部", 2022, {"GOV-K02": 30})
+    submit("総務部", 2022, {"GOV-K02": 30})
     run_ingest(settings, catalogue)
     go = tmp_path / "go"
     reader = subprocess.Popen([sys.executable, "-c", READER, str(settings.warehouse), str(go)],
                               stdout=subprocess.PIPE, text=True)
     assert reader.stdout.readline().strip() == "1"  # the reader holds the warehouse open
-    drop("保健福祉部", 2022, {"HLT-K01": 250})
+    submit("保健福祉部", 2022, {"HLT-K01": 250})
     summary = run_ingest(settings, catalogue)
     assert summary.count("accepted") == 1
     go.touch()
@@ -260,9 +255,8 @@ def test_a_run_failing_at_any_point_says_so_in_a_sentence_and_the_next_run_finis
     from shinchoku.cli import main
 
     good = fill_template(template("総務部", 2022), {"GOV-K02": 30})
-    (settings.inbox / "総務部").mkdir(parents=True)
-    shutil.copyfile(good, settings.inbox / "総務部" / "a.xlsx")
-    shutil.copyfile(good, settings.inbox / "総務部" / "b.xlsx")  # a duplicate: two moves, so mid_moves is mid-way
+    drop(settings, good, "総務部", "a.xlsx")
+    drop(settings, good, "総務部", "b.xlsx")  # a duplicate: two moves, so mid_moves is mid-way
     run = ["run", "--no-prefect", "--inbox", str(settings.inbox), "--warehouse", str(settings.warehouse),
            "--settle-seconds", "0"]
     monkeypatch.setenv("SHINCHOKU_SITE_BUILD", "false")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 
 from openpyxl import load_workbook
 
-from helpers import query, query_many
+from helpers import drop, query, query_many
 from shinchoku.workbook.assess import assess_files
 from shinchoku.config import Grading, Limits
 from shinchoku.run.steps import run_ingest
@@ -16,15 +14,6 @@ from shinchoku.documents.template import column_of, fill_template, previous_year
 
 FACTOR = "説明会の開催が延期となり、参加者が伸びなかった。"
 DIRECTION = "R6年度は上半期に説明会を2回開催する。"
-
-
-def drop(settings, path, department, stamp=None):
-    target = settings.inbox / department / path.name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, target)
-    if stamp is not None:
-        os.utime(target, (stamp, stamp))
-    return target
 
 
 def warnings_of(assessment, code="explanation_missing"):
@@ -123,10 +112,10 @@ def test_texts_without_a_figure_are_kept(settings, catalogue, template):
 def test_the_latest_return_stands_blanks_included_and_the_old_version_stays(settings, catalogue, template, tmp_path):
     first = fill_template(template("企画調整部", 2022), {"REG-K01": 128}, explanations={"REG-K01": (FACTOR, DIRECTION)},
                           out=tmp_path / "first" / "R4.xlsx")
-    drop(settings, first, "企画調整部", stamp=1_685_000_000)
+    drop(settings, first, "企画調整部", mtime=1_685_000_000)
     run_ingest(settings, catalogue)
     second = fill_template(template("企画調整部", 2022), {"REG-K01": 150}, out=tmp_path / "second" / "R4.xlsx")
-    drop(settings, second, "企画調整部", stamp=1_686_000_000)
+    drop(settings, second, "企画調整部", mtime=1_686_000_000)
     run_ingest(settings, catalogue)
     rows = query(settings.warehouse, "select version, factor_analysis, future_direction, valid_to is null "
                                      "from kpi_explanations where kpi_id = 'REG-K01' order by version")

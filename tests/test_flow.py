@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import urllib.request
 
 import pytest
 
-from helpers import migrated_prefect_home, query, query_many
+from helpers import drop, migrated_prefect_home, query, query_many
 from shinchoku.config import ROOT
 from shinchoku.run.steps import STEPS
 from shinchoku.documents.template import fill_template
@@ -75,8 +74,7 @@ def as_the_office(prefect_server, settings, template, monkeypatch):
     monkeypatch.setenv("PREFECT_API_URL", prefect_server)
     monkeypatch.setenv("DO_NOT_TRACK", "1")
     path = fill_template(template("総務部", 2022), {"GOV-K02": 30})
-    (settings.inbox / "総務部").mkdir(parents=True)
-    shutil.copyfile(path, settings.inbox / "総務部" / "paper.xlsx")
+    drop(settings, path, "総務部", "paper.xlsx")
     return prefect_server, ["run", "--inbox", str(settings.inbox), "--warehouse", str(settings.warehouse),
                             "--settle-seconds", "0"]
 
@@ -142,8 +140,7 @@ def a_night_at_the_terminal(prefect_server, tmp_path_factory, catalogue):
     good = fill_template(write_template(catalogue, "農林水産部", 2023, base / "t" / "good.xlsx"), {"IND-K02": "700 経営体"})
     bad = fill_template(write_template(catalogue, "教育庁", 2023, base / "t" / "bad.xlsx"), {"EDU-K01": "集計中"})
     for path, department, name in ((good, "農林水産部", "R5_実績報告.xlsx"), (bad, "教育庁", BAD_NAME)):
-        (base / "inbox" / department).mkdir(parents=True)
-        shutil.copyfile(path, base / "inbox" / department / name)
+        drop(base / "inbox", path, department, name)
     env = {**os.environ, "PREFECT_API_URL": prefect_server, "PREFECT_HOME": str(base / "prefect-home"),
            "DO_NOT_TRACK": "1", "SHINCHOKU_SITE_BUILD": "false"}
     for name in ("PREFECT_LOGGING_LEVEL", "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "PREFECT_LOGGING_TO_API_ENABLED"):
@@ -208,8 +205,7 @@ def test_with_prefects_info_lines_at_the_terminal_too_each_line_still_shows_once
         monkeypatch.setattr(handler.console, "file", sys.stderr)
         monkeypatch.setattr(handler, "level", logging.NOTSET)
     bad = fill_template(template("教育庁", 2023), {"EDU-K01": "集計中"})
-    (settings.inbox / "教育庁").mkdir(parents=True)
-    shutil.copyfile(bad, settings.inbox / "教育庁" / bad.name)
+    drop(settings, bad, "教育庁")
     ingest_flow(inbox=str(settings.inbox), warehouse=str(settings.warehouse), settle_seconds=0, site_build=False)
     lines = capsys.readouterr().err.splitlines()
     assert any("Beginning flow run" in line for line in lines)  # Prefect's INFO lines do reach this terminal
@@ -224,8 +220,7 @@ def test_ingest_flow_end_to_end(prefect_server, settings, template):
     good = fill_template(template("農林水産部", 2023), {"IND-K02": "700 経営体"})
     bad = fill_template(template("教育庁", 2023), {"EDU-K01": "集計中"})
     for path, dept in ((good, "農林水産部"), (bad, "教育庁")):
-        (settings.inbox / dept).mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, settings.inbox / dept / path.name)
+        drop(settings, path, dept)
 
     # the caller's site_build overrides the configuration (as `shinchoku demo` runs it)
     result = ingest_flow(inbox=str(settings.inbox), warehouse=str(settings.warehouse), settle_seconds=0,
@@ -246,8 +241,7 @@ def test_each_run_publishes_a_markdown_artifact(prefect_server, settings, templa
     from flows.ingest import ingest_flow
 
     path = fill_template(template("総務部", 2022), {"GOV-K02": 30})
-    (settings.inbox / "総務部").mkdir(parents=True)
-    shutil.copyfile(path, settings.inbox / "総務部" / "paper.xlsx")
+    drop(settings, path, "総務部", "paper.xlsx")
     ingest_flow(inbox=str(settings.inbox), warehouse=str(settings.warehouse), settle_seconds=0)
 
     async def latest():
@@ -316,8 +310,7 @@ def test_the_flow_runs_the_one_sequence_of_steps_as_tasks(prefect_server, settin
 
     monkeypatch.setattr(flow_module, "as_task", recording)
     path = fill_template(template("総務部", 2022), {"GOV-K02": 30})
-    (settings.inbox / "総務部").mkdir(parents=True)
-    shutil.copyfile(path, settings.inbox / "総務部" / "paper.xlsx")
+    drop(settings, path, "総務部", "paper.xlsx")
     result = flow_module.ingest_flow(inbox=str(settings.inbox), warehouse=str(settings.warehouse), settle_seconds=0)
     assert ran == names and result.summary.count("accepted") == 1
     assert result.summary.site == [f"進捗サイト(庁内用): {settings.warehouse.parent / 'site' / 'index.html'}"]
@@ -423,7 +416,7 @@ def test_the_yearly_cycle_through_the_cli(as_the_office, settings, template, tmp
     capsys.readouterr()
 
     changed = fill_template(template("総務部", 2022), {"GOV-K02": 31}, out=tmp_path / "訂正.xlsx")
-    shutil.copyfile(changed, settings.inbox / "総務部" / "訂正.xlsx")
+    drop(settings, changed, "総務部")
     assert main(["check", "--quiet", str(changed), "--department", "総務部", *warehouse]) == 1  # check sees it too
     assert "R4年度の総務部の実績は" in capsys.readouterr().out
     assert main(run) == 1  # 4. rejected, with its annotated copy
@@ -432,7 +425,7 @@ def test_the_yearly_cycle_through_the_cli(as_the_office, settings, template, tmp
     capsys.readouterr()
     assert main(["reopen", "--year", "R4", "--department", "総務部", "--reason", "部局から訂正の申出",
                  "--by", "DX推進課 佐藤", *warehouse]) == 0  # 5.
-    shutil.copyfile(rejected / "訂正.xlsx", settings.inbox / "総務部" / "訂正.xlsx")  # the same bytes again
+    drop(settings, rejected / "訂正.xlsx", "総務部")  # the same bytes again
     assert main(run) == 0  # 6. accepted: assessed afresh, not a duplicate of its own rejection
     assert main(["confirm", "--year", "R4", "--department", "総務部", "--by", "DX推進課 佐藤", *warehouse]) == 0  # 7.
 

@@ -15,6 +15,7 @@ import pytest
 
 
 from bench import hostile
+from helpers import drop
 from shinchoku.run.steps import run_ingest
 from shinchoku.documents.template import fill_template
 
@@ -47,14 +48,10 @@ def run_with_a_valid_file(settings, catalogue, built_once):
     valid, empty_warehouse = built_once
 
     def run(build, name="hostile.xlsx", **limits) -> tuple[list[str], dict]:
-        folder = settings.inbox / "企画調整部"
-        folder.mkdir(parents=True, exist_ok=True)
         settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(empty_warehouse, settings.warehouse)
-        good = folder / "valid.xlsx"
-        shutil.copyfile(valid, good)
-        os.utime(good, (1_700_000_000, 1_700_000_000))
-        target = folder / name
+        good = drop(settings, valid, "企画調整部", "valid.xlsx", mtime=1_700_000_000)
+        target = good.parent / name
         build(target)
         if hostile.PREFIX:
             with zipfile.ZipFile(target) as z:
@@ -254,8 +251,7 @@ def test_macro_workbook_is_accepted_with_a_warning(run_with_a_valid_file, templa
 def test_a_rejected_macro_workbook_comes_back_as_a_plain_xlsx(settings, catalogue, template, tmp_path):
     source = fill_template(template("企画調整部", 2023), {"REG-K01": "集計中"}, out=tmp_path / "m.xlsx")
     macro = _as_macro_workbook(source, tmp_path / "macro.xlsm")
-    (settings.inbox / "企画調整部").mkdir(parents=True)
-    shutil.copyfile(macro, settings.inbox / "企画調整部" / "macro.xlsm")
+    drop(settings, macro, "企画調整部", "macro.xlsm")
     run_ingest(settings, catalogue)
     annotated = settings.inbox / "企画調整部" / "rejected" / "macro.エラー箇所.xlsx"
     with zipfile.ZipFile(annotated) as z:
@@ -352,11 +348,9 @@ def test_a_run_with_full_size_hostile_workbooks_and_a_good_one_stays_under_a_gig
     """The trial's run (hostile files beside good ones) took 4.69 GB; here the whole run, in a child process,
     accepts the good file, refuses each hostile one with its code and stays under 1 GB."""
     valid, _ = built_once
-    folder = tmp_path / "inbox" / "企画調整部"
-    folder.mkdir(parents=True)
     for code, path in full_size.items():
-        shutil.copyfile(path, folder / f"{code}.xlsx")
-    shutil.copyfile(valid, folder / "valid.xlsx")
+        drop(tmp_path / "inbox", path, "企画調整部", f"{code}.xlsx")
+    drop(tmp_path / "inbox", valid, "企画調整部", "valid.xlsx")
     script = (_PEAK + "import sys\n"
               "from pathlib import Path\n"
               "from shinchoku.catalogue import load_catalogue\n"

@@ -8,16 +8,9 @@ import shutil
 import pytest
 from openpyxl import load_workbook
 
-from helpers import query
+from helpers import drop, query
 from shinchoku.run.steps import run_ingest
 from shinchoku.documents.template import fill_template
-
-
-def drop(settings, path, department, name=None):
-    target = settings.inbox / department / (name or path.name)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, target)
-    return target
 
 
 def test_empty_inbox_builds_the_warehouse(settings, catalogue):

@@ -6,7 +6,7 @@ import datetime as dt
 import os
 import shutil
 
-from helpers import query, run_cli
+from helpers import drop, query, run_cli
 from shinchoku.run.inbox import JST
 from shinchoku.run.steps import run_ingest
 from shinchoku.documents.template import fill_template
@@ -14,20 +14,12 @@ from shinchoku.documents.template import fill_template
 MAY_2023 = dt.datetime(2023, 5, 1, 9).timestamp()
 
 
-def put(settings, path, department, name=None, mtime=MAY_2023):
-    target = (settings.inbox / department if department else settings.inbox) / (name or path.name)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, target)
-    os.utime(target, (mtime, mtime))
-    return target
-
-
 def test_resubmission_supersedes_and_history_keeps_both(settings, catalogue, template):
     first = fill_template(template("総務部", 2022), {"GOV-K02": 31}, out=settings.inbox.parent / "a.xlsx")
-    put(settings, first, "総務部", "z_first.xlsx", MAY_2023)
+    drop(settings, first, "総務部", "z_first.xlsx", mtime=MAY_2023)
     run_ingest(settings, catalogue)
     second = fill_template(template("総務部", 2022), {"GOV-K02": 30}, out=settings.inbox.parent / "b.xlsx")
-    put(settings, second, "総務部", "a_second.xlsx", MAY_2023 + 86400)
+    drop(settings, second, "総務部", "a_second.xlsx", mtime=MAY_2023 + 86400)
     run_ingest(settings, catalogue)
     assert query(settings.warehouse, "select actual_value from kpi_progress where kpi_id = 'GOV-K02'") == [(30.0,)]
     history = query(settings.warehouse, "select actual_value, submission_id, source_cell, valid_to is null, version "
@@ -38,8 +30,8 @@ def test_resubmission_supersedes_and_history_keeps_both(settings, catalogue, tem
 def test_within_one_run_modification_time_orders_files(settings, catalogue, template):
     older = fill_template(template("総務部", 2022), {"GOV-K02": 33}, out=settings.inbox.parent / "a.xlsx")
     newer = fill_template(template("総務部", 2022), {"GOV-K02": 29}, out=settings.inbox.parent / "b.xlsx")
-    put(settings, newer, "総務部", "a_newer.xlsx", MAY_2023 + 60)  # sorts first by name, last by time
-    put(settings, older, "総務部", "b_older.xlsx", MAY_2023)
+    drop(settings, newer, "総務部", "a_newer.xlsx", mtime=MAY_2023 + 60)  # sorts first by name, last by time
+    drop(settings, older, "総務部", "b_older.xlsx", mtime=MAY_2023)
     run_ingest(settings, catalogue)
     assert query(settings.warehouse, "select file_name from submissions order by submission_id") == [
         ("b_older.xlsx",), ("a_newer.xlsx",)]
@@ -51,7 +43,7 @@ def test_lineage_reaches_the_archived_cell(settings, catalogue, template):
 
     from openpyxl import load_workbook
 
-    put(settings, fill_template(template("保健福祉部", 2023), {"HLT-K02": 70000}), "保健福祉部")
+    drop(settings, fill_template(template("保健福祉部", 2023), {"HLT-K02": 70000}), "保健福祉部", mtime=MAY_2023)
     run_ingest(settings, catalogue)
     [(value, source_cell, sha, archive)] = query(
         settings.warehouse, "select actual_value, source_cell, sha256, archive_path from observation_history")
@@ -68,7 +60,7 @@ def test_lineage_reaches_the_archived_cell(settings, catalogue, template):
 
 
 def test_submission_status_names_missing_kpis(settings, catalogue, template):
-    put(settings, fill_template(template("企画調整部", 2023), {"GOV-K01": 60}), "企画調整部",
+    drop(settings, fill_template(template("企画調整部", 2023), {"GOV-K01": 60}), "企画調整部",
         mtime=dt.datetime(2024, 5, 20, 10).timestamp())
     run_ingest(settings, catalogue)
     rows = query(settings.warehouse, "select department, fiscal_year, kpis_expected, kpis_reported, missing_kpi_ids, "
@@ -85,12 +77,12 @@ def test_submission_status_names_missing_kpis(settings, catalogue, template):
 
 
 def test_on_time_when_everything_arrived_by_the_due_date(settings, catalogue, template):
-    put(settings, fill_template(template("総務部", 2023), {"GOV-K02": 25}), "総務部",
+    drop(settings, fill_template(template("総務部", 2023), {"GOV-K02": 25}), "総務部",
         mtime=dt.datetime(2024, 6, 30, 23, tzinfo=JST).timestamp())
     run_ingest(settings, catalogue)
     assert query(settings.warehouse, "select on_time from submission_status where department = '総務部' "
                                      "and fiscal_year = 2023") == [(True,)]
-    put(settings, fill_template(template("総務部", 2024), {"GOV-K02": 20}), "総務部",
+    drop(settings, fill_template(template("総務部", 2024), {"GOV-K02": 20}), "総務部",
         mtime=dt.datetime(2025, 7, 1, 0, 30, tzinfo=JST).timestamp())
     run_ingest(settings, catalogue)
     assert query(settings.warehouse, "select on_time from submission_status where department = '総務部' "
@@ -99,12 +91,11 @@ def test_on_time_when_everything_arrived_by_the_due_date(settings, catalogue, te
 
 def test_inbox_trust_boundaries(settings, catalogue, template, tmp_path):
     good = fill_template(template("総務部", 2022), {"GOV-K02": 30})
-    put(settings, good, "総務部", "R4 報告(最終版)①.xlsx")  # spaces, parentheses, any Unicode
-    lock = put(settings, good, "総務部", "~$R4 報告.xlsx")
-    hidden = put(settings, good, "総務部", ".hidden.xlsx")
-    temp = put(settings, good, "総務部", "download.xlsx.crdownload")
-    fresh = settings.inbox / "総務部" / "still_copying.xlsx"
-    shutil.copyfile(good, fresh)  # modified just now
+    drop(settings, good, "総務部", "R4 報告(最終版)①.xlsx", mtime=MAY_2023)  # spaces, parentheses, any Unicode
+    lock = drop(settings, good, "総務部", "~$R4 報告.xlsx", mtime=MAY_2023)
+    hidden = drop(settings, good, "総務部", ".hidden.xlsx", mtime=MAY_2023)
+    temp = drop(settings, good, "総務部", "download.xlsx.crdownload", mtime=MAY_2023)
+    fresh = drop(settings, good, "総務部", "still_copying.xlsx")  # modified just now
     outside = tmp_path / "outside" / "secret.xlsx"
     outside.parent.mkdir()
     shutil.copyfile(fill_template(template("総務部", 2023), {"GOV-K02": 1}), outside)
@@ -112,10 +103,10 @@ def test_inbox_trust_boundaries(settings, catalogue, template, tmp_path):
     link.symlink_to(outside)
     linked_dir = settings.inbox / "教育庁"
     linked_dir.symlink_to(outside.parent, target_is_directory=True)
-    root_file = put(settings, good, None, "misplaced.xlsx")
-    draft = put(settings, good, "_drafts", "draft.xlsx")
+    root_file = drop(settings, good, None, "misplaced.xlsx", mtime=MAY_2023)
+    draft = drop(settings, good, "_drafts", "draft.xlsx", mtime=MAY_2023)
     elsewhere = fill_template(template("保健福祉部", 2022), {"HLT-K01": 200})
-    put(settings, elsewhere, "総務部", "hoken.xlsx", MAY_2023 + 1)
+    drop(settings, elsewhere, "総務部", "hoken.xlsx", mtime=MAY_2023 + 1)
 
     import dataclasses
 
@@ -148,11 +139,9 @@ def test_files_within_the_settle_time_are_held_named_and_counted_apart(settings,
     from shinchoku.documents.summary import summary_markdown, summary_text
 
     good = fill_template(template("総務部", 2022), {"GOV-K02": 30})
-    put(settings, good, "総務部", "old.xlsx")
-    fresh = [settings.inbox / "総務部" / f"new{i}.xlsx" for i in range(5)]
-    for path in fresh:
-        shutil.copyfile(good, path)  # written just now: held for the default 60 s
-    put(settings, good, "総務部", "~$old.xlsx")  # a lock file: not taken in at all
+    drop(settings, good, "総務部", "old.xlsx", mtime=MAY_2023)
+    fresh = [drop(settings, good, "総務部", f"new{i}.xlsx") for i in range(5)]  # written just now: held for the default 60 s
+    drop(settings, good, "総務部", "~$old.xlsx", mtime=MAY_2023)  # a lock file: not taken in at all
     said = []
     summary = run_steps(dataclasses.replace(settings, settle_seconds=60), catalogue, say=said.append)
     assert [d.candidate.path.name for d in summary.decisions] == ["old.xlsx"]

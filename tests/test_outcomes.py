@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
 
-from helpers import query
+from helpers import drop, query
 from shinchoku.workbook.assess import assess_files
 from shinchoku.config import Limits
 from shinchoku.run.steps import run_ingest
@@ -47,8 +46,7 @@ def test_outcome_errors_point_at_their_cell(catalogue, template, row, code, colu
 
 def test_resubmitted_outcomes_replace_the_seeds_with_history(settings, catalogue, template):
     path = fill_outcomes(template("企画調整部", 2021), [("GOV-04", "全庁", "年間で約1,000時間の削減(確定)", 1000, "時間", None)])
-    (settings.inbox / "企画調整部").mkdir(parents=True)
-    shutil.copyfile(path, settings.inbox / "企画調整部" / "r3.xlsx")
+    drop(settings, path, "企画調整部", "r3.xlsx")
     run_ingest(settings, catalogue)
     rows = query(settings.warehouse, "select source, outcome_text, is_current, valid_to is null from initiative_outcomes "
                                      "where initiative_id = 'GOV-04' and fiscal_year = 2021 order by source")
@@ -74,8 +72,7 @@ def test_an_outcome_figure_reads_through_its_formats_unit(settings, catalogue, t
     assert a.accepted, [i.message for i in a.issues]
     [rec] = [r for r in a.records if r["table"] == "outcome"]
     assert (rec["actual_value"], rec["shown"]) == (27_000_000.0, "27,000千円")
-    (settings.inbox / "企画調整部").mkdir(parents=True)
-    shutil.copyfile(path, settings.inbox / "企画調整部" / "r5.xlsx")
+    drop(settings, path, "企画調整部", "r5.xlsx")
     run_ingest(settings, catalogue)
     assert query(settings.warehouse, "select figure_value, figure_unit from initiative_outcomes where initiative_id = 'MUN-02' "
                                      "and fiscal_year = 2023 and is_current") == [(27_000_000.0, "円")]

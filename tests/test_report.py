@@ -12,6 +12,7 @@ import pytest
 
 from openpyxl import load_workbook
 
+from helpers import drop
 from shinchoku.run.steps import run_ingest
 from shinchoku.documents.facts import REPORT_VIEWS, format_reported, format_value
 from shinchoku.documents.report import CHART_DATA_COLUMN, EVALUATION_HEADER, build_report
@@ -38,9 +39,7 @@ def known(tmp_path_factory, catalogue):
                       explanations={"GOV-K02": (FACTOR, DIRECTION)} if year == 2022 else None)
         if (dept, year) == ("企画調整部", 2022):
             fill_outcomes(path, [("GOV-04", "全庁展開", "年間で約1,500時間の削減見込", 1500, "時間", None)])
-        target = settings.inbox / dept / path.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target)
+        drop(settings, path, dept)
     assert run_ingest(settings, catalogue).exit_code == 0
     return settings.warehouse
 

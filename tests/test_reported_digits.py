@@ -4,12 +4,11 @@ rounded to the plan's precision (18, 17)."""
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
 from openpyxl import load_workbook
 
-from helpers import query
+from helpers import drop, query
 from shinchoku.run.steps import run_ingest
 from shinchoku.documents.report import CHART_DATA_COLUMN, build_report
 from shinchoku.documents.review import ReviewItem, review
@@ -31,9 +30,7 @@ def corrected(catalogue, tmp_path_factory):
     before = None
     for name, value in (("R4_総務部.xlsx", 17.5), ("R4_総務部_訂正.xlsx", 16.8)):
         path = fill_template(write_template(catalogue, "総務部", 2022, root / "t" / name), {"GOV-K02": value})
-        target = settings.inbox / "総務部" / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target)
+        drop(settings, path, "総務部", name)
         assert run_ingest(settings, catalogue).exit_code == 0
         before = before or build_report(settings.warehouse, root / "before.xlsx")
     assert query(settings.warehouse, "select actual_value, valid_to is null from observation_history "

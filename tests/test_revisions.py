@@ -16,7 +16,7 @@ import shutil
 import pytest
 from openpyxl import load_workbook
 
-from helpers import query, query_many
+from helpers import drop, query, query_many
 from shinchoku.catalogue import CatalogueError, load_catalogue
 from shinchoku.cli import main
 from shinchoku.config import ROOT
@@ -64,11 +64,10 @@ def settings_in(tmp_path):
                          settle_seconds=0, config_file=tmp_path / "none.toml", site_build=False, env={})
 
 
-def put(catalogue, settings, tmp_path, department, year, values, folder=None, name=None):
+def submit(catalogue, settings, tmp_path, department, year, values, folder=None, name=None):
     """A filled return for (department, year) dropped into the inbox folder (the department's, or ``folder``)."""
-    path = write_template(catalogue, department, year, tmp_path / "t" / f"{department}{year}.xlsx")
-    target = settings.inbox / (folder or department) / (name or f"{era_year(year)}_{department}.xlsx")
-    return fill_template(path, values, out=target)
+    path = fill_template(write_template(catalogue, department, year, tmp_path / "t" / f"{department}{year}.xlsx"), values)
+    return drop(settings, path, folder or department, name or f"{era_year(year)}_{department}.xlsx")
 
 
 def relabelled(catalogue, settings, tmp_path, department, year, values, row, label, name, folder=None):
@@ -99,8 +98,8 @@ def test_a_target_raised_from_fy2024_leaves_fy2023_alone(tmp_path):
         {"revision_id": REVISION, "item_id": "GOV-K01", "field": "target_value", "new_value": "90.0",
          "effective_fy": 2024, "reason": "国の目標引上げに合わせる"}]))
     settings = settings_in(tmp_path)
-    put(catalogue, settings, tmp_path, "企画調整部", 2023, {"GOV-K01": 64.0})
-    put(catalogue, settings, tmp_path, "企画調整部", 2024, {"GOV-K01": 72.0})
+    submit(catalogue, settings, tmp_path, "企画調整部", 2023, {"GOV-K01": 64.0})
+    submit(catalogue, settings, tmp_path, "企画調整部", 2024, {"GOV-K01": 72.0})
     assert run_ingest(settings, catalogue).exit_code == 0
     got = query_many(settings.warehouse, {
         "progress": "select fiscal_year, round(expected_value, 3), round(pace_rate, 3), grade, target_value_in_force, "
@@ -139,8 +138,8 @@ def test_a_revision_supplies_a_baseline_the_seed_lost(tmp_path):
         {"item_id": "REC-K01", "field": "baseline_value", "new_value": "80.0", "effective_fy": 2024,
          "reason": "原資料で確認(文字欠損の補正)"}]))
     settings = settings_in(tmp_path)
-    put(catalogue, settings, tmp_path, "避難地域復興局", 2023, {"REC-K01": 112.7})
-    put(catalogue, settings, tmp_path, "避難地域復興局", 2024, {"REC-K01": 131.9})
+    submit(catalogue, settings, tmp_path, "避難地域復興局", 2023, {"REC-K01": 112.7})
+    submit(catalogue, settings, tmp_path, "避難地域復興局", 2024, {"REC-K01": 131.9})
     run_ingest(settings, catalogue)
     rows = query(settings.warehouse, "select fiscal_year, round(pace_rate, 3), grade from kpi_progress order by 1")
     # from FY2024 on: expected 80 + 66.1 * 3/4 = 129.575, pace 51.9 / 49.575 = 1.047 -> A
@@ -155,7 +154,7 @@ def test_a_kpi_introduced_in_fy2024(tmp_path):
     for year, expected in ((2023, ["GOV-K02"]), (2024, ["GOV-K02", "GOV-K03"])):
         assert rows_of(write_template(catalogue, "総務部", year, tmp_path / f"{year}.xlsx")) == expected
     settings = settings_in(tmp_path)
-    put(catalogue, settings, tmp_path, "総務部", 2024, {"GOV-K02": 20, "GOV-K03": 300})
+    submit(catalogue, settings, tmp_path, "総務部", 2024, {"GOV-K02": 20, "GOV-K03": 300})
     # the row says FY2023, before the KPI existed
     relabelled(catalogue, settings, tmp_path, "総務部", 2024, {"GOV-K03": 200}, 2, "令和5年度", "R5_早すぎる報告.xlsx")
     run_ingest(settings, catalogue)
@@ -179,7 +178,7 @@ def test_a_kpi_retired_from_fy2025(tmp_path):
     assert catalogue.kpis_by_id["SAF-K01"].retired_fy == 2025
     assert rows_of(write_template(catalogue, "危機管理部", 2025, tmp_path / "t.xlsx")) == []
     settings = settings_in(tmp_path)
-    put(catalogue, settings, tmp_path, "危機管理部", 2024, {"SAF-K01": 7000})
+    submit(catalogue, settings, tmp_path, "危機管理部", 2024, {"SAF-K01": 7000})
     relabelled(catalogue, settings, tmp_path, "危機管理部", 2024, {"SAF-K01": 7500}, 1, "令和7年度", "R7.xlsx")
     run_ingest(settings, catalogue)
     got = query_many(settings.warehouse, {
@@ -201,8 +200,8 @@ def test_an_owner_change_from_fy2024(tmp_path):
     assert "REG-K01" not in rows_of(write_template(catalogue, "企画調整部", 2024, tmp_path / "b.xlsx"))
     assert "REG-K01" in rows_of(write_template(catalogue, "企画調整部", 2023, tmp_path / "c.xlsx"))
     settings = settings_in(tmp_path)
-    put(catalogue, settings, tmp_path, "企画調整部", 2023, {"REG-K01": 140})  # the old owner corrects FY2023
-    put(catalogue, settings, tmp_path, "総務部", 2024, {"REG-K01": 150})     # the new owner reports FY2024
+    submit(catalogue, settings, tmp_path, "企画調整部", 2023, {"REG-K01": 140})  # the old owner corrects FY2023
+    submit(catalogue, settings, tmp_path, "総務部", 2024, {"REG-K01": 150})     # the new owner reports FY2024
     relabelled(catalogue, settings, tmp_path, "企画調整部", 2023, {"REG-K01": 151}, 2, "令和6年度", "R6_旧所管.xlsx")
     run_ingest(settings, catalogue)
     got = query_many(settings.warehouse, {
@@ -228,7 +227,7 @@ def test_a_renamed_department(tmp_path):
     catalogue = load_catalogue(folder)
     assert "危機管理局" in catalogue.departments_in(2024) and "危機管理部" not in catalogue.departments_in(2024)
     settings = settings_in(tmp_path)
-    new = put(catalogue, settings, tmp_path, "危機管理局", 2024, {"SAF-K01": 7000}, folder="危機管理部")
+    new = submit(catalogue, settings, tmp_path, "危機管理局", 2024, {"SAF-K01": 7000}, folder="危機管理部")
     fill_outcomes(new, [("SAF-01", "出前講座を継続", "講座を12回開催", 12, "回", None)])  # the initiative moved too
     # an old template, declaring 危機管理部, reused for FY2024 in the new department's folder
     wb = relabelled(catalogue, settings, tmp_path, "危機管理部", 2023, {"SAF-K01": 7100}, 1, "令和6年度",
@@ -260,10 +259,9 @@ def test_a_copy_of_a_rejected_file_is_assessed_again(tmp_path):
     settings = settings_in(tmp_path)
     path = write_template(after, "総務部", 2024, tmp_path / "t.xlsx")
     filled = fill_template(path, {"GOV-K02": 20, "GOV-K03": 300}, out=tmp_path / "R6.xlsx")
-    (settings.inbox / "総務部").mkdir(parents=True)
-    shutil.copyfile(filled, settings.inbox / "総務部" / "R6.xlsx")
+    drop(settings, filled, "総務部", "R6.xlsx")
     assert run_ingest(settings, before).count("rejected") == 1  # GOV-K03 not yet in force in FY2024
-    shutil.copyfile(filled, settings.inbox / "総務部" / "R6.xlsx")  # the same bytes, once the plan says FY2024
+    drop(settings, filled, "総務部", "R6.xlsx")  # the same bytes, once the plan says FY2024
     again = run_ingest(settings, after)
     assert [d.status for d in again.decisions] == ["accepted"]
 
@@ -378,7 +376,7 @@ def test_after_a_target_revision_sheet_site_chart_and_outlook_agree(tmp_path):
          "effective_fy": 2025, "reason": "国の目標引上げ"}]))
     settings = settings_in(tmp_path)
     for year, value in ((2022, 56.0), (2023, 64.0), (2024, 72.5)):
-        put(catalogue, settings, tmp_path, "企画調整部", year, {"GOV-K01": value, "REG-K01": 130 + year - 2022})
+        submit(catalogue, settings, tmp_path, "企画調整部", year, {"GOV-K01": value, "REG-K01": 130 + year - 2022})
     assert run_ingest(settings, catalogue).exit_code == 0
     for year in (2022, 2023, 2024):
         confirm(settings, year, ["企画調整部"], by="test", allow_missing=True)
@@ -414,7 +412,7 @@ def _stale_project(tmp_path):
     folder = make_catalogue(tmp_path)
     settings = settings_in(tmp_path)
     catalogue = load_catalogue(folder)
-    put(catalogue, settings, tmp_path, "企画調整部", 2022, {"GOV-K01": 56.0})
+    submit(catalogue, settings, tmp_path, "企画調整部", 2022, {"GOV-K01": 56.0})
     assert run_ingest(settings, catalogue).exit_code == 0
     return folder.parent, settings
 

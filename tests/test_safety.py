@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import csv
-import shutil
 
 import pytest
 from openpyxl import load_workbook
 
-from helpers import query
+from helpers import drop, query
 from shinchoku.cli import main
 from shinchoku.run.steps import run_ingest
 from shinchoku.workbook.layout import SHEET
@@ -18,13 +17,6 @@ from shinchoku.workbook.xlsx import set_text
 
 PAYLOADS = ["=HYPERLINK(\"http://example.invalid\",\"x\")", "+1+1", "-2+3", "@SUM(1,1)", "\t=1+1", "\r=1+1",
             "=cmd|' /C calc'!A0"]
-
-
-def drop(settings, path, department, name):
-    target = settings.inbox / department / name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, target)
-    return target
 
 
 def _with_text_cells(path, cells: dict[str, str]):

@@ -5,13 +5,12 @@ checked in test_demo.py, which builds that warehouse once.)"""
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from html.parser import HTMLParser
 
 import pytest
 
 from browser import check_page, chromium, needs_chromium
-from helpers import query
+from helpers import drop, query
 from shinchoku.run.steps import run_ingest
 from shinchoku.documents.site import build_site
 from shinchoku.documents.summary import summary_markdown, summary_text
@@ -57,9 +56,7 @@ def payload_site(catalogue, tmp_path_factory):
     path = fill_template(write_template(catalogue, "企画調整部", 2022, base / "t.xlsx"), {"GOV-K01": 57.0, "REG-K01": 128},
                          explanations={"REG-K01": (PAYLOADS[0], PAYLOADS[1])})
     fill_outcomes(path, [("GOV-01", PAYLOADS[2], PAYLOADS[1], None, None, None)])
-    target = settings.inbox / "企画調整部" / f"{PAYLOADS[0]}.xlsx"
-    target.parent.mkdir(parents=True)
-    shutil.copyfile(path, target)
+    drop(settings, path, "企画調整部", f"{PAYLOADS[0]}.xlsx")
     assert run_ingest(settings, catalogue).exit_code == 0
     return build_site(settings.warehouse, base / "site")
 
@@ -91,8 +88,7 @@ def test_text_from_a_return_never_runs_in_a_real_browser(payload_site):
 # The nightly rebuild: the last step of every run.
 def _return(settings, template, department="総務部", year=2022, values=None):
     path = fill_template(template(department, year), values or {"GOV-K02": 30})
-    (settings.inbox / department).mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, settings.inbox / department / f"{year}.xlsx")
+    drop(settings, path, department, f"{year}.xlsx")
 
 
 def test_each_run_rebuilds_the_site_and_says_where(settings, catalogue, template, tmp_path):

@@ -7,14 +7,13 @@ from __future__ import annotations
 import contextlib
 import io
 import re
-import shutil
 import zipfile
 
 import duckdb
 import pytest
 from openpyxl import load_workbook
 
-from helpers import query, query_many
+from helpers import drop, query, query_many
 from shinchoku.run.annotate import annotate_package
 from shinchoku.workbook.assess import assess_files
 from shinchoku.cli import main
@@ -31,13 +30,6 @@ FACTOR = "説明会の開催が_x000B_延期となった。_x001B_[31m"
 DIRECTION = "上半期に_x0007_説明会を開催する。_x000D__x000A_2回。"
 RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # never in what reaches a terminal
 UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # never in what a workbook holds
-
-
-def drop(settings, path, department, name=None):
-    target = settings.inbox / department / (name or path.name)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, target)
-    return target
 
 
 def cli(*args) -> tuple[int, str]:

@@ -8,6 +8,7 @@ import random
 import shutil
 from pathlib import Path
 
+from helpers import drop
 from shinchoku.catalogue import load_catalogue
 from shinchoku.config import ROOT
 from shinchoku.settings import load_settings
@@ -41,10 +42,7 @@ def _correction(catalogue, settings, base: Path, department: str, year: int, nam
     path = write_template(catalogue, department, year, base / "corrections" / name)
     fill_template(path, values, as_of=as_of, explanations=explanations)
     fill_outcomes(path, sample_outcomes(catalogue, department, year, rng))
-    target = settings.inbox / department / name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, target)
-    return target
+    return drop(settings, path, department, name)
 
 
 def realistic_warehouse(base: Path) -> Path:
@@ -66,8 +64,7 @@ def realistic_warehouse(base: Path) -> Path:
     reopen(settings, 2022, "商工労働部", "値の誤りの訂正", by="DX推進課(テスト)")
     _correction(catalogue, settings, base, "商工労働部", 2022, "R4_訂正.xlsx", shift=2.0)
     _correction(catalogue, settings, base, "教育庁", 2023, "R5_訂正.xlsx", shift=3.0)  # confirmed: rejected
-    duplicate = settings.inbox / written[0].parent.name / "再送.xlsx"
-    shutil.copyfile(kept, duplicate)
+    drop(settings, kept, written[0].parent.name, "再送.xlsx")
     run_ingest(settings, catalogue)
     confirm(settings, 2022, ["商工労働部"], by="DX推進課(テスト)", allow_missing=True, allow_provisional=True)
     return settings.warehouse
