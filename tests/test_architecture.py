@@ -86,3 +86,52 @@ def test_the_top_level_holds_only_the_cli_configuration_and_catalogue():
     """Everything else lives in a package named for its layer (run, documents, workbook)."""
     top = sorted(p.stem for p in (ROOT / "shinchoku").glob("*.py") if p.name != "__init__.py")
     assert top == ["catalogue", "catalogue_fields", "cli", "config", "settings"]
+
+
+COPIES = ("copyfile", "copy", "copy2")  # shutil's
+
+
+def _test_module_problems(source: str, name: str) -> list[str]:
+    """What breaks the tests' own rules in one file of tests/: an import from conftest (plain helpers live in
+    helpers.py), a drop/put helper of its own, or a workbook copied into an inbox by hand (helpers.drop does
+    that); and in conftest, anything at the top but fixtures and pytest's hooks."""
+    tree = ast.parse(source)
+    found = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.ImportFrom) and node.module == "conftest"
+                or isinstance(node, ast.Import) and any(alias.name == "conftest" for alias in node.names)):
+            found.append(f"{name}:{node.lineno}: imports conftest; import from helpers")
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.strip("_") in ("drop", "put"):
+            if name != "helpers.py":
+                found.append(f"{name}:{node.lineno}: defines {node.name}(); use helpers.drop")
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in COPIES
+              and len(node.args) > 1 and "inbox" in ast.unparse(node.args[1])):
+            if name != "helpers.py":
+                found.append(f"{name}:{node.lineno}: copies into an inbox by hand; use helpers.drop")
+    if name == "conftest.py":
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not node.name.startswith("pytest_") and not any(
+                    "fixture" in ast.unparse(d) for d in node.decorator_list):
+                found.append(f"{name}:{node.lineno}: {node.name}() is neither a fixture nor a hook; move it to helpers.py")
+    return found
+
+
+def test_test_helpers_live_in_helpers_not_conftest():
+    """STYLE.md: test helpers in a module of their own (tests/helpers.py), never imported from conftest, which
+    holds only fixtures and hooks; and one way to drop a workbook into the inbox, helpers.drop."""
+    found = [problem for path in sorted((ROOT / "tests").glob("*.py"))
+             for problem in _test_module_problems(path.read_text(encoding="utf-8"), path.name)]
+    assert found == []
+
+
+def test_the_test_rules_can_fail():
+    """Each rule above finds its breach: the test is not vacuous."""
+    module = ("from conftest import query\n"
+              "def put(settings, path):\n"
+              "    shutil.copyfile(path, settings.inbox / '総務部' / path.name)\n")
+    assert [p.split(": ", 1)[1] for p in _test_module_problems(module, "test_x.py")] == [
+        "imports conftest; import from helpers", "defines put(); use helpers.drop",
+        "copies into an inbox by hand; use helpers.drop"]
+    conftest = "import pytest\n@pytest.fixture\ndef settings(): ...\ndef pytest_configure(config): ...\ndef run_cli(): ...\n"
+    assert _test_module_problems(conftest, "conftest.py") == [
+        "conftest.py:5: run_cli() is neither a fixture nor a hook; move it to helpers.py"]
