@@ -179,21 +179,11 @@ def write_corpus(path: Path, cells: list[tuple[str | int, object]]) -> Path:
     staging = path.with_suffix(".staging.xlsx")
     wb.save(staging)
 
-    def edit(name: str, data: bytes) -> bytes:
-        if name != "xl/styles.xml":
-            return data
-        text = data.decode("utf-8")
-        ids = {}
-        for fmt_id, code in re.findall(r'<numFmt numFmtId="(\d+)" formatCode="([^"]*)"\s*/>', text):
-            found = _PLACEHOLDER.fullmatch(code.replace("&quot;", '"'))
-            if found:
-                ids[fmt_id] = found.group(1)
-        text = re.sub(r'<numFmt numFmtId="(\d+)" formatCode="&quot;builtin \d+&quot;0"\s*/>', "", text)
-        text = re.sub(r'numFmtId="(\d+)"', lambda m: f'numFmtId="{ids.get(m.group(1), m.group(1))}"', text)
-        text = re.sub(r'<numFmts count="\d+">', lambda m: f'<numFmts count="{text.count("<numFmt ")}">', text)
-        return text.encode("utf-8")
+    def builtin_of(code: str) -> int | None:
+        found = _PLACEHOLDER.fullmatch(code)
+        return int(found.group(1)) if found else None
 
-    writers._rewrite(staging, path, edit)
+    writers.as_builtin_ids(staging, path, builtin_of)
     staging.unlink()
     _check_builtin_references(path, cells)
     return path

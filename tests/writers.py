@@ -194,19 +194,30 @@ def builtin_formats(source: Path, target: Path) -> Path:
     """Cells whose formats are built-in ids with no <numFmt> entry: 10 for 0.00%, 9 for 0%,
     14 for a date, 57 for the ja-JP era date, as Excel writes them."""
     replacements = {"0.0%": 9, "0.00%": 10, "yyyy/m/d": 14, ERA_DATE: 57, "#,##0": 3}
+    return as_builtin_ids(source, target, replacements.get, keep_others=False)
 
+
+def as_builtin_ids(source: Path, target: Path, builtin_of, keep_others: bool = True) -> Path:
+    """The workbook with each custom format that ``builtin_of(code)`` names a built-in id for referenced by that
+    id alone, its <numFmt> entry removed (as Excel writes built-in formats); ``keep_others=False`` drops the
+    other custom formats too."""
     def edit(name: str, data: bytes) -> bytes:
         if name != "xl/styles.xml":
             return data
         text = data.decode("utf-8")
         ids = {}
         for fmt_id, code in re.findall(r'<numFmt numFmtId="(\d+)" formatCode="([^"]*)"\s*/>', text):
-            code = code.replace("&quot;", '"')
-            if code in replacements:
-                ids[fmt_id] = str(replacements[code])
-        text = re.sub(r"<numFmts\b.*?</numFmts>", "", text, flags=re.DOTALL)
+            builtin = builtin_of(code.replace("&quot;", '"'))
+            if builtin is not None:
+                ids[fmt_id] = str(builtin)
+        assert ids
+        text = re.sub(r'<numFmt numFmtId="(\d+)" formatCode="[^"]*"\s*/>',
+                      lambda m: "" if m.group(1) in ids else m.group(0), text)
         text = re.sub(r'numFmtId="(\d+)"', lambda m: f'numFmtId="{ids.get(m.group(1), m.group(1))}"', text)
-        assert ids and "<numFmt " not in text
+        remaining = text.count("<numFmt ") if keep_others else 0
+        text = re.sub(r'<numFmts count="\d+">', f'<numFmts count="{remaining}">', text)
+        if not remaining:
+            text = re.sub(r"<numFmts\b.*?</numFmts>|<numFmts[^>]*/>", "", text, flags=re.DOTALL)
         return text.encode("utf-8")
 
     return _rewrite(source, target, edit)
