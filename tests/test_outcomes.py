@@ -76,3 +76,13 @@ def test_an_outcome_figure_reads_through_its_formats_unit(settings, catalogue, t
     run_ingest(settings, catalogue)
     assert query(settings.warehouse, "select figure_value, figure_unit from initiative_outcomes where initiative_id = 'MUN-02' "
                                      "and fiscal_year = 2023 and is_current") == [(27_000_000.0, "円")]
+
+
+def test_an_outcomes_messages_speak_of_its_figure_not_a_kpis_actual(catalogue, template):
+    """On 取組実績 the cell is the initiative's 数値: the message never calls it a KPI's 実績値."""
+    a = assess(fill_outcomes(template("企画調整部", 2023), [("GOV-04", "", "成果", "12件", "時間", None)]),
+               "企画調整部", catalogue)
+    [issue] = a.errors
+    assert issue.code == "unit_mismatch" and issue.sheet == "取組実績"
+    assert issue.message.startswith("数値「12件」") and "この取組項目" in issue.message and "実績値" not in issue.message
+    assert "実績値" not in issue.fix

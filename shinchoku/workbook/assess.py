@@ -63,6 +63,20 @@ def _text(value) -> str:
 def _parse_cells(table: Table, row: RawRow, item_id: str | None, unit: str, value_label: str,
                  declared_year: int | None, issues: list[Issue]) -> tuple[int | None, ValueResult, dt.date | None]:
     """Parse a row's 年度, value and 時点 (same rules for KPI actuals and outcome figures)."""
+    first = len(issues)
+    try:
+        return _parse_row(table, row, item_id, unit, value_label, declared_year, issues)
+    finally:
+        if value_label == OUTCOME_VALUE:  # an outcome's 数値 and 項目, in the messages the department reads
+            for issue in issues[first:]:
+                issue.params["subject"] = "outcome"
+
+
+OUTCOME_VALUE = "数値"
+
+
+def _parse_row(table: Table, row: RawRow, item_id: str | None, unit: str, value_label: str,
+               declared_year: int | None, issues: list[Issue]) -> tuple[int | None, ValueResult, dt.date | None]:
     sheet, cells = table.sheet, row.cells
     for label in row.formula_missing:
         issues.append(Issue("formula_no_value", sheet, table.cell(row, label), item_id))
@@ -396,7 +410,7 @@ def _record_failure(assessments: list[Assessment], rec: dict, code: str, catalog
              EXPLANATION[0]: ""}[label]
     a.issues.append(Issue(code, table.sheet, cell_ref(rec["row0"], table.columns[label]), rec["item_id"], {
         "value": shown, "department": rec["department"], "detail": _detail(code, rec, item),
-        "min_fy": catalogue.first_year, "max_fy": catalogue.last_year,
+        "min_fy": catalogue.first_year, "max_fy": catalogue.last_year, **({"subject": "outcome"} if outcome else {}),
     }))
 
 

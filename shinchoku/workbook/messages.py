@@ -150,10 +150,18 @@ class _Blank(dict):
         return ""
 
 
+# The messages speak of a KPI's 実績値; on the 取組実績 sheet the cell is an initiative's 数値.
+_OUTCOME_WORDS = (("実績値", "数値"), ("この指標", "この取組項目"))
+
+
 def _fill(template: str, issue: Issue) -> str:
     params = _Blank(issue.params)
     params.setdefault("kpi_id", issue.kpi_id or "")
-    return template.format_map(params)
+    text = template.format_map(params)
+    if params.get("subject") == "outcome":
+        for kpi_word, outcome_word in _OUTCOME_WORDS:
+            text = text.replace(kpi_word, outcome_word)
+    return text
 
 
 MAX_REPORTED_DECIMALS = 6  # beyond this a double's digits are noise (0.1 + 0.2), never a department's
