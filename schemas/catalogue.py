@@ -20,15 +20,23 @@ from shinchoku.catalogue_fields import (
     DIRECTIONS,
     INITIATIVE_FIELDS,
     KPI_FIELDS,
+    LOCAL_GOVERNMENT_KINDS,
+    MUNICIPALITY_KINDS,
+    REGIONS,
+    check_digit,
+    code_digit_ok,
+    code_shape_ok,
     department_name_ok,
     field_value,
     number,
+    hiragana,
     year,
 )
 from shinchoku.catalogue_fields import date as parse_date
 
 # The files in the order their problems are listed.
-FILES = ("areas.csv", "initiatives.csv", "kpis.csv", "owners.csv", "outcomes.csv", "departments.csv", "revisions.csv")
+FILES = ("areas.csv", "initiatives.csv", "kpis.csv", "owners.csv", "outcomes.csv", "departments.csv", "revisions.csv",
+         "local_governments.csv", "local_government_groups.csv")
 
 # What each check's failure says: the column it points at (None: the failing cell's own column), the
 # message (formatted with the row's cells and facts), and whether the cell as written is quoted after it.
@@ -63,6 +71,19 @@ MESSAGES = {
     "owner_not_in_force": ("new_value", "所管部局がその年度に存在する部局(departments.csv)ではありません", False),
     "target_wrong_side": ("target_value", "{fy}年度からの定義で、目標値が基準値に対して方向({direction})と逆です", False),
     "target_before_baseline": ("target_fy", "{fy}年度からの定義で、目標年度が基準年度より後ではありません", False),
+    "not_a_code": (None, "6桁の全国地方公共団体コード(半角数字、例 072010)が必要です", True),
+    "wrong_check_digit": ("code", "検査数字(6桁目)が合いません。先頭5桁からは {expected_code} です", True),
+    "duplicate_code": (None, "同じ団体コードの行がほかにもあります", True),
+    "unknown_kind": (None, "県・市・町・村 のいずれかが必要です", True),
+    "not_hiragana": (None, "読みをひらがなで書いてください", True),
+    "region_missing": ("region", "市町村には地方が1つ必要です({regions} のいずれか)", False),
+    "unknown_region": ("region", "地方は {regions} のいずれか1つです", True),
+    "region_for_prefecture": ("region", "県には地方を書きません(空欄にしてください)", True),
+    "years_reversed": ("valid_to_fy", "valid_to_fy が valid_from_fy より前です", False),
+    "member_unknown": ("code", "local_governments.csv の市町村の団体コードではありません", True),
+    "member_not_in_force": ("code", "{member}は所属の年度({span})を通して存在する市町村ではありません"
+                                    "(local_governments.csv の {member_years})", False),
+    "same_member_twice": ("code", "同じグループ・団体コードの所属の年度が重なっています", True),
 }
 # Checks of a whole file rather than of a row: they point at its first row.
 TABLE_CHECKS = {"no_kpis"}
@@ -376,8 +397,106 @@ class VersionRules(pa.DataFrameModel):
         return ~(df["target_fy"] <= df["baseline_fy"]).fillna(False).astype(bool)
 
 
+def _reversed_years(df: pd.DataFrame) -> pd.Series:
+    """False where both years read and the last comes before the first."""
+    return pd.Series([_lenient(year, f) is None or _lenient(year, t) is None or _lenient(year, t) >= _lenient(year, f)
+                      for f, t in zip(df["valid_from_fy"], df["valid_to_fy"])], index=df.index, dtype=bool)
+
+
+class LocalGovernmentRules(_File):
+    """local_governments.csv: the prefecture and its municipalities, each code once, each municipality in one region."""
+
+    code: Series[str]
+    name: Series[str]
+    reading: Series[str]
+    kind: Series[str]
+    region: Series[str]
+    valid_from_fy: Series[str]
+    valid_to_fy: Series[str]
+    expected_code: Series[str]
+
+    @pa.check("code", "name", name="required")
+    def required(cls, s: pd.Series) -> Series[bool]:
+        return _required(s)
+
+    @pa.check("code", name="not_a_code")
+    def not_a_code(cls, s: pd.Series) -> Series[bool]:
+        return s.map(lambda text: text == "" or code_shape_ok(text)).astype(bool)
+
+    @pa.check("code", name="duplicate_code")
+    def duplicate_code(cls, s: pd.Series) -> Series[bool]:
+        return _unique(s)
+
+    @pa.check("reading", name="not_hiragana")
+    def not_hiragana(cls, s: pd.Series) -> Series[bool]:
+        return s.map(hiragana).astype(bool)
+
+    @pa.check("kind", name="unknown_kind")
+    def unknown_kind(cls, s: pd.Series) -> Series[bool]:
+        return s.isin(LOCAL_GOVERNMENT_KINDS)
+
+    @pa.check("valid_from_fy", "valid_to_fy", name="not_a_year")
+    def not_a_year(cls, s: pd.Series) -> Series[bool]:
+        return _parses(s, year)
+
+    @pa.dataframe_check(name="wrong_check_digit")
+    def wrong_check_digit(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["code"].map(code_digit_ok).astype(bool)
+
+    @pa.dataframe_check(name="region_missing")
+    def region_missing(cls, df: pd.DataFrame) -> Series[bool]:
+        return ~(df["kind"].isin(MUNICIPALITY_KINDS) & (df["region"] == ""))
+
+    @pa.dataframe_check(name="unknown_region")
+    def unknown_region(cls, df: pd.DataFrame) -> Series[bool]:
+        return ~(df["kind"].isin(MUNICIPALITY_KINDS) & (df["region"] != "") & ~df["region"].isin(REGIONS))
+
+    @pa.dataframe_check(name="region_for_prefecture")
+    def region_for_prefecture(cls, df: pd.DataFrame) -> Series[bool]:
+        return ~((df["kind"] == "県") & (df["region"] != ""))
+
+    @pa.dataframe_check(name="years_reversed")
+    def years_reversed(cls, df: pd.DataFrame) -> Series[bool]:
+        return _reversed_years(df)
+
+
+class GroupRules(_File):
+    """local_government_groups.csv: each membership a municipality that exists throughout its years, once."""
+
+    group: Series[str]
+    code: Series[str]
+    valid_from_fy: Series[str]
+    valid_to_fy: Series[str]
+    member_state: Series[str]  # ok, unknown (no such municipality), not_in_force, twice (overlapping rows)
+
+    @pa.check("group", "code", name="required")
+    def required(cls, s: pd.Series) -> Series[bool]:
+        return _required(s)
+
+    @pa.check("valid_from_fy", "valid_to_fy", name="not_a_year")
+    def not_a_year(cls, s: pd.Series) -> Series[bool]:
+        return _parses(s, year)
+
+    @pa.dataframe_check(name="years_reversed")
+    def years_reversed(cls, df: pd.DataFrame) -> Series[bool]:
+        return _reversed_years(df)
+
+    @pa.dataframe_check(name="member_unknown")
+    def member_unknown(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["member_state"] != "unknown"
+
+    @pa.dataframe_check(name="member_not_in_force")
+    def member_not_in_force(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["member_state"] != "not_in_force"
+
+    @pa.dataframe_check(name="same_member_twice")
+    def same_member_twice(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["member_state"] != "twice"
+
+
 MODELS = {"areas.csv": AreaRules, "initiatives.csv": InitiativeRules, "kpis.csv": KpiRules, "owners.csv": OwnerRules,
-          "outcomes.csv": OutcomeRules, "departments.csv": DepartmentRules, "revisions.csv": RevisionRules}
+          "outcomes.csv": OutcomeRules, "departments.csv": DepartmentRules, "revisions.csv": RevisionRules,
+          "local_governments.csv": LocalGovernmentRules, "local_government_groups.csv": GroupRules}
 
 
 def _cases(model: type[pa.DataFrameModel], frame: pd.DataFrame) -> list[tuple[int, str, str | None]]:
@@ -419,7 +538,8 @@ class _Report:
         cells = cells or {}
         first, last = self.plan
         text = message.format(**{**cells, "first": first, "last": last, "kpi_fields": ", ".join(KPI_FIELDS),
-                                 "initiative_fields": ", ".join(INITIATIVE_FIELDS), **params})
+                                 "initiative_fields": ", ".join(INITIATIVE_FIELDS),
+                                 "regions": "・".join(REGIONS), **params})
         if quoted:
             text += f"(入力: {cells.get(column, '')!r})"
         order = FILES.index(file) if file in FILES else len(FILES)
@@ -541,6 +661,11 @@ def file_problems(tables: dict) -> list[str]:
                                            dtype=object if c == "item_kind" else bool)
                               for c in ("item_kind", "value_ok", "owner_ok", "in_plan")}
 
+    facts["local_governments.csv"] = {"expected_code": pd.Series(
+        [repr(code[:5] + check_digit(code[:5])) if code_shape_ok(code) else "" for code in cells(
+            "local_governments.csv", "code")], index=cells("local_governments.csv", "code").index, dtype=object)}
+    facts["local_government_groups.csv"] = _membership_facts(cells, ids("local_governments.csv", "code") is None)
+
     report = _Report((first, last))
     for name in FILES:
         if name not in frames:
@@ -550,6 +675,47 @@ def file_problems(tables: dict) -> list[str]:
         for row, check, column in _cases(MODELS[name], frame):
             report.add(name, row, check, column, frame.loc[row].to_dict() if row in frame.index else {})
     return report.lines()
+
+
+def _span(start: int | None, end: int | None) -> str:
+    return f"{f'{start}年度' if start else '当初'}〜{f'{end}年度' if end else '現在'}"
+
+
+def _membership_facts(cells, unchecked: bool) -> dict[str, pd.Series]:
+    """Each membership's standing against local_governments.csv (``unchecked``: that file lacks its code column,
+    the problem to fix first): a municipality there, existing throughout the membership's years, listed once."""
+    municipalities = {}
+    for code, name, kind, start, end in zip(*(cells("local_governments.csv", c) for c in
+                                              ("code", "name", "kind", "valid_from_fy", "valid_to_fy"))):
+        if kind in MUNICIPALITY_KINDS:
+            municipalities.setdefault(code, (name, _lenient(year, start), _lenient(year, end)))
+    index = cells("local_government_groups.csv", "code").index
+    rows = list(zip(*(cells("local_government_groups.csv", c) for c in ("group", "code", "valid_from_fy", "valid_to_fy"))))
+    spans = [(_lenient(year, f), _lenient(year, t), _reads(year, f) and _reads(year, t)) for _, _, f, t in rows]
+    states, members, years, span_texts = [], [], [], []
+    for n, ((group, code, _, _), (start, end, readable)) in enumerate(zip(rows, spans)):
+        name, m_start, m_end = municipalities.get(code, ("", None, None))
+        state = "ok"
+        if unchecked or not readable or code == "":
+            pass
+        elif code not in municipalities:
+            state = "unknown"
+        elif not ((m_start is None or (start is not None and start >= m_start))
+                  and (m_end is None or (end is not None and end <= m_end))):
+            state = "not_in_force"
+        elif any(other[:2] == (group, code) and spans[k][2] and
+                 (spans[k][0] is None or end is None or spans[k][0] <= end) and
+                 (start is None or spans[k][1] is None or start <= spans[k][1])
+                 for k, other in enumerate(rows) if k != n):
+            state = "twice"
+        states.append(state)
+        members.append(f"{name}({code})" if name else code)
+        years.append(f"{_span(m_start, m_end)}")
+        span_texts.append(_span(start, end))
+    return {"member_state": pd.Series(states, index=index, dtype=object),
+            "member": pd.Series(members, index=index, dtype=object),
+            "member_years": pd.Series(years, index=index, dtype=object),
+            "span": pd.Series(span_texts, index=index, dtype=object)}
 
 
 def definition_problems(versions, revisions, plan: tuple[int, int]) -> list[str]:

@@ -163,6 +163,43 @@ class Department:
 
 
 @dataclass(frozen=True)
+class LocalGovernment:
+    """地方公共団体: the prefecture (kind 県) or a municipality (市・町・村, in one of the seven regions), with its
+    6-digit 全国地方公共団体コード and the fiscal years it exists under that code (local_governments.csv)."""
+
+    code: str
+    name: str
+    reading: str
+    kind: str
+    region: str | None  # None for the prefecture
+    valid_from_fy: int | None = None
+    valid_to_fy: int | None = None  # the last fiscal year it exists under this code (None: still exists)
+
+    @property
+    def is_municipality(self) -> bool:
+        return self.kind in catalogue_fields.MUNICIPALITY_KINDS
+
+    def exists_in(self, fiscal_year: int) -> bool:
+        return (self.valid_from_fy is None or fiscal_year >= self.valid_from_fy) and \
+            (self.valid_to_fy is None or fiscal_year <= self.valid_to_fy)
+
+
+@dataclass(frozen=True)
+class GroupMembership:
+    """One municipality's membership of a named group (避難地域12市町村, ...) over fiscal years
+    (local_government_groups.csv); groups may overlap the regions and each other."""
+
+    group: str
+    code: str
+    valid_from_fy: int | None = None
+    valid_to_fy: int | None = None  # the last fiscal year of the membership (None: still a member)
+
+    def exists_in(self, fiscal_year: int) -> bool:
+        return (self.valid_from_fy is None or fiscal_year >= self.valid_from_fy) and \
+            (self.valid_to_fy is None or fiscal_year <= self.valid_to_fy)
+
+
+@dataclass(frozen=True)
 class Version:
     """An item's definition in force from valid_from_fy to valid_to_fy (inclusive; None: still in force),
     and the revisions that opened it (none for the plan as first set)."""
@@ -193,6 +230,8 @@ class Catalogue:
     organisation: tuple[Department, ...] = ()
     versions: tuple[tuple[str, tuple[Version, ...]], ...] = ()
     encodings: tuple[tuple[str, str], ...] = ()  # (file name, encoding read in), per file read; see ENCODINGS
+    local_governments: tuple[LocalGovernment, ...] = ()  # the prefecture and its municipalities, past and present
+    group_memberships: tuple[GroupMembership, ...] = ()
 
     def __post_init__(self):
         if not self.versions and self.kpis:  # built in code without revisions: each item as given, throughout
@@ -270,6 +309,25 @@ class Catalogue:
                 if i.owner == department]
 
     @cached_property
+    def local_governments_by_code(self) -> dict[str, LocalGovernment]:
+        return {g.code: g for g in self.local_governments}
+
+    def municipalities_in(self, fiscal_year: int) -> tuple[LocalGovernment, ...]:
+        """The municipalities (市・町・村) that exist in a fiscal year, in file order."""
+        return tuple(g for g in self.local_governments if g.is_municipality and g.exists_in(fiscal_year))
+
+    @cached_property
+    def groups(self) -> tuple[str, ...]:
+        """The named groups of local governments, in file order."""
+        return tuple(dict.fromkeys(m.group for m in self.group_memberships))
+
+    def members_of(self, group: str, fiscal_year: int) -> tuple[LocalGovernment, ...]:
+        """A group's municipalities in a fiscal year, in file order."""
+        by_code = self.local_governments_by_code
+        return tuple(by_code[m.code] for m in self.group_memberships
+                     if m.group == group and m.exists_in(fiscal_year) and m.code in by_code)
+
+    @cached_property
     def first_year(self) -> int:
         """The earliest baseline year of any definition: the start of the plan's range."""
         return min(v.item.baseline_fy for v in self._kpi_versions() if v.item.baseline_fy is not None)
@@ -317,7 +375,8 @@ class Table:
 
 # The catalogue's files, and whether each must be there.
 FILES = {"owners.csv": True, "areas.csv": True, "initiatives.csv": True, "kpis.csv": True,
-         "outcomes.csv": False, "departments.csv": False, "revisions.csv": False}
+         "outcomes.csv": False, "departments.csv": False, "revisions.csv": False,
+         "local_governments.csv": False, "local_government_groups.csv": False}
 REVISION_COLUMNS = ["revision_id", "item_id", "field", "new_value", "effective_fy", "decided_on", "reason", "source"]
 
 
@@ -369,6 +428,11 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
     revisions = [Revision(row["revision_id"], row["item_id"], row["field"], row["new_value"], int(row["effective_fy"]),
                           catalogue_fields.date(row["decided_on"]), row["reason"], row["source"])
                  for row in rows.get("revisions.csv", [])]
+    governments = tuple(LocalGovernment(row["code"], row["name"], row["reading"], row["kind"], row["region"] or None,
+                                        year(row["valid_from_fy"]), year(row["valid_to_fy"]))
+                        for row in rows.get("local_governments.csv", []))
+    memberships = tuple(GroupMembership(row["group"], row["code"], year(row["valid_from_fy"]), year(row["valid_to_fy"]))
+                        for row in rows.get("local_government_groups.csv", []))
     plan = (min(k.baseline_fy for k in kpis if k.baseline_fy is not None),
             max(k.target_fy for k in kpis if k.target_fy is not None))
     versions = _all_versions(kpis, initiatives, revisions, plan[0])
@@ -379,7 +443,8 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
     current_kpis = tuple(by_id[k.kpi_id][-1].item for k in kpis)
     current_initiatives = tuple(by_id[i.initiative_id][-1].item for i in initiatives)
     return Catalogue(tuple(sorted(areas, key=lambda a: a.sort_order)), current_initiatives, current_kpis,
-                     illustrative, tuple(outcomes), tuple(revisions), organisation, versions, tuple(encodings.items()))
+                     illustrative, tuple(outcomes), tuple(revisions), organisation, versions, tuple(encodings.items()),
+                     governments, memberships)
 
 
 def _refuse(problems: list[str]) -> None:

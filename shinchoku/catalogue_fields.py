@@ -68,3 +68,31 @@ def field_value(field: str, text: str) -> dict:
     if field in ("name", "owner") and not text:
         raise ValueError("空欄にはできません")
     return {field: text}
+
+
+# Local governments (local_governments.csv): their kinds, and the seven regions (地方) a municipality is in.
+LOCAL_GOVERNMENT_KINDS = ("県", "市", "町", "村")
+MUNICIPALITY_KINDS = ("市", "町", "村")
+REGIONS = ("県北", "県中", "県南", "会津", "南会津", "相双", "いわき")
+
+
+def check_digit(first_five: str) -> str:
+    """The sixth digit of a 全国地方公共団体コード (JIS X 0402) for its first five: for a b c d e,
+    S = 6a + 5b + 4c + 3d + 2e and the digit is (11 − S mod 11) mod 10 (07201 -> 0)."""
+    total = sum(weight * int(digit) for weight, digit in zip((6, 5, 4, 3, 2), first_five))
+    return str((11 - total % 11) % 10)
+
+
+def code_shape_ok(text: str) -> bool:
+    """Whether a cell is six ASCII digits, the form of a 全国地方公共団体コード."""
+    return len(text) == 6 and text.isascii() and text.isdigit()
+
+
+def code_digit_ok(text: str) -> bool:
+    """Whether a six-digit code's check digit is right (a cell of another shape is not judged here)."""
+    return not code_shape_ok(text) or check_digit(text[:5]) == text[5]
+
+
+def hiragana(text: str) -> bool:
+    """Whether a reading is written in hiragana (ー allowed), as the kana column asks."""
+    return text != "" and all("\u3041" <= c <= "\u309f" or c == "ー" for c in text)

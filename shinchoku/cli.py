@@ -668,7 +668,8 @@ def cmd_catalogue(args) -> int:
             if encoding != "utf-8":  # as Excel saves CSV; plain UTF-8 goes without saying
                 print(f"{name}: {ENCODINGS[encoding]}として読み取りました")
         print(f"{catalogue_dir()}: 問題はありません(指標 {len(catalogue.kpis)}、取組項目 {len(catalogue.initiatives)}、"
-              f"改定 {len(catalogue.revisions)}、部局 {len(catalogue.departments)})。")
+              f"改定 {len(catalogue.revisions)}、部局 {len(catalogue.departments)}"
+              + (f"、地方公共団体 {len(catalogue.local_governments)}" if catalogue.local_governments else "") + ")。")
         return EXIT_OK
     if not args.kpi_id:
         raise UsageError("history には指標IDを指定してください(例: shinchoku catalogue history GOV-K01)")

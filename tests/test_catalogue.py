@@ -152,3 +152,64 @@ def test_a_catalogue_found_sound_loads_without_the_checks_and_the_modules_import
             "assert 'shinchoku.catalogue' not in sys.modules\n")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+# 県及び市町村 (issue 25.1): local_governments.csv and local_government_groups.csv, typed out here independently.
+REGION_COUNTS = {"県北": 8, "県中": 12, "県南": 9, "会津": 13, "南会津": 4, "相双": 12, "いわき": 1}
+EVACUATED = {"田村市", "南相馬市", "川俣町", "広野町", "楢葉町", "富岡町", "川内村", "大熊町", "双葉町", "浪江町", "葛尾村",
+             "飯舘村"}
+
+
+def test_the_prefecture_and_its_59_municipalities(catalogue):
+    from collections import Counter
+
+    governments = catalogue.local_governments
+    [prefecture] = [g for g in governments if g.kind == "県"]
+    assert (prefecture.code, prefecture.name, prefecture.region) == ("070009", "福島県", None)
+    municipalities = catalogue.municipalities_in(2024)
+    assert len(governments) == 60 and len(municipalities) == 59
+    assert Counter(g.kind for g in municipalities) == {"市": 13, "町": 31, "村": 15}
+    assert Counter(g.region for g in municipalities) == REGION_COUNTS
+    for g in governments:  # the check digit, computed here by hand's rule, not by shinchoku's
+        a, b, c, d, e = map(int, g.code[:5])
+        assert int(g.code[5]) == (11 - (6 * a + 5 * b + 4 * c + 3 * d + 2 * e) % 11) % 10, g
+        assert g.name.endswith(g.kind) and g.reading and g.valid_from_fy is None and g.valid_to_fy is None
+    by_name = {g.name: g for g in governments}
+    assert (by_name["福島市"].code, by_name["飯舘村"].code, by_name["郡山市"].reading) == ("072010", "075647", "こおりやまし")
+    assert {g.name for g in catalogue.members_of("避難地域12市町村", 2024)} == EVACUATED
+    aizu = catalogue.members_of("会津13市町村", 2024)
+    assert {g.name for g in aizu} == {g.name for g in municipalities if g.region == "会津"} and len(aizu) == 13
+
+
+def _broken_project(tmp_path, file, old, new):
+    folder = tmp_path / "dx-office"
+    _broken(folder, file, old, new)
+    return folder
+
+
+@pytest.mark.parametrize("file, old, new, named", [
+    ("local_governments.csv", "072010,福島市", "072011,福島市",
+     ["local_governments.csv 行3 列 code: 検査数字(6桁目)が合いません。先頭5桁からは '072010' です(入力: '072011')"]),
+    ("local_governments.csv", "072028,会津若松市", "072010,会津若松市",  # and 会津若松市's old code is gone
+     ["local_governments.csv 行3 列 code: 同じ団体コードの行がほかにもあります(入力: '072010')",
+      "local_governments.csv 行4 列 code: 同じ団体コードの行がほかにもあります(入力: '072010')",
+      "local_government_groups.csv 行14 列 code: local_governments.csv の市町村の団体コードではありません(入力: '072028')"]),
+    ("local_governments.csv", "いわきし,市,いわき,", "いわきし,市,,",
+     ["local_governments.csv 行6 列 region: 市町村には地方が1つ必要です(県北・県中・県南・会津・南会津・相双・いわき のいずれか)"]),
+    ("local_governments.csv", "みなみそうまし,市,相双,", "みなみそうまし,市,会津・相双,",
+     ["local_governments.csv 行13 列 region: 地方は 県北・県中・県南・会津・南会津・相双・いわき のいずれか1つです"
+      "(入力: '会津・相双')"]),
+    ("local_governments.csv", "かつらおむら,村,相双,,", "かつらおむら,村,相双,,2023",  # 葛尾村 gone after FY2023
+     ["local_government_groups.csv 行12 列 code: 葛尾村(075485)は所属の年度(当初〜現在)を通して存在する市町村ではありません"
+      "(local_governments.csv の 当初〜2023年度)"]),
+    ("local_government_groups.csv", "避難地域12市町村,075647", "避難地域12市町村,070009",  # the prefecture is no member
+     ["local_government_groups.csv 行13 列 code: local_governments.csv の市町村の団体コードではありません(入力: '070009')"]),
+])
+def test_catalogue_check_refuses_a_bad_local_government(tmp_path, file, old, new, named):
+    """Issue 25.1: each mistake is one Japanese line naming file, row and column; `catalogue check` exits 1."""
+    result = run_cli("catalogue", "check", "--project", str(_broken_project(tmp_path, file, old, new)))
+    assert result.returncode == 1, result.stdout + result.stderr
+    problems = [line for line in result.stdout.splitlines() if ".csv 行" in line]
+    assert problems == named
+    assert all(PROBLEM.match(line) for line in problems)
+    assert result.stdout.splitlines()[-1].endswith(f"{len(named)} 件の問題があります。直すまで shinchoku run は何も取り込みません。")

@@ -474,6 +474,9 @@ GRAIN = {
     "submission_status": (("department", "fiscal_year"), ()),
     "kpi_outlook": (("kpi_id",), ()),
     "area_counts": (("report_fy", "area_id", "measure", "class"), ()),
+    "local_governments": (("code",), ()),
+    # a membership's first year is NULL from the plan's start; overlapping memberships are refused by the catalogue
+    "local_government_groups": (("group_name", "code", "valid_from_fy"), ("valid_from_fy",)),
     "initiatives": (("initiative_id",), ()),
     # a seed line has no submission; its row_order is unique among the seed's
     "initiative_outcomes": (("initiative_id", "fiscal_year", "submission_id", "row_order"), ("submission_id",)),
@@ -545,3 +548,30 @@ def test_every_contract_view_is_a_view_file():
 
     files = {p.stem.split("_", 1)[1] for p in (ROOT / "warehouse" / "views").glob("*.sql")}
     assert set(CONTRACT_VIEWS) <= files
+
+
+def test_local_governments_are_reference_views(tmp_path):
+    """Issue 25.1: the catalogue's local governments and groups, as the warehouse shows them."""
+    from shinchoku.catalogue import load_catalogue
+    from shinchoku.config import ROOT
+    from shinchoku.settings import load_settings
+
+    settings = load_settings(env={}, config_file=tmp_path / "none.toml")
+    catalogue = load_catalogue(ROOT / "catalogue")
+    path = tmp_path / "blank.duckdb"
+    wh.copy_blank(path, catalogue, settings, wh.fingerprint(catalogue, settings))
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        kinds = con.execute("select kind, count(*) from local_governments group by kind order by kind").fetchall()
+        regions = con.execute("""select region, region_order, count(*) from local_governments where is_municipality
+                                 group by all order by region_order""").fetchall()
+        prefecture = con.execute("select code, name, region from local_governments where not is_municipality").fetchall()
+        groups = con.execute("""select group_name, count(*), count(distinct region) from local_government_groups
+                                group by group_name order by group_name""").fetchall()
+    finally:
+        con.close()
+    assert dict(kinds) == {"県": 1, "市": 13, "町": 31, "村": 15}
+    assert regions == [("県北", 1, 8), ("県中", 2, 12), ("県南", 3, 9), ("会津", 4, 13), ("南会津", 5, 4), ("相双", 6, 12),
+                       ("いわき", 7, 1)]
+    assert prefecture == [("070009", "福島県", None)]
+    assert sorted(groups) == sorted([("避難地域12市町村", 12, 3), ("会津13市町村", 13, 1)])

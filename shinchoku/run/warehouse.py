@@ -129,6 +129,10 @@ def load_reference(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, setting
             effective_fy integer, decided_on date, reason varchar, source varchar, row_order integer);
         create or replace table ref_departments (department varchar, valid_from_fy integer, valid_to_fy integer,
             successor varchar);
+        create or replace table ref_local_governments (code varchar primary key, name varchar, reading varchar,
+            kind varchar, region varchar, valid_from_fy integer, valid_to_fy integer, row_order integer);
+        create or replace table ref_local_government_groups (group_name varchar, code varchar, valid_from_fy integer,
+            valid_to_fy integer, row_order integer);
         create or replace table ref_seed_outcomes (initiative_id varchar, fiscal_year integer, label varchar,
             outcome_text varchar, figure_value double, figure_unit varchar, as_of date, note varchar,
             row_order integer);
@@ -154,6 +158,11 @@ def load_reference(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, setting
                                          r.reason, r.source, n) for n, r in enumerate(catalogue.revisions, start=1)])
     _insert_rows(con, "ref_departments", [(d.name, d.valid_from_fy, d.valid_to_fy, d.successor)
                                           for d in catalogue.organisation])
+    _insert_rows(con, "ref_local_governments", [(g.code, g.name, g.reading, g.kind, g.region, g.valid_from_fy,
+                                                  g.valid_to_fy, n)
+                                                 for n, g in enumerate(catalogue.local_governments, start=1)])
+    _insert_rows(con, "ref_local_government_groups", [(m.group, m.code, m.valid_from_fy, m.valid_to_fy, n)
+                                                       for n, m in enumerate(catalogue.group_memberships, start=1)])
     _insert_rows(con, "ref_seed_outcomes", [(o.initiative_id, o.fiscal_year, o.label, o.outcome_text, o.figure_value,
                                              o.figure_unit, o.as_of, o.note, n)
                                             for n, o in enumerate(catalogue.seed_outcomes)])
