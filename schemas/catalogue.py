@@ -17,12 +17,16 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from shinchoku.catalogue_fields import (
+    COUNT_UNITS,
     DIRECTIONS,
     INITIATIVE_FIELDS,
     KPI_FIELDS,
     LOCAL_GOVERNMENT_KINDS,
     MUNICIPALITY_KINDS,
     REGIONS,
+    REPORTER_SETS,
+    ROLES,
+    RULES,
     check_digit,
     code_digit_ok,
     code_shape_ok,
@@ -30,13 +34,14 @@ from shinchoku.catalogue_fields import (
     field_value,
     number,
     hiragana,
+    positive_factor,
     year,
 )
 from shinchoku.catalogue_fields import date as parse_date
 
 # The files in the order their problems are listed.
 FILES = ("areas.csv", "initiatives.csv", "kpis.csv", "owners.csv", "outcomes.csv", "departments.csv", "revisions.csv",
-         "local_governments.csv", "local_government_groups.csv")
+         "local_governments.csv", "local_government_groups.csv", "computed_kpis.csv", "kpi_components.csv")
 
 # What each check's failure says: the column it points at (None: the failing cell's own column), the
 # message (formatted with the row's cells and facts), and whether the cell as written is quoted after it.
@@ -84,6 +89,20 @@ MESSAGES = {
     "member_not_in_force": ("code", "{member}は所属の年度({span})を通して存在する市町村ではありません"
                                     "(local_governments.csv の {member_years})", False),
     "same_member_twice": ("code", "同じグループ・団体コードの所属の年度が重なっています", True),
+    "unknown_kpi": ("kpi_id", "kpis.csv にない指標です", True),
+    "not_computed": ("kpi_id", "computed_kpis.csv で構成要素から計算する指標として宣言されていません", True),
+    "unknown_rule": (None, "ratio_of_sums か sum が必要です", True),
+    "factor_not_positive": (None, "倍率は正の数です(% なら 100)", True),
+    "unknown_reporters": ("reporters", "報告する団体は local_government_groups.csv のグループ名か {reporter_sets} の"
+                                       "いずれかです", True),
+    "percent_factor": ("factor", "指標 {kpi_id} の単位は % なので、ratio_of_sums の倍率は 100 です", True),
+    "wrong_components": ("rule", "{components_fy}年度に有効な構成要素(kpi_components.csv)が {components_expected} では"
+                                 "ありません(分子 {numerators}・分母 {denominators}・加算 {addends})", False),
+    "same_rule_twice": ("valid_from_fy", "同じ指標の計算ルールの年度が重なっています", False),
+    "unknown_role": (None, "numerator・denominator・addend のいずれかが必要です", True),
+    "not_a_count_unit": (None, "構成要素は件数で数えます。単位は {count_units} のいずれかです(%・割合・千件などは使えません)",
+                         True),
+    "same_component_twice": ("component_id", "同じ指標・構成要素IDの年度が重なっています", True),
 }
 # Checks of a whole file rather than of a row: they point at its first row.
 TABLE_CHECKS = {"no_kpis"}
@@ -494,9 +513,125 @@ class GroupRules(_File):
         return df["member_state"] != "twice"
 
 
+def _overlapping(df: pd.DataFrame, key: list[str]) -> pd.Series:
+    """False where another row with the same ``key`` covers some of the same fiscal years (rows whose years do
+    not read are not judged here)."""
+    spans = [(_lenient(year, f), _lenient(year, t), _reads(year, f) and _reads(year, t))
+             for f, t in zip(df["valid_from_fy"], df["valid_to_fy"])]
+    keys = list(zip(*(df[c] for c in key)))
+    ok = []
+    for n, (k, (start, end, readable)) in enumerate(zip(keys, spans)):
+        clash = readable and any(
+            m != n and other == k and spans[m][2] and (spans[m][0] is None or end is None or spans[m][0] <= end)
+            and (start is None or spans[m][1] is None or start <= spans[m][1]) for m, other in enumerate(keys))
+        ok.append(not clash)
+    return pd.Series(ok, index=df.index, dtype=bool)
+
+
+class ComputedKpiRules(_File):
+    """computed_kpis.csv: a KPI computed from local governments' counts, by a rule, from a fiscal year."""
+
+    kpi_id: Series[str]
+    rule: Series[str]
+    factor: Series[str]
+    reporters: Series[str]
+    valid_from_fy: Series[str]
+    valid_to_fy: Series[str]
+    kpi_state: Series[str]  # ok, unknown (not in kpis.csv)
+    reporters_known: Series[bool]
+    percent_ok: Series[bool]
+    components_ok: Series[bool]
+
+    @pa.check("kpi_id", "rule", "factor", "reporters", "valid_from_fy", name="required")
+    def required(cls, s: pd.Series) -> Series[bool]:
+        return _required(s)
+
+    @pa.check("rule", name="unknown_rule")
+    def unknown_rule(cls, s: pd.Series) -> Series[bool]:
+        return s.isin(RULES) | (s == "")
+
+    @pa.check("factor", name="factor_not_positive")
+    def factor_not_positive(cls, s: pd.Series) -> Series[bool]:
+        return s.map(lambda text: text == "" or _reads(positive_factor, text)).astype(bool)
+
+    @pa.check("valid_from_fy", "valid_to_fy", name="not_a_year")
+    def not_a_year(cls, s: pd.Series) -> Series[bool]:
+        return _parses(s, year)
+
+    @pa.dataframe_check(name="years_reversed")
+    def years_reversed(cls, df: pd.DataFrame) -> Series[bool]:
+        return _reversed_years(df)
+
+    @pa.dataframe_check(name="unknown_kpi")
+    def unknown_kpi(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["kpi_state"] != "unknown"
+
+    @pa.dataframe_check(name="unknown_reporters")
+    def unknown_reporters(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["reporters_known"]
+
+    @pa.dataframe_check(name="percent_factor")
+    def percent_factor(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["percent_ok"]
+
+    @pa.dataframe_check(name="wrong_components")
+    def wrong_components(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["components_ok"]
+
+    @pa.dataframe_check(name="same_rule_twice")
+    def same_rule_twice(cls, df: pd.DataFrame) -> Series[bool]:
+        return _overlapping(df, ["kpi_id"])
+
+
+class ComponentRules(_File):
+    """kpi_components.csv: what a computed KPI is computed from, each a count with its role and unit."""
+
+    kpi_id: Series[str]
+    component_id: Series[str]
+    component_name: Series[str]
+    role: Series[str]
+    unit: Series[str]
+    valid_from_fy: Series[str]
+    valid_to_fy: Series[str]
+    kpi_state: Series[str]  # ok, unknown (not in kpis.csv), not_computed (not in computed_kpis.csv)
+
+    @pa.check("kpi_id", "component_id", "component_name", "role", "unit", "valid_from_fy", name="required")
+    def required(cls, s: pd.Series) -> Series[bool]:
+        return _required(s)
+
+    @pa.check("role", name="unknown_role")
+    def unknown_role(cls, s: pd.Series) -> Series[bool]:
+        return s.isin(ROLES) | (s == "")
+
+    @pa.check("unit", name="not_a_count_unit")
+    def not_a_count_unit(cls, s: pd.Series) -> Series[bool]:
+        return s.isin(COUNT_UNITS) | (s == "")
+
+    @pa.check("valid_from_fy", "valid_to_fy", name="not_a_year")
+    def not_a_year(cls, s: pd.Series) -> Series[bool]:
+        return _parses(s, year)
+
+    @pa.dataframe_check(name="years_reversed")
+    def years_reversed(cls, df: pd.DataFrame) -> Series[bool]:
+        return _reversed_years(df)
+
+    @pa.dataframe_check(name="unknown_kpi")
+    def unknown_kpi(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["kpi_state"] != "unknown"
+
+    @pa.dataframe_check(name="not_computed")
+    def not_computed(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["kpi_state"] != "not_computed"
+
+    @pa.dataframe_check(name="same_component_twice")
+    def same_component_twice(cls, df: pd.DataFrame) -> Series[bool]:
+        return _overlapping(df, ["kpi_id", "component_id"])
+
+
 MODELS = {"areas.csv": AreaRules, "initiatives.csv": InitiativeRules, "kpis.csv": KpiRules, "owners.csv": OwnerRules,
           "outcomes.csv": OutcomeRules, "departments.csv": DepartmentRules, "revisions.csv": RevisionRules,
-          "local_governments.csv": LocalGovernmentRules, "local_government_groups.csv": GroupRules}
+          "local_governments.csv": LocalGovernmentRules, "local_government_groups.csv": GroupRules,
+          "computed_kpis.csv": ComputedKpiRules, "kpi_components.csv": ComponentRules}
 
 
 def _cases(model: type[pa.DataFrameModel], frame: pd.DataFrame) -> list[tuple[int, str, str | None]]:
@@ -539,7 +674,8 @@ class _Report:
         first, last = self.plan
         text = message.format(**{**cells, "first": first, "last": last, "kpi_fields": ", ".join(KPI_FIELDS),
                                  "initiative_fields": ", ".join(INITIATIVE_FIELDS),
-                                 "regions": "・".join(REGIONS), **params})
+                                 "regions": "・".join(REGIONS), "count_units": "・".join(COUNT_UNITS),
+                                 "reporter_sets": "・".join(REPORTER_SETS), **params})
         if quoted:
             text += f"(入力: {cells.get(column, '')!r})"
         order = FILES.index(file) if file in FILES else len(FILES)
@@ -665,6 +801,7 @@ def file_problems(tables: dict) -> list[str]:
         [repr(code[:5] + check_digit(code[:5])) if code_shape_ok(code) else "" for code in cells(
             "local_governments.csv", "code")], index=cells("local_governments.csv", "code").index, dtype=object)}
     facts["local_government_groups.csv"] = _membership_facts(cells, ids("local_governments.csv", "code") is None)
+    facts.update(_computed_facts(cells, ids, last))
 
     report = _Report((first, last))
     for name in FILES:
@@ -716,6 +853,61 @@ def _membership_facts(cells, unchecked: bool) -> dict[str, pd.Series]:
             "member": pd.Series(members, index=index, dtype=object),
             "member_years": pd.Series(years, index=index, dtype=object),
             "span": pd.Series(span_texts, index=index, dtype=object)}
+
+
+def _computed_facts(cells, ids, last: int | None) -> dict[str, dict[str, pd.Series]]:
+    """Each computed KPI's and each component's standing against kpis.csv, the groups, and each other.
+    A reference into a file lacking the column referred to is not judged (its missing column is the problem)."""
+    kpi_ids, computed_ids = ids("kpis.csv", "kpi_id"), ids("computed_kpis.csv", "kpi_id")
+    groups = ids("local_government_groups.csv", "group")
+    units = dict(zip(cells("kpis.csv", "kpi_id"), cells("kpis.csv", "unit")))
+    components = [(kpi, role, _lenient(year, f), _lenient(year, t))
+                  for kpi, role, f, t in zip(*(cells("kpi_components.csv", c) for c in
+                                               ("kpi_id", "role", "valid_from_fy", "valid_to_fy")))
+                  if _reads(year, f) and _reads(year, t) and f != ""]
+    unjudged = ids("kpi_components.csv", "role") is None or ids("kpi_components.csv", "valid_from_fy") is None
+
+    def state(kpi: str, computed: bool) -> str:
+        if kpi == "" or kpi_ids is None:
+            return "ok"
+        if kpi not in kpi_ids:
+            return "unknown"
+        return "not_computed" if computed and computed_ids is not None and kpi not in computed_ids else "ok"
+
+    rows = list(zip(*(cells("computed_kpis.csv", c) for c in
+                      ("kpi_id", "rule", "factor", "reporters", "valid_from_fy", "valid_to_fy"))))
+    found = {c: [] for c in ("kpi_state", "reporters_known", "percent_ok", "components_ok", "components_fy",
+                             "components_expected", "numerators", "denominators", "addends")}
+    for kpi, rule, factor, reporters, f, t in rows:
+        found["kpi_state"].append(state(kpi, False))
+        found["reporters_known"].append(reporters == "" or reporters in REPORTER_SETS or
+                                        (groups is None or reporters in groups))
+        factor_value = _lenient(positive_factor, factor)
+        found["percent_ok"].append(not (rule == "ratio_of_sums" and units.get(kpi) == "%" and
+                                        factor_value is not None and factor_value != 100))
+        start, end = _lenient(year, f), _lenient(year, t)
+        problem = None
+        if rule in RULES and start is not None and _reads(year, t) and not unjudged and state(kpi, False) == "ok":
+            end = end if end is not None else max(start, last or start)
+            for fy in range(start, end + 1):
+                roles = [r for k, r, s, e in components if k == kpi and s <= fy and (e is None or fy <= e)]
+                n, d, a = (roles.count(r) for r in ROLES)
+                if (rule == "ratio_of_sums" and (n, d, a) != (1, 1, 0)) or (rule == "sum" and (a == 0 or n or d)):
+                    problem = (fy, n, d, a)
+                    break
+        fy, n, d, a = problem or ("", 0, 0, 0)
+        found["components_ok"].append(problem is None)
+        found["components_fy"].append(fy)
+        found["components_expected"].append("分子1つ・分母1つ" if rule == "ratio_of_sums" else "加算1つ以上だけ")
+        for column, value in zip(("numerators", "denominators", "addends"), (n, d, a)):
+            found[column].append(value)
+    index = cells("computed_kpis.csv", "kpi_id").index
+    computed = {c: pd.Series(v, index=index, dtype=bool if c in ("reporters_known", "percent_ok", "components_ok")
+                             else object) for c, v in found.items()}
+    component_index = cells("kpi_components.csv", "kpi_id").index
+    return {"computed_kpis.csv": computed,
+            "kpi_components.csv": {"kpi_state": pd.Series([state(k, True) for k in cells("kpi_components.csv", "kpi_id")],
+                                                          index=component_index, dtype=object)}}
 
 
 def definition_problems(versions, revisions, plan: tuple[int, int]) -> list[str]:

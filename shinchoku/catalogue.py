@@ -200,6 +200,40 @@ class GroupMembership:
 
 
 @dataclass(frozen=True)
+class ComputedRule:
+    """A KPI computed from local governments' counts (computed_kpis.csv): by which rule (ratio_of_sums: Σ numerator
+    / Σ denominator × factor, never an average of rates; sum: Σ addends × factor), who reports its components (a
+    group of local_government_groups.csv, or prefecture_and_municipalities / municipalities), over fiscal years."""
+
+    kpi_id: str
+    rule: str
+    factor: float
+    reporters: str
+    valid_from_fy: int
+    valid_to_fy: int | None = None  # the last fiscal year of the rule (None: still in force)
+
+    def exists_in(self, fiscal_year: int) -> bool:
+        return fiscal_year >= self.valid_from_fy and (self.valid_to_fy is None or fiscal_year <= self.valid_to_fy)
+
+
+@dataclass(frozen=True)
+class KpiComponent:
+    """One count a computed KPI is computed from (kpi_components.csv): its name as the survey sheet asks for it
+    (オンラインで行われた件数), its role (numerator, denominator or addend), its count unit, over fiscal years."""
+
+    kpi_id: str
+    component_id: str
+    component_name: str
+    role: str
+    unit: str
+    valid_from_fy: int
+    valid_to_fy: int | None = None
+
+    def exists_in(self, fiscal_year: int) -> bool:
+        return fiscal_year >= self.valid_from_fy and (self.valid_to_fy is None or fiscal_year <= self.valid_to_fy)
+
+
+@dataclass(frozen=True)
 class Version:
     """An item's definition in force from valid_from_fy to valid_to_fy (inclusive; None: still in force),
     and the revisions that opened it (none for the plan as first set)."""
@@ -232,6 +266,8 @@ class Catalogue:
     encodings: tuple[tuple[str, str], ...] = ()  # (file name, encoding read in), per file read; see ENCODINGS
     local_governments: tuple[LocalGovernment, ...] = ()  # the prefecture and its municipalities, past and present
     group_memberships: tuple[GroupMembership, ...] = ()
+    computed_rules: tuple[ComputedRule, ...] = ()  # declared only: nothing computes them yet (issue 25)
+    kpi_components: tuple[KpiComponent, ...] = ()
 
     def __post_init__(self):
         if not self.versions and self.kpis:  # built in code without revisions: each item as given, throughout
@@ -327,6 +363,27 @@ class Catalogue:
         return tuple(by_code[m.code] for m in self.group_memberships
                      if m.group == group and m.exists_in(fiscal_year) and m.code in by_code)
 
+    def rule_of(self, kpi_id: str, fiscal_year: int) -> ComputedRule | None:
+        """How a KPI is computed from local governments' counts in a fiscal year; None when it is reported directly."""
+        return next((r for r in self.computed_rules if r.kpi_id == kpi_id and r.exists_in(fiscal_year)), None)
+
+    def components_of(self, kpi_id: str, fiscal_year: int) -> tuple[KpiComponent, ...]:
+        """The counts a KPI is computed from in a fiscal year, in file order (none when it is reported directly)."""
+        if self.rule_of(kpi_id, fiscal_year) is None:
+            return ()
+        return tuple(c for c in self.kpi_components if c.kpi_id == kpi_id and c.exists_in(fiscal_year))
+
+    def reporters_of(self, kpi_id: str, fiscal_year: int) -> tuple[LocalGovernment, ...]:
+        """The local governments expected to report a computed KPI's components in a fiscal year, in file order."""
+        rule = self.rule_of(kpi_id, fiscal_year)
+        if rule is None:
+            return ()
+        if rule.reporters == "municipalities":
+            return self.municipalities_in(fiscal_year)
+        if rule.reporters == "prefecture_and_municipalities":
+            return tuple(g for g in self.local_governments if g.exists_in(fiscal_year))
+        return self.members_of(rule.reporters, fiscal_year)
+
     @cached_property
     def first_year(self) -> int:
         """The earliest baseline year of any definition: the start of the plan's range."""
@@ -376,7 +433,8 @@ class Table:
 # The catalogue's files, and whether each must be there.
 FILES = {"owners.csv": True, "areas.csv": True, "initiatives.csv": True, "kpis.csv": True,
          "outcomes.csv": False, "departments.csv": False, "revisions.csv": False,
-         "local_governments.csv": False, "local_government_groups.csv": False}
+         "local_governments.csv": False, "local_government_groups.csv": False,
+         "computed_kpis.csv": False, "kpi_components.csv": False}
 REVISION_COLUMNS = ["revision_id", "item_id", "field", "new_value", "effective_fy", "decided_on", "reason", "source"]
 
 
@@ -433,6 +491,12 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
                         for row in rows.get("local_governments.csv", []))
     memberships = tuple(GroupMembership(row["group"], row["code"], year(row["valid_from_fy"]), year(row["valid_to_fy"]))
                         for row in rows.get("local_government_groups.csv", []))
+    rules = tuple(ComputedRule(row["kpi_id"], row["rule"], number(row["factor"])[0], row["reporters"],
+                               int(row["valid_from_fy"]), year(row["valid_to_fy"]))
+                  for row in rows.get("computed_kpis.csv", []))
+    components = tuple(KpiComponent(row["kpi_id"], row["component_id"], row["component_name"], row["role"], row["unit"],
+                                    int(row["valid_from_fy"]), year(row["valid_to_fy"]))
+                       for row in rows.get("kpi_components.csv", []))
     plan = (min(k.baseline_fy for k in kpis if k.baseline_fy is not None),
             max(k.target_fy for k in kpis if k.target_fy is not None))
     versions = _all_versions(kpis, initiatives, revisions, plan[0])
@@ -444,7 +508,7 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
     current_initiatives = tuple(by_id[i.initiative_id][-1].item for i in initiatives)
     return Catalogue(tuple(sorted(areas, key=lambda a: a.sort_order)), current_initiatives, current_kpis,
                      illustrative, tuple(outcomes), tuple(revisions), organisation, versions, tuple(encodings.items()),
-                     governments, memberships)
+                     governments, memberships, rules, components)
 
 
 def _refuse(problems: list[str]) -> None:

@@ -96,3 +96,20 @@ def code_digit_ok(text: str) -> bool:
 def hiragana(text: str) -> bool:
     """Whether a reading is written in hiragana (ー allowed), as the kana column asks."""
     return text != "" and all("\u3041" <= c <= "\u309f" or c == "ー" for c in text)
+
+
+# KPIs computed from local governments' counts (computed_kpis.csv, kpi_components.csv).
+RULES = ("ratio_of_sums", "sum")
+ROLES = ("numerator", "denominator", "addend")
+# Who reports a computed KPI's components, besides a named group of local_government_groups.csv.
+REPORTER_SETS = ("prefecture_and_municipalities", "municipalities")
+# The units a component may be counted in: whole numbers of things, never a rate nor a multiple (千件, 万人).
+COUNT_UNITS = ("件", "人", "校", "団体", "施設", "事業所", "経営体", "台", "回", "世帯", "手続")
+
+
+def positive_factor(text: str) -> float:
+    """A rule's factor (100 for %): a positive number. ValueError otherwise."""
+    value, _ = number(text)
+    if value is None or value <= 0:
+        raise ValueError(f"正の数が必要です(入力: {text!r})")
+    return value

@@ -669,7 +669,9 @@ def cmd_catalogue(args) -> int:
                 print(f"{name}: {ENCODINGS[encoding]}として読み取りました")
         print(f"{catalogue_dir()}: 問題はありません(指標 {len(catalogue.kpis)}、取組項目 {len(catalogue.initiatives)}、"
               f"改定 {len(catalogue.revisions)}、部局 {len(catalogue.departments)}"
-              + (f"、地方公共団体 {len(catalogue.local_governments)}" if catalogue.local_governments else "") + ")。")
+              + (f"、地方公共団体 {len(catalogue.local_governments)}" if catalogue.local_governments else "")
+              + (f"、構成要素から計算する指標 {len(dict.fromkeys(r.kpi_id for r in catalogue.computed_rules))}"
+                 if catalogue.computed_rules else "") + ")。")
         return EXIT_OK
     if not args.kpi_id:
         raise UsageError("history には指標IDを指定してください(例: shinchoku catalogue history GOV-K01)")
