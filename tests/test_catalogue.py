@@ -213,3 +213,70 @@ def test_catalogue_check_refuses_a_bad_local_government(tmp_path, file, old, new
     assert problems == named
     assert all(PROBLEM.match(line) for line in problems)
     assert result.stdout.splitlines()[-1].endswith(f"{len(named)} 件の問題があります。直すまで shinchoku run は何も取り込みません。")
+
+
+# KPIs computed from local governments' counts (issue 25.2): computed_kpis.csv and kpi_components.csv, declared only.
+def test_gov_k01_and_edu_k01_are_declared_ratios_of_sums_from_fy2021(catalogue):
+    gov, edu = catalogue.rule_of("GOV-K01", 2021), catalogue.rule_of("EDU-K01", 2021)
+    assert (gov.rule, gov.factor, gov.reporters, gov.valid_from_fy, gov.valid_to_fy) == \
+        ("ratio_of_sums", 100, "prefecture_and_municipalities", 2021, None)
+    assert (edu.rule, edu.factor, edu.reporters, edu.valid_from_fy, edu.valid_to_fy) == \
+        ("ratio_of_sums", 100, "municipalities", 2021, None)
+    assert catalogue.rule_of("GOV-K01", 2020) is None and catalogue.components_of("EDU-K01", 2020) == ()
+    assert {r.kpi_id for r in catalogue.computed_rules} == {"GOV-K01", "EDU-K01"}  # every other KPI is reported
+    assert [(c.component_name, c.role, c.unit) for c in catalogue.components_of("GOV-K01", 2024)] == [
+        ("オンラインで行われた件数", "numerator", "件"), ("手続の総件数", "denominator", "件")]
+    assert [(c.role, c.unit) for c in catalogue.components_of("EDU-K01", 2024)] == [("numerator", "人"),
+                                                                                    ("denominator", "人")]
+    gov_reporters, edu_reporters = catalogue.reporters_of("GOV-K01", 2024), catalogue.reporters_of("EDU-K01", 2024)
+    assert len(gov_reporters) == 60 and gov_reporters[0].name == "福島県"
+    assert len(edu_reporters) == 59 and all(g.is_municipality for g in edu_reporters)
+
+
+@pytest.mark.parametrize("file, old, new, named", [
+    ("computed_kpis.csv", "GOV-K01,ratio_of_sums", "GOV-K99,ratio_of_sums",  # and its components are no one's
+     ["computed_kpis.csv 行2 列 kpi_id: kpis.csv にない指標です(入力: 'GOV-K99')",
+      "kpi_components.csv 行2 列 kpi_id: computed_kpis.csv で構成要素から計算する指標として宣言されていません(入力: 'GOV-K01')",
+      "kpi_components.csv 行3 列 kpi_id: computed_kpis.csv で構成要素から計算する指標として宣言されていません(入力: 'GOV-K01')"]),
+    ("kpi_components.csv", "EDU-K01,teachers,", "EDU-K09,teachers,",  # EDU-K01 left without a denominator
+     ["computed_kpis.csv 行3 列 rule: 2021年度に有効な構成要素(kpi_components.csv)が 分子1つ・分母1つ ではありません"
+      "(分子 1・分母 0・加算 0)",
+      "kpi_components.csv 行5 列 kpi_id: kpis.csv にない指標です(入力: 'EDU-K09')"]),
+    ("kpi_components.csv", "GOV-K01,total,手続の総件数,denominator", "GOV-K01,total,手続の総件数,numerator",
+     ["computed_kpis.csv 行2 列 rule: 2021年度に有効な構成要素(kpi_components.csv)が 分子1つ・分母1つ ではありません"
+      "(分子 2・分母 0・加算 0)"]),
+    ("kpi_components.csv", "教員の総数,denominator,人,2021,", "教員の総数,denominator,人,2021,2023",  # none from FY2024
+     ["computed_kpis.csv 行3 列 rule: 2024年度に有効な構成要素(kpi_components.csv)が 分子1つ・分母1つ ではありません"
+      "(分子 1・分母 0・加算 0)"]),
+    ("kpi_components.csv", "手続の総件数,denominator,件", "手続の総件数,denominator,%",
+     ["kpi_components.csv 行3 列 unit: 構成要素は件数で数えます。単位は 件・人・校・団体・施設・事業所・経営体・台・回・世帯・手続 "
+      "のいずれかです(%・割合・千件などは使えません)(入力: '%')"]),
+    ("kpi_components.csv", "手続の総件数,denominator,件", "手続の総件数,denominator,千件",
+     ["kpi_components.csv 行3 列 unit: 構成要素は件数で数えます。単位は 件・人・校・団体・施設・事業所・経営体・台・回・世帯・手続 "
+      "のいずれかです(%・割合・千件などは使えません)(入力: '千件')"]),
+    ("computed_kpis.csv", "ratio_of_sums,100,municipalities", "ratio_of_sums,0,municipalities",
+     ["computed_kpis.csv 行3 列 factor: 倍率は正の数です(% なら 100)(入力: '0')"]),
+    ("computed_kpis.csv", "ratio_of_sums,100,municipalities", "ratio_of_sums,-5,municipalities",
+     ["computed_kpis.csv 行3 列 factor: 倍率は正の数です(% なら 100)(入力: '-5')"]),
+    ("computed_kpis.csv", "100,municipalities", "100,県内の全団体",
+     ["computed_kpis.csv 行3 列 reporters: 報告する団体は local_government_groups.csv のグループ名か "
+      "prefecture_and_municipalities・municipalities のいずれかです(入力: '県内の全団体')"]),
+    ("computed_kpis.csv", "ratio_of_sums,100,municipalities", "ratio_of_sums,1,municipalities",
+     ["computed_kpis.csv 行3 列 factor: 指標 EDU-K01 の単位は % なので、ratio_of_sums の倍率は 100 です(入力: '1')"]),
+    ("computed_kpis.csv", "ratio_of_sums,100,municipalities", "average,100,municipalities",
+     ["computed_kpis.csv 行3 列 rule: ratio_of_sums か sum が必要です(入力: 'average')"]),
+])
+def test_catalogue_check_refuses_a_bad_computed_kpi(tmp_path, file, old, new, named):
+    """Issue 25.2: each mistake in the declarations is one Japanese line naming file, row and column; exit 1."""
+    result = run_cli("catalogue", "check", "--project", str(_broken_project(tmp_path, file, old, new)))
+    assert result.returncode == 1, result.stdout + result.stderr
+    problems = [line for line in result.stdout.splitlines() if ".csv 行" in line]
+    assert problems == named
+    assert all(PROBLEM.match(line) for line in problems)
+    assert result.stdout.splitlines()[-1].endswith(f"{len(named)} 件の問題があります。直すまで shinchoku run は何も取り込みません。")
+
+
+def test_a_named_group_may_report_a_computed_kpi(tmp_path):
+    folder = _broken_project(tmp_path, "computed_kpis.csv", "100,municipalities", "100,避難地域12市町村")
+    catalogue = load_catalogue(folder / "catalogue")
+    assert {g.name for g in catalogue.reporters_of("EDU-K01", 2024)} == EVACUATED
