@@ -477,6 +477,9 @@ GRAIN = {
     "local_governments": (("code",), ()),
     # a membership's first year is NULL from the plan's start; overlapping memberships are refused by the catalogue
     "local_government_groups": (("group_name", "code", "valid_from_fy"), ("valid_from_fy",)),
+    # overlapping years of one KPI's rule, or of one component, are refused by the catalogue
+    "computed_kpis": (("kpi_id", "valid_from_fy"), ()),
+    "kpi_components": (("kpi_id", "component_id", "valid_from_fy"), ()),
     "initiatives": (("initiative_id",), ()),
     # a seed line has no submission; its row_order is unique among the seed's
     "initiative_outcomes": (("initiative_id", "fiscal_year", "submission_id", "row_order"), ("submission_id",)),
@@ -575,3 +578,28 @@ def test_local_governments_are_reference_views(tmp_path):
                        ("いわき", 7, 1)]
     assert prefecture == [("070009", "福島県", None)]
     assert sorted(groups) == sorted([("避難地域12市町村", 12, 3), ("会津13市町村", 13, 1)])
+
+
+def test_computed_kpis_and_their_components_are_reference_views(tmp_path):
+    """Issue 25.2: the declarations as the warehouse shows them; nothing is computed from them yet."""
+    from shinchoku.catalogue import load_catalogue
+    from shinchoku.config import ROOT
+    from shinchoku.settings import load_settings
+
+    settings = load_settings(env={}, config_file=tmp_path / "none.toml")
+    catalogue = load_catalogue(ROOT / "catalogue")
+    path = tmp_path / "blank.duckdb"
+    wh.copy_blank(path, catalogue, settings, wh.fingerprint(catalogue, settings))
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        rules = con.execute("""select kpi_id, kpi_unit, rule, factor, reporters, reporters_kind, valid_from_fy,
+                                      valid_to_fy from computed_kpis order by kpi_id""").fetchall()
+        components = con.execute("""select kpi_id, role_label, component_name, unit from kpi_components
+                                    order by kpi_id, role_order""").fetchall()
+    finally:
+        con.close()
+    assert rules == [("EDU-K01", "%", "ratio_of_sums", 100.0, "municipalities", "set", 2021, None),
+                     ("GOV-K01", "%", "ratio_of_sums", 100.0, "prefecture_and_municipalities", "set", 2021, None)]
+    assert [c[:2] for c in components] == [("EDU-K01", "分子"), ("EDU-K01", "分母"), ("GOV-K01", "分子"),
+                                           ("GOV-K01", "分母")]
+    assert components[2][2:] == ("オンラインで行われた件数", "件") and components[3][2:] == ("手続の総件数", "件")

@@ -133,6 +133,10 @@ def load_reference(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, setting
             kind varchar, region varchar, valid_from_fy integer, valid_to_fy integer, row_order integer);
         create or replace table ref_local_government_groups (group_name varchar, code varchar, valid_from_fy integer,
             valid_to_fy integer, row_order integer);
+        create or replace table ref_computed_kpis (kpi_id varchar, rule varchar, factor double, reporters varchar,
+            valid_from_fy integer, valid_to_fy integer, row_order integer);
+        create or replace table ref_kpi_components (kpi_id varchar, component_id varchar, component_name varchar,
+            role varchar, unit varchar, valid_from_fy integer, valid_to_fy integer, row_order integer);
         create or replace table ref_seed_outcomes (initiative_id varchar, fiscal_year integer, label varchar,
             outcome_text varchar, figure_value double, figure_unit varchar, as_of date, note varchar,
             row_order integer);
@@ -163,6 +167,11 @@ def load_reference(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, setting
                                                  for n, g in enumerate(catalogue.local_governments, start=1)])
     _insert_rows(con, "ref_local_government_groups", [(m.group, m.code, m.valid_from_fy, m.valid_to_fy, n)
                                                        for n, m in enumerate(catalogue.group_memberships, start=1)])
+    _insert_rows(con, "ref_computed_kpis", [(r.kpi_id, r.rule, r.factor, r.reporters, r.valid_from_fy, r.valid_to_fy, n)
+                                            for n, r in enumerate(catalogue.computed_rules, start=1)])
+    _insert_rows(con, "ref_kpi_components", [(c.kpi_id, c.component_id, c.component_name, c.role, c.unit,
+                                              c.valid_from_fy, c.valid_to_fy, n)
+                                             for n, c in enumerate(catalogue.kpi_components, start=1)])
     _insert_rows(con, "ref_seed_outcomes", [(o.initiative_id, o.fiscal_year, o.label, o.outcome_text, o.figure_value,
                                              o.figure_unit, o.as_of, o.note, n)
                                             for n, o in enumerate(catalogue.seed_outcomes)])
