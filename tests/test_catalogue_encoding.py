@@ -49,9 +49,12 @@ def test_a_catalogue_saved_by_excel_reads_the_same(tmp_path, encoding, said):
         assert getattr(saved, part) == getattr(original, part), part
     files = sorted(p.name for p in (ROOT / "catalogue").glob("*.csv"))
     assert dict(original.encodings) == dict.fromkeys(files, "utf-8")
-    # revisions.csv holds only its ASCII header, the same bytes in every encoding but the BOM's
+    # revisions.csv (only its header) and computed_kpis.csv are ASCII, the same bytes in every encoding but the BOM's
     assert dict(saved.encodings) == {**dict.fromkeys(files, encoding),
-                                     **({"revisions.csv": "utf-8"} if encoding == "cp932" else {})}
+                                     **(dict.fromkeys(("revisions.csv", "computed_kpis.csv"), "utf-8")
+                                        if encoding == "cp932" else {})}
+    for part in ("computed_rules", "kpi_components"):
+        assert getattr(saved, part) == getattr(original, part), part
 
     for _ in range(2):  # the second time the marker says the catalogue is sound: still said
         result = run_cli("catalogue", "check", "--project", str(folder))
