@@ -1,4 +1,4 @@
-"""Plain helpers for the tests: the CLI in a subprocess, the warehouse read in a reader subprocess, a migrated
+"""Plain helpers for the tests: the CLI in a subprocess or in this process, the warehouse read in a reader subprocess, a migrated
 Prefect home, and a workbook dropped into the inbox. Fixtures and hooks live in conftest.py; tests import these."""
 
 from __future__ import annotations
@@ -10,6 +10,25 @@ import sys
 from pathlib import Path
 
 from shinchoku.config import ROOT
+
+
+def cli_in_process(*args: str) -> subprocess.CompletedProcess:
+    """A command as ``main()`` runs it, in this process (the subprocess form, ``run_cli``, costs an interpreter's
+    start-up), with the environment it may set (``--project``) restored afterwards."""
+    import contextlib
+    import io
+
+    from shinchoku.cli import main
+
+    saved = dict(os.environ)
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(args))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
 
 
 def drop(inbox, path: Path, department: str | None, name: str | None = None, *, mtime: float | None = None) -> Path:

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from helpers import run_cli
+from helpers import cli_in_process, run_cli
 from shinchoku.catalogue import CatalogueError, load_catalogue
 from shinchoku.config import ROOT
 
@@ -207,7 +207,7 @@ def _broken_project(tmp_path, file, old, new):
 ])
 def test_catalogue_check_refuses_a_bad_local_government(tmp_path, file, old, new, named):
     """Issue 25.1: each mistake is one Japanese line naming file, row and column; `catalogue check` exits 1."""
-    result = run_cli("catalogue", "check", "--project", str(_broken_project(tmp_path, file, old, new)))
+    result = cli_in_process("catalogue", "check", "--project", str(_broken_project(tmp_path, file, old, new)))
     assert result.returncode == 1, result.stdout + result.stderr
     problems = [line for line in result.stdout.splitlines() if ".csv 行" in line]
     assert problems == named
@@ -268,7 +268,7 @@ def test_gov_k01_and_edu_k01_are_declared_ratios_of_sums_from_fy2021(catalogue):
 ])
 def test_catalogue_check_refuses_a_bad_computed_kpi(tmp_path, file, old, new, named):
     """Issue 25.2: each mistake in the declarations is one Japanese line naming file, row and column; exit 1."""
-    result = run_cli("catalogue", "check", "--project", str(_broken_project(tmp_path, file, old, new)))
+    result = cli_in_process("catalogue", "check", "--project", str(_broken_project(tmp_path, file, old, new)))
     assert result.returncode == 1, result.stdout + result.stderr
     problems = [line for line in result.stdout.splitlines() if ".csv 行" in line]
     assert problems == named

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from helpers import run_cli
+from helpers import cli_in_process, run_cli
 from shinchoku.cli import COMMANDS, build_parser, main
 from shinchoku.config import ROOT
 from shinchoku.documents.template import fill_template
@@ -100,22 +100,10 @@ def test_check_shows_a_row_with_text_but_no_figure_as_no_figure_not_unreadable(t
     assert "読み取れず" not in out and out.startswith("OK")
 
 
-def check_in_process(path):
-    """``shinchoku check PATH`` run as main() runs it, in this process (the subprocess form is tested above)."""
-    import contextlib
-    import io
-    import subprocess
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["check", str(path)])
-    return subprocess.CompletedProcess(["check"], code, out.getvalue(), err.getvalue())
-
-
 def test_check_shows_a_unit_in_the_number_format_and_the_value_it_means(template):
     """REC-K01 (万件) at 1461000 in #,##0"件": the cell shows 1,461,000件, which is 146.1万件."""
     path = fill_template(template("避難地域復興局", 2022), {"REC-K01": 1461000}, formats={"REC-K01": '#,##0"件"'})
-    result = check_in_process(path)
+    result = cli_in_process("check", str(path))
     assert result.returncode == 0, result.stdout + result.stderr
     [line] = [line.split("\t") for line in result.stdout.splitlines() if line.startswith("REC-K01\t")]
     assert line == ["REC-K01", "R4年度", "1,461,000件", "146.1", "万件", "2023-03-31", "書式の単位(件)、換算(件)"]
@@ -134,7 +122,7 @@ def test_check_shows_a_kpi_left_blank_with_its_reason_without_failing(template):
     row = next(r for r in range(header, ws.max_row + 1) if ws.cell(row=r, column=1).value == "REC-K01")
     ws.cell(row=row, column=column).value = "集計システム更新のため未集計"
     wb.save(path)
-    result = check_in_process(path)
+    result = cli_in_process("check", str(path))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr and result.stdout.startswith("OK")
     assert ["REC-K01", "R6年度", "", "(数値なし)", "万件", "2025-03-31", ""] in [line.split("\t") for line in result.stdout.splitlines()]
