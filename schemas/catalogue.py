@@ -138,6 +138,22 @@ class _File(pa.DataFrameModel):
         coerce = True
 
 
+class _InForce(_File):
+    """A file whose rows hold from ``valid_from_fy`` to ``valid_to_fy`` (either may be blank): both are years,
+    and the last is not before the first."""
+
+    valid_from_fy: Series[str]
+    valid_to_fy: Series[str]
+
+    @pa.check("valid_from_fy", "valid_to_fy", name="not_a_year")
+    def not_a_year(cls, s: pd.Series) -> Series[bool]:
+        return _parses(s, year)
+
+    @pa.dataframe_check(name="years_reversed")
+    def years_reversed(cls, df: pd.DataFrame) -> Series[bool]:
+        return _reversed_years(df)
+
+
 class AreaRules(_File):
     """areas.csv: 分野."""
 
@@ -312,12 +328,10 @@ class OutcomeRules(_File):
         return (df["figure_value"] == "") == (df["figure_unit"] == "")
 
 
-class DepartmentRules(_File):
+class DepartmentRules(_InForce):
     """departments.csv: each department's fiscal years, and its successor's standing."""
 
     department: Series[str]
-    valid_from_fy: Series[str]
-    valid_to_fy: Series[str]
     successor: Series[str]
     successor_known: Series[bool]
     in_cycle: Series[bool]
@@ -325,10 +339,6 @@ class DepartmentRules(_File):
     @pa.check("department", name="not_a_folder_name")
     def not_a_folder_name(cls, s: pd.Series) -> Series[bool]:
         return s.map(department_name_ok).astype(bool)
-
-    @pa.check("valid_from_fy", "valid_to_fy", name="not_a_year")
-    def not_a_year(cls, s: pd.Series) -> Series[bool]:
-        return _parses(s, year)
 
     @pa.dataframe_check(name="unknown_successor")
     def unknown_successor(cls, df: pd.DataFrame) -> Series[bool]:
@@ -422,7 +432,7 @@ def _reversed_years(df: pd.DataFrame) -> pd.Series:
                       for f, t in zip(df["valid_from_fy"], df["valid_to_fy"])], index=df.index, dtype=bool)
 
 
-class LocalGovernmentRules(_File):
+class LocalGovernmentRules(_InForce):
     """local_governments.csv: the prefecture and its municipalities, each code once, each municipality in one region."""
 
     code: Series[str]
@@ -430,8 +440,6 @@ class LocalGovernmentRules(_File):
     reading: Series[str]
     kind: Series[str]
     region: Series[str]
-    valid_from_fy: Series[str]
-    valid_to_fy: Series[str]
     expected_code: Series[str]
 
     @pa.check("code", "name", name="required")
@@ -454,10 +462,6 @@ class LocalGovernmentRules(_File):
     def unknown_kind(cls, s: pd.Series) -> Series[bool]:
         return s.isin(LOCAL_GOVERNMENT_KINDS)
 
-    @pa.check("valid_from_fy", "valid_to_fy", name="not_a_year")
-    def not_a_year(cls, s: pd.Series) -> Series[bool]:
-        return _parses(s, year)
-
     @pa.dataframe_check(name="wrong_check_digit")
     def wrong_check_digit(cls, df: pd.DataFrame) -> Series[bool]:
         return df["code"].map(code_digit_ok).astype(bool)
@@ -474,31 +478,17 @@ class LocalGovernmentRules(_File):
     def region_for_prefecture(cls, df: pd.DataFrame) -> Series[bool]:
         return ~((df["kind"] == "県") & (df["region"] != ""))
 
-    @pa.dataframe_check(name="years_reversed")
-    def years_reversed(cls, df: pd.DataFrame) -> Series[bool]:
-        return _reversed_years(df)
 
-
-class GroupRules(_File):
+class GroupRules(_InForce):
     """local_government_groups.csv: each membership a municipality that exists throughout its years, once."""
 
     group: Series[str]
     code: Series[str]
-    valid_from_fy: Series[str]
-    valid_to_fy: Series[str]
     member_state: Series[str]  # ok, unknown (no such municipality), not_in_force, twice (overlapping rows)
 
     @pa.check("group", "code", name="required")
     def required(cls, s: pd.Series) -> Series[bool]:
         return _required(s)
-
-    @pa.check("valid_from_fy", "valid_to_fy", name="not_a_year")
-    def not_a_year(cls, s: pd.Series) -> Series[bool]:
-        return _parses(s, year)
-
-    @pa.dataframe_check(name="years_reversed")
-    def years_reversed(cls, df: pd.DataFrame) -> Series[bool]:
-        return _reversed_years(df)
 
     @pa.dataframe_check(name="member_unknown")
     def member_unknown(cls, df: pd.DataFrame) -> Series[bool]:
@@ -528,15 +518,13 @@ def _overlapping(df: pd.DataFrame, key: list[str]) -> pd.Series:
     return pd.Series(ok, index=df.index, dtype=bool)
 
 
-class ComputedKpiRules(_File):
+class ComputedKpiRules(_InForce):
     """computed_kpis.csv: a KPI computed from local governments' counts, by a rule, from a fiscal year."""
 
     kpi_id: Series[str]
     rule: Series[str]
     factor: Series[str]
     reporters: Series[str]
-    valid_from_fy: Series[str]
-    valid_to_fy: Series[str]
     kpi_state: Series[str]  # ok, unknown (not in kpis.csv)
     reporters_known: Series[bool]
     percent_ok: Series[bool]
@@ -553,14 +541,6 @@ class ComputedKpiRules(_File):
     @pa.check("factor", name="factor_not_positive")
     def factor_not_positive(cls, s: pd.Series) -> Series[bool]:
         return s.map(lambda text: text == "" or _reads(positive_factor, text)).astype(bool)
-
-    @pa.check("valid_from_fy", "valid_to_fy", name="not_a_year")
-    def not_a_year(cls, s: pd.Series) -> Series[bool]:
-        return _parses(s, year)
-
-    @pa.dataframe_check(name="years_reversed")
-    def years_reversed(cls, df: pd.DataFrame) -> Series[bool]:
-        return _reversed_years(df)
 
     @pa.dataframe_check(name="unknown_kpi")
     def unknown_kpi(cls, df: pd.DataFrame) -> Series[bool]:
@@ -583,7 +563,7 @@ class ComputedKpiRules(_File):
         return _overlapping(df, ["kpi_id"])
 
 
-class ComponentRules(_File):
+class ComponentRules(_InForce):
     """kpi_components.csv: what a computed KPI is computed from, each a count with its role and unit."""
 
     kpi_id: Series[str]
@@ -591,8 +571,6 @@ class ComponentRules(_File):
     component_name: Series[str]
     role: Series[str]
     unit: Series[str]
-    valid_from_fy: Series[str]
-    valid_to_fy: Series[str]
     kpi_state: Series[str]  # ok, unknown (not in kpis.csv), not_computed (not in computed_kpis.csv)
 
     @pa.check("kpi_id", "component_id", "component_name", "role", "unit", "valid_from_fy", name="required")
@@ -606,14 +584,6 @@ class ComponentRules(_File):
     @pa.check("unit", name="not_a_count_unit")
     def not_a_count_unit(cls, s: pd.Series) -> Series[bool]:
         return s.isin(COUNT_UNITS) | (s == "")
-
-    @pa.check("valid_from_fy", "valid_to_fy", name="not_a_year")
-    def not_a_year(cls, s: pd.Series) -> Series[bool]:
-        return _parses(s, year)
-
-    @pa.dataframe_check(name="years_reversed")
-    def years_reversed(cls, df: pd.DataFrame) -> Series[bool]:
-        return _reversed_years(df)
 
     @pa.dataframe_check(name="unknown_kpi")
     def unknown_kpi(cls, df: pd.DataFrame) -> Series[bool]:
