@@ -187,6 +187,16 @@ def _broken_project(tmp_path, file, old, new):
     return folder
 
 
+def assert_refused(project, named: list[str]) -> None:
+    """`catalogue check` on the project prints exactly these problem lines, each in the one form, and exits 1."""
+    result = cli_in_process("catalogue", "check", "--project", str(project))
+    assert result.returncode == 1, result.stdout + result.stderr
+    problems = [line for line in result.stdout.splitlines() if ".csv 行" in line]
+    assert problems == named
+    assert all(PROBLEM.match(line) for line in problems)
+    assert result.stdout.splitlines()[-1].endswith(f"{len(named)} 件の問題があります。直すまで shinchoku run は何も取り込みません。")
+
+
 @pytest.mark.parametrize("file, old, new, named", [
     ("local_governments.csv", "072010,福島市", "072011,福島市",
      ["local_governments.csv 行3 列 code: 検査数字(6桁目)が合いません。先頭5桁からは '072010' です(入力: '072011')"]),
@@ -207,12 +217,7 @@ def _broken_project(tmp_path, file, old, new):
 ])
 def test_catalogue_check_refuses_a_bad_local_government(tmp_path, file, old, new, named):
     """Issue 25.1: each mistake is one Japanese line naming file, row and column; `catalogue check` exits 1."""
-    result = cli_in_process("catalogue", "check", "--project", str(_broken_project(tmp_path, file, old, new)))
-    assert result.returncode == 1, result.stdout + result.stderr
-    problems = [line for line in result.stdout.splitlines() if ".csv 行" in line]
-    assert problems == named
-    assert all(PROBLEM.match(line) for line in problems)
-    assert result.stdout.splitlines()[-1].endswith(f"{len(named)} 件の問題があります。直すまで shinchoku run は何も取り込みません。")
+    assert_refused(_broken_project(tmp_path, file, old, new), named)
 
 
 # KPIs computed from local governments' counts (issue 25.2): computed_kpis.csv and kpi_components.csv, declared only.
@@ -268,12 +273,7 @@ def test_gov_k01_and_edu_k01_are_declared_ratios_of_sums_from_fy2021(catalogue):
 ])
 def test_catalogue_check_refuses_a_bad_computed_kpi(tmp_path, file, old, new, named):
     """Issue 25.2: each mistake in the declarations is one Japanese line naming file, row and column; exit 1."""
-    result = cli_in_process("catalogue", "check", "--project", str(_broken_project(tmp_path, file, old, new)))
-    assert result.returncode == 1, result.stdout + result.stderr
-    problems = [line for line in result.stdout.splitlines() if ".csv 行" in line]
-    assert problems == named
-    assert all(PROBLEM.match(line) for line in problems)
-    assert result.stdout.splitlines()[-1].endswith(f"{len(named)} 件の問題があります。直すまで shinchoku run は何も取り込みません。")
+    assert_refused(_broken_project(tmp_path, file, old, new), named)
 
 
 def test_a_named_group_may_report_a_computed_kpi(tmp_path):
