@@ -13,6 +13,7 @@ import pytest
 from shinchoku.run import warehouse as wh
 from shinchoku.catalogue import Area, Catalogue, Kpi
 from shinchoku.config import GradeBand, Grading, Settings
+from warehouses import revised_catalogue
 
 AREA = Area("GOV", "行政のDX", "行政のDX", 1, "")
 
@@ -225,8 +226,9 @@ def build_with(kpis, observations: list[tuple[str, int, float]], settings: Setti
     wh.build(con, kpis if isinstance(kpis, Catalogue) else Catalogue((AREA,), (), tuple(kpis), True), settings)
     con.execute("insert into raw_submissions (submission_id, department, file_name, sha256, received_at, status, "
                 "error_count, warning_count) values (1, '総務部', 'f.xlsx', 'x', '2026-05-01 09:00', 'accepted', 0, 0)")
-    con.executemany("insert into raw_observations (submission_id, kpi_id, fiscal_year, as_of, actual_value) "
-                    "values (1, ?, ?, ?, ?)", [(k, y, dt.date(y + 1, 3, 31), v) for k, y, v in observations])
+    if observations:
+        con.executemany("insert into raw_observations (submission_id, kpi_id, fiscal_year, as_of, actual_value) "
+                        "values (1, ?, ?, ?, ?)", [(k, y, dt.date(y + 1, 3, 31), v) for k, y, v in observations])
     return con
 
 
@@ -286,19 +288,12 @@ def test_grades_at_every_band_boundary_are_exact_and_the_one_file_rule_agrees():
 
 # --- one 目標達成, and past report years as the plan stood then (the seed's catalogue with revisions) ---
 
-def revised_catalogue(tmp_path, revisions: list[tuple[str, str, str, int]]):
-    """The project's catalogue with revisions (item_id, field, new_value, effective_fy) appended."""
-    import shutil
-
+def shipped_catalogue():
+    """The project's own catalogue, as shipped."""
     from shinchoku.catalogue import load_catalogue
     from shinchoku.config import ROOT
 
-    folder = tmp_path / "catalogue"
-    shutil.copytree(ROOT / "catalogue", folder)
-    with (folder / "revisions.csv").open("a", encoding="utf-8", newline="") as f:
-        for n, (item, field, value, fy) in enumerate(revisions, start=1):
-            f.write(f"R-{n},{item},{field},{value},{fy},2024-03-15,理由,資料\n")
-    return load_catalogue(folder)
+    return load_catalogue(ROOT / "catalogue")
 
 
 def test_one_target_reached_under_a_raised_target(tmp_path):
@@ -553,17 +548,9 @@ def test_every_contract_view_is_a_view_file():
     assert set(CONTRACT_VIEWS) <= files
 
 
-def test_local_governments_are_reference_views(tmp_path):
+def test_local_governments_are_reference_views():
     """Issue 25.1: the catalogue's local governments and groups, as the warehouse shows them."""
-    from shinchoku.catalogue import load_catalogue
-    from shinchoku.config import ROOT
-    from shinchoku.settings import load_settings
-
-    settings = load_settings(env={}, config_file=tmp_path / "none.toml")
-    catalogue = load_catalogue(ROOT / "catalogue")
-    path = tmp_path / "blank.duckdb"
-    wh.copy_blank(path, catalogue, settings, wh.fingerprint(catalogue, settings))
-    con = duckdb.connect(str(path), read_only=True)
+    con = build_with(shipped_catalogue(), [])
     try:
         kinds = con.execute("select kind, count(*) from local_governments group by kind order by kind").fetchall()
         regions = con.execute("""select region, region_order, count(*) from local_governments where is_municipality
@@ -580,17 +567,9 @@ def test_local_governments_are_reference_views(tmp_path):
     assert sorted(groups) == sorted([("避難地域12市町村", 12, 3), ("会津13市町村", 13, 1)])
 
 
-def test_computed_kpis_and_their_components_are_reference_views(tmp_path):
+def test_computed_kpis_and_their_components_are_reference_views():
     """Issue 25.2: the declarations as the warehouse shows them; nothing is computed from them yet."""
-    from shinchoku.catalogue import load_catalogue
-    from shinchoku.config import ROOT
-    from shinchoku.settings import load_settings
-
-    settings = load_settings(env={}, config_file=tmp_path / "none.toml")
-    catalogue = load_catalogue(ROOT / "catalogue")
-    path = tmp_path / "blank.duckdb"
-    wh.copy_blank(path, catalogue, settings, wh.fingerprint(catalogue, settings))
-    con = duckdb.connect(str(path), read_only=True)
+    con = build_with(shipped_catalogue(), [])
     try:
         rules = con.execute("""select kpi_id, kpi_unit, rule, factor, reporters, reporters_kind, valid_from_fy,
                                       valid_to_fy from computed_kpis order by kpi_id""").fetchall()

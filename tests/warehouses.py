@@ -22,11 +22,13 @@ REVISIONS = [("IND-K01", "target_value", "10", 2025), ("GOV-K01", "target_value"
              ("REC-K01", "baseline_value", "80.0", 2024), ("HLT-K02", "target_fy", "2026", 2023)]
 
 
-def _catalogue(base: Path):
+def revised_catalogue(base: Path, revisions: list[tuple[str, str, str, int]] = REVISIONS):
+    """The project's catalogue copied under ``base``, with revisions (item_id, field, new_value, effective_fy)
+    appended."""
     folder = base / "catalogue"
     shutil.copytree(ROOT / "catalogue", folder)
     with (folder / "revisions.csv").open("a", encoding="utf-8", newline="") as f:
-        for n, (item, field, value, fy) in enumerate(REVISIONS, start=1):
+        for n, (item, field, value, fy) in enumerate(revisions, start=1):
             f.write(f"R-{n},{item},{field},{value},{fy},2024-03-15,理由,資料\n")
     return load_catalogue(folder)
 
@@ -49,7 +51,7 @@ def realistic_warehouse(base: Path) -> Path:
     """The demo's returns under a revised plan, its past years confirmed, then a second run of corrections: a
     resubmitted open year (superseded values, texts and outcomes, a mid-year value), a reopened year corrected and
     confirmed again, a change to a confirmed year (rejected) and a copy of an accepted file (duplicate)."""
-    catalogue = _catalogue(base)
+    catalogue = revised_catalogue(base)
     settings = dataclasses.replace(
         load_settings(inbox=base / "inbox", warehouse=base / "warehouse" / "shinchoku.duckdb", settle_seconds=0,
                       config_file=base / "none.toml", env={}), site_build=False)
