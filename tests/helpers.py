@@ -3,6 +3,7 @@ Prefect home, and a workbook dropped into the inbox. Fixtures and hooks live in 
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 import subprocess
@@ -117,3 +118,35 @@ def migrated_prefect_home(home: Path) -> Path:
     home.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(cache / "prefect.db", home / "prefect.db")
     return home
+
+
+SOURCE = "令和5年度 第2回 DX推進本部会議 資料3"  # a revision's source, unless the test names one
+
+
+def make_catalogue(tmp_path, revisions=(), kpis=(), owners=(), departments=None):
+    """The project's catalogue with extra rows: revisions (dicts), kpis.csv rows, owners.csv rows, departments."""
+    folder = tmp_path / "project" / "catalogue"
+    shutil.copytree(ROOT / "catalogue", folder)
+    for name, rows in (("kpis.csv", kpis), ("owners.csv", owners)):
+        with (folder / name).open("a", encoding="utf-8", newline="") as f:
+            csv.writer(f, lineterminator="\n").writerows(rows)
+    with (folder / "revisions.csv").open("a", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        for n, r in enumerate(revisions, start=1):
+            writer.writerow([r.get("revision_id", f"R{n}"), r["item_id"], r["field"], r["new_value"], r["effective_fy"],
+                             r.get("decided_on", "2024-03-15"), r.get("reason", "理由"), r.get("source", SOURCE)])
+    if departments is not None:
+        with (folder / "departments.csv").open("a", encoding="utf-8", newline="") as f:
+            csv.writer(f, lineterminator="\n").writerows(departments)
+    return folder
+
+
+def reorganised_catalogue(tmp_path):
+    """The catalogue after 組織改正: 危機管理部 ends with FY2023 and 危機管理局 takes over its KPI and initiative."""
+    folder = make_catalogue(tmp_path, [
+        {"item_id": "SAF-K01", "field": "owner", "new_value": "危機管理局", "effective_fy": 2024, "reason": "組織改正"},
+        {"item_id": "SAF-01", "field": "owner", "new_value": "危機管理局", "effective_fy": 2024, "reason": "組織改正"}],
+        departments=[["危機管理局", "2024", "", ""]])
+    text = (folder / "departments.csv").read_text(encoding="utf-8").replace("危機管理部,,,", "危機管理部,,2023,危機管理局")
+    (folder / "departments.csv").write_text(text, encoding="utf-8")
+    return folder

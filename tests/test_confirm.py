@@ -13,7 +13,7 @@ import threading
 
 import pytest
 
-from helpers import drop, query, query_many
+from helpers import drop, make_catalogue, query, query_many, reorganised_catalogue
 from shinchoku.cli import main
 from shinchoku.run.steps import run_ingest
 from shinchoku.run.publish import run_lock
@@ -220,7 +220,6 @@ def test_the_report_states_each_departments_confirmation(confirmed, settings, tm
 
 
 def test_a_run_that_sees_a_changed_catalogue_records_its_fingerprint(settings, catalogue, template, tmp_path):
-    from test_revisions import make_catalogue
 
     from shinchoku.catalogue import load_catalogue
 
@@ -284,14 +283,7 @@ def test_confirm_and_reopen_refuse_an_unknown_department_a_year_outside_the_plan
 
 def test_a_department_that_does_not_exist_that_year_is_refused(tmp_path, settings, monkeypatch):
     """Per catalogue/departments.csv: 危機管理部 ends with FY2023; from FY2024 its successor is named."""
-    from test_revisions import make_catalogue
-
-    folder = make_catalogue(tmp_path, [
-        {"item_id": "SAF-K01", "field": "owner", "new_value": "危機管理局", "effective_fy": 2024, "reason": "組織改正"},
-        {"item_id": "SAF-01", "field": "owner", "new_value": "危機管理局", "effective_fy": 2024, "reason": "組織改正"}],
-        departments=[["危機管理局", "2024", "", ""]])
-    text = (folder / "departments.csv").read_text(encoding="utf-8").replace("危機管理部,,,", "危機管理部,,2023,危機管理局")
-    (folder / "departments.csv").write_text(text, encoding="utf-8")
+    folder = reorganised_catalogue(tmp_path)
     project = folder.parent
     monkeypatch.delenv("SHINCHOKU_PROJECT", raising=False)  # --project sets it for the process: restored after
     code, out = cli("--project", str(project), "template", "--department", "危機管理部", "--year", "R6",

@@ -7,19 +7,16 @@ filled returns in the inbox, one ingest, the views.
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
 import io
 import os
-import shutil
 
 import pytest
 from openpyxl import load_workbook
 
-from helpers import drop, query, query_many
+from helpers import SOURCE, drop, make_catalogue, query, query_many, reorganised_catalogue
 from shinchoku.catalogue import CatalogueError, load_catalogue
 from shinchoku.cli import main
-from shinchoku.config import ROOT
 from shinchoku.settings import load_settings
 from shinchoku.run.steps import run_ingest
 from shinchoku.workbook.layout import HEADER_ROW, SHEET
@@ -38,25 +35,6 @@ def _project_restored():
 
 
 REVISION = "R5-03"
-SOURCE = "令和5年度 第2回 DX推進本部会議 資料3"
-
-
-def make_catalogue(tmp_path, revisions=(), kpis=(), owners=(), departments=None):
-    """The project's catalogue with extra rows: revisions (dicts), kpis.csv rows, owners.csv rows, departments."""
-    folder = tmp_path / "project" / "catalogue"
-    shutil.copytree(ROOT / "catalogue", folder)
-    for name, rows in (("kpis.csv", kpis), ("owners.csv", owners)):
-        with (folder / name).open("a", encoding="utf-8", newline="") as f:
-            csv.writer(f, lineterminator="\n").writerows(rows)
-    with (folder / "revisions.csv").open("a", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        for n, r in enumerate(revisions, start=1):
-            writer.writerow([r.get("revision_id", f"R{n}"), r["item_id"], r["field"], r["new_value"], r["effective_fy"],
-                             r.get("decided_on", "2024-03-15"), r.get("reason", "理由"), r.get("source", SOURCE)])
-    if departments is not None:
-        with (folder / "departments.csv").open("a", encoding="utf-8", newline="") as f:
-            csv.writer(f, lineterminator="\n").writerows(departments)
-    return folder
 
 
 def settings_in(tmp_path):
@@ -218,12 +196,7 @@ def test_an_owner_change_from_fy2024(tmp_path):
 
 def test_a_renamed_department(tmp_path):
     """危機管理部 becomes 危機管理局 from FY2024: the old folder, and a template declaring it, go to the new one."""
-    folder = make_catalogue(tmp_path, [
-        {"item_id": "SAF-K01", "field": "owner", "new_value": "危機管理局", "effective_fy": 2024, "reason": "組織改正"},
-        {"item_id": "SAF-01", "field": "owner", "new_value": "危機管理局", "effective_fy": 2024, "reason": "組織改正"}],
-        departments=[["危機管理局", "2024", "", ""]])
-    text = (folder / "departments.csv").read_text(encoding="utf-8").replace("危機管理部,,,", "危機管理部,,2023,危機管理局")
-    (folder / "departments.csv").write_text(text, encoding="utf-8")
+    folder = reorganised_catalogue(tmp_path)
     catalogue = load_catalogue(folder)
     assert "危機管理局" in catalogue.departments_in(2024) and "危機管理部" not in catalogue.departments_in(2024)
     settings = settings_in(tmp_path)

@@ -8,9 +8,8 @@ import random
 import shutil
 from pathlib import Path
 
-from helpers import drop
+from helpers import drop, make_catalogue
 from shinchoku.catalogue import load_catalogue
-from shinchoku.config import ROOT
 from shinchoku.settings import load_settings
 from shinchoku.run.confirm import confirm, reopen
 from shinchoku.run.demo import confirm_past_years, expected_in, sample_outcomes, sample_value, write_demo_inbox
@@ -25,12 +24,9 @@ REVISIONS = [("IND-K01", "target_value", "10", 2025), ("GOV-K01", "target_value"
 def revised_catalogue(base: Path, revisions: list[tuple[str, str, str, int]] = REVISIONS):
     """The project's catalogue copied under ``base``, with revisions (item_id, field, new_value, effective_fy)
     appended."""
-    folder = base / "catalogue"
-    shutil.copytree(ROOT / "catalogue", folder)
-    with (folder / "revisions.csv").open("a", encoding="utf-8", newline="") as f:
-        for n, (item, field, value, fy) in enumerate(revisions, start=1):
-            f.write(f"R-{n},{item},{field},{value},{fy},2024-03-15,理由,資料\n")
-    return load_catalogue(folder)
+    return load_catalogue(make_catalogue(base, [
+        {"item_id": item, "field": field, "new_value": value, "effective_fy": fy, "source": "資料"}
+        for item, field, value, fy in revisions]))
 
 
 def _correction(catalogue, settings, base: Path, department: str, year: int, name: str, *, shift: float,
