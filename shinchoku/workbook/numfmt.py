@@ -688,6 +688,7 @@ class Typed:
     scale: int = 0  # thousands-scaling commas (each divides by 1,000)
     unit: str = ""  # the format's own text after the number: 件, 千人, %
     percent: bool = False
+    zero_shown: bool = False  # the display shows 0 for a number that is not (17.5 as 0.0百万枚)
 
 
 def as_typed(value: float, code: str = "General") -> Typed:
@@ -707,10 +708,10 @@ def _as_typed(value: float, code: str) -> Typed:
         return Typed(refusal="time_value" if times else "value_not_number")
     if SLASH in kinds or any(t.kind == LOCALE and _NATIVE_DIGITS.match(t.text) for t in tokens(section)):
         return Typed(refusal="display_unreadable")  # a fraction (1 1/4), or kanji numerals ([DBNum1]: 千二百)
+    shown = display(value, code)
     digits = [i for i, t in enumerate(toks) if t.kind in (DIGIT, GENERAL, TEXT_CODE)]
-    if not digits:
-        shown = "".join(t.text for t in toks if t.kind == LITERAL).strip()
-        return Typed(refusal="shown_as_text" if shown else "hidden_value")
+    if not digits or not any(ch.isdigit() for ch in shown):  # ;;; or #,### for 0 show nothing; 会計 a dash
+        return Typed(refusal="shown_as_text" if shown.strip() else "hidden_value")
     first, last = digits[0], digits[-1]
     inside = [t for t in toks[first:last + 1] if t.kind not in (DIGIT, POINT, COMMA, GENERAL, TEXT_CODE, EXPONENT)]
     if inside or sum(t.kind in (GENERAL, TEXT_CODE) for t in toks) > 1:
@@ -731,7 +732,8 @@ def _as_typed(value: float, code: str) -> Typed:
         before, after = "", "円" + after
     sign = "-" if number < 0 else ""  # a minus goes before the format's own text, as shown: -約1人, -¥48,441
     text = f"{sign}{before}{abs(number):f}{after}"
-    return Typed(text, scale=scale, unit=after.replace("%", "") if after else "", percent=percent > 0)
+    return Typed(text, scale=scale, unit=after.replace("%", "") if after else "", percent=percent > 0,
+                 zero_shown=value != 0 and not any(ch in "123456789" for ch in shown))
 
 
 def _scaling_commas(toks: list[Token]) -> int:

@@ -122,12 +122,9 @@ def _parse_value(raw, unit: str, fmt: str) -> ValueResult:
         typed = numfmt.as_typed(float(raw), fmt)
         if typed.refusal:
             return ValueResult(error=typed.refusal)
-        shown = numfmt.display(raw, fmt)
-        if not any(ch.isdigit() for ch in shown):  # #,### shows nothing for 0, 会計 "-"?? a dash
-            return ValueResult(error="shown_as_text" if shown.strip() else "hidden_value")
         if typed.scale and (split_unit(normalize_text(typed.unit)) or (0,))[0] != 1000 ** typed.scale:
             return ValueResult(error="scaled_display", unit_written=bool(typed.unit))
-        if raw and not any(ch in "123456789" for ch in shown):  # 17.5 in #,##0.0,,"百万枚" shows 0.0百万枚
+        if typed.zero_shown:
             return ValueResult(error="rounded_to_zero")
         result = _parse_text(typed.text, unit)
         unit_shown = split_trailing_groups(typed.unit)[0]  # 0"(速報)": a mark, no unit
