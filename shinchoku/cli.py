@@ -574,28 +574,20 @@ def _build(args, build, done: str) -> int:
     before the catalogue or settings in force is said to be, on the page and here."""
     from .documents.facts import STALE_NOTE, ReportError, warehouse_is_stale
 
-    check_request(load_catalogue(), args.year)
+    from .run.warehouse import fingerprint
+
+    catalogue = load_catalogue()  # a broken catalogue is a usage error, as for every command that reads it
+    check_request(catalogue, args.year)
     settings = _settings(args)
-    current = _fingerprint_in_force(settings)
+    current = fingerprint(catalogue, settings)  # what a run would store: a warehouse built otherwise is stale
     try:
         path = build(settings, current)
     except ReportError as e:
         raise UsageError(str(e)) from None
     print(done.format(path))
-    if current is not None and warehouse_is_stale(settings.warehouse, current):
+    if warehouse_is_stale(settings.warehouse, current):
         print(f"shinchoku: {STALE_NOTE}", file=sys.stderr)
     return EXIT_OK
-
-
-def _fingerprint_in_force(settings) -> str | None:
-    """The fingerprint of the catalogue and settings in force, as a run would store it (None when the catalogue
-    cannot be read: then there is nothing to compare, and the report and site say nothing of it)."""
-    from .run.warehouse import fingerprint
-
-    try:
-        return fingerprint(load_catalogue(), settings)
-    except CatalogueError:
-        return None
 
 
 def cmd_export(args) -> int:
