@@ -348,6 +348,11 @@ class Catalogue:
     def local_governments_by_code(self) -> dict[str, LocalGovernment]:
         return {g.code: g for g in self.local_governments}
 
+    @cached_property
+    def local_governments_by_name(self) -> dict[str, LocalGovernment]:
+        """Each local government by its name, which is also its inbox folder (inbox/郡山市/); the latest row wins."""
+        return {g.name: g for g in self.local_governments}
+
     def municipalities_in(self, fiscal_year: int) -> tuple[LocalGovernment, ...]:
         """The municipalities (市・町・村) that exist in a fiscal year, in file order."""
         return tuple(g for g in self.local_governments if g.is_municipality and g.exists_in(fiscal_year))

@@ -96,7 +96,8 @@ def confirm(settings: Settings, year: int, departments: list[str] | None, by: st
                              "その後の変更はありません。何もしませんでした。")
                 continue
             cid = con.execute("select coalesce(max(confirmation_id), 0) + 1 from raw_confirmations").fetchone()[0]
-            con.execute("insert into raw_confirmations values (?, ?, ?, ?, ?, ?, ?, ?)",
+            con.execute("insert into raw_confirmations (confirmation_id, department, fiscal_year, confirmed_at, "
+                        "confirmed_by, note, missing_kpi_ids, provisional_kpi_ids) values (?, ?, ?, ?, ?, ?, ?, ?)",
                         [cid, d, year, now_jst(), who, note, scope["missing"], scope["provisional"]])
             versions = [(cid, kind, *v) for kind in ("observation", "outcome", "explanation") for v in scope[kind]]
             if versions:

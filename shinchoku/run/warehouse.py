@@ -36,6 +36,10 @@ create table if not exists raw_outcomes (
 create table if not exists raw_explanations (
     submission_id bigint not null, kpi_id varchar not null, fiscal_year integer not null, as_of date not null,
     factor_analysis varchar, future_direction varchar, source_sheet varchar, source_cell varchar, row_order integer);
+create table if not exists raw_component_counts (
+    submission_id bigint not null, local_government varchar not null, kpi_id varchar not null,
+    component_id varchar not null, fiscal_year integer not null, as_of date not null, count double not null,
+    raw_value varchar, note varchar, source_sheet varchar, source_cell varchar, provisional varchar);
 create table if not exists raw_validation_issues (
     submission_id bigint not null, sheet varchar, cell varchar, kpi_id varchar,
     severity varchar not null, code varchar not null, message varchar, fix varchar);
@@ -72,6 +76,7 @@ AUDITS = {
     "kpi without unit": "select kpi_id from ref_kpis where unit is null or unit = ''",
     **_orphans("raw_observations", "observation"),
     **_orphans("raw_explanations", "explanation"),
+    **_orphans("raw_component_counts", "component count"),
     "more than one current version": """
         select kpi_id, fiscal_year, as_of from observation_history where valid_to is null
         group by all having count(*) > 1""",
@@ -100,7 +105,11 @@ class AuditError(Exception):
 
 
 # Columns added after a warehouse may have been created: (table, column, type).
-ADDED_COLUMNS = [("raw_observations", "provisional", "varchar")]
+ADDED_COLUMNS = [("raw_observations", "provisional", "varchar"),
+                 # the local government (6-digit code) whose survey sheet this is; NULL for a department's return
+                 ("raw_submissions", "local_government", "varchar"),
+                 # the local governments without an accepted survey sheet when a year was confirmed --allow-missing
+                 ("raw_confirmations", "missing_local_governments", "varchar[]")]
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:

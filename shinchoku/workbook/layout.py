@@ -13,3 +13,12 @@ TEMPLATE_VERSION = "1"
 
 OUTCOME_SHEET = "取組実績"
 OUTCOME_HEADER = ("項目ID", "項目名", "年度", "取組内容", "成果・効果", "数値", "単位", "時点")
+
+# The survey sheet (調査票) a local government fills in: one row per count (component of a computed KPI)
+# expected from it that year. Its folder inbox/<団体名>/ names the local government, as a department's
+# folder names the department; the workbook also records the government's 6-digit code.
+SURVEY_SHEET = "調査票"
+SURVEY_HEADER = ("指標ID", "構成要素ID", "項目", "単位", "年度", "実数", "時点", "備考")
+SURVEY_KEY = "構成要素ID"
+SURVEY_VALUE = "実数"  # a count: a whole number of 件 or 人, never a rate
+PROP_LOCAL_GOVERNMENT = "shinchoku_local_government"
