@@ -21,6 +21,7 @@ from .catalogue import ENCODINGS, CatalogueError, CatalogueUnreadable, load_cata
 from .config import ConfigError, find_project
 from .documents.facts import CONTRACT_VIEWS
 from .run.confirmed import read_confirmed_periods
+from .run.jumps import read_value_history
 from .run.decide import judge
 from .settings import load_settings
 from .workbook.parse import era_year, parse_fiscal_year
@@ -324,13 +325,14 @@ def cmd_check(args) -> int:
         if department is None and path.resolve().parent.name in catalogue.departments:
             department = path.resolve().parent.name
         items.append((path, department))
-    # confirmed years, read as run reads them: from --warehouse, else from the project's warehouse when it exists
-    # (opened read-only, never created), so that check says what run would
+    # confirmed years and the accepted values of earlier years, read as run reads them: from --warehouse, else from
+    # the project's warehouse when it exists (opened read-only, never created), so that check says what run would
     warehouse = _need_warehouse(args.warehouse) if args.warehouse else settings.warehouse
     periods = read_confirmed_periods(warehouse) if warehouse.exists() else {}
+    history = read_value_history(warehouse) if warehouse.exists() else {}
     worst = EXIT_OK
 
-    for assessment in judge(items, catalogue, settings, periods):  # as a run judges each file
+    for assessment in judge(items, catalogue, settings, periods, history=history):  # as a run judges each file
         errors, warnings = assessment.errors, assessment.warnings
         verdict = "OK" if not errors else "NG"
         say(f"{verdict} {assessment.path}(部局: {assessment.department or '不明'}、エラー {len(errors)} 件、警告 {len(warnings)} 件)")

@@ -21,6 +21,7 @@ from ..workbook.reader import WorkbookRead
 from .archive import archive_all
 from .confirmed import Period, hold_confirmed
 from .inbox import Candidate, Discovery, read_candidates
+from .jumps import History, units_of, warn_jumps
 
 
 @dataclass
@@ -43,9 +44,10 @@ class Decision:
 
 
 def decide(discovery: Discovery, known: dict[tuple[str | None, str], int], catalogue: Catalogue, settings: Settings,
-           confirmed: dict | None = None) -> list[Decision]:
+           confirmed: dict | None = None, history: History | None = None) -> list[Decision]:
     """Read and hash every candidate, set duplicates aside before parsing, assess the rest as one batch, then
-    hold confirmed years (``confirmed``: the standing confirmations, see :mod:`shinchoku.run.confirm`).
+    hold confirmed years (``confirmed``: the standing confirmations, see :mod:`shinchoku.run.confirm`) and warn
+    of values ten times their last accepted year's (``history``, see :mod:`shinchoku.run.jumps`).
 
     ``known``: (department, sha256) -> first submission id, of files already *accepted*. Originals are
     archived (in this process, from the bytes read) while the workers parse.
@@ -79,7 +81,7 @@ def decide(discovery: Discovery, known: dict[tuple[str | None, str], int], catal
         for decision, path in zip(fresh, archive_all(settings, [d.candidate for d in fresh])):
             decision.archive_path = path
 
-    _assess(batch, catalogue, settings, confirmed, meanwhile=archive)
+    _assess(batch, catalogue, settings, confirmed, history, meanwhile=archive)
     # A copy of a file accepted in this run is its duplicate; a copy of a rejected one is assessed on its own.
     again = []
     for decision in copies:
@@ -89,7 +91,7 @@ def decide(discovery: Discovery, known: dict[tuple[str | None, str], int], catal
         else:
             decision.original, decision.archive_path = None, decision.original.archive_path
             again.append(decision)
-    _assess(again, catalogue, settings, confirmed)
+    _assess(again, catalogue, settings, confirmed, history)
     for decision in decisions:
         if decision.status != "rejected":
             decision.candidate.data = None  # only a rejected file's annotated copy still needs the bytes
@@ -97,21 +99,25 @@ def decide(discovery: Discovery, known: dict[tuple[str | None, str], int], catal
 
 
 def judge(items: list[tuple[Path | bytes, str | None]], catalogue: Catalogue, settings: Settings,
-          confirmed: dict[tuple[str, int], Period] | None = None, meanwhile=None) -> list[Assessment]:
+          confirmed: dict[tuple[str, int], Period] | None = None, meanwhile=None,
+          history: History | None = None) -> list[Assessment]:
     """The one judgement of files, for a run and for ``shinchoku check`` alike: assess them (path or bytes, with
     the trusted department or None) as one batch, with the run's limits, workers and bands, then hold the
-    confirmed years (``confirmed``: the standing confirmations)."""
+    confirmed years (``confirmed``: the standing confirmations) and warn of values ten times (or a tenth of)
+    their last accepted year's (``history``: the warehouse's accepted values, see :mod:`shinchoku.run.jumps`)."""
     assessments = assess_files(items, catalogue, settings.limits, settings.worker_count(), meanwhile=meanwhile,
                                grading=settings.grading)
+    units = units_of(catalogue)
     for assessment in assessments:
         hold_confirmed(assessment, confirmed or {})
+        warn_jumps(assessment, history or {}, units)
     return assessments
 
 
 def _assess(batch: list[Decision], catalogue: Catalogue, settings: Settings, confirmed: dict | None,
-            meanwhile=None) -> None:
+            history: History | None, meanwhile=None) -> None:
     assessments = judge([(d.candidate.data, d.candidate.department) for d in batch], catalogue, settings, confirmed,
-                        meanwhile)
+                        meanwhile, history)
     for decision, assessment in zip(batch, assessments):
         decision.assessment = assessment
         decision.issues = assessment.issues

@@ -29,6 +29,7 @@ from pathlib import Path
 from ..config import Settings
 from . import warehouse as wh
 from .confirmed import confirmed_periods
+from .jumps import value_history
 from .crash import crash_point
 from .inbox import Folders, UnsafeFolder
 
@@ -78,6 +79,7 @@ class Stage:
     known: dict[tuple[str | None, str], int] = field(default_factory=dict)
     fresh: bool = False  # no warehouse was published yet
     confirmed: dict = field(default_factory=dict)  # the standing confirmations (shinchoku.run.confirm.Period by key)
+    history: dict = field(default_factory=dict)  # each unit's accepted value by year (shinchoku.run.jumps.History)
 
 
 def prepare_stage(settings: Settings) -> Stage:
@@ -99,9 +101,10 @@ def prepare_stage(settings: Settings) -> Stage:
             "select department, sha256, min(submission_id) from raw_submissions where status = 'accepted' "
             "group by department, sha256").fetchall()}
         confirmed = confirmed_periods(con)
+        history = value_history(con)
     finally:
         con.close()
-    return Stage(tmp, known, fresh, confirmed)
+    return Stage(tmp, known, fresh, confirmed, history)
 
 
 def _fsync(path: Path) -> None:

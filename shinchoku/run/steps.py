@@ -51,7 +51,7 @@ def _discover(settings: Settings) -> tuple[Discovery, Stage]:
 
 def _assess(settings: Settings, catalogue: Catalogue, discovery: Discovery, stage: Stage) -> list[Decision]:
     """Hash, set duplicates aside, read and validate every workbook as one batch."""
-    return decide(discovery, stage.known, catalogue, settings, stage.confirmed)
+    return decide(discovery, stage.known, catalogue, settings, stage.confirmed, stage.history)
 
 
 @dataclass

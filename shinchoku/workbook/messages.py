@@ -84,6 +84,7 @@ CODES: dict[str, Code] = {
     "unit_converted": Code(WARNING, "実績値「{value}」を単位「{unit}」に換算して {detail} として受け付けました。", "換算結果を確認してください。"),
     "suspicious_value": Code(WARNING, "実績値 {value} は基準値からの変化が目標までの差の2倍を超えています。", "桁や単位の誤りがないか確認してください。"),
     "far_above_target": Code(WARNING, "実績値 {value} は目標値の10倍を超えています(基準値が未設定のため、基準値からの変化では確認できません)。", "単位や桁の誤り(万件の指標に件数を入力したなど)がないか確認してください。"),
+    "value_jump": Code(WARNING, "記入された値 {value} は、{detail}の値 {previous} の約{factor}です。", "単位の取り違え(件と千件など)や桁の誤りがないか確認してください。値が正しければ対応は不要です。"),
     "wrong_direction": Code(WARNING, "実績値 {value} は基準値より悪化しています(この指標は{detail})。", "値に誤りがないか確認してください。"),
     "as_of_in_value": Code(WARNING, "実績値「{value}」の括弧内の時点を、時点 {detail} として受け付けました。", "次回からは時点を「時点」欄に入力してください。"),
     "renamed_department": Code(WARNING, "「{detail}」は組織改正により「{department}」になっています。「{department}」の提出として受け付けました。", "次回からは inbox/{department}/ のフォルダに、「{department}」の報告様式で提出してください。"),
