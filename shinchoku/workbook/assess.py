@@ -411,7 +411,7 @@ _CELL_OF_CHECK = {"unknown_kpi": "指標ID", "kpi_not_in_force": "指標ID", "un
                   "year_out_of_range": "年度", "duplicate_row": "指標ID", "explanation_missing": EXPLANATION[0]}
 # Which rules apply to which records: KPI actuals, texts without a figure, initiative outcomes.
 _KINDS = {"kpi": ("ObservationRules", "ObservationWarnings"), "explanation": ("ExplanationRules",),
-          "outcome": ("OutcomeRules",)}
+          "outcome": ("OutcomeRules",), "component": ("SurveyRules",)}  # a survey's counts: _validate_components
 
 
 def validate_batch(assessments: list[Assessment], catalogue: Catalogue, grading: Grading = Grading()) -> None:
@@ -427,7 +427,7 @@ def validate_batch(assessments: list[Assessment], catalogue: Catalogue, grading:
     kpis, initiatives = catalogue.kpis_by_id, catalogue.initiatives_by_id
     for kind, schemas in _KINDS.items():
         picked = [r for r in rows if r["table"] == kind]
-        if not picked:
+        if not picked or kind == "component":
             continue
         items = initiatives if kind == "outcome" else kpis
         # each row is judged by its item's definition in force in the row's own fiscal year
@@ -500,7 +500,7 @@ def _validate_components(assessments: list[Assessment], picked: list[dict], cata
         frame[column] = frame[column].astype(bool)
     frame["first_year"] = catalogue.first_year
     frame["last_year"] = catalogue.last_year
-    for index, code in rules.failures(rules.SurveyRules, frame):
+    for index, code in rules.failures(getattr(rules, _KINDS["component"][0]), frame):
         _component_failure(assessments[picked[index]["source"]], picked[index], code, catalogue)
 
 
