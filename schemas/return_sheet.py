@@ -146,7 +146,7 @@ class ObservationWarnings(RecordFrame):
     @pa.dataframe_check(name="computed_kpi_reported")
     def computed_kpi_reported(cls, df: pd.DataFrame) -> Series[bool]:
         """A department's value of a KPI computed from the local governments' counts that year: kept as the fallback."""
-        return ~df["computed"]
+        return ~(df["computed"] & df["actual_value"].notna())  # an unreadable value has its own error
 
     @pa.dataframe_check(name="explanation_missing")
     def explanation_missing(cls, df: pd.DataFrame) -> Series[bool]:
