@@ -124,6 +124,7 @@ class ObservationWarnings(RecordFrame):
     behind: Series[bool]  # graded below the second-best band (C or D by default)
     explained: Series[bool]  # the sheet has the 要因分析 and 今後の方向性 columns
     factor_blank: Series[bool]
+    computed: Series[bool]  # the KPI is computed from the survey sheets in the row's fiscal year
 
     @pa.dataframe_check(name="suspicious_value")
     def suspicious_value(cls, df: pd.DataFrame) -> Series[bool]:
@@ -142,10 +143,81 @@ class ObservationWarnings(RecordFrame):
     def wrong_direction(cls, df: pd.DataFrame) -> Series[bool]:
         return ~df["worse_than_baseline"]
 
+    @pa.dataframe_check(name="computed_kpi_reported")
+    def computed_kpi_reported(cls, df: pd.DataFrame) -> Series[bool]:
+        """A department's value of a KPI computed from the local governments' counts that year: kept as the fallback."""
+        return ~(df["computed"] & df["actual_value"].notna())  # an unreadable value has its own error
+
     @pa.dataframe_check(name="explanation_missing")
     def explanation_missing(cls, df: pd.DataFrame) -> Series[bool]:
         """A figure behind its trajectory, or worse than its baseline, with 要因分析 left blank."""
         return ~(df["explained"] & df["factor_blank"] & (df["behind"] | df["worse_than_baseline"]))
+
+
+class SurveyRules(pa.DataFrameModel):
+    """Errors in a local government's 調査票: counts (件・人) of a computed KPI's components, any failure rejects it.
+
+    ``role`` is the component's (numerator, denominator, addend); ``partner_present`` and ``partner_value`` are
+    the other half of its ratio in the same sheet, year and 時点 (always present for an addend or an unknown one).
+    """
+
+    source: Series[int] = pa.Field(ge=0)
+    row0: Series[int] = pa.Field(ge=0)
+    item_id: Series[str] = pa.Field(nullable=True)
+    component_id: Series[str] = pa.Field(nullable=True)
+    role: Series[str] = pa.Field(nullable=True)
+    department: Series[str] = pa.Field(nullable=True)
+    fiscal_year: Series[pd.Int64Dtype] = pa.Field(nullable=True)
+    actual_value: Series[float] = pa.Field(nullable=True)
+    component_known: Series[bool]
+    in_force: Series[bool]  # its KPI is computed from it in the row's fiscal year (always, for an unknown one)
+    expected: Series[bool]  # the government is among the reporters that year (always, for an unknown one)
+    partner_present: Series[bool]
+    partner_value: Series[float] = pa.Field(nullable=True)
+    first_year: Series[int]
+    last_year: Series[int]
+
+    class Config:
+        strict = False
+        coerce = False
+
+    @pa.dataframe_check(name="unknown_component")
+    def unknown_component(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["component_known"] & df["in_force"]
+
+    @pa.dataframe_check(name="component_not_expected")
+    def component_not_expected(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["expected"]
+
+    @pa.dataframe_check(name="year_out_of_range")
+    def year_out_of_range(cls, df: pd.DataFrame) -> Series[bool]:
+        year = df["fiscal_year"]
+        return (year.isna() | year.between(df["first_year"], df["last_year"])).fillna(True).astype(bool)
+
+    @pa.dataframe_check(name="count_not_whole")
+    def count_not_whole(cls, df: pd.DataFrame) -> Series[bool]:
+        value = df["actual_value"]
+        return ~((value % 1) != 0).where(value.notna(), False).astype(bool)
+
+    @pa.dataframe_check(name="negative_value")
+    def negative_value(cls, df: pd.DataFrame) -> Series[bool]:
+        return ~(df["actual_value"] < 0).fillna(False).astype(bool)
+
+    @pa.dataframe_check(name="duplicate_row")
+    def duplicate_row(cls, df: pd.DataFrame) -> Series[bool]:
+        keyed = df["item_id"].notna() & df["component_id"].notna() & df["fiscal_year"].notna()
+        return ~(df.duplicated(subset=["source", "item_id", "component_id", "fiscal_year", "as_of"], keep=False) & keyed)
+
+    @pa.dataframe_check(name="numerator_above_denominator")
+    def numerator_above_denominator(cls, df: pd.DataFrame) -> Series[bool]:
+        """Online procedures above all procedures: one of the two counts is wrong (0 of 0 is fine)."""
+        above = (df["role"] == "numerator") & (df["actual_value"] > df["partner_value"])
+        return ~above.fillna(False).astype(bool)
+
+    @pa.dataframe_check(name="component_missing")
+    def component_missing(cls, df: pd.DataFrame) -> Series[bool]:
+        """A numerator without its denominator (or the reverse): no ratio can be formed from half of it."""
+        return df["partner_present"]
 
 
 def failures(schema: type[pa.DataFrameModel], frame: pd.DataFrame) -> list[tuple[int, str]]:
@@ -170,10 +242,12 @@ def _warm_up() -> None:
     row = {"source": 0, "row0": 0, "item_id": "x", "department": "x", "fiscal_year": pd.array([2021], dtype="Int64"),
            "actual_value": 1.0, "item_known": True, "in_force": True, "item_owner": "x", "item_unit": "件", "first_year": 2020,
            "last_year": 2025, "as_of": None, "unit_written": False, "baseline_value": 0.0, "target_value": 2.0,
-           "worse_than_baseline": False, "behind": False, "explained": True, "factor_blank": True}
+           "worse_than_baseline": False, "behind": False, "explained": True, "factor_blank": True,
+           "computed": False, "component_id": "x", "role": "numerator", "component_known": True, "expected": True,
+           "partner_present": True, "partner_value": 2.0}
     frame = pd.DataFrame(row, index=[0]).astype({"item_id": object, "department": object, "item_owner": object,
-                                                 "item_unit": object})
-    for model in (ObservationRules, ObservationWarnings, OutcomeRules, ExplanationRules):
+                                                 "item_unit": object, "component_id": object, "role": object})
+    for model in (ObservationRules, ObservationWarnings, OutcomeRules, ExplanationRules, SurveyRules):
         failures(model, frame)
 
 

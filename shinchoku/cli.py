@@ -160,12 +160,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="確定済みの年度を run と同じように扱う(period_confirmed)ためのウェアハウス。読み取り専用で開きます。"
                         "既定: プロジェクトのウェアハウス(あれば)")
 
-    p = command("template", "部局の報告様式を作成します")
+    p = command("template", "部局の報告様式、または県・市町村の調査票を作成します")
     _paths(p)
     p.add_argument("--department", help="部局(指標一覧の所管部局の名前)。--all のときは不要")
+    p.add_argument("--local-government", metavar="団体",
+                   help="調査票を作成する団体(団体名 または 6桁の団体コード: 郡山市、072036)。--all のときは不要")
     p.add_argument("--year", type=fiscal_year_arg, required=True, metavar="FY", help="年度: 2022 または R4")
     p.add_argument("-o", "--output", type=Path, metavar="FILE", help="出力する .xlsx(--all のときはフォルダ)")
-    p.add_argument("--all", action="store_true", help="全部局の報告様式を -o フォルダ/<部局>/ に作成します")
+    p.add_argument("--all", action="store_true",
+                   help="全部局の報告様式を -o フォルダ/<部局>/ に、調査票を求める全団体の調査票を -o フォルダ/<団体名>/ に"
+                        "作成します(inbox のフォルダと同じ並び)")
 
     p = command("report", "ビューから進捗報告のブック(Excel、グラフ付き)を作成します")
     _paths(p)
@@ -258,7 +262,20 @@ def _settings(args, **extra):
 def cmd_template(args) -> int:
     catalogue = load_catalogue()
     check_request(catalogue, args.year, args.department)
-    from .documents.template import file_name, previous_year, write_template
+    from .documents.template import (expected_components, file_name, previous_year, survey_file_name, write_survey,
+                                     write_template)
+
+    government = args.local_government
+    if government is not None:
+        found = catalogue.local_governments_by_name.get(government) or catalogue.local_governments_by_code.get(government)
+        if found is None:
+            raise UsageError(f"団体「{government}」は団体一覧(catalogue/local_governments.csv)にありません。")
+        if not expected_components(catalogue, found.code, args.year):
+            raise UsageError(f"{found.name}には{args.year}年度に調査票で報告を求める項目がありません。")
+        if args.all or args.department or not args.output:
+            raise UsageError("--local-government には -o を指定してください(--department・--all とは併用できません)")
+        print(write_survey(catalogue, found.code, args.year, args.output))
+        return EXIT_OK
 
     settings = _settings(args)
     previous = previous_year(settings.warehouse, args.year)  # 前年度実績・前年度評価, when the warehouse has them
@@ -272,6 +289,10 @@ def cmd_template(args) -> int:
             path = write_template(catalogue, department, args.year,
                                   base / department / file_name(department, args.year), previous)
             print(path)
+        for found in catalogue.local_governments:  # the survey sheets, each in its government's folder
+            if found.exists_in(args.year) and expected_components(catalogue, found.code, args.year):
+                print(write_survey(catalogue, found.code, args.year,
+                                   base / found.name / survey_file_name(found.name, args.year)))
         return EXIT_OK
     if not args.department or not args.output:
         raise UsageError("--department と -o を指定してください(全部局分は --all)")
@@ -291,12 +312,15 @@ def values_read(assessment, catalogue) -> list[tuple[str, ...]]:
     for rec in assessment.records:
         kpi = catalogue.kpis_by_id.get(rec["item_id"]) if rec["table"] in ("kpi", "explanation") else None
         unit = kpi.unit if kpi else (rec.get("unit") or "")
+        item = rec["item_id"] or ""
+        if rec["table"] == "component":  # a survey sheet's count: its KPI and component
+            item = f"{item}/{rec['component_id'] or ''}"
         value = rec["actual_value"]
         if value is not None:
             read = format_number(value)
         else:  # a row with text but no figure (取組実績, or 要因分析 for a KPI not yet counted) is valid: no figure
             read = "(数値なし)" if not rec.get("raw_value") else "(読み取れず)"
-        lines.append((rec["item_id"] or "", fiscal_year_label(rec["fiscal_year"]) if rec["fiscal_year"] else "",
+        lines.append((item, fiscal_year_label(rec["fiscal_year"]) if rec["fiscal_year"] else "",
                       rec.get("shown", ""), read, unit,
                       rec["as_of"].isoformat() if rec["as_of"] else "", "、".join(rec.get("marks", ()))))
     return lines
@@ -322,8 +346,9 @@ def cmd_check(args) -> int:
         if not path.is_file():
             raise UsageError(f"ファイルがありません: {path}")
         department = args.department
-        if department is None and path.resolve().parent.name in catalogue.departments:
-            department = path.resolve().parent.name
+        folder = path.resolve().parent.name
+        if department is None and (folder in catalogue.departments or folder in catalogue.local_governments_by_name):
+            department = folder  # a department's folder, or a local government's (its survey sheet)
         items.append((path, department))
     # confirmed years and the accepted values of earlier years, read as run reads them: from --warehouse, else from
     # the project's warehouse when it exists (opened read-only, never created), so that check says what run would
@@ -335,7 +360,8 @@ def cmd_check(args) -> int:
     for assessment in judge(items, catalogue, settings, periods, history=history):  # as a run judges each file
         errors, warnings = assessment.errors, assessment.warnings
         verdict = "OK" if not errors else "NG"
-        say(f"{verdict} {assessment.path}(部局: {assessment.department or '不明'}、エラー {len(errors)} 件、警告 {len(warnings)} 件)")
+        who = "団体" if assessment.local_government or assessment.read.survey else "部局"
+        say(f"{verdict} {assessment.path}({who}: {assessment.department or '不明'}、エラー {len(errors)} 件、警告 {len(warnings)} 件)")
         for issue in assessment.issues:
             kind = "エラー" if issue in errors else "警告"
             say(one_line(f"  [{kind}] {assessment.path}: {issue.location()}: {issue.message} → {issue.fix}"))

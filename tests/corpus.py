@@ -17,6 +17,11 @@ from openpyxl.packaging.custom import IntProperty, StringProperty
 from shinchoku.workbook.layout import HEADER, PROP_DEPARTMENT, PROP_FISCAL_YEAR
 
 
+def item_key(rec: dict) -> str:
+    """A record's item as the cases name it: the KPI, or for a survey sheet's count the KPI/component."""
+    return f"{rec['item_id']}/{rec['component_id']}" if rec["table"] == "component" else rec["item_id"]
+
+
 @dataclass
 class Case:
     """One workbook: how to build it, and what shinchoku must conclude."""
@@ -102,6 +107,16 @@ def _percent_typed_in_excel(path: Path) -> None:
     ws["E2"].number_format = "0.0%"
     wb.custom_doc_props.append(StringProperty(name=PROP_DEPARTMENT, value="企画調整部"))
     wb.save(path)
+
+
+def _survey(government: str, counts: dict, formats: dict | None = None):
+    """A local government's survey sheet (調査票) as shinchoku template writes it, filled with ``counts``."""
+    def build(path: Path) -> None:
+        from shinchoku.catalogue import load_catalogue
+        from shinchoku.documents.template import fill_survey, write_survey
+
+        fill_survey(write_survey(load_catalogue(), government, 2023, path), counts, formats=formats)
+    return build
 
 
 CASES = [
@@ -218,6 +233,25 @@ CASES = [
          formats={(0, "実績値"): "#,##0_);[Red](#,##0)"}, errors={("display_unreadable", "E2")}),
     Case("ten_times_the_target_without_baseline", "避難地域復興局", [("REC-K01", "", "万件", 2023, 1461000, None, None)],
          values={("REC-K01", 2023, END): 1461000}, warnings={"far_above_target"}),
+    # ---- a local government's survey sheet (調査票) in its folder inbox/<団体名>/ ----
+    Case("survey_counts", "郡山市", [], build=_survey("郡山市", {
+        ("GOV-K01", "online"): 1234, ("GOV-K01", "total"): "2,000件", ("EDU-K01", "ict_teachers"): 0, ("EDU-K01", "teachers"): 0}),
+         values={("GOV-K01/online", 2023, END): 1234, ("GOV-K01/total", 2023, END): 2000,
+                 ("EDU-K01/ict_teachers", 2023, END): 0, ("EDU-K01/teachers", 2023, END): 0}),  # 0 of 0 is fine
+    Case("survey_numerator_above_denominator", "会津若松市", [], build=_survey("会津若松市", {
+        ("GOV-K01", "online"): 2500, ("GOV-K01", "total"): 2000}), errors={("numerator_above_denominator", "F7")}),
+    Case("survey_rate_typed", "福島市", [], build=_survey("福島市", {
+        ("GOV-K01", "online"): "61.5%", ("GOV-K01", "total"): 2000, ("EDU-K01", "ict_teachers"): 0.615,
+        ("EDU-K01", "teachers"): 812.5}, formats={("EDU-K01", "ict_teachers"): "0.0%"}),
+         errors={("rate_for_count", "F7"), ("rate_for_count", "F9"), ("count_not_whole", "F10")}),
+    Case("survey_denominator_blank", "二本松市", [], build=_survey("二本松市", {("EDU-K01", "ict_teachers"): 40}),
+         errors={("component_missing", "F10")}),
+    Case("survey_of_another_government", "いわき市", [], build=_survey("郡山市", {
+        ("GOV-K01", "online"): 1, ("GOV-K01", "total"): 2}), errors={("local_government_mismatch", None)}),
+    Case("survey_in_a_departments_folder", "企画調整部", [], build=_survey("福島県", {
+        ("GOV-K01", "online"): 1, ("GOV-K01", "total"): 2}), errors={("survey_in_department_folder", None)}),
+    Case("return_in_a_governments_folder", "相馬市", [("REG-K01", "", "人", 2023, 140, None, None)], declared=None,
+         errors={("return_in_local_government_folder", None)}),
     Case("row_year_not_the_returns", "企画調整部", [("REG-K01", "", "人", "R5", 140, None, None)], year=2024,
          values={("REG-K01", 2023, END): 140}, warnings={"year_differs"}),
 

@@ -40,7 +40,7 @@ def corpus_run(tmp_path_factory):
     checks = {}
     for line in out.getvalue().splitlines():
         if line.startswith(("OK ", "NG ")):
-            path = line[3:].rsplit("(部局", 1)[0]
+            path = line[3:].rsplit("(部局", 1)[0].rsplit("(団体", 1)[0]
             checks[path.rsplit("/", 1)[1]] = "accepted" if line.startswith("OK") else "rejected"
     assert len(checks) == len(files)
     # the local server a real `shinchoku run` starts for itself, on a home whose database is already migrated
@@ -70,6 +70,8 @@ def test_run_reads_the_corpus_values(corpus_run):
     _, _, warehouse = corpus_run
     got = query(warehouse, "select s.file_name, h.kpi_id, h.fiscal_year, cast(h.as_of as varchar), h.actual_value "
                            "from observation_history h join submissions s using (submission_id)")
+    got += query(warehouse, "select s.file_name, c.kpi_id || '/' || c.component_id, c.fiscal_year, cast(c.as_of as varchar), "
+                            "c.count from raw_component_counts c join submissions s using (submission_id)")
     by_file = {}
     for file_name, kpi, fy, as_of, value in got:
         by_file.setdefault(file_name, {})[(kpi, fy, as_of)] = value

@@ -183,10 +183,15 @@ def test_environment_overrides_paths(tmp_path, catalogue):
     assert s.inbox == tmp_path / "flag"
 
 
-def test_template_all_writes_one_folder_per_department_and_never_into_the_inbox(tmp_path, catalogue):
+def test_template_all_writes_one_folder_per_department_and_local_government_and_never_into_the_inbox(tmp_path, catalogue):
     out = tmp_path / "配布"
     assert main(["template", "--all", "--year", "2024", "-o", str(out), "--inbox", str(tmp_path / "inbox")]) == 0
-    assert sorted(p.parent.name for p in out.rglob("*.xlsx")) == sorted(catalogue.departments)
+    returns = sorted(p.parent.name for p in out.rglob("*_実績報告_*.xlsx"))
+    surveys = sorted(p.parent.name for p in out.rglob("*_調査票_*.xlsx"))
+    assert returns == sorted(catalogue.departments)
+    # the survey sheets, each in its local government's folder (as in inbox/<団体名>/): 福島県 and the 59 municipalities
+    assert surveys == sorted(g.name for g in catalogue.local_governments if g.exists_in(2024)) and len(surveys) == 60
+    assert len(list(out.rglob("*.xlsx"))) == len(returns) + len(surveys)
     assert main(["template", "--all", "--year", "2024", "-o", str(tmp_path / "inbox" / "x"),
                  "--inbox", str(tmp_path / "inbox")]) == 2
     assert not (tmp_path / "inbox").exists()

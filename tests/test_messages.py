@@ -49,10 +49,11 @@ def test_no_table_names_the_label_a_merged_header_hides(catalogue, template):
 def test_no_table_without_a_header_like_row_keeps_the_general_message(catalogue, template, workbook, tmp_path):
     path = workbook(tmp_path / "a.xlsx", [("REG-K01", "", "人", 2023, 130, None, None)], header=("指標ID", "名前"))
     assert _no_table_message(catalogue, path) == \
-        "「実績報告」の表(見出し: 指標ID・指標名・単位・年度・実績値・時点・備考)が見つかりません。"
+        ("「実績報告」の表(見出し: 指標ID・指標名・単位・年度・実績値・時点・備考)も、"
+         "「調査票」の表(見出し: 指標ID・構成要素ID・項目・単位・年度・実数・時点・備考)も見つかりません。")
     # the 取組実績 sheet's header (単位・年度・時点) is another table's, never taken for this one's
     path = _edit_header(template("企画調整部", 2023), lambda ws: ws.delete_rows(HEADER_ROW))
-    assert _no_table_message(catalogue, path).endswith("が見つかりません。")
+    assert _no_table_message(catalogue, path).endswith("も見つかりません。")  # the general message, no header named
 
 
 def test_a_blank_kpi_id_is_shown_as_blank_not_none(template, capsys):

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from corpus import CASES, write_case
+from corpus import CASES, item_key, write_case
 from shinchoku.workbook.assess import assess_files
 from shinchoku.config import Limits
 
@@ -18,7 +18,7 @@ def test_corpus_case(case, catalogue, tmp_path):
     errors = {(i.code, i.cell) for i in a.errors}
     assert errors == case.errors, [i.message for i in a.issues]
     if case.accepted:
-        got = {(r["item_id"], r["fiscal_year"], str(r["as_of"])): r["actual_value"] for r in a.records}
+        got = {(item_key(r), r["fiscal_year"], str(r["as_of"])): r["actual_value"] for r in a.records}
         assert got == pytest.approx(case.values)
         assert {i.code for i in a.warnings} >= case.warnings
     for issue in a.issues:
@@ -60,7 +60,7 @@ def test_every_schema_check_is_an_issue_code():
     from shinchoku.workbook.messages import CODES
 
     applied = {name for names in _KINDS.values() for name in names}  # every schema the batch runs
-    assert applied == {"ObservationRules", "ObservationWarnings", "ExplanationRules", "OutcomeRules"}
+    assert applied == {"ObservationRules", "ObservationWarnings", "ExplanationRules", "OutcomeRules", "SurveyRules"}
     for name in applied:
         names = [c.name for c in getattr(rules, name).to_schema().checks]
         assert names and set(names) <= set(CODES), name

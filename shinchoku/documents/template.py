@@ -1,4 +1,5 @@
-"""Write the return sheet (報告様式) a department fills in, and fill it in code.
+"""Write the return sheet (報告様式) a department fills in, and the survey sheet (調査票) a local government fills
+in, and fill them in code.
 
 The workbook records its department and fiscal year twice: visibly at the top
 of the sheet, and as custom document properties the reader trusts.
@@ -20,7 +21,10 @@ from ..workbook.xlsx import set_text
 from .facts import format_reported
 
 from ..workbook.layout import (EXPLANATION, HEADER, HEADER_ROW, OUTCOME_HEADER, OUTCOME_SHEET, PREVIOUS, PROP_DEPARTMENT,
-                     PROP_FISCAL_YEAR, PROP_VERSION, REFERENCE, SHEET, TEMPLATE_VERSION)
+                     PROP_FISCAL_YEAR, PROP_LOCAL_GOVERNMENT, PROP_VERSION, REFERENCE, SHEET, SURVEY_HEADER, SURVEY_KEY,
+                     SURVEY_SHEET, SURVEY_VALUE, TEMPLATE_VERSION)
+
+PROP_LOCAL_GOVERNMENT_NAME = "shinchoku_local_government_name"  # for people; the reader trusts the code only
 
 COLUMNS = HEADER + EXPLANATION + REFERENCE + PREVIOUS
 INPUT_COLUMNS = ("実績値", "時点", "備考", *EXPLANATION)
@@ -279,6 +283,124 @@ def fill_template(path: Path, values: dict[str, object], *, as_of: dict[str, obj
         for label, text in zip(EXPLANATION, explanations.get(kpi_id, ())):
             if text is not None:
                 set_text(ws.cell(row=row, column=column_of(label)), text)
+    target = Path(out or path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(target)
+    return target
+
+
+SURVEY_INPUT_COLUMNS = (SURVEY_VALUE, "時点", "備考")
+SURVEY_INSTRUCTIONS = (
+    "記入方法: 黄色のセル(実数・時点・備考)だけに記入してください。実数には件数・人数を整数で入力します(例: 1234)。"
+    "率や割合(%)ではなく、その元になる数を入力してください。該当がなければ 0 を入力します。",
+    "分子(例: オンラインで行われた件数)と分母(例: 手続の総件数)は両方を記入してください。分子は分母を超えません。"
+    "年度の途中の値なら「時点」に日付(例: {example})を入力します。年度末の値なら時点は空欄です。",
+    "記入後は inbox/{name}/ のフォルダに保存してください。提出前に「shinchoku check ファイル名」で確認できます。",
+)
+
+
+def expected_components(catalogue: Catalogue, code: str, fiscal_year: int) -> list:
+    """The counts a local government is asked for in a fiscal year: each computed KPI's components in force, where the
+    government is among its reporters (catalogue order)."""
+    kpis = dict.fromkeys(c.kpi_id for c in catalogue.kpi_components)
+    return [c for kpi_id in kpis if any(g.code == code for g in catalogue.reporters_of(kpi_id, fiscal_year))
+            for c in catalogue.components_of(kpi_id, fiscal_year)]
+
+
+def survey_file_name(name: str, fiscal_year: int) -> str:
+    """The survey sheet's file name as handed out: R5_調査票_郡山市.xlsx."""
+    return f"{era_year(fiscal_year)}_調査票_{name}.xlsx"
+
+
+def survey_column_of(label: str) -> int:
+    """1-based column of a labelled column of the survey sheet."""
+    return SURVEY_HEADER.index(label) + 1
+
+
+def write_survey(catalogue: Catalogue, government: str, fiscal_year: int, path: Path) -> Path:
+    """Write the survey sheet (調査票) for one local government (name or 6-digit code) and fiscal year to ``path``:
+    one row per count expected from it that year. KeyError for an unknown government."""
+    found = catalogue.local_governments_by_name.get(government) or catalogue.local_governments_by_code.get(government)
+    if found is None:
+        raise KeyError(government)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SURVEY_SHEET
+    width = len(SURVEY_HEADER)
+    ws["A1"] = f"DX推進計画 指標算出のための調査票 {fiscal_year_label(fiscal_year)}"
+    ws["A1"].font = Font(size=14, bold=True)
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
+    ws["A2"], ws["B2"] = "団体名", found.name
+    ws["C2"], ws["D2"] = "団体コード", found.code
+    ws["E2"], ws["F2"] = "対象年度", f"{fiscal_year_label(fiscal_year)}({fiscal_year})"
+    for ref in ("A2", "C2", "E2"):
+        ws[ref].font = Font(bold=True)
+    day = example_as_of(fiscal_year)
+    for offset, text in enumerate(SURVEY_INSTRUCTIONS):
+        row = 3 + offset
+        ws.cell(row=row, column=1, value=text.format(example=f"{day.year}/{day.month}/{day.day}", name=found.name))
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+    for col, label in enumerate(SURVEY_HEADER, start=1):
+        cell = ws.cell(row=HEADER_ROW, column=col, value=label)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+        cell.border = BORDER
+    prompt = DataValidation(allow_blank=True, showInputMessage=True, showErrorMessage=False, promptTitle=SURVEY_VALUE,
+                            prompt="件数・人数を整数で入力(率・割合ではなく元の数。該当がなければ 0)")
+    ws.add_data_validation(prompt)
+    year_text = fiscal_year_label(fiscal_year).replace("R", "令和")
+    for row, component in enumerate(expected_components(catalogue, found.code, fiscal_year), start=HEADER_ROW + 1):
+        values = {"指標ID": component.kpi_id, SURVEY_KEY: component.component_id, "項目": component.component_name,
+                  "単位": component.unit, "年度": year_text}
+        for col, label in enumerate(SURVEY_HEADER, start=1):
+            cell = ws.cell(row=row, column=col, value=values.get(label))
+            cell.border = BORDER
+            cell.number_format = "General"
+            if label in SURVEY_INPUT_COLUMNS:
+                cell.fill = INPUT_FILL
+        ws.cell(row=row, column=survey_column_of("項目")).alignment = Alignment(wrap_text=True, vertical="center")
+        prompt.add(ws.cell(row=row, column=survey_column_of(SURVEY_VALUE)))
+    for col, w in zip("ABCDEFGH", (11, 14, 44, 8, 12, 14, 14, 30)):
+        ws.column_dimensions[col].width = w
+    ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1)
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    wb.custom_doc_props.append(StringProperty(name=PROP_LOCAL_GOVERNMENT, value=found.code))
+    wb.custom_doc_props.append(IntProperty(name=PROP_FISCAL_YEAR, value=fiscal_year))
+    wb.custom_doc_props.append(StringProperty(name=PROP_LOCAL_GOVERNMENT_NAME, value=found.name))
+    wb.custom_doc_props.append(StringProperty(name=PROP_VERSION, value=TEMPLATE_VERSION))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def fill_survey(path: Path, counts: dict[tuple[str, str], object], *, formats: dict[tuple[str, str], str] | None = None,
+                as_of: dict[tuple[str, str], object] | None = None, notes: dict[tuple[str, str], str] | None = None,
+                out: Path | None = None) -> Path:
+    """Fill 実数 (and optionally a number format, 時点, 備考) by (指標ID, 構成要素ID), as a local government would,
+    and save. A text value is typed as text ("61.5%" stays the text a person typed)."""
+    wb = load_workbook(path)
+    ws = wb[SURVEY_SHEET]
+    formats, as_of, notes = formats or {}, as_of or {}, notes or {}
+    value_col = survey_column_of(SURVEY_VALUE)
+    for row in range(HEADER_ROW + 1, ws.max_row + 1):
+        key = (ws.cell(row=row, column=1).value, ws.cell(row=row, column=2).value)
+        if key in counts:
+            value = counts[key]
+            if isinstance(value, str):
+                set_text(ws.cell(row=row, column=value_col), value)
+            else:
+                ws.cell(row=row, column=value_col).value = value
+        if key in formats:
+            ws.cell(row=row, column=value_col).number_format = formats[key]
+        if key in as_of:
+            ws.cell(row=row, column=survey_column_of("時点")).value = as_of[key]
+        if key in notes:
+            set_text(ws.cell(row=row, column=survey_column_of("備考")), notes[key])
     target = Path(out or path)
     target.parent.mkdir(parents=True, exist_ok=True)
     wb.save(target)

@@ -25,11 +25,13 @@ def number_submissions(con, decisions: list[Decision]) -> int:
     return run_id
 
 
-def rows(decisions: list[Decision], run_id: int) -> dict[str, list[dict]]:
-    """The raw tables' new rows, each a dict keyed by column name."""
+def rows(decisions: list[Decision], run_id: int, governments: dict[str, str] | None = None) -> dict[str, list[dict]]:
+    """The raw tables' new rows, each a dict keyed by column name. ``governments``: each local government's code
+    by its folder name (a submission from its folder records the code, whatever the file holds)."""
+    governments = governments or {}
     ingested_at = now_jst()
     out: dict[str, list[dict]] = {"raw_submissions": [], "raw_observations": [], "raw_outcomes": [],
-                                  "raw_explanations": [], "raw_validation_issues": []}
+                                  "raw_explanations": [], "raw_component_counts": [], "raw_validation_issues": []}
     for decision in decisions:
         cand, read, sid = decision.candidate, decision.read, decision.submission_id
         errors = sum(1 for i in decision.issues if i.severity == ERROR)
@@ -40,7 +42,8 @@ def rows(decisions: list[Decision], run_id: int) -> dict[str, list[dict]]:
             "warning_count": len(decision.issues) - errors, "archive_path": decision.archive_path,
             "declared_department": read.declared_department if read else None,
             "declared_fiscal_year": read.declared_fiscal_year if read else None,
-            "sheet": read.sheet if read else None, "duplicate_of": decision.duplicate_of})
+            "sheet": read.sheet if read else None, "duplicate_of": decision.duplicate_of,
+            "local_government": governments.get(cand.department or "")})
         out["raw_validation_issues"].extend({
             "submission_id": sid, "sheet": i.sheet, "cell": i.cell, "kpi_id": i.kpi_id, "severity": i.severity,
             "code": i.code, "message": i.message, "fix": i.fix} for i in decision.issues)
@@ -62,6 +65,13 @@ def rows(decisions: list[Decision], run_id: int) -> dict[str, list[dict]]:
                     "as_of": rec["as_of"], "factor_analysis": rec["factor_analysis"],
                     "future_direction": rec["future_direction"], "source_sheet": read.table.sheet,
                     "source_cell": rec.get("explanation_cell", rec["source_cell"]), "row_order": rec["row0"]})
+            if rec["table"] == "component":
+                out["raw_component_counts"].append({
+                    "submission_id": sid, "local_government": rec["local_government"], "kpi_id": rec["item_id"],
+                    "component_id": rec["component_id"], "fiscal_year": rec["fiscal_year"], "as_of": rec["as_of"],
+                    "count": rec["actual_value"], "raw_value": rec["raw_value"], "note": rec["note"],
+                    "source_sheet": read.survey.sheet, "source_cell": rec["source_cell"],
+                    "provisional": rec["provisional"]})
             if rec["table"] == "outcome":
                 out["raw_outcomes"].append({
                     "submission_id": sid, "initiative_id": rec["item_id"], "fiscal_year": rec["fiscal_year"],
@@ -90,10 +100,12 @@ def insert(con, table: str, records: list[dict]) -> None:
         con.unregister("incoming")
 
 
-def load_run(con, decisions: list[Decision], started_at: dt.datetime) -> tuple[int, list[tuple[str, int]]]:
-    """Record a run's submissions, values, outcomes and issues, and the run itself; return (run id, KPI-years updated)."""
+def load_run(con, decisions: list[Decision], started_at: dt.datetime,
+             governments: dict[str, str] | None = None) -> tuple[int, list[tuple[str, int]]]:
+    """Record a run's submissions, values, counts, outcomes and issues, and the run itself; return (run id,
+    KPI-years updated). ``governments``: local governments' codes by folder name."""
     run_id = number_submissions(con, decisions)
-    new = rows(decisions, run_id)
+    new = rows(decisions, run_id, governments)
     crash_point("mid_load")
     for table, records in new.items():
         insert(con, table, records)

@@ -98,7 +98,8 @@ def stage_and_publish(settings: Settings, catalogue: Catalogue, decisions: list[
         con = wh.connect_for_writing(tmp)
         try:
             con.execute("begin transaction")  # one transaction: catalog changes (views) are much cheaper in one
-            run_id, kpis_updated = load_run(con, decisions, started_at)
+            run_id, kpis_updated = load_run(con, decisions, started_at,
+                                            {name: g.code for name, g in catalogue.local_governments_by_name.items()})
             if wh.refresh(con, catalogue, settings, current) or stage.fresh:  # a catalogue this run sees first
                 wh.audit(con, "catalogue", actor=actor(), run_id=run_id, catalogue_fingerprint=current,
                          detail=f"指標 {len(catalogue.kpis)}、改定 {len(catalogue.revisions)}")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..catalogue import Catalogue
 from ..config import Grading, Limits
-from .layout import EXPLANATION
+from .layout import EXPLANATION, SURVEY_KEY, SURVEY_VALUE
 from .messages import ERROR, WARNING, Issue, cell_ref, format_number
 from .ooxml import CellError
 from .parse import (ValueResult, fiscal_year_end, fiscal_year_label, is_blank, normalize_text, parse_as_of,
@@ -37,6 +37,7 @@ class Assessment:
     read: WorkbookRead
     records: list[dict] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
+    local_government: str | None = None  # the code of the local government whose folder (or survey sheet) this is
 
     @property
     def errors(self) -> list[Issue]:
@@ -67,9 +68,10 @@ def _parse_cells(table: Table, row: RawRow, item_id: str | None, unit: str, valu
     try:
         return _parse_row(table, row, item_id, unit, value_label, declared_year, issues)
     finally:
-        if value_label == OUTCOME_VALUE:  # an outcome's 数値 and 項目, in the messages the department reads
+        subject = {OUTCOME_VALUE: "outcome", SURVEY_VALUE: "survey"}.get(value_label)
+        if subject:  # an outcome's 数値 or a survey's 実数, in the messages the department reads
             for issue in issues[first:]:
-                issue.params["subject"] = "outcome"
+                issue.params["subject"] = subject
 
 
 OUTCOME_VALUE = "数値"
@@ -212,6 +214,21 @@ def _assess(source: Path | bytes, department: str | None, catalogue: Catalogue, 
     result = Assessment(_path_of(source), department, read, issues=list(read.issues))
     if read.macro:
         result.issues.append(Issue("macro_workbook"))
+    if department is None and read.table is None and read.survey is not None:  # check of a survey sheet by path
+        declared = catalogue.local_governments_by_code.get(read.declared_local_government or "")
+        if declared is not None:
+            department = result.department = declared.name
+    government = catalogue.local_governments_by_name.get(department) if department else None
+    if government is not None:  # a local government's folder: its survey sheet, never a department's return
+        return _assess_survey(result, government, catalogue)
+    if read.survey is not None:
+        if department in catalogue.departments:
+            result.issues.append(Issue("survey_in_department_folder", read.survey.sheet,
+                                       params={"department": department}))
+        elif read.table is None:
+            result.issues.append(Issue("unknown_local_government", read.survey.sheet,
+                                       params={"detail": department or "団体の記録なし"}))
+        read.survey.rows = []
     table = read.table
     if table is None:
         return result
@@ -298,6 +315,74 @@ def _assess(source: Path | bytes, department: str | None, catalogue: Catalogue, 
     return result
 
 
+_OTHER_ROLE = {"numerator": "denominator", "denominator": "numerator"}
+ROLE_LABELS = {"numerator": "分子", "denominator": "分母", "addend": "加算項目"}
+
+
+def _assess_survey(result: Assessment, government, catalogue: Catalogue) -> Assessment:
+    """A local government's 調査票: one record per count (``table`` "component"); its folder names the government."""
+    read, folder = result.read, result.department
+    result.local_government = government.code
+    if read.table is not None:  # a department's return in a local government's folder
+        result.issues.append(Issue("return_in_local_government_folder", read.table.sheet, params={"department": folder}))
+    for other in (read.table, read.outcomes):
+        if other is not None:
+            other.rows = []
+    survey = read.survey
+    if survey is None:
+        return result
+    declared = read.declared_local_government
+    if declared and declared != government.code:
+        named = catalogue.local_governments_by_code.get(declared)
+        result.issues.append(Issue("local_government_mismatch", survey.sheet, params={
+            "detail": named.name if named else f"団体コード {declared}", "department": folder}))
+    components = {(c.kpi_id, c.component_id): c for c in catalogue.kpi_components}
+    cells = {}  # (指標ID, 構成要素ID) -> its 実数 cell, blank rows included: where a missing count belongs
+    for row in survey.rows:
+        cells.setdefault((_id_of(row.cells["指標ID"]), _id_of(row.cells[SURVEY_KEY])), survey.cell(row, SURVEY_VALUE))
+    for row in survey.rows:
+        kpi_id, component_id = _id_of(row.cells["指標ID"]), _id_of(row.cells[SURVEY_KEY])
+        component = components.get((kpi_id, component_id))
+        first = len(result.issues)
+        _cell_notes(survey, row, kpi_id, SURVEY_VALUE, result.issues)
+        raw = row.cells[SURVEY_VALUE]
+        if is_blank(raw) and SURVEY_VALUE not in row.formula_missing:
+            result.issues.extend(Issue("formula_no_value", survey.sheet, survey.cell(row, label), kpi_id)
+                                 for label in row.formula_missing)
+            _about_survey(result.issues[first:])
+            continue  # not counted (yet)
+        unit = component.unit if component else ""
+        year, parsed, as_of = _parse_cells(survey, row, kpi_id, unit, SURVEY_VALUE, read.declared_fiscal_year,
+                                           result.issues)
+        value_cell = survey.cell(row, SURVEY_VALUE)
+        rate = parsed.percent or parsed.converted_from == "%"
+        if rate:  # a rate where a count is asked: say so, not that % cannot be converted to 件
+            result.issues[first:] = [i for i in result.issues[first:] if not (i.cell == value_cell and i.code == parsed.error)]
+            result.issues.append(Issue("rate_for_count", survey.sheet, value_cell, kpi_id, {"value": row.shown.strip()}))
+        _about_survey(result.issues[first:])
+        partner = next((cells.get((kpi_id, c.component_id)) for c in catalogue.kpi_components
+                        if component and c.kpi_id == kpi_id and c.role == _OTHER_ROLE.get(component.role)
+                        and (year is None or c.exists_in(year))), None)
+        note = row.cells["備考"]
+        result.records.append({
+            "table": "component", "row0": row.row0, "item_id": kpi_id, "component_id": component_id,
+            "role": component.role if component else None, "local_government": government.code, "department": folder,
+            "fiscal_year": year, "as_of": as_of, "actual_value": None if rate else parsed.value, "unit": unit or None,
+            "raw_value": _text(raw) + ("(%表示)" if parsed.percent else ""), "provisional": parsed.provisional,
+            "approximate": parsed.approximate, "note": None if is_blank(note) else _text(note),
+            "source_cell": value_cell, "shown": row.shown, "marks": _marks(parsed), "partner_cell": partner,
+        })
+    if not result.records:
+        result.issues.append(Issue("no_values", survey.sheet, params={"subject": "survey"}))
+    survey.rows = []
+    return result
+
+
+def _about_survey(issues: list[Issue]) -> None:
+    for issue in issues:
+        issue.params["subject"] = "survey"
+
+
 def _assess_chunk(items: list[tuple[Path | bytes, str | None]], catalogue: Catalogue, limits: Limits) -> list[Assessment]:
     """A worker's share: the catalogue and limits reach each worker once, not with every chunk."""
     return [assess_one(source, dept, catalogue, limits) for source, dept in items]
@@ -326,7 +411,7 @@ _CELL_OF_CHECK = {"unknown_kpi": "指標ID", "kpi_not_in_force": "指標ID", "un
                   "year_out_of_range": "年度", "duplicate_row": "指標ID", "explanation_missing": EXPLANATION[0]}
 # Which rules apply to which records: KPI actuals, texts without a figure, initiative outcomes.
 _KINDS = {"kpi": ("ObservationRules", "ObservationWarnings"), "explanation": ("ExplanationRules",),
-          "outcome": ("OutcomeRules",)}
+          "outcome": ("OutcomeRules",), "component": ("SurveyRules",)}  # a survey's counts: _validate_components
 
 
 def validate_batch(assessments: list[Assessment], catalogue: Catalogue, grading: Grading = Grading()) -> None:
@@ -338,10 +423,11 @@ def validate_batch(assessments: list[Assessment], catalogue: Catalogue, grading:
 
     import schemas.return_sheet as rules
 
+    _validate_components(assessments, [r for r in rows if r["table"] == "component"], catalogue, pd, rules)
     kpis, initiatives = catalogue.kpis_by_id, catalogue.initiatives_by_id
     for kind, schemas in _KINDS.items():
         picked = [r for r in rows if r["table"] == kind]
-        if not picked:
+        if not picked or kind == "component":
             continue
         items = initiatives if kind == "outcome" else kpis
         # each row is judged by its item's definition in force in the row's own fiscal year
@@ -372,11 +458,82 @@ def validate_batch(assessments: list[Assessment], catalogue: Catalogue, grading:
             for column in ("worse_than_baseline", "behind", "explained"):
                 frame[column] = frame[column].astype(bool)
             frame["factor_blank"] = frame["factor_analysis"].isna()
+            # a KPI computed from the local governments' survey sheets that year (computed_kpi_reported)
+            frame["computed"] = pd.Series([bool(r["item_id"] and r["fiscal_year"] is not None
+                                                and catalogue.rule_of(r["item_id"], r["fiscal_year"]))
+                                           for r in picked], index=frame.index, dtype=bool)
         frame["first_year"] = catalogue.first_year
         frame["last_year"] = catalogue.last_year
         for schema in schemas:
             for index, code in rules.failures(getattr(rules, schema), frame):
                 _record_failure(assessments, picked[index], code, catalogue)
+
+
+def _validate_components(assessments: list[Assessment], picked: list[dict], catalogue: Catalogue, pd, rules) -> None:
+    """The survey sheets' counts (``table`` "component"), one frame for the batch: each count known and expected
+    from its government that year, a whole number, and each numerator with its denominator, never above it."""
+    if not picked:
+        return
+    known = {(c.kpi_id, c.component_id): c for c in catalogue.kpi_components}
+    groups: dict[tuple, dict[str, list[dict]]] = {}
+    for r in picked:
+        groups.setdefault((r["source"], r["item_id"], r["fiscal_year"], r["as_of"]), {}).setdefault(r["role"], []).append(r)
+    for r in picked:
+        year, component = r["fiscal_year"], known.get((r["item_id"], r["component_id"]))
+        r["component_known"] = component is not None
+        r["in_force"] = component is None or year is None or bool(
+            component.exists_in(year) and catalogue.rule_of(component.kpi_id, year))
+        r["expected"] = not (r["component_known"] and r["in_force"] and year is not None) or any(
+            g.code == r["local_government"] for g in catalogue.reporters_of(r["item_id"], year))
+        other = _OTHER_ROLE.get(r["role"])
+        partners = groups[(r["source"], r["item_id"], year, r["as_of"])].get(other, []) if other else []
+        r["partner_present"] = other is None or bool(partners)
+        r["partner_value"] = partners[0]["actual_value"] if partners else None
+        r["partner_source_cell"] = partners[0]["source_cell"] if partners else None
+    frame = pd.DataFrame(picked)
+    frame["fiscal_year"] = frame["fiscal_year"].astype("Int64")
+    for column in ("actual_value", "partner_value"):
+        frame[column] = frame[column].astype("float64")
+    for column in ("item_id", "component_id", "role", "department"):
+        frame[column] = frame[column].astype(object)
+    for column in ("component_known", "in_force", "expected", "partner_present"):
+        frame[column] = frame[column].astype(bool)
+    frame["first_year"] = catalogue.first_year
+    frame["last_year"] = catalogue.last_year
+    for index, code in rules.failures(getattr(rules, _KINDS["component"][0]), frame):
+        _component_failure(assessments[picked[index]["source"]], picked[index], code, catalogue)
+
+
+def _component_failure(a: Assessment, rec: dict, code: str, catalogue: Catalogue) -> None:
+    """A survey rule's failure, at the cell it concerns: the 構成要素ID, the 年度, a count, or the blank one."""
+    survey = a.read.survey
+    own = rec["source_cell"]
+    role, other = ROLE_LABELS.get(rec["role"], ""), ROLE_LABELS.get(_OTHER_ROLE.get(rec["role"], ""), "")
+    params = {"value": rec.get("shown") or rec["raw_value"], "department": rec["department"], "subject": "survey"}
+    cell = own
+    if code in ("unknown_component", "component_not_expected", "duplicate_row"):
+        cell = cell_ref(rec["row0"], survey.columns[SURVEY_KEY])
+        params["value"] = rec["component_id"] or "(空欄)"
+        year = rec["fiscal_year"]
+        if code == "unknown_component":
+            params["detail"] = "構成要素の一覧にありません" if not rec["component_known"] else \
+                f"{fiscal_year_label(year)}の算出には用いません"
+        elif code == "component_not_expected":
+            params["detail"] = fiscal_year_label(year)
+        else:
+            params["detail"] = f"{rec['component_id']}・{year}年度・時点{rec['as_of']}"
+    elif code == "year_out_of_range":
+        cell = cell_ref(rec["row0"], survey.columns["年度"])
+        params["detail"] = str(rec["fiscal_year"])
+    elif code == "numerator_above_denominator":
+        params["value"] = f"{role}({own}の {format_number(rec['actual_value'])})"
+        params["detail"] = f"{other}({rec['partner_source_cell']}の {format_number(rec['partner_value'])})"
+    elif code == "component_missing":
+        cell = rec["partner_cell"] or own
+        params["value"] = f"{role}({own})"
+        params["detail"] = f"{other}({rec['partner_cell']})" if rec["partner_cell"] else f"{other}の行"
+    a.issues.append(Issue(code, survey.sheet, cell, rec["item_id"], {
+        "min_fy": catalogue.first_year, "max_fy": catalogue.last_year, **params}))
 
 
 def _judge(records: list[dict], versions: list, grading: Grading) -> None:

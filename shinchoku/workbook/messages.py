@@ -52,8 +52,19 @@ CODES: dict[str, Code] = {
     "rounded_to_zero": Code(ERROR, "実績値のセルは「{value}」と表示されていますが、入力されている数値は {detail} です(表示形式の桁数では 0 に見えます)。", "表示形式を「標準」にするか、小数点以下の桁数を増やして、入力した数値が表示されるようにしてください。"),
     "value_too_large": Code(ERROR, "実績値「{value}」は桁が多すぎて数値として扱えません。", "桁数を確認してください。"),
     "formula_no_value": Code(ERROR, "数式の計算結果が保存されていません。", "Excelでファイルを開き、上書き保存してから提出してください。"),
+    # The survey sheet (調査票) of a local government: counts, from which a computed KPI is computed.
+    "rate_for_count": Code(ERROR, "実数「{value}」は率・割合(%)として入力されています。調査票には件数・人数を入力します。", "率ではなく、その元になる件数・人数を整数で入力してください(該当がなければ 0)。セルの表示形式は「標準」または「数値」にしてください。"),
+    "count_not_whole": Code(ERROR, "実数「{value}」は整数ではありません。件数・人数は整数です。", "件数・人数を整数で入力してください(率や割合ではなく、その元になる数。該当がなければ 0)。"),
+    "unknown_component": Code(ERROR, "「{kpi_id}」の構成要素ID「{value}」は{detail}。", "調査票に印字された指標ID・構成要素IDをそのまま使ってください。調査票はその年度のもの(shinchoku template)を使ってください。"),
+    "component_not_expected": Code(ERROR, "「{kpi_id}」の「{value}」は、{detail}の{department}からは報告を求めていない項目です。", "自団体の調査票(shinchoku template で作成したもの)に印字された項目だけを報告してください。"),
+    "numerator_above_denominator": Code(ERROR, "「{kpi_id}」の{value}が、{detail}を上回っています。", "分子は分母の内数です。件数・人数を確認してください(率ではなく実数を入力します)。"),
+    "component_missing": Code(ERROR, "「{kpi_id}」の{value}は記入されていますが、{detail}が空欄です。", "分子と分母は両方を記入してください(該当がなければ 0)。まだ集計できない場合は両方を空欄にしてください。"),
+    "survey_in_department_folder": Code(ERROR, "このファイルは県・市町村の「調査票」です。部局「{department}」のフォルダには提出できません。", "部局は「実績報告」の報告様式を提出してください。調査票は各団体が inbox/<団体名>/ のフォルダに提出します。"),
+    "return_in_local_government_folder": Code(ERROR, "このファイルは部局の「実績報告」の報告様式です。「{department}」のフォルダには「調査票」を提出してください。", "shinchoku template で作成した自団体の調査票に記入して提出してください。"),
+    "local_government_mismatch": Code(ERROR, "この調査票は「{detail}」用ですが、「{department}」のフォルダに提出されました。他の団体のフォルダに置かれた調査票は受け付けません。", "自団体の調査票を、自団体のフォルダ(inbox/{department}/)に提出してください。"),
+    "unknown_local_government": Code(ERROR, "提出した団体を特定できません({detail})。", "調査票は inbox/<団体名>/ の自団体のフォルダに提出してください。"),
     # Workbook-level problems.
-    "no_table": Code(ERROR, "「実績報告」の表(見出し: 指標ID・指標名・単位・年度・実績値・時点・備考)が見つかりません。{detail}", "配布された報告様式に記入してください。見出し行を削除・変更しないでください。"),
+    "no_table": Code(ERROR, "「実績報告」の表(見出し: 指標ID・指標名・単位・年度・実績値・時点・備考)も、「調査票」の表(見出し: 指標ID・構成要素ID・項目・単位・年度・実数・時点・備考)も見つかりません。{detail}", "配布された報告様式に記入してください。見出し行を削除・変更しないでください。"),
     "table_twice": Code(ERROR, "「実績報告」の表が2つ以上あります({detail})。", "表は1つのシートに1つだけにしてください。"),
     "department_mismatch": Code(ERROR, "この報告様式は「{detail}」用ですが、「{department}」のフォルダに提出されました。", "自部局の報告様式を、自部局のフォルダに提出してください。"),
     "unknown_department": Code(ERROR, "提出先の部局を特定できません({detail})。", "inbox/<部局名>/ のフォルダに提出してください。"),
@@ -95,6 +106,7 @@ CODES: dict[str, Code] = {
     "macro_workbook": Code(WARNING, "マクロ付きブック(.xlsm)です。マクロは実行せず、値のみ読み取りました。", "次回からはマクロなしの .xlsx で提出してください。"),
     "control_character_removed": Code(WARNING, "「{value}」欄の文字列に制御文字(垂直タブなど)が含まれていたため、取り除いて受け付けました。", "取り除いた後の文字列を確認してください。PowerPointなどから貼り付けた文字には、見えない制御文字が含まれることがあります。"),
     "external_value": Code(WARNING, "実績値「{value}」は、外部のブック(またはDDE)を参照する数式の保存値です。", "参照先のブックの現在の値とは限りません。値を確認し、数式ではなく数値を入力(値の貼り付け)して提出してください。"),
+    "computed_kpi_reported": Code(WARNING, "「{kpi_id}」は県・市町村の調査票の件数・人数から算出する指標です。この実績値は受け付けましたが、調査票の集計がある年度は集計した値を用います。", "対応は不要です。調査票の集計がない場合に、この実績値を用います。"),
     "rejected_folder_unsafe": Code(WARNING, "差戻しファイルを移す「rejected」フォルダが{detail}ため、このファイルを移動せず、エラー一覧・エラー箇所ファイルも作成していません。", "部局フォルダ内の「rejected」(シンボリックリンクやファイル)を削除してください。次回の取込で取込処理が作り直し、このファイルを改めて検証して移動します。"),
     "duplicate_file": Code(WARNING, "以前に提出されたファイル(提出番号 {detail})と同一の内容です。取り込みは行いません。", "修正した場合は、修正後のファイルを提出してください。"),
 }
@@ -153,15 +165,17 @@ class _Blank(dict):
 
 # The messages speak of a KPI's 実績値; on the 取組実績 sheet the cell is an initiative's 数値.
 _OUTCOME_WORDS = (("実績値", "数値"), ("この指標", "この取組項目"))
+# On the 調査票 the cell is a count's 実数.
+_SURVEY_WORDS = (("実績値", "実数"), ("この指標", "この項目"))
 
 
 def _fill(template: str, issue: Issue) -> str:
     params = _Blank(issue.params)
     params.setdefault("kpi_id", issue.kpi_id or "")
     text = template.format_map(params)
-    if params.get("subject") == "outcome":
-        for kpi_word, outcome_word in _OUTCOME_WORDS:
-            text = text.replace(kpi_word, outcome_word)
+    words = {"outcome": _OUTCOME_WORDS, "survey": _SURVEY_WORDS}.get(params.get("subject"), ())
+    for kpi_word, other_word in words:
+        text = text.replace(kpi_word, other_word)
     return text
 
 

@@ -17,7 +17,8 @@ from xml.etree.ElementTree import ParseError
 from xml.parsers.expat import ExpatError
 
 from ..config import Limits
-from .layout import EXPLANATION, HEADER, OUTCOME_HEADER, PROP_DEPARTMENT, PROP_FISCAL_YEAR
+from .layout import (EXPLANATION, HEADER, OUTCOME_HEADER, PROP_DEPARTMENT, PROP_FISCAL_YEAR, PROP_LOCAL_GOVERNMENT,
+                     SURVEY_HEADER, SURVEY_KEY, SURVEY_VALUE)
 from .messages import Issue, cell_ref
 from .ooxml import Grid, Rejection, budget, parse_part, read_shared_strings, read_sheet, read_styles, read_workbook_part
 from .parse import normalize_text
@@ -76,22 +77,29 @@ class TableSpec:
 
 RETURN_TABLE = TableSpec(HEADER, "指標ID", "実績値", optional=EXPLANATION)
 OUTCOME_TABLE = TableSpec(OUTCOME_HEADER, "項目ID", "数値")
+SURVEY_TABLE = TableSpec(SURVEY_HEADER, SURVEY_KEY, SURVEY_VALUE)  # a local government's 調査票
 
 
 @dataclass
 class WorkbookRead:
-    """What one workbook holds: its declared owner, its tables and any problems."""
+    """What one workbook holds: its declared owner, its tables and any problems.
+
+    A department's return holds ``table`` (実績報告, and maybe ``outcomes``); a local government's survey
+    sheet holds ``survey`` (調査票); a workbook holding neither is refused (no_table)."""
 
     table: Table | None = None
     outcomes: Table | None = None
+    survey: Table | None = None
     declared_department: str | None = None
+    declared_local_government: str | None = None  # the 6-digit code a survey sheet records
     declared_fiscal_year: int | None = None
     macro: bool = False
     issues: list[Issue] = field(default_factory=list)
 
     @property
     def sheet(self) -> str | None:
-        return self.table.sheet if self.table else None
+        found = self.table or self.survey
+        return found.sheet if found else None
 
 
 def read_workbook(source: Path | bytes, limits: Limits) -> WorkbookRead:
@@ -144,7 +152,10 @@ def _read(source: Path | bytes, limits: Limits) -> WorkbookRead:
     shared = read_shared_strings(zf, limits)
     grids = {name: read_sheet(zf, part, shared, styles, book.date1904, limits) for name, part in book.sheets}
     labels = {name: _label_index(grid) for name, grid in grids.items()}
-    result.table = _one_table(RETURN_TABLE, grids, labels, True, others=(OUTCOME_TABLE,))
+    result.table = _one_table(RETURN_TABLE, grids, labels, False)
+    result.survey = _one_table(SURVEY_TABLE, grids, labels, False)
+    if result.table is None and result.survey is None:
+        raise Rejection("no_table", _nearest_missing(labels))
     result.outcomes = _one_table(OUTCOME_TABLE, grids, labels, False)
     return result
 
@@ -155,7 +166,7 @@ def _one_table(spec: TableSpec, grids: dict[str, Grid], labels: dict, required: 
     hits = [(name, row0, cols) for name in grids for row0, cols in _find_headers(labels[name], spec)]
     if not hits:
         if required:
-            raise Rejection("no_table", _missing_labels(spec, labels, others))
+            raise Rejection("no_table", _missing_labels(spec, labels, others)[1])
         return None
     if len(hits) > 1:
         where = "、".join(f"{name}!{row0 + 1}行目" for name, row0, _ in hits[:5])
@@ -235,6 +246,8 @@ def _read_properties(zf: zipfile.ZipFile, names: set[str], result: WorkbookRead,
         name = prop.get("name")
         if name == PROP_DEPARTMENT:
             result.declared_department = text
+        elif name == PROP_LOCAL_GOVERNMENT and text:
+            result.declared_local_government = text.strip()
         elif name == PROP_FISCAL_YEAR and text and text.strip().isdigit():
             result.declared_fiscal_year = int(text)
 
@@ -246,7 +259,7 @@ def _blank(value) -> bool:
 # Header labels are short and start with a kanji NFKC leaves alone (指標ID, 年度, 成果・効果...):
 # other text (titles, instructions, KPI names, IDs) is never normalised.
 _MAX_LABEL = 12
-_LABEL_STARTS = frozenset(h[0] for h in HEADER + EXPLANATION + OUTCOME_HEADER)
+_LABEL_STARTS = frozenset(h[0] for h in HEADER + EXPLANATION + OUTCOME_HEADER + SURVEY_HEADER)
 
 
 def _label_index(grid: Grid) -> list[tuple[int, dict[str, list[int]]]]:
@@ -264,7 +277,15 @@ def _label_index(grid: Grid) -> list[tuple[int, dict[str, list[int]]]]:
     return index
 
 
-def _missing_labels(spec: TableSpec, labels: dict, others: tuple[TableSpec, ...]) -> str:
+def _nearest_missing(labels: dict) -> str:
+    """What the row most like a 実績報告 or a 調査票 header lacks (whichever it is nearer to)."""
+    found = [_missing_labels(RETURN_TABLE, labels, (OUTCOME_TABLE, SURVEY_TABLE)),
+             _missing_labels(SURVEY_TABLE, labels, (OUTCOME_TABLE, RETURN_TABLE))]
+    best = max(found, key=lambda f: f[0])
+    return best[1]
+
+
+def _missing_labels(spec: TableSpec, labels: dict, others: tuple[TableSpec, ...]) -> tuple[float, str]:
     """What the row most like ``spec``'s header lacks, as the department reads it: 「実績報告」シートの6行目の
     見出しに「年度」がありません。 "" when no row of the scan area holds even two of its labels, or the best
     rows are other tables' headers (the 取組実績 sheet shares 単位・年度・時点)."""
@@ -277,9 +298,10 @@ def _missing_labels(spec: TableSpec, labels: dict, others: tuple[TableSpec, ...]
             if row0 not in taken and present >= 2 and (best is None or present > best[0]):
                 best = (present, name, row0, [label for label, key in zip(spec.header, keys) if key not in positions])
     if best is None:
-        return ""
-    _, name, row0, missing = best
-    return f"「{name}」シートの{row0 + 1}行目の見出しに" + "".join(f"「{m}」" for m in missing) + "がありません。"
+        return 0.0, ""
+    present, name, row0, missing = best
+    return (present / len(keys), f"「{name}」シートの{row0 + 1}行目の見出しに" + "".join(f"「{m}」" for m in missing)
+            + "がありません。")
 
 
 def _find_headers(index: list[tuple[int, dict[str, list[int]]]], spec: TableSpec) -> list[tuple[int, dict[str, int]]]:
