@@ -226,3 +226,26 @@ def test_the_display_of_a_computed_value(con):
     assert format_actual(row, kpi) == "59.95%(集計中 58/59団体)"
     assert format_actual({**row, "aggregating": False}, kpi) == "59.95%"
     assert format_actual({**row, "value_source": "部局報告", "actual_value": 61.0, "aggregating": False}, kpi) == "61.0%"
+
+
+def test_the_review_and_the_report_show_the_coverage(tmp_path):
+    """集計中 with its coverage where the DX office reviews the year and where the report shows the value."""
+    from shinchoku.documents.facts import ReportData, format_actual
+    from shinchoku.documents.review import review
+
+    catalogue, settings = load_catalogue(ROOT / "catalogue"), Settings()
+    path = tmp_path / "shinchoku.duckdb"
+    wh.copy_blank(path, catalogue, settings, wh.fingerprint(catalogue, settings))
+    con = duckdb.connect(str(path))
+    try:
+        for code in municipalities(con)[:-1]:
+            survey(con, code, EDU, 2023, 70, 100)
+        data = ReportData(con, 2023)
+        kpi = next(k for k in data.kpis if k.kpi_id == EDU)
+        assert format_actual(data.latest(EDU), kpi) == "70.00%(集計中 58/59団体)(未確定)"
+        assert format_actual(data.progress[EDU, 2023], kpi) == "70.00%(集計中 58/59団体)(未確定)"
+    finally:
+        con.close()
+    owner = catalogue.version_of(EDU, 2023).owner
+    item = next(i for i in review(path, 2023, owner))
+    assert ("集計", EDU, "70.00(集計中 58/59団体)", "", "") in item.rows()
