@@ -28,7 +28,9 @@ CONTRACT_VIEWS = {  # each with the order `export` writes its rows in (views hav
     "observation_history": "kpi_id, fiscal_year, as_of, version", "submission_status": "fiscal_year, department",
     "initiatives": "area_order, initiative_id",
     "initiative_outcomes": "initiative_id, fiscal_year, coalesce(submission_id, 0), row_order",
-    "kpi_trajectory": "kpi_id, fiscal_year", "grade_bands": "grade_rank", "outlooks": "outlook_rank"}
+    "kpi_trajectory": "kpi_id, fiscal_year", "grade_bands": "grade_rank", "outlooks": "outlook_rank",
+    "component_history": "kpi_id, fiscal_year, local_government, component_id, as_of, version",
+    "local_government_values": "kpi_id, fiscal_year, code", "kpi_aggregates": "kpi_id, fiscal_year, scope_kind, scope"}
 # The only relations the report and the site's pages read: the analysts' contract.
 REPORT_VIEWS = ("grade_bands", "kpi_year_status", "area_counts", "data_quality", "kpis", "kpi_progress",
                 "kpi_trajectory", "initiatives", "initiative_outcomes", "submission_status", "validation_issues",
