@@ -131,8 +131,10 @@ def test_a_provisional_mark_has_its_own_column_and_history(settings, catalogue, 
     for view in ("observation_history", "kpi_progress", "kpi_latest"):
         columns = [c for (c,) in query(settings.warehouse, "select column_name from duckdb_columns() "
                                                            "where table_name = ? order by column_index", [view])]
+        aggregates = ["value_source", "units_reported", "units_expected", "aggregating"]  # issue 25.5
         later = {"kpi_progress": ["baseline_value_in_force", "baseline_fy_in_force", "target_value_in_force",
-                                  "target_fy_in_force", "value_status"],  # appended after it by issues 13 and 14
+                                  "target_fy_in_force", "value_status", *aggregates],  # issues 13, 14 and 25
+                 "kpi_latest": aggregates,
                  "observation_history": ["value_status"]}.get(view, [])
         assert columns[-1 - len(later):] == ["provisional", *later], view  # appended after the columns analysts use
     assert query(settings.warehouse, "select actual_value, provisional from kpi_latest where kpi_id = 'GOV-K01'") == [

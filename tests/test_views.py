@@ -342,6 +342,8 @@ RULES = {
     "accepted submissions": r"status\s*=\s*'accepted'",
     "a sheet!cell reference": r"'!'",
     "the standing confirmation": r"max\s*\(\s*(\w+\.)?confirmation_id\s*\)",
+    "what a municipality is": r"'市'\s*,\s*'町'",
+    "a computed KPI's value from its sums": r"nullif\s*\(\s*(\w+\.)?denominator",
 }
 
 
@@ -457,6 +459,10 @@ GRAIN = {
     "validation_issues": (("submission_id", "sheet", "cell", "kpi_id", "code"), ("sheet", "cell", "kpi_id")),
     "confirmations": (("confirmation_id",), ()),
     "observation_history": (("kpi_id", "fiscal_year", "as_of", "version"), ()),
+    "component_history": (("local_government", "kpi_id", "component_id", "fiscal_year", "as_of", "version"), ()),
+    "kpi_reporters": (("kpi_id", "fiscal_year", "code"), ()),
+    "local_government_values": (("kpi_id", "fiscal_year", "code"), ()),
+    "kpi_aggregates": (("kpi_id", "fiscal_year", "scope_kind", "scope"), ()),
     "kpi_year_definitions": (("kpi_id", "fiscal_year"), ()),
     "kpi_trajectory": (("kpi_id", "fiscal_year"), ()),
     "kpi_definition_trajectory": (("kpi_id", "version", "fiscal_year"), ()),
@@ -525,7 +531,9 @@ def grains(tmp_path_factory):
                (select count(*) from kpi_explanations where valid_to is not null),
                (select count(*) from initiative_outcomes where not is_current),
                (select count(*) from confirmations where reopened_at is not null),
-               (select count(*) from kpi_definitions where version > 1)"""
+               (select count(*) from kpi_definitions where version > 1),
+               (select count(*) from component_history where valid_to is not null),
+               (select count(*) from kpi_aggregates where units_reported > 0)"""
     return {name: rows[0] for name, rows in query_many(warehouse, queries).items()}
 
 

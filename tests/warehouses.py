@@ -65,4 +65,39 @@ def realistic_warehouse(base: Path) -> Path:
     drop(settings, kept, written[0].parent.name, "再送.xlsx")
     run_ingest(settings, catalogue)
     confirm(settings, 2022, ["商工労働部"], by="DX推進課(テスト)", allow_missing=True, allow_provisional=True)
+    add_surveys(settings.warehouse)
     return settings.warehouse
+
+
+# (local government, received_at, [(kpi_id, component_id, fiscal_year, count)]): survey sheets put straight into the raw
+# tables (the survey ingest is its own step): two units of each computed KPI, one sheet resubmitted (superseded counts)
+SURVEYS = [
+    ("072036", "2025-05-01 09:00", [("GOV-K01", "online", 2024, 60000), ("GOV-K01", "total", 2024, 100000),
+                                    ("EDU-K01", "ict_teachers", 2024, 700), ("EDU-K01", "teachers", 2024, 1000)]),
+    ("073644", "2025-05-02 09:00", [("GOV-K01", "online", 2024, 10), ("GOV-K01", "total", 2024, 100),
+                                    ("EDU-K01", "ict_teachers", 2024, 5), ("EDU-K01", "teachers", 2024, 10)]),
+    ("072036", "2025-05-20 09:00", [("GOV-K01", "online", 2024, 61000), ("GOV-K01", "total", 2024, 100000)]),
+]
+
+
+def add_surveys(warehouse: Path) -> None:
+    """Local governments' survey sheets, as accepted submissions with their component counts."""
+    from shinchoku.run.warehouse import connect_for_writing
+
+    con = connect_for_writing(warehouse)
+    try:
+        first = con.execute("select coalesce(max(submission_id), 0) + 1 from raw_submissions").fetchone()[0]
+        names = dict(con.execute("select code, name from ref_local_governments").fetchall())
+        for n, (code, received, counts) in enumerate(SURVEYS):
+            sid = first + n
+            con.execute("insert into raw_submissions (submission_id, department, local_government, file_name, sha256, "
+                        "received_at, ingested_at, status, error_count, warning_count) "
+                        "values (?, ?, ?, '調査票.xlsx', ?, ?, ?, 'accepted', 0, 0)",
+                        [sid, names[code], code, f"survey{n}", received, received])
+            con.executemany("insert into raw_component_counts (submission_id, local_government, kpi_id, component_id, "
+                            "fiscal_year, as_of, count, source_sheet, source_cell) "
+                            "values (?, ?, ?, ?, ?, ?, ?, '調査票', ?)",
+                            [(sid, code, k, c, fy, f"{fy + 1}-03-31", v, f"E{7 + i}")
+                             for i, (k, c, fy, v) in enumerate(counts)])
+    finally:
+        con.close()

@@ -28,7 +28,9 @@ CONTRACT_VIEWS = {  # each with the order `export` writes its rows in (views hav
     "observation_history": "kpi_id, fiscal_year, as_of, version", "submission_status": "fiscal_year, department",
     "initiatives": "area_order, initiative_id",
     "initiative_outcomes": "initiative_id, fiscal_year, coalesce(submission_id, 0), row_order",
-    "kpi_trajectory": "kpi_id, fiscal_year", "grade_bands": "grade_rank", "outlooks": "outlook_rank"}
+    "kpi_trajectory": "kpi_id, fiscal_year", "grade_bands": "grade_rank", "outlooks": "outlook_rank",
+    "component_history": "kpi_id, fiscal_year, local_government, component_id, as_of, version",
+    "local_government_values": "kpi_id, fiscal_year, code", "kpi_aggregates": "kpi_id, fiscal_year, scope_kind, scope"}
 # The only relations the report and the site's pages read: the analysts' contract.
 REPORT_VIEWS = ("grade_bands", "kpi_year_status", "area_counts", "data_quality", "kpis", "kpi_progress",
                 "kpi_trajectory", "initiatives", "initiative_outcomes", "submission_status", "validation_issues",
@@ -65,15 +67,41 @@ def format_reported(value: float | None, unit: str, plan_decimals: int | None) -
     return f"{format_number(value, plan_decimals)}{unit}"
 
 
+# kpi_progress.value_source of a computed KPI's value: the prefecture-wide sum of local governments' counts.
+COMPUTED = "集計"
+
+
 def format_actual(progress: dict, kpi: Kpi) -> str:
-    """An actual as reported, with the mark the return gave it (速報, 見込, 暫定) or its 時点 if mid-year:
-    61.0%(速報), 132人(2024/2/29時点)."""
-    return format_reported(progress["actual_value"], kpi.unit, kpi.decimals) + provisional_mark(progress)
+    """An actual as reported, with the mark the return gave it (速報, 見込, 暫定) or its 時点 if mid-year, or the
+    coverage of an aggregate not every local government has reported to: 61.0%(速報), 132人(2024/2/29時点),
+    59.95%(集計中 58/59団体)."""
+    return format_actual_value(progress, kpi) + provisional_mark(progress)
+
+
+def format_actual_value(progress: dict, kpi: Kpi, unit: str | None = None) -> str:
+    """An actual's figure without marks: as the department wrote it, or a computed KPI's ratio of sums (which no one
+    wrote) to one digit more than the plan's precision: 59.95% where the plan writes 80.0%."""
+    value, unit = progress["actual_value"], kpi.unit if unit is None else unit
+    if progress.get("value_source") == COMPUTED and value is not None:
+        return format_value(value, unit, kpi.decimals + 1)
+    return format_reported(value, unit, kpi.decimals)
+
+
+def coverage_text(row: dict) -> str:
+    """「集計中 58/59団体」 for a computed KPI's value in a year not every expected local government has reported to
+    (kpi_progress.aggregating, units_reported, units_expected); "" for a complete aggregate or a department's value.
+    The one wording of 集計中: a partial sum is never shown as if complete."""
+    if not row.get("aggregating"):
+        return ""
+    return f"集計中 {row['units_reported']}/{row['units_expected']}団体"
 
 
 def provisional_mark(progress: dict) -> str:
-    """(速報), (2024/2/29時点), (未確定), any of them, or "" for a confirmed final value as of the fiscal year's end."""
+    """(速報), (2024/2/29時点), (未確定), (集計中 58/59団体), any of them, or "" for a confirmed final value as of the
+    fiscal year's end."""
     marks = []
+    if coverage := coverage_text(progress):
+        marks.append(f"({coverage})")
     if progress.get("provisional"):
         marks.append(f"({progress['provisional']})")
     as_of, year = progress.get("as_of"), progress.get("fiscal_year")

@@ -13,7 +13,7 @@ from pathlib import Path
 from ..workbook.messages import format_number
 from ..workbook.parse import fiscal_year_label
 from ..workbook.xlsx import set_text
-from .facts import format_reported
+from .facts import coverage_text, format_reported, format_value
 
 
 @dataclass
@@ -31,6 +31,9 @@ class ReviewItem:
     outcomes: list[tuple] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     explanations: list[tuple] = field(default_factory=list)  # (kpi_id, factor_analysis, future_direction)
+    # the department's computed KPIs as kpi_progress has them: (kpi_id, value, units_reported, units_expected,
+    # aggregating, the plan's decimals)
+    aggregates: list[tuple] = field(default_factory=list)
 
     def rows(self) -> list[tuple[str, str, str, str, str]]:
         """(区分, 指標ID or 項目ID, 内容, 提出番号, セル) lines, as the terminal and the checklist show them."""
@@ -43,6 +46,10 @@ class ReviewItem:
             change = (f"{old or '(記入なし)'} → " if had_old else "新規 ") + (text or "(記入なし)")
             out.append(("取組実績", initiative, change + (f"(数値 {format_number(figure)}{unit or ''})"
                                                           if figure is not None else ""), str(sid), cell or ""))
+        for kpi, value, reported, expected, aggregating, decimals in self.aggregates:
+            coverage = coverage_text({"aggregating": aggregating, "units_reported": reported,
+                                      "units_expected": expected}) or f"{reported}/{expected}団体"
+            out.append(("集計", kpi, f"{format_value(value, '', decimals + 1)}({coverage})", "", ""))
         out += [("警告", kpi or "", message, file_name, cell or "") for file_name, cell, message, kpi in self.warnings]
         out += [("未報告", kpi, "実績値の報告がありません", "", "") for kpi in self.missing]
         out += [("要因分析", kpi, f"{factor or '(記入なし)'} / 今後の方向性: {direction or '(記入なし)'}", "", "")
@@ -116,6 +123,14 @@ def review(warehouse: Path, year: int | None = None, department: str | None = No
                 where valid_to is null and department = ? and fiscal_year = ?
                   and (factor_analysis is not null or future_direction is not null) order by kpi_id""",
                                             [dept, fy]).fetchall()
+            item.aggregates = con.execute("""
+                select p.kpi_id, p.actual_value, p.units_reported, p.units_expected, p.aggregating,
+                       greatest(coalesce(k.baseline_decimals, 0), coalesce(k.target_decimals, 0))
+                from kpi_progress p
+                join kpi_year_definitions d using (kpi_id, fiscal_year)
+                left join kpis k using (kpi_id)
+                where p.value_source = '集計' and d.owner = ? and p.fiscal_year = ? order by p.kpi_id""",
+                                          [dept, fy]).fetchall()
             items.append(item)
         return items
     finally:

@@ -16,9 +16,9 @@ import shutil
 from pathlib import Path
 
 from ..workbook.parse import fiscal_year_label
-from .facts import (DEFINITION_NOTE, NoActuals, ReportData, ReportError, format_actual, format_outlook, format_rate,
-                    format_reach, format_reported, format_value, format_year, grade_legend, outlook_legend, view_rows,
-                    trend_line)
+from .facts import (COMPUTED, DEFINITION_NOTE, NoActuals, ReportData, ReportError, coverage_text, format_actual,
+                    format_actual_value, format_outlook, format_rate, format_reach, format_reported, format_value,
+                    format_year, grade_legend, outlook_legend, trend_line, view_rows)
 
 TEMPLATES = Path(__file__).with_name("site_templates")
 # the views the site reads beyond the report's (REPORT_VIEWS); never a raw table
@@ -184,7 +184,7 @@ def _swap(tmp: Path, out: Path) -> None:
 
 def _version(h: dict, kpi) -> dict:
     """One row of observation_history as the KPI page's tables show it."""
-    return {"year": format_year(h["fiscal_year"]), "version": h["version"], "current": h["valid_to"] is None,
+    return {"year": format_year(h["fiscal_year"]), "fiscal_year": h["fiscal_year"], "version": h["version"], "current": h["valid_to"] is None,
             "value": format_reported(h["actual_value"], kpi.unit, kpi.decimals), "as_of": f"{h['as_of']:%Y-%m-%d}",
             "mark": h["provisional"] or "", "status": h["value_status"], "source": f"{h['file_name']} {h['source_cell']}",
             "received": f"{h['valid_from']:%Y-%m-%d %H:%M}" if h["valid_from"] else DASH}
@@ -195,9 +195,13 @@ def _number(value, kpi) -> str:
     return DASH if value is None else format_value(value, "", kpi.decimals)
 
 
-def _reported(value, kpi) -> str:
-    """An actual with the digits the department gave (format_reported)."""
-    return DASH if value is None else format_reported(value, "", kpi.decimals)
+def _reported(progress: dict | None, kpi) -> str:
+    """A year's actual (a kpi_progress row) as format_actual_value writes it, with 集計中 and its coverage where a
+    computed KPI's year is not complete."""
+    if progress is None:
+        return DASH
+    coverage = coverage_text(progress)
+    return format_actual_value(progress, kpi, "") + (f"({coverage})" if coverage else "")
 
 
 class _Pages:
@@ -320,11 +324,14 @@ class _Pages:
             actual.append(a)
             expected.append(e)
             trend.append(t)
-            chart_rows.append({"year": format_year(y), "actual": _reported(a, kpi), "expected": _number(e, kpi),
+            chart_rows.append({"year": format_year(y), "actual": _reported(p, kpi), "expected": _number(e, kpi),
                                "trend": _number(t, kpi)})
         figure = _kpi_figure(kpi, xs, actual, expected, trend)
         history = [_version(h, kpi) for h in extra["history"].get(kpi.kpi_id, [])]
-        values = [h for h in history if h["current"] and (not scope.public or h["status"] == CONFIRMED)]
+        # a department's value in a year a computed KPI's aggregate replaces it is history, not the year's value
+        computed = {y for y in data.plan_years if (data.progress.get((kpi.kpi_id, y)) or {}).get("value_source") == COMPUTED}
+        values = [h for h in history if h["current"] and (not scope.public or h["status"] == CONFIRMED)
+                  and h["fiscal_year"] not in computed]
         superseded = [] if scope.public else [h for h in history if not h["current"]]
         explanations = [{"year": format_year(e["fiscal_year"]), "factor": e["factor_analysis"] or "(記入なし)",
                          "direction": e["future_direction"] or "(記入なし)"}

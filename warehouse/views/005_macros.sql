@@ -1,6 +1,7 @@
 -- macros: the rules several views share, each written once: plan figures and actuals as exact decimals, reaching
 -- the target, the straight trajectory, the pace as an exact fraction and the grade it earns, the fiscal year's end,
--- the versions of a key (SCD type 2), the accepted submissions, a sheet!cell reference and the standing confirmation.
+-- the versions of a key (SCD type 2), the accepted submissions, a sheet!cell reference, the standing confirmation,
+-- a catalogue row's years, what a municipality is and a computed KPI's value from its sums.
 -- (No view here. The Python that applies a rule to one file or before the views exist is held to these by tests:
 -- config.Grading and catalogue.Kpi, parse.fiscal_year_end, messages.Issue.location, confirm.confirmed_periods.)
 
@@ -73,3 +74,14 @@ create or replace macro standing_confirmations() as table
     left join raw_reopenings as r on r.confirmation_id = c.confirmation_id
     qualify c.confirmation_id = max(c.confirmation_id) over (partition by c.department, c.fiscal_year)
         and r.confirmation_id is null;
+
+-- Whether fiscal year fy lies in the span from_fy..to_fy (both included; a NULL end is open): a catalogue row's years.
+create or replace macro valid_in(fy, from_fy, to_fy) as
+    (from_fy is null or fy >= from_fy) and (to_fy is null or fy <= to_fy);
+-- Whether a local government's kind is a municipality (市・町・村), not the prefecture (県): catalogue_fields.MUNICIPALITY_KINDS.
+create or replace macro is_municipality(kind) as kind in ('市', '町', '村');
+
+-- A computed KPI's value from its sums (computed_kpis.rule): ratio_of_sums = Σ numerator ÷ Σ denominator × factor
+-- (NULL for 0 of 0), sum = Σ addends × factor. Never an average of the units' rates: a large unit weighs as its counts.
+create or replace macro computed_value(rule, numerator, denominator, factor) as
+    case when rule = 'sum' then numerator * factor else numerator / nullif(denominator, 0) * factor end;

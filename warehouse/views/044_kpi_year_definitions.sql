@@ -2,7 +2,11 @@
 create or replace view kpi_year_definitions as
 with definitions as (select * from ref_kpi_definitions),
 plan_kpis as (select * from ref_kpis),
-observed as (select max(fiscal_year) as last_fy from raw_observations),
+-- the latest year with a department's value or a local government's count
+observed as (
+    select max(fiscal_year) as last_fy
+    from (select fiscal_year from raw_observations union all select fiscal_year from raw_component_counts)
+),
 bounds as (
     select min(baseline_fy) as first_fy, greatest(max(target_fy), (select last_fy from observed)) as last_fy
     from definitions

@@ -2,18 +2,36 @@
 create or replace view kpi_progress as
 with definitions as (select * from kpi_year_definitions),
 current_values as (select * from observation_history where valid_to is null),
+aggregates as (select * from kpi_aggregates where scope_kind = '県全体'),
 -- the bands in use, best first, the floor last: what grade_of reads
 grading as (select list({'grade': grade, 'min_pace': min_pace} order by grade_rank) as bands from grade_bands),
-yearly as (
-    -- several values in one year: the latest 時点 counts
+reported as (
+    -- a department's own values; several in one year: the latest 時点 counts
     select kpi_id, fiscal_year, arg_max(actual_value, as_of) as actual_value, max(as_of) as as_of,
-        arg_max(provisional, as_of) as provisional, arg_max(value_status, as_of) as value_status
+        arg_max(provisional, as_of) as provisional, arg_max(value_status, as_of) as value_status,
+        '部局報告' as value_source, null::bigint as units_reported, null::bigint as units_expected,
+        false as aggregating
     from current_values
     group by kpi_id, fiscal_year
+),
+computed as (
+    -- a computed KPI's prefecture-wide value, in a year its rule is in force and a unit has reported (not 0 of 0)
+    select kpi_id, fiscal_year, value as actual_value, as_of, provisional, value_status,
+        '集計' as value_source, units_reported, units_expected, not complete as aggregating
+    from aggregates
+    where units_reported > 0 and value is not null
+),
+yearly as (
+    -- the aggregate takes precedence; a department's value stands in the years without one
+    select * from computed
+    union all
+    select * from reported as r
+    where not exists (select 1 from computed as c where c.kpi_id = r.kpi_id and c.fiscal_year = r.fiscal_year)
 ),
 expected as (
     select
         y.kpi_id, y.fiscal_year, y.actual_value, y.as_of, y.provisional, y.value_status, d.direction,
+        y.value_source, y.units_reported, y.units_expected, y.aggregating,
         d.baseline_value as b, d.baseline_fy as b_fy, d.target_value as t, d.target_fy as t_fy,
         trajectory_value(d.baseline_value, d.baseline_fy, d.target_value, d.target_fy, y.fiscal_year) as expected_value
     from yearly as y
@@ -42,13 +60,17 @@ final as (
         r.b_fy as baseline_fy_in_force,
         r.t as target_value_in_force,
         r.t_fy as target_fy_in_force,
-        r.value_status
+        r.value_status,
+        r.value_source,
+        r.units_reported,
+        r.units_expected,
+        r.aggregating
     from rates as r
     cross join grading as g
 )
 select * from final;
 
-comment on view kpi_progress is '指標の進捗: 実績のある指標・年度ごとに、その年度に効力のある基準値から目標値への直線の軌道と比べた進捗率と評価';
+comment on view kpi_progress is '指標の進捗: 実績のある指標・年度ごとに(構成要素から計算する指標は、計算ルールが効力をもち団体の報告がある年度は県全体の集計値)、その年度に効力のある基準値から目標値への直線の軌道と比べた進捗率と評価';
 comment on column kpi_progress.kpi_id is '指標ID';
 comment on column kpi_progress.fiscal_year is '年度(西暦)';
 comment on column kpi_progress.actual_value is '実績値(その年度の最新の時点の値)';
@@ -64,3 +86,7 @@ comment on column kpi_progress.baseline_fy_in_force is 'この年度に効力の
 comment on column kpi_progress.target_value_in_force is 'この年度に効力のある目標値';
 comment on column kpi_progress.target_fy_in_force is 'この年度に効力のある目標年度';
 comment on column kpi_progress.value_status is '確定=DX推進担当が確定した値, 未確定=それ以外(その年度の最新の時点の値について)';
+comment on column kpi_progress.value_source is '実績値の出所: 集計=市町村等の件数の県全体の集計(kpi_aggregates), 部局報告=所管部局が報告した値';
+comment on column kpi_progress.units_reported is '集計に含む報告した団体数(部局報告なら NULL)';
+comment on column kpi_progress.units_expected is '報告すべき団体数(部局報告なら NULL)';
+comment on column kpi_progress.aggregating is '集計中: 報告すべき団体がそろっていない集計値(true)。部局報告と全団体そろった集計値は false';

@@ -25,7 +25,11 @@ final as (
             when l.fiscal_year <= l.baseline_fy_in_force then '評価不能(基準年度の実績)'
             else '評価不能'
         end as status,
-        l.provisional
+        l.provisional,
+        l.value_source,
+        l.units_reported,
+        l.units_expected,
+        l.aggregating
     from plan_kpis as k
     left join latest as l on l.kpi_id = k.kpi_id
     left join bands as g on g.grade = l.grade
@@ -41,3 +45,7 @@ comment on column kpi_latest.pace_rate is 'ペース(軌道比)';
 comment on column kpi_latest.grade is '評価(A〜D)';
 comment on column kpi_latest.status is '状況(目標達成・順調・おおむね順調・やや遅れ・遅れ・評価不能・実績未報告)';
 comment on column kpi_latest.provisional is '最新の実績値の速報・見込・暫定の別(確定値なら NULL)';
+comment on column kpi_latest.value_source is '最新の実績値の出所: 集計=市町村等の件数の集計, 部局報告=所管部局が報告した値(実績がなければ NULL)';
+comment on column kpi_latest.units_reported is '集計に含む報告した団体数(集計値のときだけ)';
+comment on column kpi_latest.units_expected is '報告すべき団体数(集計値のときだけ)';
+comment on column kpi_latest.aggregating is '集計中か: 報告すべき団体がそろっていない集計値なら true(実績がなければ NULL)';

@@ -30,7 +30,11 @@ final as (
         l.reached_target,
         l.provisional,
         l.fiscal_year = y.report_fy as reported_this_year,
-        l.value_status
+        l.value_status,
+        l.value_source,
+        l.units_reported,
+        l.units_expected,
+        l.aggregating
     from report_years as y
     cross join plan_kpis as k
     left join latest as l on l.report_fy = y.report_fy and l.kpi_id = k.kpi_id
@@ -51,3 +55,7 @@ comment on column kpi_year_status.reached_target is '目標値に到達してい
 comment on column kpi_year_status.provisional is '速報・見込・暫定の別';
 comment on column kpi_year_status.reported_this_year is '報告の対象年度そのものの実績か(前年度以前の実績なら false)';
 comment on column kpi_year_status.value_status is '確定=確定した値, 未確定=それ以外';
+comment on column kpi_year_status.value_source is '実績値の出所: 集計・部局報告';
+comment on column kpi_year_status.units_reported is '集計に含む報告した団体数(集計値のときだけ)';
+comment on column kpi_year_status.units_expected is '報告すべき団体数(集計値のときだけ)';
+comment on column kpi_year_status.aggregating is '集計中か(報告すべき団体がそろっていない集計値なら true)';

@@ -23,7 +23,8 @@ points as (
     union all
     -- ... and each later fiscal year's value as kpi_progress has it (the latest 時点 of the year)
     select s.report_fy, s.kpi_id, p.fiscal_year - s.b_fy as x, p.actual_value as value,
-        p.provisional is not null or p.as_of <> fiscal_year_end(p.fiscal_year) as provisional_point
+        -- a point not final: provisional, mid-year, or an aggregate not every expected unit has reported to (集計中)
+        p.provisional is not null or p.as_of <> fiscal_year_end(p.fiscal_year) or p.aggregating as provisional_point
     from standing as s
     join progress as p on p.kpi_id = s.kpi_id and p.fiscal_year <= s.report_fy and p.fiscal_year > s.b_fy
 ),
@@ -119,7 +120,7 @@ comment on column kpi_year_outlook.projected_reach_fy is '達成見込年度: �
 comment on column kpi_year_outlook.required_per_year is '必要なペース: (目標値−最新の実績)÷(目標年度−最新の実績の年度)';
 comment on column kpi_year_outlook.pace_ratio is 'ペース比: 傾向÷必要なペース';
 comment on column kpi_year_outlook.outlook is '見通し(目標達成・達成見込み・要加速・達成困難・悪化・未達成・評価不能)';
-comment on column kpi_year_outlook.includes_provisional is '点に速報・見込・暫定または年度途中の値を含むか';
+comment on column kpi_year_outlook.includes_provisional is '点に速報・見込・暫定、年度途中の値または集計中の値を含むか';
 comment on column kpi_year_outlook.definition_fy is '判定に使った定義の年度: 最新の実績の年度(実績がなければ報告年度)。その年度に効力のある基準値・目標値で判定する';
 comment on column kpi_year_outlook.version is '判定に使った定義の版番号(kpi_definitions.version)';
 comment on column kpi_year_outlook.target_value is '判定に使った目標値';

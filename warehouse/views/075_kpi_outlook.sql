@@ -20,4 +20,4 @@ comment on column kpi_outlook.projected_reach_fy is '達成見込年度: 最新�
 comment on column kpi_outlook.required_per_year is '必要なペース: (目標値−最新の実績)÷(目標年度−最新の実績の年度)。達成見込み・要加速・達成困難のときだけ';
 comment on column kpi_outlook.pace_ratio is 'ペース比: 傾向÷必要なペース。1.0以上で達成見込み、0.6以上で要加速(設定 [outlook])';
 comment on column kpi_outlook.outlook is '見通し(目標達成・評価不能・未達成・悪化・達成見込み・要加速・達成困難の順に判定)';
-comment on column kpi_outlook.includes_provisional is '点に速報・見込・暫定または年度途中の値を含むか';
+comment on column kpi_outlook.includes_provisional is '点に速報・見込・暫定、年度途中の値または集計中の値を含むか';

@@ -11,7 +11,7 @@ final as (
         g.name,
         g.reading,
         g.kind,
-        g.kind in ('市', '町', '村') as is_municipality,
+        is_municipality(g.kind) as is_municipality,
         g.region,
         r.region_order,
         g.valid_from_fy,

@@ -1,6 +1,6 @@
 -- computed_kpis: KPIs declared computed from local governments' counts (catalogue/computed_kpis.csv), one row per
--- rule and its fiscal years. Declared only: nothing computes them yet, and kpi_progress still shows the value the
--- owning department reports directly.
+-- rule and its fiscal years. The values are computed in local_government_values and kpi_aggregates; the prefecture's
+-- aggregate is the KPI's value in kpi_progress in the years its rule is in force and a unit has reported.
 create or replace view computed_kpis as
 with rules as (select * from ref_computed_kpis),
 plan_kpis as (select * from ref_kpis),
@@ -23,7 +23,7 @@ final as (
 )
 select * from final;
 
-comment on view computed_kpis is '構成要素から計算する指標: 市町村等の件数から計算すると宣言された指標と、その計算ルール・報告する団体・適用年度(catalogue/computed_kpis.csv)。宣言のみで、計算はまだ行わない(kpi_progress は所管部局が直接報告した値のまま)';
+comment on view computed_kpis is '構成要素から計算する指標: 市町村等の件数から計算すると宣言された指標と、その計算ルール・報告する団体・適用年度(catalogue/computed_kpis.csv)。値は local_government_values・kpi_aggregates で計算し、ルールが効力をもち団体の報告がある年度は県全体の集計値が kpi_progress の実績値になる';
 comment on column computed_kpis.kpi_id is '指標ID';
 comment on column computed_kpis.kpi_name is '指標名(計画どおり)';
 comment on column computed_kpis.kpi_unit is '指標の単位(% など)';
