@@ -238,6 +238,7 @@ def test_the_review_and_the_report_show_the_coverage(tmp_path):
     wh.copy_blank(path, catalogue, settings, wh.fingerprint(catalogue, settings))
     con = duckdb.connect(str(path))
     try:
+        last = one(con, "select name from local_governments where code = ?", [municipalities(con)[-1]])[0]
         for code in municipalities(con)[:-1]:
             survey(con, code, EDU, 2023, 70, 100)
         data = ReportData(con, 2023)
@@ -248,4 +249,5 @@ def test_the_review_and_the_report_show_the_coverage(tmp_path):
         con.close()
     owner = catalogue.version_of(EDU, 2023).owner
     item = next(i for i in review(path, 2023, owner))
-    assert ("集計", EDU, "70.00(集計中 58/59団体)", "", "") in item.rows()
+    assert ("集計", EDU, f"70.00(集計中 58/59団体) 未提出: {last}", "", "") in item.rows()  # and who is missing
+    assert f"[集計] {EDU} 70.00(集計中 58/59団体) 未提出: {last}" in item.text()

@@ -472,7 +472,7 @@ GRAIN = {
     "data_quality": (("submission_id", "sheet", "cell", "kpi_id", "code"), ("sheet", "cell", "kpi_id")),
     "outlooks": (("outlook",), ()),
     "kpi_year_outlook": (("report_fy", "kpi_id"), ()),
-    "submission_status": (("department", "fiscal_year"), ()),
+    "submission_status": (("unit_kind", "department", "fiscal_year"), ()),
     "kpi_outlook": (("kpi_id",), ()),
     "area_counts": (("report_fy", "area_id", "measure", "class"), ()),
     "local_governments": (("code",), ()),

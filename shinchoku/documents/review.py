@@ -31,8 +31,8 @@ class ReviewItem:
     outcomes: list[tuple] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     explanations: list[tuple] = field(default_factory=list)  # (kpi_id, factor_analysis, future_direction)
-    # the department's computed KPIs as kpi_progress has them: (kpi_id, value, units_reported, units_expected,
-    # aggregating, the plan's decimals)
+    # the department's computed KPIs as kpi_aggregates has them for the prefecture: (kpi_id, value, units_reported,
+    # units_expected, aggregating, the plan's decimals, the names of the local governments that have not reported)
     aggregates: list[tuple] = field(default_factory=list)
 
     def rows(self) -> list[tuple[str, str, str, str, str]]:
@@ -46,10 +46,12 @@ class ReviewItem:
             change = (f"{old or '(記入なし)'} → " if had_old else "新規 ") + (text or "(記入なし)")
             out.append(("取組実績", initiative, change + (f"(数値 {format_number(figure)}{unit or ''})"
                                                           if figure is not None else ""), str(sid), cell or ""))
-        for kpi, value, reported, expected, aggregating, decimals in self.aggregates:
+        for kpi, value, reported, expected, aggregating, decimals, missing in self.aggregates:
             coverage = coverage_text({"aggregating": aggregating, "units_reported": reported,
                                       "units_expected": expected}) or f"{reported}/{expected}団体"
-            out.append(("集計", kpi, f"{format_value(value, '', decimals + 1)}({coverage})", "", ""))
+            shown = format_value(value, '', decimals + 1) if value is not None else "値なし"
+            out.append(("集計", kpi, f"{shown}({coverage})" + (f" 未提出: {'、'.join(missing)}" if missing else ""),
+                        "", ""))
         out += [("警告", kpi or "", message, file_name, cell or "") for file_name, cell, message, kpi in self.warnings]
         out += [("未報告", kpi, "実績値の報告がありません", "", "") for kpi in self.missing]
         out += [("要因分析", kpi, f"{factor or '(記入なし)'} / 今後の方向性: {direction or '(記入なし)'}", "", "")
@@ -64,6 +66,20 @@ class ReviewItem:
         return "\n".join(lines if len(lines) > 1 else [head, "  変更・警告・未報告はありません"])
 
 
+# a department's computed KPIs in a year (their rule in force): the prefecture-wide value, the coverage and the local
+# governments that have not reported (by the catalogue's order)
+AGGREGATES_SQL = """
+    select a.kpi_id, a.value, a.units_reported, a.units_expected, not a.complete,
+           greatest(coalesce(k.baseline_decimals, 0), coalesce(k.target_decimals, 0)),
+           coalesce((select list(v.name order by g.row_order) from local_government_values v
+                     join ref_local_governments g using (code)
+                     where v.kpi_id = a.kpi_id and v.fiscal_year = a.fiscal_year and not v.reported), []::varchar[])
+    from kpi_aggregates a
+    join kpi_year_definitions d using (kpi_id, fiscal_year)
+    left join kpis k using (kpi_id)
+    where a.scope_kind = '県全体' and d.owner = ? and a.fiscal_year = ? order by a.kpi_id"""
+
+
 def review(warehouse: Path, year: int | None = None, department: str | None = None) -> list[ReviewItem]:
     """Every department and year without a standing confirmation (optionally one year, one department)."""
     import duckdb
@@ -72,7 +88,15 @@ def review(warehouse: Path, year: int | None = None, department: str | None = No
     try:
         periods = con.execute("""
             select department, fiscal_year, missing_kpi_ids from submission_status
-            where confirmed_at is null and (kpis_expected > 0 or kpis_reported > 0)
+            where unit_kind = '部局' and confirmed_at is null and (kpis_expected > 0 or kpis_reported > 0)
+            union
+            -- the owner of a computed KPI: the local governments' counts are its to confirm
+            select distinct r.owner, r.fiscal_year, []::varchar[] from kpi_reporters r
+            where r.fiscal_year in (select fiscal_year from submission_status)
+              and not exists (select 1 from confirmations c where c.department = r.owner
+                              and c.fiscal_year = r.fiscal_year and c.is_standing)
+              and not exists (select 1 from submission_status s where s.unit_kind = '部局' and s.department = r.owner
+                              and s.fiscal_year = r.fiscal_year and (s.kpis_expected > 0 or s.kpis_reported > 0))
             union
             select distinct h.department, h.fiscal_year, []::varchar[] from observation_history h
             where h.valid_to is null and not exists (
@@ -123,14 +147,7 @@ def review(warehouse: Path, year: int | None = None, department: str | None = No
                 where valid_to is null and department = ? and fiscal_year = ?
                   and (factor_analysis is not null or future_direction is not null) order by kpi_id""",
                                             [dept, fy]).fetchall()
-            item.aggregates = con.execute("""
-                select p.kpi_id, p.actual_value, p.units_reported, p.units_expected, p.aggregating,
-                       greatest(coalesce(k.baseline_decimals, 0), coalesce(k.target_decimals, 0))
-                from kpi_progress p
-                join kpi_year_definitions d using (kpi_id, fiscal_year)
-                left join kpis k using (kpi_id)
-                where p.value_source = '集計' and d.owner = ? and p.fiscal_year = ? order by p.kpi_id""",
-                                          [dept, fy]).fetchall()
+            item.aggregates = con.execute(AGGREGATES_SQL, [dept, fy]).fetchall()
             items.append(item)
         return items
     finally:

@@ -109,7 +109,12 @@ ADDED_COLUMNS = [("raw_observations", "provisional", "varchar"),
                  # the local government (6-digit code) whose survey sheet this is; NULL for a department's return
                  ("raw_submissions", "local_government", "varchar"),
                  # the local governments without an accepted survey sheet when a year was confirmed --allow-missing
-                 ("raw_confirmations", "missing_local_governments", "varchar[]")]
+                 ("raw_confirmations", "missing_local_governments", "varchar[]"),
+                 # the computed KPIs whose local governments' counts a confirmation confirms (its department owned them
+                 # that year and their rule was in force): the counts it holds, whether or not any were reported
+                 ("raw_confirmations", "computed_kpi_ids", "varchar[]"),
+                 # a confirmed count (kind 'component'): item_id is the KPI, component_id its component
+                 ("raw_confirmed_versions", "component_id", "varchar")]
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:

@@ -3,6 +3,15 @@
 create or replace view component_history as
 with raw_component_counts as (select * from raw_component_counts),
 accepted as (select * from accepted_submissions()),
+confirmed_versions as (select * from raw_confirmed_versions),
+standing as (select confirmation_id from standing_confirmations()),
+-- the counts a standing confirmation holds: the owning department's year confirmed with these versions
+confirmed as (
+    select v.submission_id, v.item_id, v.component_id, v.fiscal_year, v.as_of
+    from confirmed_versions as v
+    join standing as c on c.confirmation_id = v.confirmation_id
+    where v.kind = 'component'
+),
 joined as (
     select
         c.local_government, c.kpi_id, c.component_id, c.fiscal_year, c.as_of, c.count, c.submission_id,
@@ -26,7 +35,11 @@ final as (
         local_government, kpi_id, component_id, fiscal_year, as_of, count, submission_id,
         cell_ref(source_sheet, source_cell) as source_cell,
         valid_from, valid_to, version,
-        department, file_name, sha256, archive_path, raw_value, note, provisional, ingested_at
+        department, file_name, sha256, archive_path, raw_value, note, provisional, ingested_at,
+        case when exists (select 1 from confirmed as f where f.submission_id = versioned.submission_id
+                          and f.item_id = versioned.kpi_id and f.component_id = versioned.component_id
+                          and f.fiscal_year = versioned.fiscal_year and f.as_of = versioned.as_of)
+             then '確定' else '未確定' end as value_status
     from versioned
 )
 select * from final;
@@ -51,3 +64,4 @@ comment on column component_history.raw_value is 'セルに記入されていた
 comment on column component_history.note is '備考';
 comment on column component_history.provisional is '速報・見込・暫定の別(件数の後の括弧書き。確定値なら NULL)';
 comment on column component_history.ingested_at is '取込日時(日本時間)';
+comment on column component_history.value_status is '確定=現在有効な確定(所管部局のその年度の確定)が記録したこの版, 未確定=それ以外';

@@ -4,7 +4,6 @@ create or replace view local_government_values as
 with reporters as (select * from kpi_reporters),
 components as (select * from ref_kpi_components),
 history as (select * from component_history),
-standing as (select * from standing_confirmations()),
 current_counts as (select * from history where valid_to is null),
 -- the components each computed KPI is computed from in each year its rule is in force
 in_force as (
@@ -33,7 +32,7 @@ per_unit as (
         max(submission_id) as submission_id,
         arg_max(file_name, submission_id) as file_name,
         max(valid_from) as received_at,
-        max(coalesce(ingested_at, valid_from)) as ingested_at,
+        bool_and(value_status = '確定') as confirmed,
         string_agg(source_cell, '、' order by component_id) filter (where role in ('numerator', 'addend'))
             as numerator_cell,
         string_agg(source_cell, '、' order by component_id) filter (where role = 'denominator') as denominator_cell
@@ -44,7 +43,7 @@ joined as (
     select
         r.kpi_id, r.fiscal_year, r.code, r.name, r.kind, r.region, r.rule, r.factor, r.owner,
         u.numerator, u.denominator, u.as_of, u.provisional, u.submission_id, u.file_name, u.numerator_cell,
-        u.denominator_cell, u.received_at, u.ingested_at,
+        u.denominator_cell, u.received_at, u.confirmed,
         coalesce(u.components_reported = e.components, false) as reported
     from reporters as r
     left join per_unit as u on u.local_government = r.code and u.kpi_id = r.kpi_id and u.fiscal_year = r.fiscal_year
@@ -71,10 +70,8 @@ final as (
         j.received_at,
         j.rule,
         j.factor,
-        -- confirmed: the owning department's year stands confirmed and no count of this unit was taken in after it
-        case when j.reported and exists (select 1 from standing as c where c.department = j.owner
-                                         and c.fiscal_year = j.fiscal_year and c.confirmed_at >= j.ingested_at)
-             then '確定' else '未確定' end as value_status
+        -- confirmed: every count the rate is computed from is a version a standing confirmation recorded
+        case when j.reported and j.confirmed then '確定' else '未確定' end as value_status
     from joined as j
 )
 select * from final;
@@ -99,4 +96,4 @@ comment on column local_government_values.denominator_cell is '分母の出典�
 comment on column local_government_values.received_at is '受付日時(最新の件数の)';
 comment on column local_government_values.rule is 'その年度の計算ルール(ratio_of_sums・sum)';
 comment on column local_government_values.factor is 'その年度の倍率';
-comment on column local_government_values.value_status is '確定=所管部局のその年度が確定済みで、その後に取り込んだ件数がない, 未確定=それ以外(未報告も)';
+comment on column local_government_values.value_status is '確定=率を計算した件数がすべて、現在有効な確定(所管部局のその年度の確定)が記録した版, 未確定=それ以外(未報告も)';
