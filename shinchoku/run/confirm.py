@@ -52,18 +52,56 @@ def _scope(con, department: str, year: int) -> dict[str, list[tuple]]:
     explanations = con.execute("""
         select submission_id, kpi_id, fiscal_year, as_of from kpi_explanations
         where valid_to is null and department = ? and fiscal_year = ? order by kpi_id""", [department, year]).fetchall()
-    missing = con.execute("select missing_kpi_ids from submission_status where department = ? and fiscal_year = ?",
-                          [department, year]).fetchone()
+    missing = con.execute("select missing_kpi_ids from submission_status where unit_kind = '部局' and department = ? "
+                          "and fiscal_year = ?", [department, year]).fetchone()
+    computed = [r[0] for r in con.execute(f"select kpi_id from ({COMPUTED_SQL}) where owner = ? and fiscal_year = ? "
+                                          "order by kpi_id", [department, year]).fetchall()]
+    # the current versions of the expected local governments' counts of those KPIs (every 時点)
+    components = con.execute("""
+        select h.submission_id, h.kpi_id, h.fiscal_year, h.as_of, h.component_id from component_history h
+        join kpi_reporters r on r.kpi_id = h.kpi_id and r.fiscal_year = h.fiscal_year and r.code = h.local_government
+        join ref_kpi_components c on c.kpi_id = h.kpi_id and c.component_id = h.component_id
+         and valid_in(h.fiscal_year, c.valid_from_fy, c.valid_to_fy)
+        where h.valid_to is null and h.fiscal_year = ? and h.kpi_id in (select unnest(?::varchar[]))
+        order by h.kpi_id, h.local_government, h.component_id, h.as_of""", [year, computed]).fetchall()
+    units = con.execute("""
+        select v.kpi_id, v.code, v.name, v.reported, v.provisional from local_government_values v
+        join ref_local_governments g using (code)
+        where v.fiscal_year = ? and v.kpi_id in (select unnest(?::varchar[])) order by v.kpi_id, g.row_order""",
+                        [year, computed]).fetchall()
+    governments: dict[str, list[tuple[str, str]]] = {}  # KPI → the units that have not reported: (code, name)
+    for kpi, code, name, reported, _ in units:
+        if not reported:
+            governments.setdefault(kpi, []).append((code, name))
+    coverage = {kpi: (sum(1 for u in units if u[0] == kpi and u[3]), sum(1 for u in units if u[0] == kpi))
+                for kpi in computed}
     return {"observation": [o[:4] for o in observations], "outcome": outcomes, "explanation": explanations,
+            "component": components, "computed": computed, "coverage": coverage,
             "missing": sorted(missing[0]) if missing else [],
-            "provisional": sorted({o[1] for o in observations if o[4]})}
+            "missing_governments": governments,
+            "missing_codes": list(dict.fromkeys(code for units in governments.values() for code, _ in units)),
+            "provisional": sorted({o[1] for o in observations if o[4]} | {u[0] for u in units if u[3] and u[4]})}
+
+
+# the computed KPIs a department owns in a year their rule is in force, after the baseline and up to the target: the
+# local governments' counts its confirmation of that year confirms
+COMPUTED_SQL = """
+    select distinct r.kpi_id, r.owner, r.fiscal_year from kpi_reporters r
+    join kpi_year_definitions d using (kpi_id, fiscal_year)
+    where d.fiscal_year > d.baseline_fy and (d.target_fy is null or d.fiscal_year <= d.target_fy)"""
+
+
+def _names(units: list[tuple[str, str]]) -> str:
+    return "、".join(name for _, name in units)
 
 
 def _departments_of(con, year: int) -> list[str]:
-    rows = con.execute("""
-        select department from submission_status where fiscal_year = ? and (kpis_expected > 0 or kpis_reported > 0)
+    rows = con.execute(f"""
+        select department from submission_status
+        where unit_kind = '部局' and fiscal_year = ? and (kpis_expected > 0 or kpis_reported > 0)
         union select department from observation_history where fiscal_year = ? and valid_to is null
-        order by 1""", [year, year]).fetchall()
+        union select owner from ({COMPUTED_SQL}) where fiscal_year = ?
+        order by 1""", [year, year, year]).fetchall()
     return [r[0] for r in rows]
 
 
@@ -82,6 +120,12 @@ def confirm(settings: Settings, year: int, departments: list[str] | None, by: st
             if scope["missing"] and not allow_missing:
                 problems.append(f"{d} {fiscal_year_label(year)}: 未報告の指標 {'、'.join(scope['missing'])}"
                                 "(確定するには --allow-missing)")
+            for kpi, units in scope["missing_governments"].items():
+                if not allow_missing:
+                    reported, expected = scope["coverage"][kpi]
+                    problems.append(f"{d} {fiscal_year_label(year)}: {kpi} は集計中 {reported}/{expected}団体"
+                                    + (f"(未提出: {_names(units)})" if reported else "(調査票の報告がまだありません)")
+                                    + "(確定するには --allow-missing)")
             if scope["provisional"] and not allow_provisional:
                 problems.append(f"{d} {fiscal_year_label(year)}: 速報・見込・暫定の値 {'、'.join(scope['provisional'])}"
                                 "(確定するには --allow-provisional)")
@@ -97,16 +141,29 @@ def confirm(settings: Settings, year: int, departments: list[str] | None, by: st
                 continue
             cid = con.execute("select coalesce(max(confirmation_id), 0) + 1 from raw_confirmations").fetchone()[0]
             con.execute("insert into raw_confirmations (confirmation_id, department, fiscal_year, confirmed_at, "
-                        "confirmed_by, note, missing_kpi_ids, provisional_kpi_ids) values (?, ?, ?, ?, ?, ?, ?, ?)",
-                        [cid, d, year, now_jst(), who, note, scope["missing"], scope["provisional"]])
+                        "confirmed_by, note, missing_kpi_ids, provisional_kpi_ids, computed_kpi_ids, "
+                        "missing_local_governments) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [cid, d, year, now_jst(), who, note, scope["missing"], scope["provisional"], scope["computed"],
+                         scope["missing_codes"]])
             versions = [(cid, kind, *v) for kind in ("observation", "outcome", "explanation") for v in scope[kind]]
+            versions += [(cid, "component", *v) for v in scope["component"]]
             if versions:
-                con.executemany("insert into raw_confirmed_versions values (?, ?, ?, ?, ?, ?)", versions)
+                con.executemany("insert into raw_confirmed_versions (confirmation_id, kind, submission_id, item_id, "
+                                "fiscal_year, as_of, component_id) values (?, ?, ?, ?, ?, ?, ?)",
+                                [v if len(v) == 7 else (*v, None) for v in versions])
+            absent = "".join(f"、{kpi} 未提出の団体 {len(units)}({_names(units)})"
+                             for kpi, units in scope["missing_governments"].items())
+            counted = "".join(f"、{kpi} {r}/{e}団体" for kpi, (r, e) in scope["coverage"].items())
             wh.audit(con, "confirm", actor=who, department=d, fiscal_year=year, confirmation_id=cid,
                   detail=f"値 {len(scope['observation'])}、取組実績 {len(scope['outcome'])}、説明 {len(scope['explanation'])}、"
-                         f"未報告 {len(scope['missing'])}" + (f"、備考: {note}" if note else ""))
+                         f"未報告 {len(scope['missing'])}"
+                         + (f"、団体の件数 {len(scope['component'])}{counted}" if scope["computed"] else "") + absent
+                         + (f"、備考: {note}" if note else ""))
             lines.append(f"{d} {fiscal_year_label(year)}: 確定しました(確定番号 {cid}、値 {len(scope['observation'])} 件"
+                         + (f"、団体の件数 {len(scope['component'])} 件{counted}" if scope["computed"] else "")
                          + (f"、未報告 {'、'.join(scope['missing'])}" if scope["missing"] else "") + ")。")
+            lines += [f"  {kpi}: 調査票が未提出の団体 {len(units)} を記録しました(--allow-missing): {_names(units)}"
+                      for kpi, units in scope["missing_governments"].items()]
             changed = True
         return Outcome(lines, changed)
 
@@ -119,10 +176,15 @@ def _same(con, confirmation_id: int, scope: dict) -> bool:
         "select submission_id, item_id, fiscal_year, as_of from raw_confirmed_versions "
         "where confirmation_id = ? and kind = ?", [confirmation_id, kind]).fetchall())
         for kind in ("observation", "outcome", "explanation")}
-    missing = con.execute("select missing_kpi_ids from raw_confirmations where confirmation_id = ?",
-                          [confirmation_id]).fetchone()[0]
+    recorded["component"] = sorted(tuple(r) for r in con.execute(
+        "select submission_id, item_id, fiscal_year, as_of, component_id from raw_confirmed_versions "
+        "where confirmation_id = ? and kind = 'component'", [confirmation_id]).fetchall())
+    missing, computed, governments = con.execute(
+        "select missing_kpi_ids, computed_kpi_ids, missing_local_governments from raw_confirmations "
+        "where confirmation_id = ?", [confirmation_id]).fetchone()
     return all(recorded[k] == sorted(tuple(v) for v in scope[k]) for k in recorded) and \
-        sorted(missing or []) == scope["missing"]
+        sorted(missing or []) == scope["missing"] and sorted(computed or []) == sorted(scope["computed"]) and \
+        sorted(governments or []) == sorted(scope["missing_codes"])
 
 
 def reopen(settings: Settings, year: int, department: str, reason: str, by: str | None = None,

@@ -142,15 +142,18 @@ government_rows as (
     from unit_kpis as u
     group by u.code, u.name, u.fiscal_year
 ),
-final as (
+units as (
     select * from department_rows
     union all by name
     select * from government_rows
+),
+final as (
+    select
+        department, fiscal_year, kpis_expected, kpis_reported, missing_kpi_ids, last_received_at, due_date, on_time,
+        confirmed_at, unit_kind, local_government
+    from units
 )
-select
-    department, fiscal_year, kpis_expected, kpis_reported, missing_kpi_ids, last_received_at, due_date, on_time,
-    confirmed_at, unit_kind, local_government
-from final;
+select * from final;
 
 comment on view submission_status is '提出状況: 報告する単位(部局・団体)と年度ごとの報告すべき指標数、報告済み数、未報告の指標、期限内か。部局は実績報告、団体(福島県・市町村)は調査票の件数(構成要素から計算する指標)';
 comment on column submission_status.department is '部局(団体の行では団体名: 調査票を置くフォルダ名)';
