@@ -502,10 +502,10 @@ def cmd_status(args) -> int:
         print(to_do(_need_warehouse(settings.warehouse)))
         return EXIT_OK
     sql = ("select department, fiscal_year, kpis_expected, kpis_reported, missing_kpi_ids, "
-           "last_received_at, due_date, on_time, confirmed_at from submission_status")
+           "last_received_at, due_date, on_time, confirmed_at from submission_status where unit_kind = '部局'")
     params = []
     if args.year:
-        sql += " where fiscal_year = ?"
+        sql += " and fiscal_year = ?"
         params.append(args.year)
     [(_, rows)] = _read(settings.warehouse, (sql + " order by fiscal_year, department", params))
     body = []
@@ -515,7 +515,25 @@ def cmd_status(args) -> int:
                      "-" if on_time is None else ("期限内" if on_time else "未完了/期限後"),
                      f"確定 {confirmed:%Y-%m-%d}" if confirmed else "未確定"])
     print(table(["部局", "年度", "報告対象", "報告済", "未報告の指標", "最終受付", "期限", "期限内", "確定"], body))
+    governments = _government_lines(settings.warehouse, args.year)
+    if governments:
+        print()
+        print("市町村等の調査票(団体。構成要素から計算する指標の件数):")
+        print("\n".join(f"  {line}" for line in governments))
     return EXIT_OK
+
+
+def _government_lines(warehouse, year: int | None) -> list[str]:
+    """The local governments' part of shinchoku status (documents.summary.government_lines), read-only."""
+    import duckdb
+
+    from .documents.summary import government_lines
+
+    con = duckdb.connect(str(_need_warehouse(warehouse)), read_only=True)
+    try:
+        return government_lines(con, year)
+    finally:
+        con.close()
 
 
 def cmd_review(args) -> int:

@@ -290,13 +290,16 @@ class ReportData:
         self.plan_years = sorted({fy for _, fy in self.trajectory})
         self.outcomes = view_rows(con, "select * from initiative_outcomes where is_current and fiscal_year = ? "
                                    "order by initiative_id, coalesce(submission_id, 0), row_order", [self.year])
+        # the departments (the local governments' survey sheets are shinchoku status's and review's to show)
         status_years = [r[0] for r in con.execute("select distinct fiscal_year from submission_status "
-                                                  "where fiscal_year <= ? order by 1", [self.year]).fetchall()]
+                                                  "where unit_kind = '部局' and fiscal_year <= ? order by 1",
+                                                  [self.year]).fetchall()]
         self.status_year = status_years[-1] if status_years else None
-        self.status = view_rows(con, "select * from submission_status where fiscal_year = ? order by department",
-                            [self.status_year])
+        self.status = view_rows(con, "select * from submission_status where unit_kind = '部局' and fiscal_year = ? "
+                                "order by department", [self.status_year])
         self.confirmation = view_rows(con, "select department, kpis_expected, kpis_reported, confirmed_at "
-                                       "from submission_status where fiscal_year = ? order by department", [self.year])
+                                       "from submission_status where unit_kind = '部局' and fiscal_year = ? "
+                                       "order by department", [self.year])
         self.warnings = view_rows(con, "select * from data_quality where fiscal_year = ? or fiscal_year is null "
                                    "order by submission_id, sheet, cell", [self.year])
         self.standing = {r["kpi_id"]: r for r in view_rows(con, "select * from kpi_year_status where report_fy = ? "

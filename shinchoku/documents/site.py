@@ -58,7 +58,8 @@ def build_site(warehouse: Path, out: Path, year: int | None = None, public: bool
                                        "order by o.initiative_id, o.fiscal_year, coalesce(o.submission_id, 0), o.row_order"),
                             "initiative_id"),
             "run": view_rows(con, "select occurred_at, run_id from audit_log where action = 'run' order by event_id desc limit 1"),
-            "status": view_rows(con, "select * from submission_status order by fiscal_year desc, department"),
+            "status": view_rows(con, "select * from submission_status where unit_kind = '部局' "
+                                        "order by fiscal_year desc, department"),
             "confirmed": view_rows(con, "select department, fiscal_year, confirmed_at from confirmations where is_standing"),
             # the public edition's outlooks stand at each KPI's latest confirmed year
             "year_outlook": view_rows(con, "select * from kpi_year_outlook") if public else [],
