@@ -203,13 +203,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="check: すべてのファイルと参照を点検 / history: 1つの指標の定義の変遷")
     p.add_argument("kpi_id", nargs="?", metavar="KPI_ID", help="history のとき: 指標ID")
 
-    p = command("status", "提出状況: 部局・年度ごとの報告対象、報告済み、未報告の指標")
+    p = command("status", "提出状況: 部局・年度ごとの報告対象、報告済み、未報告の指標と、団体(市町村等)の調査票の提出と集計の状況")
     _paths(p)
     p.add_argument("--year", type=fiscal_year_arg, metavar="FY", help="この年度だけ")
     p.add_argument("--overdue", action="store_true",
-                   help="朝の確認事項: 期限を過ぎた部局と、確定を待つ年度")
+                   help="朝の確認事項: 期限を過ぎた部局と団体、集計中の指標、確定を待つ年度")
 
-    p = command("review", "確定の前に DX推進課が確認する事項: 前回の確定以降の値・取組実績、警告、未報告の指標、要因分析")
+    p = command("review", "確定の前に DX推進課が確認する事項: 前回の確定以降の値・取組実績、警告、未報告の指標、要因分析、団体の件数から計算する指標の集計状況と未提出の団体")
     _paths(p)
     p.add_argument("--year", type=fiscal_year_arg, metavar="FY", help="この年度だけ")
     p.add_argument("--department", help="この部局だけ")
@@ -224,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="その年度に指標か値のあるすべての部局(すべて確定するか、何も確定しないか)")
     p.add_argument("--by", help="確定する人(既定: OS のユーザー名)")
     p.add_argument("--note", help="確定に添える備考")
-    p.add_argument("--allow-missing", action="store_true", help="未報告の指標があっても確定します(記録されます)")
+    p.add_argument("--allow-missing", action="store_true", help="未報告の指標や、調査票が未提出の団体があっても確定します(記録されます)")
     p.add_argument("--allow-provisional", action="store_true", help="速報・見込・暫定の値も確定します")
     p.add_argument("--wait", type=float, default=0, metavar="SECONDS", help="取込の実行中は、この秒数まで待ちます")
 
