@@ -194,7 +194,8 @@ def test_the_top_page_opens_with_the_kpis_that_need_attention(demo, demo_site, p
             left join kpi_year_outlook o on o.kpi_id = l.kpi_id and o.report_fy = l.fiscal_year
             where l.grade = (select grade from grade_bands where is_floor) or l.progress_rate < 0
                   or o.outlook in {ATTENTION_OUTLOOKS}""",
-        "unreported": "select department from submission_status where kpis_reported < kpis_expected and fiscal_year = "
+        "unreported": "select department from submission_status where unit_kind = '部局' "
+                      "and kpis_reported < kpis_expected and fiscal_year = "
                       "(select max(fiscal_year) from submission_status where fiscal_year <= "
                       "(select max(fiscal_year) from kpi_progress))",
     })
