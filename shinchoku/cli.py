@@ -139,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     def command(name: str, text: str):
         return add(name, help=text, description=text)
 
-    p = command("demo", "全部局のサンプル報告様式を作り、Prefect のフローで取り込みます(デモ)")
+    p = command("demo", "全部局のサンプル報告様式と県・市町村の調査票を作り、Prefect のフローで取り込みます(デモ)")
     _paths(p)
     p.add_argument("--fresh", action="store_true", help="以前のデモのウェアハウスと受付フォルダを消してから始めます")
 
