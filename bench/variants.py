@@ -70,7 +70,7 @@ def naive(source: Path, work: Path) -> dict:
     con.execute("create table counts (source varchar, kpi_id varchar, component_id varchar, count bigint)")
     accepted = rejected = 0
     for path in _files(source):
-        if path.name.split("_", 2)[1:2] == ["調査票"]:
+        if "_調査票_" in path.name:  # R5_調査票_郡山市.xlsx
             try:
                 frame = pd.read_excel(path, sheet_name="調査票", header=5, usecols="A:H")
                 frame = counts_schema.validate(frame, lazy=True)
