@@ -2,6 +2,7 @@
 
     uv run python -m bench            # N = 1,000
     uv run python -m bench --n 10000  # the large run
+    uv run python -m bench --surveys  # (a), (c), (d) with the 240 survey sheets of 60 governments beside them
 
 Each variant runs in its own process on the same files; the driver samples
 the process tree's memory. Figures are printed as a table and written as JSON
@@ -229,6 +230,48 @@ def site_only(n: int, root: Path, runs: int = 3) -> dict:
             "when": dt.datetime.now().isoformat(timespec="seconds")}
 
 
+def surveys(n: int, root: Path) -> dict:
+    """``--surveys``: (a), (c) and (d) on the N returns alone and on the same N returns with the 240 survey sheets
+    (調査票) of 福島県 and the 59 municipalities for FY2021–FY2024 beside them, back to back; (e) is left out."""
+    from .generate import generate_surveys
+
+    say = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
+    manifest = generate(n, root / "corpus")
+    sheets = generate_surveys(root / "surveys")
+    say(f"{n:,} return sheets ({manifest['rejects']} planned rejects) and {len(sheets['files'])} survey sheets "
+        f"({sheets['rejects']} planned rejects)")
+    mixed = root / "mixed" / "inbox"
+    shutil.rmtree(mixed.parent, ignore_errors=True)
+    for corpus in (root / "corpus" / "inbox", root / "surveys" / "inbox"):
+        shutil.copytree(corpus, mixed, dirs_exist_ok=True, copy_function=os.link)  # the same files, hard-linked
+    results: dict[str, dict] = {}
+    for name in ("openpyxl", "naive", "core"):
+        for corpus, source in (("returns", root / "corpus" / "inbox"), ("with_surveys", mixed)):
+            say(f"Measuring {LABELS[name]} ({corpus})…")
+            found, wall, one, total = variant(name, source, root / "work" / f"{name}-{corpus}")
+            results[f"{name}_{corpus}"] = {**found, "process_seconds": wall, "peak_rss_bytes": one,
+                                           "peak_rss_tree_bytes": total}
+            say(f"  {found['seconds']:.2f} s")
+    figures = {}
+    for corpus in ("returns", "with_surveys"):
+        a, c, d = (results[f"{name}_{corpus}"]["seconds"] for name in ("openpyxl", "naive", "core"))
+        figures[corpus] = {"a": a, "c": c, "d": d, "d/a": d / a, "c/d": c / d}
+    return {"n": n, "surveys": len(sheets["files"]), "results": results, "figures": figures, "machine": machine(),
+            "when": dt.datetime.now().isoformat(timespec="seconds")}
+
+
+def survey_lines(report: dict) -> list[str]:
+    lines = [f"N = {report['n']:,} returns, and the same with {report['surveys']} survey sheets beside them:", "",
+             "| corpus | files | (a) s | (c) s | (d) s | d/a | c/d |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for corpus, label in (("returns", "returns alone"), ("with_surveys", "returns + survey sheets")):
+        f = report["figures"][corpus]
+        core = report["results"][f"core_{corpus}"]
+        files = core["accepted"] + core["rejected"] + core["duplicates_first"]
+        lines.append(f"| {label} | {files:,} | {f['a']:.2f} | {f['c']:.2f} | {f['d']:.2f} | {f['d/a']:.3f} | "
+                     f"{f['c/d']:.1f} |")
+    return lines
+
+
 def hostile_only(root: Path) -> int:
     """``--hostile-only``: the hostile section alone, printed and saved as bench/results/hostile.json."""
     sys.path.insert(0, str(ROOT))
@@ -302,12 +345,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/*.json")
     parser.add_argument("--site-only", action="store_true",
                         help="only ingest the N returns and time the progress site on that warehouse")
+    parser.add_argument("--surveys", action="store_true",
+                        help="only (a), (c) and (d), on the N returns and with 240 survey sheets beside them")
     parser.add_argument("--hostile-only", action="store_true",
                         help="only the hostile workbooks of issue 22: each refused alone, then all in one run")
     args = parser.parse_args(argv)
     root = args.dir or Path(tempfile.gettempdir()) / f"shinchoku-bench-{args.n}"
     if args.hostile_only:
         return hostile_only(root)
+    if args.surveys:
+        report = surveys(args.n, root)
+        print("\n".join(survey_lines(report)))
+        if not args.no_save:
+            RESULTS.mkdir(exist_ok=True)
+            (RESULTS / f"surveys-n{args.n}.json").write_text(json.dumps(report, indent=2, ensure_ascii=False),
+                                                            encoding="utf-8")
+        return 0
     if args.site_only:
         report = site_only(args.n, root)
         site = report["results"]["site_n"]

@@ -118,3 +118,52 @@ def generate(n: int, directory: Path, seed: int = 7, workers: int | None = None)
                 "files": [j[2] for j in jobs]}
     manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
     return manifest
+
+
+SURVEY_REJECT_EVERY = 20  # 5%, as the returns: a numerator typed above its denominator
+
+
+def _survey_digest() -> str:
+    """Changes to the template, the demo's sample counts or this generator invalidate cached survey sheets."""
+    import hashlib
+
+    import shinchoku.documents.template
+    import shinchoku.run.demo
+
+    digest = hashlib.sha256()
+    for module in (shinchoku.documents.template.__file__, shinchoku.run.demo.__file__, __file__):
+        digest.update(Path(module).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def generate_surveys(directory: Path, seed: int = 2021) -> dict:
+    """The survey sheets (調査票) of 福島県 and the 59 municipalities for FY2021–FY2024 (240 files) under
+    ``directory/inbox/<団体名>/``, counts from the demo's ``sample_counts`` written in the one pass that writes each
+    sheet; every 20th with GOV-K01's online count above its total (rejected). Reused when already there."""
+    from shinchoku.documents.template import survey_file_name, write_survey
+    from shinchoku.run.demo import sample_counts
+
+    manifest_path = directory / "manifest.json"
+    source = _survey_digest()
+    if manifest_path.exists():
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if (manifest.get("seed"), manifest.get("source")) == (seed, source):
+            return manifest
+    shutil.rmtree(directory, ignore_errors=True)
+    catalogue = load_catalogue()
+    files, rejects = [], 0
+    for year in YEARS:
+        for code, counts in sample_counts(catalogue, year, seed).items():
+            name = catalogue.local_governments_by_code[code].name
+            i = len(files)
+            if i % SURVEY_REJECT_EVERY == 7:
+                counts = {**counts, ("GOV-K01", "online"): counts[("GOV-K01", "total")] + 1}
+                rejects += 1
+            path = write_survey(catalogue, code, year, directory / "inbox" / name / survey_file_name(name, year),
+                                counts=counts)
+            stamp = 1_690_000_000 + i  # fixed, distinct, before the returns'
+            os.utime(path, (stamp, stamp))
+            files.append(str(path))
+    manifest = {"seed": seed, "source": source, "rejects": rejects, "files": files}
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    return manifest

@@ -17,6 +17,11 @@ def _files(source: Path) -> list[Path]:
     return sorted(source.rglob("*.xlsx"))
 
 
+def _sheet(names: list[str]) -> str:
+    """The sheet to read: a department's 実績報告, or a local government's 調査票 (the --surveys corpus)."""
+    return "実績報告" if "実績報告" in names or "調査票" not in names else "調査票"
+
+
 def bare_openpyxl(source: Path, work: Path) -> dict:
     t0 = time.perf_counter()
     from openpyxl import load_workbook
@@ -24,7 +29,7 @@ def bare_openpyxl(source: Path, work: Path) -> dict:
     rows = 0
     for path in _files(source):
         wb = load_workbook(path, read_only=True, data_only=True)
-        rows += sum(1 for _ in wb["実績報告"].iter_rows(values_only=True))
+        rows += sum(1 for _ in wb[_sheet(wb.sheetnames)].iter_rows(values_only=True))
         wb.close()
     return {"import_seconds": imported - t0, "seconds": time.perf_counter() - imported, "rows": rows}
 
@@ -36,7 +41,7 @@ def bare_calamine(source: Path, work: Path) -> dict:
     rows = 0
     for path in _files(source):
         wb = python_calamine.CalamineWorkbook.from_path(str(path))
-        rows += len(wb.get_sheet_by_name("実績報告").to_python())
+        rows += len(wb.get_sheet_by_name(_sheet(wb.sheet_names)).to_python())
         wb.close()
     return {"import_seconds": imported - t0, "seconds": time.perf_counter() - imported, "rows": rows}
 
@@ -55,8 +60,27 @@ def naive(source: Path, work: Path) -> dict:
     }, strict=False)
     con = duckdb.connect(str(work / "naive.duckdb"))
     con.execute("create table obs (source varchar, kpi_id varchar, fiscal_year varchar, actual_value double)")
+    # a local government's survey sheet: whole counts, the numerator never above the denominator
+    counts_schema = pa.DataFrameSchema({
+        "指標ID": pa.Column(str, nullable=False),
+        "構成要素ID": pa.Column(str, nullable=False),
+        "実数": pa.Column(int, pa.Check.ge(0), nullable=False, coerce=True),
+    }, checks=pa.Check(lambda df: (df.groupby("指標ID")["実数"].agg(lambda v: v.iloc[0] <= v.iloc[-1])).all()),
+        strict=False)
+    con.execute("create table counts (source varchar, kpi_id varchar, component_id varchar, count bigint)")
     accepted = rejected = 0
     for path in _files(source):
+        if "_調査票_" in path.name:  # R5_調査票_郡山市.xlsx
+            try:
+                frame = pd.read_excel(path, sheet_name="調査票", header=5, usecols="A:H")
+                frame = counts_schema.validate(frame, lazy=True)
+            except (pa.errors.SchemaErrors, ValueError):
+                rejected += 1
+                continue
+            frame = frame[["指標ID", "構成要素ID", "実数"]].assign(source=path.name)
+            con.execute("insert into counts select source, 指標ID, 構成要素ID, 実数 from frame")
+            accepted += 1
+            continue
         try:
             frame = pd.read_excel(path, sheet_name="実績報告", header=5, usecols="A:G", dtype={"年度": str})
             frame = schema.validate(frame, lazy=True)

@@ -139,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     def command(name: str, text: str):
         return add(name, help=text, description=text)
 
-    p = command("demo", "全部局のサンプル報告様式を作り、Prefect のフローで取り込みます(デモ)")
+    p = command("demo", "全部局のサンプル報告様式と県・市町村の調査票を作り、Prefect のフローで取り込みます(デモ)")
     _paths(p)
     p.add_argument("--fresh", action="store_true", help="以前のデモのウェアハウスと受付フォルダを消してから始めます")
 
@@ -458,7 +458,9 @@ def cmd_demo(args) -> int:
         files = demo.prepare(settings, catalogue, args.fresh)
     except demo.DemoRefused as e:
         raise UsageError(str(e)) from None
-    print(f"サンプルの報告様式を {len(files)} 件作成しました({settings.inbox})。うち1件はわざと誤りを含みます。")
+    surveys = sum(1 for f in files if f.parent.name in catalogue.local_governments_by_name)
+    print(f"サンプルの報告様式 {len(files) - surveys} 件と県・市町村の調査票 {surveys} 件を作成しました({settings.inbox})。"
+          f"うち{len(demo.BROKEN_SAMPLES)}件(報告様式と調査票の1件ずつ)はわざと誤りを含みます。")
     try:  # the site is built once, below, when the earlier years are confirmed
         summary = run_flow(dataclasses.replace(settings, site_build=False))
     except RunLocked as e:

@@ -15,7 +15,8 @@ from browser import check_page, chromium, needs_chromium
 from helpers import query, query_many
 from test_site import parse
 from shinchoku.settings import load_settings
-from shinchoku.run.demo import CONFIRMED_YEARS, UNEXPLAINED, confirm_past_years, write_demo_inbox
+from shinchoku.run.demo import (BROKEN_SAMPLES, CONFIRMED_YEARS, SURVEY_BROKEN, SURVEY_LATE, UNEXPLAINED, YEARS,
+                                confirm_past_years, write_demo_inbox)
 from shinchoku.run.steps import run_ingest
 from shinchoku.documents.facts import format_year
 from shinchoku.documents.report import build_report
@@ -29,14 +30,43 @@ def demo(tmp_path_factory, catalogue):
                                    site_build=False)
     write_demo_inbox(catalogue, settings.inbox)
     summary = run_ingest(settings, catalogue)
-    assert summary.count("rejected") == 1  # the deliberately broken sample
-    confirm_past_years(settings)  # as `shinchoku demo` does after its run
+    # the deliberately broken samples, a return and a survey sheet, as `shinchoku demo`'s conclude recognises them
+    rejected = [d for d in summary.decisions if d.status == "rejected"]
+    assert sorted((d.candidate.path.parent.name, d.candidate.path.name) for d in rejected) == sorted(BROKEN_SAMPLES)
+    assert [i.code for d in rejected if d.candidate.path.parent.name == SURVEY_BROKEN for i in d.issues] == \
+        ["numerator_above_denominator"]
+    confirm_past_years(settings, catalogue)  # as `shinchoku demo` does after its run
     return settings.warehouse
 
 
 def test_the_demo_has_confirmed_years_and_one_under_review(demo):
     got = query(demo, "select fiscal_year, min(value_status), max(value_status) from kpi_progress group by 1 order by 1")
     assert got == [(y, "確定", "確定") for y in CONFIRMED_YEARS] + [(CONFIRMED_YEARS[-1] + 1, "未確定", "未確定")]
+
+
+def test_the_demo_aggregates_the_local_governments_survey_sheets(demo):
+    """GOV-K01's FY2021 aggregate is the plan's 48.2%; the latest year is 集計中 (two sheets late, one rejected); 双葉町
+    reported 0 of 0 in FY2021, which counts as reported."""
+    got = query_many(demo, {
+        "progress": "select kpi_id, fiscal_year, actual_value, value_source, units_reported, units_expected, aggregating "
+                    "from kpi_progress where kpi_id in ('GOV-K01', 'EDU-K01') order by 1, 2",
+        "futaba": "select kpi_id, numerator, denominator, value, reported from local_government_values "
+                  "where name = '双葉町' and fiscal_year = 2021 order by 1",
+        "missing": "select kpi_id, name from local_government_values where fiscal_year = ? and not reported "
+                   "order by 1, 2".replace("?", str(YEARS[-1])),
+        "sheets": "select count(*) from raw_submissions where local_government is not null and status = 'accepted'",
+    })
+    rows = {(k, y): r for k, y, *r in got["progress"]}
+    value, source, reported, expected, aggregating = rows["GOV-K01", 2021]
+    assert value == pytest.approx(48.2, abs=0.1) and source == "集計" and (reported, expected, aggregating) == (60, 60, False)
+    assert all(r[1] == "集計" for r in rows.values()) and {y for _, y in rows} == set(YEARS)
+    late = sorted([*SURVEY_LATE, SURVEY_BROKEN])
+    for kpi_id, expected in (("GOV-K01", 60), ("EDU-K01", 59)):
+        assert rows[kpi_id, YEARS[-1]][2:] == [expected - 3, expected, True]  # 集計中 (57/60, 56/59)
+        assert all(not rows[kpi_id, y][4] for y in YEARS[:-1])
+        assert sorted(n for k, n in got["missing"] if k == kpi_id) == late
+    assert got["futaba"] == [("EDU-K01", 0, 0, None, True), ("GOV-K01", 0, 0, None, True)]
+    assert got["sheets"] == [(60 * len(YEARS) - 3,)]
 
 
 def test_the_demo_shows_each_kind_of_outlook(demo):
@@ -224,7 +254,10 @@ def test_the_public_edition_shows_confirmed_values_only(public_site, demo_site, 
     got = query_many(demo, {
         "confirmed": "select kpi_id, fiscal_year, actual_value from kpi_progress where value_status = '確定'",
         "unconfirmed": "select count(*) from kpi_progress where value_status = '未確定'",
-        "files": "select distinct file_name from submissions where status = 'accepted'",
+        # the returns whose values the site shows, named as 出典 (a survey sheet's counts are in an aggregate)
+        "files": "select distinct s.file_name from observation_history o join raw_submissions s using (submission_id) "
+                 "join kpi_progress p using (kpi_id, fiscal_year) where o.valid_to is null and p.value_source = '部局報告'",
+        "surveys": "select distinct file_name from raw_submissions where local_government is not null",
         "texts": "select e.kpi_id, e.fiscal_year, c.department is not null from kpi_explanations e "
                  "left join confirmations c on c.department = e.department and c.fiscal_year = e.fiscal_year "
                  "and c.is_standing where e.valid_to is null and e.factor_analysis is not null",
@@ -243,6 +276,7 @@ def test_the_public_edition_shows_confirmed_values_only(public_site, demo_site, 
     internal = "".join(p.read_text(encoding="utf-8") for p in demo_site.rglob("*.html"))
     for (name,) in got["files"]:
         assert name in internal and name not in public  # no file names (nor cells, nor receipts)
+    assert got["surveys"] and not any(name in public for (name,) in got["surveys"])
     assert "出典" in internal and "出典" not in public and "提出状況" not in public and "未確定" not in public
     def explained(site) -> set[tuple[str, str]]:
         """(KPI, year) of every 要因分析 row the KPI pages show."""

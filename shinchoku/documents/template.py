@@ -317,9 +317,14 @@ def survey_column_of(label: str) -> int:
     return SURVEY_HEADER.index(label) + 1
 
 
-def write_survey(catalogue: Catalogue, government: str, fiscal_year: int, path: Path) -> Path:
+def write_survey(catalogue: Catalogue, government: str, fiscal_year: int, path: Path, *,
+                 counts: dict[tuple[str, str], object] | None = None,
+                 notes: dict[tuple[str, str], str] | None = None) -> Path:
     """Write the survey sheet (調査票) for one local government (name or 6-digit code) and fiscal year to ``path``:
-    one row per count expected from it that year. KeyError for an unknown government."""
+    one row per count expected from it that year. KeyError for an unknown government.
+
+    ``counts`` and ``notes`` (by (指標ID, 構成要素ID)) fill 実数 and 備考 in the same pass, as :func:`fill_survey`
+    would after it, without loading the workbook again (the demo writes some 240 of them)."""
     found = catalogue.local_governments_by_name.get(government) or catalogue.local_governments_by_code.get(government)
     if found is None:
         raise KeyError(government)
@@ -350,7 +355,9 @@ def write_survey(catalogue: Catalogue, government: str, fiscal_year: int, path: 
                             prompt="件数・人数を整数で入力(率・割合ではなく元の数。該当がなければ 0)")
     ws.add_data_validation(prompt)
     year_text = fiscal_year_label(fiscal_year).replace("R", "令和")
+    counts, notes = counts or {}, notes or {}
     for row, component in enumerate(expected_components(catalogue, found.code, fiscal_year), start=HEADER_ROW + 1):
+        key = (component.kpi_id, component.component_id)
         values = {"指標ID": component.kpi_id, SURVEY_KEY: component.component_id, "項目": component.component_name,
                   "単位": component.unit, "年度": year_text}
         for col, label in enumerate(SURVEY_HEADER, start=1):
@@ -360,6 +367,10 @@ def write_survey(catalogue: Catalogue, government: str, fiscal_year: int, path: 
             if label in SURVEY_INPUT_COLUMNS:
                 cell.fill = INPUT_FILL
         ws.cell(row=row, column=survey_column_of("項目")).alignment = Alignment(wrap_text=True, vertical="center")
+        if key in counts:
+            _set_count(ws.cell(row=row, column=survey_column_of(SURVEY_VALUE)), counts[key])
+        if key in notes:
+            set_text(ws.cell(row=row, column=survey_column_of("備考")), notes[key])
         prompt.add(ws.cell(row=row, column=survey_column_of(SURVEY_VALUE)))
     for col, w in zip("ABCDEFGH", (11, 14, 44, 8, 12, 14, 14, 30)):
         ws.column_dimensions[col].width = w
@@ -390,11 +401,7 @@ def fill_survey(path: Path, counts: dict[tuple[str, str], object], *, formats: d
     for row in range(HEADER_ROW + 1, ws.max_row + 1):
         key = (ws.cell(row=row, column=1).value, ws.cell(row=row, column=2).value)
         if key in counts:
-            value = counts[key]
-            if isinstance(value, str):
-                set_text(ws.cell(row=row, column=value_col), value)
-            else:
-                ws.cell(row=row, column=value_col).value = value
+            _set_count(ws.cell(row=row, column=value_col), counts[key])
         if key in formats:
             ws.cell(row=row, column=value_col).number_format = formats[key]
         if key in as_of:
@@ -405,3 +412,11 @@ def fill_survey(path: Path, counts: dict[tuple[str, str], object], *, formats: d
     target.parent.mkdir(parents=True, exist_ok=True)
     wb.save(target)
     return target
+
+
+def _set_count(cell, value) -> None:
+    """実数 as a person typed it: a text value stays text ("61.5%"), a number is a number."""
+    if isinstance(value, str):
+        set_text(cell, value)
+    else:
+        cell.value = value

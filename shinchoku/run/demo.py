@@ -1,6 +1,7 @@
-"""``shinchoku demo``: plausible sample return sheets for every department, FY2021 to FY2024, plus one broken
-one (``prepare``), and what follows the demo's run (``conclude``): the earlier years confirmed, the site,
-example queries. The CLI runs the flow between the two.
+"""``shinchoku demo``: plausible sample return sheets for every department and survey sheets (調査票) for the
+prefecture and its 59 municipalities, FY2021 to FY2024, plus one broken of each (``prepare``), and what follows the
+demo's run (``conclude``): the earlier years confirmed, the site, example queries. The CLI runs the flow between the
+two.
 
 All values are invented (marked サンプルデータ in 備考), except that the copy-paper
 return for FY2022 reports 30, the worked example of the README.
@@ -13,11 +14,12 @@ import random
 import shutil
 from pathlib import Path
 
-from ..catalogue import Catalogue, Kpi
+from ..catalogue import Catalogue, Kpi, load_catalogue
 from ..config import Grading, Settings
 from ..documents.site import rebuild
 from ..documents.summary import table
-from ..documents.template import file_name, fill_outcomes, fill_template, write_template
+from ..documents.template import (file_name, fill_outcomes, fill_template, survey_file_name, write_survey,
+                                  write_template)
 from ..workbook.layout import SHEET
 from ..workbook.parse import fiscal_year_label
 from .confirm import confirm
@@ -25,6 +27,7 @@ from .confirm import confirm
 YEARS = (2021, 2022, 2023, 2024)
 SAMPLE_NOTE = "サンプルデータ(デモ用)"
 BROKEN_DEPARTMENT = "農林水産部"
+BROKEN_NAME = "R6_実績報告_誤りあり(サンプル).xlsx"
 # How far along the straight trajectory each KPI runs in the demo: a spread of grades.
 PACE = {"GOV-K01": 1.05, "GOV-K02": 0.9, "REC-K01": 1.0, "REG-K01": 0.7, "EDU-K01": 0.95,
         "IND-K01": 1.3, "IND-K02": 0.85, "HLT-K01": 0.55, "HLT-K02": 1.0, "SAF-K01": 0.4, "SAF-K02": 1.1}
@@ -156,7 +159,38 @@ def write_demo_inbox(catalogue: Catalogue, inbox: Path, seed: int = 2021) -> lis
             os.utime(path, (stamp, stamp))
             written.append(path)
     written.append(write_broken(catalogue, inbox, received_at(YEARS[-1], len(catalogue.departments) + 1)))
+    return written + write_demo_surveys(catalogue, inbox, seed)
+
+
+def write_demo_surveys(catalogue: Catalogue, inbox: Path, seed: int = 2021) -> list[Path]:
+    """Write each expected local government's survey sheet for each demo year into ``inbox/<団体名>/``, counts
+    filled in the one pass that writes it; the latest year without ``SURVEY_LATE``'s sheets and with
+    ``SURVEY_BROKEN``'s numerator above its denominator. Return their paths."""
+    written = []
+    for year in YEARS:
+        counts = sample_counts(catalogue, year, seed)
+        by_code = catalogue.local_governments_by_code
+        for n, code in enumerate(counts):
+            name = by_code[code].name
+            if year == YEARS[-1] and name in SURVEY_LATE:
+                continue
+            filled = dict(counts[code])
+            notes = {key: SAMPLE_NOTE for key in filled}
+            if year == YEARS[-1] and name == SURVEY_BROKEN:
+                filled, notes = broken_counts(filled, notes)
+            path = inbox / name / survey_file_name(name, year)
+            write_survey(catalogue, code, year, path, counts=filled, notes=notes)
+            stamp = received_at(year, n % 20) + 3600 * (n // 20)  # through May, a few an hour
+            os.utime(path, (stamp, stamp))
+            written.append(path)
     return written
+
+
+def broken_counts(counts: dict, notes: dict) -> tuple[dict, dict]:
+    """The broken survey sheet's counts: GOV-K01's online count typed above its total (numerator_above_denominator)."""
+    online, total = ("GOV-K01", "online"), ("GOV-K01", "total")
+    counts = {**counts, online: counts[total] + counts[online]}
+    return counts, {**notes, online: SAMPLE_NOTE + ": 誤りのある例(分子が分母を超えている)"}
 
 
 def received_at(year: int, order: int, late: bool = False) -> float:
@@ -172,7 +206,7 @@ def write_broken(catalogue: Catalogue, inbox: Path, stamp: int) -> Path:
     """A deliberately broken return: text in 実績値 and a year outside the plan."""
     from openpyxl import load_workbook
 
-    path = inbox / BROKEN_DEPARTMENT / "R6_実績報告_誤りあり(サンプル).xlsx"
+    path = inbox / BROKEN_DEPARTMENT / BROKEN_NAME
     write_template(catalogue, BROKEN_DEPARTMENT, 2024, path)
     wb = load_workbook(path)
     ws = wb[SHEET]
@@ -188,10 +222,20 @@ def write_broken(catalogue: Catalogue, inbox: Path, stamp: int) -> Path:
 CONFIRMED_YEARS = YEARS[:-1]  # the DX office has confirmed the earlier years; the latest is still under review
 
 
-def confirm_past_years(settings) -> None:
-    """Confirm every department's earlier years, as the DX office would have, so the demo shows both states."""
+def confirm_past_years(settings, catalogue: Catalogue | None = None) -> None:
+    """Confirm every department's earlier years, as the DX office would have, so the demo shows both states; also
+    the owners of the computed KPIs, whose survey counts stand confirmed with their year (企画調整部 has no return
+    of its own for FY2021, GOV-K01's baseline year, but the aggregate of that year is shown)."""
+    catalogue = catalogue or load_catalogue()
+    computed = dict.fromkeys(c.kpi_id for c in catalogue.kpi_components)
     for year in CONFIRMED_YEARS:
-        confirm(settings, year, None, by="DX推進課(デモ)", note=SAMPLE_NOTE, allow_missing=True, allow_provisional=True)
+        done = confirm(settings, year, None, by="DX推進課(デモ)", note=SAMPLE_NOTE, allow_missing=True,
+                       allow_provisional=True)
+        owners = sorted({catalogue.version_of(k, year).owner for k in computed if catalogue.rule_of(k, year)})
+        left = [o for o in owners if not any(line.startswith(f"{o} ") for line in done.lines)]
+        if left:
+            confirm(settings, year, left, by="DX推進課(デモ)", note=SAMPLE_NOTE, allow_missing=True,
+                    allow_provisional=True)
 
 
 class DemoRefused(Exception):
@@ -211,8 +255,8 @@ def prepare(settings: Settings, catalogue: Catalogue, fresh: bool = False) -> li
         # an earlier demo: start again from nothing so the demo always shows the same thing
         settings.warehouse.unlink(missing_ok=True)
         shutil.rmtree(settings.archive_dir, ignore_errors=True)
-        for department in catalogue.departments:
-            shutil.rmtree(settings.inbox / department, ignore_errors=True)
+        for folder in (*catalogue.departments, *(g.name for g in catalogue.local_governments)):
+            shutil.rmtree(settings.inbox / folder, ignore_errors=True)
         shutil.rmtree(settings.inbox / "rejected", ignore_errors=True)
     files = write_demo_inbox(catalogue, settings.inbox)
     marker.parent.mkdir(parents=True, exist_ok=True)
@@ -220,8 +264,12 @@ def prepare(settings: Settings, catalogue: Catalogue, fresh: bool = False) -> li
     return files
 
 
+# The two samples the demo breaks on purpose, (folder, file name): a department's return and a survey sheet.
+BROKEN_SAMPLES = {(BROKEN_DEPARTMENT, BROKEN_NAME), (SURVEY_BROKEN, survey_file_name(SURVEY_BROKEN, YEARS[-1]))}
+
+
 def conclude(settings: Settings, summary, say=print) -> int:
-    """After the demo's run: confirm the earlier years, build the site, tell whether the one broken sample was
+    """After the demo's run: confirm the earlier years, build the site, tell whether the two broken samples were
     rejected as meant, and show example queries; return the exit status."""
     confirm_past_years(settings)
     say(f"{CONFIRMED_YEARS[0]}〜{CONFIRMED_YEARS[-1]}年度は確定済みにしました(shinchoku confirm)。"
@@ -229,9 +277,11 @@ def conclude(settings: Settings, summary, say=print) -> int:
     if settings.site_build:
         for line in rebuild(settings):
             say(line)
-    rejected = [d for d in summary.decisions if d.status == "rejected"]
-    if len(rejected) == 1 and "誤りあり" in rejected[0].candidate.path.name:
-        say("誤りのあるサンプル1件は想定どおり差し戻されました(エラー箇所つきのコピーを rejected/ に置きました)。")
+    rejected = [(Path(d.candidate.path).parent.name, Path(d.candidate.path).name)
+                for d in summary.decisions if d.status == "rejected"]
+    if sorted(rejected) == sorted(BROKEN_SAMPLES):
+        say(f"誤りのあるサンプル2件(報告様式1件と{SURVEY_BROKEN}の調査票1件)は想定どおり差し戻されました"
+            "(エラー箇所つきのコピーを各フォルダの rejected/ に置きました)。")
         code = 0
     else:
         code = summary.exit_code
