@@ -29,6 +29,7 @@ from shinchoku.workbook.text import terminal_safe
 
 FLOW_NAME = "shinchoku-ingest"
 
+
 class Held:
     """A step's arguments or its result as Prefect sees them: a small key into this process's holder.
 
