@@ -3,6 +3,7 @@
     uv run python -m bench            # N = 1,000
     uv run python -m bench --n 10000  # the large run
     uv run python -m bench --surveys  # (a), (c), (d) with the 240 survey sheets of 60 governments beside them
+    uv run python -m bench --flow-cost  # (e) − (d) at 1,000 and 3,000 files: Prefect's cost per file
 
 Each variant runs in its own process on the same files; the driver samples
 the process tree's memory. Figures are printed as a table and written as JSON
@@ -272,6 +273,72 @@ def survey_lines(report: dict) -> list[str]:
     return lines
 
 
+FLOW_COST_SIZES = (1000, 3000)
+FLOW_COST_GROWTH = 0.1  # seconds: what (e) − (d) may grow between the two sizes (issue 28)
+
+
+def flow_cost(sizes: tuple[int, ...], root: Path, repeats: int = 3) -> dict:
+    """Prefect's cost over the core at two sizes (issue 28). Tasks are coarse, so (e) − (d) should not grow with
+    N: the growth between the sizes, per file, is the figure a per-file regression shows in (a total at one size
+    is mostly fixed cost). Runs against PREFECT_API_URL if set, else the ephemeral server.
+
+    Each round runs (d) then (e) at each size, each in a process of its own, so every (e) is paired with the (d)
+    just before it and a machine that slows down or speeds up between rounds moves both; the figure is the
+    median of the paired differences. Beside the wall time, each run's CPU time in the measured process (all
+    its threads, Prefect's among them; not the parsing workers, the same code in both): on a shared machine
+    wall time also carries the disk's and the other processes' noise, CPU time the work the flow path does
+    and the plain path does not."""
+    say = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
+    runs: dict[int, dict[str, list[dict]]] = {n: {"core": [], "prefect": []} for n in sizes}
+    rejects = {n: generate(n, root / f"n{n}" / "corpus")["rejects"] for n in sizes}
+    for round_ in range(repeats):
+        for n in sizes:
+            source = root / f"n{n}" / "corpus" / "inbox"
+            for name, key in (("core_runs", "core"), ("prefect", "prefect")):
+                work = root / f"n{n}" / "work" / key
+                shutil.rmtree(work, ignore_errors=True)
+                found, _, one, total = measure([sys.executable, "-m", "bench.variants", name, str(source), str(work)])
+                runs[n][key].append({**found, "peak_rss_bytes": one, "peak_rss_tree_bytes": total})
+            d, e = runs[n]["core"][-1], runs[n]["prefect"][-1]
+            say(f"round {round_ + 1}/{repeats}, N = {n:,}: (d) {d['seconds']:.2f} s, (e) {e['seconds']:.2f} s "
+                f"(CPU {d['cpu_seconds']:.2f}, {e['cpu_seconds']:.2f})")
+    results = {}
+    for n in sizes:
+        d, e = runs[n]["core"], runs[n]["prefect"]
+        results[n] = {
+            "rejects": rejects[n],
+            "core": {"seconds": statistics.median(r["seconds"] for r in d),
+                     "cpu_seconds": statistics.median(r["cpu_seconds"] for r in d), "runs": d},
+            "prefect": {"seconds": statistics.median(r["seconds"] for r in e),
+                        "cpu_seconds": statistics.median(r["cpu_seconds"] for r in e), "runs": e},
+            "e_minus_d": statistics.median(b["seconds"] - a["seconds"] for a, b in zip(d, e)),
+            "e_minus_d_cpu": statistics.median(b["cpu_seconds"] - a["cpu_seconds"] for a, b in zip(d, e)),
+        }
+    return {"sizes": list(sizes), "repeats": repeats, "results": results, "machine": machine(),
+            "prefect_api": os.environ.get("PREFECT_API_URL") or "ephemeral",
+            "when": dt.datetime.now().isoformat(timespec="seconds")}
+
+
+def flow_cost_lines(report: dict) -> list[str]:
+    """(d), (e) and (e) − (d) at each size, and how much (e) − (d) grew between the smallest and largest."""
+    rows = {int(n): row for n, row in report["results"].items()}
+    lines = [f"Prefect's cost over the core (medians of {report['repeats']} rounds; (e) − (d) the median of each round's "
+             f"difference; server: {report['prefect_api']})", "",
+             "| N | (d) core s | (e) flow s | (e) − (d) s | (e) − (d) per file ms | (e) − (d) CPU s |",
+             "|---:|---:|---:|---:|---:|---:|"]
+    for n, row in sorted(rows.items()):
+        lines.append(f"| {n:,} | {row['core']['seconds']:.2f} | {row['prefect']['seconds']:.2f} | "
+                     f"{row['e_minus_d']:.2f} | {row['e_minus_d'] / n * 1000:.3f} | {row['e_minus_d_cpu']:.2f} |")
+    small, large = min(rows), max(rows)
+    lines.append("")
+    for key, what in (("e_minus_d", "wall"), ("e_minus_d_cpu", "CPU")):
+        growth = rows[large][key] - rows[small][key]
+        verdict = "within" if growth <= FLOW_COST_GROWTH else "over"
+        lines.append(f"(e) − (d), {what}: grew by {growth:+.2f} s from N = {small:,} to {large:,} "
+                     f"({growth / (large - small) * 1000:+.3f} ms a file): {verdict} the {FLOW_COST_GROWTH} s allowed")
+    return lines
+
+
 def hostile_only(root: Path) -> int:
     """``--hostile-only``: the hostile section alone, printed and saved as bench/results/hostile.json."""
     sys.path.insert(0, str(ROOT))
@@ -347,9 +414,21 @@ def main(argv: list[str] | None = None) -> int:
                         help="only ingest the N returns and time the progress site on that warehouse")
     parser.add_argument("--surveys", action="store_true",
                         help="only (a), (c) and (d), on the N returns and with 240 survey sheets beside them")
+    parser.add_argument("--flow-cost", action="store_true",
+                        help="only (d) and (e) at 1,000 and 3,000 files (or --n and 3 × --n), 3 rounds: "
+                             "whether Prefect's cost grows with the number of files")
+    parser.add_argument("--repeats", type=int, default=3, help="rounds of (d) and (e) for --flow-cost (default 3)")
     parser.add_argument("--hostile-only", action="store_true",
                         help="only the hostile workbooks of issue 22: each refused alone, then all in one run")
     args = parser.parse_args(argv)
+    if args.flow_cost:
+        sizes = FLOW_COST_SIZES if args.n == 1000 else (args.n, 3 * args.n)
+        report = flow_cost(sizes, args.dir or Path(tempfile.gettempdir()) / "shinchoku-bench-flow-cost", args.repeats)
+        print("\n".join(flow_cost_lines(report)))
+        if not args.no_save:
+            RESULTS.mkdir(exist_ok=True)
+            (RESULTS / "flow-cost.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+        return 0
     root = args.dir or Path(tempfile.gettempdir()) / f"shinchoku-bench-{args.n}"
     if args.hostile_only:
         return hostile_only(root)

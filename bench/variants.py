@@ -7,7 +7,9 @@ import seconds, and what the variant found, so the driver can check it.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -139,8 +141,41 @@ def core(source: Path, work: Path) -> dict:
             "again_total": len(again.decisions), "dropped_again": len(first.decisions) - first.count("rejected"), "warehouse_bytes": settings.warehouse.stat().st_size}
 
 
+def repeats() -> int:
+    """How many runs a variant makes in its one process (BENCH_REPEATS, default 1): the flow-cost figures take
+    the median of several, each on a fresh copy of the inbox and a new warehouse."""
+    return max(1, int(os.environ.get("BENCH_REPEATS", "1")))
+
+
+def core_runs(source: Path, work: Path) -> dict:
+    """(d) alone, ``repeats()`` times in one process (for the flow's cost at two sizes, ``--flow-cost``)."""
+    t0 = time.perf_counter()
+    import duckdb  # noqa: F401 - the same imports as core()
+    import openpyxl  # noqa: F401
+    import pandas  # noqa: F401
+
+    import schemas.return_sheet  # noqa: F401
+    from shinchoku.documents import report  # noqa: F401
+    from shinchoku.run import feedback, warehouse  # noqa: F401
+    from shinchoku.catalogue import load_catalogue
+    from shinchoku.run.steps import run_ingest
+    imported = time.perf_counter()
+    catalogue, runs, cpu, accepted = load_catalogue(), [], [], 0
+    for i in range(repeats()):
+        settings = _settings(work / str(i))
+        _drop(source, work / str(i))
+        start, busy = time.perf_counter(), time.process_time()
+        accepted = run_ingest(settings, catalogue).count("accepted")
+        runs.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - busy)
+        shutil.rmtree(work / str(i), ignore_errors=True)
+    return {"import_seconds": imported - t0, "seconds": statistics.median(runs), "runs": runs,
+            "cpu_seconds": statistics.median(cpu), "cpu_runs": cpu, "accepted": accepted}
+
+
 def prefect(source: Path, work: Path) -> dict:
-    """``shinchoku run`` through the Prefect flow; Prefect's own start-up is timed apart."""
+    """``shinchoku run`` through the Prefect flow; Prefect's own start-up is timed apart. With BENCH_REPEATS,
+    the flow runs that many times in this process (the median is ``seconds``)."""
     t0 = time.perf_counter()
     import duckdb  # noqa: F401 - the same imports as (d), timed apart from the run
     import openpyxl  # noqa: F401
@@ -163,18 +198,26 @@ def prefect(source: Path, work: Path) -> dict:
 
     warm_up()  # starts the ephemeral server, and Prefect's task machinery
     started = time.perf_counter()
-    settings = _settings(work)
-    _drop(source, work)
-    start = time.perf_counter()
-    result = ingest_flow(inbox=str(settings.inbox), warehouse=str(settings.warehouse), settle_seconds=0,
-                         site_build=settings.site_build)
-    seconds = time.perf_counter() - start
+    runs, cpu = [], []
+    for i in range(repeats()):
+        folder = work / str(i) if repeats() > 1 else work
+        settings = _settings(folder)
+        _drop(source, folder)
+        start, busy = time.perf_counter(), time.process_time()
+        result = ingest_flow(inbox=str(settings.inbox), warehouse=str(settings.warehouse), settle_seconds=0,
+                             site_build=settings.site_build)
+        runs.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - busy)
+        if repeats() > 1:
+            shutil.rmtree(folder, ignore_errors=True)
     summary = result.summary
-    return {"import_seconds": imported - t0, "startup_seconds": started - imported, "seconds": seconds,
+    return {"import_seconds": imported - t0, "startup_seconds": started - imported,
+            "seconds": statistics.median(runs), "runs": runs, "cpu_seconds": statistics.median(cpu), "cpu_runs": cpu,
             "accepted": summary.count("accepted"), "rejected": summary.count("rejected")}
 
 
-VARIANTS = {"openpyxl": bare_openpyxl, "calamine": bare_calamine, "naive": naive, "core": core, "prefect": prefect}
+VARIANTS = {"openpyxl": bare_openpyxl, "calamine": bare_calamine, "naive": naive, "core": core, "prefect": prefect,
+            "core_runs": core_runs}
 
 if __name__ == "__main__":
     name, source, work = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])

@@ -3,17 +3,19 @@
 The flow adds only what Prefect adds: task boundaries and runs in the UI, retries
 where a step declares them, the run's story in the flow run's log, and the run's
 summary as an artifact. Tasks are coarse (one per step, never per file or row)
-because each task run costs an HTTP round-trip to the Prefect server.
+because each task run costs an HTTP round-trip to the Prefect server, and what a task
+is given or returns is a handle (``Held``), so Prefect's cost stays the same for 10 or
+10,000 workbooks (issue 28; ``python -m bench --flow-cost`` measures it).
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.utilities.annotations import quote
 
 from shinchoku.catalogue import load_catalogue
 from shinchoku.config import Settings
@@ -27,19 +29,68 @@ from shinchoku.workbook.text import terminal_safe
 
 FLOW_NAME = "shinchoku-ingest"
 
-TASKS = {step.name: task(step.run, name=step.name, cache_policy=NO_CACHE, retries=step.retries,
-                         retry_delay_seconds=5 if step.retries else 0)
-         for step in STEPS}
+
+class Held:
+    """A step's arguments or its result as Prefect sees them: a small key into this process's holder.
+
+    Prefect walks a task's parameters (looking for futures and states to record as the task run's inputs) and
+    its result (linking each element to the task run), and would serialise or hash them if results were
+    persisted or cached. Handed the run's decisions, that is work per file; handed a Held, it is one object
+    per task, whatever the number of files: not a collection, not a dataclass, and pickled as its key alone.
+    """
+
+    __slots__ = ("key", "__weakref__")  # weakref: Prefect links a result to its task run by identity
+
+    def __init__(self, key: int):
+        self.key = key
+
+    def __reduce__(self):
+        return (Held, (self.key,))
+
+    def __repr__(self) -> str:
+        return f"Held({self.key})"
+
+
+# The holder: what the handles stand for, in this process only, while the step that needs it runs.
+_HELD: dict[int, object] = {}
+_KEYS = itertools.count(1)
+
+
+def hold(value) -> Held:
+    handle = Held(next(_KEYS))
+    _HELD[handle.key] = value
+    return handle
+
+
+def release(handle: Held):
+    """What a handle stood for, taken out of the holder."""
+    return _HELD.pop(handle.key)
+
+
+def _task_for(step: Step):
+    """A step as a Prefect task that takes and returns handles. The arguments stay in the holder until
+    ``as_task`` has the task's outcome, so a retried task finds them again."""
+
+    def run_step(arguments: Held) -> Held:
+        return hold(step.run(*_HELD[arguments.key]))
+
+    run_step.__name__ = run_step.__qualname__ = step.run.__name__.lstrip("_").replace("-", "_")
+    run_step.__doc__ = step.run.__doc__
+    return task(run_step, name=step.name, cache_policy=NO_CACHE, retries=step.retries,
+                retry_delay_seconds=5 if step.retries else 0)
+
+
+TASKS = {step.name: _task_for(step) for step in STEPS}
 
 
 def as_task(step: Step, *args):
-    """Run a step as its Prefect task.
-
-    quote(): Prefect would otherwise walk every object of a large batch looking for
-    futures to track, which costs more than the ingest itself at 10,000 files. Prefect
-    unwraps the quote before the task runs.
-    """
-    return TASKS[step.name](*(quote(a) for a in args))
+    """Run a step as its Prefect task, through the holder: the task gets one handle for its arguments
+    and returns one for its result (see ``Held``); the caller gets the step's own result."""
+    arguments = hold(args)
+    try:
+        return release(TASKS[step.name](arguments))
+    finally:
+        release(arguments)
 
 
 def run_name() -> str:

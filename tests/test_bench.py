@@ -25,3 +25,20 @@ def test_benchmark_smoke_run(tmp_path):
     assert results["site"]["pages"] > 10 and results["site"]["bytes"] > 4 * 2**20  # Plotly's JavaScript alone is 4.6 MB
     text = table(report)
     assert "(d) shinchoku ingest core" in text and "ratios:" in text
+
+
+def test_the_flow_cost_is_reported_as_its_growth_between_two_sizes():
+    """`python -m bench --flow-cost` (issue 28): (e) − (d) at each size, per file, and its growth, wall and CPU;
+    the figures here are made up (the benchmark proper runs Prefect; its flow is tested in test_flow.py)."""
+    from bench.__main__ import flow_cost_lines
+
+    def row(d, e, d_cpu, e_cpu):
+        return {"core": {"seconds": d, "cpu_seconds": d_cpu}, "prefect": {"seconds": e, "cpu_seconds": e_cpu},
+                "e_minus_d": e - d, "e_minus_d_cpu": e_cpu - d_cpu}
+
+    report = {"repeats": 3, "prefect_api": "ephemeral",
+              "results": {"1000": row(1.0, 1.5, 0.8, 1.2), "3000": row(3.0, 3.55, 2.0, 2.6)}}
+    text = "\n".join(flow_cost_lines(report))
+    assert "| 1,000 | 1.00 | 1.50 | 0.50 | 0.500 | 0.40 |" in text
+    assert "(e) − (d), wall: grew by +0.05 s from N = 1,000 to 3,000 (+0.025 ms a file): within the 0.1 s allowed" in text
+    assert "(e) − (d), CPU: grew by +0.20 s" in text and "over the 0.1 s allowed" in text

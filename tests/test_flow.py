@@ -445,3 +445,117 @@ def test_the_yearly_cycle_through_the_cli(as_the_office, settings, template, tmp
     confirms = actions.count("confirm") - 1
     assert actions == ["catalogue", "run", *["confirm"] * confirms, "run", "reopen", "run", "confirm"]
     assert confirms >= 1 and ("confirm", "総務部") in got["actions"]
+
+
+def test_no_task_parameter_or_result_is_walked_or_serialised_per_file(prefect_server, settings, template, monkeypatch):
+    """Orchestration is a fixed cost (issue 28): whatever Prefect walks (looking for futures and states, linking
+    results to task runs), hashes (cache keys) or serialises (results) in a run is a handful of small objects,
+    never a file's decision, candidate or assessment, nor a collection as long as the run's files. The spies wrap
+    Prefect's own entry points, so anything the engine starts to walk or store per file shows here."""
+    import prefect.cache_policies
+    import prefect.flow_engine
+    import prefect.serializers
+    import prefect.states
+    import prefect.task_engine
+    import prefect.tasks
+    import prefect.utilities.collections
+    import prefect.utilities.engine
+    from prefect.results import ResultStore
+
+    import flows.ingest as flow_module
+    from shinchoku.run.decide import Decision
+    from shinchoku.run.inbox import Candidate, Discovery
+    from shinchoku.workbook.assess import Assessment
+
+    files = 7  # more than any collection of Prefect's own in a run (the flow's five parameters)
+    for i in range(files):
+        path = fill_template(template("総務部", 2022), {"GOV-K02": 30 + i} if i else {"GOV-K02": "集計中"},
+                             out=settings.inbox.parent / "t" / f"r{i}.xlsx")
+        drop(settings, path, "総務部", f"r{i}.xlsx")
+
+    walked, iterated, hashed, serialised, recorded = [], [], [], [], []
+    real_visit = prefect.utilities.collections.visit_collection
+
+    def visit(expr, *args, **kwargs):
+        walked.append(expr)
+        return real_visit(expr, *args, **kwargs)
+
+    # the module's own name (its recursion) and every engine module that imported it by name
+    for module in (prefect.utilities.collections, prefect.task_engine, prefect.utilities.engine, prefect.flow_engine):
+        monkeypatch.setattr(module, "visit_collection", visit)
+    real_iterable = prefect.states.is_state_iterable
+
+    def is_state_iterable(obj):
+        iterated.append(obj)
+        return real_iterable(obj)
+
+    monkeypatch.setattr(prefect.states, "is_state_iterable", is_state_iterable)
+    for module in (prefect.cache_policies, prefect.tasks):
+        real_hash = module.hash_objects
+        monkeypatch.setattr(module, "hash_objects", lambda *a, _real=real_hash, **k: hashed.append(a) or _real(*a, **k))
+    for serializer in (prefect.serializers.PickleSerializer, prefect.serializers.JSONSerializer):
+        def dumps(self, obj, _real=serializer.dumps):
+            data = _real(self, obj)
+            serialised.append((type(obj).__name__, len(data)))
+            return data
+
+        monkeypatch.setattr(serializer, "dumps", dumps)
+    real_record = ResultStore.create_result_record
+
+    def create_result_record(self, obj, *args, **kwargs):
+        recorded.append(obj)
+        return real_record(self, obj, *args, **kwargs)
+
+    monkeypatch.setattr(ResultStore, "create_result_record", create_result_record)
+
+    result = flow_module.ingest_flow(inbox=str(settings.inbox), warehouse=str(settings.warehouse), settle_seconds=0,
+                                     site_build=False)
+    assert result.summary.count("accepted") == files - 1 and result.summary.count("rejected") == 1
+    assert walked and recorded  # the spies were in the engine's path
+
+    per_file = (Decision, Candidate, Assessment, Discovery)
+    assert not [type(e).__name__ for e in walked if isinstance(e, per_file)]
+    assert max((len(e) for e in walked if isinstance(e, (list, tuple, set, dict))), default=0) < files
+    assert max((len(e) for e in iterated if isinstance(e, (list, tuple, set))), default=0) < files
+    assert hashed == []  # no cache keys: NO_CACHE
+    assert all(size < 4096 for _name, size in serialised), serialised
+    # every task's result as Prefect holds it is the step's handle (or nothing), not what the step returned
+    assert {type(r).__name__ for r in recorded} <= {flow_module.Held.__name__, "NoneType", "IngestResult"}, \
+        {type(r).__name__ for r in recorded}
+
+
+def test_a_retried_task_finds_its_arguments_in_the_holder(prefect_server, monkeypatch):
+    """A step that declares retries (settle-inbox) gets the same arguments on its second attempt: they stay in the
+    holder until the task has its outcome, and leave it then, whether the task succeeded or failed."""
+    from prefect import flow
+
+    import flows.ingest as flow_module
+    from shinchoku.run.steps import Step
+
+    attempts = []
+
+    def flaky(folders, moves):
+        attempts.append((folders, moves))
+        if len(attempts) == 1:
+            raise OSError(16, "Device or resource busy")
+        return {"moved": len(moves)}
+
+    def broken(_anything):
+        raise OSError(28, "No space left on device")
+
+    steps = (Step("flaky", flaky, retries=1), Step("broken", broken))
+    for step in steps:
+        monkeypatch.setitem(flow_module.TASKS, step.name, flow_module._task_for(step).with_options(retry_delay_seconds=0))
+
+    @flow(name="shinchoku-retry-check")
+    def night():
+        moved = flow_module.as_task(steps[0], ["総務部"], ["a.xlsx", "b.xlsx"])
+        try:
+            flow_module.as_task(steps[1], "x")
+        except OSError as e:
+            return moved, e.errno
+        return moved, None
+
+    assert night() == ({"moved": 2}, 28)
+    assert attempts == [(["総務部"], ["a.xlsx", "b.xlsx"])] * 2
+    assert flow_module._HELD == {}  # nothing left behind, after a success as after a failure
