@@ -35,7 +35,7 @@ def demo(tmp_path_factory, catalogue):
     assert sorted((d.candidate.path.parent.name, d.candidate.path.name) for d in rejected) == sorted(BROKEN_SAMPLES)
     assert [i.code for d in rejected if d.candidate.path.parent.name == SURVEY_BROKEN for i in d.issues] == \
         ["numerator_above_denominator"]
-    confirm_past_years(settings, catalogue)  # as `shinchoku demo` does after its run
+    confirm_past_years(settings)  # as `shinchoku demo` does after its run
     return settings.warehouse
 
 

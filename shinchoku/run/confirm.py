@@ -88,7 +88,11 @@ def _scope(con, department: str, year: int) -> dict[str, list[tuple]]:
 COMPUTED_SQL = """
     select distinct r.kpi_id, r.owner, r.fiscal_year from kpi_reporters r
     join kpi_year_definitions d using (kpi_id, fiscal_year)
-    where d.fiscal_year > d.baseline_fy and (d.target_fy is null or d.fiscal_year <= d.target_fy)"""
+    where (d.target_fy is null or d.fiscal_year <= d.target_fy)
+      and (d.fiscal_year > d.baseline_fy
+           -- the baseline year is not owed, but its aggregate is shown once counts for it arrive
+           or exists (select 1 from local_government_values v
+                       where v.kpi_id = r.kpi_id and v.fiscal_year = r.fiscal_year and v.reported))"""
 
 
 def _names(units: list[tuple[str, str]]) -> str:

@@ -14,7 +14,7 @@ import random
 import shutil
 from pathlib import Path
 
-from ..catalogue import Catalogue, Kpi, load_catalogue
+from ..catalogue import Catalogue, Kpi
 from ..config import Grading, Settings
 from ..documents.site import rebuild
 from ..documents.summary import table
@@ -222,20 +222,11 @@ def write_broken(catalogue: Catalogue, inbox: Path, stamp: int) -> Path:
 CONFIRMED_YEARS = YEARS[:-1]  # the DX office has confirmed the earlier years; the latest is still under review
 
 
-def confirm_past_years(settings, catalogue: Catalogue | None = None) -> None:
-    """Confirm every department's earlier years, as the DX office would have, so the demo shows both states; also
-    the owners of the computed KPIs, whose survey counts stand confirmed with their year (企画調整部 has no return
-    of its own for FY2021, GOV-K01's baseline year, but the aggregate of that year is shown)."""
-    catalogue = catalogue or load_catalogue()
-    computed = dict.fromkeys(c.kpi_id for c in catalogue.kpi_components)
+def confirm_past_years(settings) -> None:
+    """Confirm every department's earlier years, as the DX office would have, so the demo shows both states (the
+    computed KPIs' owners with them, and so the survey counts of those years)."""
     for year in CONFIRMED_YEARS:
-        done = confirm(settings, year, None, by="DX推進課(デモ)", note=SAMPLE_NOTE, allow_missing=True,
-                       allow_provisional=True)
-        owners = sorted({catalogue.version_of(k, year).owner for k in computed if catalogue.rule_of(k, year)})
-        left = [o for o in owners if not any(line.startswith(f"{o} ") for line in done.lines)]
-        if left:
-            confirm(settings, year, left, by="DX推進課(デモ)", note=SAMPLE_NOTE, allow_missing=True,
-                    allow_provisional=True)
+        confirm(settings, year, None, by="DX推進課(デモ)", note=SAMPLE_NOTE, allow_missing=True, allow_provisional=True)
 
 
 class DemoRefused(Exception):
