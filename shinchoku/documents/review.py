@@ -66,18 +66,21 @@ class ReviewItem:
         return "\n".join(lines if len(lines) > 1 else [head, "  変更・警告・未報告はありません"])
 
 
-# a department's computed KPIs in a year (their rule in force): the prefecture-wide value, the coverage and the local
-# governments that have not reported (by the catalogue's order)
+# each owner's computed KPIs by year (their rule in force): the prefecture-wide value, the coverage and the local
+# governments that have not reported (by the catalogue's order); one query for every department and year
 AGGREGATES_SQL = """
-    select a.kpi_id, a.value, a.units_reported, a.units_expected, not a.complete,
+    with missing as (
+        select v.kpi_id, v.fiscal_year, list(v.name order by g.row_order) as names
+        from local_government_values v join ref_local_governments g using (code)
+        where not v.reported group by all)
+    select d.owner, a.fiscal_year, a.kpi_id, a.value, a.units_reported, a.units_expected, not a.complete,
            greatest(coalesce(k.baseline_decimals, 0), coalesce(k.target_decimals, 0)),
-           coalesce((select list(v.name order by g.row_order) from local_government_values v
-                     join ref_local_governments g using (code)
-                     where v.kpi_id = a.kpi_id and v.fiscal_year = a.fiscal_year and not v.reported), []::varchar[])
+           coalesce(m.names, []::varchar[])
     from kpi_aggregates a
     join kpi_year_definitions d using (kpi_id, fiscal_year)
     left join kpis k using (kpi_id)
-    where a.scope_kind = '県全体' and d.owner = ? and a.fiscal_year = ? order by a.kpi_id"""
+    left join missing m using (kpi_id, fiscal_year)
+    where a.scope_kind = '県全体' order by a.kpi_id"""
 
 
 def review(warehouse: Path, year: int | None = None, department: str | None = None) -> list[ReviewItem]:
@@ -87,24 +90,28 @@ def review(warehouse: Path, year: int | None = None, department: str | None = No
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         periods = con.execute("""
-            select department, fiscal_year, missing_kpi_ids from submission_status
+            with status as materialized (select * from submission_status)  -- read once, not per subquery
+            select department, fiscal_year, missing_kpi_ids from status
             where unit_kind = '部局' and confirmed_at is null and (kpis_expected > 0 or kpis_reported > 0)
             union
             -- the owner of a computed KPI: the local governments' counts are its to confirm
             select distinct r.owner, r.fiscal_year, []::varchar[] from kpi_reporters r
-            where r.fiscal_year in (select fiscal_year from submission_status)
+            where r.fiscal_year in (select fiscal_year from status)
               and not exists (select 1 from confirmations c where c.department = r.owner
                               and c.fiscal_year = r.fiscal_year and c.is_standing)
-              and not exists (select 1 from submission_status s where s.unit_kind = '部局' and s.department = r.owner
+              and not exists (select 1 from status s where s.unit_kind = '部局' and s.department = r.owner
                               and s.fiscal_year = r.fiscal_year and (s.kpis_expected > 0 or s.kpis_reported > 0))
             union
             select distinct h.department, h.fiscal_year, []::varchar[] from observation_history h
             where h.valid_to is null and not exists (
                 select 1 from confirmations c where c.department = h.department and c.fiscal_year = h.fiscal_year
                 and c.is_standing)
-              and not exists (select 1 from submission_status s where s.department = h.department
+              and not exists (select 1 from status s where s.department = h.department
                               and s.fiscal_year = h.fiscal_year)
             order by 2, 1""").fetchall()
+        aggregates: dict[tuple[str, int], list[tuple]] = {}
+        for owner, fy, *row in con.execute(AGGREGATES_SQL).fetchall():
+            aggregates.setdefault((owner, fy), []).append(tuple(row))
         items = []
         for dept, fy, missing in periods:
             if (year is not None and fy != year) or (department is not None and dept != department):
@@ -147,7 +154,7 @@ def review(warehouse: Path, year: int | None = None, department: str | None = No
                 where valid_to is null and department = ? and fiscal_year = ?
                   and (factor_analysis is not null or future_direction is not null) order by kpi_id""",
                                             [dept, fy]).fetchall()
-            item.aggregates = con.execute(AGGREGATES_SQL, [dept, fy]).fetchall()
+            item.aggregates = aggregates.get((dept, fy), [])
             items.append(item)
         return items
     finally:

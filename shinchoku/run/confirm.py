@@ -38,49 +38,61 @@ class Outcome:
     changed: bool
 
 
-def _scope(con, department: str, year: int) -> dict[str, list[tuple]]:
-    """The current versions of a department's year: what a confirmation confirms."""
-    observations = con.execute("""
-        select submission_id, kpi_id, fiscal_year, as_of, provisional from observation_history
-        where valid_to is null and department = ? and fiscal_year = ? order by kpi_id, as_of""",
-                               [department, year]).fetchall()
-    outcomes = con.execute("""
-        select distinct o.submission_id, o.initiative_id, o.fiscal_year, null::date from initiative_outcomes o
-        join raw_submissions s using (submission_id)
-        where o.is_current and o.source = 'submission' and s.department = ? and o.fiscal_year = ?
-        order by 2""", [department, year]).fetchall()
-    explanations = con.execute("""
-        select submission_id, kpi_id, fiscal_year, as_of from kpi_explanations
-        where valid_to is null and department = ? and fiscal_year = ? order by kpi_id""", [department, year]).fetchall()
-    missing = con.execute("select missing_kpi_ids from submission_status where unit_kind = '部局' and department = ? "
-                          "and fiscal_year = ?", [department, year]).fetchone()
-    computed = [r[0] for r in con.execute(f"select kpi_id from ({COMPUTED_SQL}) where owner = ? and fiscal_year = ? "
-                                          "order by kpi_id", [department, year]).fetchall()]
+def _scopes(con, departments: list[str], year: int) -> dict[str, dict[str, list[tuple]]]:
+    """The current versions of each department's year: what a confirmation confirms (one query per kind of version
+    for all the departments: each reads deep views)."""
+    def by_department(sql: str, params: list) -> dict[str, list[tuple]]:
+        grouped: dict[str, list[tuple]] = {d: [] for d in departments}
+        for department, *row in con.execute(sql, params).fetchall():
+            if department in grouped:
+                grouped[department].append(tuple(row))
+        return grouped
+
+    observations = by_department("""
+        select department, submission_id, kpi_id, fiscal_year, as_of, provisional from observation_history
+        where valid_to is null and fiscal_year = ? order by kpi_id, as_of""", [year])
+    outcomes = by_department("""
+        select distinct s.department, o.submission_id, o.initiative_id, o.fiscal_year, null::date
+        from initiative_outcomes o join raw_submissions s using (submission_id)
+        where o.is_current and o.source = 'submission' and o.fiscal_year = ? order by 3""", [year])
+    explanations = by_department("""
+        select department, submission_id, kpi_id, fiscal_year, as_of from kpi_explanations
+        where valid_to is null and fiscal_year = ? order by kpi_id""", [year])
+    missing = by_department("select department, missing_kpi_ids from submission_status where unit_kind = '部局' "
+                            "and fiscal_year = ?", [year])
+    computed = by_department(f"select owner, kpi_id from ({COMPUTED_SQL}) where fiscal_year = ? order by kpi_id",
+                             [year])
     # the current versions of the expected local governments' counts of those KPIs (every 時点)
-    components = con.execute("""
-        select h.submission_id, h.kpi_id, h.fiscal_year, h.as_of, h.component_id from component_history h
+    components = by_department("""
+        select r.owner, h.submission_id, h.kpi_id, h.fiscal_year, h.as_of, h.component_id from component_history h
         join kpi_reporters r on r.kpi_id = h.kpi_id and r.fiscal_year = h.fiscal_year and r.code = h.local_government
         join ref_kpi_components c on c.kpi_id = h.kpi_id and c.component_id = h.component_id
          and valid_in(h.fiscal_year, c.valid_from_fy, c.valid_to_fy)
-        where h.valid_to is null and h.fiscal_year = ? and h.kpi_id in (select unnest(?::varchar[]))
-        order by h.kpi_id, h.local_government, h.component_id, h.as_of""", [year, computed]).fetchall()
-    units = con.execute("""
+        where h.valid_to is null and h.fiscal_year = ?
+        order by h.kpi_id, h.local_government, h.component_id, h.as_of""", [year])
+    all_units = con.execute("""
         select v.kpi_id, v.code, v.name, v.reported, v.provisional from local_government_values v
         join ref_local_governments g using (code)
-        where v.fiscal_year = ? and v.kpi_id in (select unnest(?::varchar[])) order by v.kpi_id, g.row_order""",
-                        [year, computed]).fetchall()
-    governments: dict[str, list[tuple[str, str]]] = {}  # KPI → the units that have not reported: (code, name)
-    for kpi, code, name, reported, _ in units:
-        if not reported:
-            governments.setdefault(kpi, []).append((code, name))
-    coverage = {kpi: (sum(1 for u in units if u[0] == kpi and u[3]), sum(1 for u in units if u[0] == kpi))
-                for kpi in computed}
-    return {"observation": [o[:4] for o in observations], "outcome": outcomes, "explanation": explanations,
-            "component": components, "computed": computed, "coverage": coverage,
-            "missing": sorted(missing[0]) if missing else [],
+        where v.fiscal_year = ? order by v.kpi_id, g.row_order""", [year]).fetchall()
+    scopes = {}
+    for d in departments:
+        kpis = [k for (k,) in computed[d]]
+        units = [u for u in all_units if u[0] in kpis]
+        governments: dict[str, list[tuple[str, str]]] = {}  # KPI → the units that have not reported: (code, name)
+        for kpi, code, name, reported, _ in units:
+            if not reported:
+                governments.setdefault(kpi, []).append((code, name))
+        coverage = {kpi: (sum(1 for u in units if u[0] == kpi and u[3]), sum(1 for u in units if u[0] == kpi))
+                    for kpi in kpis}
+        observed = observations[d]
+        scopes[d] = {
+            "observation": [o[:4] for o in observed], "outcome": outcomes[d], "explanation": explanations[d],
+            "component": [c for c in components[d] if c[1] in kpis], "computed": kpis, "coverage": coverage,
+            "missing": sorted(missing[d][0][0]) if missing[d] and missing[d][0][0] else [],
             "missing_governments": governments,
             "missing_codes": list(dict.fromkeys(code for units in governments.values() for code, _ in units)),
-            "provisional": sorted({o[1] for o in observations if o[4]} | {u[0] for u in units if u[3] and u[4]})}
+            "provisional": sorted({o[1] for o in observed if o[4]} | {u[0] for u in units if u[3] and u[4]})}
+    return scopes
 
 
 # the computed KPIs a department owns in a year their rule is in force, after the baseline and up to the target: the
@@ -118,7 +130,7 @@ def confirm(settings: Settings, year: int, departments: list[str] | None, by: st
         targets = departments or _departments_of(con, year)
         if not targets:
             raise ConfirmRefused([f"{fiscal_year_label(year)}に確定できる部局がありません"])
-        scopes = {d: _scope(con, d, year) for d in targets}
+        scopes = _scopes(con, list(targets), year)
         problems = []
         for d, scope in scopes.items():
             if scope["missing"] and not allow_missing:
