@@ -51,7 +51,8 @@ def realistic_warehouse(base: Path) -> Path:
     settings = dataclasses.replace(
         load_settings(inbox=base / "inbox", warehouse=base / "warehouse" / "shinchoku.duckdb", settle_seconds=0,
                       config_file=base / "none.toml", env={}), site_build=False)
-    written = write_demo_inbox(catalogue, settings.inbox)
+    # the survey sheets come in as raw rows (add_surveys, with a superseded one): the demo's 238 would double its time
+    written = write_demo_inbox(catalogue, settings.inbox, surveys=False)
     kept = base / "kept.xlsx"
     shutil.copyfile(written[0], kept)
     run_ingest(settings, catalogue)

@@ -139,8 +139,9 @@ def sample_outcomes(catalogue: Catalogue, department: str, year: int, rng: rando
     return rows
 
 
-def write_demo_inbox(catalogue: Catalogue, inbox: Path, seed: int = 2021) -> list[Path]:
-    """Write the sample workbooks into ``inbox/<department>/``; return their paths in order."""
+def write_demo_inbox(catalogue: Catalogue, inbox: Path, seed: int = 2021, surveys: bool = True) -> list[Path]:
+    """Write the sample workbooks into ``inbox/<department>/`` and, with ``surveys``, the local governments' survey
+    sheets into ``inbox/<団体名>/``; return their paths in order."""
     rng = random.Random(seed)
     written = []
     for year in YEARS:
@@ -159,7 +160,7 @@ def write_demo_inbox(catalogue: Catalogue, inbox: Path, seed: int = 2021) -> lis
             os.utime(path, (stamp, stamp))
             written.append(path)
     written.append(write_broken(catalogue, inbox, received_at(YEARS[-1], len(catalogue.departments) + 1)))
-    return written + write_demo_surveys(catalogue, inbox, seed)
+    return written + (write_demo_surveys(catalogue, inbox, seed) if surveys else [])
 
 
 def write_demo_surveys(catalogue: Catalogue, inbox: Path, seed: int = 2021) -> list[Path]:
