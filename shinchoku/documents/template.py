@@ -99,6 +99,16 @@ def file_name(department: str, fiscal_year: int) -> str:
     return f"{era_year(fiscal_year)}_実績報告_{department}.xlsx"
 
 
+def _write_header(ws, labels: tuple[str, ...]) -> None:
+    """The table's header row (the labels the reader finds the table by), white on dark blue."""
+    for col, label in enumerate(labels, start=1):
+        cell = ws.cell(row=HEADER_ROW, column=col, value=label)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+        cell.border = BORDER
+
+
 def write_template(catalogue: Catalogue, department: str, fiscal_year: int, path: Path,
                    previous: dict[str, tuple[float, str | None, str | None]] | None = None) -> Path:
     """Write the return sheet for one department and fiscal year to ``path``.
@@ -125,12 +135,7 @@ def write_template(catalogue: Catalogue, department: str, fiscal_year: int, path
         ws.cell(row=row, column=1, value=text).alignment = Alignment(wrap_text=False)
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
 
-    for col, label in enumerate(COLUMNS, start=1):
-        cell = ws.cell(row=HEADER_ROW, column=col, value=label)
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(horizontal="center", vertical="center")
-        cell.border = BORDER
+    _write_header(ws, COLUMNS)
 
     prompts: dict[str, DataValidation] = {}
     # the KPIs in force that fiscal year under this department, as defined that year
@@ -345,12 +350,7 @@ def write_survey(catalogue: Catalogue, government: str, fiscal_year: int, path: 
         row = 3 + offset
         ws.cell(row=row, column=1, value=text.format(example=f"{day.year}/{day.month}/{day.day}", name=found.name))
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
-    for col, label in enumerate(SURVEY_HEADER, start=1):
-        cell = ws.cell(row=HEADER_ROW, column=col, value=label)
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(horizontal="center", vertical="center")
-        cell.border = BORDER
+    _write_header(ws, SURVEY_HEADER)
     prompt = DataValidation(allow_blank=True, showInputMessage=True, showErrorMessage=False, promptTitle=SURVEY_VALUE,
                             prompt="件数・人数を整数で入力(率・割合ではなく元の数。該当がなければ 0)")
     ws.add_data_validation(prompt)
