@@ -157,8 +157,9 @@ class ObservationWarnings(RecordFrame):
 class SurveyRules(pa.DataFrameModel):
     """Errors in a local government's 調査票: counts (件・人) of a computed KPI's components, any failure rejects it.
 
-    ``role`` is the component's (numerator, denominator, addend); ``partner_present`` and ``partner_value`` are
-    the other half of its ratio in the same sheet, year and 時点 (always present for an addend or an unknown one).
+    ``role`` is the component's (numerator, denominator, addend); ``partner_present``: the other half of its ratio
+    is in the same sheet (always, for an addend or an unknown one); ``partner_aligned``: for a numerator, one of
+    them is of its year and 時点; ``partner_value``: that one's count.
     """
 
     source: Series[int] = pa.Field(ge=0)
@@ -173,6 +174,7 @@ class SurveyRules(pa.DataFrameModel):
     in_force: Series[bool]  # its KPI is computed from it in the row's fiscal year (always, for an unknown one)
     expected: Series[bool]  # the government is among the reporters that year (always, for an unknown one)
     partner_present: Series[bool]
+    partner_aligned: Series[bool]
     partner_value: Series[float] = pa.Field(nullable=True)
     first_year: Series[int]
     last_year: Series[int]
@@ -214,6 +216,11 @@ class SurveyRules(pa.DataFrameModel):
         above = (df["role"] == "numerator") & (df["actual_value"] > df["partner_value"])
         return ~above.fillna(False).astype(bool)
 
+    @pa.dataframe_check(name="components_differ")
+    def components_differ(cls, df: pd.DataFrame) -> Series[bool]:
+        """A numerator and a denominator of different years or 時点: they form no ratio (not a blank one)."""
+        return df["partner_aligned"]
+
     @pa.dataframe_check(name="component_missing")
     def component_missing(cls, df: pd.DataFrame) -> Series[bool]:
         """A numerator without its denominator (or the reverse): no ratio can be formed from half of it."""
@@ -244,7 +251,7 @@ def _warm_up() -> None:
            "last_year": 2025, "as_of": None, "unit_written": False, "baseline_value": 0.0, "target_value": 2.0,
            "worse_than_baseline": False, "behind": False, "explained": True, "factor_blank": True,
            "computed": False, "component_id": "x", "role": "numerator", "component_known": True, "expected": True,
-           "partner_present": True, "partner_value": 2.0}
+           "partner_present": True, "partner_aligned": True, "partner_value": 2.0}
     frame = pd.DataFrame(row, index=[0]).astype({"item_id": object, "department": object, "item_owner": object,
                                                  "item_unit": object, "component_id": object, "role": object})
     for model in (ObservationRules, ObservationWarnings, OutcomeRules, ExplanationRules, SurveyRules):

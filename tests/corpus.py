@@ -109,13 +109,13 @@ def _percent_typed_in_excel(path: Path) -> None:
     wb.save(path)
 
 
-def _survey(government: str, counts: dict, formats: dict | None = None):
+def _survey(government: str, counts: dict, formats: dict | None = None, as_of: dict | None = None):
     """A local government's survey sheet (調査票) as shinchoku template writes it, filled with ``counts``."""
     def build(path: Path) -> None:
         from shinchoku.catalogue import load_catalogue
         from shinchoku.documents.template import fill_survey, write_survey
 
-        fill_survey(write_survey(load_catalogue(), government, 2023, path), counts, formats=formats)
+        fill_survey(write_survey(load_catalogue(), government, 2023, path), counts, formats=formats, as_of=as_of)
     return build
 
 
@@ -246,6 +246,10 @@ CASES = [
          errors={("rate_for_count", "F7"), ("rate_for_count", "F9"), ("count_not_whole", "F10")}),
     Case("survey_denominator_blank", "二本松市", [], build=_survey("二本松市", {("EDU-K01", "ict_teachers"): 40}),
          errors={("component_missing", "F10")}),
+    # a 時点 on the numerator's row only: two filled cells of different dates, not a blank one (the clerk trial)
+    Case("survey_as_of_on_one_row", "檜枝岐村", [], build=_survey("檜枝岐村", {
+        ("EDU-K01", "ict_teachers"): 5, ("EDU-K01", "teachers"): 8}, as_of={("EDU-K01", "ict_teachers"): "2024/2/29"}),
+         errors={("components_differ", "F9")}),
     Case("survey_of_another_government", "いわき市", [], build=_survey("郡山市", {
         ("GOV-K01", "online"): 1, ("GOV-K01", "total"): 2}), errors={("local_government_mismatch", None)}),
     Case("survey_in_a_departments_folder", "企画調整部", [], build=_survey("福島県", {

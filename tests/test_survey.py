@@ -110,6 +110,7 @@ def test_survey_sheets_through_check_and_a_run(settings, catalogue, tmp_path):
         "submissions": "select file_name, department, local_government, status, sheet from raw_submissions",
         "issues": "select s.file_name, i.code, i.cell from raw_validation_issues i join raw_submissions s "
                   "using (submission_id) where i.severity = 'error'",
+        "updated": "select kpis_updated from raw_runs",
         "counts": "select local_government, kpi_id, component_id, fiscal_year, cast(as_of as varchar), count, "
                   "raw_value, source_sheet, source_cell from raw_component_counts order by source_cell",
     })
@@ -119,6 +120,7 @@ def test_survey_sheets_through_check_and_a_run(settings, catalogue, tmp_path):
         ("R5_調査票_福島市.xlsx", "福島市", "072010", "rejected", "調査票"),
         ("郡山市のもの.xlsx", "いわき市", "072044", "rejected", "調査票")])
     assert {name: {(code, cell) for f, code, cell in got["issues"] if f == name} for name in expected} == expected
+    assert got["updated"] == [(2,)]  # GOV-K01 and EDU-K01 of R5, by 郡山市's counts
     assert got["counts"] == [  # only the accepted sheet's counts, each with its cell (F10 sorts before F7)
         ("072036", "EDU-K01", "teachers", 2023, "2024-03-31", 0.0, "0", "調査票", "F10"),
         ("072036", "GOV-K01", "online", 2023, "2024-03-31", 1234.0, "1234", "調査票", "F7"),
@@ -133,3 +135,8 @@ def test_survey_sheets_through_check_and_a_run(settings, catalogue, tmp_path):
     assert listed == [(SURVEY_SHEET, "F7", "GOV-K01", "エラー", "numerator_above_denominator")]
     marked = load_workbook(settings.inbox / "福島市" / "rejected" / "R5_調査票_福島市.エラー箇所.xlsx")[SURVEY_SHEET]
     assert all(marked[ref].fill.fgColor.rgb.endswith("FFC7CE") for ref in ("F7", "F9"))
+    # the error lists speak to a 団体, and the sheet of another government names the folder it belongs in
+    listing = (rejected / "R5_調査票_会津若松市.エラー一覧.txt").read_text(encoding="utf-8")
+    assert "団体: 会津若松市" in listing and "自団体のフォルダ" in listing and "部局" not in listing
+    elsewhere = (settings.inbox / "いわき市" / "rejected" / "郡山市のもの.エラー一覧.txt").read_text(encoding="utf-8")
+    assert "inbox/郡山市/ に提出してください" in elsewhere

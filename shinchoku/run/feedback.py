@@ -20,14 +20,15 @@ CONTAINER_CODES = {"empty_file", "not_xlsx", "text_file", "truncated_file", "leg
 OPENPYXL_MAX_BYTES = 2 * 2**20
 
 
-def error_list_text(file_name: str, department: str | None, issues: list[Issue]) -> str:
-    """The readable error list, one block per problem."""
+def error_list_text(file_name: str, department: str | None, issues: list[Issue], local_government: bool = False) -> str:
+    """The readable error list, one block per problem; ``local_government``: the folder is a 団体's, not a 部局's."""
     errors = sum(1 for i in issues if i.severity == ERROR)
+    unit = "団体" if local_government else "部局"
     lines = [
         f"提出ファイル: {file_name}",
-        f"部局: {department or '(不明)'}",
+        f"{unit}: {department or '(不明)'}",
         f"結果: 差戻し(エラー {errors}件、警告 {len(issues) - errors}件)",
-        "以下をすべて直してから、もう一度 inbox の自部局のフォルダに提出してください。",
+        f"以下をすべて直してから、もう一度 inbox の自{unit}のフォルダに提出してください。",
         "",
     ]
     for issue in issues:
@@ -57,7 +58,9 @@ def write_feedback(decision, out_dir: Path, original_name: str) -> list[Path]:
     else:
         skipped = annotated_copy(lambda: io.BytesIO(cand.data), issues, annotated)
     decision.copy_skipped = skipped
-    text = error_list_text(original_name, decision.candidate.department, issues)
+    assessment = decision.assessment
+    text = error_list_text(original_name, decision.candidate.department, issues,
+                           local_government=bool(assessment and getattr(assessment, "local_government", None)))
     if skipped:
         text += f"\r\nエラー箇所を示したコピー({annotated.name})は作成していません: {skipped}\r\n"
     listing = out_dir / f"{stem}.エラー一覧.txt"

@@ -109,7 +109,8 @@ def load_run(con, decisions: list[Decision], started_at: dt.datetime,
     crash_point("mid_load")
     for table, records in new.items():
         insert(con, table, records)
-    kpis_updated = sorted({(o["kpi_id"], o["fiscal_year"]) for o in new["raw_observations"]})
+    # a KPI-year is updated by a department's value or by a local government's count it is computed from
+    kpis_updated = sorted({(o["kpi_id"], o["fiscal_year"]) for o in new["raw_observations"] + new["raw_component_counts"]})
     insert(con, "raw_runs", [{
         "run_id": run_id, "started_at": started_at, "finished_at": now_jst(), "files_seen": len(decisions),
         "accepted": sum(d.status == "accepted" for d in decisions),

@@ -475,9 +475,9 @@ def _validate_components(assessments: list[Assessment], picked: list[dict], cata
     if not picked:
         return
     known = {(c.kpi_id, c.component_id): c for c in catalogue.kpi_components}
-    groups: dict[tuple, dict[str, list[dict]]] = {}
+    groups: dict[tuple, dict[str, list[dict]]] = {}  # a file's counts of one KPI, by role
     for r in picked:
-        groups.setdefault((r["source"], r["item_id"], r["fiscal_year"], r["as_of"]), {}).setdefault(r["role"], []).append(r)
+        groups.setdefault((r["source"], r["item_id"]), {}).setdefault(r["role"], []).append(r)
     for r in picked:
         year, component = r["fiscal_year"], known.get((r["item_id"], r["component_id"]))
         r["component_known"] = component is not None
@@ -486,22 +486,32 @@ def _validate_components(assessments: list[Assessment], picked: list[dict], cata
         r["expected"] = not (r["component_known"] and r["in_force"] and year is not None) or any(
             g.code == r["local_government"] for g in catalogue.reporters_of(r["item_id"], year))
         other = _OTHER_ROLE.get(r["role"])
-        partners = groups[(r["source"], r["item_id"], year, r["as_of"])].get(other, []) if other else []
-        r["partner_present"] = other is None or bool(partners)
+        others = groups[(r["source"], r["item_id"])].get(other, []) if other else []
+        partners = [p for p in others if p["fiscal_year"] == year and p["as_of"] == r["as_of"]]
+        r["partner_present"] = other is None or bool(others)
+        # a numerator and a denominator given for different years or 時点: said once, at the numerator
+        r["partner_aligned"] = r["role"] != "numerator" or not others or bool(partners)
         r["partner_value"] = partners[0]["actual_value"] if partners else None
-        r["partner_source_cell"] = partners[0]["source_cell"] if partners else None
+        r["partner_source_cell"] = (partners or others)[0]["source_cell"] if others else None
+        r["partner_when"] = _when(others[0]) if others and not partners else None
     frame = pd.DataFrame(picked)
     frame["fiscal_year"] = frame["fiscal_year"].astype("Int64")
     for column in ("actual_value", "partner_value"):
         frame[column] = frame[column].astype("float64")
     for column in ("item_id", "component_id", "role", "department"):
         frame[column] = frame[column].astype(object)
-    for column in ("component_known", "in_force", "expected", "partner_present"):
+    for column in ("component_known", "in_force", "expected", "partner_present", "partner_aligned"):
         frame[column] = frame[column].astype(bool)
     frame["first_year"] = catalogue.first_year
     frame["last_year"] = catalogue.last_year
     for index, code in rules.failures(getattr(rules, _KINDS["component"][0]), frame):
         _component_failure(assessments[picked[index]["source"]], picked[index], code, catalogue)
+
+
+def _when(rec: dict) -> str:
+    """A count's 年度 and 時点, as the messages name them: R6年度・時点 2025-02-28."""
+    year = fiscal_year_label(rec["fiscal_year"]) if rec["fiscal_year"] else "年度不明"
+    return f"{year}・時点 {rec['as_of'].isoformat() if rec['as_of'] else '(空欄)'}"
 
 
 def _component_failure(a: Assessment, rec: dict, code: str, catalogue: Catalogue) -> None:
@@ -528,6 +538,9 @@ def _component_failure(a: Assessment, rec: dict, code: str, catalogue: Catalogue
     elif code == "numerator_above_denominator":
         params["value"] = f"{role}({own}の {format_number(rec['actual_value'])})"
         params["detail"] = f"{other}({rec['partner_source_cell']}の {format_number(rec['partner_value'])})"
+    elif code == "components_differ":
+        params["value"] = f"{role}({own}: {_when(rec)})"
+        params["detail"] = f"{other}({rec['partner_source_cell']}: {rec['partner_when']})"
     elif code == "component_missing":
         cell = rec["partner_cell"] or own
         params["value"] = f"{role}({own})"
