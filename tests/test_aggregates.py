@@ -80,6 +80,7 @@ def municipalities(con) -> list[str]:
 
 
 def test_a_rate_is_the_ratio_of_sums_never_an_average_of_rates(con):
+    last_year(con, KORIYAMA, HINOEMATA)
     survey(con, KORIYAMA, GOV, 2023, 60_000, 100_000)
     survey(con, HINOEMATA, GOV, 2023, 10, 100)
     units = con.execute("""select name, numerator, denominator, value, reported, numerator_cell, denominator_cell,
@@ -167,7 +168,8 @@ def test_a_resubmission_supersedes_its_own_units_counts_only(con):
 def test_the_aggregate_takes_precedence_over_a_departments_value_in_its_years(con):
     department_value(con, GOV, 2022, 55.0)  # before any survey: the department's value stands
     department_value(con, GOV, 2023, 99.0)  # the survey year: the aggregate replaces it
-    survey(con, KORIYAMA, GOV, 2023, 60_000, 100_000)
+    survey(con, KORIYAMA, GOV, 2022, 50_000, 100_000)  # 1 of 60 in a first year: too few to stand
+    survey(con, KORIYAMA, GOV, 2023, 60_000, 100_000)  # all of last year's denominator: it stands
     got = con.execute("select fiscal_year, actual_value, value_source, aggregating from kpi_progress "
                       "where kpi_id = ? order by fiscal_year", [GOV]).fetchall()
     assert got == [(2022, 55.0, "部局報告", False), (2023, 60.0, "集計", True)]
@@ -176,6 +178,7 @@ def test_the_aggregate_takes_precedence_over_a_departments_value_in_its_years(co
 
 
 def test_a_computed_value_is_graded_and_its_outlook_marked(con):
+    last_year(con, KORIYAMA, HINOEMATA)
     survey(con, KORIYAMA, GOV, 2023, 60_000, 100_000)
     survey(con, HINOEMATA, GOV, 2023, 10, 100)
     # 48.2 (FY2021) → 80.0 (FY2025): 64.1 expected in FY2023; 59.95 is (59.95 − 48.2) / (64.1 − 48.2) = 0.739 → C
@@ -185,6 +188,26 @@ def test_a_computed_value_is_graded_and_its_outlook_marked(con):
     # a line resting on a partial sum is marked as resting on a value not final
     assert one(con, "select latest_fy, points, includes_provisional from kpi_outlook where kpi_id = ?",
                [GOV]) == (2023, 2, True)
+
+
+def last_year(con, *codes: str) -> None:
+    """FY2022's counts of these units, so that FY2023's aggregate of the same units holds all of last year's
+    denominator (aggregate_stands) while FY2022, 2 of 60 in a first year, does not stand."""
+    for code in codes:
+        survey(con, code, GOV, 2022, 50, 100)
+
+
+def test_one_small_units_sheet_does_not_make_the_headline(con):
+    """The operator trial: 檜枝岐村's sheet alone, first of a new year, was the KPI's value, graded, for 1 of 60."""
+    survey(con, KORIYAMA, GOV, 2022, 50_000, 100_000)
+    survey(con, HINOEMATA, GOV, 2022, 5, 100)
+    survey(con, HINOEMATA, GOV, 2023, 10, 100)
+    assert whole(con, GOV, 2023)[:2] == (10, 100)  # the aggregate is there, with its coverage ...
+    progress = "select fiscal_year, round(actual_value, 2) from kpi_progress where kpi_id = ? and fiscal_year >= 2022"
+    assert con.execute(progress, [GOV]).fetchall() == []  # ... but not the KPI's value: 0.1% of last year's
+    # (FY2022 neither: 2 of 60 in the first year, with no last year to weigh them by)
+    survey(con, KORIYAMA, GOV, 2023, 60_000, 100_000)  # the units holding most of last year's denominator
+    assert con.execute(progress, [GOV]).fetchall() == [(2023, 59.95)]
 
 
 def test_share_of_last_years_denominator_held_by_this_years_units(con):
@@ -199,6 +222,7 @@ def test_share_of_last_years_denominator_held_by_this_years_units(con):
 
 
 def test_marks_and_the_latest_time_point_work_per_unit(con):
+    last_year(con, KORIYAMA, HINOEMATA)
     survey(con, KORIYAMA, GOV, 2023, 30_000, 100_000, as_of=dt.date(2023, 9, 30))  # mid-year ...
     survey(con, KORIYAMA, GOV, 2023, 60_000, 100_000, received=dt.datetime(2024, 5, 2, 9))  # ... the year-end counts
     survey(con, HINOEMATA, GOV, 2023, 10, 100, provisional="速報")

@@ -85,3 +85,9 @@ create or replace macro is_municipality(kind) as kind in ('市', '町', '村');
 -- (NULL for 0 of 0), sum = Σ addends × factor. Never an average of the units' rates: a large unit weighs as its counts.
 create or replace macro computed_value(rule, numerator, denominator, factor) as
     case when rule = 'sum' then numerator * factor else numerator / nullif(denominator, 0) * factor end;
+
+-- Whether a year's prefecture-wide aggregate stands as the KPI's value in kpi_progress: always once every expected
+-- unit has reported; while 集計中, only when the units that have reported held at least half of last year's
+-- Σ denominator (without a last year: half the expected units). One village's sheet never makes the headline.
+create or replace macro aggregate_stands(complete, share_of_last_year, units_reported, units_expected) as
+    complete or coalesce(share_of_last_year, units_reported / nullif(units_expected, 0), 0) >= 0.5;

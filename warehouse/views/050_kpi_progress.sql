@@ -15,11 +15,13 @@ reported as (
     group by kpi_id, fiscal_year
 ),
 computed as (
-    -- a computed KPI's prefecture-wide value, in a year its rule is in force and a unit has reported (not 0 of 0)
+    -- a computed KPI's prefecture-wide value, in a year its rule is in force and a unit has reported (not 0 of 0),
+    -- while 集計中 only once the units reported hold half of last year's denominator (aggregate_stands)
     select kpi_id, fiscal_year, value as actual_value, as_of, provisional, value_status,
         '集計' as value_source, units_reported, units_expected, not complete as aggregating
     from aggregates
     where units_reported > 0 and value is not null
+      and aggregate_stands(complete, share_of_last_year, units_reported, units_expected)
 ),
 yearly as (
     -- the aggregate takes precedence; a department's value stands in the years without one
