@@ -135,3 +135,9 @@ def test_a_count_typed_in_thousands_one_year_is_a_jump_the_next(settings, catalo
                   f"and code = '072036' and fiscal_year = 2023"})
     assert got["stored"] == [("F7", "warning"), ("F8", "warning")]
     assert got["counts"] == [(61_000, 101_000)]  # a warning, not a refusal: the counts stand
+    # the owner of GOV-K01 reviews the year it would confirm with the jump in front of it (operator trial: the
+    # slip was listed nowhere but the report's データ品質 sheet)
+    code, out = cli("review", "--year", "2023", "--department", "企画調整部", "--warehouse", str(settings.warehouse))
+    assert code == 0, out
+    for cell, message in expected:
+        assert f"[警告] GOV-K01 {message}" in out and f"調査票!{cell}" in out, out

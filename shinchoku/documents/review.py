@@ -132,9 +132,15 @@ def review(warehouse: Path, year: int | None = None, department: str | None = No
                                   and v.kind = 'observation' and v.submission_id = h.submission_id
                                   and v.item_id = h.kpi_id and v.as_of = h.as_of)
                 order by h.kpi_id, h.as_of""", [dept, fy, last[0]]).fetchall()
+            item.aggregates = aggregates.get((dept, fy), [])
+            # the department's own warnings, and those on the local governments' counts of its computed KPIs (a
+            # count typed in 千件 is a value_jump there: the owner confirms the aggregate it weighs on)
             item.warnings = con.execute("""
-                select file_name, sheet || '!' || cell, message, kpi_id from data_quality
-                where department = ? and fiscal_year = ? order by submission_id, cell""", [dept, fy]).fetchall()
+                select q.file_name, q.sheet || '!' || q.cell, q.message, q.kpi_id from data_quality q
+                left join raw_submissions s using (submission_id)
+                where q.fiscal_year = ? and (q.department = ? or (s.local_government is not null
+                                                                  and q.kpi_id in (select unnest(?::varchar[]))))
+                order by q.submission_id, q.cell""", [fy, dept, [a[0] for a in item.aggregates]]).fetchall()
             item.outcomes = con.execute("""
                 select o.initiative_id,
                        (select string_agg(p.outcome_text, '、' order by p.row_order) from initiative_outcomes p
@@ -154,7 +160,6 @@ def review(warehouse: Path, year: int | None = None, department: str | None = No
                 where valid_to is null and department = ? and fiscal_year = ?
                   and (factor_analysis is not null or future_direction is not null) order by kpi_id""",
                                             [dept, fy]).fetchall()
-            item.aggregates = aggregates.get((dept, fy), [])
             items.append(item)
         return items
     finally:
