@@ -134,7 +134,7 @@ def test_confirm_needs_every_expected_government_and_then_holds_their_counts(two
 
     outcome = confirm(settings, 2023, ["企画調整部"], by="担当A", allow_missing=True)
     assert "団体の件数 2 件、GOV-K01 1/2団体" in outcome.lines[0]
-    assert outcome.lines[1] == "  GOV-K01: 調査票が未提出の団体 1 を記録しました(--allow-missing): 檜枝岐村"
+    assert outcome.lines[1] == "  GOV-K01: 調査票が未提出の 1団体を記録しました(--allow-missing): 檜枝岐村"
     got = query_many(settings.warehouse, {
         "confirmation": "select computed_kpi_ids, missing_local_governments from confirmations",
         "versions": "select item_id, component_id from raw_confirmed_versions where kind = 'component' order by 2",
@@ -143,7 +143,7 @@ def test_confirm_needs_every_expected_government_and_then_holds_their_counts(two
                   "and fiscal_year = 2023 order by code"})
     assert got["confirmation"] == [(["GOV-K01"], [HINOEMATA])]
     assert got["versions"] == [("GOV-K01", "online"), ("GOV-K01", "total")]
-    assert "GOV-K01 未提出の団体 1(檜枝岐村)" in got["audit"][0][0]
+    assert "GOV-K01 未提出 1団体(檜枝岐村)" in got["audit"][0][0]
     assert got["status"] == [(KORIYAMA, "確定"), (HINOEMATA, "未確定")]
 
     # while it stands: a changed count and a late government are rejected; the same counts are accepted, no version

@@ -167,7 +167,7 @@ def confirm(settings: Settings, year: int, departments: list[str] | None, by: st
                 con.executemany("insert into raw_confirmed_versions (confirmation_id, kind, submission_id, item_id, "
                                 "fiscal_year, as_of, component_id) values (?, ?, ?, ?, ?, ?, ?)",
                                 [v if len(v) == 7 else (*v, None) for v in versions])
-            absent = "".join(f"、{kpi} 未提出の団体 {len(units)}({_names(units)})"
+            absent = "".join(f"、{kpi} 未提出 {len(units)}団体({_names(units)})"
                              for kpi, units in scope["missing_governments"].items())
             counted = "".join(f"、{kpi} {r}/{e}団体" for kpi, (r, e) in scope["coverage"].items())
             wh.audit(con, "confirm", actor=who, department=d, fiscal_year=year, confirmation_id=cid,
@@ -178,7 +178,7 @@ def confirm(settings: Settings, year: int, departments: list[str] | None, by: st
             lines.append(f"{d} {fiscal_year_label(year)}: 確定しました(確定番号 {cid}、値 {len(scope['observation'])} 件"
                          + (f"、団体の件数 {len(scope['component'])} 件{counted}" if scope["computed"] else "")
                          + (f"、未報告 {'、'.join(scope['missing'])}" if scope["missing"] else "") + ")。")
-            lines += [f"  {kpi}: 調査票が未提出の団体 {len(units)} を記録しました(--allow-missing): {_names(units)}"
+            lines += [f"  {kpi}: 調査票が未提出の {len(units)}団体を記録しました(--allow-missing): {_names(units)}"
                       for kpi, units in scope["missing_governments"].items()]
             changed = True
         return Outcome(lines, changed)
