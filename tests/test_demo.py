@@ -165,6 +165,36 @@ def test_the_municipalities_sheets_rows_are_the_views(demo, demo_report, tmp_pat
                 assert _number(row[5]) == pytest.approx(value, abs=0.005)
 
 
+def test_the_analysts_local_government_queries_answer_their_questions(demo):
+    """The three DuckDB CLI queries of docs/analysts.md on the local governments, read from the page, on the demo: the
+    ten municipalities furthest below their region, a group's trend, the latest year's coverage."""
+    from shinchoku.config import ROOT
+
+    text = (ROOT / "docs" / "analysts.md").read_text(encoding="utf-8")
+    section = text.split("### Example queries: the local governments")[1].split("\n## ")[0]
+    below, trend, coverage = re.findall(r'-readonly warehouse/shinchoku\.duckdb \\\n\s+"([^"]+)"', section)
+    got = query_many(demo, {
+        "below": below, "trend": trend, "coverage": coverage,
+        "gaps": "select v.code, v.value - a.value from local_government_values v join kpi_aggregates a "
+                "on a.kpi_id = v.kpi_id and a.fiscal_year = v.fiscal_year and a.scope_kind = '地方' and a.scope = v.region "
+                f"where v.kpi_id = 'GOV-K01' and v.fiscal_year = {YEARS[-1]} and v.value is not null order by 2"})
+    # ten rows, each below its region, the largest gaps first, and no other municipality further below
+    assert len(got["below"]) == 10
+    assert all(rate < region and gap < 0 for _, _, _, rate, region, gap in got["below"])
+    assert [r[0] for r in got["below"]] == [code for code, _ in got["gaps"][:10]]
+    # the group's trend: a year per demo year, each of its twelve members reported, rate = Σ numerator ÷ Σ denominator
+    assert [r[0] for r in got["trend"]] == list(YEARS)
+    for _, rate, numerator, denominator, reported, expected, complete in got["trend"]:
+        assert (reported, expected, complete) == (12, 12, True)
+        assert rate == pytest.approx(100 * numerator / denominator, abs=0.005)
+    # the latest year's coverage: 集計中, the late and the rejected named, most of last year's denominator held
+    late = sorted([*SURVEY_LATE, SURVEY_BROKEN])
+    assert [r[:2] for r in got["coverage"]] == [("EDU-K01", YEARS[-1]), ("GOV-K01", YEARS[-1])]
+    for _, _, reported, expected, complete, share, missing in got["coverage"]:
+        assert (reported, expected - reported, complete) == (expected - 3, 3, False)
+        assert sorted(missing) == late and 0.9 < share < 1
+
+
 # The progress site over the demo warehouse.
 @pytest.fixture(scope="module")
 def demo_site(demo, tmp_path_factory):
