@@ -90,13 +90,109 @@ def test_the_demo_explains_every_kpi_behind_but_one(demo):
     assert got["behind"][0][0] >= 5  # the demo has KPIs behind to explain
 
 
-def test_the_demo_reports_explanations_in_the_evaluation_sheet(demo, tmp_path):
-    ws = load_workbook(build_report(demo, tmp_path / "r.xlsx"))["評価シート"]
+@pytest.fixture(scope="module")
+def demo_report(demo, tmp_path_factory):
+    """The demo's default report (its latest year, 集計中), built once."""
+    return load_workbook(build_report(demo, tmp_path_factory.mktemp("report") / "r.xlsx"))
+
+
+def test_the_demo_reports_explanations_in_the_evaluation_sheet(demo_report):
+    ws = demo_report["評価シート"]
     rows = {r[1]: r for r in ws.iter_rows(min_row=6, values_only=True)}
     care = rows["介護ロボットやICT機器の導入施設数"]
     assert care[6] == "C" and care[9] and care[10]
     talks = rows["出前講座等を通じ防災に関し啓発を行った人数"]  # UNEXPLAINED: the warning's row
     assert talks[6] == "D" and talks[9] is None
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", "").rstrip("%"))
+
+
+def test_the_municipalities_sheets_rows_are_the_views(demo, demo_report, tmp_path):
+    """Each 市町村別 sheet has a row per local government of the view, in region and code order, with its numerator,
+    denominator and rate, 未提出 (never 0) for the late and the rejected, 0/0 for 双葉町's empty year; the totals sheet
+    has kpi_aggregates' rows. For the latest year (集計中) and for FY2022 (双葉町's 0 of 0)."""
+    late = sorted([*SURVEY_LATE, SURVEY_BROKEN])
+    for year, book in ((YEARS[-1], demo_report), (2022, load_workbook(build_report(demo, tmp_path / "r.xlsx", 2022)))):
+        got = query_many(demo, {
+            "units": "select kpi_id, fiscal_year, code, v.name, v.kind, coalesce(v.region, '-'), numerator, denominator, value, "
+                     "reported from local_government_values v left join local_governments g using (code) "
+                     f"where fiscal_year in ({year}, {year - 1}) order by kpi_id, fiscal_year, g.region_order nulls first, "
+                     "code",
+            "totals": "select kpi_id, fiscal_year, scope, numerator, denominator, value, units_reported, units_expected "
+                      f"from kpi_aggregates where fiscal_year <= {year} order by all"})
+        assert book.sheetnames[book.sheetnames.index("提出状況") + 1:][:3] == \
+            ["市町村別_GOV-K01", "市町村別_EDU-K01", "地方・グループ別"]
+        for kpi_id, expected in (("GOV-K01", 60), ("EDU-K01", 59)):
+            ws = book[f"市町村別_{kpi_id}"]
+            assert format_year(year) in ws["A1"].value
+            rows = [r for r in ws.iter_rows(min_row=6, values_only=True) if r[0]]
+            view = [r for r in got["units"] if r[0] == kpi_id and r[1] == year]
+            before = {r[2]: r for r in got["units"] if r[0] == kpi_id and r[1] == year - 1}
+            assert len(rows) == len(view) == expected
+            assert [r[:4] for r in rows] == [(region, kind, code, name) for _, _, code, name, kind, region, *_ in view]
+            for row, (*_, code, name, _, _, numerator, denominator, value, reported) in zip(rows, view):
+                if not reported:
+                    assert row[4:7] == ("-", "-", "未提出") and row[8] == "未提出", name
+                    continue
+                assert (_number(row[4]), _number(row[5])) == (numerator, denominator), name
+                if denominator == 0:
+                    assert row[6] == "0/0(率なし)", name
+                else:
+                    assert _number(row[6]) == pytest.approx(value, abs=0.005), name
+                last = before[code]
+                assert row[7] == ("未提出" if not last[9] else "0/0(率なし)" if last[7] == 0 else row[7]), name
+                if last[9] and last[7]:
+                    assert _number(row[7]) == pytest.approx(last[8], abs=0.005), name
+                assert row[8] in ("確定", "提出済(未確定)"), name
+            missing = sorted(r[3] for r in rows if r[6] == "未提出")
+            assert missing == (late if year == YEARS[-1] else [])
+            if year == 2022 and kpi_id == "EDU-K01":
+                assert next(r for r in rows if r[3] == "双葉町")[4:7] == ("0", "0", "0/0(率なし)")
+            coverage = f"集計中 {expected - 3}/{expected}団体" if year == YEARS[-1] else f"全団体報告 {expected}/{expected}団体"
+            assert coverage in ws["A2"].value
+        totals = [r for r in book["地方・グループ別"].iter_rows(min_row=5, values_only=True) if r[0]]
+        view = sorted(got["totals"])
+        assert sorted((r[0], r[1], r[2].removesuffix("(グループ)")) for r in totals) == \
+            sorted((k, format_year(y), s) for k, y, s, *_ in view)
+        shown = {(r[0], r[1], r[2].removesuffix("(グループ)")): r for r in totals}
+        for kpi_id, fy, scope, numerator, denominator, value, reported, expected in view:
+            row = shown[kpi_id, format_year(fy), scope]
+            assert row[6].endswith(f"{reported}/{expected}団体")
+            if reported:
+                assert (_number(row[3]), _number(row[4])) == (numerator, denominator)
+                assert _number(row[5]) == pytest.approx(value, abs=0.005)
+
+
+def test_the_analysts_local_government_queries_answer_their_questions(demo):
+    """The three DuckDB CLI queries of docs/analysts.md on the local governments, read from the page, on the demo: the
+    ten municipalities furthest below their region, a group's trend, the latest year's coverage."""
+    from shinchoku.config import ROOT
+
+    text = (ROOT / "docs" / "analysts.md").read_text(encoding="utf-8")
+    section = text.split("### Example queries: the local governments")[1].split("\n## ")[0]
+    below, trend, coverage = re.findall(r'-readonly warehouse/shinchoku\.duckdb \\\n\s+"([^"]+)"', section)
+    got = query_many(demo, {
+        "below": below, "trend": trend, "coverage": coverage,
+        "gaps": "select v.code, v.value - a.value from local_government_values v join kpi_aggregates a "
+                "on a.kpi_id = v.kpi_id and a.fiscal_year = v.fiscal_year and a.scope_kind = '地方' and a.scope = v.region "
+                f"where v.kpi_id = 'GOV-K01' and v.fiscal_year = {YEARS[-1]} and v.value is not null order by 2"})
+    # ten rows, each below its region, the largest gaps first, and no other municipality further below
+    assert len(got["below"]) == 10
+    assert all(rate < region and gap < 0 for _, _, _, rate, region, gap in got["below"])
+    assert [r[0] for r in got["below"]] == [code for code, _ in got["gaps"][:10]]
+    # the group's trend: a year per demo year, each of its twelve members reported, rate = Σ numerator ÷ Σ denominator
+    assert [r[0] for r in got["trend"]] == list(YEARS)
+    for _, rate, numerator, denominator, reported, expected, complete in got["trend"]:
+        assert (reported, expected, complete) == (12, 12, True)
+        assert rate == pytest.approx(100 * numerator / denominator, abs=0.005)
+    # the latest year's coverage: 集計中, the late and the rejected named, most of last year's denominator held
+    late = sorted([*SURVEY_LATE, SURVEY_BROKEN])
+    assert [r[:2] for r in got["coverage"]] == [("EDU-K01", YEARS[-1]), ("GOV-K01", YEARS[-1])]
+    for _, _, reported, expected, complete, share, missing in got["coverage"]:
+        assert (reported, expected - reported, complete) == (expected - 3, 3, False)
+        assert sorted(missing) == late and 0.9 < share < 1
 
 
 # The progress site over the demo warehouse.

@@ -212,7 +212,7 @@ def test_every_seed_kpi_appears_with_the_seeds_texts(book):
     wb = book
     summary = {r[1]: r[2:4] for r in wb["概要"].iter_rows(values_only=True) if r[1]}
     area_rows: dict = {}
-    for name in wb.sheetnames[2:-3]:  # after 評価シート and 概要, before 指標の改定, 提出状況, データ品質
+    for name in wb.sheetnames[2:wb.sheetnames.index("指標の改定")]:  # after 評価シート and 概要
         for r in wb[name].iter_rows(values_only=True):
             if r[0]:
                 area_rows.setdefault(r[0], r[1:3])  # the KPI table's row, not the explanations' under it
@@ -256,7 +256,8 @@ def test_the_summary_lists_the_kpis_in_area_order_and_its_chart_names_every_area
                     reason="needs LibreOffice and poppler-utils (apt-get install libreoffice-calc poppler-utils)")
 def test_the_report_prints_on_a4_with_no_cell_text_cut(book, report, tmp_path):
     """LibreOffice's PDF of the report: A4 landscape pages, and in 評価シート and 概要 every cell's text whole
-    (a wrapped text taller than its row loses its last lines; the PDF's text then lacks them)."""
+    (a wrapped text taller than its row loses its last lines; the PDF's text then lacks them); each 市町村別 sheet on
+    at most two A4 portrait pages, every local government's row in its text, not shrunk below the others' size."""
     subprocess.run(["soffice", f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
                     "--convert-to", "pdf", "--outdir", str(tmp_path), str(report)],
                    check=True, capture_output=True, timeout=300)
@@ -281,3 +282,22 @@ def test_the_report_prints_on_a4_with_no_cell_text_cut(book, report, tmp_path):
         cells = [c.value for row in book[sheet].iter_rows() for c in row if isinstance(c.value, str)]
         assert [v for v in cells if flat(v) not in text] == [], sheet
         assert [name for name, _, _ in SEED_TABLE if flat(name) not in text] == [], sheet
+    # each 市町村別 sheet: A4 portrait, at most two pages, every local government's row in the text, at a readable size
+    sizes = subprocess.run(["pdfinfo", "-f", "1", "-l", str(len(pages)), str(pdf)], check=True, capture_output=True,
+                           text=True).stdout
+    sizes = [tuple(round(float(v)) for v in l.split()[3:6:2]) for l in sizes.splitlines() if re.match(r"Page +\d+ size", l)]
+    names = book.sheetnames
+    for kpi_id in ("GOV-K01", "EDU-K01"):
+        sheet = f"市町村別_{kpi_id}"
+        first, end = first_page(book[sheet]["A1"].value), first_page(book[names[names.index(sheet) + 1]]["A1"].value)
+        assert 0 < end - first <= 2 and set(sizes[first:end]) == {(595, 842)}, sheet  # A4 portrait
+        text = flat("".join(pages[first:end]))
+        rows = [r for r in book[sheet].iter_rows(min_row=6, values_only=True) if r[0]]
+        assert len(rows) == (60 if kpi_id == "GOV-K01" else 59)
+        assert [r[3] for r in rows if flat(f"{r[2]}{r[3]}") not in text] == [], sheet
+        assert text.count("未提出") >= 2 * len(rows)  # nothing reported by a local government here: 未提出, never 0
+        bbox = subprocess.run(["pdftotext", "-bbox", "-f", str(first + 1), "-l", str(end), str(pdf), "-"], check=True,
+                              capture_output=True, text=True).stdout
+        heights = {w: float(b) - float(a) for a, b, w in
+                   re.findall(r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]+)</word>', bbox)}
+        assert min(heights[r[3]] for r in rows) >= 9, sheet  # names as tall as the other sheets' text, not shrunk to fit

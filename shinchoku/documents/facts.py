@@ -35,7 +35,8 @@ CONTRACT_VIEWS = {  # each with the order `export` writes its rows in (views hav
 REPORT_VIEWS = ("grade_bands", "kpi_year_status", "area_counts", "data_quality", "kpis", "kpi_progress",
                 "kpi_trajectory", "initiatives", "initiative_outcomes", "submission_status", "validation_issues",
                 "submissions", "outlooks", "kpi_year_outlook", "kpi_explanations", "kpi_definitions", "kpi_year_definitions", "kpi_revisions",
-                "kpi_definition_trajectory", "warehouse_fingerprint")
+                "kpi_definition_trajectory", "warehouse_fingerprint", "local_government_values", "kpi_aggregates",
+                "local_governments")
 # The rule every page states: one definition per KPI for its target, grade, outlook and chart.
 DEFINITION_NOTE = ("基準値・目標値・評価・見通し・グラフは、指標ごとに、最新の実績の年度(実績がなければ報告年度)に効力のある"
                    "定義によります。後の年度からの改定は使いません(改定は「指標の改定」のとおり)。")
@@ -83,8 +84,48 @@ def format_actual_value(progress: dict, kpi: Kpi, unit: str | None = None) -> st
     wrote) to one digit more than the plan's precision: 59.95% where the plan writes 80.0%."""
     value, unit = progress["actual_value"], kpi.unit if unit is None else unit
     if progress.get("value_source") == COMPUTED and value is not None:
-        return format_value(value, unit, kpi.decimals + 1)
+        return format_computed(value, kpi, unit)
     return format_reported(value, unit, kpi.decimals)
+
+
+def format_computed(value: float | None, kpi: Kpi, unit: str | None = None) -> str:
+    """A rate computed from counts (a 団体's, a region's, the prefecture's), which no one wrote: one digit more than
+    the plan's precision, 59.95% where the plan writes 80.0%; "-" without a value."""
+    if value is None:
+        return "-"
+    return format_value(value, kpi.unit if unit is None else unit, kpi.decimals + 1)
+
+
+def format_count(count: float | None) -> str:
+    """A count from a survey sheet (a numerator, a denominator, their sums), with thousands separators: 100,000;
+    "-" without one."""
+    return "-" if count is None else format_reported(count, "", 0)
+
+
+# A 団体 whose counts for a computed KPI and year are not all in: never shown as 0.
+UNREPORTED = "未提出"
+# A 団体 that reported a denominator of 0 (0 of 0): reported, without a rate.
+NO_DENOMINATOR = "0/0(率なし)"
+
+
+def format_unit_rate(row: dict | None, kpi: Kpi) -> str:
+    """A 団体's rate in one year (a row of local_government_values): 60.00%, 未提出, 0/0(率なし), or "-" where the
+    rule was not in force (no row)."""
+    if row is None:
+        return "-"
+    if not row["reported"]:
+        return UNREPORTED
+    if row["value"] is None and row["denominator"] == 0:
+        return NO_DENOMINATOR
+    return format_computed(row["value"], kpi)
+
+
+def format_unit_status(row: dict) -> str:
+    """提出状況 of a 団体's counts for a KPI and year: 未提出, 提出済(未確定) or 確定, with the mark 速報・見込・暫定."""
+    if not row["reported"]:
+        return UNREPORTED
+    text = "確定" if row["value_status"] == "確定" else "提出済(未確定)"
+    return text + (f"({row['provisional']})" if row.get("provisional") else "")
 
 
 def coverage_text(row: dict) -> str:
@@ -314,6 +355,19 @@ class ReportData:
         self.explanations = {r["kpi_id"]: r for r in view_rows(con, """
             select kpi_id, factor_analysis, future_direction from kpi_explanations
             where valid_to is null and fiscal_year = ?""", [self.year])}
+        # the computed KPIs' local governments, by region (the prefecture first) and code, up to the report year
+        self.unit_values = view_rows(con, """
+            select v.*, g.region_order from local_government_values as v left join local_governments as g using (code)
+            where v.fiscal_year <= ? order by v.kpi_id, v.fiscal_year, g.region_order nulls first, v.code""", [self.year])
+        self.aggregates = view_rows(con, """
+            select a.*
+            from kpi_aggregates as a
+            left join (select distinct region, region_order from local_governments) as r on a.scope_kind = '地方'
+                and r.region = a.scope
+            where a.fiscal_year <= ?
+            order by a.kpi_id, a.fiscal_year,
+                case a.scope_kind when '県全体' then 1 when '地方' then 2 else 3 end, r.region_order, a.scope""",
+            [self.year])
 
     def kpi_as_of(self, kpi_id: str, year: int) -> Kpi:
         """The KPI under the definition in force in fiscal ``year`` (kpi_year_definitions), stated as such."""
@@ -335,6 +389,23 @@ class ReportData:
         """Every KPI, area by area as the plan orders them."""
         order = {area_id: n for n, (area_id, _) in enumerate(self.areas)}
         return sorted(self.kpis, key=lambda k: (order.get(k.area_id, len(order)), k.kpi_id))
+
+    def computed(self) -> list[Kpi]:
+        """The KPIs computed from local governments' counts in some year up to the report year, in area order."""
+        ids = {r["kpi_id"] for r in self.unit_values}
+        return [k for k in self.in_area_order() if k.kpi_id in ids]
+
+    def unit_year(self, kpi_id: str) -> int | None:
+        """The year a computed KPI's local governments are shown for: the report year, or the latest before it."""
+        return max((r["fiscal_year"] for r in self.unit_values if r["kpi_id"] == kpi_id), default=None)
+
+    def units(self, kpi_id: str, year: int) -> list[dict]:
+        """local_government_values of a KPI and year, by region (the prefecture first) and code."""
+        return [r for r in self.unit_values if r["kpi_id"] == kpi_id and r["fiscal_year"] == year]
+
+    def aggregate(self, kpi_id: str, year: int, scope: str = "県全体") -> dict | None:
+        return next((a for a in self.aggregates if (a["kpi_id"], a["fiscal_year"], a["scope"]) == (kpi_id, year, scope)),
+                    None)
 
     def explanation(self, kpi_id: str) -> tuple[str, str]:
         """The year's 要因分析 and 今後の方向性 as the department last wrote them ("" where blank)."""

@@ -22,8 +22,10 @@ from openpyxl.utils import get_column_letter
 
 from ..workbook.parse import era_year
 from ..workbook.xlsx import set_text
-from .facts import (DEFINITION_NOTE, Kpi, ReportData, ReportError, format_actual, format_outlook, format_rate,
-                    format_reach, format_reported, format_year, grade_legend, outlook_legend, trend_line, view_rows)
+from .facts import (DEFINITION_NOTE, NO_DENOMINATOR, UNREPORTED, Kpi, ReportData, ReportError, coverage_text,
+                    format_actual, format_computed, format_count, format_outlook, format_rate, format_reach,
+                    format_reported, format_unit_rate, format_unit_status, format_year, grade_legend, outlook_legend,
+                    trend_line, view_rows)
 
 REVISIONS_SHEET = "指標の改定"
 FIELD_LABELS = {"name": "名称", "owner": "所管部局", "direction": "方向", "baseline_value": "基準値",
@@ -38,6 +40,14 @@ SUMMARY_SHEET = "概要"
 SUMMARY_WIDTHS = (20, 34, 16, 16, 18, 8, 6, 10, 9, 9, 9, 9, 9, 9, 9, 9)
 STATUS_SHEET = "提出状況"
 QUALITY_SHEET = "データ品質"
+UNITS_SHEET = "市町村別_{kpi_id}"  # one per computed KPI
+UNITS_HEADER = ("地方", "種別", "団体コード", "団体名", "分子", "分母", "率", "前年度の率", "提出状況")
+# A4 portrait, fitted to its width: about 95%; the 60 rows run on to a second page, the header repeated
+UNITS_WIDTHS = (8, 5, 10, 13, 11, 11, 10, 10, 16)
+TOTALS_SHEET = "地方・グループ別"
+TOTALS_HEADER = ("指標", "年度", "範囲", "分子の合計", "分母の合計", "率", "報告団体", "前年度の分母に占める割合")
+TOTALS_WIDTHS = (10, 9, 17, 12, 12, 10, 16, 13)
+RIGHT = Alignment(horizontal="right", vertical="top")
 CHART_DATA_COLUMN = 30  # chart series live to the right of the printed area
 
 TITLE_FONT = Font(size=14, bold=True)
@@ -75,6 +85,11 @@ def build_report(warehouse: Path, out: Path, year: int | None = None, current: s
         _area_sheet(wb.create_sheet(_sheet_title(area)), data, area_id, area)
     _revisions_sheet(wb.create_sheet(REVISIONS_SHEET), data)
     _status_sheet(wb.create_sheet(STATUS_SHEET), data)
+    computed = data.computed()
+    for kpi in computed:
+        _units_sheet(wb.create_sheet(_sheet_title(UNITS_SHEET.format(kpi_id=kpi.kpi_id))), data, kpi)
+    if computed:
+        _totals_sheet(wb.create_sheet(TOTALS_SHEET), data, computed)
     _quality_sheet(wb.create_sheet(QUALITY_SHEET), data)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -88,8 +103,9 @@ def _sheet_title(name: str) -> str:
     return name[:31]
 
 
-def _print_setup(ws, title_rows: str | None, last_column: int, last_row: int | None = None) -> None:
-    ws.page_setup.orientation = "landscape"
+def _print_setup(ws, title_rows: str | None, last_column: int, last_row: int | None = None,
+                 orientation: str = "landscape") -> None:
+    ws.page_setup.orientation = orientation
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
@@ -523,6 +539,81 @@ def _status_sheet(ws, data: ReportData) -> None:
     for col, w in zip("ABCDEFGH", (16, 10, 14, 10, 28, 18, 12, 14)):
         ws.column_dimensions[col].width = w
     _print_setup(ws, "3:3", 8)
+
+
+def _units_sheet(ws, data: ReportData, kpi: Kpi) -> None:
+    """市町村別_<KPI>: each local government's counts and rate for the year shown (the report year, or the latest
+    before it), by region and code, with last year's rate and 提出状況; the prefecture-wide sum at the top."""
+    year = data.unit_year(kpi.kpi_id)
+    kpi = data.kpi_as_of(kpi.kpi_id, year)
+    ws["A1"] = f"市町村別 {kpi.kpi_id} {kpi.name} {format_year(year)}({year}年度)"
+    ws["A1"].font = TITLE_FONT
+    for n, width in enumerate(UNITS_WIDTHS, start=1):
+        ws.column_dimensions[get_column_letter(n)].width = width
+    total = data.aggregate(kpi.kpi_id, year)
+    coverage = _coverage(total) if total else ""
+    value = format_computed(total["value"], kpi) if total else "-"
+    notes = (f"県全体(報告した団体の分子の合計÷分母の合計): {value} {coverage}",
+             f"率 = 分子 ÷ 分母 × {total['factor']:g}(団体ごと)。{UNREPORTED}: その年度の調査票の件数がそろっていない団体"
+             f"(0 として数えない)。{NO_DENOMINATOR}: 分母が 0 件の報告(率はないが報告済みとして数える)。" if total else "")
+    for row, text in enumerate(notes, start=2):
+        ws.cell(row=row, column=1, value=text).alignment = WRAP
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(UNITS_HEADER))
+        _fit_row(ws, row)
+    head = 5
+    _header(ws, head, [*UNITS_HEADER[:6], f"率({format_year(year)})", f"前年度の率({format_year(year - 1)})",
+                       UNITS_HEADER[8]])
+    _fit_row(ws, head)
+    last_year = {r["code"]: r for r in data.units(kpi.kpi_id, year - 1)}
+    row = head
+    for unit in data.units(kpi.kpi_id, year):
+        row += 1
+        counts = [format_count(unit["numerator"]), format_count(unit["denominator"])] if unit["reported"] else ["-", "-"]
+        _cells(ws, row, [unit["region"] or "-", unit["kind"], unit["code"], unit["name"], *counts,
+                         format_unit_rate(unit, kpi), format_unit_rate(last_year.get(unit["code"]), kpi),
+                         format_unit_status(unit)])
+        for col in range(5, 9):
+            ws.cell(row=row, column=col).alignment = RIGHT
+    ws.freeze_panes = ws.cell(row=head + 1, column=5)
+    _print_setup(ws, f"{head}:{head}", len(UNITS_HEADER), orientation="portrait")
+
+
+def _coverage(aggregate: dict) -> str:
+    """集計中 57/60団体 (facts.coverage_text) for an aggregate not every local government has reported to, else
+    全団体報告 60/60団体."""
+    return coverage_text({**aggregate, "aggregating": not aggregate["complete"]}) or \
+        f"全団体報告 {aggregate['units_reported']}/{aggregate['units_expected']}団体"
+
+
+def _totals_sheet(ws, data: ReportData, kpis: list[Kpi]) -> None:
+    """地方・グループ別: per computed KPI and year up to the report year, the prefecture, each region and each named
+    group: Σ numerator, Σ denominator, their rate, the local governments reported, and the share of last year's
+    denominator they hold."""
+    ws["A1"] = f"地方・グループ別の集計 {format_year(data.year)}まで"
+    ws["A1"].font = TITLE_FONT
+    for n, width in enumerate(TOTALS_WIDTHS, start=1):
+        ws.column_dimensions[get_column_letter(n)].width = width
+    ws["A2"] = ("率は報告した団体の分子の合計÷分母の合計(団体ごとの率の平均ではない)。前年度の分母に占める割合: 報告した団体が"
+                "前年度の分母の合計に占めていた割合(集計中の年度がどれだけを覆うか)。")
+    ws["A2"].alignment = WRAP
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(TOTALS_HEADER))
+    _fit_row(ws, 2)
+    head = 4
+    _header(ws, head, list(TOTALS_HEADER))
+    _fit_row(ws, head)
+    row = head
+    for kpi in kpis:
+        for a in (a for a in data.aggregates if a["kpi_id"] == kpi.kpi_id):
+            row += 1
+            in_force = data.kpi_as_of(kpi.kpi_id, a["fiscal_year"])
+            rate = NO_DENOMINATOR if a["value"] is None and a["denominator"] == 0 else format_computed(a["value"], in_force)
+            scope = a["scope"] if a["scope_kind"] != "グループ" else f"{a['scope']}(グループ)"
+            _cells(ws, row, [kpi.kpi_id, format_year(a["fiscal_year"]), scope, format_count(a["numerator"]),
+                             format_count(a["denominator"]), rate, _coverage(a), format_rate(a["share_of_last_year"])])
+            for col in (4, 5, 6, 8):
+                ws.cell(row=row, column=col).alignment = RIGHT
+    ws.freeze_panes = ws.cell(row=head + 1, column=4)
+    _print_setup(ws, f"{head}:{head}", len(TOTALS_HEADER), orientation="portrait")
 
 
 def _quality_sheet(ws, data: ReportData) -> None:
