@@ -85,3 +85,12 @@ create or replace macro is_municipality(kind) as kind in ('市', '町', '村');
 -- (NULL for 0 of 0), sum = Σ addends × factor. Never an average of the units' rates: a large unit weighs as its counts.
 create or replace macro computed_value(rule, numerator, denominator, factor) as
     case when rule = 'sum' then numerator * factor else numerator / nullif(denominator, 0) * factor end;
+
+-- A municipality's place among others of one key (a struct) by its rate, best first in the KPI's direction (the
+-- highest first, the lowest where it should decrease); ties share a place (1, 1, 3). local_government_ranks.
+create or replace macro rank_by_rate(key, value, direction) as
+    rank() over (partition by key order by case when direction = 'decrease' then value else -value end);
+-- Whether another municipality is of a similar size: the same kind (市・町・村) and a size (its denominator) from half to
+-- twice this one's (×0.5–×2). The site states this rule (site.SIMILAR_RULE) beside the list it picks.
+create or replace macro of_similar_size(kind, size, other_kind, other_size) as
+    kind = other_kind and size > 0 and other_size >= size * 0.5 and other_size <= size * 2;
