@@ -179,7 +179,8 @@ class LocalGovernmentPages:
                                                         "line": {"color": "#ffffff", "width": 2}}})
         figure = {"data": traces, "layout": {
             "xaxis": {"title": {"text": f"{kpi.name}({kpi.unit})"}}, "yaxis": {"visible": False},
-            "legend": {"orientation": "h"}, "height": 260, "margin": {"l": 20, "r": 20, "t": 10, "b": 50},
+            "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+            "margin": {"l": 20, "r": 20, "t": 30, "b": 50},
             "font": {"family": "Noto Sans CJK JP, sans-serif"}}}
         table = [{**self.link(r["code"]), "rank": r["rank"], "rate": self.rate(r["value"], kpi),
                   "denominator": _count(r["denominator"]), "own": r["code"] == g["code"]} for r in ranked]
@@ -219,7 +220,7 @@ class LocalGovernmentPages:
                      "line": {"color": "#1f4e78", "width": 3}},
                     {"type": "scatter", "mode": "lines+markers", "name": "県全体", "x": xs, "y": pref,
                      "line": {"color": "#c55a11", "dash": "dash"}}],
-                    "layout": {"yaxis": {"title": {"text": kpi.unit}}, "legend": {"orientation": "h"}, "height": 300,
+                    "layout": {"yaxis": {"title": {"text": kpi.unit}}, "legend": {"orientation": "h"},
                                "margin": {"l": 60, "r": 20, "t": 10, "b": 40},
                                "font": {"family": "Noto Sans CJK JP, sans-serif"}}}})
             else:
