@@ -203,11 +203,22 @@ def demo_site(demo, tmp_path_factory):
     return build_site(demo, tmp_path_factory.mktemp("site") / "site")
 
 
+def lg_pages(catalogue) -> list[str]:
+    """The local government pages: one per local government at lg/<code>.html (the KPI pages' maps link there), one
+    per region and per named group, and the index."""
+    regions = {g.region for g in catalogue.local_governments if g.region}
+    groups = {m.group for m in catalogue.group_memberships}
+    return ["lg/index.html", *(f"lg/{g.code}.html" for g in catalogue.local_governments),
+            *(f"lg/region-{n}.html" for n in range(1, len(regions) + 1)),
+            *(f"lg/group-{n}.html" for n in range(1, len(groups) + 1))]
+
+
 def test_every_page_is_built_from_the_views(demo_site, catalogue):
     pages = sorted(p.relative_to(demo_site).as_posix() for p in demo_site.rglob("*.html"))
+    assert len(catalogue.local_governments) == 60
     assert pages == sorted(["index.html", "status.html", "quality.html",
                             *(f"kpi/{k.kpi_id}.html" for k in catalogue.kpis),
-                            *(f"area/{a.area_id}.html" for a in catalogue.areas)])
+                            *(f"area/{a.area_id}.html" for a in catalogue.areas), *lg_pages(catalogue)])
     index = parse(demo_site / "index.html")
     links = [a["href"] for tag, a in index.tags if tag == "a" and a.get("href", "").startswith("kpi/")]
     assert sorted(set(links)) == sorted(f"kpi/{k.kpi_id}.html" for k in catalogue.kpis)
@@ -361,7 +372,8 @@ def test_the_public_edition_shows_confirmed_values_only(public_site, demo_site, 
     assert got["unconfirmed"][0][0] > 0  # the demo's last year is under review: there is something to leave out
     pages = sorted(p.relative_to(public_site).as_posix() for p in public_site.rglob("*.html"))
     assert pages == sorted(["index.html", *(f"kpi/{k.kpi_id}.html" for k in catalogue.kpis),
-                            *(f"area/{a.area_id}.html" for a in catalogue.areas)])  # no 提出状況, no データ品質
+                            *(f"area/{a.area_id}.html" for a in catalogue.areas),
+                            *lg_pages(catalogue)])  # no 提出状況, no データ品質
     for kpi in catalogue.kpis:
         [actuals] = [t for t in charts(public_site / "kpi" / f"{kpi.kpi_id}.html")["chart"] if t["name"] == "実績"]
         shown = sorted(v for v in actuals["y"] if v is not None)
@@ -433,11 +445,18 @@ def test_every_page_works_in_a_real_browser(browser, demo_site, public_site, tmp
     problems = {}
     # every page of the 庁内用 edition; of the 公開用 one (the same templates, fewer columns and pages) the
     # pages whose templates change with the edition: トップ, a KPI page, an area page
-    public_pages = [public_site / "index.html", public_site / "kpi" / "GOV-K02.html", public_site / "area" / "GOV.html"]
-    for site, pages in ((demo_site, sorted(demo_site.rglob("*.html"))), (public_site, public_pages)):
+    # of the local government pages (60 of one template, and its kin) a sample: the index (its search script), a
+    # municipality, the prefecture, a group (regions share its template); in 公開用 the index and a municipality
+    lg_sample = ["lg/index.html", "lg/072036.html", "lg/070009.html", "lg/group-1.html"]
+    public_pages = [public_site / "index.html", public_site / "kpi" / "GOV-K02.html", public_site / "area" / "GOV.html",
+                    *(public_site / p for p in lg_sample[:2])]
+    internal_pages = [p for p in sorted(demo_site.rglob("*.html")) if p.parent.name != "lg"] + \
+        [demo_site / p for p in lg_sample]
+    for site, pages in ((demo_site, internal_pages), (public_site, public_pages)):
         for page in pages:
             name = page.relative_to(site).as_posix()
-            found = check_page(browser, page, charts_expected=name == "index.html" or name.startswith("kpi/"))
+            found = check_page(browser, page, charts_expected=name == "index.html" or name.startswith("kpi/")
+                               or (name.startswith("lg/") and name != "lg/index.html"))
             if found:
                 problems[f"{site.parent.name}/{name}"] = found
             if site == demo_site and name in SCREENSHOTS:
@@ -472,3 +491,109 @@ def test_the_browser_check_finds_what_it_looks_for(browser, tmp_path):
                      "a dialog opened: alert: xss", "chart #empty carries no data", "axe html-has-lang",
                      "axe document-title", "axe color-contrast", "axe label", "axe image-alt"):
         assert expected in found, (expected, found)
+
+
+# The local government pages (issue 26): lg/<code>.html, a page per region and group, lg/index.html.
+def table_rows(text: str, caption_start: str) -> list[list[str]]:
+    """The rows of the table whose caption starts with ``caption_start``: each row's cells' text, its <th> first."""
+    table = text[text.index(f"<caption>{caption_start}"):]
+    table = table[:table.index("</table>")]
+    return [[re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)]
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table.split("<tbody>")[1])]
+
+
+def test_a_municipalitys_rank_and_its_regions_rate_are_the_views(demo, demo_site, public_site):
+    """Each year's 順位 (among the municipalities, within the region) and the region's and the prefecture's rates on a
+    municipality's page are local_government_ranks's (現行 in 庁内用, 確定 in 公開用) and kpi_aggregates's."""
+    got = query_many(demo, {
+        basis: f"""select r.code, k.name, r.fiscal_year, r.rank, r.ranked, r.region_rank, r.region_ranked,
+                          round(r.region_value, 2), round(r.prefecture_value, 2),
+                          round((select value from kpi_aggregates a where a.kpi_id = r.kpi_id
+                                 and a.fiscal_year = r.fiscal_year and a.scope_kind = '地方' and a.scope = r.region), 2)
+                   from local_government_ranks r join kpis k using (kpi_id)
+                   where basis = '{basis}' and code in ('072036', '075418', '074021')"""
+        for basis in ("現行", "確定")})
+    assert len(got["現行"]) > len(got["確定"]) > 0
+    for basis, site in (("現行", demo_site), ("確定", public_site)):
+        for code, kpi, year, rank, ranked, region_rank, region_ranked, region, prefecture, aggregate in got[basis]:
+            assert region == aggregate
+            text = (site / "lg" / f"{code}.html").read_text(encoding="utf-8")
+            name = text[text.index("<h1>") + 4:text.index("</h1>")]
+            rows = {r[0]: r for r in table_rows(text, f"{name}の{kpi}(年度ごと")}
+            _, _, _, _, shown_rank, shown_region_rank, shown_region, shown_prefecture, _ = rows[format_year(year)]
+            assert (shown_rank, shown_region_rank) == (f"{rank}位/{ranked}", f"{region_rank}位/{region_ranked}")
+            assert (shown_region, shown_prefecture) == (f"{region:.2f}%", f"{prefecture:.2f}%")
+
+
+def test_a_group_pages_rate_is_the_ratio_of_the_sums_over_its_members(demo, demo_site):
+    """A group's (and a region's) rate each year is Σ numerator ÷ Σ denominator over its members that reported, from
+    local_government_values: never an average of their rates."""
+    got = query_many(demo, {
+        "groups": """select g.group_name, k.name, v.fiscal_year, sum(v.numerator) * 100 / sum(v.denominator),
+                            avg(v.value), count(*)
+                     from local_government_values v join local_government_groups g using (code) join kpis k using (kpi_id)
+                     where v.reported group by all""",
+        "regions": """select region, k.name, v.fiscal_year, sum(v.numerator) * 100 / sum(v.denominator)
+                      from local_government_values v join kpis k using (kpi_id)
+                      where v.reported and region is not null group by all""",
+        "region_order": "select distinct region, region_order from local_governments where region is not null"})
+    group_page = {}
+    for n in (1, 2):
+        text = (demo_site / "lg" / f"group-{n}.html").read_text(encoding="utf-8")
+        group_page[text[text.index("<h1>") + 4:text.index("(グループ)</h1>")]] = text
+    assert sorted(group_page) == sorted({g for g, *_ in got["groups"]})
+    assert any(abs(ratio - mean) > 0.01 for *_, ratio, mean, _ in got["groups"])  # the two differ: the test can tell
+    for group, kpi, year, ratio, _, members in got["groups"]:
+        rows = {r[0]: r for r in table_rows(group_page[group], f"{group}の{kpi}(")}
+        assert rows[format_year(year)][3] == f"{ratio:.2f}%", (group, kpi, year)
+    order = dict(got["region_order"])
+    for region, kpi, year, ratio in got["regions"]:
+        text = (demo_site / "lg" / f"region-{order[region]}.html").read_text(encoding="utf-8")
+        rows = {r[0]: r for r in table_rows(text, f"{region}の{kpi}(")}
+        assert rows[format_year(year)][3] == f"{ratio:.2f}%", (region, kpi, year)
+    members = table_rows(group_page["避難地域12市町村"], "避難地域12市町村の市町村")
+    assert len(members) == 12 and all(re.match(r"\d{6}\.html", m) for m in
+                                      re.findall(r'<th scope="row"><a href="([^"]+)"',
+                                                 group_page["避難地域12市町村"].split("<h2>構成する市町村")[1]))
+
+
+def test_the_public_edition_shows_no_unconfirmed_year_of_a_municipality(demo, demo_site, public_site):
+    """A municipality's year that is not 確定 shows nowhere in 公開用 — not on its page (neither its counts nor its
+    rank), not in a region's, group's or another municipality's tables — and no file name or cell; 庁内用 shows it."""
+    got = query_many(demo, {
+        "unconfirmed": """select code, fiscal_year, numerator, denominator, file_name, numerator_cell
+                          from local_government_values where reported and value_status = '未確定'""",
+        "confirmed_years": "select distinct fiscal_year from local_government_values where value_status = '確定'"})
+    assert got["unconfirmed"]  # the demo's latest year is under review
+    confirmed_years = {format_year(y) for (y,) in got["confirmed_years"]}
+    public = {p.name: p.read_text(encoding="utf-8") for p in (public_site / "lg").iterdir()}
+    for code, year, numerator, denominator, file_name, cell in got["unconfirmed"]:
+        internal = (demo_site / "lg" / f"{code}.html").read_text(encoding="utf-8")
+        text = public[f"{code}.html"]
+        assert format_year(year) in internal and file_name in internal and cell in internal
+        assert format_year(year) not in text and file_name not in text and cell not in text, (code, year)
+        assert f"{denominator:,.0f}" in internal
+    for name, text in public.items():
+        years = set(re.findall(r"R\d+年度", text))
+        assert years <= confirmed_years, (name, years - confirmed_years)
+        assert "未確定" not in text and "調査票!" not in text and ".xlsx" not in text, name
+
+
+def test_the_search_finds_a_municipality_by_its_reading(browser, public_site):
+    """lg/index.html's search needs no server: typing a reading (こおりやま, or in katakana) lists 郡山市 and links to
+    its page; a code finds it too."""
+    from selenium.webdriver.common.by import By
+
+    browser.get((public_site / "lg" / "index.html").as_uri())
+    box = browser.find_element(By.ID, "lg-search")
+    for typed in ("こおりやま", "コオリヤマ", "07203"):
+        box.clear()
+        box.send_keys(typed)
+        found = [(a.text, a.get_attribute("href")) for a in browser.find_elements(By.CSS_SELECTOR, "#lg-results a")]
+        assert found == [("郡山市(こおりやまし)", (public_site / "lg" / "072036.html").as_uri())], typed
+    box.clear()
+    box.send_keys("ふくしま")
+    found = {a.text for a in browser.find_elements(By.CSS_SELECTOR, "#lg-results a")}
+    assert {"福島県(ふくしまけん)", "福島市(ふくしまし)"} <= found
+    browser.find_element(By.CSS_SELECTOR, "#lg-results a[href$='072010.html']").click()
+    assert browser.execute_script("return document.title").startswith("福島市")

@@ -463,6 +463,7 @@ GRAIN = {
     "kpi_reporters": (("kpi_id", "fiscal_year", "code"), ()),
     "local_government_values": (("kpi_id", "fiscal_year", "code"), ()),
     "kpi_aggregates": (("kpi_id", "fiscal_year", "scope_kind", "scope"), ()),
+    "local_government_ranks": (("basis", "kpi_id", "fiscal_year", "code"), ()),
     "kpi_year_definitions": (("kpi_id", "fiscal_year"), ()),
     "kpi_trajectory": (("kpi_id", "fiscal_year"), ()),
     "kpi_definition_trajectory": (("kpi_id", "version", "fiscal_year"), ()),

@@ -19,11 +19,12 @@ from ..workbook.parse import fiscal_year_label
 from .facts import (COMPUTED, DEFINITION_NOTE, NoActuals, ReportData, ReportError, coverage_text, format_actual,
                     format_actual_value, format_outlook, format_rate, format_reach, format_reported, format_value,
                     format_year, grade_legend, outlook_legend, trend_line, view_rows)
+from .lg_pages import LG_VIEWS, LocalGovernmentPages, read as read_local_governments
 
 TEMPLATES = Path(__file__).with_name("site_templates")
 # the views the site reads beyond the report's (REPORT_VIEWS); never a raw table
 SITE_VIEWS = ("observation_history", "kpi_explanations", "kpi_definitions", "initiative_outcomes", "submissions",
-              "audit_log", "submission_status", "confirmations", "kpi_year_outlook")
+              "audit_log", "submission_status", "confirmations", "kpi_year_outlook", *LG_VIEWS)
 DASH = "-"
 CONFIRMED = "確定"
 
@@ -63,6 +64,8 @@ def build_site(warehouse: Path, out: Path, year: int | None = None, public: bool
             "confirmed": view_rows(con, "select department, fiscal_year, confirmed_at from confirmations where is_standing"),
             # the public edition's outlooks stand at each KPI's latest confirmed year
             "year_outlook": view_rows(con, "select * from kpi_year_outlook") if public else [],
+            # the local government pages' rows, each view read once for all of them
+            "local_governments": read_local_governments(con, data.year, public),
         }
     finally:
         con.close()
@@ -76,6 +79,7 @@ def build_site(warehouse: Path, out: Path, year: int | None = None, public: bool
         (tmp / "assets").mkdir(parents=True)
         (tmp / "kpi").mkdir()
         (tmp / "area").mkdir()
+        (tmp / "lg").mkdir()
         _copy_assets(tmp / "assets")
         pages = _Pages(env, _Scope(data, extra, public), extra, tmp)
         pages.index()
@@ -83,6 +87,7 @@ def build_site(warehouse: Path, out: Path, year: int | None = None, public: bool
             pages.kpi(kpi)
         for area_id, area in data.areas:
             pages.area(area_id, area)
+        LocalGovernmentPages(pages, extra["local_governments"]).build()
         if not public:
             pages.status()
             pages.quality()

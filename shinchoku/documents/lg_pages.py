@@ -1,0 +1,237 @@
+"""The progress site's local government pages (issue 26): one page per local government (``lg/<code>.html``), one per
+region and per named group, and an index with a search that needs no server (``lg/index.html``).
+
+Every figure comes from the views in ``LG_VIEWS``, each read once for the whole site (``read``); the pages are then
+rendered from those rows grouped in memory. Ranks and the similar-size rule are the view local_government_ranks's
+(its 現行 basis in 庁内用, its 確定 basis in 公開用). 公開用 shows confirmed values only — a municipality's year that is
+not 確定 appears nowhere — and no file, cell or receipt.
+"""
+
+from __future__ import annotations
+
+from .facts import format_value, format_year, view_rows
+
+# the views these pages read (beyond the facts'); never a raw table
+LG_VIEWS = ("local_governments", "local_government_groups", "local_government_values", "kpi_aggregates",
+            "local_government_ranks")
+CONFIRMED = "確定"
+DASH = "-"
+PREFECTURE = "県全体"
+# the rules the views apply (local_government_ranks, 005_macros.sql's rank_by_rate and of_similar_size), as the pages say them
+RANK_RULE = ("順位: その年度に率のある市町村の中で、指標の向きでよい順(高いほどよい指標は高い順)。同じ率は同順位。"
+             "県は市町村と並べず、順位をつけません。")
+PUBLIC_RANK_RULE = RANK_RULE.replace("率のある市町村", "確定した率のある市町村")
+SIMILAR_RULE = ("規模の近い市町村: 種別(市・町・村)が同じで、規模(分母の件数)がこの市町村の0.5倍〜2倍の市町村のうち、"
+                "規模の比が近い順に最大5団体。")
+RATIO_RULE = "地方・グループ・県全体の率は、報告した団体の分子の合計÷分母の合計です(団体ごとの率の平均ではありません)。"
+
+
+def read(con, year: int, public: bool) -> dict:
+    """Every row the local government pages show, one query per view, up to the report ``year``; in 公開用 only
+    confirmed values (value_status 確定) and the ranks on the 確定 basis."""
+    status = " and value_status = '確定'" if public else ""
+    return {
+        "governments": view_rows(con, "select * from local_governments order by row_order"),
+        "groups": view_rows(con, "select * from local_government_groups order by row_order"),
+        "values": view_rows(con, f"select * from local_government_values where fiscal_year <= ?{status} "
+                                 "order by kpi_id, fiscal_year, code", [year]),
+        "aggregates": view_rows(con, f"select * from kpi_aggregates where fiscal_year <= ?{status} "
+                                     "order by kpi_id, fiscal_year", [year]),
+        "ranks": view_rows(con, "select * from local_government_ranks where basis = ? and fiscal_year <= ? "
+                                "order by kpi_id, fiscal_year, rank, code", [CONFIRMED if public else "現行", year]),
+    }
+
+
+def region_path(order: int) -> str:
+    return f"region-{order}.html"
+
+
+def _count(n) -> str:
+    return DASH if n is None else f"{n:,.0f}"
+
+
+class LocalGovernmentPages:
+    """Renders lg/ through the site's ``pages`` (its ``render``, edition and the KPIs as the edition shows them)."""
+
+    def __init__(self, pages, rows: dict):
+        self.pages, self.public = pages, pages.scope.public
+        self.governments = [g for g in rows["governments"]]
+        self.by_code = {g["code"]: g for g in self.governments}
+        self.regions = sorted({(g["region_order"], g["region"]) for g in self.governments if g["region"]})
+        self.region_order = {name: order for order, name in self.regions}
+        group_names = list(dict.fromkeys(r["group_name"] for r in rows["groups"]))
+        self.group_path = {name: f"group-{n}.html" for n, name in enumerate(group_names, 1)}
+        self.members = {name: [r["code"] for r in rows["groups"] if r["group_name"] == name] for name in group_names}
+        self.groups_of: dict[str, list[str]] = {}
+        for name, codes in self.members.items():
+            for code in codes:
+                self.groups_of.setdefault(code, []).append(name)
+        self.values = {(v["kpi_id"], v["fiscal_year"], v["code"]): v for v in rows["values"]}
+        self.aggregates = {(a["kpi_id"], a["fiscal_year"], a["scope_kind"], a["scope"]): a for a in rows["aggregates"]}
+        self.ranks = {(r["kpi_id"], r["fiscal_year"], r["code"]): r for r in rows["ranks"]}
+        self.ranked_in: dict[tuple, list[dict]] = {}
+        for r in rows["ranks"]:
+            self.ranked_in.setdefault((r["kpi_id"], r["fiscal_year"]), []).append(r)
+        kpi_ids = list(dict.fromkeys(v["kpi_id"] for v in rows["values"]))
+        shown = pages.shown
+        self.kpis = [shown[k] for k in sorted(kpi_ids) if k in shown]
+        self.years = sorted({v["fiscal_year"] for v in rows["values"]})
+
+    # formatting
+    def rate(self, value, kpi) -> str:
+        """A rate as the KPI page writes a computed value: one digit more than the plan's precision."""
+        return DASH if value is None else format_value(value, kpi.unit, kpi.decimals + 1)
+
+    def link(self, code: str, prefix: str = "") -> dict:
+        g = self.by_code[code]
+        return {"href": f"{prefix}{code}.html", "name": g["name"], "reading": g["reading"], "kind": g["kind"],
+                "region": g["region"] or DASH, "code": code}
+
+    def scope_rate(self, kpi, year: int, kind: str, scope: str | None) -> str:
+        a = self.aggregates.get((kpi.kpi_id, year, kind, scope))
+        return self.rate(a["value"], kpi) if a else DASH
+
+    def build(self) -> None:
+        self.index()
+        for g in self.governments:
+            self.unit(g)
+        for order, region in self.regions:
+            codes = [g["code"] for g in self.governments if g["region"] == region]
+            self.scope("地方", region, region_path(order), codes)
+        for name, codes in self.members.items():
+            self.scope("グループ", name, self.group_path[name], codes)
+
+    def index(self) -> None:
+        """市町村の一覧: a search over an inline list (name, reading, code), then by reading, by region, groups."""
+        municipalities = [g for g in self.governments if g["kind"] != "県"]
+        prefecture = [self.link(g["code"]) for g in self.governments if g["kind"] == "県"]
+        by_reading = [self.link(g["code"]) for g in sorted(municipalities, key=lambda g: (g["reading"], g["code"]))]
+        by_region = [{"name": region, "href": region_path(order),
+                      "members": [self.link(g["code"]) for g in municipalities if g["region"] == region]}
+                     for order, region in self.regions]
+        search = [{"code": g["code"], "name": g["name"], "reading": g["reading"]} for g in self.governments]
+        self.pages.render("lg_index.html", "lg/index.html", "市町村別の状況", prefecture=prefecture,
+                          by_reading=by_reading, by_region=by_region, search=search,
+                          groups=[{"name": n, "href": p, "count": len(self.members[n])} for n, p in self.group_path.items()])
+
+    def unit(self, g: dict) -> None:
+        code, is_municipality = g["code"], g["kind"] != "県"
+        sections, charts, submissions = [], [], []
+        for kpi in self.kpis:
+            rows, latest = [], None
+            for y in self.years:
+                v = self.values.get((kpi.kpi_id, y, code))
+                if v is None:
+                    continue
+                r = self.ranks.get((kpi.kpi_id, y, code))
+                if v["reported"]:
+                    latest = y
+                rows.append({
+                    "year": format_year(y), "numerator": _count(v["numerator"]) if v["reported"] else DASH,
+                    "denominator": _count(v["denominator"]) if v["reported"] else DASH,
+                    "rate": self.rate(v["value"], kpi) if v["reported"] else "未報告",
+                    "rank": f"{r['rank']}位/{r['ranked']}" if r else DASH,
+                    "region_rank": f"{r['region_rank']}位/{r['region_ranked']}" if r else DASH,
+                    "region_rate": self.scope_rate(kpi, y, "地方", g["region"]) if g["region"] else DASH,
+                    "prefecture_rate": self.scope_rate(kpi, y, PREFECTURE, PREFECTURE),
+                    "status": v["value_status"]})
+                if not self.public and v["reported"]:
+                    submissions.append({"kpi": kpi.name, "year": format_year(y), "file": v["file_name"] or DASH,
+                                        "numerator_cell": v["numerator_cell"] or DASH,
+                                        "denominator_cell": v["denominator_cell"] or DASH,
+                                        "received": f"{v['received_at']:%Y-%m-%d %H:%M}" if v["received_at"] else DASH,
+                                        "status": v["value_status"]})
+            if not rows:
+                continue
+            section = {"kpi": kpi, "rows": rows, "chart": None}
+            year = latest if latest in {y for (k, y) in self.ranked_in if k == kpi.kpi_id} else \
+                max((y for (k, y) in self.ranked_in if k == kpi.kpi_id), default=None)
+            if year is not None:
+                section.update(self.comparison(kpi, year, g))
+                charts.append({"id": section["chart"], "figure": section.pop("figure")})
+            sections.append(section)
+        region_order = self.region_order.get(g["region"])
+        self.pages.render(
+            "lg_unit.html", f"lg/{code}.html", g["name"], charts, unit=g, is_municipality=is_municipality,
+            region_href=region_path(region_order) if region_order else None,
+            groups=[{"name": n, "href": self.group_path[n]} for n in self.groups_of.get(code, [])],
+            sections=sections, submissions=submissions, similar_rule=SIMILAR_RULE, ratio_rule=RATIO_RULE,
+            rank_rule=PUBLIC_RANK_RULE if self.public else RANK_RULE)
+
+    def comparison(self, kpi, year: int, g: dict) -> dict:
+        """The distribution of the municipalities' rates in ``year`` with this unit highlighted (a strip over a box),
+        its data as a table, its region's members and the municipalities of similar size (local_government_ranks)."""
+        ranked = self.ranked_in[(kpi.kpi_id, year)]
+        own = self.ranks.get((kpi.kpi_id, year, g["code"]))
+        label = f"市町村({len(ranked)})"
+        traces = [{"type": "box", "orientation": "h", "name": label, "x": [r["value"] for r in ranked],
+                   "y": [label] * len(ranked), "text": [r["name"] for r in ranked], "boxpoints": "all",
+                   "jitter": 0.6, "pointpos": 0, "hoverinfo": "x+text", "fillcolor": "rgba(0,0,0,0)",
+                   "line": {"color": "#767676"}, "marker": {"color": "#1f4e78", "size": 6, "opacity": 0.6}}]
+        prefecture = self.aggregates.get((kpi.kpi_id, year, PREFECTURE, PREFECTURE))
+        if prefecture and prefecture["value"] is not None:
+            traces.append({"type": "scatter", "mode": "markers", "name": "県全体", "x": [prefecture["value"]],
+                           "y": [label], "marker": {"symbol": "diamond", "size": 14, "color": "#c55a11"}})
+        own_value = (self.values.get((kpi.kpi_id, year, g["code"])) or {}).get("value")
+        if own_value is not None and (own or g["kind"] == "県"):  # the prefecture's own counts: shown, not ranked
+            traces.append({"type": "scatter", "mode": "markers", "name": g["name"], "x": [own_value],
+                               "y": [label], "marker": {"symbol": "circle", "size": 16, "color": "#c00000",
+                                                        "line": {"color": "#ffffff", "width": 2}}})
+        figure = {"data": traces, "layout": {
+            "xaxis": {"title": {"text": f"{kpi.name}({kpi.unit})"}}, "yaxis": {"visible": False},
+            "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+            "margin": {"l": 20, "r": 20, "t": 30, "b": 50},
+            "font": {"family": "Noto Sans CJK JP, sans-serif"}}}
+        table = [{**self.link(r["code"]), "rank": r["rank"], "rate": self.rate(r["value"], kpi),
+                  "denominator": _count(r["denominator"]), "own": r["code"] == g["code"]} for r in ranked]
+        region = [row for row, r in zip(table, ranked) if g["region"] and r["region"] == g["region"]]
+        similar = [] if own is None else [
+            {**self.link(c), "rate": self.rate(self.ranks[(kpi.kpi_id, year, c)]["value"], kpi),
+             "denominator": _count(self.ranks[(kpi.kpi_id, year, c)]["denominator"]),
+             "rank": self.ranks[(kpi.kpi_id, year, c)]["rank"]} for c in own["similar_codes"]]
+        return {"chart": f"dist-{kpi.kpi_id}", "figure": figure, "chart_year": format_year(year), "table": table,
+                "region_members": region, "similar": similar,
+                "own_size": _count(own["denominator"]) if own else None}
+
+    def scope(self, kind: str, name: str, path: str, codes: list[str]) -> None:
+        """A region's or a group's page: its ratio of sums over the years (kpi_aggregates) with the prefecture's
+        beside it, as a chart and a table, and its members with their latest rates."""
+        sections, charts = [], []
+        for kpi in self.kpis:
+            rows, xs, ys, pref = [], [], [], []
+            for y in self.years:
+                a = self.aggregates.get((kpi.kpi_id, y, kind, name))
+                if a is None:
+                    continue
+                p = self.aggregates.get((kpi.kpi_id, y, PREFECTURE, PREFECTURE))
+                rows.append({"year": format_year(y), "numerator": _count(a["numerator"]),
+                             "denominator": _count(a["denominator"]), "rate": self.rate(a["value"], kpi),
+                             "reported": f"{a['units_reported']}/{a['units_expected']}",
+                             "prefecture": self.rate(p["value"], kpi) if p else DASH, "status": a["value_status"]})
+                xs.append(format_year(y))
+                ys.append(a["value"])
+                pref.append(p["value"] if p else None)
+            if not rows:
+                continue
+            chart = f"trend-{kpi.kpi_id}"
+            if any(v is not None for v in ys):
+                charts.append({"id": chart, "figure": {"data": [
+                    {"type": "scatter", "mode": "lines+markers", "name": name, "x": xs, "y": ys,
+                     "line": {"color": "#1f4e78", "width": 3}},
+                    {"type": "scatter", "mode": "lines+markers", "name": "県全体", "x": xs, "y": pref,
+                     "line": {"color": "#c55a11", "dash": "dash"}}],
+                    "layout": {"yaxis": {"title": {"text": kpi.unit}}, "legend": {"orientation": "h"},
+                               "margin": {"l": 60, "r": 20, "t": 10, "b": 40},
+                               "font": {"family": "Noto Sans CJK JP, sans-serif"}}}})
+            else:
+                chart = None
+            latest = {}
+            for code in codes:
+                shown = [y for y in self.years if (v := self.values.get((kpi.kpi_id, y, code))) and v["reported"]]
+                if shown:
+                    v = self.values[(kpi.kpi_id, shown[-1], code)]
+                    latest[code] = f"{self.rate(v['value'], kpi)}({format_year(shown[-1])})"
+            sections.append({"kpi": kpi, "rows": rows, "chart": chart, "latest": latest})
+        members = [self.link(c) for c in codes]
+        self.pages.render("lg_scope.html", f"lg/{path}", f"{name}({kind})", charts, kind=kind, name=name,
+                          sections=sections, members=members, ratio_rule=RATIO_RULE)
