@@ -91,6 +91,7 @@ create or replace macro computed_value(rule, numerator, denominator, factor) as
 -- Σ denominator (without a last year: half the expected units). One village's sheet never makes the headline.
 create or replace macro aggregate_stands(complete, share_of_last_year, units_reported, units_expected) as
     complete or coalesce(share_of_last_year, units_reported / nullif(units_expected, 0), 0) >= 0.5;
+
 -- A municipality's place among others of one key (a struct) by its rate, best first in the KPI's direction (the
 -- highest first, the lowest where it should decrease); ties share a place (1, 1, 3). local_government_ranks.
 create or replace macro rank_by_rate(key, value, direction) as
