@@ -4,7 +4,8 @@ Source: smartnews-smri/japan-topography, data/municipality/geojson/s0010/N03-21_
 行政区域データ N03-21, 2021-01-01, simplified to 1% by SmartNews Media Research Institute). Processing: keep the
 features of 福島県 (N03_001); give each its 6-digit 全国地方公共団体コード (N03_007 and its check digit) and name; merge
 a municipality's features into one (a MultiPolygon where it has several parts); round coordinates to 4 decimals
-(about 10 m) and drop the points rounding makes repeat; write compact JSON, the features in code order.
+(about 10 m) and drop the points rounding makes repeat; wind outer rings clockwise and holes anticlockwise (as
+d3-geo, and so Plotly, reads them); write compact JSON, the features in code order.
 
     git -C /work/.mirror/smartnews-smri+japan-topography/repo show \\
         HEAD:data/municipality/geojson/s0010/N03-21_07_210101.json > /tmp/N03-21_07_210101.json
@@ -38,13 +39,24 @@ def _ring(points: list) -> list | None:
     return ring if len(ring) >= 4 else None
 
 
+def _clockwise(ring: list) -> bool:
+    """Whether a ring (longitude, latitude) runs clockwise: its shoelace area is negative."""
+    return sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:])) < 0
+
+
+def _wound(rings: list) -> list:
+    """The outer ring clockwise and the holes anticlockwise, as d3-geo (and so Plotly's geo maps) reads a polygon on
+    the sphere: wound the other way, a ring stands for the whole globe but itself."""
+    return [r if _clockwise(r) == (i == 0) else r[::-1] for i, r in enumerate(rings)]
+
+
 def _polygons(geometry: dict) -> list:
     polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
     out = []
     for polygon in polygons:
         rings = [_ring(r) for r in polygon]
         if rings and rings[0]:  # an outer ring that vanished takes its holes with it
-            out.append([r for r in rings if r])
+            out.append(_wound([r for r in rings if r]))
     return out
 
 
