@@ -151,3 +151,28 @@ def test_a_site_build_failing_midway_leaves_the_last_site_whole(settings, catalo
                                      "and fiscal_year = 2023") == [(24.0,)]  # the run stands
     assert (site / "kpi" / "GOV-K02.html").read_text(encoding="utf-8") == before  # the last site, whole
     assert not list(site.parent.glob(".site.*"))  # and no half-built one beside it
+
+
+def test_the_boundaries_hold_every_municipality_once_wound_as_plotly_draws_them(catalogue):
+    """The shipped boundaries (shinchoku/documents/boundaries) have one feature per municipality of the catalogue, keyed
+    by its 6-digit code and named as the catalogue names it, and no other; each outer ring runs clockwise and each hole
+    anticlockwise (wound the other way, d3-geo draws a ring as the whole globe but itself), and every ring is closed."""
+    import json
+
+    from shinchoku.documents.site import BOUNDARIES
+
+    features = json.loads(BOUNDARIES.read_text(encoding="utf-8"))["features"]
+    got = [(f["properties"]["code"], f["properties"]["name"]) for f in features]
+    municipalities = sorted((g.code, g.name) for g in catalogue.local_governments if g.is_municipality)
+    assert len(municipalities) == 59 and sorted(got) == municipalities
+
+    def clockwise(ring):
+        return sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:])) < 0
+
+    for f in features:
+        geometry = f["geometry"]
+        polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+        assert geometry["type"] in ("Polygon", "MultiPolygon") and polygons, f["properties"]
+        for polygon in polygons:
+            assert [clockwise(r) for r in polygon] == [True] + [False] * (len(polygon) - 1), f["properties"]
+            assert all(len(r) >= 4 and r[0] == r[-1] for r in polygon), f["properties"]
