@@ -11,6 +11,8 @@ submissions), for the prefecture's website.
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import shutil
 from pathlib import Path
@@ -479,6 +481,13 @@ MAP_SCALE = [[0, "#e0f3db"], [0.5, "#7bccc4"], [1, "#0868ac"]]
 MAP_NO_VALUE = {"未提出": "#9e9e9e", "率なし・非公表": "#f0f0f0"}
 
 
+@functools.cache
+def _boundary_names() -> dict[str, str]:
+    """{code: name} of the municipalities the shipped boundaries draw."""
+    features = json.loads(BOUNDARIES.read_text(encoding="utf-8"))["features"]
+    return {f["properties"]["code"]: f["properties"]["name"] for f in features}
+
+
 def _lg_map_figure(rows: list[dict], kpi, measure: str) -> dict:
     """Plotly figure data of a computed KPI's map: the municipalities (the 県 is not a polygon of its own) shaded by
     their rate, and those without one in fixed greys, each a trace of its own with a legend entry; every polygon's
@@ -505,6 +514,14 @@ def _lg_map_figure(rows: list[dict], kpi, measure: str) -> dict:
             data.append({**base, "name": label, "locations": [r["code"] for r in units], "z": [0] * len(units),
                          "customdata": [[r["code"], hover(r)] for r in units],
                          "colorscale": [[0, colour], [1, colour]], "showscale": False, "showlegend": True})
+    # a municipality on the map the KPI does not ask to report (none in the demo) is drawn as such, not left a hole
+    expected = {r["code"] for r in rows}
+    others = {code: name for code, name in _boundary_names().items() if code not in expected}
+    if others:
+        data.append({**base, "name": "対象外", "locations": list(others), "z": [0] * len(others),
+                     "customdata": [[code, f"{name}<br>対象外"] for code, name in others.items()],
+                     "colorscale": [[0, "#ffffff"], [1, "#ffffff"]], "showscale": False, "showlegend": True,
+                     "marker": {"line": {"color": "#9e9e9e", "width": 0.6}}})
     layout = {"geo": {"fitbounds": "locations", "visible": False, "projection": {"type": "mercator"}},
               "margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "legend": {"orientation": "h", "x": 0, "y": 0},
               "font": {"family": "Noto Sans CJK JP, sans-serif"}}
