@@ -391,7 +391,8 @@ class _Pages:
         coverage = coverage_text(latest) or f"{latest['units_reported']}/{latest['units_expected']}団体の報告がそろっています"
         return {"year": format_year(year), "measure": measure, "coverage": f"{format_year(year)} {coverage}",
                 "rule": ("県全体の値は報告した団体の分子の合計÷分母の合計です(団体ごとの率の平均ではありません)。"
-                         "未提出の団体は灰色で示し、0 とはしません。地図の団体をクリックすると、その団体のページを開きます。"),
+                         if measure == "率" else "県全体の値は報告した団体の値の合計です。")
+                        + "未提出の団体は灰色で示し、0 とはしません。地図の団体をクリックすると、その団体のページを開きます。",
                 "source": MAP_SOURCE, "figure": _lg_map_figure(rows, kpi, measure),
                 "rows": [{"code": r["code"], "name": r["name"] + ("(地図外)" if r["kind"] == "県" else ""),
                           "region": r["region"] or DASH, "numerator": r["numerator_text"],
