@@ -25,8 +25,8 @@ RECORD_DIALOGS = ("window.__dialogs = [];" + "".join(
 CHARTS = """return Array.from(document.querySelectorAll('.chart, .spark')).map(e => ({
     id: e.id,
     traces: (e.data || []).length,
-    points: (e.data || []).reduce((n, t) => n + (t.y || []).filter(v => v !== null).length, 0),
-    drawn: e.querySelectorAll('.scatterlayer .trace').length}))"""
+    points: (e.data || []).reduce((n, t) => n + (t.y || t.z || []).filter(v => v !== null).length, 0),
+    drawn: e.querySelectorAll('.scatterlayer .trace, .choroplethlayer .trace').length}))"""
 
 
 def needs_chromium():

@@ -236,10 +236,12 @@ def test_the_site_works_offline_with_one_shared_copy_of_plotly(demo_site):
             for name in ("src", "href"):
                 assert not re.match(r"^(https?:)?//", attrs.get(name) or ""), (page.name, tag, attrs)
         charted = any(s.startswith("Plotly.newPlot(") for s in tags.scripts)  # only those pages load Plotly
+        mapped = any(s.startswith('shinchokuMap("lg-map"') for s in tags.scripts)  # and the boundaries
+        root = "../" * page.relative_to(demo_site).as_posix().count("/")
         assert [a["src"] for t, a in tags.tags if t == "script" and "src" in a] == \
-            ["../" * page.relative_to(demo_site).as_posix().count("/") + "assets/plotly.min.js"] * charted
+            [root + "assets/plotly.min.js"] * charted + [root + "assets/lg_map.js"] * mapped
         assert tags.tags[0] == ("html", {"lang": "ja"}) and any(t == "title" for t, _ in tags.tags)
-    assert sorted(p.name for p in (demo_site / "assets").iterdir()) == ["plotly.min.js", "site.css"]
+    assert sorted(p.name for p in (demo_site / "assets").iterdir()) == ["lg_map.js", "plotly.min.js", "site.css"]
     size = sum(p.stat().st_size for p in demo_site.rglob("*") if p.is_file())
     assert size < 20 * 2**20
 
@@ -385,7 +387,10 @@ def test_the_public_edition_shows_confirmed_values_only(public_site, demo_site, 
     for (name,) in got["files"]:
         assert name in internal and name not in public  # no file names (nor cells, nor receipts)
     assert got["surveys"] and not any(name in public for (name,) in got["surveys"])
-    assert "出典" in internal and "出典" not in public and "提出状況" not in public and "未確定" not in public
+    # no 出典 column (a value's file and cell); the maps' credit to their boundaries' source stays
+    assert '<th scope="col">出典</th>' in internal and '<th scope="col">出典</th>' not in public
+    assert public.count("出典") == public.count("出典: 国土交通省 国土数値情報") > 0
+    assert "提出状況" not in public and "未確定" not in public
     def explained(site) -> set[tuple[str, str]]:
         """(KPI, year) of every 要因分析 row the KPI pages show."""
         rows = set()
@@ -426,6 +431,49 @@ def test_the_public_top_page_says_each_rows_year_when_they_differ(demo, tmp_path
     assert sorted(years) == ["R5年度"] * 10 + ["R6年度"]
 
 
+def lg_map(page) -> dict[str, dict]:
+    """A computed KPI page's map as it inlines it: {trace name: {code: z}}, and each code's hover text under "hover"."""
+    [script] = [s for s in parse(page).scripts if s.startswith('shinchokuMap("lg-map", ')]
+    figure, _ = json.JSONDecoder().raw_decode(script, len('shinchokuMap("lg-map", '))
+    traces = {t["name"]: dict(zip(t["locations"], t["z"])) for t in figure["data"]}
+    traces["hover"] = {code: text for t in figure["data"] for code, text in t["customdata"]}
+    return traces
+
+
+def test_the_map_of_a_computed_kpi_is_the_unit_view_in_its_latest_year(demo, demo_site, public_site, catalogue):
+    """GOV-K01's map, 庁内用: each municipality's rate of the KPI's latest year as local_government_values has it; the
+    two late and the rejected one 未提出 (not 0), with the year's coverage; the 県 in the table, not on the map.
+    公開用: the latest confirmed year, every rate as the view has it (confirmed); the year under review nowhere."""
+    got = query_many(demo, {
+        "years": "select max(fiscal_year), max(fiscal_year) filter (where value_status = '確定') from kpi_progress "
+                 "where kpi_id = 'GOV-K01'",
+        "units": "select fiscal_year, code, name, kind, reported, value, value_status from local_government_values "
+                 "where kpi_id = 'GOV-K01'"})
+    [(latest, confirmed)] = got["years"]
+    assert (latest, confirmed) == (YEARS[-1], CONFIRMED_YEARS[-1])
+    municipalities = {g.code for g in catalogue.local_governments if g.is_municipality}
+    for site, year in ((demo_site, latest), (public_site, confirmed)):
+        units = [u for u in got["units"] if u[0] == year]
+        traces = lg_map(site / "kpi" / "GOV-K01.html")
+        assert traces["率"] == {code: value for _, code, _, kind, reported, value, _ in units
+                               if kind != "県" and reported and value is not None}
+        assert set(traces["率"]) | set(traces.get("未提出", {})) == municipalities  # each drawn once, the 県 not
+        text = (site / "kpi" / "GOV-K01.html").read_text(encoding="utf-8")
+        assert "出典: 国土交通省 国土数値情報(行政区域データ)を加工して作成" in text
+        assert text.count('<a href="../lg/') == len(units) == 60  # the table beside the map: every expected unit
+        if site is demo_site:
+            missing = {code: name for _, code, name, _, reported, _, _ in units if not reported}
+            assert sorted(missing.values()) == sorted([*SURVEY_LATE, SURVEY_BROKEN])
+            assert traces["未提出"] == dict.fromkeys(missing, 0) and not set(missing) & set(traces["率"])
+            assert all(traces["hover"][c].endswith("<br>未提出") and "件" not in traces["hover"][c] for c in missing)
+            assert f"{format_year(year)} 集計中 57/60団体" in text
+        else:
+            assert all(status == "確定" for *_, reported, _, status in units if reported) and "未提出" not in traces
+            section = text[text.index('<h2 id="lg-map-heading">'):]
+            section = section[:section.index("</table>")]
+            assert f"{format_year(year)} 60/60団体" in section and format_year(latest) not in section
+
+
 # In a real browser: headless Chromium opens every page of both editions from file://.
 SCREENSHOTS = {"index.html": "top.png", "kpi/GOV-K02.html": "kpi.png"}  # the README's pictures
 
@@ -449,6 +497,7 @@ def test_every_page_works_in_a_real_browser(browser, demo_site, public_site, tmp
     # municipality, the prefecture, a group (regions share its template); in 公開用 the index and a municipality
     lg_sample = ["lg/index.html", "lg/072036.html", "lg/070009.html", "lg/group-1.html"]
     public_pages = [public_site / "index.html", public_site / "kpi" / "GOV-K02.html", public_site / "area" / "GOV.html",
+                    public_site / "kpi" / "GOV-K01.html",  # a computed KPI's map, of the latest confirmed year
                     *(public_site / p for p in lg_sample[:2])]
     internal_pages = [p for p in sorted(demo_site.rglob("*.html")) if p.parent.name != "lg"] + \
         [demo_site / p for p in lg_sample]
@@ -465,6 +514,43 @@ def test_every_page_works_in_a_real_browser(browser, demo_site, public_site, tmp
     assert problems == {}
     for picture in SCREENSHOTS.values():
         assert (shots / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# a point inside a municipality's polygon on the map, in the viewport's pixels (Plotly's hit test, not the DOM's,
+# finds what is under the pointer: the polygons themselves take no pointer events)
+INSIDE = """
+const path = Array.from(document.querySelectorAll('#lg-map .choroplethlocation')).find(p => p.__data__.loc === arguments[0]);
+path.scrollIntoView({block: 'center'});
+const box = path.getBBox(), ctm = path.getScreenCTM(), inside = [];
+for (let i = 1; i < 20; i++) for (let j = 1; j < 20; j++) {
+  const p = new DOMPoint(box.x + box.width * i / 20, box.y + box.height * j / 20);
+  if (path.isPointInFill(p)) { const s = p.matrixTransform(ctm); inside.push([s.x, s.y]); }
+}
+return inside[Math.floor(inside.length / 2)] || null;"""
+
+
+def test_a_click_on_the_map_opens_the_municipalitys_page(browser, demo_site, catalogue):
+    """GOV-K01's map in Chromium: a click on 郡山市 goes to lg/072036.html under the site's root (the page of each
+    local government), and so does a click on a municipality drawn 未提出."""
+    import time
+
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+
+    late = catalogue.local_governments_by_name[SURVEY_LATE[0]]
+    for code, name in (("072036", "郡山市"), (late.code, late.name)):
+        browser.get((demo_site / "kpi" / "GOV-K01.html").as_uri())
+        x, y = browser.execute_script(INSIDE, code)
+        click = ActionBuilder(browser)
+        click.pointer_action.move_to_location(int(x), int(y)).pause(0.2).click()
+        click.perform()
+        target = demo_site / "lg" / f"{code}.html"
+        for _ in range(50):
+            if browser.current_url != (demo_site / "kpi" / "GOV-K01.html").as_uri():
+                break
+            time.sleep(0.1)
+        assert browser.current_url == target.as_uri()
+        if target.exists():  # the local governments' pages are built by their own part of the site
+            assert name in browser.title
 
 
 def test_a_kpi_page_prints_on_a4(browser, demo_site):

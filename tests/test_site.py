@@ -151,3 +151,47 @@ def test_a_site_build_failing_midway_leaves_the_last_site_whole(settings, catalo
                                      "and fiscal_year = 2023") == [(24.0,)]  # the run stands
     assert (site / "kpi" / "GOV-K02.html").read_text(encoding="utf-8") == before  # the last site, whole
     assert not list(site.parent.glob(".site.*"))  # and no half-built one beside it
+
+
+def test_the_boundaries_hold_every_municipality_once_wound_as_plotly_draws_them(catalogue):
+    """The shipped boundaries (shinchoku/documents/boundaries) have one feature per municipality of the catalogue, keyed
+    by its 6-digit code and named as the catalogue names it, and no other; each outer ring runs clockwise and each hole
+    anticlockwise (wound the other way, d3-geo draws a ring as the whole globe but itself), and every ring is closed."""
+    import json
+
+    from shinchoku.documents.site import BOUNDARIES
+
+    features = json.loads(BOUNDARIES.read_text(encoding="utf-8"))["features"]
+    got = [(f["properties"]["code"], f["properties"]["name"]) for f in features]
+    municipalities = sorted((g.code, g.name) for g in catalogue.local_governments if g.is_municipality)
+    assert len(municipalities) == 59 and sorted(got) == municipalities
+
+    def clockwise(ring):
+        return sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:])) < 0
+
+    for f in features:
+        geometry = f["geometry"]
+        polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+        assert geometry["type"] in ("Polygon", "MultiPolygon") and polygons, f["properties"]
+        for polygon in polygons:
+            assert [clockwise(r) for r in polygon] == [True] + [False] * (len(polygon) - 1), f["properties"]
+            assert all(len(r) >= 4 and r[0] == r[-1] for r in polygon), f["properties"]
+
+
+def test_a_municipality_the_kpi_does_not_ask_for_is_drawn_as_such():
+    """On the map every municipality of the boundaries is drawn: one outside a KPI's reporters is 対象外 (not a hole,
+    not 未提出), the 県 has no polygon, an unreported one is 未提出 and a reported one is shaded by its rate."""
+    from types import SimpleNamespace
+
+    from shinchoku.documents.site import _boundary_names, _lg_map_figure
+
+    codes = sorted(_boundary_names())
+    row = {"kind": "市", "shown": True, "value": 50.0, "status": "報告済み", "numerator_text": "1件",
+           "denominator_text": "2件", "rate_text": "50.00%"}
+    rows = [{**row, "code": "070009", "name": "福島県", "kind": "県"},
+            {**row, "code": codes[0], "name": "a", "value": 40.0},
+            {**row, "code": codes[1], "name": "b", "shown": False, "value": None, "status": "未提出"}]
+    rows += [{**row, "code": c, "name": c} for c in codes[2:-1]]
+    figure = _lg_map_figure(rows, SimpleNamespace(unit="%"), "率")
+    traces = {t["name"]: t["locations"] for t in figure["data"]}
+    assert traces == {"率": [codes[0], *codes[2:-1]], "未提出": [codes[1]], "対象外": [codes[-1]]}

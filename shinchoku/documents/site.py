@@ -11,6 +11,8 @@ submissions), for the prefecture's website.
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import shutil
 from pathlib import Path
@@ -27,6 +29,11 @@ SITE_VIEWS = ("observation_history", "kpi_explanations", "kpi_definitions", "ini
               "audit_log", "submission_status", "confirmations", "kpi_year_outlook", *LG_VIEWS)
 DASH = "-"
 CONFIRMED = "確定"
+# The municipalities' boundaries the maps are drawn from, shipped with the project (its README: source, licence,
+# processing; scripts/reduce_boundaries.py), and the credit every map states under it.
+BOUNDARIES = Path(__file__).with_name("boundaries") / "fukushima.geojson"
+MAP_SOURCE = ("出典: 国土交通省 国土数値情報(行政区域データ)を加工して作成"
+              "(簡素化: スマートニュース メディア研究所 japan-topography)")
 
 
 def build_site(warehouse: Path, out: Path, year: int | None = None, public: bool = False,
@@ -66,6 +73,10 @@ def build_site(warehouse: Path, out: Path, year: int | None = None, public: bool
             "year_outlook": view_rows(con, "select * from kpi_year_outlook") if public else [],
             # the local government pages' rows, each view read once for all of them
             "local_governments": read_local_governments(con, data.year, public),
+            # a computed KPI's units for its map (no file, no cell: the map shows none in either edition)
+            "lg_values": _by(view_rows(con, "select kpi_id, fiscal_year, code, name, kind, region, numerator, denominator, "
+                                            "value, reported, value_status, rule from local_government_values "
+                                            "order by kpi_id, fiscal_year, code"), "kpi_id"),
         }
     finally:
         con.close()
@@ -177,6 +188,10 @@ def _copy_assets(folder: Path) -> None:
     plotly = Path(find_spec("plotly").submodule_search_locations[0])  # its bundled JavaScript, without importing it
     shutil.copyfile(plotly / "package_data" / "plotly.min.js", folder / "plotly.min.js")
     shutil.copyfile(TEMPLATES / "site.css", folder / "site.css")
+    # the boundaries as a script (a page from file:// may not fetch a file), then the map's own function
+    (folder / "lg_map.js").write_text(
+        f"var SHINCHOKU_BOUNDARIES = {BOUNDARIES.read_text(encoding='utf-8').strip()};\n"
+        + (TEMPLATES / "lg_map.js").read_text(encoding="utf-8"), encoding="utf-8")
 
 
 def _swap(tmp: Path, out: Path) -> None:
@@ -356,7 +371,38 @@ class _Pages:
                     definition=standing["definition"], definition_note=DEFINITION_NOTE,
                     reach=format_reach(outlook) if outlook and outlook["projected_reach_fy"] else "",
                     chart_rows=chart_rows, values=values, superseded=superseded, explanations=explanations,
-                    definitions=definitions)
+                    definitions=definitions, lg_map=self._lg_map(kpi, standing["latest"]))
+
+    def _lg_map(self, kpi, latest: dict | None) -> dict | None:
+        """A computed KPI's map of the municipalities in the year of its latest value as this edition shows it (公開用:
+        the latest confirmed), with every expected unit in the table beside it; None for a department's KPI.
+        A unit that has not reported is 未提出, never zero; in 公開用 a unit's unconfirmed counts are not shown."""
+        if not latest or latest.get("value_source") != COMPUTED:
+            return None
+        year = latest["fiscal_year"]
+        units = [u for u in self.extra["lg_values"].get(kpi.kpi_id, []) if u["fiscal_year"] == year]
+        if not units:
+            return None
+        rows = []
+        for u in units:
+            shown = u["reported"] and (not self.scope.public or u["value_status"] == CONFIRMED)
+            status = ("報告済み" if u["value"] is not None else "報告済み(分母0件のため率なし)") if shown else \
+                ("未提出" if not u["reported"] else "確定前(非公表)")
+            rows.append({**u, "shown": shown, "status": status,
+                         "numerator_text": _count(u["numerator"]) if shown else DASH,
+                         "denominator_text": _count(u["denominator"]) if shown else DASH,
+                         "rate_text": _unit_rate(u["value"], kpi) if shown else DASH})
+        measure = "率" if units[0]["rule"] == "ratio_of_sums" else "値"
+        coverage = coverage_text(latest) or f"{latest['units_reported']}/{latest['units_expected']}団体の報告がそろっています"
+        return {"year": format_year(year), "measure": measure, "coverage": f"{format_year(year)} {coverage}",
+                "rule": ("県全体の値は報告した団体の分子の合計÷分母の合計です(団体ごとの率の平均ではありません)。"
+                         if measure == "率" else "県全体の値は報告した団体の値の合計です。")
+                        + "未提出の団体は灰色で示し、0 とはしません。地図の団体をクリックすると、その団体のページを開きます。",
+                "source": MAP_SOURCE, "figure": _lg_map_figure(rows, kpi, measure),
+                "rows": [{"code": r["code"], "name": r["name"] + ("(地図外)" if r["kind"] == "県" else ""),
+                          "region": r["region"] or DASH, "numerator": r["numerator_text"],
+                          "denominator": r["denominator_text"], "rate": r["rate_text"], "status": r["status"]}
+                         for r in rows]}
 
     def area(self, area_id: str, area: str) -> None:
         data = self.data
@@ -421,6 +467,70 @@ def _kpi_figure(kpi, xs: list[str], actual: list, expected: list, trend: list) -
     ]
     layout = {"yaxis": {"title": {"text": kpi.unit}}, "legend": {"orientation": "h"},
               "margin": {"l": 60, "r": 20, "t": 20, "b": 40}, "font": {"family": "Noto Sans CJK JP, sans-serif"}}
+    return {"data": data, "layout": layout}
+
+
+def _count(n) -> str:
+    """A count of a survey sheet: 1,234件 (the view's decimal shown whole where it is)."""
+    if n is None:
+        return DASH
+    return f"{int(n):,}件" if n == int(n) else f"{n:,}件"
+
+
+def _unit_rate(value: float | None, kpi) -> str:
+    """A unit's rate as its KPI's aggregate is written: one digit more than the plan's precision."""
+    return DASH if value is None else format_value(value, kpi.unit, kpi.decimals + 1)
+
+
+# the map's colours: a sequential scale for the rate, and a grey (no part of the scale) for the units without one
+MAP_SCALE = [[0, "#e0f3db"], [0.5, "#7bccc4"], [1, "#0868ac"]]
+MAP_NO_VALUE = {"未提出": "#9e9e9e", "率なし・非公表": "#f0f0f0"}
+
+
+@functools.cache
+def _boundary_names() -> dict[str, str]:
+    """{code: name} of the municipalities the shipped boundaries draw."""
+    features = json.loads(BOUNDARIES.read_text(encoding="utf-8"))["features"]
+    return {f["properties"]["code"]: f["properties"]["name"] for f in features}
+
+
+def _lg_map_figure(rows: list[dict], kpi, measure: str) -> dict:
+    """Plotly figure data of a computed KPI's map: the municipalities (the 県 is not a polygon of its own) shaded by
+    their rate, and those without one in fixed greys, each a trace of its own with a legend entry; every polygon's
+    customdata is [code, hover text]. The boundaries (SHINCHOKU_BOUNDARIES, features keyed by properties.code) are
+    added by the page's script."""
+    def hover(r) -> str:
+        return (f"{r['name']}<br>分子 {r['numerator_text']}<br>分母 {r['denominator_text']}<br>{measure} {r['rate_text']}"
+                + ("" if r["shown"] and r["value"] is not None else f"<br>{r['status']}"))
+
+    mapped = [r for r in rows if r["kind"] != "県"]
+    rated = [r for r in mapped if r["shown"] and r["value"] is not None]
+    base = {"type": "choropleth", "featureidkey": "properties.code", "hovertemplate": "%{customdata[1]}<extra></extra>",
+            "marker": {"line": {"color": "#ffffff", "width": 0.6}}}
+    data = []
+    if rated:
+        values = [r["value"] for r in rated]
+        data.append({**base, "name": measure, "locations": [r["code"] for r in rated], "z": values,
+                     "customdata": [[r["code"], hover(r)] for r in rated], "colorscale": MAP_SCALE,
+                     "zmin": min(values), "zmax": max(values) if max(values) > min(values) else min(values) + 1,
+                     "colorbar": {"title": {"text": kpi.unit}, "thickness": 14}, "showlegend": False})
+    for label, colour in MAP_NO_VALUE.items():
+        units = [r for r in mapped if r not in rated and (r["status"] == "未提出") == (label == "未提出")]
+        if units:
+            data.append({**base, "name": label, "locations": [r["code"] for r in units], "z": [0] * len(units),
+                         "customdata": [[r["code"], hover(r)] for r in units],
+                         "colorscale": [[0, colour], [1, colour]], "showscale": False, "showlegend": True})
+    # a municipality on the map the KPI does not ask to report (none in the demo) is drawn as such, not left a hole
+    expected = {r["code"] for r in rows}
+    others = {code: name for code, name in _boundary_names().items() if code not in expected}
+    if others:
+        data.append({**base, "name": "対象外", "locations": list(others), "z": [0] * len(others),
+                     "customdata": [[code, f"{name}<br>対象外"] for code, name in others.items()],
+                     "colorscale": [[0, "#ffffff"], [1, "#ffffff"]], "showscale": False, "showlegend": True,
+                     "marker": {"line": {"color": "#9e9e9e", "width": 0.6}}})
+    layout = {"geo": {"fitbounds": "locations", "visible": False, "projection": {"type": "mercator"}},
+              "margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "legend": {"orientation": "h", "x": 0, "y": 0},
+              "font": {"family": "Noto Sans CJK JP, sans-serif"}}
     return {"data": data, "layout": layout}
 
 
