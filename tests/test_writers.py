@@ -219,7 +219,7 @@ def test_a_rejected_prefixed_workbook_comes_back_marked(tmp_path, catalogue):
     a = _assess(path, catalogue, "教育庁")
     assert [(i.code, i.cell) for i in a.errors] == [("value_not_number", "E2")]
 
-    decision = SimpleNamespace(issues=a.issues, candidate=SimpleNamespace(path=path, department="教育庁"))
+    decision = SimpleNamespace(issues=a.issues, assessment=a, candidate=SimpleNamespace(path=path, department="教育庁"))
     made = write_feedback(decision, tmp_path / "out", path.name)
     [annotated] = [m for m in made if m.suffix == ".xlsx"]
     cell = load_workbook(annotated)["実績報告"]["E2"]
