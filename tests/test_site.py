@@ -186,8 +186,8 @@ def test_a_municipality_the_kpi_does_not_ask_for_is_drawn_as_such():
     from shinchoku.documents.site import _boundary_names, _lg_map_figure
 
     codes = sorted(_boundary_names())
-    row = {"kind": "市", "shown": True, "value": 50.0, "status": "報告済み", "numerator_text": "1件",
-           "denominator_text": "2件", "rate_text": "50.00%"}
+    row = {"kind": "市", "shown": True, "value": 50.0, "status": "提出済", "numerator_text": "1",
+           "denominator_text": "2", "rate_text": "50.00%"}
     rows = [{**row, "code": "070009", "name": "福島県", "kind": "県"},
             {**row, "code": codes[0], "name": "a", "value": 40.0},
             {**row, "code": codes[1], "name": "b", "shown": False, "value": None, "status": "未提出"}]

@@ -9,7 +9,7 @@ not 確定 appears nowhere — and no file, cell or receipt.
 
 from __future__ import annotations
 
-from .facts import format_value, format_year, view_rows
+from .facts import UNREPORTED, format_value, format_year, view_rows
 
 # the views these pages read (beyond the facts'); never a raw table
 LG_VIEWS = ("local_governments", "local_government_groups", "local_government_values", "kpi_aggregates",
@@ -129,7 +129,7 @@ class LocalGovernmentPages:
                 rows.append({
                     "year": format_year(y), "numerator": _count(v["numerator"]) if v["reported"] else DASH,
                     "denominator": _count(v["denominator"]) if v["reported"] else DASH,
-                    "rate": self.rate(v["value"], kpi) if v["reported"] else "未報告",
+                    "rate": self.rate(v["value"], kpi) if v["reported"] else UNREPORTED,
                     "rank": f"{r['rank']}位/{r['ranked']}" if r else DASH,
                     "region_rank": f"{r['region_rank']}位/{r['region_ranked']}" if r else DASH,
                     "region_rate": self.scope_rate(kpi, y, "地方", g["region"]) if g["region"] else DASH,
@@ -166,7 +166,9 @@ class LocalGovernmentPages:
         label = f"市町村({len(ranked)})"
         traces = [{"type": "box", "orientation": "h", "name": label, "x": [r["value"] for r in ranked],
                    "y": [label] * len(ranked), "text": [r["name"] for r in ranked], "boxpoints": "all",
-                   "jitter": 0.6, "pointpos": 0, "hoverinfo": "x+text", "fillcolor": "rgba(0,0,0,0)",
+                   "jitter": 0.6, "pointpos": 0, "fillcolor": "rgba(0,0,0,0)",
+                   # a point: its municipality and rate, in Japanese (Plotly's box statistics read in English)
+                   "hovertemplate": "%{text}: %{x:.2f}" + kpi.unit + "<extra></extra>", "hoveron": "points",
                    "line": {"color": "#767676"}, "marker": {"color": "#1f4e78", "size": 6, "opacity": 0.6}}]
         prefecture = self.aggregates.get((kpi.kpi_id, year, PREFECTURE, PREFECTURE))
         if prefecture and prefecture["value"] is not None:

@@ -18,7 +18,8 @@ import shutil
 from pathlib import Path
 
 from ..workbook.parse import fiscal_year_label
-from .facts import (COMPUTED, DEFINITION_NOTE, NoActuals, ReportData, ReportError, coverage_text, format_actual,
+from .facts import (COMPUTED, DEFINITION_NOTE, NO_DENOMINATOR, UNREPORTED, NoActuals, ReportData, ReportError, coverage_text,
+                    format_actual, format_count,
                     format_actual_value, format_outlook, format_rate, format_reach, format_reported, format_value,
                     format_year, grade_legend, outlook_legend, trend_line, view_rows)
 from .lg_pages import LG_VIEWS, LocalGovernmentPages, read as read_local_governments
@@ -386,11 +387,11 @@ class _Pages:
         rows = []
         for u in units:
             shown = u["reported"] and (not self.scope.public or u["value_status"] == CONFIRMED)
-            status = ("報告済み" if u["value"] is not None else "報告済み(分母0件のため率なし)") if shown else \
-                ("未提出" if not u["reported"] else "確定前(非公表)")
+            status = ("提出済" if u["value"] is not None else f"提出済({NO_DENOMINATOR})") if shown else \
+                (UNREPORTED if not u["reported"] else "確定前(非公表)")
             rows.append({**u, "shown": shown, "status": status,
-                         "numerator_text": _count(u["numerator"]) if shown else DASH,
-                         "denominator_text": _count(u["denominator"]) if shown else DASH,
+                         "numerator_text": format_count(u["numerator"]) if shown else DASH,
+                         "denominator_text": format_count(u["denominator"]) if shown else DASH,
                          "rate_text": _unit_rate(u["value"], kpi) if shown else DASH})
         measure = "率" if units[0]["rule"] == "ratio_of_sums" else "値"
         coverage = coverage_text(latest) or f"{latest['units_reported']}/{latest['units_expected']}団体の報告がそろっています"
@@ -468,13 +469,6 @@ def _kpi_figure(kpi, xs: list[str], actual: list, expected: list, trend: list) -
     layout = {"yaxis": {"title": {"text": kpi.unit}}, "legend": {"orientation": "h"},
               "margin": {"l": 60, "r": 20, "t": 20, "b": 40}, "font": {"family": "Noto Sans CJK JP, sans-serif"}}
     return {"data": data, "layout": layout}
-
-
-def _count(n) -> str:
-    """A count of a survey sheet: 1,234件 (the view's decimal shown whole where it is)."""
-    if n is None:
-        return DASH
-    return f"{int(n):,}件" if n == int(n) else f"{n:,}件"
 
 
 def _unit_rate(value: float | None, kpi) -> str:
