@@ -9,7 +9,7 @@ not 確定 appears nowhere — and no file, cell or receipt.
 
 from __future__ import annotations
 
-from .facts import UNREPORTED, format_value, format_year, view_rows
+from .facts import UNREPORTED, coverage_text, format_count, format_value, format_year, view_rows
 
 # the views these pages read (beyond the facts'); never a raw table
 LG_VIEWS = ("local_governments", "local_government_groups", "local_government_values", "kpi_aggregates",
@@ -44,10 +44,6 @@ def read(con, year: int, public: bool) -> dict:
 
 def region_path(order: int) -> str:
     return f"region-{order}.html"
-
-
-def _count(n) -> str:
-    return DASH if n is None else f"{n:,.0f}"
 
 
 class LocalGovernmentPages:
@@ -87,9 +83,18 @@ class LocalGovernmentPages:
         return {"href": f"{prefix}{code}.html", "name": g["name"], "reading": g["reading"], "kind": g["kind"],
                 "region": g["region"] or DASH, "code": code}
 
+    def aggregate_rate(self, a: dict | None, kpi) -> str:
+        """A region's, a group's or the prefecture's rate (a row of kpi_aggregates), with 集計中 and its coverage
+        while not every expected unit has reported: a partial sum is never shown as if complete."""
+        if a is None:
+            return DASH
+        coverage = coverage_text({"aggregating": not a["complete"], "units_reported": a["units_reported"],
+                                  "units_expected": a["units_expected"]})
+        text = self.rate(a["value"], kpi)
+        return f"{text}({coverage})" if coverage and a["value"] is not None else text
+
     def scope_rate(self, kpi, year: int, kind: str, scope: str | None) -> str:
-        a = self.aggregates.get((kpi.kpi_id, year, kind, scope))
-        return self.rate(a["value"], kpi) if a else DASH
+        return self.aggregate_rate(self.aggregates.get((kpi.kpi_id, year, kind, scope)), kpi)
 
     def build(self) -> None:
         self.index()
@@ -127,8 +132,8 @@ class LocalGovernmentPages:
                 if v["reported"]:
                     latest = y
                 rows.append({
-                    "year": format_year(y), "numerator": _count(v["numerator"]) if v["reported"] else DASH,
-                    "denominator": _count(v["denominator"]) if v["reported"] else DASH,
+                    "year": format_year(y), "numerator": format_count(v["numerator"]) if v["reported"] else DASH,
+                    "denominator": format_count(v["denominator"]) if v["reported"] else DASH,
                     "rate": self.rate(v["value"], kpi) if v["reported"] else UNREPORTED,
                     "rank": f"{r['rank']}位/{r['ranked']}" if r else DASH,
                     "region_rank": f"{r['region_rank']}位/{r['region_ranked']}" if r else DASH,
@@ -185,15 +190,15 @@ class LocalGovernmentPages:
             "margin": {"l": 20, "r": 20, "t": 30, "b": 50},
             "font": {"family": "Noto Sans CJK JP, sans-serif"}}}
         table = [{**self.link(r["code"]), "rank": r["rank"], "rate": self.rate(r["value"], kpi),
-                  "denominator": _count(r["denominator"]), "own": r["code"] == g["code"]} for r in ranked]
+                  "denominator": format_count(r["denominator"]), "own": r["code"] == g["code"]} for r in ranked]
         region = [row for row, r in zip(table, ranked) if g["region"] and r["region"] == g["region"]]
         similar = [] if own is None else [
             {**self.link(c), "rate": self.rate(self.ranks[(kpi.kpi_id, year, c)]["value"], kpi),
-             "denominator": _count(self.ranks[(kpi.kpi_id, year, c)]["denominator"]),
+             "denominator": format_count(self.ranks[(kpi.kpi_id, year, c)]["denominator"]),
              "rank": self.ranks[(kpi.kpi_id, year, c)]["rank"]} for c in own["similar_codes"]]
         return {"chart": f"dist-{kpi.kpi_id}", "figure": figure, "chart_year": format_year(year), "table": table,
                 "region_members": region, "similar": similar,
-                "own_size": _count(own["denominator"]) if own else None}
+                "own_size": format_count(own["denominator"]) if own else None}
 
     def scope(self, kind: str, name: str, path: str, codes: list[str]) -> None:
         """A region's or a group's page: its ratio of sums over the years (kpi_aggregates) with the prefecture's
@@ -206,10 +211,10 @@ class LocalGovernmentPages:
                 if a is None:
                     continue
                 p = self.aggregates.get((kpi.kpi_id, y, PREFECTURE, PREFECTURE))
-                rows.append({"year": format_year(y), "numerator": _count(a["numerator"]),
-                             "denominator": _count(a["denominator"]), "rate": self.rate(a["value"], kpi),
+                rows.append({"year": format_year(y), "numerator": format_count(a["numerator"]),
+                             "denominator": format_count(a["denominator"]), "rate": self.aggregate_rate(a, kpi),
                              "reported": f"{a['units_reported']}/{a['units_expected']}",
-                             "prefecture": self.rate(p["value"], kpi) if p else DASH, "status": a["value_status"]})
+                             "prefecture": self.aggregate_rate(p, kpi), "status": a["value_status"]})
                 xs.append(format_year(y))
                 ys.append(a["value"])
                 pref.append(p["value"] if p else None)
