@@ -682,7 +682,7 @@ def test_the_search_finds_a_municipality_by_its_reading(browser, public_site):
 
     browser.get((public_site / "lg" / "index.html").as_uri())
     box = browser.find_element(By.ID, "lg-search")
-    for typed in ("こおりやま", "コオリヤマ", "07203"):
+    for typed in ("こおりやま", "コオリヤマ", "07203", "ｺｵﾘﾔﾏ", "０７２０３６", "72036"):  # as any keyboard types it
         box.clear()
         box.send_keys(typed)
         found = [(a.text, a.get_attribute("href")) for a in browser.find_elements(By.CSS_SELECTOR, "#lg-results a")]
