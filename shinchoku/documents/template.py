@@ -11,6 +11,7 @@ import datetime as dt
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 from openpyxl.packaging.custom import IntProperty, StringProperty
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -99,6 +100,19 @@ def file_name(department: str, fiscal_year: int) -> str:
     return f"{era_year(fiscal_year)}_実績報告_{department}.xlsx"
 
 
+def _lay_out(ws, widths: tuple[int, ...]) -> None:
+    """A sheet's column widths and how it prints: frozen and repeated below the header row, A4 landscape, one page
+    wide (the return sheet, the 取組実績 sheet and the survey sheet alike)."""
+    for col, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+    ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1)
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+
+
 def _write_header(ws, labels: tuple[str, ...]) -> None:
     """The table's header row (the labels the reader finds the table by), white on dark blue."""
     for col, label in enumerate(labels, start=1):
@@ -149,15 +163,7 @@ def write_template(catalogue: Catalogue, department: str, fiscal_year: int, path
             ws.add_data_validation(dv)
         dv.add(ws.cell(row=row, column=column_of("実績値")))
 
-    for col, w in zip("ABCDEFGHIJKLMNO", (11, 48, 10, 12, 12, 14, 24, 40, 40, 12, 10, 12, 10, 14, 14)):
-        ws.column_dimensions[col].width = w
-    ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1)
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    _lay_out(ws, (11, 48, 10, 12, 12, 14, 24, 40, 40, 12, 10, 12, 10, 14, 14))
 
     _write_outcome_sheet(wb, catalogue, department, fiscal_year)
     wb.custom_doc_props.append(StringProperty(name=PROP_DEPARTMENT, value=department))
@@ -203,13 +209,7 @@ def _write_outcome_sheet(wb, catalogue: Catalogue, department: str, fiscal_year:
                 cell.number_format = "General"
             ws.cell(row=row, column=2).alignment = Alignment(wrap_text=True, vertical="center")
             row += 1
-    for col, w in zip("ABCDEFGH", (10, 36, 12, 40, 50, 12, 10, 14)):
-        ws.column_dimensions[col].width = w
-    ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1)
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    _lay_out(ws, (10, 36, 12, 40, 50, 12, 10, 14))
 
 
 def fill_outcomes(path: Path, outcomes: list[tuple], out: Path | None = None) -> Path:
@@ -372,13 +372,7 @@ def write_survey(catalogue: Catalogue, government: str, fiscal_year: int, path: 
         if key in notes:
             set_text(ws.cell(row=row, column=survey_column_of("備考")), notes[key])
         prompt.add(ws.cell(row=row, column=survey_column_of(SURVEY_VALUE)))
-    for col, w in zip("ABCDEFGH", (11, 14, 44, 8, 12, 14, 14, 30)):
-        ws.column_dimensions[col].width = w
-    ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1)
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    _lay_out(ws, (11, 14, 44, 8, 12, 14, 14, 30))
     wb.custom_doc_props.append(StringProperty(name=PROP_LOCAL_GOVERNMENT, value=found.code))
     wb.custom_doc_props.append(IntProperty(name=PROP_FISCAL_YEAR, value=fiscal_year))
     wb.custom_doc_props.append(StringProperty(name=PROP_LOCAL_GOVERNMENT_NAME, value=found.name))
