@@ -28,13 +28,16 @@ RATIO_RULE = "地方・グループ・県全体の率は、報告した団体の
 
 def read(con, year: int, public: bool) -> dict:
     """Every row the local government pages show, one query per view, up to the report ``year``; in 公開用 only
-    confirmed values (value_status 確定) and the ranks on the 確定 basis."""
+    confirmed values (value_status 確定) and the ranks on the 確定 basis. ``all_values`` holds every edition's
+    ``local_government_values`` rows up to the year, read once for the pages and the KPI pages' maps."""
     status = " and value_status = '確定'" if public else ""
+    all_values = view_rows(con, "select * from local_government_values where fiscal_year <= ? "
+                                "order by kpi_id, fiscal_year, code", [year])
     return {
         "governments": view_rows(con, "select * from local_governments order by row_order"),
         "groups": view_rows(con, "select * from local_government_groups order by row_order"),
-        "values": view_rows(con, f"select * from local_government_values where fiscal_year <= ?{status} "
-                                 "order by kpi_id, fiscal_year, code", [year]),
+        "all_values": all_values,
+        "values": [v for v in all_values if not public or v["value_status"] == CONFIRMED],
         "aggregates": view_rows(con, f"select * from kpi_aggregates where fiscal_year <= ?{status} "
                                      "order by kpi_id, fiscal_year", [year]),
         "ranks": view_rows(con, "select * from local_government_ranks where basis = ? and fiscal_year <= ? "

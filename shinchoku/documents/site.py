@@ -72,13 +72,11 @@ def build_site(warehouse: Path, out: Path, year: int | None = None, public: bool
             "confirmed": view_rows(con, "select department, fiscal_year, confirmed_at from confirmations where is_standing"),
             # the public edition's outlooks stand at each KPI's latest confirmed year
             "year_outlook": view_rows(con, "select * from kpi_year_outlook") if public else [],
-            # the local government pages' rows, each view read once for all of them
+            # the local government pages' rows, each view read once for all of them (the maps' units among them)
             "local_governments": read_local_governments(con, data.year, public),
-            # a computed KPI's units for its map (no file, no cell: the map shows none in either edition)
-            "lg_values": _by(view_rows(con, "select kpi_id, fiscal_year, code, name, kind, region, numerator, denominator, "
-                                            "value, reported, value_status, rule from local_government_values "
-                                            "order by kpi_id, fiscal_year, code"), "kpi_id"),
         }
+        # a computed KPI's units for its map, every edition's (no file, no cell: the map shows none in either)
+        extra["lg_values"] = _by(extra["local_governments"]["all_values"], "kpi_id")
     finally:
         con.close()
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
