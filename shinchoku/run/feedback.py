@@ -60,7 +60,7 @@ def write_feedback(decision, out_dir: Path, original_name: str) -> list[Path]:
     decision.copy_skipped = skipped
     assessment = decision.assessment
     text = error_list_text(original_name, decision.candidate.department, issues,
-                           local_government=bool(assessment and getattr(assessment, "local_government", None)))
+                           local_government=bool(assessment and assessment.local_government))
     if skipped:
         text += f"\r\nエラー箇所を示したコピー({annotated.name})は作成していません: {skipped}\r\n"
     listing = out_dir / f"{stem}.エラー一覧.txt"
