@@ -134,7 +134,12 @@ def coverage_text(row: dict) -> str:
     The one wording of 集計中: a partial sum is never shown as if complete."""
     if not row.get("aggregating"):
         return ""
-    return f"集計中 {row['units_reported']}/{row['units_expected']}団体"
+    return coverage(row["units_reported"], row["units_expected"])
+
+
+def coverage(reported: int, expected: int) -> str:
+    """「集計中 58/59団体」: a computed KPI's year that not every expected local government has reported to."""
+    return f"集計中 {reported}/{expected}団体"
 
 
 def provisional_mark(progress: dict) -> str:

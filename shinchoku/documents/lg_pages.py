@@ -9,7 +9,7 @@ not 確定 appears nowhere — and no file, cell or receipt.
 
 from __future__ import annotations
 
-from .facts import UNREPORTED, coverage_text, format_count, format_value, format_year, view_rows
+from .facts import UNREPORTED, coverage, format_count, format_value, format_year, view_rows
 
 # the views these pages read (beyond the facts'); never a raw table
 LG_VIEWS = ("local_governments", "local_government_groups", "local_government_values", "kpi_aggregates",
@@ -91,10 +91,10 @@ class LocalGovernmentPages:
         while not every expected unit has reported: a partial sum is never shown as if complete."""
         if a is None:
             return DASH
-        coverage = coverage_text({"aggregating": not a["complete"], "units_reported": a["units_reported"],
-                                  "units_expected": a["units_expected"]})
         text = self.rate(a["value"], kpi)
-        return f"{text}({coverage})" if coverage and a["value"] is not None else text
+        if a["complete"] or a["value"] is None:
+            return text
+        return f"{text}({coverage(a['units_reported'], a['units_expected'])})"
 
     def scope_rate(self, kpi, year: int, kind: str, scope: str | None) -> str:
         return self.aggregate_rate(self.aggregates.get((kpi.kpi_id, year, kind, scope)), kpi)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..workbook.messages import ERROR
 from ..workbook.parse import era_year, fiscal_year_label
 from ..workbook.text import terminal_safe
+from .facts import coverage
 
 STATUS_JA = {"accepted": "受理", "rejected": "差戻し", "duplicate": "重複"}
 SKIP_JA = {"lock": "Excelのロックファイル", "hidden": "隠しファイル", "temporary": "一時ファイル",
@@ -200,7 +201,7 @@ def coverage_line(kpi_id: str, year: int, reported: int, expected: int, complete
     """GOV-K01 R6: 集計中 57/60団体(未提出: 鮫川村、昭和村、金山町), or GOV-K01 R6: 60/60団体(そろっています)."""
     if complete:
         return f"{kpi_id} {era_year(year)}: {reported}/{expected}団体(そろっています)"
-    return f"{kpi_id} {era_year(year)}: 集計中 {reported}/{expected}団体(未提出: {names_text(missing, limit)})"
+    return f"{kpi_id} {era_year(year)}: {coverage(reported, expected)}(未提出: {names_text(missing, limit)})"
 
 
 def _unit(name: str, expected: int, missing: list[str]) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Settings
+from ..documents.facts import coverage
 from ..workbook.parse import fiscal_year_label
 from . import warehouse as wh
 from .confirmed import confirmed_periods
@@ -139,7 +140,7 @@ def confirm(settings: Settings, year: int, departments: list[str] | None, by: st
             for kpi, units in scope["missing_governments"].items():
                 if not allow_missing:
                     reported, expected = scope["coverage"][kpi]
-                    problems.append(f"{d} {fiscal_year_label(year)}: {kpi} は集計中 {reported}/{expected}団体"
+                    problems.append(f"{d} {fiscal_year_label(year)}: {kpi} は{coverage(reported, expected)}"
                                     + (f"(未提出: {_names(units)})" if reported else "(調査票の報告がまだありません)")
                                     + "(確定するには --allow-missing)")
             if scope["provisional"] and not allow_provisional:
