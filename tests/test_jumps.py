@@ -152,6 +152,8 @@ def test_the_history_is_the_last_accepted_version_of_each_year():
                     "fiscal_year, as_of, count) values (?, ?, ?, ?, ?, ?, ?)", [
                         (1, "072010", "GOV-K01", "online", 2022, dt.date(2023, 3, 31), 10.0),
                         (2, "072010", "GOV-K01", "online", 2022, dt.date(2023, 3, 31), 12.0),
-                        (3, "072010", "GOV-K01", "online", 2023, dt.date(2024, 3, 31), 12000.0)])
+                        (3, "072010", "GOV-K01", "online", 2023, dt.date(2024, 3, 31), 12000.0),  # rejected
+                        (1, "072010", "GOV-K01", "online", 2023, dt.date(2024, 3, 31), 20.0),
+                        (2, "072010", "GOV-K01", "online", 2023, dt.date(2024, 2, 29), 18.0)])  # as for KPIs
     assert value_history(con) == {("kpi", "REG-K01"): {2022: 128.0, 2023: 150.0},
-                                  ("component", "072010", "GOV-K01", "online"): {2022: 12.0}}
+                                  ("component", "072010", "GOV-K01", "online"): {2022: 12.0, 2023: 20.0}}

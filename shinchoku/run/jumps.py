@@ -42,15 +42,15 @@ KPI_HISTORY = """
     qualify as_of = max(as_of) over (partition by kpi_id, fiscal_year)
 """
 
-# The same for a local government's counts: the latest accepted submission of each local government, KPI,
-# component and year (then the year's latest 時点).
+# The same for a local government's counts, versioned as component_history versions them: the latest accepted
+# submission of each local government, KPI, component, year and 時点, then the year's latest 時点.
 COMPONENT_HISTORY = """
     select local_government, kpi_id, component_id, fiscal_year, count from (
         select c.local_government, c.kpi_id, c.component_id, c.fiscal_year, c.as_of, c.count
         from raw_component_counts as c
         join raw_submissions as s on s.submission_id = c.submission_id and s.status = 'accepted'
         qualify c.submission_id = max(c.submission_id)
-            over (partition by c.local_government, c.kpi_id, c.component_id, c.fiscal_year)
+            over (partition by c.local_government, c.kpi_id, c.component_id, c.fiscal_year, c.as_of)
     )
     qualify as_of = max(as_of) over (partition by local_government, kpi_id, component_id, fiscal_year)
 """
