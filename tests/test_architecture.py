@@ -75,6 +75,16 @@ def test_the_cli_reaches_prefect_only_inside_a_command():
     assert offenders == []
 
 
+def test_validating_imports_neither_hypothesis_nor_prefect():
+    """A command that validates (check, run) loads pandera's checks without hypothesis, the tests' library that
+    pandera's strategies would import (a quarter of a second of each start), and without Prefect."""
+    probe = ("import sys, schemas.catalogue, schemas.return_sheet; "
+             "print(sorted(m for m in ('hypothesis', 'prefect') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[]"]
+
+
 def test_every_module_is_in_the_architecture():
     text = (ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8")
     modules = [p for p in MODULES if p.name != "__init__.py"]
