@@ -675,21 +675,42 @@ def test_the_public_edition_shows_no_unconfirmed_year_of_a_municipality(demo, de
         assert "未確定" not in text and "調査票!" not in text and ".xlsx" not in text, name
 
 
-def test_the_search_finds_a_municipality_by_its_reading(browser, public_site):
+def test_the_search_finds_a_municipality_by_its_reading_and_a_region_or_group_by_its_name(browser, public_site, demo):
     """lg/index.html's search needs no server: typing a reading (こおりやま, or in katakana) lists 郡山市 and links to
-    its page; a code finds it too."""
+    its page; a code finds it too. A region's name or reading (会津, あいづ, アイヅ, ｱｲﾂﾞ) links the region's page and
+    lists its members; a group's name (避難地域, 会津１３) its page and its members."""
     from selenium.webdriver.common.by import By
 
+    got = query_many(demo, {
+        "regions": "select region, region_order, list(code order by code) from local_governments "
+                   "where region is not null group by all",
+        "groups": "select group_name, list(code order by code) from local_government_groups group by all"})
+    regions = {name: (order, codes) for name, order, codes in got["regions"]}
+    groups = {name: codes for name, codes in got["groups"]}
     browser.get((public_site / "lg" / "index.html").as_uri())
     box = browser.find_element(By.ID, "lg-search")
-    for typed in ("こおりやま", "コオリヤマ", "07203", "ｺｵﾘﾔﾏ", "０７２０３６", "72036"):  # as any keyboard types it
+
+    def search(typed: str) -> list[tuple[str, str]]:
         box.clear()
         box.send_keys(typed)
-        found = [(a.text, a.get_attribute("href")) for a in browser.find_elements(By.CSS_SELECTOR, "#lg-results a")]
-        assert found == [("郡山市(こおりやまし)", (public_site / "lg" / "072036.html").as_uri())], typed
-    box.clear()
-    box.send_keys("ふくしま")
-    found = {a.text for a in browser.find_elements(By.CSS_SELECTOR, "#lg-results a")}
+        return [(a.text, a.get_attribute("href").rsplit("/", 1)[1])
+                for a in browser.find_elements(By.CSS_SELECTOR, "#lg-results a")]
+
+    for typed in ("こおりやま", "コオリヤマ", "07203", "ｺｵﾘﾔﾏ", "０７２０３６", "72036"):  # as any keyboard types it
+        assert search(typed) == [("郡山市(こおりやまし)", "072036.html")], typed
+    order, members = regions["会津"]
+    for typed in ("会津", "あいづ", "ｱｲﾂﾞ"):
+        found = search(typed)
+        assert (f"会津(地方・{len(members)}市町村)", f"region-{order}.html") in found, typed
+        assert set(members) <= {href.removesuffix(".html") for _, href in found}, typed
+        # 南会津 (みなみあいづ) is found too; 県中 (けんちゅう) and its members are not
+        assert f"region-{regions['南会津'][0]}.html" in {h for _, h in found}, typed
+        assert not {h for _, h in found} & {f"{c}.html" for c in regions["県中"][1]}, typed
+    for typed, group in (("避難地域", "避難地域12市町村"), ("会津１３", "会津13市町村")):
+        found = search(typed)
+        assert [t for t, h in found if h.startswith("group-")] == [f"{group}(グループ・{len(groups[group])}市町村)"], typed
+        assert {h.removesuffix(".html") for _, h in found if h[0].isdigit()} == set(groups[group]), typed
+    found = {text for text, _ in search("ふくしま")}
     assert {"福島県(ふくしまけん)", "福島市(ふくしまし)"} <= found
     browser.find_element(By.CSS_SELECTOR, "#lg-results a[href$='072010.html']").click()
     assert browser.execute_script("return document.title").startswith("福島市")

@@ -110,14 +110,22 @@ class LocalGovernmentPages:
             self.scope("グループ", name, self.group_path[name], codes)
 
     def index(self) -> None:
-        """市町村の一覧: a search over an inline list (name, reading, code), then by reading, by region, groups."""
+        """市町村の一覧: a search over an inline list (a local government's name, reading or code; a region's name or
+        reading, a group's name, which list their members), then by reading, by region, groups."""
         municipalities = [g for g in self.governments if g["kind"] != "県"]
         prefecture = [self.link(g["code"]) for g in self.governments if g["kind"] == "県"]
         by_reading = [self.link(g["code"]) for g in sorted(municipalities, key=lambda g: (g["reading"], g["code"]))]
         by_region = [{"name": region, "href": region_path(order),
                       "members": [self.link(g["code"]) for g in municipalities if g["region"] == region]}
                      for order, region in self.regions]
-        search = [{"code": g["code"], "name": g["name"], "reading": g["reading"]} for g in self.governments]
+        # the search's list: every local government, then each region (its name and reading) and each named group
+        # (its name: the catalogue gives a group no reading) with its members, which a match on it lists
+        readings = {g["region"]: g["region_reading"] for g in municipalities}
+        search = {"units": [{"code": g["code"], "name": g["name"], "reading": g["reading"]} for g in self.governments],
+                  "scopes": [{"kind": "地方", "name": r["name"], "reading": readings[r["name"]], "href": r["href"],
+                              "codes": [m["code"] for m in r["members"]]} for r in by_region] +
+                            [{"kind": "グループ", "name": n, "reading": "", "href": p, "codes": self.members[n]}
+                             for n, p in self.group_path.items()]}
         self.pages.render("lg_index.html", "lg/index.html", "市町村別の状況", prefecture=prefecture,
                           by_reading=by_reading, by_region=by_region, search=search,
                           groups=[{"name": n, "href": p, "count": len(self.members[n])} for n, p in self.group_path.items()])
