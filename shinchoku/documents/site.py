@@ -22,7 +22,7 @@ from .facts import (COMPUTED, DEFINITION_NOTE, NO_DENOMINATOR, UNREPORTED, NoAct
                     format_actual, format_count,
                     format_actual_value, format_outlook, format_rate, format_reach, format_reported, format_value,
                     format_year, grade_legend, outlook_legend, trend_line, view_rows)
-from .lg_pages import LG_VIEWS, LocalGovernmentPages, read as read_local_governments
+from .lg_pages import LG_VIEWS, SIMILAR_RULE, LocalGovernmentPages, read as read_local_governments
 
 TEMPLATES = Path(__file__).with_name("site_templates")
 # the views the site reads beyond the report's (REPORT_VIEWS); never a raw table
@@ -97,7 +97,7 @@ def build_site(warehouse: Path, out: Path, year: int | None = None, public: bool
             pages.kpi(kpi)
         for area_id, area in data.areas:
             pages.area(area_id, area)
-        LocalGovernmentPages(pages, extra["local_governments"]).build()
+        pages.lg.build()
         if not public:
             pages.status()
             pages.quality()
@@ -238,6 +238,8 @@ class _Pages:
         self.area_names = dict(self.data.areas)
         self.shown = {kpi.kpi_id: scope.kpi(kpi) for kpi in self.data.kpis}  # as this edition judges each KPI
         self.standing = {k: self._standing(kpi) for k, kpi in self.shown.items()}  # each page shows the same
+        # the local government pages, and what the KPI pages share with them (the distribution, the rates' texts)
+        self.lg = LocalGovernmentPages(self, extra["local_governments"])
 
     def render(self, template: str, path: str, title: str, charts: list | None = None, **context) -> None:
         depth = path.count("/")
@@ -364,13 +366,18 @@ class _Pages:
                                   f"({format_year(d['target_fy'])})",
                         "owner": d["owner"], "revision": d["revision_id"] or "当初", "reason": d["reason"] or ""}
                        for d in extra["definitions"].get(kpi.kpi_id, [])]
-        self.render("kpi.html", f"kpi/{kpi.kpi_id}.html", kpi.name, [{"id": "chart", "figure": figure}],
+        lg_map = self._lg_map(kpi, standing["latest"])
+        # the municipalities' distribution in the map's year: the local government pages' chart, no one highlighted
+        dist = self.lg.distribution(kpi, lg_map["fiscal_year"], prefix="../lg/") if lg_map else None
+        charts = [{"id": "chart", "figure": figure}] + ([{"id": dist["chart"], "figure": dist["figure"]}] if dist else [])
+        self.render("kpi.html", f"kpi/{kpi.kpi_id}.html", kpi.name, charts,
                     kpi=kpi, area_name=self.area_names.get(kpi.area_id, kpi.area_id),
                     latest=standing["actual"], grade=standing["grade"], outlook=standing["outlook"],
                     definition=standing["definition"], definition_note=DEFINITION_NOTE,
                     reach=format_reach(outlook) if outlook and outlook["projected_reach_fy"] else "",
                     chart_rows=chart_rows, values=values, superseded=superseded, explanations=explanations,
-                    definitions=definitions, lg_map=self._lg_map(kpi, standing["latest"]))
+                    definitions=definitions, lg_map=lg_map, dist=dist, rank_rule=self.lg.rank_rule,
+                    similar_rule=SIMILAR_RULE)
 
     def _lg_map(self, kpi, latest: dict | None) -> dict | None:
         """A computed KPI's map of the municipalities in the year of its latest value as this edition shows it (公開用:
@@ -390,10 +397,11 @@ class _Pages:
             rows.append({**u, "shown": shown, "status": status,
                          "numerator_text": format_count(u["numerator"]) if shown else DASH,
                          "denominator_text": format_count(u["denominator"]) if shown else DASH,
-                         "rate_text": _unit_rate(u["value"], kpi) if shown else DASH})
+                         "rate_text": self.lg.unit_rate(kpi, year, u["code"], u["value"]) if shown else DASH})
         measure = "率" if units[0]["rule"] == "ratio_of_sums" else "値"
         coverage = coverage_text(latest) or f"{latest['units_reported']}/{latest['units_expected']}団体の報告がそろっています"
-        return {"year": format_year(year), "measure": measure, "coverage": f"{format_year(year)} {coverage}",
+        return {"year": format_year(year), "fiscal_year": year, "measure": measure,
+                "coverage": f"{format_year(year)} {coverage}",
                 "rule": ("県全体の値は報告した団体の分子の合計÷分母の合計です(団体ごとの率の平均ではありません)。"
                          if measure == "率" else "県全体の値は報告した団体の値の合計です。")
                         + "未提出の団体は灰色で示し、0 とはしません。地図の団体をクリックすると、その団体のページを開きます。",
@@ -467,11 +475,6 @@ def _kpi_figure(kpi, xs: list[str], actual: list, expected: list, trend: list) -
     layout = {"yaxis": {"title": {"text": kpi.unit}}, "legend": {"orientation": "h"},
               "margin": {"l": 60, "r": 20, "t": 20, "b": 40}, "font": {"family": "Noto Sans CJK JP, sans-serif"}}
     return {"data": data, "layout": layout}
-
-
-def _unit_rate(value: float | None, kpi) -> str:
-    """A unit's rate as its KPI's aggregate is written: one digit more than the plan's precision."""
-    return DASH if value is None else format_value(value, kpi.unit, kpi.decimals + 1)
 
 
 # the map's colours: a sequential scale for the rate, and a grey (no part of the scale) for the units without one
