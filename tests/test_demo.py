@@ -733,6 +733,37 @@ def test_a_computed_kpis_page_shows_the_distribution_of_the_municipalities_rates
         assert format_year(YEARS[-1]) not in section and "未確定" not in section
 
 
+def test_a_computed_kpis_yearly_values_are_its_aggregates(demo, demo_site, public_site):
+    """年度別の実績 of a computed KPI lists each year's value as kpi_progress has it — the ratio of sums, with 集計中 and
+    its coverage while the year is aggregating, its 時点 and 確定, its source 集計 — and in 庁内用 where it came from (how
+    many local governments' survey sheets, the latest received); 公開用 only its confirmed years. A department's KPI
+    keeps its rows, their source 部局報告."""
+    got = query_many(demo, {
+        "progress": "select kpi_id, fiscal_year, actual_value, aggregating, units_reported, units_expected, "
+                    "value_status, value_source, as_of from kpi_progress order by kpi_id, fiscal_year",
+        "received": "select kpi_id, fiscal_year, max(received_at) from local_government_values where reported "
+                    "group by all"})
+    received = {(k, y): r for k, y, r in got["received"]}
+    for site, public in ((demo_site, False), (public_site, True)):
+        for kpi_id in COMPUTED_KPIS:
+            rows = table_rows((site / "kpi" / f"{kpi_id}.html").read_text(encoding="utf-8"), "現行の値")
+            expected = [p for p in got["progress"] if p[0] == kpi_id and (not public or p[6] == "確定")]
+            assert [r[0] for r in rows] == [format_year(p[1]) for p in expected] and len(rows) >= 3, (kpi_id, public)
+            assert any(p[3] for p in expected) != public  # 庁内用 has a year 集計中; 公開用 none
+            for row, (_, year, value, aggregating, reported, units, status, source, as_of) in zip(rows, expected):
+                figure, _, coverage = row[1].partition("(")
+                assert figure.endswith("%") and _number(figure) == pytest.approx(value, abs=0.005), row
+                assert coverage == (f"集計中 {reported}/{units}団体)" if aggregating else ""), row
+                assert (row[2], row[4], row[5]) == (as_of, status, source) and source == "集計", row  # as_of: ISO text
+                if public:
+                    assert len(row) == 6  # no 出典, no 受付
+                else:
+                    assert row[6:] == [f"団体の調査票({reported}/{units}団体)の分子の合計÷分母の合計",
+                                       f"{received[kpi_id, year][:16]}(最新)"], row
+        rows = table_rows((site / "kpi" / "GOV-K02.html").read_text(encoding="utf-8"), "現行の値")
+        assert rows and all(r[5] == "部局報告" for r in rows) and all(len(r) == (6 if public else 8) for r in rows)
+
+
 def test_distinct_rates_writes_rates_ranked_apart_apart():
     """Rates that read the same at the precision but differ get the digits that tell them apart, all of their group
     alike; equal rates (one rank) stay one text; the others keep the precision."""
