@@ -477,7 +477,10 @@ def test_the_map_of_a_computed_kpi_is_the_unit_view_in_its_latest_year(demo, dem
 
 
 # In a real browser: headless Chromium opens every page of both editions from file://.
-SCREENSHOTS = {"index.html": "top.png", "kpi/GOV-K02.html": "kpi.png"}  # the README's pictures
+# the docs' pictures (docs/operators.md): each page's picture, and the element scrolled to the top first (None: the
+# page's top); a computed KPI's page at its map, a municipality's page at its top
+SCREENSHOTS = {"index.html": ("top.png", None), "kpi/GOV-K02.html": ("kpi.png", None),
+               "kpi/GOV-K01.html": ("kpi-map.png", "lg-map-heading"), "lg/072036.html": ("lg.png", None)}
 
 
 @pytest.fixture(scope="module")
@@ -490,8 +493,8 @@ def browser():
 def test_every_page_works_in_a_real_browser(browser, demo_site, public_site, tmp_path_factory):
     """No console error, no request outside the site, every chart drawn from its data, no dialog, and none of
     the axe rules broken, on every kind of page (each template, in both editions where it changes with the
-    edition; of the pages sharing a template, a sample); screenshots of トップ and a KPI page (scripts/refresh_screenshots.py
-    copies them into docs/ for the README)."""
+    edition; of the pages sharing a template, a sample); screenshots of トップ, a KPI page, a computed KPI's map and a
+    municipality's page (scripts/refresh_screenshots.py copies them into docs/ for operators.md)."""
     shots = Path(os.environ.get("SHINCHOKU_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
     problems = {}
     # every page of the 庁内用 edition but the many of one template, of which a sample: of the KPI pages (11 of
@@ -516,11 +519,30 @@ def test_every_page_works_in_a_real_browser(browser, demo_site, public_site, tmp
             if found:
                 problems[f"{site.parent.name}/{name}"] = found
             if site == demo_site and name in SCREENSHOTS:
+                picture, at = SCREENSHOTS[name]
                 browser.execute_script("window.scrollTo(0, 0)")  # axe scrolled through the page
-                browser.save_screenshot(str(shots / SCREENSHOTS[name]))
+                if at:
+                    browser.execute_script("document.getElementById(arguments[0]).scrollIntoView()", at)
+                browser.save_screenshot(str(shots / picture))
     assert problems == {}
-    for picture in SCREENSHOTS.values():
+    for picture, _ in SCREENSHOTS.values():
         assert (shots / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_docs_show_the_screenshots_the_script_refreshes():
+    """Every picture the browser test takes is one scripts/refresh_screenshots.py copies into docs/, committed there
+    and shown by a page of the docs: トップ, a KPI page, a computed KPI's map and a municipality's page."""
+    import runpy
+
+    from shinchoku.config import ROOT
+
+    pictures = runpy.run_path(str(ROOT / "scripts" / "refresh_screenshots.py"))["PICTURES"]
+    assert set(pictures) == {picture for picture, _ in SCREENSHOTS.values()}
+    assert {"kpi/GOV-K01.html", "lg/072036.html"} <= set(SCREENSHOTS)  # a map page and a municipality's page
+    docs = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "docs").glob("*.md"))
+    for name in pictures.values():
+        assert (ROOT / "docs" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+        assert f"]({name})" in docs, name
 
 
 # a point inside a municipality's polygon on the map, in the viewport's pixels (Plotly's hit test, not the DOM's,
