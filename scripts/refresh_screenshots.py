@@ -1,4 +1,5 @@
-"""Refresh the README's screenshots of the progress site (docs/site-top.png, docs/site-kpi.png).
+"""Refresh the docs' screenshots of the progress site (docs/operators.md): トップ (docs/site-top.png), a KPI page
+(docs/site-kpi.png), a computed KPI's map (docs/site-kpi-map.png) and a municipality's page (docs/site-lg.png).
 
 They are taken by the browser test itself (tests/test_demo.py::test_every_page_works_in_a_real_browser),
 which saves them into a temporary folder on every run, so test runs never dirty the tree. This script
@@ -17,7 +18,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PICTURES = {"top.png": "site-top.png", "kpi.png": "site-kpi.png"}
+PICTURES = {"top.png": "site-top.png", "kpi.png": "site-kpi.png", "kpi-map.png": "site-kpi-map.png",
+            "lg.png": "site-lg.png"}
 
 
 def main() -> int:

@@ -26,7 +26,7 @@ CHARTS = """return Array.from(document.querySelectorAll('.chart, .spark')).map(e
     id: e.id,
     traces: (e.data || []).length,
     points: (e.data || []).reduce((n, t) => n + (t.y || t.z || []).filter(v => v !== null).length, 0),
-    drawn: e.querySelectorAll('.scatterlayer .trace, .choroplethlayer .trace').length}))"""
+    drawn: e.querySelectorAll('.scatterlayer .trace, .boxlayer .trace, .choroplethlayer .trace').length}))"""
 
 
 def needs_chromium():

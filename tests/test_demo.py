@@ -460,7 +460,9 @@ def test_the_map_of_a_computed_kpi_is_the_unit_view_in_its_latest_year(demo, dem
         assert set(traces["率"]) | set(traces.get("未提出", {})) == municipalities  # each drawn once, the 県 not
         text = (site / "kpi" / "GOV-K01.html").read_text(encoding="utf-8")
         assert "出典: 国土交通省 国土数値情報(行政区域データ)を加工して作成" in text
-        assert text.count('<a href="../lg/07') == len(units) == 60  # the table beside the map: every expected unit
+        beside = text[text.index('<h2 id="lg-map-heading">'):]
+        beside = beside[:beside.index("</table>")]
+        assert beside.count('<a href="../lg/07') == len(units) == 60  # the table beside the map: every expected unit
         if site is demo_site:
             missing = {code: name for _, code, name, _, reported, _, _ in units if not reported}
             assert sorted(missing.values()) == sorted([*SURVEY_LATE, SURVEY_BROKEN])
@@ -475,7 +477,10 @@ def test_the_map_of_a_computed_kpi_is_the_unit_view_in_its_latest_year(demo, dem
 
 
 # In a real browser: headless Chromium opens every page of both editions from file://.
-SCREENSHOTS = {"index.html": "top.png", "kpi/GOV-K02.html": "kpi.png"}  # the README's pictures
+# the docs' pictures (docs/operators.md): each page's picture, and the element scrolled to the top first (None: the
+# page's top); a computed KPI's page at its map, a municipality's page at its top
+SCREENSHOTS = {"index.html": ("top.png", None), "kpi/GOV-K02.html": ("kpi.png", None),
+               "kpi/GOV-K01.html": ("kpi-map.png", "lg-map-heading"), "lg/072036.html": ("lg.png", None)}
 
 
 @pytest.fixture(scope="module")
@@ -488,8 +493,8 @@ def browser():
 def test_every_page_works_in_a_real_browser(browser, demo_site, public_site, tmp_path_factory):
     """No console error, no request outside the site, every chart drawn from its data, no dialog, and none of
     the axe rules broken, on every kind of page (each template, in both editions where it changes with the
-    edition; of the pages sharing a template, a sample); screenshots of トップ and a KPI page (scripts/refresh_screenshots.py
-    copies them into docs/ for the README)."""
+    edition; of the pages sharing a template, a sample); screenshots of トップ, a KPI page, a computed KPI's map and a
+    municipality's page (scripts/refresh_screenshots.py copies them into docs/ for operators.md)."""
     shots = Path(os.environ.get("SHINCHOKU_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
     problems = {}
     # every page of the 庁内用 edition but the many of one template, of which a sample: of the KPI pages (11 of
@@ -514,11 +519,30 @@ def test_every_page_works_in_a_real_browser(browser, demo_site, public_site, tmp
             if found:
                 problems[f"{site.parent.name}/{name}"] = found
             if site == demo_site and name in SCREENSHOTS:
+                picture, at = SCREENSHOTS[name]
                 browser.execute_script("window.scrollTo(0, 0)")  # axe scrolled through the page
-                browser.save_screenshot(str(shots / SCREENSHOTS[name]))
+                if at:
+                    browser.execute_script("document.getElementById(arguments[0]).scrollIntoView()", at)
+                browser.save_screenshot(str(shots / picture))
     assert problems == {}
-    for picture in SCREENSHOTS.values():
+    for picture, _ in SCREENSHOTS.values():
         assert (shots / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_docs_show_the_screenshots_the_script_refreshes():
+    """Every picture the browser test takes is one scripts/refresh_screenshots.py copies into docs/, committed there
+    and shown by a page of the docs: トップ, a KPI page, a computed KPI's map and a municipality's page."""
+    import runpy
+
+    from shinchoku.config import ROOT
+
+    pictures = runpy.run_path(str(ROOT / "scripts" / "refresh_screenshots.py"))["PICTURES"]
+    assert set(pictures) == {picture for picture, _ in SCREENSHOTS.values()}
+    assert {"kpi/GOV-K01.html", "lg/072036.html"} <= set(SCREENSHOTS)  # a map page and a municipality's page
+    docs = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "docs").glob("*.md"))
+    for name in pictures.values():
+        assert (ROOT / "docs" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+        assert f"]({name})" in docs, name
 
 
 # a point inside a municipality's polygon on the map, in the viewport's pixels (Plotly's hit test, not the DOM's,
@@ -675,21 +699,173 @@ def test_the_public_edition_shows_no_unconfirmed_year_of_a_municipality(demo, de
         assert "未確定" not in text and "調査票!" not in text and ".xlsx" not in text, name
 
 
-def test_the_search_finds_a_municipality_by_its_reading(browser, public_site):
+def distribution_tables(text: str, kpi_id: str | None = None) -> dict[str, tuple[str, list[list[str]]]]:
+    """A page's tables of the municipalities' distribution, by KPI: a KPI's page (``kpi_id``) its one, a local
+    government's one per KPI section: {kpi_id: (year, rows)}, each row [順位, 市町村, 種別, 地方, 率, 分母, …]."""
+    sections = [(kpi_id, text)] if kpi_id else \
+        re.findall(r'<h2 id="([A-Z]+-K\d+)">(.*?)(?=<h2 id="[A-Z]+-K\d+">|$)', text, re.S)
+    found = {}
+    for kpi, section in sections:
+        if '<table class="distribution">' in section:
+            year = re.search(r"<caption>(R\d+年度)の市町村の率\(グラフのデータ\)", section)[1]
+            found[kpi] = (year, table_rows(section, f"{year}の市町村の率(グラフのデータ)"))
+    return found
+
+
+COMPUTED_KPIS = ("GOV-K01", "EDU-K01")
+
+
+def test_a_computed_kpis_page_shows_the_distribution_of_the_municipalities_rates(demo, demo_site, public_site):
+    """A computed KPI's page, like a municipality's, shows the distribution of the municipalities' rates in its map's
+    year — 庁内用 the latest (集計中), 公開用 the latest confirmed, confirmed rates only: the chart's points are the views'
+    rates, its table their ranks (local_government_ranks, 現行 / 確定), each municipality with those of similar size the
+    view picks, under the rule that picks them."""
+    from shinchoku.documents.lg_pages import PUBLIC_RANK_RULE, RANK_RULE, SIMILAR_RULE
+
+    got = query_many(demo, {
+        "years": "select kpi_id, max(fiscal_year), max(fiscal_year) filter (where value_status = '確定') "
+                 "from kpi_progress group by 1",
+        "units": "select kpi_id, fiscal_year, name, value, value_status from local_government_values "
+                 "where kind <> '県' and reported and value is not null",
+        "ranks": "select basis, kpi_id, fiscal_year, rank, name, (select list(g.name order by i) from "
+                 "unnest(similar_codes) with ordinality as s(c, i) join local_governments g on g.code = s.c) "
+                 "from local_government_ranks order by basis, kpi_id, fiscal_year, rank, code"})
+    years = {k: (latest, confirmed) for k, latest, confirmed in got["years"]}
+    for kpi_id in COMPUTED_KPIS:
+        assert years[kpi_id] == (YEARS[-1], CONFIRMED_YEARS[-1])  # the editions' years differ: 公開用 has less to show
+        for site, basis, year, rule in ((demo_site, "現行", YEARS[-1], RANK_RULE),
+                                        (public_site, "確定", CONFIRMED_YEARS[-1], PUBLIC_RANK_RULE)):
+            page = site / "kpi" / f"{kpi_id}.html"
+            text = page.read_text(encoding="utf-8")
+            expected = {name: value for k, y, name, value, status in got["units"]
+                        if k == kpi_id and y == year and (basis == "現行" or status == "確定")}
+            assert len(expected) >= 55, (kpi_id, basis)
+            [box] = [t for t in charts(page)[f"dist-{kpi_id}"] if t["type"] == "box"]
+            assert {label.split(": ")[0]: x for label, x in zip(box["text"], box["x"])} == expected, (kpi_id, basis)
+            shown_year, rows = distribution_tables(text, kpi_id)[kpi_id]
+            assert shown_year == format_year(year) and f"<h2 id=\"lg-dist-heading\">市町村の分布({shown_year})</h2>" in text
+            ranks = [r for r in got["ranks"] if r[:3] == (basis, kpi_id, year)]
+            assert [(int(r[0]), r[1], r[6]) for r in rows] == \
+                [(rank, name, "、".join(similar or []) or "-") for *_, rank, name, similar in ranks], (kpi_id, basis)
+            assert any(similar for *_, similar in ranks)
+            assert rule in text and SIMILAR_RULE in text
+        # 公開用: the year under review shows nowhere in the distribution, its rates (not yet 確定) neither
+        public = (public_site / "kpi" / f"{kpi_id}.html").read_text(encoding="utf-8")
+        section = public[public.index('<h2 id="lg-dist-heading">'):public.index("<h2>年度別の実績</h2>")]
+        assert format_year(YEARS[-1]) not in section and "未確定" not in section
+
+
+def test_a_computed_kpis_yearly_values_are_its_aggregates(demo, demo_site, public_site):
+    """年度別の実績 of a computed KPI lists each year's value as kpi_progress has it — the ratio of sums, with 集計中 and
+    its coverage while the year is aggregating, its 時点 and 確定, its source 集計 — and in 庁内用 where it came from (how
+    many local governments' survey sheets, the latest received); 公開用 only its confirmed years. A department's KPI
+    keeps its rows, their source 部局報告."""
+    got = query_many(demo, {
+        "progress": "select kpi_id, fiscal_year, actual_value, aggregating, units_reported, units_expected, "
+                    "value_status, value_source, as_of from kpi_progress order by kpi_id, fiscal_year",
+        "received": "select kpi_id, fiscal_year, max(received_at) from local_government_values where reported "
+                    "group by all"})
+    received = {(k, y): r for k, y, r in got["received"]}
+    for site, public in ((demo_site, False), (public_site, True)):
+        for kpi_id in COMPUTED_KPIS:
+            rows = table_rows((site / "kpi" / f"{kpi_id}.html").read_text(encoding="utf-8"), "現行の値")
+            expected = [p for p in got["progress"] if p[0] == kpi_id and (not public or p[6] == "確定")]
+            assert [r[0] for r in rows] == [format_year(p[1]) for p in expected] and len(rows) >= 3, (kpi_id, public)
+            assert any(p[3] for p in expected) != public  # 庁内用 has a year 集計中; 公開用 none
+            for row, (_, year, value, aggregating, reported, units, status, source, as_of) in zip(rows, expected):
+                figure, _, coverage = row[1].partition("(")
+                assert figure.endswith("%") and _number(figure) == pytest.approx(value, abs=0.005), row
+                assert coverage == (f"集計中 {reported}/{units}団体)" if aggregating else ""), row
+                assert (row[2], row[4], row[5]) == (as_of, status, source) and source == "集計", row  # as_of: ISO text
+                if public:
+                    assert len(row) == 6  # no 出典, no 受付
+                else:
+                    assert row[6:] == [f"団体の調査票({reported}/{units}団体)の分子の合計÷分母の合計",
+                                       f"{received[kpi_id, year][:16]}(最新)"], row
+        rows = table_rows((site / "kpi" / "GOV-K02.html").read_text(encoding="utf-8"), "現行の値")
+        assert rows and all(r[5] == "部局報告" for r in rows) and all(len(r) == (6 if public else 8) for r in rows)
+
+
+def test_distinct_rates_writes_rates_ranked_apart_apart():
+    """Rates that read the same at the precision but differ get the digits that tell them apart, all of their group
+    alike; equal rates (one rank) stay one text; the others keep the precision."""
+    from shinchoku.documents.lg_pages import distinct_rates
+
+    got = distinct_rates({"a": 75.5114294, "b": 75.5114213, "c": 75.514, "d": 80.0, "e": 75.5114294, "f": 61.24},
+                         "%", 2)
+    assert got == {"a": "75.51143%", "b": "75.51142%", "c": "75.51400%", "e": "75.51143%", "d": "80.00%",
+                   "f": "61.24%"}
+    assert distinct_rates({"a": 1 / 3 * 100, "b": 2 / 6 * 100}, "%", 2) == {"a": "33.33%", "b": "33.33%"}
+
+
+def test_rates_ranked_apart_never_read_the_same(demo, demo_site, public_site, catalogue):
+    """From the manager trial: 61.5% ranked 3rd beside 61.5% ranked 4th looked like a tie that was not one. Where the
+    view ranks two municipalities apart whose rates read the same at the site's precision (one digit more than the
+    plan's), each table ranking them — on a KPI's page and a municipality's, both editions — shows them with the
+    digits that tell them apart; each text is the view's rate, rounded; one text, one rank."""
+    places = {k.kpi_id: max(k.baseline_decimals or 0, k.target_decimals or 0) + 1 for k in catalogue.kpis}
+    got = query(demo, "select basis, kpi_id, fiscal_year, name, value, rank from local_government_ranks")
+    rates = {(b, k, format_year(y), n): (v, r) for b, k, y, n, v, r in got}
+    # the demo has such rates (its 33 municipalities near 75.51% in GOV-K01): the site at its precision would tie them
+    read_alike = {(b, k, y) for b, k, y, n, v, r in got for *_, n2, v2, r2 in
+                  [o for o in got if o[:3] == (b, k, y) and o[5] != r]
+                  if f"{v:.{places[k]}f}" == f"{v2:.{places[k]}f}"}
+    assert {("現行", "GOV-K01", YEARS[-1]), ("確定", "GOV-K01", CONFIRMED_YEARS[-1])} <= read_alike
+    checked = 0
+    for site, basis in ((demo_site, "現行"), (public_site, "確定")):
+        pages = [site / "kpi" / f"{k}.html" for k in COMPUTED_KPIS] + sorted((site / "lg").glob("07*.html"))
+        for page in pages:
+            text = page.read_text(encoding="utf-8")
+            tables = distribution_tables(text, None if page.parent.name == "lg" else page.stem)
+            for kpi_id, (year, rows) in tables.items():
+                ranks_of: dict[str, set] = {}
+                for rank, name, _, _, rate, *_ in rows:
+                    ranks_of.setdefault(rate, set()).add(rank)
+                    value, view_rank = rates[basis, kpi_id, year, name]
+                    digits = len(rate.rstrip("%").partition(".")[2])
+                    assert digits >= places[kpi_id] and str(view_rank) == rank, (page.name, name, rate)
+                    assert abs(_number(rate) - value) <= 0.5 * 10 ** -digits + 1e-9, (page.name, name, rate, value)
+                    checked += 1
+                assert all(len(r) == 1 for r in ranks_of.values()), (page.name, kpi_id, ranks_of)
+    assert checked > 4 * 59 * 50
+
+
+def test_the_search_finds_a_municipality_by_its_reading_and_a_region_or_group_by_its_name(browser, public_site, demo):
     """lg/index.html's search needs no server: typing a reading (こおりやま, or in katakana) lists 郡山市 and links to
-    its page; a code finds it too."""
+    its page; a code finds it too. A region's name or reading (会津, あいづ, アイヅ, ｱｲﾂﾞ) links the region's page and
+    lists its members; a group's name (避難地域, 会津１３) its page and its members."""
     from selenium.webdriver.common.by import By
 
+    got = query_many(demo, {
+        "regions": "select region, region_order, list(code order by code) from local_governments "
+                   "where region is not null group by all",
+        "groups": "select group_name, list(code order by code) from local_government_groups group by all"})
+    regions = {name: (order, codes) for name, order, codes in got["regions"]}
+    groups = {name: codes for name, codes in got["groups"]}
     browser.get((public_site / "lg" / "index.html").as_uri())
     box = browser.find_element(By.ID, "lg-search")
-    for typed in ("こおりやま", "コオリヤマ", "07203", "ｺｵﾘﾔﾏ", "０７２０３６", "72036"):  # as any keyboard types it
+
+    def search(typed: str) -> list[tuple[str, str]]:
         box.clear()
         box.send_keys(typed)
-        found = [(a.text, a.get_attribute("href")) for a in browser.find_elements(By.CSS_SELECTOR, "#lg-results a")]
-        assert found == [("郡山市(こおりやまし)", (public_site / "lg" / "072036.html").as_uri())], typed
-    box.clear()
-    box.send_keys("ふくしま")
-    found = {a.text for a in browser.find_elements(By.CSS_SELECTOR, "#lg-results a")}
+        return [(a.text, a.get_attribute("href").rsplit("/", 1)[1])
+                for a in browser.find_elements(By.CSS_SELECTOR, "#lg-results a")]
+
+    for typed in ("こおりやま", "コオリヤマ", "07203", "ｺｵﾘﾔﾏ", "０７２０３６", "72036"):  # as any keyboard types it
+        assert search(typed) == [("郡山市(こおりやまし)", "072036.html")], typed
+    order, members = regions["会津"]
+    for typed in ("会津", "あいづ", "ｱｲﾂﾞ"):
+        found = search(typed)
+        assert (f"会津(地方・{len(members)}市町村)", f"region-{order}.html") in found, typed
+        assert set(members) <= {href.removesuffix(".html") for _, href in found}, typed
+        # 南会津 (みなみあいづ) is found too; 県中 (けんちゅう) and its members are not
+        assert f"region-{regions['南会津'][0]}.html" in {h for _, h in found}, typed
+        assert not {h for _, h in found} & {f"{c}.html" for c in regions["県中"][1]}, typed
+    for typed, group in (("避難地域", "避難地域12市町村"), ("会津１３", "会津13市町村")):
+        found = search(typed)
+        assert [t for t, h in found if h.startswith("group-")] == [f"{group}(グループ・{len(groups[group])}市町村)"], typed
+        assert {h.removesuffix(".html") for _, h in found if h[0].isdigit()} == set(groups[group]), typed
+    found = {text for text, _ in search("ふくしま")}
     assert {"福島県(ふくしまけん)", "福島市(ふくしまし)"} <= found
     browser.find_element(By.CSS_SELECTOR, "#lg-results a[href$='072010.html']").click()
     assert browser.execute_script("return document.title").startswith("福島市")

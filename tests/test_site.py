@@ -48,7 +48,7 @@ def parse(path):
 def payload_site(catalogue, tmp_path_factory):
     """A site whose 要因分析, outcome and file name carry script payloads, ingested the normal way."""
     from shinchoku.settings import load_settings
-    from shinchoku.documents.template import write_template
+    from shinchoku.documents.template import write_survey, write_template
 
     base = tmp_path_factory.mktemp("payloads")
     settings = load_settings(inbox=base / "inbox", warehouse=base / "warehouse" / "shinchoku.duckdb",
@@ -57,6 +57,10 @@ def payload_site(catalogue, tmp_path_factory):
                          explanations={"REG-K01": (PAYLOADS[0], PAYLOADS[1])})
     fill_outcomes(path, [("GOV-01", PAYLOADS[2], PAYLOADS[1], None, None, None)])
     drop(settings, path, "企画調整部", f"{PAYLOADS[0]}.xlsx")
+    # a local government's survey sheet under the same name: its file name is on its page (lg/072036.html, 庁内用)
+    survey = write_survey(catalogue, "郡山市", 2022, base / "s.xlsx", counts={
+        ("GOV-K01", "online"): 60, ("GOV-K01", "total"): 100, ("EDU-K01", "ict_teachers"): 5, ("EDU-K01", "teachers"): 10})
+    drop(settings, survey, "郡山市", f"{PAYLOADS[0]}.xlsx")
     assert run_ingest(settings, catalogue).exit_code == 0
     return build_site(settings.warehouse, base / "site")
 
@@ -74,6 +78,9 @@ def test_text_from_a_return_never_runs_as_script(payload_site):
         assert "&lt;img src=x onerror=alert(1)&gt;" in text or "&lt;/script&gt;" in text, page.name
     kpi_page = (site / "kpi" / "REG-K01.html").read_text(encoding="utf-8")
     assert "&lt;img src=x onerror=alert(1)&gt;.xlsx" in kpi_page  # the file name, shown as text
+    lg_page = site / "lg" / "072036.html"  # and a survey sheet's, on its local government's page
+    assert "&lt;img src=x onerror=alert(1)&gt;.xlsx" in lg_page.read_text(encoding="utf-8")
+    assert not [t for t, _ in parse(lg_page).tags if t == "img"]
 
 
 def test_text_from_a_return_never_runs_in_a_real_browser(payload_site):
@@ -81,7 +88,7 @@ def test_text_from_a_return_never_runs_in_a_real_browser(payload_site):
     needs_chromium()
     with chromium() as driver:
         for page in (payload_site / "kpi" / "REG-K01.html", payload_site / "area" / "GOV.html",
-                     payload_site / "quality.html"):
+                     payload_site / "quality.html", payload_site / "lg" / "072036.html"):
             assert check_page(driver, page) == [], page.name
 
 

@@ -9,7 +9,7 @@ not 確定 appears nowhere — and no file, cell or receipt.
 
 from __future__ import annotations
 
-from .facts import UNREPORTED, coverage, format_count, format_value, format_year, view_rows
+from .facts import UNREPORTED, coverage, format_computed, format_count, format_value, format_year, view_rows
 
 # the views these pages read (beyond the facts'); never a raw table
 LG_VIEWS = ("local_governments", "local_government_groups", "local_government_values", "kpi_aggregates",
@@ -19,7 +19,8 @@ DASH = "-"
 PREFECTURE = "県全体"
 # the rules the views apply (local_government_ranks, 005_macros.sql's rank_by_rate and of_similar_size), as the pages say them
 RANK_RULE = ("順位: その年度に率のある市町村の中で、指標の向きでよい順(高いほどよい指標は高い順)。同じ率は同順位。"
-             "県は市町村と並べず、順位をつけません。")
+             "県は市町村と並べず、順位をつけません。順位の違う率が表示の桁では同じになるときは、違いの分かる桁まで"
+             "表示します(例: 75.511429% と 75.511421%)。")
 PUBLIC_RANK_RULE = RANK_RULE.replace("率のある市町村", "確定した率のある市町村")
 SIMILAR_RULE = ("規模の近い市町村: 種別(市・町・村)が同じで、規模(分母の件数)がこの市町村の0.5倍〜2倍の市町村のうち、"
                 "規模の比が近い順に最大5団体。")
@@ -49,6 +50,24 @@ def region_path(order: int) -> str:
     return f"region-{order}.html"
 
 
+def distinct_rates(values: dict[str, float], unit: str, places: int, most: int = 15) -> dict[str, str]:
+    """Each code's rate written to ``places`` decimals, except where different rates would read the same: each such
+    group is written to as many more decimals as tell its rates apart (75.511429% and 75.511421%, not twice 75.51%),
+    so that two rates ranked differently never look like a tie. Equal rates (a tie, one rank) stay one text."""
+    texts = {code: format_value(v, unit, places) for code, v in values.items()}
+    alike: dict[str, list[str]] = {}
+    for code, text in texts.items():
+        alike.setdefault(text, []).append(code)
+    for codes in alike.values():
+        rates = {values[c] for c in codes}
+        if len(rates) < 2:
+            continue
+        more = next((p for p in range(places + 1, most + 1)
+                     if len({format_value(r, unit, p) for r in rates}) == len(rates)), most)
+        texts.update({c: format_value(values[c], unit, more) for c in codes})
+    return texts
+
+
 class LocalGovernmentPages:
     """Renders lg/ through the site's ``pages`` (its ``render``, edition and the KPIs as the edition shows them)."""
 
@@ -75,11 +94,27 @@ class LocalGovernmentPages:
         shown = pages.shown
         self.kpis = [shown[k] for k in sorted(kpi_ids) if k in shown]
         self.years = sorted({v["fiscal_year"] for v in rows["values"]})
+        self.rate_texts: dict[tuple[str, int], dict[str, str]] = {}
+
+    @property
+    def rank_rule(self) -> str:
+        """The rule of the ranks this edition shows, as the pages say it."""
+        return PUBLIC_RANK_RULE if self.public else RANK_RULE
 
     # formatting
     def rate(self, value, kpi) -> str:
         """A rate as the KPI page writes a computed value: one digit more than the plan's precision."""
-        return DASH if value is None else format_value(value, kpi.unit, kpi.decimals + 1)
+        return format_computed(value, kpi)
+
+    def unit_rate(self, kpi, year: int, code: str, value) -> str:
+        """A municipality's rate in ``year`` as every table, hover and page of the site writes it: as ``rate`` does,
+        or, where a rate ranked differently would read the same, with the digits that tell them apart
+        (distinct_rates over the year's ranked rates)."""
+        key = (kpi.kpi_id, year)
+        if key not in self.rate_texts:
+            self.rate_texts[key] = distinct_rates({r["code"]: r["value"] for r in self.ranked_in.get(key, [])},
+                                                  kpi.unit, kpi.decimals + 1)
+        return self.rate_texts[key].get(code) or self.rate(value, kpi)
 
     def link(self, code: str, prefix: str = "") -> dict:
         g = self.by_code[code]
@@ -110,14 +145,22 @@ class LocalGovernmentPages:
             self.scope("グループ", name, self.group_path[name], codes)
 
     def index(self) -> None:
-        """市町村の一覧: a search over an inline list (name, reading, code), then by reading, by region, groups."""
+        """市町村の一覧: a search over an inline list (a local government's name, reading or code; a region's name or
+        reading, a group's name, which list their members), then by reading, by region, groups."""
         municipalities = [g for g in self.governments if g["kind"] != "県"]
         prefecture = [self.link(g["code"]) for g in self.governments if g["kind"] == "県"]
         by_reading = [self.link(g["code"]) for g in sorted(municipalities, key=lambda g: (g["reading"], g["code"]))]
         by_region = [{"name": region, "href": region_path(order),
                       "members": [self.link(g["code"]) for g in municipalities if g["region"] == region]}
                      for order, region in self.regions]
-        search = [{"code": g["code"], "name": g["name"], "reading": g["reading"]} for g in self.governments]
+        # the search's list: every local government, then each region (its name and reading) and each named group
+        # (its name: the catalogue gives a group no reading) with its members, which a match on it lists
+        readings = {g["region"]: g["region_reading"] for g in municipalities}
+        search = {"units": [{"code": g["code"], "name": g["name"], "reading": g["reading"]} for g in self.governments],
+                  "scopes": [{"kind": "地方", "name": r["name"], "reading": readings[r["name"]], "href": r["href"],
+                              "codes": [m["code"] for m in r["members"]]} for r in by_region] +
+                            [{"kind": "グループ", "name": n, "reading": "", "href": p, "codes": self.members[n]}
+                             for n, p in self.group_path.items()]}
         self.pages.render("lg_index.html", "lg/index.html", "市町村別の状況", prefecture=prefecture,
                           by_reading=by_reading, by_region=by_region, search=search,
                           groups=[{"name": n, "href": p, "count": len(self.members[n])} for n, p in self.group_path.items()])
@@ -137,7 +180,7 @@ class LocalGovernmentPages:
                 rows.append({
                     "year": format_year(y), "numerator": format_count(v["numerator"]) if v["reported"] else DASH,
                     "denominator": format_count(v["denominator"]) if v["reported"] else DASH,
-                    "rate": self.rate(v["value"], kpi) if v["reported"] else UNREPORTED,
+                    "rate": self.unit_rate(kpi, y, code, v["value"]) if v["reported"] else UNREPORTED,
                     "rank": f"{r['rank']}位/{r['ranked']}" if r else DASH,
                     "region_rank": f"{r['region_rank']}位/{r['region_ranked']}" if r else DASH,
                     "region_rate": self.scope_rate(kpi, y, "地方", g["region"]) if g["region"] else DASH,
@@ -151,12 +194,12 @@ class LocalGovernmentPages:
                                         "status": v["value_status"]})
             if not rows:
                 continue
-            section = {"kpi": kpi, "rows": rows, "chart": None}
+            section = {"kpi": kpi, "rows": rows, "dist": None}
             year = latest if latest in {y for (k, y) in self.ranked_in if k == kpi.kpi_id} else \
                 max((y for (k, y) in self.ranked_in if k == kpi.kpi_id), default=None)
-            if year is not None:
-                section.update(self.comparison(kpi, year, g))
-                charts.append({"id": section["chart"], "figure": section.pop("figure")})
+            if year is not None and (comparison := self.comparison(kpi, year, g)):
+                section.update(comparison)
+                charts.append({"id": comparison["dist"]["chart"], "figure": comparison["dist"]["figure"]})
             sections.append(section)
         region_order = self.region_order.get(g["region"])
         self.pages.render(
@@ -164,44 +207,60 @@ class LocalGovernmentPages:
             region_href=region_path(region_order) if region_order else None,
             groups=[{"name": n, "href": self.group_path[n]} for n in self.groups_of.get(code, [])],
             sections=sections, submissions=submissions, similar_rule=SIMILAR_RULE, ratio_rule=RATIO_RULE,
-            rank_rule=PUBLIC_RANK_RULE if self.public else RANK_RULE)
+            rank_rule=self.rank_rule)
 
-    def comparison(self, kpi, year: int, g: dict) -> dict:
-        """The distribution of the municipalities' rates in ``year`` with this unit highlighted (a strip over a box),
-        its data as a table, its region's members and the municipalities of similar size (local_government_ranks)."""
-        ranked = self.ranked_in[(kpi.kpi_id, year)]
+    def comparison(self, kpi, year: int, g: dict) -> dict | None:
+        """A local government's comparison in ``year``: the distribution with it highlighted, its region's members and
+        the municipalities of similar size (local_government_ranks's similar_codes), rows of the distribution's table."""
+        dist = self.distribution(kpi, year, g)
+        if dist is None:
+            return None
         own = self.ranks.get((kpi.kpi_id, year, g["code"]))
+        by_code = {row["code"]: row for row in dist["table"]}
+        return {"dist": dist, "region_members": [row for row in dist["table"] if g["region"] and
+                                                 row["region"] == g["region"]],
+                "similar": [by_code[c] for c in own["similar_codes"]] if own else [],
+                "own_size": format_count(own["denominator"]) if own else None}
+
+    def distribution(self, kpi, year: int, own: dict | None = None, prefix: str = "") -> dict | None:
+        """The distribution of the municipalities' rates in ``year`` (on this edition's basis), the one chart of a KPI's
+        page and a local government's: a strip over a box, the prefecture's ratio of sums a diamond, ``own`` (a local
+        government's page) highlighted; with its data as a table in rank order, each municipality with its kind,
+        region, size and those of similar size (links under ``prefix``). None where no municipality has a rate."""
+        ranked = self.ranked_in.get((kpi.kpi_id, year))
+        if not ranked:
+            return None
+        table = [{**self.link(r["code"], prefix), "rank": r["rank"], "rate": self.unit_rate(kpi, year, r["code"], r["value"]),
+                  "denominator": format_count(r["denominator"]), "own": own is not None and r["code"] == own["code"],
+                  "similar": [self.link(c, prefix) for c in r["similar_codes"]]} for r in ranked]
         label = f"市町村({len(ranked)})"
+        # each point's hover: its municipality and its rate as the table writes it (Plotly's box statistics read in English)
         traces = [{"type": "box", "orientation": "h", "name": label, "x": [r["value"] for r in ranked],
-                   "y": [label] * len(ranked), "text": [r["name"] for r in ranked], "boxpoints": "all",
-                   "jitter": 0.6, "pointpos": 0, "fillcolor": "rgba(0,0,0,0)",
-                   # a point: its municipality and rate, in Japanese (Plotly's box statistics read in English)
-                   "hovertemplate": "%{text}: %{x:.2f}" + kpi.unit + "<extra></extra>", "hoveron": "points",
+                   "y": [label] * len(ranked), "text": [f"{row['name']}: {row['rate']}" for row in table],
+                   "boxpoints": "all", "jitter": 0.6, "pointpos": 0, "fillcolor": "rgba(0,0,0,0)",
+                   "hovertemplate": "%{text}<extra></extra>", "hoveron": "points",
                    "line": {"color": "#767676"}, "marker": {"color": "#1f4e78", "size": 6, "opacity": 0.6}}]
         prefecture = self.aggregates.get((kpi.kpi_id, year, PREFECTURE, PREFECTURE))
         if prefecture and prefecture["value"] is not None:
-            traces.append({"type": "scatter", "mode": "markers", "name": "県全体", "x": [prefecture["value"]],
-                           "y": [label], "marker": {"symbol": "diamond", "size": 14, "color": "#c55a11"}})
-        own_value = (self.values.get((kpi.kpi_id, year, g["code"])) or {}).get("value")
-        if own_value is not None and (own or g["kind"] == "県"):  # the prefecture's own counts: shown, not ranked
-            traces.append({"type": "scatter", "mode": "markers", "name": g["name"], "x": [own_value],
-                               "y": [label], "marker": {"symbol": "circle", "size": 16, "color": "#c00000",
-                                                        "line": {"color": "#ffffff", "width": 2}}})
+            traces.append({"type": "scatter", "mode": "markers", "name": PREFECTURE, "x": [prefecture["value"]],
+                           "y": [label], "text": [f"{PREFECTURE}: {self.aggregate_rate(prefecture, kpi)}"],
+                           "hovertemplate": "%{text}<extra></extra>",
+                           "marker": {"symbol": "diamond", "size": 14, "color": "#c55a11"}})
+        own_value = (self.values.get((kpi.kpi_id, year, own["code"])) or {}).get("value") if own else None
+        if own_value is not None and (own["kind"] == "県" or (kpi.kpi_id, year, own["code"]) in self.ranks):
+            # the prefecture's own counts: shown, not ranked
+            traces.append({"type": "scatter", "mode": "markers", "name": own["name"], "x": [own_value], "y": [label],
+                           "text": [f"{own['name']}: {self.unit_rate(kpi, year, own['code'], own_value)}"],
+                           "hovertemplate": "%{text}<extra></extra>",
+                           "marker": {"symbol": "circle", "size": 16, "color": "#c00000",
+                                      "line": {"color": "#ffffff", "width": 2}}})
         figure = {"data": traces, "layout": {
             "xaxis": {"title": {"text": f"{kpi.name}({kpi.unit})"}}, "yaxis": {"visible": False},
             "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
             "margin": {"l": 20, "r": 20, "t": 30, "b": 50},
             "font": {"family": "Noto Sans CJK JP, sans-serif"}}}
-        table = [{**self.link(r["code"]), "rank": r["rank"], "rate": self.rate(r["value"], kpi),
-                  "denominator": format_count(r["denominator"]), "own": r["code"] == g["code"]} for r in ranked]
-        region = [row for row, r in zip(table, ranked) if g["region"] and r["region"] == g["region"]]
-        similar = [] if own is None else [
-            {**self.link(c), "rate": self.rate(self.ranks[(kpi.kpi_id, year, c)]["value"], kpi),
-             "denominator": format_count(self.ranks[(kpi.kpi_id, year, c)]["denominator"]),
-             "rank": self.ranks[(kpi.kpi_id, year, c)]["rank"]} for c in own["similar_codes"]]
-        return {"chart": f"dist-{kpi.kpi_id}", "figure": figure, "chart_year": format_year(year), "table": table,
-                "region_members": region, "similar": similar,
-                "own_size": format_count(own["denominator"]) if own else None}
+        return {"chart": f"dist-{kpi.kpi_id}", "figure": figure, "year": format_year(year), "table": table,
+                "own": own["name"] if own else None}
 
     def scope(self, kind: str, name: str, path: str, codes: list[str]) -> None:
         """A region's or a group's page: its ratio of sums over the years (kpi_aggregates) with the prefecture's
@@ -240,7 +299,7 @@ class LocalGovernmentPages:
                 shown = [y for y in self.years if (v := self.values.get((kpi.kpi_id, y, code))) and v["reported"]]
                 if shown:
                     v = self.values[(kpi.kpi_id, shown[-1], code)]
-                    latest[code] = f"{self.rate(v['value'], kpi)}({format_year(shown[-1])})"
+                    latest[code] = f"{self.unit_rate(kpi, shown[-1], code, v['value'])}({format_year(shown[-1])})"
             sections.append({"kpi": kpi, "rows": rows, "chart": chart, "latest": latest})
         members = [self.link(c) for c in codes]
         self.pages.render("lg_scope.html", f"lg/{path}", f"{name}({kind})", charts, kind=kind, name=name,

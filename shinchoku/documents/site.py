@@ -22,7 +22,7 @@ from .facts import (COMPUTED, DEFINITION_NOTE, NO_DENOMINATOR, UNREPORTED, NoAct
                     format_actual, format_count,
                     format_actual_value, format_outlook, format_rate, format_reach, format_reported, format_value,
                     format_year, grade_legend, outlook_legend, trend_line, view_rows)
-from .lg_pages import LG_VIEWS, LocalGovernmentPages, read as read_local_governments
+from .lg_pages import LG_VIEWS, SIMILAR_RULE, LocalGovernmentPages, read as read_local_governments
 
 TEMPLATES = Path(__file__).with_name("site_templates")
 # the views the site reads beyond the report's (REPORT_VIEWS); never a raw table
@@ -97,7 +97,7 @@ def build_site(warehouse: Path, out: Path, year: int | None = None, public: bool
             pages.kpi(kpi)
         for area_id, area in data.areas:
             pages.area(area_id, area)
-        LocalGovernmentPages(pages, extra["local_governments"]).build()
+        pages.lg.build()
         if not public:
             pages.status()
             pages.quality()
@@ -215,13 +215,13 @@ def _number(value, kpi) -> str:
     return DASH if value is None else format_value(value, "", kpi.decimals)
 
 
-def _reported(progress: dict | None, kpi) -> str:
-    """A year's actual (a kpi_progress row) as format_actual_value writes it, with 集計中 and its coverage where a
-    computed KPI's year is not complete."""
+def _reported(progress: dict | None, kpi, unit: str = "") -> str:
+    """A year's actual (a kpi_progress row) as format_actual_value writes it (without its unit unless given), with
+    集計中 and its coverage where a computed KPI's year is not complete."""
     if progress is None:
         return DASH
     coverage = coverage_text(progress)
-    return format_actual_value(progress, kpi, "") + (f"({coverage})" if coverage else "")
+    return format_actual_value(progress, kpi, unit) + (f"({coverage})" if coverage else "")
 
 
 class _Pages:
@@ -238,6 +238,8 @@ class _Pages:
         self.area_names = dict(self.data.areas)
         self.shown = {kpi.kpi_id: scope.kpi(kpi) for kpi in self.data.kpis}  # as this edition judges each KPI
         self.standing = {k: self._standing(kpi) for k, kpi in self.shown.items()}  # each page shows the same
+        # the local government pages, and what the KPI pages share with them (the distribution, the rates' texts)
+        self.lg = LocalGovernmentPages(self, extra["local_governments"])
 
     def render(self, template: str, path: str, title: str, charts: list | None = None, **context) -> None:
         depth = path.count("/")
@@ -349,9 +351,14 @@ class _Pages:
         figure = _kpi_figure(kpi, xs, actual, expected, trend)
         history = [_version(h, kpi) for h in extra["history"].get(kpi.kpi_id, [])]
         # a department's value in a year a computed KPI's aggregate replaces it is history, not the year's value
-        computed = {y for y in data.plan_years if (data.progress.get((kpi.kpi_id, y)) or {}).get("value_source") == COMPUTED}
-        values = [h for h in history if h["current"] and (not scope.public or h["status"] == CONFIRMED)
+        computed = {y for (k, y), p in data.progress.items() if k == kpi.kpi_id and p["value_source"] == COMPUTED}
+        values = [{**h, "origin": data.progress[(kpi.kpi_id, h["fiscal_year"])]["value_source"]
+                   if (kpi.kpi_id, h["fiscal_year"]) in data.progress else DASH}
+                  for h in history if h["current"] and (not scope.public or h["status"] == CONFIRMED)
                   and h["fiscal_year"] not in computed]
+        # a computed KPI's years: its value as kpi_progress has it (the aggregate), in year order among the others
+        values = sorted(values + [self._aggregate_value(kpi, p) for y in sorted(computed)
+                                  if (p := scope.value(kpi.kpi_id, y))], key=lambda v: v["fiscal_year"])
         superseded = [] if scope.public else [h for h in history if not h["current"]]
         explanations = [{"year": format_year(e["fiscal_year"]), "factor": e["factor_analysis"] or "(記入なし)",
                          "direction": e["future_direction"] or "(記入なし)"}
@@ -364,13 +371,33 @@ class _Pages:
                                   f"({format_year(d['target_fy'])})",
                         "owner": d["owner"], "revision": d["revision_id"] or "当初", "reason": d["reason"] or ""}
                        for d in extra["definitions"].get(kpi.kpi_id, [])]
-        self.render("kpi.html", f"kpi/{kpi.kpi_id}.html", kpi.name, [{"id": "chart", "figure": figure}],
+        lg_map = self._lg_map(kpi, standing["latest"])
+        # the municipalities' distribution in the map's year: the local government pages' chart, no one highlighted
+        dist = self.lg.distribution(kpi, lg_map["fiscal_year"], prefix="../lg/") if lg_map else None
+        charts = [{"id": "chart", "figure": figure}] + ([{"id": dist["chart"], "figure": dist["figure"]}] if dist else [])
+        self.render("kpi.html", f"kpi/{kpi.kpi_id}.html", kpi.name, charts,
                     kpi=kpi, area_name=self.area_names.get(kpi.area_id, kpi.area_id),
                     latest=standing["actual"], grade=standing["grade"], outlook=standing["outlook"],
                     definition=standing["definition"], definition_note=DEFINITION_NOTE,
                     reach=format_reach(outlook) if outlook and outlook["projected_reach_fy"] else "",
                     chart_rows=chart_rows, values=values, superseded=superseded, explanations=explanations,
-                    definitions=definitions, lg_map=self._lg_map(kpi, standing["latest"]))
+                    definitions=definitions, lg_map=lg_map, dist=dist, rank_rule=self.lg.rank_rule,
+                    similar_rule=SIMILAR_RULE)
+
+    def _aggregate_value(self, kpi, progress: dict) -> dict:
+        """A computed KPI's year in 年度別の実績 as kpi_progress has it: the prefecture-wide aggregate (with 集計中 and its
+        coverage while the year is aggregating), its 時点, mark and 確定, and where it came from: the local governments'
+        survey sheets (how many reported) and the latest of their receipts (local_government_values)."""
+        year = progress["fiscal_year"]
+        units = [u for u in self.extra["lg_values"].get(kpi.kpi_id, []) if u["fiscal_year"] == year and u["reported"]]
+        received = max((u["received_at"] for u in units if u["received_at"]), default=None)
+        rule = _sums(units[0]["rule"]) if units else DASH
+        return {"year": format_year(year), "fiscal_year": year, "value": _reported(progress, kpi, kpi.unit),
+                "as_of": f"{progress['as_of']:%Y-%m-%d}" if progress["as_of"] else DASH,
+                "mark": progress["provisional"] or "", "status": progress["value_status"],
+                "origin": progress["value_source"],
+                "source": f"団体の調査票({progress['units_reported']}/{progress['units_expected']}団体)の{rule}",
+                "received": f"{received:%Y-%m-%d %H:%M}(最新)" if received else DASH}
 
     def _lg_map(self, kpi, latest: dict | None) -> dict | None:
         """A computed KPI's map of the municipalities in the year of its latest value as this edition shows it (公開用:
@@ -390,12 +417,13 @@ class _Pages:
             rows.append({**u, "shown": shown, "status": status,
                          "numerator_text": format_count(u["numerator"]) if shown else DASH,
                          "denominator_text": format_count(u["denominator"]) if shown else DASH,
-                         "rate_text": _unit_rate(u["value"], kpi) if shown else DASH})
+                         "rate_text": self.lg.unit_rate(kpi, year, u["code"], u["value"]) if shown else DASH})
         measure = "率" if units[0]["rule"] == "ratio_of_sums" else "値"
         coverage = coverage_text(latest) or f"{latest['units_reported']}/{latest['units_expected']}団体の報告がそろっています"
-        return {"year": format_year(year), "measure": measure, "coverage": f"{format_year(year)} {coverage}",
-                "rule": ("県全体の値は報告した団体の分子の合計÷分母の合計です(団体ごとの率の平均ではありません)。"
-                         if measure == "率" else "県全体の値は報告した団体の値の合計です。")
+        return {"year": format_year(year), "fiscal_year": year, "measure": measure,
+                "coverage": f"{format_year(year)} {coverage}",
+                "rule": f"県全体の値は報告した団体の{_sums(units[0]['rule'])}です"
+                        + ("(団体ごとの率の平均ではありません)。" if measure == "率" else "。")
                         + "未提出の団体は灰色で示し、0 とはしません。地図の団体をクリックすると、その団体のページを開きます。",
                 "source": MAP_SOURCE, "figure": _lg_map_figure(rows, kpi, measure),
                 "rows": [{"code": r["code"], "name": r["name"] + ("(地図外)" if r["kind"] == "県" else ""),
@@ -469,9 +497,9 @@ def _kpi_figure(kpi, xs: list[str], actual: list, expected: list, trend: list) -
     return {"data": data, "layout": layout}
 
 
-def _unit_rate(value: float | None, kpi) -> str:
-    """A unit's rate as its KPI's aggregate is written: one digit more than the plan's precision."""
-    return DASH if value is None else format_value(value, kpi.unit, kpi.decimals + 1)
+def _sums(rule: str) -> str:
+    """What a computed KPI's rule (computed_kpis.rule) sums, in the pages' words."""
+    return "分子の合計÷分母の合計" if rule == "ratio_of_sums" else "値の合計"
 
 
 # the map's colours: a sequential scale for the rate, and a grey (no part of the scale) for the units without one
