@@ -806,11 +806,11 @@ def test_rates_ranked_apart_never_read_the_same(demo, demo_site, public_site, ca
     places = {k.kpi_id: max(k.baseline_decimals or 0, k.target_decimals or 0) + 1 for k in catalogue.kpis}
     got = query(demo, "select basis, kpi_id, fiscal_year, name, value, rank from local_government_ranks")
     rates = {(b, k, format_year(y), n): (v, r) for b, k, y, n, v, r in got}
-    # the demo has such rates (its 33 municipalities near 75.51% in GOV-K01): the site at its precision would tie them
+    # the demo has such rates in a year its pages show: the site at its precision would tie them
     read_alike = {(b, k, y) for b, k, y, n, v, r in got for *_, n2, v2, r2 in
                   [o for o in got if o[:3] == (b, k, y) and o[5] != r]
                   if f"{v:.{places[k]}f}" == f"{v2:.{places[k]}f}"}
-    assert {("現行", "GOV-K01", YEARS[-1]), ("確定", "GOV-K01", CONFIRMED_YEARS[-1])} <= read_alike
+    assert {("現行", k, YEARS[-1]) for k in COMPUTED_KPIS} & read_alike
     checked = 0
     for site, basis in ((demo_site, "現行"), (public_site, "確定")):
         pages = [site / "kpi" / f"{k}.html" for k in COMPUTED_KPIS] + sorted((site / "lg").glob("07*.html"))

@@ -86,7 +86,7 @@ def sample_counts(catalogue: Catalogue, year: int, seed: int = 2021) -> dict[str
                 size = size / 160  # teachers, not applications
             size *= EVACUATED.get(unit.name, {}).get(year, 1.0)
             sizes[unit.code] = round(size * random.Random(f"{seed}-{kpi.kpi_id}-{unit.code}-{year}").uniform(0.97, 1.03))
-            rates[unit.code] = min(0.97, max(0.05, rng.gauss(1.0, 0.18)))  # relative to the aggregate
+            rates[unit.code] = max(0.05, rng.gauss(1.0, 0.18))  # relative to the aggregate (a rate's cap is below)
         aim = survey_rate(kpi, year)
         for _ in range(3):  # scale the relative rates until the ratio of sums is the aim
             got = sum(min(0.97, aim * rates[c]) * sizes[c] for c in sizes) / max(1, sum(sizes.values()))
