@@ -157,10 +157,13 @@ def test_confirm_needs_every_expected_government_and_then_holds_their_counts(two
     drop(settings, fill_survey(late, counts, out=tmp_path / "late.xlsx"), "檜枝岐村")
     summary = run_ingest(settings, catalogue)
     fate = {d.candidate.path.stem: (d.status, [i.code for i in d.issues]) for d in summary.decisions}
-    assert fate == {"changed": ("rejected", ["period_confirmed"]), "late": ("rejected", ["period_confirmed"]),
+    assert fate == {"changed": ("rejected", ["period_confirmed"]), "late": ("rejected", ["confirmed_without_sheet"]),
                     "same": ("accepted", ["unchanged_after_confirmation"])}
-    [changed] = [d for d in summary.decisions if d.candidate.path.stem == "changed"]
-    assert changed.issues[0].message.startswith("R5年度の郡山市の実績は") and "GOV-K01 online" in changed.issues[0].message
+    issue = {d.candidate.path.stem: d.issues[0] for d in summary.decisions}
+    assert issue["changed"].message.startswith("R5年度の郡山市の実績は") and "GOV-K01 online" in issue["changed"].message
+    # the village missing at confirmation is told so, not that "its" confirmed figures cannot change
+    assert issue["late"].message.startswith("R5年度のGOV-K01の集計は") and "檜枝岐村の調査票が届く前に確定" in \
+        issue["late"].message and "reopen" not in issue["late"].message + issue["late"].fix
     versions = "select count(*) from component_history where kpi_id = 'GOV-K01'"
     assert query_many(settings.warehouse, {"n": versions})["n"] == [(2,)]
 

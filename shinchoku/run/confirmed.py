@@ -3,8 +3,8 @@
 A confirmation records the exact versions it confirms (observations, outcomes, explanations, and the local
 governments' counts of the computed KPIs the department owns that year). While it
 stands, a return that would change anything in that department and year is rejected
-(``period_confirmed``); one that changes nothing is accepted without creating a version
-(``unchanged_after_confirmation``). ``decide`` (a run), ``check`` and ``confirm`` all read the rule here.
+(``period_confirmed``; a local government's sheet for a year confirmed without it, ``confirmed_without_sheet``);
+one that changes nothing is accepted without creating a version (``unchanged_after_confirmation``). ``decide`` (a run), ``check`` and ``confirm`` all read the rule here.
 """
 
 from __future__ import annotations
@@ -124,7 +124,13 @@ def hold_confirmed(assessment, periods: dict[tuple[str, int], Period]) -> None:
         changed = _changes(records, period)
         params = {"detail": fiscal_year_label(period.fiscal_year), "department": department,
                   "date": f"{period.confirmed_at:%Y-%m-%d}"}
-        if changed:
+        late = [r for r in changed if r["table"] == "component" and not any(
+            key[:2] == (r["local_government"], r["item_id"]) for key in period.counts)]
+        if late:  # the local government was missing when the year was confirmed: its sheet comes too late
+            first = late[0]
+            assessment.issues.append(Issue("confirmed_without_sheet", sheet, first["source_cell"], first["item_id"],
+                                           {**params, "value": "、".join(dict.fromkeys(r["item_id"] for r in late))}))
+        elif changed:
             first = changed[0]
             assessment.issues.append(Issue("period_confirmed", sheet, first["source_cell"],
                                            first["item_id"], {**params, "value": "、".join(

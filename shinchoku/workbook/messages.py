@@ -100,6 +100,7 @@ CODES: dict[str, Code] = {
     "wrong_direction": Code(WARNING, "実績値 {value} は基準値より悪化しています(この指標は{detail})。", "値に誤りがないか確認してください。"),
     "as_of_in_value": Code(WARNING, "実績値「{value}」の括弧内の時点を、時点 {detail} として受け付けました。", "次回からは時点を「時点」欄に入力してください。"),
     "renamed_department": Code(WARNING, "「{detail}」は組織改正により「{department}」になっています。「{department}」の提出として受け付けました。", "次回からは inbox/{department}/ のフォルダに、「{department}」の報告様式で提出してください。"),
+    "confirmed_without_sheet": Code(ERROR, "{detail}の{value}の集計は{date}に、{department}の調査票が届く前に確定されました。この調査票の件数は集計に反映できません。", "反映が必要な場合は、DX推進担当へ連絡してください。確定が解除されたら、この調査票をそのまま再提出してください。"),
     "unchanged_after_confirmation": Code(WARNING, "{detail}の{department}の実績は{date}に確定済みです。この報告の内容は確定したものと同じため、新しい版は作らず確定のままとしました。", "訂正がなければ対応は不要です。"),
     "explanation_missing": Code(WARNING, "「{kpi_id}」の実績は{detail}ため、「要因分析」に理由の記入が必要です。", "「要因分析」に実績がこの値になった理由を、「今後の方向性」に今後の取組を記入して再提出してください。評価シートで委員会に示されます。"),
     "as_of_outside_year": Code(WARNING, "時点 {detail} が年度の期間外です。", "時点の日付を確認してください。"),
