@@ -81,3 +81,25 @@ def test_the_example_as_of_typed_into_an_r6_sheet_is_accepted_as_is(catalogue, t
     [a] = assess_files([(path, "企画調整部")], catalogue, Limits())
     assert a.accepted and not [i for i in a.issues if i.code == "as_of_outside_year"], [i.message for i in a.issues]
     assert {r["item_id"]: str(r["as_of"]) for r in a.records} == {"REG-K01": "2025-02-28"}
+
+
+def test_a_kpi_computed_from_the_survey_sheets_asks_for_no_value(catalogue, template):
+    """企画調整部's GOV-K01 comes from the local governments' counts: its 実績値 cell is grey and its prompt says there
+    is nothing to type (a typed value is the fallback); REG-K01 beside it is an input cell as ever. 教育庁, whose one
+    KPI is computed, returns a sheet with no value without being told it forgot them (no_values); 総務部 would be."""
+    from shinchoku.documents.template import COMPUTED_PROMPT
+
+    ws = load_workbook(template("企画調整部", 2023))[SHEET]
+    rows = {ws.cell(row=r, column=1).value: r for r in range(HEADER_ROW + 1, ws.max_row + 1)}
+    prompts = {cell: dv.prompt for dv in ws.data_validations.dataValidation for rng in dv.sqref.ranges
+               for cell in (rng.coord,)}
+    value = column_of("実績値")
+    cell = {kpi: ws.cell(row=r, column=value) for kpi, r in rows.items() if kpi in ("GOV-K01", "REG-K01")}
+    assert prompts[cell["GOV-K01"].coordinate] == COMPUTED_PROMPT
+    assert prompts[cell["REG-K01"].coordinate] != COMPUTED_PROMPT
+    assert cell["GOV-K01"].fill.fgColor.rgb.endswith("EDEDED") and cell["REG-K01"].fill.fgColor.rgb.endswith("FFF2CC")
+
+    [education, general] = assess_files([(template("教育庁", 2023), "教育庁"), (template("総務部", 2023), "総務部")],
+                                         catalogue, Limits())
+    assert education.accepted and education.warnings == []
+    assert [i.code for i in general.warnings] == ["no_values"]

@@ -155,11 +155,15 @@ def write_template(catalogue: Catalogue, department: str, fiscal_year: int, path
     # the KPIs in force that fiscal year under this department, as defined that year
     for row, kpi in enumerate(catalogue.kpis_of(department, fiscal_year), start=HEADER_ROW + 1):
         _write_row(ws, row, kpi, fiscal_year, previous.get(kpi.kpi_id))
-        dv = prompts.get(kpi.unit)
+        computed = catalogue.rule_of(kpi.kpi_id, fiscal_year) is not None
+        if computed:  # the local governments' survey sheets carry it: nothing to type (a typed value is the fallback)
+            ws.cell(row=row, column=column_of("実績値")).fill = REFERENCE_FILL
+        prompt = COMPUTED_PROMPT if computed else f"単位「{kpi.unit}」の数値を入力(単位は付けない)"
+        dv = prompts.get(prompt)
         if dv is None:
             dv = DataValidation(allow_blank=True, showInputMessage=True, showErrorMessage=False,
-                                promptTitle="実績値", prompt=f"単位「{kpi.unit}」の数値を入力(単位は付けない)")
-            prompts[kpi.unit] = dv
+                                promptTitle="実績値", prompt=prompt)
+            prompts[prompt] = dv
             ws.add_data_validation(dv)
         dv.add(ws.cell(row=row, column=column_of("実績値")))
 
@@ -173,6 +177,10 @@ def write_template(catalogue: Catalogue, department: str, fiscal_year: int, path
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
+
+
+# the 実績値 cell's prompt on the row of a KPI computed that year from the local governments' survey sheets
+COMPUTED_PROMPT = "県・市町村の調査票の件数から算出する指標です。記入は不要です(記入した値は、調査票の集計がないときだけ用います)。"
 
 
 OUTCOME_INSTRUCTIONS = (

@@ -152,7 +152,9 @@ def write_demo_inbox(catalogue: Catalogue, inbox: Path, seed: int = 2021, survey
             path = inbox / department / file_name(department, year)
             write_template(catalogue, department, year, path)
             values = {k.kpi_id: sample_value(k, year, rng) for k in kpis}
-            fill_template(path, values, notes={k: SAMPLE_NOTE for k in values},
+            # a KPI the survey sheets carry is left blank, as its row asks (the value still draws the explanation)
+            typed = {k: v for k, v in values.items() if not (surveys and catalogue.rule_of(k, year))}
+            fill_template(path, typed, notes={k: SAMPLE_NOTE for k in typed},
                           explanations=sample_explanations(kpis, year, values))
             if year > 2021:  # FY2021's outcomes are the seed's own (catalogue/outcomes.csv)
                 fill_outcomes(path, sample_outcomes(catalogue, department, year, rng))

@@ -236,7 +236,7 @@ def _assess(source: Path | bytes, department: str | None, catalogue: Catalogue, 
     if department is None:
         department = result.department = declared
     # after a reorganisation the old department's folder (or template) is its successor's, never by the file's say
-    year = read.declared_fiscal_year or _latest_year(table)
+    year = sheet_year = read.declared_fiscal_year or _latest_year(table)
     successor = catalogue.successor_in(department, year) if department and year else None
     if department is None or department not in catalogue.departments:
         result.issues.append(Issue("unknown_department", table.sheet, params={"detail": department or "部局の記録なし"}))
@@ -306,7 +306,10 @@ def _assess(source: Path | bytes, department: str | None, catalogue: Catalogue, 
             "activities": None if is_blank(activities) else _text(activities),
             "source_cell": outcomes.cell(row, "成果・効果"),
         })
-    if not any(r["table"] == "kpi" for r in result.records):
+    # no value typed, where one was owed: not where every KPI of the year is computed from the survey sheets
+    owed = sheet_year is None or department not in catalogue.departments or any(
+        catalogue.rule_of(k.kpi_id, sheet_year) is None for k in catalogue.kpis_of(department, sheet_year))
+    if owed and not any(r["table"] == "kpi" for r in result.records):
         result.issues.append(Issue("no_values", table.sheet))
     # The raw cells are parsed into records now; keep only where the tables are, not their contents.
     for parsed in (table, outcomes):
