@@ -20,6 +20,7 @@ from pathlib import Path
 from .catalogue import ENCODINGS, CatalogueError, CatalogueUnreadable, load_catalogue
 from .config import ConfigError, find_project
 from .documents.facts import CONTRACT_VIEWS
+from .documents.verdict import check_lines
 from .run.confirmed import read_confirmed_periods
 from .run.jumps import read_value_history
 from .run.decide import judge
@@ -300,38 +301,6 @@ def cmd_template(args) -> int:
     return EXIT_OK
 
 
-VALUES_HEADER = ("指標ID", "年度", "セルの表示", "読み取った値", "単位", "時点", "注記")
-
-
-def values_read(assessment, catalogue) -> list[tuple[str, ...]]:
-    """One line per value reported in a workbook, in VALUES_HEADER's columns: what was read from what was shown."""
-    from .workbook.messages import format_number
-    from .workbook.parse import fiscal_year_label
-
-    lines = []
-    for rec in assessment.records:
-        kpi = catalogue.kpis_by_id.get(rec["item_id"]) if rec["table"] in ("kpi", "explanation") else None
-        unit = kpi.unit if kpi else (rec.get("unit") or "")
-        item = rec["item_id"] or ""
-        if rec["table"] == "component":  # a survey sheet's count: its KPI and component
-            item = f"{item}/{rec['component_id'] or ''}"
-        value = rec["actual_value"]
-        if value is not None:
-            read = format_number(value)
-        else:  # a row with text but no figure (取組実績, or 要因分析 for a KPI not yet counted) is valid: no figure
-            read = "(数値なし)" if not rec.get("raw_value") else "(読み取れず)"
-        lines.append((item, fiscal_year_label(rec["fiscal_year"]) if rec["fiscal_year"] else "",
-                      rec.get("shown", ""), read, unit,
-                      rec["as_of"].isoformat() if rec["as_of"] else "", "、".join(rec.get("marks", ()))))
-    return lines
-
-
-def one_line(field: str) -> str:
-    """A field of check's tab-separated lines kept on its line: a line break in a cell (Alt+Enter)
-    shows as ⏎, a tab as a space, so each value stays one line."""
-    return field.replace("\r\n", "⏎").replace("\n", "⏎").replace("\r", "⏎").replace("\t", " ")
-
-
 def say(line: str) -> None:
     """Print a line holding what a department wrote (file names, cell texts, declared departments): its
     control characters shown, never sent to the terminal."""
@@ -358,18 +327,9 @@ def cmd_check(args) -> int:
     worst = EXIT_OK
 
     for assessment in judge(items, catalogue, settings, periods, history=history):  # as a run judges each file
-        errors, warnings = assessment.errors, assessment.warnings
-        verdict = "OK" if not errors else "NG"
-        who = "団体" if assessment.local_government or assessment.read.survey else "部局"
-        say(f"{verdict} {assessment.path}({who}: {assessment.department or '不明'}、エラー {len(errors)} 件、警告 {len(warnings)} 件)")
-        for issue in assessment.issues:
-            kind = "エラー" if issue in errors else "警告"
-            say(one_line(f"  [{kind}] {assessment.path}: {issue.location()}: {issue.message} → {issue.fix}"))
-        if assessment.records and not args.quiet:
-            say("\t".join(VALUES_HEADER))
-            for line in values_read(assessment, catalogue):
-                say("\t".join(one_line(field) for field in line))
-        if errors:
+        for line in check_lines(assessment, catalogue, str(assessment.path), args.quiet):
+            say(line)
+        if assessment.errors:
             worst = EXIT_REJECTED
     return worst
 
