@@ -24,6 +24,7 @@ from shinchoku.run.inbox import now_jst
 from shinchoku.run.steps import STEPS, Step, run_steps
 from shinchoku.run.progress import say
 from shinchoku.run.publish import RunLocked
+from flows.server import with_mail_password
 from shinchoku.documents.summary import rejection_lines, summary_markdown, summary_text, to_do
 from shinchoku.workbook.text import terminal_safe
 
@@ -137,7 +138,8 @@ def ingest_flow(inbox: str | None = None, warehouse: str | None = None, settle_s
     The flow run's log tells the night: each step's line as the terminal shows it, each rejected file with
     its error codes (a warning), and the run's summary; `shinchoku run` prints the summary itself."""
     _console_once()
-    settings = load_settings(inbox=inbox, warehouse=warehouse, settle_seconds=settle_seconds, site_build=site_build)
+    settings = with_mail_password(load_settings(inbox=inbox, warehouse=warehouse, settle_seconds=settle_seconds,
+                                                site_build=site_build))
     try:
         summary = run_steps(settings, load_catalogue(), wait_seconds, call=as_task, say=tell)
     except RunLocked as e:

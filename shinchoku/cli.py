@@ -210,6 +210,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overdue", action="store_true",
                    help="朝の確認事項: 期限を過ぎた部局と団体、集計中の指標、確定を待つ年度")
 
+    p = command("remind", "提出期限の前後(設定の日数)に、期限を過ぎた・迫った未報告の部局と団体へ督促のメールを送ります"
+                          "(同じ相手には1日1回まで)")
+    _paths(p)
+    p.add_argument("--dry-run", action="store_true", help="送らずに、今日送る督促の件名と宛先を表示します(メール送信が無効でも使えます)")
+    p.add_argument("--wait", type=float, default=0, metavar="SECONDS", help="取込の実行中は、この秒数まで待ちます")
+
     p = command("review", "確定の前に DX推進課が確認する事項: 前回の確定以降の値・取組実績、警告、未報告の指標、要因分析、団体の件数から計算する指標の集計状況と未提出の団体")
     _paths(p)
     p.add_argument("--year", type=fiscal_year_arg, metavar="FY", help="この年度だけ")
@@ -347,7 +353,7 @@ def cmd_run(args) -> int:
             from .run.steps import run_steps
             from .run.progress import say
 
-            summary = run_steps(settings, catalogue, args.wait, say=say)
+            summary = run_steps(_with_mail_password(settings), catalogue, args.wait, say=say)
         else:
             summary = run_flow(settings, args.wait)
     except RunLocked as e:
@@ -451,12 +457,40 @@ def _read(warehouse: Path, *queries: tuple[str, list]) -> list[tuple[list[str], 
         con.close()
 
 
+def _with_mail_password(settings):
+    """The SMTP password from a Prefect Secret block, when [mail] names one and the environment gives none (Prefect
+    is imported only then)."""
+    mail = settings.mail
+    if mail.enabled and mail.user and mail.password_secret and not mail.password:
+        from flows.server import prefect_env, with_mail_password
+
+        prefect_env()
+        return with_mail_password(settings)
+    return settings
+
+
+def mail_status_lines(settings) -> list[str]:
+    """Whether mail is on, and the mail that did not go (documents.summary.mail_status), read-only."""
+    import duckdb
+
+    from .documents.summary import mail_status
+
+    unrecorded = settings.mail_journal_path.exists()
+    if not settings.warehouse.exists():
+        return mail_status(None, settings.mail, unrecorded)
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        return mail_status(con, settings.mail, unrecorded)
+    finally:
+        con.close()
+
+
 def cmd_status(args) -> int:
     from .documents.summary import table
 
     check_request(load_catalogue(), args.year)
     settings = _settings(args)
-    for line in last_runs(settings):
+    for line in last_runs(settings) + mail_status_lines(settings):
         print(line)
     if args.overdue:
         from .documents.summary import to_do
@@ -496,6 +530,38 @@ def _government_lines(warehouse, year: int | None) -> list[str]:
         return government_lines(con, year)
     finally:
         con.close()
+
+
+def cmd_remind(args) -> int:
+    from .documents.summary import mail_lines
+    from .run.publish import RunLocked
+    from .run.remind import remind
+
+    catalogue = load_catalogue()
+    settings = _settings(args)
+    _need_warehouse(settings.warehouse)
+    if not settings.mail.enabled and not args.dry_run:
+        raise UsageError("メール送信が無効です(設定 [mail] の host がありません)。送る相手と件名の確認だけなら --dry-run を"
+                         "付けてください。")
+    try:
+        done = remind(_with_mail_password(settings), catalogue, wait_seconds=args.wait, dry_run=args.dry_run)
+    except RunLocked as e:
+        print(f"shinchoku: {e}", file=sys.stderr)
+        return EXIT_LOCKED
+    for reminder in done.due:
+        addresses = "、".join(catalogue.contacts_of(reminder.unit)) or "宛先なし"
+        say(f"{'送信予定' if args.dry_run else '督促'}: {reminder.subject}(宛先: {addresses})")
+    for reminder in done.earlier:
+        say(f"本日送信済み(送りません): {reminder.subject}")
+    if not done.due and not done.earlier:
+        print("今日督促する部局・団体はありません(督促の日: 提出期限の "
+              + "・".join(f"{d}日前" for d in sorted(settings.mail.remind_before_days, reverse=True)) + "と"
+              + "・".join(f"{d}日後" for d in settings.mail.remind_after_days) + ")。")
+    if done.mail is None:
+        return EXIT_OK
+    for line in mail_lines(done):
+        say(line)
+    return EXIT_REJECTED if done.mail.failed else EXIT_OK
 
 
 def cmd_review(args) -> int:
@@ -705,7 +771,7 @@ DIRECTION_JA = {"increase": "増加", "decrease": "減少"}  # catalogue history
 COMMANDS = {"demo": cmd_demo, "run": cmd_run, "check": cmd_check, "template": cmd_template, "status": cmd_status,
             "report": cmd_report, "export": cmd_export, "serve": cmd_serve, "verify": cmd_verify,
             "catalogue": cmd_catalogue, "review": cmd_review, "confirm": cmd_confirm, "reopen": cmd_reopen,
-            "site": cmd_site}
+            "site": cmd_site, "remind": cmd_remind}
 
 
 if __name__ == "__main__":

@@ -278,7 +278,8 @@ ENVIRONMENT = {
     "SHINCHOKU_MAIL_PASSWORD_SECRET": ("mail", "password_secret"),
 }
 _PATH_VARIABLES = {"SHINCHOKU_INBOX": ("paths", "inbox"), "SHINCHOKU_WAREHOUSE": ("paths", "warehouse"),
-                   "SHINCHOKU_SITE": ("site", "folder"), "SHINCHOKU_PUBLIC_SITE": ("site", "public_folder")}
+                   "SHINCHOKU_SITE": ("site", "folder"), "SHINCHOKU_PUBLIC_SITE": ("site", "public_folder"),
+                   "SHINCHOKU_MAIL_CA_FILE": ("mail", "ca_file")}
 
 
 def from_file(path: Path) -> dict:

@@ -175,7 +175,8 @@ def test_a_plain_run_is_the_same_sequence_of_steps(settings, catalogue, template
     ran = []
     drop(settings, fill_template(template("総務部", 2022), {"GOV-K02": 30}), "総務部")
     summary = run_steps(settings, catalogue, call=lambda step, *args: (ran.append(step.name), step.run(*args))[1])
-    assert ran == [s.name for s in STEPS] == ["discover", "assess", "load-and-publish", "settle-inbox", "build-site"]
+    assert ran == [s.name for s in STEPS] == ["discover", "assess", "load-and-publish", "settle-inbox", "send-mail",
+                                           "build-site"]
     assert summary.count("accepted") == 1
     assert not list(settings.warehouse.parent.glob(".*.tmp"))  # the staged copy was published
 

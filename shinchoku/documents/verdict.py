@@ -1,9 +1,10 @@
-"""What ``shinchoku check`` says about one workbook: its verdict, every problem with its cell and fix, and the values
-read. Written once: check prints these lines, and a run mails the same lines to the department as its receipt."""
+"""What a department reads about one workbook, each written once: what ``shinchoku check`` says (its verdict, every
+problem with its cell and fix, the values read), which a run also mails as the receipt; and the error list of a
+rejected file, which the run puts beside it in rejected/ and mails."""
 
 from __future__ import annotations
 
-from ..workbook.messages import format_number
+from ..workbook.messages import ERROR, Issue, format_number
 from ..workbook.parse import fiscal_year_label
 
 VALUES_HEADER = ("指標ID", "年度", "セルの表示", "読み取った値", "単位", "時点", "注記")
@@ -50,3 +51,21 @@ def check_lines(assessment, catalogue, shown: str, quiet: bool = False) -> list[
         lines.append("\t".join(VALUES_HEADER))
         lines += ["\t".join(one_line(field) for field in line) for line in values_read(assessment, catalogue)]
     return lines
+
+
+def error_list_text(file_name: str, department: str | None, issues: list[Issue], local_government: bool = False) -> str:
+    """The readable error list, one block per problem; ``local_government``: the folder is a 団体's, not a 部局's."""
+    errors = sum(1 for i in issues if i.severity == ERROR)
+    unit = "団体" if local_government else "部局"
+    lines = [
+        f"提出ファイル: {file_name}",
+        f"{unit}: {department or '(不明)'}",
+        f"結果: 差戻し(エラー {errors}件、警告 {len(issues) - errors}件)",
+        f"以下をすべて直してから、もう一度 inbox の自{unit}のフォルダに提出してください。",
+        "",
+    ]
+    for issue in issues:
+        kind = "エラー" if issue.severity == ERROR else "警告"
+        kpi = f" 指標ID {issue.kpi_id}" if issue.kpi_id else ""
+        lines += [f"[{kind}] {issue.location()}{kpi} ({issue.code})", f"  内容: {issue.message}", f"  直し方: {issue.fix}", ""]
+    return "\r\n".join(lines)
