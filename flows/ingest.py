@@ -10,6 +10,7 @@ is given or returns is a handle (``Held``), so Prefect's cost stays the same for
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 
@@ -24,7 +25,6 @@ from shinchoku.run.inbox import now_jst
 from shinchoku.run.steps import STEPS, Step, run_steps
 from shinchoku.run.progress import say
 from shinchoku.run.publish import RunLocked
-from flows.server import with_mail_password
 from shinchoku.documents.summary import rejection_lines, summary_markdown, summary_text, to_do
 from shinchoku.workbook.text import terminal_safe
 
@@ -66,6 +66,25 @@ def hold(value) -> Held:
 def release(handle: Held):
     """What a handle stood for, taken out of the holder."""
     return _HELD.pop(handle.key)
+
+
+def with_mail_password(settings):
+    """Settings with the SMTP password from the Prefect Secret block that [mail] password_secret names, when mail is
+    on, a user logs in, and the environment (SHINCHOKU_MAIL_PASSWORD) gives none. A block that cannot be read is
+    told as a warning and leaves no password: the mail step then records each mail as failed, with why, and the
+    next run tries again."""
+    mail = settings.mail
+    if not (mail.enabled and mail.user and mail.password_secret) or mail.password:
+        return settings
+    from prefect.blocks.system import Secret
+
+    try:
+        password = Secret.load(mail.password_secret).get()
+    except Exception as e:  # noqa: BLE001 - no server, no block: the mail waits, the run goes on
+        logging.getLogger("shinchoku").warning("Prefect の Secret ブロック %s を読めません(%s: %s)。メールは送れません。",
+                                               mail.password_secret, type(e).__name__, e)
+        return settings
+    return dataclasses.replace(settings, mail=dataclasses.replace(mail, password=password))
 
 
 def _task_for(step: Step):

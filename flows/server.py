@@ -131,28 +131,6 @@ def _format_without_traceback(format_record, record):
     return format_record(record)
 
 
-def with_mail_password(settings):
-    """Settings with the SMTP password from the Prefect Secret block that [mail] password_secret names, when mail is
-    on, a user logs in, and the environment (SHINCHOKU_MAIL_PASSWORD) gives none. A block that cannot be read is
-    told as a warning and leaves no password: the mail step then records each mail as failed, with why, and the
-    next run tries again."""
-    import dataclasses
-    import logging
-
-    mail = settings.mail
-    if not (mail.enabled and mail.user and mail.password_secret) or mail.password:
-        return settings
-    from prefect.blocks.system import Secret  # Prefect's start-up: only when a block is named
-
-    try:
-        password = Secret.load(mail.password_secret).get()
-    except Exception as e:  # noqa: BLE001 - no server, no block: the mail waits, the run goes on
-        logging.getLogger("shinchoku").warning("Prefect の Secret ブロック %s を読めません(%s: %s)。メールは送れません。",
-                                               mail.password_secret, type(e).__name__, e)
-        return settings
-    return dataclasses.replace(settings, mail=dataclasses.replace(mail, password=password))
-
-
 def serve_nightly(settings) -> None:
     """Register the nightly deployment with the Prefect server and run it on its schedule (until stopped)."""
     from prefect import serve  # Prefect's start-up: only for this command

@@ -462,9 +462,11 @@ def _with_mail_password(settings):
     is imported only then)."""
     mail = settings.mail
     if mail.enabled and mail.user and mail.password_secret and not mail.password:
-        from flows.server import prefect_env, with_mail_password
+        from flows.server import prefect_env
 
         prefect_env()
+        from flows.ingest import with_mail_password  # Prefect's start-up: only when a Secret block is named
+
         return with_mail_password(settings)
     return settings
 

@@ -559,3 +559,22 @@ def test_a_retried_task_finds_its_arguments_in_the_holder(prefect_server, monkey
     assert night() == ({"moved": 2}, 28)
     assert attempts == [(["総務部"], ["a.xlsx", "b.xlsx"])] * 2
     assert flow_module._HELD == {}  # nothing left behind, after a success as after a failure
+
+
+def test_the_smtp_password_comes_from_a_prefect_secret_block(prefect_server, settings):
+    """[mail] password_secret names a Secret block: the flow (and `remind`, `run --no-prefect`) read the password from
+    it when the environment gives none; a block that cannot be read leaves none (each mail then fails, with why)."""
+    import dataclasses
+
+    from prefect.blocks.system import Secret
+
+    from flows.ingest import with_mail_password
+
+    Secret(value="s3cret!pass").save("shinchoku-smtp-test", overwrite=True)
+    mail = dataclasses.replace(settings.mail, host="relay", sender="dx@pref.example.lg.jp", user="shinchoku",
+                               password_secret="shinchoku-smtp-test")
+    assert with_mail_password(dataclasses.replace(settings, mail=mail)).mail.password == "s3cret!pass"
+    given = dataclasses.replace(settings, mail=dataclasses.replace(mail, password="from-the-environment"))
+    assert with_mail_password(given).mail.password == "from-the-environment"
+    absent = dataclasses.replace(settings, mail=dataclasses.replace(mail, password_secret="no-such-block"))
+    assert with_mail_password(absent).mail.password is None

@@ -290,8 +290,12 @@ def test_a_refused_connection_leaves_the_run_published_is_told_and_is_delivered_
 
 def test_the_step_retries_in_the_flow_and_comes_after_the_inbox_before_the_site():
     """flows/ingest.py runs STEPS as tasks with each step's retries (tests/test_flow.py holds it): the mail step
-    declares its own."""
+    declares its own. No view reads the mail (so no site edition, which reads views only, can show an address)."""
+    from shinchoku.config import views_dir
+
     assert MAIL.retries >= 1 and STEPS.index(SETTLE) < STEPS.index(MAIL) < STEPS.index(SITE)
+    views = sorted(views_dir().glob("*.sql"))
+    assert views and not [p.name for p in views if "raw_mail" in p.read_text(encoding="utf-8")]
 
 
 # Reminders: FY2022's returns and survey sheets were due on 2023-06-30.
@@ -402,3 +406,24 @@ def test_a_reminder_that_failed_is_not_sent_on_another_day(on, smtp, catalogue, 
     later = send_mail(on, catalogue, today=DUE + dt.timedelta(days=8))  # the next run's mail step, the relay up again
     assert len(later.expired) == 4 and later.sent == [] and len(smtp.received) == mark
     assert query(on.warehouse, "select distinct status from raw_mail") == [("expired",)]
+
+
+def test_remind_failing_after_queueing_sends_its_reminders_once_when_run_again(on, smtp, catalogue, behind,
+                                                                             monkeypatch):
+    from shinchoku.run.crash import InjectedFailure
+
+    monkeypatch.setenv("SHINCHOKU_FAIL_AT", "reminders_queued")
+    mark = len(smtp.received)
+    with pytest.raises(InjectedFailure):
+        remind(on, catalogue, today=DUE + dt.timedelta(days=7))
+    assert len(smtp.received) == mark and query(on.warehouse, "select count(*) from raw_mail") == [(4,)]
+    monkeypatch.delenv("SHINCHOKU_FAIL_AT")
+    again = remind(on, catalogue, today=DUE + dt.timedelta(days=7))  # the same day: queued, so sent, once each
+    assert again.due == [] and len(again.earlier) == len(again.mail.sent) == 4 and len(smtp.received) == mark + 4
+
+
+def test_every_crash_point_of_the_mail_is_tested_here():
+    """The mail's named points (tests/test_crash_safety.py tests the run's): each is a test of this module."""
+    from test_crash_safety import crash_points
+
+    assert crash_points(mail=True) == ["mail_before_record", "mail_sent", "reminders_queued"]
