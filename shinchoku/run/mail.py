@@ -52,8 +52,11 @@ class MailNotSent(Exception):
     recording, so that the flow's task retries; the run catches it and tells it."""
 
     def __init__(self, outcome: "MailOutcome"):
-        super().__init__(f"メール {len(outcome.failed)} 件を送信できませんでした: {outcome.failed[0][1]}")
+        super().__init__(outcome)  # its only argument, so that it pickles (a task's exception may be)
         self.outcome = outcome
+
+    def __str__(self) -> str:
+        return f"メール {len(self.outcome.failed)} 件を送信できませんでした: {self.outcome.failed[0][1]}"
 
 
 class CannotLogIn(Exception):

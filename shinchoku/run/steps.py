@@ -185,7 +185,7 @@ DISCOVER = Step("discover", _discover, tell=lambda r: receipt_line(r[0]))
 ASSESS = Step("assess", _assess, tell=lambda r: f"検証: {len(r)} 件を検証しました")
 LOAD = Step("load-and-publish", stage_and_publish, tell=lambda r: f"登録: ウェアハウスを更新しました(実行番号 {r.run_id})")
 SETTLE = Step("settle-inbox", settle_moves, retries=2)
-MAIL = Step("send-mail", send_step, retries=2, tell=lambda r: mail_line(r))
+MAIL = Step("send-mail", send_step, retries=2, tell=mail_line)
 SITE = Step("build-site", _site)
 STEPS = (DISCOVER, ASSESS, LOAD, SETTLE, MAIL, SITE)
 
