@@ -13,6 +13,7 @@ package, the body base64 (7-bit clean for any relay).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import make_msgid, parseaddr
@@ -25,7 +26,7 @@ from .verdict import check_lines, error_list_text
 
 FORMS = {False: "報告様式", True: "調査票"}  # what a department submits, what a local government submits
 # a mail's status (raw_mail.status) as the DX office reads it
-STATUS_JA = {"pending": "送信待ち", "sent": "送信済", "failed": "送信失敗", "unknown": "送信結果不明",
+MAIL_STATUS_JA = {"pending": "送信待ち", "sent": "送信済", "failed": "送信失敗", "unknown": "送信結果不明",
              "no_address": "宛先なし", "expired": "期限切れ"}
 
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -33,15 +34,10 @@ SIGNATURE = ("このメールは shinchoku(DX推進計画の進捗管理)から�
              "ご不明な点は、このメールにそのまま返信してください(DX推進課に届きます)。")
 
 
-def safe(text: str) -> str:
-    """Text for a mail's body: a control character shown, never sent (as at the terminal)."""
-    return terminal_safe(text)
-
-
 def _one_line(text: str) -> str:
     """Text for a header: no line break may reach it (the email package would refuse it; a folder's name must not
     add a header), and no control character."""
-    return " ".join(terminal_safe(text.replace("\r", " ").replace("\n", " ").replace("\t", " ")).split())
+    return terminal_safe(re.sub(r"[\r\n\t]+", " ", text)).strip()
 
 
 def subject(unit: str, years: list[int], form: str, outcome: str) -> str:
@@ -51,7 +47,7 @@ def subject(unit: str, years: list[int], form: str, outcome: str) -> str:
 
 
 def fiscal_years(decision) -> list[int]:
-    """The fiscal year a file is for: the one it declares, else the years of the values it holds."""
+    """The fiscal year a file is for: the one it declares, else the latest of the values it holds ([] if none)."""
     read = decision.read
     if read is not None and read.declared_fiscal_year:
         return [read.declared_fiscal_year]
@@ -154,7 +150,7 @@ def compose(mail: Mail, title: str, body: str, key: str) -> EmailMessage:
     message["Subject"] = title
     message["Message-ID"] = make_msgid(idstring=f"shinchoku.{key}", domain=domain(mail))
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a robot
-    message.set_content(safe(body), charset="utf-8", cte="base64")
+    message.set_content(terminal_safe(body), charset="utf-8", cte="base64")
     return message
 
 

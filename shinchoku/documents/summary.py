@@ -6,6 +6,7 @@ from ..workbook.messages import ERROR
 from ..workbook.parse import era_year, fiscal_year_label
 from ..workbook.text import terminal_safe
 from .facts import coverage
+from .mail import MAIL_STATUS_JA
 
 STATUS_JA = {"accepted": "受理", "rejected": "差戻し", "duplicate": "重複"}
 SKIP_JA = {"lock": "Excelのロックファイル", "hidden": "隠しファイル", "temporary": "一時ファイル",
@@ -162,8 +163,6 @@ def mail_status(con, mail, unrecorded: bool = False) -> list[str]:
     """`shinchoku status`'s mail lines: on or off (and through which server), how many mails are in each state, and
     each that did not go, with why. ``con``: the warehouse (None when there is none yet); ``unrecorded``: a mail
     journal waits to be recorded (a process was killed while sending)."""
-    from .mail import STATUS_JA
-
     if mail.enabled:
         lines = [f"メール送信: 有効({mail.host}:{mail.smtp_port}、{SECURITY_JA[mail.security]}、"
                  + (f"認証 {mail.user}" if mail.user else "認証なし") + f"、差出人 {mail.sender})"]
@@ -175,7 +174,7 @@ def mail_status(con, mail, unrecorded: bool = False) -> list[str]:
         return lines
     counts = dict(con.execute(MAIL_COUNTS_SQL).fetchall())
     if counts:
-        lines.append("  " + "・".join(f"{STATUS_JA[s]} {counts[s]} 件" for s in STATUS_JA if counts.get(s)))
+        lines.append("  " + "・".join(f"{MAIL_STATUS_JA[s]} {counts[s]} 件" for s in MAIL_STATUS_JA if counts.get(s)))
     again = "次回の取込で再送します" if mail.enabled else "メール送信を有効にすると次回の取込で再送します"
     trouble = con.execute(MAIL_TROUBLE_SQL).fetchall()
     for status, subject, attempts, last, error in trouble[:MAX_MAIL_SHOWN]:

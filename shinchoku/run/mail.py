@@ -349,7 +349,7 @@ def record(settings: Settings) -> int:
                 where mail_id = ?""", [status, attempts, error, recipients, attempts != old_attempts, at, status, at,
                                        status, mail_id])
             wh.audit(con, "mail", actor=actor(), department=unit, fiscal_year=fiscal_year, run_id=run_id,
-                     detail=f"{compose.STATUS_JA[status]}: {subject}"
+                     detail=f"{compose.MAIL_STATUS_JA[status]}: {subject}"
                             + (f"(宛先 {len(recipients)}件、{attempts}回目)" if recipients else "")
                             + (f"。{error}" if error else ""))
             changed += 1
