@@ -10,6 +10,7 @@ is given or returns is a handle (``Held``), so Prefect's cost stays the same for
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 
@@ -65,6 +66,25 @@ def hold(value) -> Held:
 def release(handle: Held):
     """What a handle stood for, taken out of the holder."""
     return _HELD.pop(handle.key)
+
+
+def with_mail_password(settings):
+    """Settings with the SMTP password from the Prefect Secret block that [mail] password_secret names, when mail is
+    on, a user logs in, and the environment (SHINCHOKU_MAIL_PASSWORD) gives none. A block that cannot be read is
+    told as a warning and leaves no password: the mail step then records each mail as failed, with why, and the
+    next run tries again."""
+    mail = settings.mail
+    if not (mail.enabled and mail.user and mail.password_secret) or mail.password:
+        return settings
+    from prefect.blocks.system import Secret
+
+    try:
+        password = Secret.load(mail.password_secret).get()
+    except Exception as e:  # noqa: BLE001 - no server, no block: the mail waits, the run goes on
+        logging.getLogger("shinchoku").warning("Prefect の Secret ブロック %s を読めません(%s: %s)。メールは送れません。",
+                                               mail.password_secret, type(e).__name__, e)
+        return settings
+    return dataclasses.replace(settings, mail=dataclasses.replace(mail, password=password))
 
 
 def _task_for(step: Step):
@@ -137,7 +157,8 @@ def ingest_flow(inbox: str | None = None, warehouse: str | None = None, settle_s
     The flow run's log tells the night: each step's line as the terminal shows it, each rejected file with
     its error codes (a warning), and the run's summary; `shinchoku run` prints the summary itself."""
     _console_once()
-    settings = load_settings(inbox=inbox, warehouse=warehouse, settle_seconds=settle_seconds, site_build=site_build)
+    settings = with_mail_password(load_settings(inbox=inbox, warehouse=warehouse, settle_seconds=settle_seconds,
+                                                site_build=site_build))
     try:
         summary = run_steps(settings, load_catalogue(), wait_seconds, call=as_task, say=tell)
     except RunLocked as e:

@@ -31,6 +31,7 @@ from shinchoku.catalogue_fields import (
     code_digit_ok,
     code_shape_ok,
     department_name_ok,
+    email_addresses,
     field_value,
     number,
     hiragana,
@@ -55,6 +56,7 @@ MESSAGES = {
     "not_a_date": (None, "日付(例 2024-03-15、2024/3/15)が必要です", True),
     "unknown_direction": (None, "increase か decrease が必要です", True),
     "not_a_folder_name": (None, "部局のフォルダ名に使えません", True),
+    "not_an_email": (None, "メールアドレス(半角、例 somu@pref.example.lg.jp。複数は ; で区切ります)として読めません", True),
     "no_kpis": ("kpi_id", "指標が1件もありません", False),
     "unknown_area": ("area_id", "areas.csv にありません", True),
     "initiative_without_owner": ("initiative_id", "owners.csv に所管部局がありません", True),
@@ -328,13 +330,22 @@ class OutcomeRules(_File):
         return (df["figure_value"] == "") == (df["figure_unit"] == "")
 
 
+def _emails(s: pd.Series) -> pd.Series:
+    return _parses(s, email_addresses)
+
+
 class DepartmentRules(_InForce):
-    """departments.csv: each department's fiscal years, and its successor's standing."""
+    """departments.csv: each department's fiscal years, its successor's standing, and its contacts' addresses."""
 
     department: Series[str]
     successor: Series[str]
+    email: Optional[Series[str]]
     successor_known: Series[bool]
     in_cycle: Series[bool]
+
+    @pa.check("email", name="not_an_email")
+    def not_an_email(cls, s: pd.Series) -> Series[bool]:
+        return _emails(s)
 
     @pa.check("department", name="not_a_folder_name")
     def not_a_folder_name(cls, s: pd.Series) -> Series[bool]:
@@ -433,14 +444,20 @@ def _reversed_years(df: pd.DataFrame) -> pd.Series:
 
 
 class LocalGovernmentRules(_InForce):
-    """local_governments.csv: the prefecture and its municipalities, each code once, each municipality in one region."""
+    """local_governments.csv: the prefecture and its municipalities, each code once, each municipality in one region,
+    with its contacts' addresses."""
 
     code: Series[str]
     name: Series[str]
     reading: Series[str]
     kind: Series[str]
     region: Series[str]
+    email: Optional[Series[str]]
     expected_code: Series[str]
+
+    @pa.check("email", name="not_an_email")
+    def not_an_email(cls, s: pd.Series) -> Series[bool]:
+        return _emails(s)
 
     @pa.check("code", "name", name="required")
     def required(cls, s: pd.Series) -> Series[bool]:

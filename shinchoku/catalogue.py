@@ -18,7 +18,7 @@ from functools import cached_property
 from pathlib import Path
 
 from . import catalogue_fields
-from .catalogue_fields import field_value, number, year
+from .catalogue_fields import email_addresses, field_value, number, year
 from .config import ROOT, catalogue_dir, exact_value
 
 
@@ -156,6 +156,7 @@ class Department:
     valid_from_fy: int | None = None
     valid_to_fy: int | None = None  # the last fiscal year it exists (None: still exists)
     successor: str | None = None
+    emails: tuple[str, ...] = ()  # its contacts, whom the run's mail reaches (never shown on the site)
 
     def exists_in(self, fiscal_year: int) -> bool:
         return (self.valid_from_fy is None or fiscal_year >= self.valid_from_fy) and \
@@ -174,6 +175,7 @@ class LocalGovernment:
     region: str | None  # None for the prefecture
     valid_from_fy: int | None = None
     valid_to_fy: int | None = None  # the last fiscal year it exists under this code (None: still exists)
+    emails: tuple[str, ...] = ()  # its contacts, whom the run's mail reaches (never shown on the site)
 
     @property
     def is_municipality(self) -> bool:
@@ -353,6 +355,14 @@ class Catalogue:
         """Each local government by its name, which is also its inbox folder (inbox/郡山市/); the latest row wins."""
         return {g.name: g for g in self.local_governments}
 
+    def contacts_of(self, folder: str | None) -> tuple[str, ...]:
+        """The addresses of whoever submits from an inbox folder: the local government of that name, else the
+        department (departments.csv); () when the catalogue has none."""
+        if folder in self.local_governments_by_name:
+            return self.local_governments_by_name[folder].emails
+        listed = self._listed.get(folder or "")
+        return listed.emails if listed else ()
+
     def municipalities_in(self, fiscal_year: int) -> tuple[LocalGovernment, ...]:
         """The municipalities (市・町・村) that exist in a fiscal year, in file order."""
         return tuple(g for g in self.local_governments if g.is_municipality and g.exists_in(fiscal_year))
@@ -487,12 +497,14 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
                             number(row["figure_value"])[0], row["figure_unit"] or None, row["as_of"] or None,
                             row["note"]) for row in rows.get("outcomes.csv", [])]
     organisation = tuple(Department(row["department"], year(row["valid_from_fy"]), year(row["valid_to_fy"]),
-                                    row["successor"] or None) for row in rows.get("departments.csv", []))
+                                    row["successor"] or None, email_addresses(row.get("email", "")))
+                         for row in rows.get("departments.csv", []))
     revisions = [Revision(row["revision_id"], row["item_id"], row["field"], row["new_value"], int(row["effective_fy"]),
                           catalogue_fields.date(row["decided_on"]), row["reason"], row["source"])
                  for row in rows.get("revisions.csv", [])]
     governments = tuple(LocalGovernment(row["code"], row["name"], row["reading"], row["kind"], row["region"] or None,
-                                        year(row["valid_from_fy"]), year(row["valid_to_fy"]))
+                                        year(row["valid_from_fy"]), year(row["valid_to_fy"]),
+                                        email_addresses(row.get("email", "")))
                         for row in rows.get("local_governments.csv", []))
     memberships = tuple(GroupMembership(row["group"], row["code"], year(row["valid_from_fy"]), year(row["valid_to_fy"]))
                         for row in rows.get("local_government_groups.csv", []))

@@ -49,6 +49,26 @@ def date(text: str) -> dt.date | None:
         return None
 
 
+# An e-mail address as the catalogue holds it: ASCII, no display name (user@pref.example.lg.jp), at most 254 characters.
+_EMAIL = re.compile(r"(?!\.)(?!.*\.\.)[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}(?<!\.)"
+                    r"@(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
+
+
+def email_addresses(text: str) -> tuple[str, ...]:
+    """A contact cell's addresses: several separated by ';' (or ','), '' -> (). ValueError naming the first that is
+    not an address (full-width characters, a display name, a missing domain)."""
+    found: list[str] = []
+    for part in re.split(r"[;,]", text):
+        address = part.strip()
+        if not address:
+            continue
+        if not _EMAIL.fullmatch(address):
+            raise ValueError(f"メールアドレスとして読めません(入力: {address!r})")
+        if address.lower() not in (a.lower() for a in found):
+            found.append(address)
+    return tuple(found)
+
+
 def department_name_ok(name: str) -> bool:
     """Whether a department's name can name its inbox folder: a safe single path component."""
     return not (name in (".", "..") or name.startswith(("_", ".")) or name == "rejected"

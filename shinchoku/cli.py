@@ -20,6 +20,7 @@ from pathlib import Path
 from .catalogue import ENCODINGS, CatalogueError, CatalogueUnreadable, load_catalogue
 from .config import ConfigError, find_project
 from .documents.facts import CONTRACT_VIEWS
+from .documents.verdict import check_lines
 from .run.confirmed import read_confirmed_periods
 from .run.jumps import read_value_history
 from .run.decide import judge
@@ -209,6 +210,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overdue", action="store_true",
                    help="朝の確認事項: 期限を過ぎた部局と団体、集計中の指標、確定を待つ年度")
 
+    p = command("remind", "提出期限の前後(設定の日数)に、期限を過ぎた・迫った未報告の部局と団体へ督促のメールを送ります"
+                          "(同じ相手には1日1回まで)")
+    _paths(p)
+    p.add_argument("--dry-run", action="store_true", help="送らずに、今日送る督促の件名と宛先を表示します(メール送信が無効でも使えます)")
+    p.add_argument("--wait", type=float, default=0, metavar="SECONDS", help="取込の実行中は、この秒数まで待ちます")
+
     p = command("review", "確定の前に DX推進課が確認する事項: 前回の確定以降の値・取組実績、警告、未報告の指標、要因分析、団体の件数から計算する指標の集計状況と未提出の団体")
     _paths(p)
     p.add_argument("--year", type=fiscal_year_arg, metavar="FY", help="この年度だけ")
@@ -300,38 +307,6 @@ def cmd_template(args) -> int:
     return EXIT_OK
 
 
-VALUES_HEADER = ("指標ID", "年度", "セルの表示", "読み取った値", "単位", "時点", "注記")
-
-
-def values_read(assessment, catalogue) -> list[tuple[str, ...]]:
-    """One line per value reported in a workbook, in VALUES_HEADER's columns: what was read from what was shown."""
-    from .workbook.messages import format_number
-    from .workbook.parse import fiscal_year_label
-
-    lines = []
-    for rec in assessment.records:
-        kpi = catalogue.kpis_by_id.get(rec["item_id"]) if rec["table"] in ("kpi", "explanation") else None
-        unit = kpi.unit if kpi else (rec.get("unit") or "")
-        item = rec["item_id"] or ""
-        if rec["table"] == "component":  # a survey sheet's count: its KPI and component
-            item = f"{item}/{rec['component_id'] or ''}"
-        value = rec["actual_value"]
-        if value is not None:
-            read = format_number(value)
-        else:  # a row with text but no figure (取組実績, or 要因分析 for a KPI not yet counted) is valid: no figure
-            read = "(数値なし)" if not rec.get("raw_value") else "(読み取れず)"
-        lines.append((item, fiscal_year_label(rec["fiscal_year"]) if rec["fiscal_year"] else "",
-                      rec.get("shown", ""), read, unit,
-                      rec["as_of"].isoformat() if rec["as_of"] else "", "、".join(rec.get("marks", ()))))
-    return lines
-
-
-def one_line(field: str) -> str:
-    """A field of check's tab-separated lines kept on its line: a line break in a cell (Alt+Enter)
-    shows as ⏎, a tab as a space, so each value stays one line."""
-    return field.replace("\r\n", "⏎").replace("\n", "⏎").replace("\r", "⏎").replace("\t", " ")
-
-
 def say(line: str) -> None:
     """Print a line holding what a department wrote (file names, cell texts, declared departments): its
     control characters shown, never sent to the terminal."""
@@ -358,18 +333,9 @@ def cmd_check(args) -> int:
     worst = EXIT_OK
 
     for assessment in judge(items, catalogue, settings, periods, history=history):  # as a run judges each file
-        errors, warnings = assessment.errors, assessment.warnings
-        verdict = "OK" if not errors else "NG"
-        who = "団体" if assessment.local_government or assessment.read.survey else "部局"
-        say(f"{verdict} {assessment.path}({who}: {assessment.department or '不明'}、エラー {len(errors)} 件、警告 {len(warnings)} 件)")
-        for issue in assessment.issues:
-            kind = "エラー" if issue in errors else "警告"
-            say(one_line(f"  [{kind}] {assessment.path}: {issue.location()}: {issue.message} → {issue.fix}"))
-        if assessment.records and not args.quiet:
-            say("\t".join(VALUES_HEADER))
-            for line in values_read(assessment, catalogue):
-                say("\t".join(one_line(field) for field in line))
-        if errors:
+        for line in check_lines(assessment, catalogue, str(assessment.path), args.quiet):
+            say(line)
+        if assessment.errors:
             worst = EXIT_REJECTED
     return worst
 
@@ -387,7 +353,7 @@ def cmd_run(args) -> int:
             from .run.steps import run_steps
             from .run.progress import say
 
-            summary = run_steps(settings, catalogue, args.wait, say=say)
+            summary = run_steps(_with_mail_password(settings), catalogue, args.wait, say=say)
         else:
             summary = run_flow(settings, args.wait)
     except RunLocked as e:
@@ -491,12 +457,42 @@ def _read(warehouse: Path, *queries: tuple[str, list]) -> list[tuple[list[str], 
         con.close()
 
 
+def _with_mail_password(settings):
+    """The SMTP password from a Prefect Secret block, when [mail] names one and the environment gives none (Prefect
+    is imported only then)."""
+    mail = settings.mail
+    if mail.enabled and mail.user and mail.password_secret and not mail.password:
+        from flows.server import prefect_env
+
+        prefect_env()
+        from flows.ingest import with_mail_password  # Prefect's start-up: only when a Secret block is named
+
+        return with_mail_password(settings)
+    return settings
+
+
+def mail_status_lines(settings) -> list[str]:
+    """Whether mail is on, and the mail that did not go (documents.summary.mail_status), read-only."""
+    import duckdb
+
+    from .documents.summary import mail_status
+
+    unrecorded = settings.mail_journal_path.exists()
+    if not settings.warehouse.exists():
+        return mail_status(None, settings.mail, unrecorded)
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        return mail_status(con, settings.mail, unrecorded)
+    finally:
+        con.close()
+
+
 def cmd_status(args) -> int:
     from .documents.summary import table
 
     check_request(load_catalogue(), args.year)
     settings = _settings(args)
-    for line in last_runs(settings):
+    for line in last_runs(settings) + mail_status_lines(settings):
         print(line)
     if args.overdue:
         from .documents.summary import to_do
@@ -536,6 +532,38 @@ def _government_lines(warehouse, year: int | None) -> list[str]:
         return government_lines(con, year)
     finally:
         con.close()
+
+
+def cmd_remind(args) -> int:
+    from .documents.summary import mail_lines
+    from .run.publish import RunLocked
+    from .run.remind import remind
+
+    catalogue = load_catalogue()
+    settings = _settings(args)
+    _need_warehouse(settings.warehouse)
+    if not settings.mail.enabled and not args.dry_run:
+        raise UsageError("メール送信が無効です(設定 [mail] の host がありません)。送る相手と件名の確認だけなら --dry-run を"
+                         "付けてください。")
+    try:
+        done = remind(_with_mail_password(settings), catalogue, wait_seconds=args.wait, dry_run=args.dry_run)
+    except RunLocked as e:
+        print(f"shinchoku: {e}", file=sys.stderr)
+        return EXIT_LOCKED
+    for reminder in done.due:
+        addresses = "、".join(catalogue.contacts_of(reminder.unit)) or "宛先なし"
+        say(f"{'送信予定' if args.dry_run else '督促'}: {reminder.subject}(宛先: {addresses})")
+    for reminder in done.earlier:
+        say(f"本日送信済み(送りません): {reminder.subject}")
+    if not done.due and not done.earlier:
+        print("今日督促する部局・団体はありません(督促の日: 提出期限の "
+              + "・".join(f"{d}日前" for d in sorted(settings.mail.remind_before_days, reverse=True)) + "と"
+              + "・".join(f"{d}日後" for d in settings.mail.remind_after_days) + ")。")
+    if done.mail is None:
+        return EXIT_OK
+    for line in mail_lines(done):
+        say(line)
+    return EXIT_REJECTED if done.mail.failed else EXIT_OK
 
 
 def cmd_review(args) -> int:
@@ -745,7 +773,7 @@ DIRECTION_JA = {"increase": "増加", "decrease": "減少"}  # catalogue history
 COMMANDS = {"demo": cmd_demo, "run": cmd_run, "check": cmd_check, "template": cmd_template, "status": cmd_status,
             "report": cmd_report, "export": cmd_export, "serve": cmd_serve, "verify": cmd_verify,
             "catalogue": cmd_catalogue, "review": cmd_review, "confirm": cmd_confirm, "reopen": cmd_reopen,
-            "site": cmd_site}
+            "site": cmd_site, "remind": cmd_remind}
 
 
 if __name__ == "__main__":

@@ -138,6 +138,37 @@ class Grading:
 
 
 @dataclass(frozen=True)
+class Mail:
+    """E-mail to the submitters (receipts, error lists, reminders) through an SMTP server; no host: mail is off.
+
+    The password never comes from a file: SHINCHOKU_MAIL_PASSWORD, or the Prefect Secret block named by
+    ``password_secret`` (resolved by flows/ only)."""
+
+    host: str | None = None
+    port: int | None = None  # None: 587 with STARTTLS, 465 with SSL, 25 without
+    security: str = "starttls"  # starttls | ssl | none
+    user: str | None = None  # None: no authentication (a relay that trusts the host)
+    password: str | None = field(default=None, repr=False, compare=False)
+    password_secret: str | None = None
+    sender: str | None = None  # From: 福島県 DX推進課 <dx@pref.example.lg.jp>
+    reply_to: str | None = None  # Reply-To: the DX office (default: the sender)
+    ca_file: Path | None = None  # a private CA for the relay's certificate (default: the system's)
+    timeout_seconds: float = 30.0
+    max_attachment_bytes: int = 5 * 2**20  # a larger annotated copy stays in rejected/ only, and the mail says so
+    # shinchoku remind: days before and after a fiscal year's due date on which the unreported are reminded
+    remind_before_days: tuple[int, ...] = (1, 7)
+    remind_after_days: tuple[int, ...] = (1, 7, 14, 30)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host)
+
+    @property
+    def smtp_port(self) -> int:
+        return self.port or {"ssl": 465, "none": 25}.get(self.security, 587)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a run needs to know, resolved once."""
 
@@ -166,6 +197,7 @@ class Settings:
     site_build: bool = True
     site_dir: Path | None = None
     public_site_dir: Path | None = None
+    mail: Mail = field(default_factory=Mail)
 
     @property
     def archive_dir(self) -> Path:
@@ -179,6 +211,11 @@ class Settings:
     @property
     def journal_path(self) -> Path:
         return self.warehouse.with_name(self.warehouse.name + ".journal.json")
+
+    @property
+    def mail_journal_path(self) -> Path:
+        """Each mail as it goes out, before the warehouse records it (shinchoku.run.mail)."""
+        return self.warehouse.with_name(self.warehouse.name + ".mail.jsonl")
 
     @property
     def staging_dir(self) -> Path:

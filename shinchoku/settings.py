@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from .config import DEFAULT_BANDS, DEFAULT_FLOOR, DEFAULT_LABELS, ConfigError, GradeBand, Limits, Settings, find_project
+from .catalogue_fields import email_addresses
+from .config import DEFAULT_BANDS, DEFAULT_FLOOR, DEFAULT_LABELS, ConfigError, GradeBand, Limits, Mail, Settings, find_project
 
 
 class _Section(BaseModel):
@@ -137,6 +139,69 @@ class SiteSection(_Section):
 
 
 _POSITIVE = Annotated[int, Field(gt=0)]
+PASSWORD_VARIABLE = "SHINCHOKU_MAIL_PASSWORD"
+
+
+class MailSection(_Section):
+    """[mail]: the SMTP server the run's mail goes through (no host: mail is off, nothing is sent), who sends it,
+    and the days ``shinchoku remind`` reminds on. The password is never in the file: SHINCHOKU_MAIL_PASSWORD,
+    or the Prefect Secret block ``password_secret`` names."""
+
+    host: Annotated[str, Field(min_length=1)] | None = None
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    security: Literal["starttls", "ssl", "none"] | None = None
+    user: Annotated[str, Field(min_length=1)] | None = None
+    password_secret: Annotated[str, Field(min_length=1)] | None = None
+    sender: Annotated[str, Field(min_length=1)] | None = None
+    reply_to: Annotated[str, Field(min_length=1)] | None = None
+    ca_file: Annotated[str, Field(min_length=1)] | None = None
+    timeout_seconds: Annotated[float, Field(gt=0, le=600)] | None = None
+    max_attachment_bytes: _POSITIVE | None = None
+    remind_before_days: list[Annotated[int, Field(ge=1, le=365)]] | None = None
+    remind_after_days: list[Annotated[int, Field(ge=1, le=3650)]] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_password(cls, data):
+        if isinstance(data, dict) and "password" in data:
+            raise PydanticCustomError(
+                "password_in_file", "パスワードは設定ファイルに書けません。環境変数 {variable} か、"
+                                    "Prefect の Secret ブロック(password_secret にその名前)で渡してください",
+                {"variable": PASSWORD_VARIABLE})
+        return data
+
+    @field_validator("sender", "reply_to")
+    @classmethod
+    def _one_address(cls, text):
+        if text is not None:
+            from email.utils import parseaddr
+
+            _, address = parseaddr(text)
+            try:
+                ok = len(email_addresses(address)) == 1 and address in text
+            except ValueError:
+                ok = False
+            if not ok:
+                raise ValueError("メールアドレス1つ(例 dx@pref.example.lg.jp、または 福島県 DX推進課 <dx@pref.example.lg.jp>)"
+                                 "が必要です")
+        return text
+
+    @model_validator(mode="after")
+    def _sender_for_a_host(self):
+        if self.host and not self.sender:
+            raise PydanticCustomError("sender_missing", "メールを送るには差出人 sender が必要です(例 "
+                                                        "sender = \"福島県 DX推進課 <dx@pref.example.lg.jp>\")", {})
+        return self
+
+    def mail(self, base: Path) -> Mail:
+        """The section as :class:`~shinchoku.config.Mail` (``ca_file`` relative to the configuration file)."""
+        values = self.model_dump(exclude_none=True, exclude={"ca_file", "remind_before_days", "remind_after_days"})
+        if self.ca_file:
+            values["ca_file"] = (base / self.ca_file).resolve()
+        for key in ("remind_before_days", "remind_after_days"):
+            if getattr(self, key) is not None:
+                values[key] = tuple(sorted(set(getattr(self, key))))
+        return Mail(**values)
 
 
 class LimitsSection(_Section):
@@ -167,6 +232,7 @@ class ConfigFile(_Section):
     schedule: ScheduleSection = ScheduleSection()
     limits: LimitsSection = LimitsSection()
     site: SiteSection = SiteSection()
+    mail: MailSection = MailSection()
 
     def settings_values(self, base: Path) -> dict:
         """The fields of :class:`~shinchoku.config.Settings` this configuration sets."""
@@ -189,6 +255,7 @@ class ConfigFile(_Section):
         values["grade_bands"] = tuple(GradeBand(b.name, b.min_pace, b.label) for b in self.grades.bands)
         values["grade_floor"], values["floor_label"] = self.grades.floor, self.grades.floor_label
         values["limits"] = Limits(**self.limits.model_dump(exclude_none=True))
+        values["mail"] = self.mail.mail(base)
         return values
 
 
@@ -202,9 +269,17 @@ ENVIRONMENT = {
     "SHINCHOKU_SCHEDULE_CRON": ("schedule", "cron"),
     "SHINCHOKU_SCHEDULE_TIMEZONE": ("schedule", "timezone"),
     "SHINCHOKU_SITE_BUILD": ("site", "build"),
+    "SHINCHOKU_MAIL_HOST": ("mail", "host"),
+    "SHINCHOKU_MAIL_PORT": ("mail", "port"),
+    "SHINCHOKU_MAIL_SECURITY": ("mail", "security"),
+    "SHINCHOKU_MAIL_USER": ("mail", "user"),
+    "SHINCHOKU_MAIL_SENDER": ("mail", "sender"),
+    "SHINCHOKU_MAIL_REPLY_TO": ("mail", "reply_to"),
+    "SHINCHOKU_MAIL_PASSWORD_SECRET": ("mail", "password_secret"),
 }
 _PATH_VARIABLES = {"SHINCHOKU_INBOX": ("paths", "inbox"), "SHINCHOKU_WAREHOUSE": ("paths", "warehouse"),
-                   "SHINCHOKU_SITE": ("site", "folder"), "SHINCHOKU_PUBLIC_SITE": ("site", "public_folder")}
+                   "SHINCHOKU_SITE": ("site", "folder"), "SHINCHOKU_PUBLIC_SITE": ("site", "public_folder"),
+                   "SHINCHOKU_MAIL_CA_FILE": ("mail", "ca_file")}
 
 
 def from_file(path: Path) -> dict:
@@ -272,8 +347,11 @@ def validate(sections: dict, path: Path, variables: list[str]) -> ConfigFile:
                 ctx = error.get("ctx", {})
                 reason = (f"{ctx.get('min_length')} 文字以上が必要です" if kind == "string_too_short"
                           else f"{ctx.get('max_length')} 文字以下にしてください") + f"(入力: {error.get('input')!r})"
-            elif kind == "band_order":
+            elif kind in ("band_order", "password_in_file", "sender_missing"):
                 reason = error["msg"]
+            elif kind == "literal_error":
+                expected = "・".join(re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", ""))))
+                reason = f"{expected} のいずれかが必要です(入力: {error.get('input')!r})"
             else:
                 reason = f"{error['msg'].removeprefix('Value error, ')}(入力: {error.get('input')!r})"
             lines.append(f"  {key}: {reason}")
@@ -318,6 +396,8 @@ def load_settings(
         values["settle_seconds"] = float(settle_seconds)
     if site_build is not None:
         values["site_build"] = site_build
+    if env.get(PASSWORD_VARIABLE):
+        values["mail"] = dataclasses.replace(values["mail"], password=env[PASSWORD_VARIABLE])
     for key in ("inbox", "warehouse", "site_dir", "public_site_dir"):
         if values.get(key) is not None:
             values[key] = Path(values[key]).expanduser().absolute()

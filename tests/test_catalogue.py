@@ -220,6 +220,44 @@ def test_catalogue_check_refuses_a_bad_local_government(tmp_path, file, old, new
     assert_refused(_broken_project(tmp_path, file, old, new), named)
 
 
+# Contacts (issue 27): one or more addresses per department and local government, in an email column of their file.
+def test_departments_and_local_governments_carry_their_contacts_addresses(catalogue):
+    by_name = {d.name: d for d in catalogue.organisation}
+    assert by_name["総務部"].emails == ("somu@pref.example.lg.jp", "somu-joho@pref.example.lg.jp")  # two, by ';'
+    assert catalogue.contacts_of("総務部") == by_name["総務部"].emails
+    assert catalogue.contacts_of("郡山市") == ("dx.072036@example.lg.jp",) == catalogue.local_governments_by_code["072036"].emails
+    assert all(d.emails for d in catalogue.organisation) and all(g.emails for g in catalogue.local_governments)
+    # the demo's addresses are in reserved example domains: nothing can reach a real office
+    every = [a for d in catalogue.organisation for a in d.emails] + [a for g in catalogue.local_governments for a in g.emails]
+    assert all(a.endswith((".example.lg.jp", "@example.lg.jp")) for a in every)
+    assert catalogue.contacts_of("どこでもない部") == () and catalogue.contacts_of(None) == ()
+
+
+@pytest.mark.parametrize("file, old, new, named", [
+    ("departments.csv", "somu@pref.example.lg.jp;", "総務部 <somu@pref.example.lg.jp>;",
+     ["departments.csv 行3 列 email: メールアドレス(半角、例 somu@pref.example.lg.jp。複数は ; で区切ります)として読めません"
+      "(入力: '総務部 <somu@pref.example.lg.jp>;somu-joho@pref.example.lg.jp')"]),
+    ("departments.csv", "kyoiku@pref.example.lg.jp", "kyoiku＠pref.example.lg.jp",  # a full-width ＠
+     ["departments.csv 行5 列 email: メールアドレス(半角、例 somu@pref.example.lg.jp。複数は ; で区切ります)として読めません"
+      "(入力: 'kyoiku＠pref.example.lg.jp')"]),
+    ("local_governments.csv", "dx.072036@example.lg.jp", "dx.072036@example..lg.jp",
+     ["local_governments.csv 行5 列 email: メールアドレス(半角、例 somu@pref.example.lg.jp。複数は ; で区切ります)として読めません"
+      "(入力: 'dx.072036@example..lg.jp')"]),
+])
+def test_catalogue_check_refuses_an_address_that_is_none(tmp_path, file, old, new, named):
+    assert_refused(_broken_project(tmp_path, file, old, new), named)
+
+
+def test_a_contact_column_may_be_absent_or_blank(tmp_path):
+    folder = _broken_project(tmp_path, "departments.csv", "kyoiku@pref.example.lg.jp", "")
+    text = (folder / "catalogue" / "local_governments.csv").read_text(encoding="utf-8")
+    (folder / "catalogue" / "local_governments.csv").write_text(
+        "\n".join(line.rsplit(",", 1)[0] for line in text.splitlines()) + "\n", encoding="utf-8")  # no email column
+    loaded = load_catalogue(folder / "catalogue")
+    assert loaded.contacts_of("教育庁") == () and loaded.contacts_of("郡山市") == ()
+    assert loaded.contacts_of("総務部") == ("somu@pref.example.lg.jp", "somu-joho@pref.example.lg.jp")
+
+
 # KPIs computed from local governments' counts (issue 25.2): computed_kpis.csv and kpi_components.csv, declared only.
 def test_gov_k01_and_edu_k01_are_declared_ratios_of_sums_from_fy2021(catalogue):
     gov, edu = catalogue.rule_of("GOV-K01", 2021), catalogue.rule_of("EDU-K01", 2021)

@@ -276,6 +276,13 @@ BAD_CONFIGS = [
     ('[site]\nfolders = "site"\n', "site.folders", "不明なキー"),
     ('[site]\nfolder = ""\n', "site.folder", "1 文字以上"),
     ('[colours]\nA = "green"\n', "colours", "不明なキー"),
+    ('[mail]\nhost = "relay"\nsender = "dx@pref.example.lg.jp"\npassword = "x"\n', "mail",
+     "パスワードは設定ファイルに書けません。環境変数 SHINCHOKU_MAIL_PASSWORD か、Prefect の Secret ブロック"),
+    ('[mail]\nhost = "relay"\n', "mail", "メールを送るには差出人 sender が必要です"),
+    ('[mail]\nsecurity = "tls"\n', "mail.security", "starttls・ssl・none のいずれかが必要です(入力: 'tls')"),
+    ('[mail]\nsender = "DX推進課"\n', "mail.sender", "メールアドレス1つ"),
+    ('[mail]\nport = 70000\n', "mail.port", "65535 以下の値"),
+    ('[mail]\nremind_after_days = [0]\n', "mail.remind_after_days.0", "1 以上の値"),
 ]
 
 
@@ -290,6 +297,26 @@ def test_a_bad_setting_names_file_key_and_expectation(tmp_path, text, key, reaso
         load_settings(config_file=config, env={})
     message = str(caught.value)
     assert str(config) in message and f"{key}: " in message and reason in message, message
+
+
+def test_mail_settings_from_the_file_and_the_environment_the_password_only_from_the_environment(tmp_path):
+    from shinchoku.settings import load_settings
+
+    config = tmp_path / "conf" / "shinchoku.toml"
+    config.parent.mkdir()
+    config.write_text('[mail]\nhost = "smtp-relay.pref.example.lg.jp"\nport = 25\nsecurity = "none"\n'
+                      'sender = "福島県 DX推進課 <dx@pref.example.lg.jp>"\nca_file = "ca.pem"\n'
+                      'remind_after_days = [14, 1, 14]\n', encoding="utf-8")
+    s = load_settings(config_file=config, env={"SHINCHOKU_MAIL_USER": "shinchoku", "SHINCHOKU_MAIL_PASSWORD": "pw"})
+    mail = s.mail
+    assert (mail.enabled, mail.host, mail.smtp_port, mail.security, mail.user, mail.password) == \
+        (True, "smtp-relay.pref.example.lg.jp", 25, "none", "shinchoku", "pw")
+    assert mail.ca_file == config.parent / "ca.pem" and mail.remind_after_days == (1, 14)
+    assert "pw" not in repr(s)  # never in a log line or a traceback's locals
+    assert load_settings(config_file=tmp_path / "none.toml", env={}).mail.enabled is False  # no host: mail is off
+    assert load_settings(config_file=tmp_path / "none.toml", env={"SHINCHOKU_MAIL_HOST": "relay",
+                                                                    "SHINCHOKU_MAIL_SENDER": "dx@pref.example.lg.jp",
+                                                                    "SHINCHOKU_MAIL_SECURITY": "ssl"}).mail.smtp_port == 465
 
 
 def test_the_site_folders_from_the_file_and_the_environment(tmp_path):

@@ -394,6 +394,12 @@ def test_the_public_edition_shows_confirmed_values_only(public_site, demo_site, 
     assert '<th scope="col">出典</th>' in internal and '<th scope="col">出典</th>' not in public
     assert public.count("出典") == public.count("出典: 国土交通省 国土数値情報") > 0
     assert "提出状況" not in public and "未確定" not in public
+    # no contact's address in any file of the 公開用 edition (nor the 庁内用): they reach no reference table nor view
+    addresses = [a for d in catalogue.organisation for a in d.emails] + [a for g in catalogue.local_governments for a in g.emails]
+    assert len(addresses) > 60
+    for site in (public_site, demo_site):
+        text = "".join(p.read_text(encoding="utf-8", errors="replace") for p in site.rglob("*") if p.is_file())
+        assert "example.lg.jp" not in text and not [a for a in addresses if a in text]
     def explained(site) -> set[tuple[str, str]]:
         """(KPI, year) of every 要因分析 row the KPI pages show."""
         rows = set()

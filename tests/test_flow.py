@@ -214,13 +214,21 @@ def test_with_prefects_info_lines_at_the_terminal_too_each_line_still_shows_once
     assert not any("差戻し" in line or "取込結果" in line for line in lines)  # log-only: `shinchoku run` prints the summary
 
 
-def test_ingest_flow_end_to_end(prefect_server, settings, template):
+def test_ingest_flow_end_to_end(prefect_server, settings, template, monkeypatch):
+    """The flow, with mail configured through a relay that refuses the connection: the send-mail task retries
+    (Prefect's retries, the step's own), then the run stands, published, and the summary says the mail failed."""
+    import flows.ingest as flow_module
     from flows.ingest import ingest_flow
+    from shinchoku.run.steps import MAIL
 
     good = fill_template(template("農林水産部", 2023), {"IND-K02": "700 経営体"})
     bad = fill_template(template("教育庁", 2023), {"EDU-K01": "集計中"})
     for path, dept in ((good, "農林水産部"), (bad, "教育庁")):
         drop(settings, path, dept)
+    for name, value in (("HOST", "127.0.0.1"), ("PORT", str(_free_port())), ("SECURITY", "none"),
+                        ("SENDER", "dx@pref.example.lg.jp")):
+        monkeypatch.setenv(f"SHINCHOKU_MAIL_{name}", value)
+    monkeypatch.setitem(flow_module.TASKS, MAIL.name, flow_module.TASKS[MAIL.name].with_options(retry_delay_seconds=0))
 
     # the caller's site_build overrides the configuration (as `shinchoku demo` runs it)
     result = ingest_flow(inbox=str(settings.inbox), warehouse=str(settings.warehouse), settle_seconds=0,
@@ -230,6 +238,9 @@ def test_ingest_flow_end_to_end(prefect_server, settings, template):
     assert {d.candidate.department: d.status for d in summary.decisions} == {"農林水産部": "accepted", "教育庁": "rejected"}
     assert query(settings.warehouse, "select kpi_id, fiscal_year, actual_value from kpi_progress") == [("IND-K02", 2023, 700.0)]
     assert (settings.inbox / "教育庁" / "rejected" / bad.name).exists()
+    assert len(summary.mail.failed) == 2 and "ConnectionRefusedError" in summary.mail.failed[0][1]
+    attempts = 1 + MAIL.retries  # the task ran the step once and retried it MAIL.retries times
+    assert query(settings.warehouse, "select status, attempts from raw_mail") == [("failed", attempts)] * 2
 
 
 def test_each_run_publishes_a_markdown_artifact(prefect_server, settings, template):
@@ -559,3 +570,22 @@ def test_a_retried_task_finds_its_arguments_in_the_holder(prefect_server, monkey
     assert night() == ({"moved": 2}, 28)
     assert attempts == [(["総務部"], ["a.xlsx", "b.xlsx"])] * 2
     assert flow_module._HELD == {}  # nothing left behind, after a success as after a failure
+
+
+def test_the_smtp_password_comes_from_a_prefect_secret_block(prefect_server, settings):
+    """[mail] password_secret names a Secret block: the flow (and `remind`, `run --no-prefect`) read the password from
+    it when the environment gives none; a block that cannot be read leaves none (each mail then fails, with why)."""
+    import dataclasses
+
+    from prefect.blocks.system import Secret
+
+    from flows.ingest import with_mail_password
+
+    Secret(value="s3cret!pass").save("shinchoku-smtp-test", overwrite=True)
+    mail = dataclasses.replace(settings.mail, host="relay", sender="dx@pref.example.lg.jp", user="shinchoku",
+                               password_secret="shinchoku-smtp-test")
+    assert with_mail_password(dataclasses.replace(settings, mail=mail)).mail.password == "s3cret!pass"
+    given = dataclasses.replace(settings, mail=dataclasses.replace(mail, password="from-the-environment"))
+    assert with_mail_password(given).mail.password == "from-the-environment"
+    absent = dataclasses.replace(settings, mail=dataclasses.replace(mail, password_secret="no-such-block"))
+    assert with_mail_password(absent).mail.password is None

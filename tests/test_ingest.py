@@ -9,6 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from helpers import drop, query
+from shinchoku.documents.summary import summary_text
 from shinchoku.run.steps import run_ingest
 from shinchoku.documents.template import fill_template
 
@@ -175,9 +176,14 @@ def test_a_plain_run_is_the_same_sequence_of_steps(settings, catalogue, template
     ran = []
     drop(settings, fill_template(template("総務部", 2022), {"GOV-K02": 30}), "総務部")
     summary = run_steps(settings, catalogue, call=lambda step, *args: (ran.append(step.name), step.run(*args))[1])
-    assert ran == [s.name for s in STEPS] == ["discover", "assess", "load-and-publish", "settle-inbox", "build-site"]
+    assert ran == [s.name for s in STEPS] == ["discover", "assess", "load-and-publish", "settle-inbox", "send-mail",
+                                           "build-site"]
     assert summary.count("accepted") == 1
     assert not list(settings.warehouse.parent.glob(".*.tmp"))  # the staged copy was published
+    # no SMTP host: the mail step sends nothing, queues nothing, fails nothing, and the summary has nothing to say
+    assert not settings.mail.enabled and summary.mail.enabled is False and summary.mail_error is None
+    assert query(settings.warehouse, "select count(*) from raw_mail") == [(0,)]
+    assert not settings.mail_journal_path.exists() and "メール" not in summary_text(summary)
 
 
 def test_rows_are_inserted_by_column_name():

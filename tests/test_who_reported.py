@@ -88,6 +88,7 @@ def test_status_and_the_morning_list_name_the_local_governments_that_have_not_re
     assert "- EDU-K01 R5: 集計中 57/59団体(未提出: 檜枝岐村、鮫川村)" in aggregating
     status = cli_in_process("status", "--year", "2023", "--warehouse", str(year_2023))
     assert status.returncode == 0, status.stderr
+    assert "メール送信: 無効(設定 [mail] の host がないため、メールは送りません)" in status.stdout  # no SMTP configured
     assert ("R5年度(期限 2024-06-30): 報告対象 60団体、報告済 58団体(期限内 57)、未提出 2団体: 檜枝岐村(EDU-K01)、鮫川村"
             in status.stdout)
     assert "GOV-K01 R5: 集計中 59/60団体(未提出: 鮫川村)" in status.stdout

@@ -6,6 +6,7 @@ from ..workbook.messages import ERROR
 from ..workbook.parse import era_year, fiscal_year_label
 from ..workbook.text import terminal_safe
 from .facts import coverage
+from .mail import MAIL_STATUS_JA
 
 STATUS_JA = {"accepted": "受理", "rejected": "差戻し", "duplicate": "重複"}
 SKIP_JA = {"lock": "Excelのロックファイル", "hidden": "隠しファイル", "temporary": "一時ファイル",
@@ -84,6 +85,7 @@ def summary_text(summary) -> str:
     if settling:
         lines.append(f"  {settling}")
     lines.append(f"ウェアハウス: {summary.warehouse}")
+    lines += mail_lines(summary)
     lines += site_lines(summary)
     return terminal_safe("\n".join(lines))
 
@@ -119,6 +121,79 @@ def site_lines(summary) -> list[str]:
     return list(summary.site)
 
 
+def mail_line(outcome) -> str:
+    """The mail step's line: メール: 送信 2 件、送信失敗 1 件(次回の取込で再送します)."""
+    if not outcome.enabled:
+        return "メール: 送信しません(メール送信は無効です)"
+    parts = [f"送信 {len(outcome.sent)} 件"]
+    for items, words in ((outcome.failed, "送信失敗 {} 件(次回の取込で再送します)"),
+                         (outcome.unknown, "送信結果不明 {} 件(再送しません)"), (outcome.no_address, "宛先なし {} 件"),
+                         (outcome.expired, "期限切れ {} 件(送りません)")):
+        if items:
+            parts.append(words.format(len(items)))
+    return "メール: " + "、".join(parts)
+
+
+def mail_lines(summary) -> list[str]:
+    """The mail after the run: the step's line, and each mail that did not go with why (none when mail is off)."""
+    if getattr(summary, "mail_error", None):
+        return [f"メールの送信処理に失敗しました({summary.mail_error})。取込とウェアハウスの更新は完了しています。"
+                "送信待ちのメールは次回の取込で送ります。"]
+    outcome = getattr(summary, "mail", None)
+    if outcome is None or not outcome.enabled:
+        return []
+    return [mail_line(outcome),
+            *(f"  送信失敗: {subject}({why})" for subject, why in outcome.failed),
+            *(f"  送信結果不明: {subject}(前回、送信中に処理が中断されました。届いたかを宛先に確認してください)"
+              for subject in outcome.unknown),
+            *(f"  宛先なし: {subject}(catalogue の email に宛先がありません)" for subject in outcome.no_address)]
+
+
+SECURITY_JA = {"starttls": "STARTTLS", "ssl": "SSL/TLS", "none": "暗号化なし"}
+MAIL_COUNTS_SQL = "select status, count(*) from raw_mail group by status"
+# the mail that did not go: each failed or unknown one, newest first, and the units without an address
+MAIL_TROUBLE_SQL = """
+    select status, subject, attempts, last_attempt_at, error from raw_mail where status in ('failed', 'unknown')
+    order by coalesce(last_attempt_at, queued_at) desc, mail_id"""
+NO_ADDRESS_SQL = "select unit, count(*) from raw_mail where status = 'no_address' group by unit order by unit"
+MAX_MAIL_SHOWN = 10
+
+
+def mail_status(con, mail, unrecorded: bool = False) -> list[str]:
+    """`shinchoku status`'s mail lines: on or off (and through which server), how many mails are in each state, and
+    each that did not go, with why. ``con``: the warehouse (None when there is none yet); ``unrecorded``: a mail
+    journal waits to be recorded (a process was killed while sending)."""
+    if mail.enabled:
+        lines = [f"メール送信: 有効({mail.host}:{mail.smtp_port}、{SECURITY_JA[mail.security]}、"
+                 + (f"認証 {mail.user}" if mail.user else "認証なし") + f"、差出人 {mail.sender})"]
+    else:
+        lines = ["メール送信: 無効(設定 [mail] の host がないため、メールは送りません)"]
+    has_table = con is not None and con.execute(
+        "select count(*) from duckdb_tables() where table_name = 'raw_mail'").fetchone()[0]
+    if not has_table:
+        return lines
+    counts = dict(con.execute(MAIL_COUNTS_SQL).fetchall())
+    if counts:
+        lines.append("  " + "・".join(f"{MAIL_STATUS_JA[s]} {counts[s]} 件" for s in MAIL_STATUS_JA if counts.get(s)))
+    again = "次回の取込で再送します" if mail.enabled else "メール送信を有効にすると次回の取込で再送します"
+    trouble = con.execute(MAIL_TROUBLE_SQL).fetchall()
+    for status, subject, attempts, last, error in trouble[:MAX_MAIL_SHOWN]:
+        when = f"{last:%Y-%m-%d %H:%M}" if last else "-"
+        if status == "failed":
+            lines.append(f"  送信失敗: {subject}({attempts}回、最終 {when}: {error})。{again}")
+        else:
+            lines.append(f"  送信結果不明: {subject}({when} 送信中に処理が中断されました。届いたかを宛先に確認してください。"
+                         "再送はしません)")
+    if len(trouble) > MAX_MAIL_SHOWN:
+        lines.append(f"  …ほか {len(trouble) - MAX_MAIL_SHOWN} 件")
+    for unit, count in con.execute(NO_ADDRESS_SQL).fetchall():
+        lines.append(f"  宛先なし: {unit} {count} 件(catalogue の departments.csv か local_governments.csv の email に"
+                     "宛先を書いてください)")
+    if unrecorded:
+        lines.append("  送信の記録がまだウェアハウスに反映されていません(次回の取込か shinchoku remind で反映します)")
+    return [terminal_safe(line) for line in lines]
+
+
 def summary_markdown(summary) -> str:
     """A markdown table of files accepted, rejected and duplicate, and KPIs updated."""
     rows = ["| 部局 | ファイル | 結果 | エラー | 警告 | 提出番号 |", "|---|---|---|---|---|---|"]
@@ -137,6 +212,8 @@ def summary_markdown(summary) -> str:
         (f"\n## 対象外のファイル\n{skipped}\n" if skipped else "") +
         ("\n## 移動しなかった差戻しファイル\n\n" + "\n".join(f"- {_md(line.strip())}" for line in refused_lines(summary)) + "\n"
          if refused_lines(summary) else "") +
+        ("\n## メール\n\n" + "\n".join(f"- {_md(line.strip())}" for line in mail_lines(summary)) + "\n"
+         if mail_lines(summary) else "") +
         ("\n## 進捗サイト\n\n" + "\n".join(f"- {_md(line)}" for line in site_lines(summary)) + "\n"
          if summary.site or summary.site_error else "")
     )
@@ -162,16 +239,18 @@ def table(headers: list[str], rows: list[list]) -> str:
     return "\n".join(line.rstrip() for line in out.getvalue().splitlines() if line.strip())
 
 
+# "past the due date" on a day: the parameter, or today (the database's current_date) when it is NULL
 OVERDUE_SQL = """
     select department, fiscal_year, missing_kpi_ids, due_date from submission_status
-    where unit_kind = '部局' and len(missing_kpi_ids) > 0 and current_date > due_date order by fiscal_year, department"""
+    where unit_kind = '部局' and len(missing_kpi_ids) > 0 and coalesce(?::date, current_date) > due_date
+    order by fiscal_year, department"""
 WAITING_SQL = """
     select department, fiscal_year, kpis_reported, kpis_expected from submission_status
     where unit_kind = '部局' and confirmed_at is null and kpis_reported > 0 order by fiscal_year, department"""
 # each local government and year it owes a survey sheet: what it owes and what is missing, in the catalogue's order
 GOVERNMENTS_SQL = """
     select s.fiscal_year, s.due_date, s.department, s.kpis_expected, s.missing_kpi_ids, s.on_time,
-           current_date > s.due_date as overdue
+           coalesce(?::date, current_date) > s.due_date as overdue
     from submission_status s join ref_local_governments g on g.code = s.local_government
     where s.unit_kind = '団体' and (? is null or s.fiscal_year = ?) order by s.fiscal_year, g.row_order"""
 # each computed KPI's coverage in the years a report is due (after its baseline, up to its target, ended): the
@@ -222,7 +301,7 @@ def _missing_text(missing: list[tuple], every: list[tuple]) -> str:
 def government_lines(con, year: int | None = None) -> list[str]:
     """shinchoku status for the local governments: one line per fiscal year (how many owe a survey sheet, reported,
     on time, and every one that has not reported), then each computed KPI's coverage that year."""
-    rows = con.execute(GOVERNMENTS_SQL, [year, year]).fetchall()
+    rows = con.execute(GOVERNMENTS_SQL, [None, year, year]).fetchall()
     coverage = con.execute(COVERAGE_SQL, [year, year]).fetchall()
     lines = []
     for fy in sorted({r[0] for r in rows}):
@@ -235,6 +314,16 @@ def government_lines(con, year: int | None = None) -> list[str]:
     return lines
 
 
+def overdue(con, on=None) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    """Who is past the due date on a day (``on``, a date; None: today) with something missing: the departments
+    (department, fiscal year, missing KPI ids, due date) and the local governments (GOVERNMENTS_SQL rows), with every
+    local government's row of every year besides (GOVERNMENTS_SQL). The morning list and ``shinchoku remind`` both
+    ask this one question."""
+    departments = con.execute(OVERDUE_SQL, [on]).fetchall()
+    every = con.execute(GOVERNMENTS_SQL, [on, None, None]).fetchall()
+    return departments, [r for r in every if r[6] and r[4]], every
+
+
 def to_do(warehouse) -> str:
     """The DX office's morning list: departments past their due date with missing KPIs, local governments past it
     without their survey sheet, computed KPIs still 集計中, and years waiting for confirmation.
@@ -243,15 +332,13 @@ def to_do(warehouse) -> str:
 
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        overdue, waiting = con.execute(OVERDUE_SQL).fetchall(), con.execute(WAITING_SQL).fetchall()
-        every = con.execute(GOVERNMENTS_SQL, [None, None]).fetchall()
-        governments = [r for r in every if r[6] and r[4]]
+        (overdue_departments, governments, every), waiting = overdue(con), con.execute(WAITING_SQL).fetchall()
         aggregating = [r for r in con.execute(COVERAGE_SQL, [None, None]).fetchall() if not r[4]]
     finally:
         con.close()
     lines = ["期限を過ぎて未報告の指標がある部局:"]
     lines += [f"- {d} {fiscal_year_label(fy)}(期限 {due.isoformat()}): {'、'.join(missing)}"
-              for d, fy, missing, due in overdue] or ["- なし"]
+              for d, fy, missing, due in overdue_departments] or ["- なし"]
     lines += ["", "期限を過ぎて調査票が未提出の団体:"]
     for fy in sorted({r[0] for r in governments}):
         units = [r for r in governments if r[0] == fy]

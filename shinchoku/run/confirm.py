@@ -9,7 +9,6 @@ atomic rename.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..config import Settings
 from ..documents.facts import coverage
@@ -17,7 +16,7 @@ from ..workbook.parse import fiscal_year_label
 from . import warehouse as wh
 from .confirmed import confirmed_periods
 from .inbox import now_jst
-from .publish import Stage, actor, prepare_stage, publish, recover, run_lock
+from .publish import actor, change_published, recover, run_lock
 
 class ConfirmRefused(Exception):
     """What stands in the way of a confirmation (missing or provisional values without the flag)."""
@@ -228,22 +227,4 @@ def _write(settings: Settings, change, wait_seconds: float) -> Outcome:
         raise FileNotFoundError(settings.warehouse)
     with run_lock(settings, wait_seconds):
         recover(settings)
-        stage: Stage = prepare_stage(settings)
-        try:
-            con = wh.connect_for_writing(stage.path)
-            try:
-                con.execute("begin transaction")
-                outcome = change(con)
-                if not outcome.changed:
-                    con.execute("rollback")
-                    return outcome
-                wh.run_audits(con)
-                con.execute("commit")
-                con.execute("checkpoint")
-            finally:
-                con.close()
-            publish(settings, stage.path)
-            return outcome
-        finally:
-            Path(stage.path).unlink(missing_ok=True)
-            Path(str(stage.path) + ".wal").unlink(missing_ok=True)
+        return change_published(settings, change, keep=lambda outcome: outcome.changed)

@@ -6,6 +6,7 @@ import io
 import zipfile
 from pathlib import Path
 
+from ..documents.verdict import error_list_text
 from .annotate import annotate_package, make_self_contained
 from ..workbook.messages import ERROR, ERROR_HEADER, ERROR_SHEET, ERROR_WIDTHS, Issue, error_link, error_row
 from ..workbook.text import writable
@@ -18,24 +19,6 @@ CONTAINER_CODES = {"empty_file", "not_xlsx", "text_file", "truncated_file", "leg
 # openpyxl holds a whole workbook as objects (about 300 bytes a cell, 4 GB for 12 million cells): it writes the
 # annotated copy only of packages the XML editor cannot edit, and only up to this size unpacked (2 MB: 2 s, 80 MB).
 OPENPYXL_MAX_BYTES = 2 * 2**20
-
-
-def error_list_text(file_name: str, department: str | None, issues: list[Issue], local_government: bool = False) -> str:
-    """The readable error list, one block per problem; ``local_government``: the folder is a 団体's, not a 部局's."""
-    errors = sum(1 for i in issues if i.severity == ERROR)
-    unit = "団体" if local_government else "部局"
-    lines = [
-        f"提出ファイル: {file_name}",
-        f"{unit}: {department or '(不明)'}",
-        f"結果: 差戻し(エラー {errors}件、警告 {len(issues) - errors}件)",
-        f"以下をすべて直してから、もう一度 inbox の自{unit}のフォルダに提出してください。",
-        "",
-    ]
-    for issue in issues:
-        kind = "エラー" if issue.severity == ERROR else "警告"
-        kpi = f" 指標ID {issue.kpi_id}" if issue.kpi_id else ""
-        lines += [f"[{kind}] {issue.location()}{kpi} ({issue.code})", f"  内容: {issue.message}", f"  直し方: {issue.fix}", ""]
-    return "\r\n".join(lines)
 
 
 def write_feedback(decision, out_dir: Path, original_name: str) -> list[Path]:

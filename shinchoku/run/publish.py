@@ -25,6 +25,9 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, TypeVar
+
+import duckdb
 
 from ..config import Settings
 from . import warehouse as wh
@@ -82,16 +85,23 @@ class Stage:
     history: dict = field(default_factory=dict)  # each unit's accepted value by year (shinchoku.run.jumps.History)
 
 
-def prepare_stage(settings: Settings) -> Stage:
-    """Copy the published warehouse to a private file this run will write (or start a new one)."""
+def staged_copy(settings: Settings) -> Path:
+    """A private copy of the published warehouse that this process will write (where there is none yet, the path
+    of the new file), named so that :func:`recover` removes it after a crash."""
     target = settings.warehouse
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
         stale.unlink(missing_ok=True)
-    fresh = not target.exists()
-    if not fresh:
+    if target.exists():
         shutil.copyfile(target, tmp)
+    return tmp
+
+
+def prepare_stage(settings: Settings) -> Stage:
+    """Copy the published warehouse to a private file this run will write (or start a new one)."""
+    fresh = not settings.warehouse.exists()
+    tmp = staged_copy(settings)
     con = wh.connect_for_writing(tmp)
     try:
         wh.ensure_schema(con)
@@ -105,6 +115,39 @@ def prepare_stage(settings: Settings) -> Stage:
     finally:
         con.close()
     return Stage(tmp, known, fresh, confirmed, history)
+
+
+T = TypeVar("T")
+
+
+def change_published(settings: Settings, change: Callable[[duckdb.DuckDBPyConnection], T],
+                     keep: Callable[[T], bool] = lambda _: True, audits: bool = True) -> T:
+    """Run ``change(con)`` in one transaction on a staged copy of the published warehouse, check the audits, and
+    publish the copy by one rename; when ``keep(result)`` is false, drop it instead. The caller holds the run lock
+    (confirm, reopen, the mail's records)."""
+    if not settings.warehouse.exists():  # staging would start a blank warehouse
+        raise FileNotFoundError(settings.warehouse)
+    tmp = staged_copy(settings)
+    try:
+        con = wh.connect_for_writing(tmp)
+        try:
+            wh.ensure_schema(con)
+            con.execute("begin transaction")
+            result = change(con)
+            if not keep(result):
+                con.execute("rollback")
+                return result
+            if audits:
+                wh.run_audits(con)
+            con.execute("commit")
+            con.execute("checkpoint")
+        finally:
+            con.close()
+        publish(settings, tmp)
+        return result
+    finally:
+        tmp.unlink(missing_ok=True)
+        tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
 
 
 def _fsync(path: Path) -> None:

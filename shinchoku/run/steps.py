@@ -4,10 +4,14 @@
 runs the very same sequence with each step as a task (task boundaries, retries, the
 artifact), through the ``call`` hook. Nothing else differs, and a test holds it so.
 
-    lock → recover → discover → assess → load-and-publish → settle-inbox → build-site
+    lock → recover → discover → assess → load-and-publish → settle-inbox → send-mail → build-site
 
-The last step rebuilds the progress site from what was just published. Its failure is the
-site's alone: the run stands, its summary names the failure, and its exit status is the ingest's.
+The run queues one mail per file it decided while it loads (:mod:`shinchoku.run.mail`), and sends them once the
+warehouse is published and the inbox settled, so a mail never tells of a run that did not happen and can say where
+a rejected file went. It comes before the site: the site does not wait on the mail nor the mail on the site, the
+slowest step and the likelier to fail, and a department hears back as soon as its file is decided. A failed send
+is the mail's alone, as a failed site build is the site's: the run stands, its summary names the failure, and its
+exit status is the ingest's.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import Callable
 
 from ..catalogue import Catalogue
 from ..config import Settings
-from ..documents.summary import receipt_line
+from ..documents.summary import mail_line, receipt_line
 from ..workbook.messages import Issue
 from ..workbook.pool import prestart_workers
 from . import warehouse as wh
@@ -29,6 +33,7 @@ from .decide import Decision, decide
 from .feedback import write_feedback
 from .inbox import REJECTED, Discovery, Folders, UnsafeFolder, discover, free_name, now_jst
 from .load import load_run
+from .mail import MailNotSent, MailOutcome, queue_receipts, send_step
 from .publish import Stage, actor, prepare_stage, publish, recover, run_lock, settle_moves
 
 
@@ -68,6 +73,8 @@ class RunSummary:
     refused: dict[str, str] = field(default_factory=dict)  # folder ("" the inbox root) -> why its rejected/ is unsafe
     site: list[str] = field(default_factory=list)  # the progress site's lines, after the run
     site_error: str | None = None  # why the site was not rebuilt (the run itself stands)
+    mail: MailOutcome | None = None  # what the mail step sent, and what it could not
+    mail_error: str | None = None  # why the mail step itself failed (the run stands; its mail waits in the outbox)
 
     def count(self, status: str) -> int:
         return sum(1 for d in self.decisions if d.status == status)
@@ -117,6 +124,7 @@ def stage_and_publish(settings: Settings, catalogue: Catalogue, decisions: list[
         staging = settings.staging_dir / str(run_id)
         shutil.rmtree(staging, ignore_errors=True)
         moves: list[dict] = []
+        copies: dict[int, tuple[str, Path]] = {}  # each rejected file's annotated copy: its name in rejected/, staged
         taken: dict[str, set[str]] = {}
         summary = RunSummary(run_id, settings.warehouse, decisions, discovery.skipped, kpis_updated)
         for decision in decisions:
@@ -135,12 +143,16 @@ def stage_and_publish(settings: Settings, catalogue: Catalogue, decisions: list[
             for made in write_feedback(decision, staging / str(decision.submission_id), dest):
                 final = free_name(rejected_fd, made.name, names)
                 moves.append({"op": "feedback", **where, "src": str(made), "dest": final})
+                if made.suffix == ".xlsx":
+                    copies[decision.submission_id] = (final, made)
                 summary.feedback.setdefault(decision.submission_id, []).append(folders.display(cand.folder, REJECTED, final))
             cand.data = None  # the bytes are done with: archived, assessed, annotated
     finally:
         folders.close()
     for folder, why in refused.items():
         summary.refuse(folder, why)
+    if settings.mail.enabled:  # no host: nothing is queued, so nothing waits to flood out when mail is turned on
+        queue_receipts(tmp, settings, catalogue, summary, copies)
     publish(settings, tmp, {"run_id": run_id, "moves": moves, "staging": str(staging)})
     return summary
 
@@ -173,8 +185,9 @@ DISCOVER = Step("discover", _discover, tell=lambda r: receipt_line(r[0]))
 ASSESS = Step("assess", _assess, tell=lambda r: f"検証: {len(r)} 件を検証しました")
 LOAD = Step("load-and-publish", stage_and_publish, tell=lambda r: f"登録: ウェアハウスを更新しました(実行番号 {r.run_id})")
 SETTLE = Step("settle-inbox", settle_moves, retries=2)
+MAIL = Step("send-mail", send_step, retries=2, tell=mail_line)
 SITE = Step("build-site", _site)
-STEPS = (DISCOVER, ASSESS, LOAD, SETTLE, SITE)
+STEPS = (DISCOVER, ASSESS, LOAD, SETTLE, MAIL, SITE)
 
 
 def _plain(step: Step, *args):
@@ -209,6 +222,13 @@ def run_steps(settings: Settings, catalogue: Catalogue, wait_seconds: float = 0,
         for folder, why in (step(SETTLE, settings) or {}).items():  # a rejected/ made unsafe after it was checked
             summary.refuse(folder, why)
         crash_point("run_finished")
+        try:  # the run is published: a mail's failure is told, recorded and retried, never raised
+            summary.mail = step(MAIL, settings, catalogue)
+        except MailNotSent as e:
+            summary.mail = e.outcome
+            say(mail_line(e.outcome))
+        except Exception as e:  # noqa: BLE001 - as for the site: the run stands, the outbox keeps the mail
+            summary.mail_error = f"{type(e).__name__}: {e}"
         if settings.site_build:
             try:
                 summary.site = step(SITE, settings)

@@ -56,6 +56,11 @@ create table if not exists raw_audit_log (
     event_id integer primary key, occurred_at timestamp not null, action varchar not null, actor varchar,
     department varchar, fiscal_year integer, run_id integer, confirmation_id integer, detail varchar,
     catalogue_fingerprint varchar);
+create table if not exists raw_mail (
+    mail_id varchar primary key, kind varchar not null, submission_id bigint, run_id integer, unit varchar,
+    unit_kind varchar, fiscal_year integer, subject varchar, message_id varchar, recipients varchar[],
+    status varchar not null, attempts integer not null, error varchar, queued_at timestamp,
+    last_attempt_at timestamp, sent_at timestamp, send_on date, message blob);
 create index if not exists raw_submissions_sha256 on raw_submissions (sha256);
 """
 

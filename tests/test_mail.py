@@ -1,0 +1,428 @@
+"""Issue 27: the submitters hear back by e-mail, through a real SMTP server on loopback (aiosmtpd, STARTTLS with its own
+certificate, login required), one for the module: a receipt or the error list per file, never twice, a refused
+connection told and retried, reminders of the overdue once a day, Japanese that decodes."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import email
+import io
+import itertools
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from email import policy
+from pathlib import Path
+
+import duckdb
+import pytest
+from openpyxl import load_workbook
+
+from helpers import cli_in_process, drop, query, query_many
+from shinchoku.documents.summary import summary_markdown, summary_text
+from shinchoku.documents.template import fill_template
+from shinchoku.run import warehouse as wh
+from shinchoku.run.mail import send_mail
+from shinchoku.run.remind import remind
+from shinchoku.run.steps import MAIL, SETTLE, SITE, STEPS, run_ingest
+from shinchoku.settings import load_settings
+
+USER, PASSWORD = "shinchoku", "s3cret!pass"
+SENDER = "福島県 DX推進課 <dx-suishin@pref.example.lg.jp>"
+
+
+@dataclass
+class Server:
+    """The module's SMTP server: its port, the certificate to trust, and every message it accepted."""
+
+    port: int
+    certificate: Path
+    received: list = field(default_factory=list)
+
+    def since(self, mark: int) -> list[email.message.EmailMessage]:
+        """The messages accepted after the first ``mark``, parsed as a mail reader would (email.policy.default)."""
+        return [email.message_from_bytes(content, policy=policy.default) for _, content in self.received[mark:]]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (what a prefecture's own CA would sign for its relay)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    import ipaddress
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "relay.pref.example.lg.jp")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(hours=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "relay.pem", folder / "relay.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+@pytest.fixture(scope="module")
+def smtp(tmp_path_factory):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    server = Server(_free_port(), *_certificate(tmp_path_factory.mktemp("relay"))[:1])
+
+    class Collect:
+        async def handle_DATA(self, _server, _session, envelope):
+            server.received.append((list(envelope.rcpt_tos), envelope.content))
+            return "250 OK: queued"
+
+    def login(_server, _session, _envelope, _mechanism, data):
+        return AuthResult(success=isinstance(data, LoginPassword) and (data.login, data.password) ==
+                          (USER.encode(), PASSWORD.encode()))
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(server.certificate, server.certificate.with_suffix(".key"))
+    controller = Controller(Collect(), hostname="127.0.0.1", port=server.port, tls_context=context,
+                            require_starttls=True, auth_required=True, authenticator=login)
+    controller.start()
+    yield server
+    controller.stop()
+
+
+def mail_config(folder: Path, smtp: Server, port: int | None = None, **extra) -> Path:
+    """shinchoku.toml with a [mail] section for the module's server (``port``: another, where nothing listens)."""
+    lines = ["[mail]", 'host = "127.0.0.1"', f"port = {port or smtp.port}", 'security = "starttls"', f'user = "{USER}"',
+             f'sender = "{SENDER}"', 'reply_to = "dx-toiawase@pref.example.lg.jp"', f'ca_file = "{smtp.certificate}"',
+             *(f"{k} = {v!r}".replace("'", '"') for k, v in extra.items())]
+    path = folder / "shinchoku.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def on(tmp_path, smtp):
+    """Settings under tmp_path with mail through the module's server (the password from the environment)."""
+    return load_settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "warehouse" / "shinchoku.duckdb",
+                         settle_seconds=0, site_build=False, config_file=mail_config(tmp_path, smtp),
+                         env={"SHINCHOKU_MAIL_PASSWORD": PASSWORD})
+
+
+def submit_two(settings, template, tmp_path) -> tuple[Path, Path]:
+    """総務部's return (accepted) and 教育庁's with a word for a number (rejected), under a name holding ESC."""
+    good = fill_template(template("総務部", 2022), {"GOV-K02": 30}, out=tmp_path / "good.xlsx")
+    bad = fill_template(template("教育庁", 2022), {"EDU-K01": "たくさん"}, out=tmp_path / "bad.xlsx")
+    return drop(settings, good, "総務部", "R4_総務部.xlsx"), drop(settings, bad, "教育庁", "R4_教育庁\x1b]0;x\x07.xlsx")
+
+
+def by_subject(messages) -> dict[str, email.message.EmailMessage]:
+    return {m["Subject"]: m for m in messages}
+
+
+def test_a_run_mails_each_file_its_receipt_or_its_error_list_and_a_rerun_nothing(on, smtp, catalogue, template,
+                                                                                  tmp_path):
+    good, bad = submit_two(on, template, tmp_path)
+    check = cli_in_process("check", str(good))  # what the department would see from `shinchoku check`
+    mark = len(smtp.received)
+    summary = run_ingest(on, catalogue)
+    assert (summary.count("accepted"), summary.count("rejected"), summary.exit_code) == (1, 1, 1)
+    assert summary.mail_error is None and not summary.mail.failed, (summary.mail, summary.mail_error)
+    received = smtp.received[mark:]
+    mails = by_subject(smtp.since(mark))
+    accepted, rejected = "【進捗】総務部 R4年度 報告様式: 受理", "【進捗】教育庁 R4年度 報告様式: 差戻し(エラー 1件)"
+    assert sorted(mails) == sorted([accepted, rejected])  # two mails, the subject decoded to the original Japanese
+    # each to its department's addresses (both of 総務部's), as the envelope and the To header say
+    assert sorted(tuple(r) for r, _ in received) == sorted([catalogue.contacts_of("総務部"), catalogue.contacts_of("教育庁")])
+    assert mails[accepted]["To"].addresses[1].addr_spec == "somu-joho@pref.example.lg.jp"
+    for mail in mails.values():
+        assert str(mail["From"]) == SENDER and str(mail["Reply-To"]) == "dx-toiawase@pref.example.lg.jp"
+        assert mail["Message-ID"].endswith("@pref.example.lg.jp>") and mail["Date"].datetime.utcoffset() == dt.timedelta(hours=9)
+        assert mail["Auto-Submitted"] == "auto-generated"
+    for _, raw in received:  # 7-bit on the wire: subject RFC 2047, the attachment's name RFC 2231, body base64
+        text = raw.decode("ascii")
+        assert "Subject: =?utf-8?b?" in text and "Content-Transfer-Encoding: base64" in text
+        assert "filename*" in text or "Content-Disposition" not in text
+
+    # accepted: the very lines `shinchoku check` prints for the file (its path as the file's name), values and all
+    body = mails[accepted].get_body(("plain",)).get_content()
+    lines = [line.replace(str(good), good.name) for line in check.stdout.splitlines()]
+    assert lines[0].startswith("OK R4_総務部.xlsx") and any(line.startswith("GOV-K02\tR4年度\t30\t30\t百万枚") for line in lines)
+    assert all(line in body.splitlines() for line in lines), body
+    assert not list(mails[accepted].iter_attachments())
+
+    # rejected: every problem with its cell and fix, as the error list beside it says them, and the annotated copy
+    body = mails[rejected].get_body(("plain",)).get_content()
+    issues = query(on.warehouse, "select sheet || '!' || cell, message, fix from validation_issues v "
+                                 "join submissions s using (submission_id) where s.department = '教育庁'")
+    assert issues and all(f"[エラー] {cell}" in body and f"内容: {message}" in body and f"直し方: {fix}" in body
+                          for cell, message, fix in issues)
+    assert "inbox/教育庁/rejected/R4_教育庁\\x1b]0;x\\x07.xlsx" in body  # where the file went, its name made safe
+    assert "\x1b" not in body and "\x07" not in body
+    [copy] = list(mails[rejected].iter_attachments())
+    assert copy.get_filename() == "R4_教育庁\\x1b]0;x\\x07.エラー箇所.xlsx"  # decoded: the Japanese as it was
+    workbook = load_workbook(io.BytesIO(copy.get_content()))
+    [(cell, _, _)] = issues
+    sheet, ref = cell.split("!")
+    assert workbook.sheetnames[0] == "エラー一覧" and workbook[sheet][ref].comment is not None
+    assert copy.get_content() == (on.inbox / "教育庁" / "rejected" / copy.get_filename().replace(
+        "\\x1b", "\x1b").replace("\\x07", "\x07")).read_bytes()  # the same copy as the one placed beside the file
+
+    # recorded in the warehouse and in the audit log; told in the summary and the flow's artifact
+    got = query_many(on.warehouse, {
+        "mail": "select kind, unit, status, attempts, len(recipients), message is null, subject from raw_mail order by unit",
+        "audit": "select department, detail from audit_log where action = 'mail' order by department"})
+    assert got["mail"] == [("receipt", "教育庁", "sent", 1, 1, True, rejected), ("receipt", "総務部", "sent", 1, 2, True, accepted)]
+    assert got["audit"] == [("教育庁", f"送信済: {rejected}(宛先 1件、1回目)"), ("総務部", f"送信済: {accepted}(宛先 2件、1回目)")]
+    assert "メール: 送信 2 件" in summary_text(summary) and "## メール\n\n- メール: 送信 2 件" in summary_markdown(summary)
+
+    # a rerun sends nothing new; nor does a third run with a file already accepted again: that is a new file, its
+    # own receipt (受理済みと同一), and only that
+    again = run_ingest(on, catalogue)
+    assert len(smtp.received) == mark + 2 and again.mail.sent == []
+    drop(on, tmp_path / "good.xlsx", "総務部", "もう一度.xlsx")
+    third = run_ingest(on, catalogue)
+    assert [m["Subject"] for m in smtp.since(mark + 2)] == ["【進捗】総務部 R4年度 報告様式: 受理済みと同一(提出番号 1)"]
+    assert third.mail.sent == ["【進捗】総務部 R4年度 報告様式: 受理済みと同一(提出番号 1)"]
+
+
+RUN = (
+    "import sys\n"
+    "from shinchoku.catalogue import load_catalogue\n"
+    "from shinchoku.settings import load_settings\n"
+    "from shinchoku.run.steps import run_ingest\n"
+    "s = load_settings(inbox=sys.argv[1], warehouse=sys.argv[2], settle_seconds=0, site_build=False)\n"
+    "sys.exit(run_ingest(s, load_catalogue()).exit_code)\n"
+)
+
+
+def test_a_run_killed_after_publishing_before_sending_sends_each_mail_exactly_once_when_rerun(on, smtp, catalogue,
+                                                                                              template, tmp_path):
+    """Killed (kill -9 at the named crash point, in a process of its own) once the warehouse is published and before
+    any mail went: the next run sends each queued mail once."""
+    submit_two(on, template, tmp_path)
+    mark = len(smtp.received)
+    env = {**os.environ, "SHINCHOKU_CONFIG": str(tmp_path / "shinchoku.toml"), "SHINCHOKU_MAIL_PASSWORD": PASSWORD,
+           "SHINCHOKU_CRASH_AT": "after_publish"}
+    killed = subprocess.run([sys.executable, "-c", RUN, str(on.inbox), str(on.warehouse)], env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert killed.returncode == -signal.SIGKILL and "crash point after_publish" in killed.stderr
+    assert len(smtp.received) == mark  # it died before sending
+    queued = query(on.warehouse, "select message_id from raw_mail where status = 'pending'")
+    assert len(queued) == 2  # the outbox was published with the run
+
+    summary = run_ingest(on, catalogue)  # the next night: recovery finishes the inbox, the mail step sends
+    assert sorted(m["Message-ID"] for m in smtp.since(mark)) == sorted(m for (m,) in queued)  # each once
+    assert len(summary.mail.sent) == 2 and query(on.warehouse, "select status from raw_mail") == [("sent",), ("sent",)]
+
+
+@pytest.mark.parametrize("point", ["mail_sent", "mail_before_record"])
+def test_mail_handed_over_but_not_yet_recorded_is_never_sent_again(point, on, smtp, catalogue, template, tmp_path,
+                                                                   monkeypatch):
+    """A failure injected where a kill leaves the same journal (SHINCHOKU_FAIL_AT; nothing after it touches the
+    mail): after the server took the first mail and before the journal said so (``mail_sent``: it may have gone, so
+    it is never sent again, and status says so), or after every mail was journaled and before the warehouse recorded
+    it (``mail_before_record``). The run stands; the next run sends nothing twice."""
+    submit_two(on, template, tmp_path)
+    mark = len(smtp.received)
+    monkeypatch.setenv("SHINCHOKU_FAIL_AT", point)
+    summary = run_ingest(on, catalogue)
+    assert summary.mail_error.startswith("InjectedFailure") and summary.count("accepted") == 1
+    assert len(smtp.received) == mark + (1 if point == "mail_sent" else 2) and on.mail_journal_path.exists()
+    queued = query(on.warehouse, "select message_id from raw_mail where status = 'pending'")
+    assert len(queued) == 2
+    monkeypatch.delenv("SHINCHOKU_FAIL_AT")
+
+    again = run_ingest(on, catalogue)
+    assert sorted(m["Message-ID"] for m in smtp.since(mark)) == sorted(m for (m,) in queued)  # each once, none twice
+    statuses = query(on.warehouse, "select status, attempts from raw_mail order by status")
+    assert not on.mail_journal_path.exists()
+    if point == "mail_before_record":
+        assert again.mail.sent == [] and statuses == [("sent", 1), ("sent", 1)]
+        return
+    assert len(again.mail.sent) == 1 and len(again.mail.unknown) == 1 and statuses == [("sent", 1), ("unknown", 1)]
+    status = cli_in_process("status", "--inbox", str(on.inbox), "--warehouse", str(on.warehouse))
+    assert "送信結果不明 1 件" in status.stdout and "届いたかを宛先に確認してください。再送はしません" in status.stdout
+
+
+def test_a_refused_connection_leaves_the_run_published_is_told_and_is_delivered_by_the_next_run(
+        on, smtp, catalogue, template, tmp_path, monkeypatch):
+    closed = dataclasses.replace(on, mail=dataclasses.replace(on.mail, port=_free_port()))  # nothing listens there
+    submit_two(closed, template, tmp_path)
+    mark = len(smtp.received)
+    summary = run_ingest(closed, catalogue)
+    assert summary.exit_code == 1 and summary.count("accepted") == 1  # the ingest's status, as without mail
+    assert query(on.warehouse, "select count(*) from submissions") == [(2,)]  # published
+    assert [p.name for d in ("総務部", "教育庁") for p in (on.inbox / d).glob("*.xlsx")] == []  # the inbox settled
+    assert len(summary.mail.failed) == 2 and all("ConnectionRefusedError" in why for _, why in summary.mail.failed)
+    text, artifact = summary_text(summary), summary_markdown(summary)
+    assert "メール: 送信 0 件、送信失敗 2 件(次回の取込で再送します)" in text and "送信失敗 2 件" in artifact
+    monkeypatch.setenv("SHINCHOKU_CONFIG", str(tmp_path / "shinchoku.toml"))
+    status = cli_in_process("status", "--inbox", str(on.inbox), "--warehouse", str(on.warehouse))
+    assert status.returncode == 0
+    assert f"メール送信: 有効(127.0.0.1:{smtp.port}、STARTTLS、認証 {USER}" in status.stdout
+    assert "送信待ち 0 件" not in status.stdout and "送信失敗 2 件" in status.stdout
+    assert "送信失敗: 【進捗】総務部 R4年度 報告様式: 受理(1回、最終 " in status.stdout
+    assert "ConnectionRefusedError" in status.stdout and "次回の取込で再送します" in status.stdout
+    assert len(smtp.received) == mark
+
+    delivered = run_ingest(on, catalogue)  # the next night, the relay up again
+    assert sorted(delivered.mail.sent) == sorted(s for s, _ in summary.mail.failed)
+    assert len(smtp.received) == mark + 2
+    assert query(on.warehouse, "select status, attempts from raw_mail") == [("sent", 2), ("sent", 2)]
+    assert query(on.warehouse, "select count(*) from audit_log where action = 'mail' and detail like '送信失敗%'") == [(2,)]
+
+
+def test_the_step_retries_in_the_flow_and_comes_after_the_inbox_before_the_site():
+    """flows/ingest.py runs STEPS as tasks with each step's retries (tests/test_flow.py holds it): the mail step
+    declares its own. No view reads the mail (so no site edition, which reads views only, can show an address)."""
+    from shinchoku.config import views_dir
+
+    assert MAIL.retries >= 1 and STEPS.index(SETTLE) < STEPS.index(MAIL) < STEPS.index(SITE)
+    views = sorted(views_dir().glob("*.sql"))
+    assert views and not [p.name for p in views if "raw_mail" in p.read_text(encoding="utf-8")]
+
+
+# Reminders: FY2022's returns and survey sheets were due on 2023-06-30.
+DUE = dt.date(2023, 6, 30)
+_ids = itertools.count(1000)
+
+
+def report(con, unit: str, kpis: list[str], government: str | None = None) -> None:
+    """An accepted FY2022 return (or a local government's counts) straight into the raw tables."""
+    sid = next(_ids)
+    con.execute("insert into raw_submissions (submission_id, department, local_government, file_name, sha256, "
+                "received_at, ingested_at, status, error_count, warning_count) "
+                "values (?, ?, ?, 'x.xlsx', 'x', ?, ?, 'accepted', 0, 0)",
+                [sid, unit, government, dt.datetime(2023, 5, 1), dt.datetime(2023, 5, 1)])
+    for kpi in kpis:
+        if government:
+            con.execute("insert into raw_component_counts (submission_id, local_government, kpi_id, component_id, "
+                        "fiscal_year, as_of, count) select ?, ?, kpi_id, component_id, 2022, '2023-03-31', 5 "
+                        "from ref_kpi_components where kpi_id = ?", [sid, government, kpi])
+        else:
+            con.execute("insert into raw_observations (submission_id, kpi_id, fiscal_year, as_of, actual_value) "
+                        "values (?, ?, 2022, '2023-03-31', 1)", [sid, kpi])
+
+
+BEHIND = ("総務部", "保健福祉部", "鮫川村", "檜枝岐村")
+
+
+@pytest.fixture(scope="module")
+def year_behind(catalogue, tmp_path_factory):
+    """A warehouse in which, of FY2022's reporters, only 総務部, 保健福祉部, 鮫川村 and 檜枝岐村 have not reported;
+    and what each of them owes."""
+    path = tmp_path_factory.mktemp("behind") / "shinchoku.duckdb"
+    settings = load_settings(warehouse=path, env={}, config_file="/none")
+    wh.copy_blank(path, catalogue, settings, wh.fingerprint(catalogue, settings))
+    con = duckdb.connect(str(path))
+    try:
+        owing = con.execute("select department, local_government, missing_kpi_ids from submission_status "
+                            "where fiscal_year = 2022 and len(missing_kpi_ids) > 0").fetchall()
+        for unit, code, missing in owing:
+            if unit not in BEHIND:
+                report(con, unit, missing, code)
+    finally:
+        con.close()
+    return path, {unit: missing for unit, _, missing in owing if unit in BEHIND}
+
+
+@pytest.fixture
+def behind(on, year_behind):
+    """The module's warehouse behind on FY2022, as ``on``'s."""
+    path, owed = year_behind
+    on.warehouse.parent.mkdir(parents=True)
+    shutil.copyfile(path, on.warehouse)
+    return owed
+
+
+def test_remind_mails_only_the_overdue_on_the_configured_days_once_a_day(on, smtp, catalogue, behind, tmp_path,
+                                                                         monkeypatch):
+    settings = load_settings(inbox=on.inbox, warehouse=on.warehouse, env={"SHINCHOKU_MAIL_PASSWORD": PASSWORD},
+                             config_file=mail_config(tmp_path, smtp, remind_before_days=[3], remind_after_days=[7]))
+    assert len(behind) == 4 and all(behind.values())
+
+    def addressed(mark):
+        return {m["Subject"]: (tuple(a.addr_spec for a in m["To"].addresses), m.get_body(("plain",)).get_content())
+                for m in smtp.since(mark)}
+
+    mark = len(smtp.received)
+    before = remind(settings, catalogue, today=DUE - dt.timedelta(days=3))
+    mails = addressed(mark)
+    assert sorted(mails) == sorted([f"【進捗】{unit} R4年度 {form}: 提出期限(6月30日)まであと3日" for unit, form in
+                                    (("総務部", "報告様式"), ("保健福祉部", "報告様式"), ("鮫川村", "調査票"), ("檜枝岐村", "調査票"))])
+    for unit, missing in behind.items():
+        [(to, body)] = [v for k, v in mails.items() if f"】{unit} " in k]
+        assert to == catalogue.contacts_of(unit) and f"未報告の指標: {'、'.join(missing)}" in body
+    assert len(before.mail.sent) == 4
+
+    con = duckdb.connect(str(on.warehouse))
+    report(con, "保健福祉部", behind["保健福祉部"])  # 保健福祉部 reports in time; the others do not
+    con.close()
+    mark = len(smtp.received)
+    remind(settings, catalogue, today=DUE + dt.timedelta(days=7))
+    assert sorted(addressed(mark)) == sorted([f"【進捗】{unit} R4年度 {form}: 提出期限(6月30日)を7日過ぎています" for unit, form in
+                                              (("総務部", "報告様式"), ("鮫川村", "調査票"), ("檜枝岐村", "調査票"))])
+    mark = len(smtp.received)
+    again = remind(settings, catalogue, today=DUE + dt.timedelta(days=7))  # the same day: none again
+    assert again.due == [] and len(again.earlier) == 3 and len(smtp.received) == mark
+    assert remind(settings, catalogue, today=DUE + dt.timedelta(days=8)).due == []  # not a reminder day
+    assert len(smtp.received) == mark
+
+    # the command: a dry run names who it would remind, sends nothing; without mail, remind is a usage error
+    monkeypatch.setattr("shinchoku.run.remind.now_jst", lambda: dt.datetime(2023, 7, 1, 9))  # 1 day after: not a day
+    monkeypatch.setenv("SHINCHOKU_CONFIG", str(tmp_path / "shinchoku.toml"))
+    dry = cli_in_process("remind", "--dry-run", "--inbox", str(on.inbox), "--warehouse", str(on.warehouse))
+    assert dry.returncode == 0 and "今日督促する部局・団体はありません(督促の日: 提出期限の 3日前と7日後)" in dry.stdout
+    monkeypatch.setattr("shinchoku.run.remind.now_jst", lambda: dt.datetime(2023, 7, 7, 9))
+    dry = cli_in_process("remind", "--dry-run", "--inbox", str(on.inbox), "--warehouse", str(on.warehouse))
+    assert dry.returncode == 0 and dry.stdout.count("本日送信済み(送りません): ") == 3 and len(smtp.received) == mark
+    monkeypatch.delenv("SHINCHOKU_CONFIG")
+    off = cli_in_process("remind", "--inbox", str(on.inbox), "--warehouse", str(on.warehouse))
+    assert off.returncode == 2 and "メール送信が無効です" in off.stderr
+
+
+def test_a_reminder_that_failed_is_not_sent_on_another_day(on, smtp, catalogue, behind, tmp_path):
+    closed = load_settings(inbox=on.inbox, warehouse=on.warehouse, env={"SHINCHOKU_MAIL_PASSWORD": PASSWORD},
+                           config_file=mail_config(tmp_path, smtp, port=_free_port(), remind_after_days=[7]))
+    failed = remind(closed, catalogue, today=DUE + dt.timedelta(days=7))
+    assert len(failed.mail.failed) == 4
+    mark = len(smtp.received)
+    later = send_mail(on, catalogue, today=DUE + dt.timedelta(days=8))  # the next run's mail step, the relay up again
+    assert len(later.expired) == 4 and later.sent == [] and len(smtp.received) == mark
+    assert query(on.warehouse, "select distinct status from raw_mail") == [("expired",)]
+
+
+def test_remind_failing_after_queueing_sends_its_reminders_once_when_run_again(on, smtp, catalogue, behind,
+                                                                             monkeypatch):
+    from shinchoku.run.crash import InjectedFailure
+
+    monkeypatch.setenv("SHINCHOKU_FAIL_AT", "reminders_queued")
+    mark = len(smtp.received)
+    with pytest.raises(InjectedFailure):
+        remind(on, catalogue, today=DUE + dt.timedelta(days=7))
+    assert len(smtp.received) == mark and query(on.warehouse, "select count(*) from raw_mail") == [(4,)]
+    monkeypatch.delenv("SHINCHOKU_FAIL_AT")
+    again = remind(on, catalogue, today=DUE + dt.timedelta(days=7))  # the same day: queued, so sent, once each
+    assert again.due == [] and len(again.earlier) == len(again.mail.sent) == 4 and len(smtp.received) == mark + 4
+
+
+def test_every_crash_point_of_the_mail_is_tested_here():
+    """The mail's named points (tests/test_crash_safety.py tests the run's): each is a test of this module."""
+    from test_crash_safety import crash_points
+
+    assert crash_points(mail=True) == ["mail_before_record", "mail_sent", "reminders_queued"]
