@@ -137,7 +137,8 @@ def test_the_municipalities_sheets_rows_are_the_views(demo, demo_report, tmp_pat
             assert [r[:4] for r in rows] == [(region, kind, code, name) for _, _, code, name, kind, region, *_ in view]
             for row, (*_, code, name, _, _, numerator, denominator, value, reported) in zip(rows, view):
                 if not reported:
-                    assert row[4:7] == ("-", "-", "未提出") and row[8] == "未提出", name
+                    said = "差戻し" if name == SURVEY_BROKEN else "未提出"  # its sheet rejected, none accepted since
+                    assert row[4:7] == ("-", "-", said) and row[8] == said, name
                     continue
                 assert (_number(row[4]), _number(row[5])) == (numerator, denominator), name
                 if denominator == 0:
@@ -149,7 +150,7 @@ def test_the_municipalities_sheets_rows_are_the_views(demo, demo_report, tmp_pat
                 if last[9] and last[7]:
                     assert _number(row[7]) == pytest.approx(last[8], abs=0.005), name
                 assert row[8] in ("確定", "提出済(未確定)"), name
-            missing = sorted(r[3] for r in rows if r[6] == "未提出")
+            missing = sorted(r[3] for r in rows if r[6] in ("未提出", "差戻し"))
             assert missing == (late if year == YEARS[-1] else [])
             if year == 2022 and kpi_id == "EDU-K01":
                 assert next(r for r in rows if r[3] == "双葉町")[4:7] == ("0", "0", "0/0(率なし)")
@@ -460,7 +461,8 @@ def test_the_map_of_a_computed_kpi_is_the_unit_view_in_its_latest_year(demo, dem
         traces = lg_map(site / "kpi" / "GOV-K01.html")
         assert traces["率"] == {code: value for _, code, _, kind, reported, value, _ in units
                                if kind != "県" and reported and value is not None}
-        assert set(traces["率"]) | set(traces.get("未提出", {})) == municipalities  # each drawn once, the 県 not
+        unreported = "未提出" if site is public_site else "未提出・差戻し"
+        assert set(traces["率"]) | set(traces.get(unreported, {})) == municipalities  # each drawn once, the 県 not
         text = (site / "kpi" / "GOV-K01.html").read_text(encoding="utf-8")
         assert "出典: 国土交通省 国土数値情報(行政区域データ)を加工して作成" in text
         beside = text[text.index('<h2 id="lg-map-heading">'):]
@@ -469,14 +471,59 @@ def test_the_map_of_a_computed_kpi_is_the_unit_view_in_its_latest_year(demo, dem
         if site is demo_site:
             missing = {code: name for _, code, name, _, reported, _, _ in units if not reported}
             assert sorted(missing.values()) == sorted([*SURVEY_LATE, SURVEY_BROKEN])
-            assert traces["未提出"] == dict.fromkeys(missing, 0) and not set(missing) & set(traces["率"])
-            assert all(traces["hover"][c].endswith("<br>未提出") and "件" not in traces["hover"][c] for c in missing)
+            assert traces[unreported] == dict.fromkeys(missing, 0) and not set(missing) & set(traces["率"])
+            assert all(traces["hover"][c].endswith("<br>差戻し" if name == SURVEY_BROKEN else "<br>未提出")
+                       and "件" not in traces["hover"][c] for c, name in missing.items())
             assert f"{format_year(year)} 集計中 57/60団体" in text
         else:
             assert all(status == "確定" for *_, reported, _, status in units if reported) and "未提出" not in traces
             section = text[text.index('<h2 id="lg-map-heading">'):]
             section = section[:section.index("</table>")]
             assert f"{format_year(year)} 60/60団体" in section and format_year(latest) not in section
+
+
+def test_a_rejected_survey_sheet_is_said_rejected_in_the_internal_edition(demo, demo_site, public_site, catalogue):
+    """From the clerk's trial: 金山町 sent its latest sheet and it was rejected, yet everything said 未提出. The view says
+    差戻し (its latest sheet of the year rejected, none accepted since) where 昭和村, which sent none, is 未提出, and
+    submission_status lists the KPIs so held; 庁内用 says 差戻し on its page, with the rejected file and its error (cell,
+    code, message) in 提出, and shinchoku status names it apart; 公開用 says 未提出 and names no file. (The map and the
+    report's 市町村別 sheets: their own tests.)"""
+    from helpers import cli_in_process
+
+    year, late = YEARS[-1], sorted([*SURVEY_LATE, SURVEY_BROKEN])
+    got = query_many(demo, {
+        "units": "select name, kpi_id, sheet_status, rejected_submission_id is not null from local_government_values "
+                 f"where fiscal_year = {year} and not reported order by 1, 2",
+        "sheet": "select s.file_name, i.sheet, i.cell, i.code from raw_submissions s join validation_issues i "
+                 "using (submission_id) where s.local_government is not null and s.status = 'rejected'",
+        "status": "select department, missing_kpi_ids, rejected_kpi_ids from submission_status where unit_kind = '団体' "
+                  f"and fiscal_year = {year} and kpis_reported < kpis_expected order by 1",
+        "kpis": "select kpi_id, name from kpis"})
+    assert got["units"] == sorted((n, k, "差戻し" if n == SURVEY_BROKEN else "未提出", n == SURVEY_BROKEN)
+                                  for n in late for k in COMPUTED_KPIS)
+    assert got["status"] == [(n, sorted(COMPUTED_KPIS), sorted(COMPUTED_KPIS) if n == SURVEY_BROKEN else []) for n in late]
+    [(file_name, sheet, cell, code)] = got["sheet"]
+    kpis = dict(got["kpis"])
+    for name in (SURVEY_BROKEN, SURVEY_LATE[0]):
+        page = f"{catalogue.local_governments_by_name[name].code}.html"
+        internal = (demo_site / "lg" / page).read_text(encoding="utf-8")
+        public = (public_site / "lg" / page).read_text(encoding="utf-8")
+        said = "差戻し" if name == SURVEY_BROKEN else "未提出"
+        for kpi_id in COMPUTED_KPIS:
+            rows = {r[0]: r for r in table_rows(internal, f"{name}の{kpis[kpi_id]}(年度ごと")}
+            assert rows[format_year(year)][3] == said, (name, kpi_id)
+        assert "差戻し" not in public and file_name not in public
+    internal = (demo_site / "lg" / f"{catalogue.local_governments_by_name[SURVEY_BROKEN].code}.html").read_text(
+        encoding="utf-8")
+    [row] = [r for r in table_rows(internal, "件数の出典と差し戻した調査票") if r[2] == file_name]
+    assert row[1] == format_year(year) and row[6] == "差戻し" and row[7].startswith(f"{sheet}!{cell} [{code}] ")
+    assert sorted(row[0].split("、")) == sorted(kpis[k] for k in COMPUTED_KPIS)  # the sheet held both KPIs' counts
+    status = cli_in_process("status", "--year", str(year), "--warehouse", str(demo))
+    assert status.returncode == 0, status.stderr
+    line = next(line for line in status.stdout.splitlines() if f"{format_year(year)}(期限" in line)
+    assert line.endswith(f"未提出 2団体: {'、'.join(n for n in catalogue.local_governments_by_name if n in SURVEY_LATE)}"
+                         f" / 差戻し 1団体: {SURVEY_BROKEN}"), line
+    assert status.stdout.count(f"/ 差戻し: {SURVEY_BROKEN})") == len(COMPUTED_KPIS)  # each KPI's coverage
 
 
 # In a real browser: headless Chromium opens every page of both editions from file://.

@@ -9,12 +9,16 @@ not 確定 appears nowhere — and no file, cell or receipt.
 
 from __future__ import annotations
 
-from .facts import UNREPORTED, coverage, format_computed, format_count, format_value, format_year, view_rows
+from .facts import (NO_DENOMINATOR, REJECTED, UNREPORTED, coverage, format_computed, format_count, format_value, format_year,
+                    unreported_status, view_rows)
 
 # the views these pages read (beyond the facts'); never a raw table
 LG_VIEWS = ("local_governments", "local_government_groups", "local_government_values", "kpi_aggregates",
-            "local_government_ranks")
+            "local_government_ranks", "submissions", "validation_issues")
 CONFIRMED = "確定"
+REPORTED = "提出済"
+# a unit that reported a year 公開用 does not show yet (its counts not 確定)
+NOT_PUBLIC = "確定前(非公表)"
 DASH = "-"
 PREFECTURE = "県全体"
 # the rules the views apply (local_government_ranks, 005_macros.sql's rank_by_rate and of_similar_size), as the pages say them
@@ -43,6 +47,15 @@ def read(con, year: int, public: bool) -> dict:
                                      "order by kpi_id, fiscal_year", [year]),
         "ranks": view_rows(con, "select * from local_government_ranks where basis = ? and fiscal_year <= ? "
                                 "order by kpi_id, fiscal_year, rank, code", [CONFIRMED if public else "現行", year]),
+        # 庁内用: the survey sheets a unit's year stands rejected by (local_government_values.rejected_submission_id),
+        # with their errors; 公開用 names no file
+        "rejected": [] if public else view_rows(con, """
+            select s.submission_id, s.file_name, s.received_at, i.sheet, i.cell, i.code, i.message
+            from submissions as s
+            left join validation_issues as i on i.submission_id = s.submission_id and i.severity = 'error'
+            where s.submission_id in (
+                select rejected_submission_id from local_government_values where fiscal_year <= ?)
+            order by s.submission_id, i.sheet, i.cell, i.code""", [year]),
     }
 
 
@@ -95,6 +108,9 @@ class LocalGovernmentPages:
         self.kpis = [shown[k] for k in sorted(kpi_ids) if k in shown]
         self.years = sorted({v["fiscal_year"] for v in rows["values"]})
         self.rate_texts: dict[tuple[str, int], dict[str, str]] = {}
+        self.errors: dict[int, list[dict]] = {}
+        for e in rows["rejected"]:
+            self.errors.setdefault(e["submission_id"], []).append(e)
 
     @property
     def rank_rule(self) -> str:
@@ -102,6 +118,16 @@ class LocalGovernmentPages:
         return PUBLIC_RANK_RULE if self.public else RANK_RULE
 
     # formatting
+    def status(self, v: dict) -> str:
+        """A unit's state in a KPI's year (a row of local_government_values) as this edition says it: 提出済,
+        提出済(0/0(率なし)), 未提出 or, in 庁内用, 差戻し (its sheet rejected: the view's sheet_status); 公開用 says 確定前(非公表)
+        of counts not yet 確定, and 未提出 of a rejected sheet. The map, the tables and the member lists say it alike."""
+        if not v["reported"]:
+            return unreported_status(v, self.public)
+        if self.public and v["value_status"] != CONFIRMED:
+            return NOT_PUBLIC
+        return REPORTED if v["value"] is not None or v["rule"] == "sum" else f"{REPORTED}({NO_DENOMINATOR})"
+
     def rate(self, value, kpi) -> str:
         """A rate as the KPI page writes a computed value: one digit more than the plan's precision."""
         return format_computed(value, kpi)
@@ -168,6 +194,7 @@ class LocalGovernmentPages:
     def unit(self, g: dict) -> None:
         code, is_municipality = g["code"], g["kind"] != "県"
         sections, charts, submissions = [], [], []
+        rejected: dict[tuple[int, int], list[str]] = {}  # 庁内用: a rejected survey sheet, its year: the KPIs it held
         for kpi in self.kpis:
             rows, latest = [], None
             for y in self.years:
@@ -180,7 +207,8 @@ class LocalGovernmentPages:
                 rows.append({
                     "year": format_year(y), "numerator": format_count(v["numerator"]) if v["reported"] else DASH,
                     "denominator": format_count(v["denominator"]) if v["reported"] else DASH,
-                    "rate": self.unit_rate(kpi, y, code, v["value"]) if v["reported"] else UNREPORTED,
+                    "rate": self.unit_rate(kpi, y, code, v["value"]) if v["value"] is not None else
+                    NO_DENOMINATOR if v["reported"] else self.status(v),
                     "rank": f"{r['rank']}位/{r['ranked']}" if r else DASH,
                     "region_rank": f"{r['region_rank']}位/{r['region_ranked']}" if r else DASH,
                     "region_rate": self.scope_rate(kpi, y, "地方", g["region"]) if g["region"] else DASH,
@@ -191,7 +219,9 @@ class LocalGovernmentPages:
                                         "numerator_cell": v["numerator_cell"] or DASH,
                                         "denominator_cell": v["denominator_cell"] or DASH,
                                         "received": f"{v['received_at']:%Y-%m-%d %H:%M}" if v["received_at"] else DASH,
-                                        "status": v["value_status"]})
+                                        "status": v["value_status"], "errors": []})
+                if not self.public and v["rejected_submission_id"] is not None:
+                    rejected.setdefault((v["rejected_submission_id"], y), []).append(kpi.name)
             if not rows:
                 continue
             section = {"kpi": kpi, "rows": rows, "dist": None}
@@ -201,6 +231,7 @@ class LocalGovernmentPages:
                 section.update(comparison)
                 charts.append({"id": comparison["dist"]["chart"], "figure": comparison["dist"]["figure"]})
             sections.append(section)
+        submissions += [self.rejected_sheet(sid, y, kpis) for (sid, y), kpis in sorted(rejected.items(), key=lambda r: r[0][1])]
         region_order = self.region_order.get(g["region"])
         self.pages.render(
             "lg_unit.html", f"lg/{code}.html", g["name"], charts, unit=g, is_municipality=is_municipality,
@@ -208,6 +239,17 @@ class LocalGovernmentPages:
             groups=[{"name": n, "href": self.group_path[n]} for n in self.groups_of.get(code, [])],
             sections=sections, submissions=submissions, similar_rule=SIMILAR_RULE, ratio_rule=RATIO_RULE,
             rank_rule=self.rank_rule)
+
+    def rejected_sheet(self, submission_id: int, year: int, kpis: list[str]) -> dict:
+        """A row of 提出(庁内用) for a survey sheet the unit's year stands rejected by (差戻し): its file, its receipt and
+        each of its errors (sheet!cell, code, message) as validation_issues has them."""
+        rows = self.errors[submission_id]
+        return {"kpi": "、".join(kpis), "year": format_year(year), "file": rows[0]["file_name"] or DASH,
+                "numerator_cell": DASH, "denominator_cell": DASH,
+                "received": f"{rows[0]['received_at']:%Y-%m-%d %H:%M}" if rows[0]["received_at"] else DASH,
+                "status": REJECTED,
+                "errors": [(f"{e['sheet']}!{e['cell']} " if e["cell"] else "") + f"[{e['code']}] {e['message']}"
+                           for e in rows if e["code"]]}
 
     def comparison(self, kpi, year: int, g: dict) -> dict | None:
         """A local government's comparison in ``year``: the distribution with it highlighted, its region's members and

@@ -18,7 +18,7 @@ import shutil
 from pathlib import Path
 
 from ..workbook.parse import fiscal_year_label
-from .facts import (COMPUTED, DEFINITION_NOTE, NO_DENOMINATOR, UNREPORTED, NoActuals, ReportData, ReportError, coverage_text,
+from .facts import (COMPUTED, DEFINITION_NOTE, REJECTED, UNREPORTED, NoActuals, ReportData, ReportError, coverage_text,
                     format_actual, format_count,
                     format_actual_value, format_outlook, format_rate, format_reach, format_reported, format_value,
                     format_year, grade_legend, outlook_legend, trend_line, view_rows)
@@ -412,9 +412,7 @@ class _Pages:
         rows = []
         for u in units:
             shown = u["reported"] and (not self.scope.public or u["value_status"] == CONFIRMED)
-            status = ("提出済" if u["value"] is not None else f"提出済({NO_DENOMINATOR})") if shown else \
-                (UNREPORTED if not u["reported"] else "確定前(非公表)")
-            rows.append({**u, "shown": shown, "status": status,
+            rows.append({**u, "shown": shown, "status": self.lg.status(u),
                          "numerator_text": format_count(u["numerator"]) if shown else DASH,
                          "denominator_text": format_count(u["denominator"]) if shown else DASH,
                          "rate_text": self.lg.unit_rate(kpi, year, u["code"], u["value"]) if shown else DASH})
@@ -425,7 +423,7 @@ class _Pages:
                 "rule": f"県全体の値は報告した団体の{_sums(units[0]['rule'])}です"
                         + ("(団体ごとの率の平均ではありません)。" if measure == "率" else "。")
                         + "未提出の団体は灰色で示し、0 とはしません。地図の団体をクリックすると、その団体のページを開きます。",
-                "source": MAP_SOURCE, "figure": _lg_map_figure(rows, kpi, measure),
+                "source": MAP_SOURCE, "figure": _lg_map_figure(rows, kpi, measure, self.scope.public),
                 "rows": [{"code": r["code"], "name": r["name"] + ("(地図外)" if r["kind"] == "県" else ""),
                           "region": r["region"] or DASH, "numerator": r["numerator_text"],
                           "denominator": r["denominator_text"], "rate": r["rate_text"], "status": r["status"]}
@@ -502,9 +500,10 @@ def _sums(rule: str) -> str:
     return "分子の合計÷分母の合計" if rule == "ratio_of_sums" else "値の合計"
 
 
-# the map's colours: a sequential scale for the rate, and a grey (no part of the scale) for the units without one
+# the map's colours: a sequential scale for the rate, and a grey (no part of the scale) for the units without one: those
+# that have not reported (庁内用 tells 差戻し from 未提出 in the hover and the table), and those without a rate to show
 MAP_SCALE = [[0, "#e0f3db"], [0.5, "#7bccc4"], [1, "#0868ac"]]
-MAP_NO_VALUE = {"未提出": "#9e9e9e", "率なし・非公表": "#f0f0f0"}
+MAP_UNREPORTED, MAP_NO_RATE = "#9e9e9e", "#f0f0f0"
 
 
 @functools.cache
@@ -514,7 +513,7 @@ def _boundary_names() -> dict[str, str]:
     return {f["properties"]["code"]: f["properties"]["name"] for f in features}
 
 
-def _lg_map_figure(rows: list[dict], kpi, measure: str) -> dict:
+def _lg_map_figure(rows: list[dict], kpi, measure: str, public: bool) -> dict:
     """Plotly figure data of a computed KPI's map: the municipalities (the 県 is not a polygon of its own) shaded by
     their rate, and those without one in fixed greys, each a trace of its own with a legend entry; every polygon's
     customdata is [code, hover text]. The boundaries (SHINCHOKU_BOUNDARIES, features keyed by properties.code) are
@@ -534,8 +533,9 @@ def _lg_map_figure(rows: list[dict], kpi, measure: str) -> dict:
                      "customdata": [[r["code"], hover(r)] for r in rated], "colorscale": MAP_SCALE,
                      "zmin": min(values), "zmax": max(values) if max(values) > min(values) else min(values) + 1,
                      "colorbar": {"title": {"text": kpi.unit}, "thickness": 14}, "showlegend": False})
-    for label, colour in MAP_NO_VALUE.items():
-        units = [r for r in mapped if r not in rated and (r["status"] == "未提出") == (label == "未提出")]
+    unreported = UNREPORTED if public else f"{UNREPORTED}・{REJECTED}"
+    for label, colour, absent in ((unreported, MAP_UNREPORTED, True), ("率なし・非公表", MAP_NO_RATE, False)):
+        units = [r for r in mapped if r not in rated and (not r["reported"]) == absent]
         if units:
             data.append({**base, "name": label, "locations": [r["code"] for r in units], "z": [0] * len(units),
                          "customdata": [[r["code"], hover(r)] for r in units],
