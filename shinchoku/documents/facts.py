@@ -36,7 +36,7 @@ REPORT_VIEWS = ("grade_bands", "kpi_year_status", "area_counts", "data_quality",
                 "kpi_trajectory", "initiatives", "initiative_outcomes", "submission_status", "validation_issues",
                 "submissions", "outlooks", "kpi_year_outlook", "kpi_explanations", "kpi_definitions", "kpi_year_definitions", "kpi_revisions",
                 "kpi_definition_trajectory", "warehouse_fingerprint", "local_government_values", "kpi_aggregates",
-                "local_governments")
+                "local_governments", "local_government_ranks")
 # The rule every page states: one definition per KPI for its target, grade, outlook and chart.
 DEFINITION_NOTE = ("基準値・目標値・評価・見通し・グラフは、指標ごとに、最新の実績の年度(実績がなければ報告年度)に効力のある"
                    "定義によります。後の年度からの改定は使いません(改定は「指標の改定」のとおり)。")
@@ -391,6 +391,9 @@ class ReportData:
         self.unit_values = view_rows(con, """
             select v.*, g.region_order from local_government_values as v left join local_governments as g using (code)
             where v.fiscal_year <= ? order by v.kpi_id, v.fiscal_year, g.region_order nulls first, v.code""", [self.year])
+        # their ranks as the 庁内用 site has them (every reported rate: the 現行 basis), ※参考 and weight on the prefecture
+        self.unit_ranks = {(r["kpi_id"], r["fiscal_year"], r["code"]): r for r in view_rows(con, """
+            select * from local_government_ranks where basis = '現行' and fiscal_year <= ?""", [self.year])}
         self.aggregates = view_rows(con, """
             select a.*
             from kpi_aggregates as a

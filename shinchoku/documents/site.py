@@ -33,8 +33,9 @@ CONFIRMED = "確定"
 # The municipalities' boundaries the maps are drawn from, shipped with the project (its README: source, licence,
 # processing; scripts/reduce_boundaries.py), and the credit every map states under it.
 BOUNDARIES = Path(__file__).with_name("boundaries") / "fukushima.geojson"
-MAP_SOURCE = ("出典: 国土交通省 国土数値情報(行政区域データ)を加工して作成"
-              "(簡素化: スマートニュース メディア研究所 japan-topography)")
+MAP_SOURCE = ("出典: 国土交通省 国土数値情報(行政区域データ N03、2021年1月1日時点の境界)を加工して作成"
+              "(簡素化: スマートニュース メディア研究所 japan-topography)。利用条件: 国土数値情報ダウンロードサイト"
+              "コンテンツ利用規約(出所を示し加工を明記すれば、商用を含め利用可)。")
 
 
 def build_site(warehouse: Path, out: Path, year: int | None = None, public: bool = False,
@@ -374,6 +375,8 @@ class _Pages:
         lg_map = self._lg_map(kpi, standing["latest"])
         # the municipalities' distribution in the map's year: the local government pages' chart, no one highlighted
         dist = self.lg.distribution(kpi, lg_map["fiscal_year"], prefix="../lg/") if lg_map else None
+        # who weighs on the prefecture's rate that year (local_government_ranks.prefecture_effect)
+        pulling = self.lg.pulling(kpi, lg_map["fiscal_year"], prefix="../lg/") if lg_map else None
         charts = [{"id": "chart", "figure": figure}] + ([{"id": dist["chart"], "figure": dist["figure"]}] if dist else [])
         self.render("kpi.html", f"kpi/{kpi.kpi_id}.html", kpi.name, charts,
                     kpi=kpi, area_name=self.area_names.get(kpi.area_id, kpi.area_id),
@@ -381,8 +384,8 @@ class _Pages:
                     definition=standing["definition"], definition_note=DEFINITION_NOTE,
                     reach=format_reach(outlook) if outlook and outlook["projected_reach_fy"] else "",
                     chart_rows=chart_rows, values=values, superseded=superseded, explanations=explanations,
-                    definitions=definitions, lg_map=lg_map, dist=dist, rank_rule=self.lg.rank_rule,
-                    similar_rule=SIMILAR_RULE)
+                    definitions=definitions, lg_map=lg_map, dist=dist, pulling=pulling, rank_rule=self.lg.rank_rule,
+                    reference_note=self.lg.reference_note, similar_rule=SIMILAR_RULE)
 
     def _aggregate_value(self, kpi, progress: dict) -> dict:
         """A computed KPI's year in 年度別の実績 as kpi_progress has it: the prefecture-wide aggregate (with 集計中 and its
@@ -502,7 +505,8 @@ def _sums(rule: str) -> str:
 
 # the map's colours: a sequential scale for the rate, and a grey (no part of the scale) for the units without one: those
 # that have not reported (庁内用 tells 差戻し from 未提出 in the hover and the table), and those without a rate to show
-MAP_SCALE = [[0, "#e0f3db"], [0.5, "#7bccc4"], [1, "#0868ac"]]
+# (its lowest end a blue that stays visible on white, apart from both greys: the lowest rates are not blank)
+MAP_SCALE = [[0, "#9ecae1"], [0.5, "#4292c6"], [1, "#08306b"]]
 MAP_UNREPORTED, MAP_NO_RATE = "#9e9e9e", "#f0f0f0"
 
 
