@@ -336,7 +336,7 @@ def top_sections(page) -> tuple[list[str], dict[str, str]]:
 def test_the_top_page_opens_with_the_kpis_that_need_attention(demo, demo_site, public_site):
     """First 要対応の指標: graded in the lowest band (grade_bands), worse than the baseline, or 見通し 達成困難, 悪化
     or 未達成; computed here from the views, for each edition: 庁内用 at the report year, 公開用 at each KPI's latest
-    confirmed value. Then 未提出の部局 (庁内用 only), the counts, the list, the legends last."""
+    confirmed value. Then 未提出の部局・団体 (庁内用 only), the counts, the list, the legends last."""
     got = query_many(demo, {
         "internal": f"""
             select s.kpi_id, coalesce(s.grade, '-') from kpi_year_status s
@@ -360,7 +360,7 @@ def test_the_top_page_opens_with_the_kpis_that_need_attention(demo, demo_site, p
     assert got["internal"] and got["public"]  # the demo has KPIs behind: there is something to list
     headings, attention = top_sections(demo_site / "index.html")
     assert attention == dict(got["internal"])
-    assert headings[:2] == ["要対応の指標", "未提出の部局"] and headings[-1] == "凡例"
+    assert headings[:2] == ["要対応の指標", "未提出の部局・団体"] and headings[-1] == "凡例"
     assert headings[2].startswith("分野別の評価と見通し")
     unreported = (demo_site / "index.html").read_text(encoding="utf-8").split('<h2 id="unreported">')[1].split("<h2")[0]
     assert all(d in unreported for (d,) in got["unreported"])
@@ -368,7 +368,7 @@ def test_the_top_page_opens_with_the_kpis_that_need_attention(demo, demo_site, p
         assert "すべての部局から届いています" in unreported
     headings, attention = top_sections(public_site / "index.html")
     assert attention == dict(got["public"])
-    assert headings[0] == "要対応の指標" and "未提出の部局" not in headings and headings[-1] == "凡例"
+    assert headings[0] == "要対応の指標" and "未提出の部局・団体" not in headings and headings[-1] == "凡例"
 
 
 @pytest.fixture(scope="module")
@@ -541,6 +541,36 @@ def test_a_rejected_survey_sheet_is_said_rejected_in_the_internal_edition(demo, 
     assert line.endswith(f"未提出 2団体: {'、'.join(n for n in catalogue.local_governments_by_name if n in SURVEY_LATE)}"
                          f" / 差戻し 1団体: {SURVEY_BROKEN}"), line
     assert status.stdout.count(f"/ 差戻し: {SURVEY_BROKEN})") == len(COMPUTED_KPIS)  # each KPI's coverage
+
+
+def test_the_top_page_and_status_name_the_local_governments_that_have_not_reported(demo, demo_site, public_site):
+    """From the trial: トップ's 未提出 section named departments only. It names the local governments whose survey sheet
+    for the latest ended year is missing, the rejected ones apart, each linking its page; status.html lists every 団体
+    and year as submission_status has it (as shinchoku status does), with the KPIs whose sheet was rejected."""
+    got = query_many(demo, {
+        "year": "select max(fiscal_year) from submission_status where unit_kind = '部局' and fiscal_year <= "
+                "(select max(fiscal_year) from kpi_progress)",
+        "units": "select s.department, s.fiscal_year, s.kpis_expected, s.kpis_reported, s.missing_kpi_ids, "
+                 "s.rejected_kpi_ids, s.local_government from submission_status s join local_governments g "
+                 "on g.code = s.local_government order by s.fiscal_year desc, g.row_order"})
+    [(year,)] = got["year"]
+    assert year == YEARS[-1]
+    text = (demo_site / "index.html").read_text(encoding="utf-8")
+    section = text.split('<h2 id="unreported">')[1].split("<h2")[0]
+    missing = [u for u in got["units"] if u[1] == year and u[3] < u[2]]
+    unsent, rejected = [u for u in missing if not u[5]], [u for u in missing if u[5]]
+    assert [u[0] for u in rejected] == [SURVEY_BROKEN] and sorted(u[0] for u in unsent) == sorted(SURVEY_LATE)
+    said = re.sub(r"<[^>]+>", "", section)
+    assert f"団体の調査票({format_year(year)}): 報告対象60団体のうち3団体の報告が済んでいません。" in said
+    assert (f"未提出 2団体: {'、'.join(u[0] for u in unsent)}。差戻し 1団体: {SURVEY_BROKEN}。") in said
+    assert all(f'<a href="lg/{u[6]}.html">{u[0]}</a>' in section for u in missing)
+    assert '<a href="lg/index.html">' in section and "団体の調査票" not in (public_site / "index.html").read_text(
+        encoding="utf-8")
+    status = (demo_site / "status.html").read_text(encoding="utf-8")
+    rows = table_rows(status, "団体・年度ごとの提出状況(調査票)")
+    assert [(r[0], r[1], int(r[2]), int(r[3]), r[4], r[5]) for r in rows] == \
+        [(n, format_year(y), e, r, "、".join(m) or "なし", "、".join(x) or "-") for n, y, e, r, m, x, _ in got["units"] if e or r]
+    assert any(r[5] != "-" for r in rows) and '<h2 id="governments">' in status
 
 
 # In a real browser: headless Chromium opens every page of both editions from file://.

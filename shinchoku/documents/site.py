@@ -18,7 +18,7 @@ import shutil
 from pathlib import Path
 
 from ..workbook.parse import fiscal_year_label
-from .facts import (COMPUTED, DEFINITION_NOTE, REJECTED, UNREPORTED, NoActuals, ReportData, ReportError, coverage_text,
+from .facts import (COMPUTED, DEFINITION_NOTE, MAX_NAMES_SHOWN, REJECTED, UNREPORTED, NoActuals, ReportData, ReportError, coverage_text,
                     format_actual, format_count,
                     format_actual_value, format_outlook, format_rate, format_reach, format_reported, format_value,
                     format_year, grade_legend, outlook_legend, trend_line, view_rows)
@@ -68,8 +68,10 @@ def build_site(warehouse: Path, out: Path, year: int | None = None, public: bool
                                        "order by o.initiative_id, o.fiscal_year, coalesce(o.submission_id, 0), o.row_order"),
                             "initiative_id"),
             "run": view_rows(con, "select occurred_at, run_id from audit_log where action = 'run' order by event_id desc limit 1"),
-            "status": view_rows(con, "select * from submission_status where unit_kind = '部局' "
-                                        "order by fiscal_year desc, department"),
+            # the departments' return sheets, then the local governments' survey sheets (in the catalogue's order)
+            "status": view_rows(con, "select s.* from submission_status as s "
+                                     "left join local_governments as g on g.code = s.local_government "
+                                     "order by s.fiscal_year desc, s.unit_kind = '団体', g.row_order, s.department"),
             "confirmed": view_rows(con, "select department, fiscal_year, confirmed_at from confirmations where is_standing"),
             # the public edition's outlooks stand at each KPI's latest confirmed year
             "year_outlook": view_rows(con, "select * from kpi_year_outlook") if public else [],
@@ -296,6 +298,7 @@ class _Pages:
                                                                   for a, c in counts.items()],
                     kpi_rows=rows, attention=attention, attention_rule=self._attention_rule(),
                     unreported=None if self.scope.public else self._unreported(),
+                    governments=None if self.scope.public else self._unreported_governments(),
                     status_year=format_year(data.status_year) if data.status_year else None)
 
     # 見通し that need attention besides the floor grade and a value worse than the baseline
@@ -324,12 +327,33 @@ class _Pages:
         """The departments that have not reported every KPI due for the latest ended fiscal year (submission_status)."""
         rows = []
         for r in self.extra["status"]:
-            if r["fiscal_year"] == self.data.status_year and r["kpis_reported"] < r["kpis_expected"]:
+            if r["unit_kind"] == "部局" and r["fiscal_year"] == self.data.status_year and \
+                    r["kpis_reported"] < r["kpis_expected"]:
                 names = [self.shown[k].name if k in self.shown else k for k in r["missing_kpi_ids"]]
                 rows.append({"department": r["department"], "year": format_year(r["fiscal_year"]),
                              "reported": f"{r['kpis_reported']}/{r['kpis_expected']}", "missing": "、".join(names),
                              "due": r["due_date"].isoformat()})
         return rows
+
+    def _unreported_governments(self) -> dict | None:
+        """The local governments that have not reported every computed KPI due for the latest ended fiscal year
+        (submission_status's 団体 rows), those whose survey sheet was rejected apart (rejected_kpi_ids); None without
+        a 団体 due that year. Each links its page; past MAX_NAMES_SHOWN of a kind, the rest are counted."""
+        units = [r for r in self.extra["status"]
+                 if r["unit_kind"] == "団体" and r["fiscal_year"] == self.data.status_year and r["kpis_expected"]]
+        if not units:
+            return None
+        missing = [r for r in units if r["kpis_reported"] < r["kpis_expected"]]
+        groups = []
+        for label, members in ((UNREPORTED, [r for r in missing if not r["rejected_kpi_ids"]]),
+                               (REJECTED, [r for r in missing if r["rejected_kpi_ids"]])):
+            if members:
+                groups.append({"label": label, "count": len(members), "more": max(0, len(members) - MAX_NAMES_SHOWN),
+                               "units": [{"name": r["department"], "href": f"lg/{r['local_government']}.html"}
+                                         for r in members[:MAX_NAMES_SHOWN]]})
+        return {"year": format_year(self.data.status_year), "expected": len(units), "missing": len(missing),
+                "none_yet": len(missing) == len(units) and not any(r["rejected_kpi_ids"] for r in missing),
+                "groups": groups}
 
     def kpi(self, kpi) -> None:
         data, extra, scope = self.data, self.extra, self.scope
@@ -448,14 +472,22 @@ class _Pages:
         self.render("area.html", f"area/{area_id}.html", area, blocks=blocks)
 
     def status(self) -> None:
-        rows = [[r["department"], fiscal_year_label(r["fiscal_year"]), r["kpis_expected"], r["kpis_reported"],
-                 "、".join(r["missing_kpi_ids"]) or "なし", r["due_date"].isoformat(),
-                 DASH if r["on_time"] is None else ("期限内" if r["on_time"] else "未完了・期限後"),
+        """提出状況: each department's return sheets by year, then each local government's survey sheets (as shinchoku
+        status shows both, from submission_status), with the KPIs whose sheet was rejected (差戻し)."""
+        def row(r) -> list:
+            return [r["department"], fiscal_year_label(r["fiscal_year"]), r["kpis_expected"], r["kpis_reported"],
+                    "、".join(r["missing_kpi_ids"]) or "なし"] + \
+                (["、".join(r["rejected_kpi_ids"]) or DASH] if r["unit_kind"] == "団体" else []) + \
+                [r["due_date"].isoformat(), DASH if r["on_time"] is None else ("期限内" if r["on_time"] else "未完了・期限後"),
                  f"確定 {r['confirmed_at']:%Y-%m-%d}" if r["confirmed_at"] else "未確定"]
-                for r in self.extra["status"] if r["kpis_expected"] or r["kpis_reported"]]
-        self.render("table.html", "status.html", "提出状況", sections=[{
-            "title": "部局・年度ごとの提出状況", "rows": rows,
-            "header": ["部局", "年度", "報告対象", "報告済み", "未報告の指標", "提出期限", "期限内", "確定"]}])
+
+        due = [r for r in self.extra["status"] if r["kpis_expected"] or r["kpis_reported"]]
+        self.render("table.html", "status.html", "提出状況", sections=[
+            {"title": "部局・年度ごとの提出状況(実績報告)", "rows": [row(r) for r in due if r["unit_kind"] == "部局"],
+             "header": ["部局", "年度", "報告対象", "報告済み", "未報告の指標", "提出期限", "期限内", "確定"]},
+            {"title": "団体・年度ごとの提出状況(調査票)", "id": "governments", "rows": [row(r) for r in due if r["unit_kind"] == "団体"],
+             "header": ["団体", "年度", "報告対象", "報告済み", "未報告の指標", f"{REJECTED}(調査票を差し戻した指標)",
+                        "提出期限", "期限内", "確定"]}])
 
     def quality(self) -> None:
         data = self.data
