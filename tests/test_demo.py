@@ -185,15 +185,18 @@ def test_the_municipalities_sheets_rows_are_the_views(demo, demo_report, tmp_pat
 
 
 def test_the_analysts_local_government_queries_answer_their_questions(demo):
-    """The three DuckDB CLI queries of docs/analysts.md on the local governments, read from the page, on the demo: the
-    ten municipalities furthest below their region, a group's trend, the latest year's coverage."""
+    """The DuckDB CLI queries of docs/analysts.md on the local governments, read from the page, on the demo: the ten
+    municipalities furthest below their region, a group's trend, the latest year's coverage, who pulls the
+    prefecture's rate down most."""
     from shinchoku.config import ROOT
 
     text = (ROOT / "docs" / "analysts.md").read_text(encoding="utf-8")
     section = text.split("### Example queries: the local governments")[1].split("\n## ")[0]
-    below, trend, coverage = re.findall(r'-readonly warehouse/shinchoku\.duckdb \\\n\s+"([^"]+)"', section)
+    below, trend, coverage, pulling = re.findall(r'-readonly warehouse/shinchoku\.duckdb \\\n\s+"([^"]+)"', section)
     got = query_many(demo, {
-        "below": below, "trend": trend, "coverage": coverage,
+        "below": below, "trend": trend, "coverage": coverage, "pulling": pulling,
+        "effects": "select code, prefecture_effect from local_government_ranks where basis = '現行' "
+                   f"and kpi_id = 'GOV-K01' and fiscal_year = {YEARS[-1]} order by 2",
         "gaps": "select v.code, v.value - a.value from local_government_values v join kpi_aggregates a "
                 "on a.kpi_id = v.kpi_id and a.fiscal_year = v.fiscal_year and a.scope_kind = '地方' and a.scope = v.region "
                 f"where v.kpi_id = 'GOV-K01' and v.fiscal_year = {YEARS[-1]} and v.value is not null order by 2"})
@@ -206,6 +209,9 @@ def test_the_analysts_local_government_queries_answer_their_questions(demo):
     for _, rate, numerator, denominator, reported, expected, complete in got["trend"]:
         assert (reported, expected, complete) == (12, 12, True)
         assert rate == pytest.approx(100 * numerator / denominator, abs=0.005)
+    # who pulls the prefecture's rate down: the ten most negative effects, the view's, in order
+    assert [r[0] for r in got["pulling"]] == [code for code, _ in got["effects"][:10]]
+    assert all(effect < 0 for *_, effect in got["pulling"])
     # the latest year's coverage: 集計中, the late and the rejected named, most of last year's denominator held
     late = sorted([*SURVEY_LATE, SURVEY_BROKEN])
     assert [r[:2] for r in got["coverage"]] == [("EDU-K01", YEARS[-1]), ("GOV-K01", YEARS[-1])]
