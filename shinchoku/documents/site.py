@@ -449,7 +449,9 @@ class _Pages:
                 "coverage": f"{format_year(year)} {coverage}",
                 "rule": f"県全体の値は報告した団体の{_sums(units[0]['rule'])}です"
                         + ("(団体ごとの率の平均ではありません)。" if measure == "率" else "。")
-                        + "未提出の団体は灰色で示し、0 とはしません。地図の団体をクリックすると、その団体のページを開きます。",
+                        + ("未提出の団体は灰色で示し" if self.scope.public else
+                           f"未提出の団体と、調査票を差し戻した団体({REJECTED})は灰色で示し")
+                        + "、0 とはしません。地図の団体をクリックすると、その団体のページを開きます。",
                 "source": MAP_SOURCE, "figure": _lg_map_figure(rows, kpi, measure, self.scope.public),
                 "rows": [{"code": r["code"], "name": r["name"] + ("(地図外)" if r["kind"] == "県" else ""),
                           "region": r["region"] or DASH, "numerator": r["numerator_text"],
