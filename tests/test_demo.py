@@ -114,8 +114,12 @@ def _number(text: str) -> float:
 
 def test_the_municipalities_sheets_rows_are_the_views(demo, demo_report, tmp_path):
     """Each 市町村別 sheet has a row per local government of the view, in region and code order, with its numerator,
-    denominator and rate, 未提出 (never 0) for the late and the rejected, 0/0 for 双葉町's empty year; the totals sheet
-    has kpi_aggregates' rows. For the latest year (集計中) and for FY2022 (双葉町's 0 of 0)."""
+    denominator and rate as numbers a manager can sort and sum (counts #,##0, rates to the site's digits), 未提出 (never
+    0) for the late and 差戻し for the rejected, 0/0 for 双葉町's empty year, the view's rank and effect on the
+    prefecture's rate, under an autofilter; the totals sheet has kpi_aggregates' rows, its sums and rates numbers. For
+    the latest year (集計中) and for FY2022 (双葉町's 0 of 0)."""
+    from shinchoku.documents.lg_pages import distinct_rates
+
     late = sorted([*SURVEY_LATE, SURVEY_BROKEN])
     for year, book in ((YEARS[-1], demo_report), (2022, load_workbook(build_report(demo, tmp_path / "r.xlsx", 2022)))):
         got = query_many(demo, {
@@ -123,61 +127,76 @@ def test_the_municipalities_sheets_rows_are_the_views(demo, demo_report, tmp_pat
                      "reported from local_government_values v left join local_governments g using (code) "
                      f"where fiscal_year in ({year}, {year - 1}) order by kpi_id, fiscal_year, g.region_order nulls first, "
                      "code",
-            "totals": "select kpi_id, fiscal_year, scope, numerator, denominator, value, units_reported, units_expected "
-                      f"from kpi_aggregates where fiscal_year <= {year} order by all"})
+            "ranks": "select kpi_id, fiscal_year, code, rank, prefecture_effect, value from local_government_ranks "
+                     f"where basis = '現行' and fiscal_year in ({year}, {year - 1})",
+            "totals": "select kpi_id, fiscal_year, scope_kind, scope, numerator, denominator, value, units_reported, "
+                      f"units_expected, share_of_last_year from kpi_aggregates where fiscal_year <= {year} order by all"})
+        ranks = {(k, y, c): (rank, effect, value) for k, y, c, rank, effect, value in got["ranks"]}
         assert book.sheetnames[book.sheetnames.index("提出状況") + 1:][:3] == \
             ["市町村別_GOV-K01", "市町村別_EDU-K01", "地方・グループ別"]
         for kpi_id, expected in (("GOV-K01", 60), ("EDU-K01", 59)):
             ws = book[f"市町村別_{kpi_id}"]
             assert format_year(year) in ws["A1"].value
-            rows = [r for r in ws.iter_rows(min_row=6, values_only=True) if r[0]]
+            assert [c.value for c in ws[5]][8:] == ["提出状況", "順位", "県全体の率への影響(ポイント)", "注"]
+            cells = [r for r in ws.iter_rows(min_row=6) if r[0].value]
+            rows = [tuple(c.value for c in r) for r in cells]
             view = [r for r in got["units"] if r[0] == kpi_id and r[1] == year]
             before = {r[2]: r for r in got["units"] if r[0] == kpi_id and r[1] == year - 1}
             assert len(rows) == len(view) == expected
+            assert ws.auto_filter.ref == f"A5:L{5 + expected}"
             assert [r[:4] for r in rows] == [(region, kind, code, name) for _, _, code, name, kind, region, *_ in view]
-            for row, (*_, code, name, _, _, numerator, denominator, value, reported) in zip(rows, view):
+            for cell, row, (*_, code, name, _, _, numerator, denominator, value, reported) in zip(cells, rows, view):
+                rank = ranks.get((kpi_id, year, code))
+                assert row[9:11] == (pytest.approx(rank[:2], rel=1e-12) if rank else ("-", "-")), name  # 15 digits
                 if not reported:
-                    assert row[4:7] == ("-", "-", "未提出") and row[8] == "未提出", name
+                    said = "差戻し" if name == SURVEY_BROKEN else "未提出"  # its sheet rejected, none accepted since
+                    assert row[4:7] == ("-", "-", said) and row[8] == said, name
                     continue
-                assert (_number(row[4]), _number(row[5])) == (numerator, denominator), name
+                assert row[4:6] == (numerator, denominator) and cell[4].number_format == cell[5].number_format == "#,##0"
                 if denominator == 0:
                     assert row[6] == "0/0(率なし)", name
                 else:
-                    assert _number(row[6]) == pytest.approx(value, abs=0.005), name
+                    assert row[6] == pytest.approx(value, rel=1e-12) and re.fullmatch(r'0\.00+"%"', cell[6].number_format), name
                 last = before[code]
-                assert row[7] == ("未提出" if not last[9] else "0/0(率なし)" if last[7] == 0 else row[7]), name
-                if last[9] and last[7]:
-                    assert _number(row[7]) == pytest.approx(last[8], abs=0.005), name
+                assert row[7] == ("未提出" if not last[9] else "0/0(率なし)" if last[7] == 0 else pytest.approx(last[8], rel=1e-12)), name
                 assert row[8] in ("確定", "提出済(未確定)"), name
-            missing = sorted(r[3] for r in rows if r[6] == "未提出")
+            # the rates as the formats show them: the site's texts, rates ranked apart never alike
+            shown = {r[2]: f"{r[6]:,.{len(c[6].number_format.split('.')[1]) - 3}f}%" for c, r in zip(cells, rows)
+                     if isinstance(r[6], (int, float)) and r[1] != "県"}  # the 県: not ranked, the site's digits
+            assert shown == distinct_rates({c: v for (k, y, c), (_, _, v) in ranks.items() if (k, y) == (kpi_id, year)},
+                                           "%", 2)
+            missing = sorted(r[3] for r in rows if r[6] in ("未提出", "差戻し"))
             assert missing == (late if year == YEARS[-1] else [])
             if year == 2022 and kpi_id == "EDU-K01":
-                assert next(r for r in rows if r[3] == "双葉町")[4:7] == ("0", "0", "0/0(率なし)")
+                assert next(r for r in rows if r[3] == "双葉町")[4:7] == (0, 0, "0/0(率なし)")
             coverage = f"集計中 {expected - 3}/{expected}団体" if year == YEARS[-1] else f"全団体報告 {expected}/{expected}団体"
             assert coverage in ws["A2"].value
-        totals = [r for r in book["地方・グループ別"].iter_rows(min_row=5, values_only=True) if r[0]]
-        view = sorted(got["totals"])
-        assert sorted((r[0], r[1], r[2].removesuffix("(グループ)")) for r in totals) == \
-            sorted((k, format_year(y), s) for k, y, s, *_ in view)
-        shown = {(r[0], r[1], r[2].removesuffix("(グループ)")): r for r in totals}
-        for kpi_id, fy, scope, numerator, denominator, value, reported, expected in view:
-            row = shown[kpi_id, format_year(fy), scope]
-            assert row[6].endswith(f"{reported}/{expected}団体")
+        sheet = book["地方・グループ別"]
+        totals = [r for r in sheet.iter_rows(min_row=5, values_only=True) if r[0]]
+        view = got["totals"]
+        assert sorted(r[:4] for r in totals) == sorted((k, format_year(y), kind, s) for k, y, kind, s, *_ in view)
+        assert sheet.auto_filter.ref == f"A4:I{4 + len(totals)}"
+        shown = {r[:4]: r for r in totals}
+        for kpi_id, fy, kind, scope, numerator, denominator, value, reported, expected, share in view:
+            row = shown[kpi_id, format_year(fy), kind, scope]
+            assert row[7].endswith(f"{reported}/{expected}団体") and row[8] == (pytest.approx(share, rel=1e-12) if share is not None else "-")
             if reported:
-                assert (_number(row[3]), _number(row[4])) == (numerator, denominator)
-                assert _number(row[5]) == pytest.approx(value, abs=0.005)
+                assert row[4:7] == pytest.approx((numerator, denominator, value), rel=1e-12)
 
 
 def test_the_analysts_local_government_queries_answer_their_questions(demo):
-    """The three DuckDB CLI queries of docs/analysts.md on the local governments, read from the page, on the demo: the
-    ten municipalities furthest below their region, a group's trend, the latest year's coverage."""
+    """The DuckDB CLI queries of docs/analysts.md on the local governments, read from the page, on the demo: the ten
+    municipalities furthest below their region, a group's trend, the latest year's coverage, who pulls the
+    prefecture's rate down most."""
     from shinchoku.config import ROOT
 
     text = (ROOT / "docs" / "analysts.md").read_text(encoding="utf-8")
     section = text.split("### Example queries: the local governments")[1].split("\n## ")[0]
-    below, trend, coverage = re.findall(r'-readonly warehouse/shinchoku\.duckdb \\\n\s+"([^"]+)"', section)
+    below, trend, coverage, pulling = re.findall(r'-readonly warehouse/shinchoku\.duckdb \\\n\s+"([^"]+)"', section)
     got = query_many(demo, {
-        "below": below, "trend": trend, "coverage": coverage,
+        "below": below, "trend": trend, "coverage": coverage, "pulling": pulling,
+        "effects": "select code, prefecture_effect from local_government_ranks where basis = '現行' "
+                   f"and kpi_id = 'GOV-K01' and fiscal_year = {YEARS[-1]} order by 2",
         "gaps": "select v.code, v.value - a.value from local_government_values v join kpi_aggregates a "
                 "on a.kpi_id = v.kpi_id and a.fiscal_year = v.fiscal_year and a.scope_kind = '地方' and a.scope = v.region "
                 f"where v.kpi_id = 'GOV-K01' and v.fiscal_year = {YEARS[-1]} and v.value is not null order by 2"})
@@ -190,6 +209,9 @@ def test_the_analysts_local_government_queries_answer_their_questions(demo):
     for _, rate, numerator, denominator, reported, expected, complete in got["trend"]:
         assert (reported, expected, complete) == (12, 12, True)
         assert rate == pytest.approx(100 * numerator / denominator, abs=0.005)
+    # who pulls the prefecture's rate down: the ten most negative effects, the view's, in order
+    assert [r[0] for r in got["pulling"]] == [code for code, _ in got["effects"][:10]]
+    assert all(effect < 0 for *_, effect in got["pulling"])
     # the latest year's coverage: 集計中, the late and the rejected named, most of last year's denominator held
     late = sorted([*SURVEY_LATE, SURVEY_BROKEN])
     assert [r[:2] for r in got["coverage"]] == [("EDU-K01", YEARS[-1]), ("GOV-K01", YEARS[-1])]
@@ -320,7 +342,7 @@ def top_sections(page) -> tuple[list[str], dict[str, str]]:
 def test_the_top_page_opens_with_the_kpis_that_need_attention(demo, demo_site, public_site):
     """First 要対応の指標: graded in the lowest band (grade_bands), worse than the baseline, or 見通し 達成困難, 悪化
     or 未達成; computed here from the views, for each edition: 庁内用 at the report year, 公開用 at each KPI's latest
-    confirmed value. Then 未提出の部局 (庁内用 only), the counts, the list, the legends last."""
+    confirmed value. Then 未提出の部局・団体 (庁内用 only), the counts, the list, the legends last."""
     got = query_many(demo, {
         "internal": f"""
             select s.kpi_id, coalesce(s.grade, '-') from kpi_year_status s
@@ -344,7 +366,7 @@ def test_the_top_page_opens_with_the_kpis_that_need_attention(demo, demo_site, p
     assert got["internal"] and got["public"]  # the demo has KPIs behind: there is something to list
     headings, attention = top_sections(demo_site / "index.html")
     assert attention == dict(got["internal"])
-    assert headings[:2] == ["要対応の指標", "未提出の部局"] and headings[-1] == "凡例"
+    assert headings[:2] == ["要対応の指標", "未提出の部局・団体"] and headings[-1] == "凡例"
     assert headings[2].startswith("分野別の評価と見通し")
     unreported = (demo_site / "index.html").read_text(encoding="utf-8").split('<h2 id="unreported">')[1].split("<h2")[0]
     assert all(d in unreported for (d,) in got["unreported"])
@@ -352,7 +374,7 @@ def test_the_top_page_opens_with_the_kpis_that_need_attention(demo, demo_site, p
         assert "すべての部局から届いています" in unreported
     headings, attention = top_sections(public_site / "index.html")
     assert attention == dict(got["public"])
-    assert headings[0] == "要対応の指標" and "未提出の部局" not in headings and headings[-1] == "凡例"
+    assert headings[0] == "要対応の指標" and "未提出の部局・団体" not in headings and headings[-1] == "凡例"
 
 
 @pytest.fixture(scope="module")
@@ -453,6 +475,8 @@ def test_the_map_of_a_computed_kpi_is_the_unit_view_in_its_latest_year(demo, dem
     """GOV-K01's map, 庁内用: each municipality's rate of the KPI's latest year as local_government_values has it; the
     two late and the rejected one 未提出 (not 0), with the year's coverage; the 県 in the table, not on the map.
     公開用: the latest confirmed year, every rate as the view has it (confirmed); the year under review nowhere."""
+    from shinchoku.documents.site import MAP_SOURCE
+
     got = query_many(demo, {
         "years": "select max(fiscal_year), max(fiscal_year) filter (where value_status = '確定') from kpi_progress "
                  "where kpi_id = 'GOV-K01'",
@@ -466,23 +490,99 @@ def test_the_map_of_a_computed_kpi_is_the_unit_view_in_its_latest_year(demo, dem
         traces = lg_map(site / "kpi" / "GOV-K01.html")
         assert traces["率"] == {code: value for _, code, _, kind, reported, value, _ in units
                                if kind != "県" and reported and value is not None}
-        assert set(traces["率"]) | set(traces.get("未提出", {})) == municipalities  # each drawn once, the 県 not
+        unreported = "未提出" if site is public_site else "未提出・差戻し"
+        assert set(traces["率"]) | set(traces.get(unreported, {})) == municipalities  # each drawn once, the 県 not
         text = (site / "kpi" / "GOV-K01.html").read_text(encoding="utf-8")
-        assert "出典: 国土交通省 国土数値情報(行政区域データ)を加工して作成" in text
+        assert MAP_SOURCE in text and "2021年1月1日時点" in MAP_SOURCE and "利用規約" in MAP_SOURCE  # licence, vintage
         beside = text[text.index('<h2 id="lg-map-heading">'):]
         beside = beside[:beside.index("</table>")]
         assert beside.count('<a href="../lg/07') == len(units) == 60  # the table beside the map: every expected unit
         if site is demo_site:
             missing = {code: name for _, code, name, _, reported, _, _ in units if not reported}
             assert sorted(missing.values()) == sorted([*SURVEY_LATE, SURVEY_BROKEN])
-            assert traces["未提出"] == dict.fromkeys(missing, 0) and not set(missing) & set(traces["率"])
-            assert all(traces["hover"][c].endswith("<br>未提出") and "件" not in traces["hover"][c] for c in missing)
+            assert traces[unreported] == dict.fromkeys(missing, 0) and not set(missing) & set(traces["率"])
+            assert all(traces["hover"][c].endswith("<br>差戻し" if name == SURVEY_BROKEN else "<br>未提出")
+                       and "件" not in traces["hover"][c] for c, name in missing.items())
             assert f"{format_year(year)} 集計中 57/60団体" in text
         else:
             assert all(status == "確定" for *_, reported, _, status in units if reported) and "未提出" not in traces
             section = text[text.index('<h2 id="lg-map-heading">'):]
             section = section[:section.index("</table>")]
             assert f"{format_year(year)} 60/60団体" in section and format_year(latest) not in section
+
+
+def test_a_rejected_survey_sheet_is_said_rejected_in_the_internal_edition(demo, demo_site, public_site, catalogue):
+    """From the clerk's trial: 金山町 sent its latest sheet and it was rejected, yet everything said 未提出. The view says
+    差戻し (its latest sheet of the year rejected, none accepted since) where 昭和村, which sent none, is 未提出, and
+    submission_status lists the KPIs so held; 庁内用 says 差戻し on its page, with the rejected file and its error (cell,
+    code, message) in 提出, and shinchoku status names it apart; 公開用 says 未提出 and names no file. (The map and the
+    report's 市町村別 sheets: their own tests.)"""
+    from helpers import cli_in_process
+
+    year, late = YEARS[-1], sorted([*SURVEY_LATE, SURVEY_BROKEN])
+    got = query_many(demo, {
+        "units": "select name, kpi_id, sheet_status, rejected_submission_id is not null from local_government_values "
+                 f"where fiscal_year = {year} and not reported order by 1, 2",
+        "sheet": "select s.file_name, i.sheet, i.cell, i.code from raw_submissions s join validation_issues i "
+                 "using (submission_id) where s.local_government is not null and s.status = 'rejected'",
+        "status": "select department, missing_kpi_ids, rejected_kpi_ids from submission_status where unit_kind = '団体' "
+                  f"and fiscal_year = {year} and kpis_reported < kpis_expected order by 1",
+        "kpis": "select kpi_id, name from kpis"})
+    assert got["units"] == sorted((n, k, "差戻し" if n == SURVEY_BROKEN else "未提出", n == SURVEY_BROKEN)
+                                  for n in late for k in COMPUTED_KPIS)
+    assert got["status"] == [(n, sorted(COMPUTED_KPIS), sorted(COMPUTED_KPIS) if n == SURVEY_BROKEN else []) for n in late]
+    [(file_name, sheet, cell, code)] = got["sheet"]
+    kpis = dict(got["kpis"])
+    for name in (SURVEY_BROKEN, SURVEY_LATE[0]):
+        page = f"{catalogue.local_governments_by_name[name].code}.html"
+        internal = (demo_site / "lg" / page).read_text(encoding="utf-8")
+        public = (public_site / "lg" / page).read_text(encoding="utf-8")
+        said = "差戻し" if name == SURVEY_BROKEN else "未提出"
+        for kpi_id in COMPUTED_KPIS:
+            rows = {r[0]: r for r in table_rows(internal, f"{name}の{kpis[kpi_id]}(年度ごと")}
+            assert rows[format_year(year)][3] == said, (name, kpi_id)
+        assert "差戻し" not in public and file_name not in public
+    internal = (demo_site / "lg" / f"{catalogue.local_governments_by_name[SURVEY_BROKEN].code}.html").read_text(
+        encoding="utf-8")
+    [row] = [r for r in table_rows(internal, "件数の出典と差し戻した調査票") if r[2] == file_name]
+    assert row[1] == format_year(year) and row[6] == "差戻し" and row[7].startswith(f"{sheet}!{cell} [{code}] ")
+    assert sorted(row[0].split("、")) == sorted(kpis[k] for k in COMPUTED_KPIS)  # the sheet held both KPIs' counts
+    status = cli_in_process("status", "--year", str(year), "--warehouse", str(demo))
+    assert status.returncode == 0, status.stderr
+    line = next(line for line in status.stdout.splitlines() if f"{format_year(year)}(期限" in line)
+    assert line.endswith(f"未提出 2団体: {'、'.join(n for n in catalogue.local_governments_by_name if n in SURVEY_LATE)}"
+                         f" / 差戻し 1団体: {SURVEY_BROKEN}"), line
+    assert status.stdout.count(f"/ 差戻し: {SURVEY_BROKEN})") == len(COMPUTED_KPIS)  # each KPI's coverage
+
+
+def test_the_top_page_and_status_name_the_local_governments_that_have_not_reported(demo, demo_site, public_site):
+    """From the trial: トップ's 未提出 section named departments only. It names the local governments whose survey sheet
+    for the latest ended year is missing, the rejected ones apart, each linking its page; status.html lists every 団体
+    and year as submission_status has it (as shinchoku status does), with the KPIs whose sheet was rejected."""
+    got = query_many(demo, {
+        "year": "select max(fiscal_year) from submission_status where unit_kind = '部局' and fiscal_year <= "
+                "(select max(fiscal_year) from kpi_progress)",
+        "units": "select s.department, s.fiscal_year, s.kpis_expected, s.kpis_reported, s.missing_kpi_ids, "
+                 "s.rejected_kpi_ids, s.local_government from submission_status s join local_governments g "
+                 "on g.code = s.local_government order by s.fiscal_year desc, g.row_order"})
+    [(year,)] = got["year"]
+    assert year == YEARS[-1]
+    text = (demo_site / "index.html").read_text(encoding="utf-8")
+    section = text.split('<h2 id="unreported">')[1].split("<h2")[0]
+    missing = [u for u in got["units"] if u[1] == year and u[3] < u[2]]
+    unsent, rejected = [u for u in missing if not u[5]], [u for u in missing if u[5]]
+    assert [u[0] for u in rejected] == [SURVEY_BROKEN] and sorted(u[0] for u in unsent) == sorted(SURVEY_LATE)
+    said = re.sub(r"<[^>]+>", "", section)
+    assert f"団体の調査票({format_year(year)}): 報告対象60団体のうち3団体の報告が済んでいません。" in said
+    assert (f"未提出 2団体: {'、'.join(u[0] for u in unsent)}。差戻し 1団体: {SURVEY_BROKEN}。") in said
+    assert all(f'<a href="lg/{u[6]}.html">{u[0]}</a>' in section for u in missing)
+    assert '<a href="lg/index.html">' in section and "団体の調査票" not in (public_site / "index.html").read_text(
+        encoding="utf-8")
+    status = (demo_site / "status.html").read_text(encoding="utf-8")
+    rows = table_rows(status, "団体・年度ごとの提出状況(調査票)")
+    assert [(r[0], r[1], int(r[2]), int(r[3]), r[4], r[5]) for r in rows] == \
+        [(n, format_year(y), e, r, "、".join(m) or "なし", "、".join(x) or "-") for n, y, e, r, m, x, _ in got["units"] if e or r]
+    assert any(r[5] != "-" for r in rows) and '<h2 id="governments">' in status
 
 
 # In a real browser: headless Chromium opens every page of both editions from file://.
@@ -878,3 +978,138 @@ def test_the_search_finds_a_municipality_by_its_reading_and_a_region_or_group_by
     assert {"福島県(ふくしまけん)", "福島市(ふくしまし)"} <= found
     browser.find_element(By.CSS_SELECTOR, "#lg-results a[href$='072010.html']").click()
     assert browser.execute_script("return document.title").startswith("福島市")
+
+
+def kpi_section(text: str, kpi_id: str) -> str:
+    """A local government's page's section of one KPI (from its <h2 id> to the next KPI's)."""
+    return re.search(rf'<h2 id="{kpi_id}">(.*?)(?=<h2 id="[A-Z]+-K\d+">|<h2>提出|$)', text, re.S)[1]
+
+
+def test_every_member_of_a_region_is_listed_and_in_one_year(demo, demo_site, public_site, catalogue):
+    """From the trial: 「会津の市町村(R6年度)」 listed 11 of 13, and the region's page showed 金山町's and 昭和村's R5 rates
+    among the others' R6 ones. A municipality's page lists every member of its region, the ranked ones with the view's
+    rank, those without a rate with their state (差戻し, 未提出; 公開用 未提出) and no rank or size; the region's page
+    gives every member's rate or state in the year its table ends with, named in the column's heading."""
+    got = query_many(demo, {
+        "members": "select name, code from local_governments where region = '会津'",
+        "ranks": "select basis, kpi_id, fiscal_year, name, rank from local_government_ranks where region = '会津'",
+        "values": "select kpi_id, fiscal_year, name, value from local_government_values where region = '会津'",
+        "order": "select region_order from local_governments where region = '会津' limit 1"})
+    members = dict(got["members"])
+    assert len(members) == 13 and {SURVEY_BROKEN, SURVEY_LATE[1]} <= set(members)  # 金山町 rejected, 昭和村 late
+    ranks = {(b, k, format_year(y), n): str(r) for b, k, y, n, r in got["ranks"]}
+    for site, basis, public in ((demo_site, "現行", False), (public_site, "確定", True)):
+        text = (site / "lg" / "072028.html").read_text(encoding="utf-8")  # 会津若松市
+        for kpi_id in COMPUTED_KPIS:
+            section = kpi_section(text, kpi_id)
+            year = re.search(r"<h3>会津の市町村\((R\d+年度)\)</h3>", section)[1]
+            rows = table_rows(section, "同じ地方の市町村の率")
+            assert sorted(r[0] for r in rows) == sorted(members), (public, kpi_id)
+            for name, rank, rate, size in rows:
+                if (basis, kpi_id, year, name) in ranks:
+                    assert rank == ranks[basis, kpi_id, year, name] and rate[0].isdigit(), (name, rate)
+                else:
+                    said = "差戻し" if name == SURVEY_BROKEN and not public else "未提出"
+                    assert (rank, rate, size) == ("-", said, "-"), (public, kpi_id, name)
+            if not public:
+                assert year == format_year(YEARS[-1]) and rows[-2:] == [[n, "-", s, "-"] for n, s in
+                                                                       ((SURVEY_BROKEN, "差戻し"), (SURVEY_LATE[1], "未提出"))]
+        page = (site / "lg" / f"region-{got['order'][0][0]}.html").read_text(encoding="utf-8")
+        heading = page[page.index('<table class="members">'):]
+        years = re.findall(r"\((R\d+年度)\)</th>", heading[:heading.index("</thead>")])
+        assert years == [format_year(CONFIRMED_YEARS[-1] if public else YEARS[-1])] * len(COMPUTED_KPIS)
+        rows = {r[0]: r[4:] for r in table_rows(page, "会津の市町村と率")}
+        assert sorted(rows) == sorted(members)
+        if not public:
+            assert rows[SURVEY_BROKEN] == ["差戻し"] * 2 and rows[SURVEY_LATE[1]] == ["未提出"] * 2
+        assert not any("(R" in cell for cells in rows.values() for cell in cells)  # no member in a year of its own
+
+
+def test_a_small_denominator_is_ranked_but_marked_for_reference(demo, demo_site, public_site, demo_report):
+    """From the trial: 双葉町's EDU-K01, 1 teacher of 1, read 100% and 1位 without a caution. local_government_ranks marks
+    a rate on a denominator below its limit (the macro's) ※参考, still ranked; the pages mark it beside its size, on the
+    municipality's page and in the distributions, and say once what ※参考 means with the limit."""
+    from shinchoku.documents.lg_pages import REFERENCE
+
+    got = query_many(demo, {
+        "ranks": "select basis, kpi_id, fiscal_year, code, name, rank, denominator, reference_only, reference_below "
+                 "from local_government_ranks"})
+    [limit] = {r[-1] for r in got["ranks"]}
+    assert all(r[7] == (r[6] < limit) for r in got["ranks"])
+    futaba = {(b, k, y): (rank, marked) for b, k, y, code, name, rank, _, marked, _ in got["ranks"] if name == "双葉町"}
+    assert futaba["現行", "EDU-K01", YEARS[-1]] == (1, True)
+    note = f"{REFERENCE}: 分母が小さい({limit}未満)ため率が大きく動きます"
+    for site, basis, year in ((demo_site, "現行", YEARS[-1]), (public_site, "確定", CONFIRMED_YEARS[-1])):
+        text = (site / "kpi" / "EDU-K01.html").read_text(encoding="utf-8")
+        assert note in text
+        _, rows = distribution_tables(text, "EDU-K01")["EDU-K01"]
+        marked = sorted(r[1] for r in rows if r[5].endswith(f" {REFERENCE}"))
+        assert marked == sorted(n for b, k, y, _, n, _, _, m, _ in got["ranks"] if (b, k, y) == (basis, "EDU-K01", year) and m)
+        assert marked and "双葉町" in marked
+        page = (site / "lg" / "075469.html").read_text(encoding="utf-8")
+        rows = {r[0]: r for r in table_rows(page, "双葉町の教員のICT")}
+        assert rows[format_year(year)][2] == f"1 {REFERENCE}" and note in page
+    sheet = demo_report["市町村別_EDU-K01"]
+    header = [c.value for c in sheet[5]]
+    futaba = next(r for r in sheet.iter_rows(min_row=6, values_only=True) if r[3] == "双葉町")
+    assert futaba[header.index("注")] == REFERENCE and note in "".join(str(c.value or "") for c in sheet["A"][:4])
+
+
+def test_a_kpi_page_shows_who_pulls_the_prefectures_rate_down(demo, demo_site, public_site):
+    """From the trial: nothing showed how much each municipality weighs on the ratio of sums. local_government_ranks's
+    prefecture_effect is the points the prefecture's rate would move back were the municipality at that rate itself —
+    (Σnum − numᵢ + rate × denᵢ) / Σden − rate, negated — computed here from the units' counts; the KPI page lists the ten
+    pulling it down most, in that order, with the rule."""
+    got = query_many(demo, {
+        "units": "select kpi_id, fiscal_year, code, kind, numerator, denominator, value_status from local_government_values "
+                 "where reported",
+        "ranks": "select basis, kpi_id, fiscal_year, code, name, numerator, denominator, prefecture_effect, rank "
+                 "from local_government_ranks"})
+    sums: dict[tuple, list[float]] = {}
+    for kpi_id, year, _, _, numerator, denominator, status in got["units"]:
+        for basis in ("現行", "確定") if status == "確定" else ("現行",):
+            total = sums.setdefault((basis, kpi_id, year), [0, 0])
+            total[0] += numerator
+            total[1] += denominator
+    unconfirmed = {(k, y) for k, y, *_, s in got["units"] if s != "確定"}
+    for basis, kpi_id, year, _, name, numerator, denominator, effect, _ in got["ranks"]:
+        if basis == "確定" and (kpi_id, year) in unconfirmed:  # no confirmed prefecture rate while one count is not
+            assert effect is None
+            continue
+        all_num, all_den = sums[basis, kpi_id, year]
+        rate = all_num / all_den
+        moved = (all_num - numerator + rate * denominator) / all_den - rate
+        assert effect == pytest.approx(-100 * moved, abs=1e-9), (basis, kpi_id, year, name)
+    for site, basis, year in ((demo_site, "現行", YEARS[-1]), (public_site, "確定", CONFIRMED_YEARS[-1])):
+        text = (site / "kpi" / "GOV-K01.html").read_text(encoding="utf-8")
+        heading = f"県全体の率を押し下げている市町村(上位10)({format_year(year)})"
+        assert f'<h2 id="lg-pulling-heading">{heading}</h2>' in text and "× その市町村の分母 ÷ 県全体の分母の合計" in text
+        rows = table_rows(text, "県全体の率を押し下げている市町村(上位10)")
+        expected = sorted((effect, name) for b, k, y, _, name, _, _, effect, _ in got["ranks"]
+                          if (b, k, y) == (basis, "GOV-K01", year) and effect < 0)[:10]
+        assert [r[0] for r in rows] == [name for _, name in expected] and len(rows) == 10
+        assert [float(r[1].removesuffix("ポイント").replace("−", "-")) for r in rows] == \
+            [pytest.approx(e, abs=0.0005) for e, _ in expected]
+
+
+def test_a_municipalitys_page_reads_as_the_trial_asked(demo, demo_site, catalogue):
+    """From the trial's smaller points: 双葉町's 0 of 0 year says 0/0(率なし), not 「-」; the KPIs come in the catalogue's
+    order, not by ID; the similar-size table starts with the municipality itself, highlighted; the prefecture's page
+    claims no 地方 column and states that the 県 is not ranked instead of the ranking rules."""
+    from shinchoku.documents.lg_pages import PREFECTURE_RULE, RANK_RULE
+
+    [(year,)] = query(demo, "select fiscal_year from local_government_values where name = '双葉町' and kpi_id = 'GOV-K01' "
+                            "and reported and denominator = 0")
+    text = (demo_site / "lg" / "075469.html").read_text(encoding="utf-8")
+    rows = {r[0]: r for r in table_rows(text, "双葉町の県及び市町村の行政手続")}
+    assert rows[format_year(year)][1:4] == ["0", "0", "0/0(率なし)"]
+    order = [k.kpi_id for k in catalogue.kpis if k.kpi_id in COMPUTED_KPIS]
+    assert order == ["GOV-K01", "EDU-K01"] and re.findall(r'<h2 id="([A-Z]+-K\d+)">', text) == order
+    page = (demo_site / "lg" / "072036.html").read_text(encoding="utf-8")  # 郡山市
+    similar = page[page.index('<table class="similar">'):]
+    similar = similar[:similar.index("</table>")]
+    assert re.search(r'<tbody><tr class="own"><th scope="row"><a href="072036.html">郡山市</a>', similar)
+    assert similar.count('class="own"') == 1 and len(re.findall(r"<tr", similar)) >= 3
+    prefecture = (demo_site / "lg" / "070009.html").read_text(encoding="utf-8")
+    assert "地方・県全体の率と並べて" not in prefecture and "(年度ごと。県全体の率と並べて)" in prefecture
+    assert PREFECTURE_RULE in prefecture and RANK_RULE not in prefecture and RANK_RULE in page

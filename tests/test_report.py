@@ -301,3 +301,11 @@ def test_the_report_prints_on_a4_with_no_cell_text_cut(book, report, tmp_path):
         heights = {w: float(b) - float(a) for a, b, w in
                    re.findall(r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]+)</word>', bbox)}
         assert min(heights[r[3]] for r in rows) >= 9, sheet  # names as tall as the other sheets' text, not shrunk to fit
+    # 地方・グループ別: A4 portrait, every group's name whole in each of its rows (a cut name is not in the PDF's text)
+    totals = book["地方・グループ別"]
+    first, end = first_page(totals["A1"].value), first_page(book[names[names.index("地方・グループ別") + 1]]["A1"].value)
+    assert set(sizes[first:end]) == {(595, 842)}
+    text = flat("".join(pages[first:end]))
+    groups = [r[3] for r in totals.iter_rows(min_row=5, values_only=True) if r[0] and r[2] == "グループ"]
+    assert "避難地域12市町村" in groups
+    assert [g for g in set(groups) if text.count(flat(g)) < groups.count(g)] == []

@@ -193,12 +193,32 @@ def test_a_municipality_the_kpi_does_not_ask_for_is_drawn_as_such():
     from shinchoku.documents.site import _boundary_names, _lg_map_figure
 
     codes = sorted(_boundary_names())
-    row = {"kind": "市", "shown": True, "value": 50.0, "status": "提出済", "numerator_text": "1",
+    row = {"kind": "市", "shown": True, "reported": True, "value": 50.0, "status": "提出済", "numerator_text": "1",
            "denominator_text": "2", "rate_text": "50.00%"}
     rows = [{**row, "code": "070009", "name": "福島県", "kind": "県"},
             {**row, "code": codes[0], "name": "a", "value": 40.0},
-            {**row, "code": codes[1], "name": "b", "shown": False, "value": None, "status": "未提出"}]
+            {**row, "code": codes[1], "name": "b", "shown": False, "reported": False, "value": None, "status": "未提出"}]
     rows += [{**row, "code": c, "name": c} for c in codes[2:-1]]
-    figure = _lg_map_figure(rows, SimpleNamespace(unit="%"), "率")
-    traces = {t["name"]: t["locations"] for t in figure["data"]}
-    assert traces == {"率": [codes[0], *codes[2:-1]], "未提出": [codes[1]], "対象外": [codes[-1]]}
+    for public, unreported in ((True, "未提出"), (False, "未提出・差戻し")):  # 庁内用 tells the two apart in the hover
+        figure = _lg_map_figure(rows, SimpleNamespace(unit="%"), "率", public)
+        traces = {t["name"]: t["locations"] for t in figure["data"]}
+        assert traces == {"率": [codes[0], *codes[2:-1]], unreported: [codes[1]], "対象外": [codes[-1]]}
+
+
+def test_the_maps_lowest_rates_are_not_blank():
+    """From the trial: the scale's low end was nearly white, the lowest rates looked like no data. Its lowest colour
+    stands apart from the page's white (a contrast of at least 1.5) and from both greys of the units without a rate."""
+    from shinchoku.documents.site import MAP_NO_RATE, MAP_SCALE, MAP_UNREPORTED
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, b = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    def contrast(a: str, b: str) -> float:
+        hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+        return (hi + 0.05) / (lo + 0.05)
+
+    lowest = MAP_SCALE[0][1]
+    assert contrast(lowest, "#ffffff") >= 1.5 and contrast(lowest, MAP_NO_RATE) >= 1.4
+    assert lowest.lower() not in (MAP_UNREPORTED.lower(), MAP_NO_RATE.lower())

@@ -36,7 +36,7 @@ REPORT_VIEWS = ("grade_bands", "kpi_year_status", "area_counts", "data_quality",
                 "kpi_trajectory", "initiatives", "initiative_outcomes", "submission_status", "validation_issues",
                 "submissions", "outlooks", "kpi_year_outlook", "kpi_explanations", "kpi_definitions", "kpi_year_definitions", "kpi_revisions",
                 "kpi_definition_trajectory", "warehouse_fingerprint", "local_government_values", "kpi_aggregates",
-                "local_governments")
+                "local_governments", "local_government_ranks")
 # The rule every page states: one definition per KPI for its target, grade, outlook and chart.
 DEFINITION_NOTE = ("基準値・目標値・評価・見通し・グラフは、指標ごとに、最新の実績の年度(実績がなければ報告年度)に効力のある"
                    "定義によります。後の年度からの改定は使いません(改定は「指標の改定」のとおり)。")
@@ -104,26 +104,53 @@ def format_count(count: float | None) -> str:
 
 # A 団体 whose counts for a computed KPI and year are not all in: never shown as 0.
 UNREPORTED = "未提出"
+# A 団体 whose latest survey sheet of the year was rejected, none accepted since (local_government_values.sheet_status):
+# said in 庁内用 (the report, shinchoku status, the internal site); 公開用 says 未提出.
+REJECTED = "差戻し"
 # A 団体 that reported a denominator of 0 (0 of 0): reported, without a rate.
 NO_DENOMINATOR = "0/0(率なし)"
 
 
+def unreported_status(row: dict, public: bool = False) -> str:
+    """What a 団体 that has not reported a KPI's year is called (a row of local_government_values): 差戻し where its
+    latest survey sheet was rejected (the view's sheet_status), else 未提出; 公開用 (``public``) says 未提出 either way."""
+    return REJECTED if not public and row.get("sheet_status") == REJECTED else UNREPORTED
+
+
 def format_unit_rate(row: dict | None, kpi: Kpi) -> str:
-    """A 団体's rate in one year (a row of local_government_values): 60.00%, 未提出, 0/0(率なし), or "-" where the
-    rule was not in force (no row)."""
+    """A 団体's rate in one year (a row of local_government_values): 60.00%, 未提出, 差戻し, 0/0(率なし), or "-" where
+    the rule was not in force (no row)."""
     if row is None:
         return "-"
     if not row["reported"]:
-        return UNREPORTED
+        return unreported_status(row)
     if row["value"] is None and row["denominator"] == 0:
         return NO_DENOMINATOR
     return format_computed(row["value"], kpi)
 
 
+MAX_NAMES_SHOWN = 10
+
+
+def names_text(names: list[str], limit: int | None = MAX_NAMES_SHOWN) -> str:
+    """鮫川村、昭和村、金山町; past ``limit`` names, …ほか N団体."""
+    if limit is None or len(names) <= limit:
+        return "、".join(names)
+    return "、".join(names[:limit]) + f" …ほか {len(names) - limit}団体"
+
+
+def missing_units(missing: list[str], rejected=(), limit: int | None = MAX_NAMES_SHOWN) -> str:
+    """The 団体 that have not reported a KPI's year (``missing``, names), those whose survey sheet was rejected
+    (``rejected``, among them) apart: 未提出: 鮫川村、昭和村 / 差戻し: 金山町."""
+    unsent = [n for n in missing if n not in set(rejected)]
+    parts = [(UNREPORTED, unsent), (REJECTED, [n for n in missing if n in set(rejected)])]
+    return " / ".join(f"{label}: {names_text(names, limit)}" for label, names in parts if names)
+
+
 def format_unit_status(row: dict) -> str:
-    """提出状況 of a 団体's counts for a KPI and year: 未提出, 提出済(未確定) or 確定, with the mark 速報・見込・暫定."""
+    """提出状況 of a 団体's counts for a KPI and year: 未提出, 差戻し, 提出済(未確定) or 確定, with the mark 速報・見込・暫定."""
     if not row["reported"]:
-        return UNREPORTED
+        return unreported_status(row)
     text = "確定" if row["value_status"] == "確定" else "提出済(未確定)"
     return text + (f"({row['provisional']})" if row.get("provisional") else "")
 
@@ -364,6 +391,9 @@ class ReportData:
         self.unit_values = view_rows(con, """
             select v.*, g.region_order from local_government_values as v left join local_governments as g using (code)
             where v.fiscal_year <= ? order by v.kpi_id, v.fiscal_year, g.region_order nulls first, v.code""", [self.year])
+        # their ranks as the 庁内用 site has them (every reported rate: the 現行 basis), ※参考 and weight on the prefecture
+        self.unit_ranks = {(r["kpi_id"], r["fiscal_year"], r["code"]): r for r in view_rows(con, """
+            select * from local_government_ranks where basis = '現行' and fiscal_year <= ?""", [self.year])}
         self.aggregates = view_rows(con, """
             select a.*
             from kpi_aggregates as a

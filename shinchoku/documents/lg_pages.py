@@ -9,12 +9,16 @@ not 確定 appears nowhere — and no file, cell or receipt.
 
 from __future__ import annotations
 
-from .facts import UNREPORTED, coverage, format_computed, format_count, format_value, format_year, view_rows
+from .facts import (NO_DENOMINATOR, REJECTED, UNREPORTED, coverage, format_computed, format_count, format_value, format_year,
+                    unreported_status, view_rows)
 
 # the views these pages read (beyond the facts'); never a raw table
 LG_VIEWS = ("local_governments", "local_government_groups", "local_government_values", "kpi_aggregates",
-            "local_government_ranks")
+            "local_government_ranks", "submissions", "validation_issues")
 CONFIRMED = "確定"
+REPORTED = "提出済"
+# a unit that reported a year 公開用 does not show yet (its counts not 確定)
+NOT_PUBLIC = "確定前(非公表)"
 DASH = "-"
 PREFECTURE = "県全体"
 # the rules the views apply (local_government_ranks, 005_macros.sql's rank_by_rate and of_similar_size), as the pages say them
@@ -25,6 +29,11 @@ PUBLIC_RANK_RULE = RANK_RULE.replace("率のある市町村", "確定した率�
 SIMILAR_RULE = ("規模の近い市町村: 種別(市・町・村)が同じで、規模(分母の件数)がこの市町村の0.5倍〜2倍の市町村のうち、"
                 "規模の比が近い順に最大5団体。")
 RATIO_RULE = "地方・グループ・県全体の率は、報告した団体の分子の合計÷分母の合計です(団体ごとの率の平均ではありません)。"
+PREFECTURE_RULE = "県は市町村と並べず、順位をつけません(県の件数は県全体の率に含まれます)。"
+# a rate on a denominator below local_government_ranks.reference_below (its macro, small_denominator_limit): ranked, marked
+REFERENCE = "※参考"
+# how many of the municipalities weighing most on the prefecture's rate a KPI's page lists
+PULLING_SHOWN = 10
 
 
 def read(con, year: int, public: bool) -> dict:
@@ -43,6 +52,15 @@ def read(con, year: int, public: bool) -> dict:
                                      "order by kpi_id, fiscal_year", [year]),
         "ranks": view_rows(con, "select * from local_government_ranks where basis = ? and fiscal_year <= ? "
                                 "order by kpi_id, fiscal_year, rank, code", [CONFIRMED if public else "現行", year]),
+        # 庁内用: the survey sheets a unit's year stands rejected by (local_government_values.rejected_submission_id),
+        # with their errors; 公開用 names no file
+        "rejected": [] if public else view_rows(con, """
+            select s.submission_id, s.file_name, s.received_at, i.sheet, i.cell, i.code, i.message
+            from submissions as s
+            left join validation_issues as i on i.submission_id = s.submission_id and i.severity = 'error'
+            where s.submission_id in (
+                select rejected_submission_id from local_government_values where fiscal_year <= ?)
+            order by s.submission_id, i.sheet, i.cell, i.code""", [year]),
     }
 
 
@@ -50,11 +68,22 @@ def region_path(order: int) -> str:
     return f"region-{order}.html"
 
 
-def distinct_rates(values: dict[str, float], unit: str, places: int, most: int = 15) -> dict[str, str]:
-    """Each code's rate written to ``places`` decimals, except where different rates would read the same: each such
-    group is written to as many more decimals as tell its rates apart (75.511429% and 75.511421%, not twice 75.51%),
-    so that two rates ranked differently never look like a tie. Equal rates (a tie, one rank) stay one text."""
+def reference_note(limit: float | None) -> str:
+    """What ※参考 means, with the limit local_government_ranks states (reference_below); "" without one. The pages and
+    the report's 市町村別 sheets say it alike."""
+    if limit is None:
+        return ""
+    return (f"{REFERENCE}: 分母が小さい({format_count(limit)}未満)ため率が大きく動きます(1件で5ポイントより大きく動きます)。"
+            "順位はつけていますが、比べるときは参考にとどめてください。")
+
+
+def distinct_places(values: dict[str, float], unit: str, places: int, most: int = 15) -> dict[str, int]:
+    """The decimals each code's rate is written to: ``places``, except where different rates would read the same:
+    each such group gets as many more as tell its rates apart (75.511429% and 75.511421%, not twice 75.51%), so that
+    two rates ranked differently never look like a tie. Equal rates (a tie, one rank) keep one text. The site's texts
+    (distinct_rates) and the report's number formats both take their digits from here."""
     texts = {code: format_value(v, unit, places) for code, v in values.items()}
+    digits = dict.fromkeys(values, places)
     alike: dict[str, list[str]] = {}
     for code, text in texts.items():
         alike.setdefault(text, []).append(code)
@@ -64,8 +93,13 @@ def distinct_rates(values: dict[str, float], unit: str, places: int, most: int =
             continue
         more = next((p for p in range(places + 1, most + 1)
                      if len({format_value(r, unit, p) for r in rates}) == len(rates)), most)
-        texts.update({c: format_value(values[c], unit, more) for c in codes})
-    return texts
+        digits.update(dict.fromkeys(codes, more))
+    return digits
+
+
+def distinct_rates(values: dict[str, float], unit: str, places: int, most: int = 15) -> dict[str, str]:
+    """Each code's rate written to its distinct_places: rates ranked apart never read alike."""
+    return {code: format_value(values[code], unit, p) for code, p in distinct_places(values, unit, places, most).items()}
 
 
 class LocalGovernmentPages:
@@ -85,26 +119,79 @@ class LocalGovernmentPages:
             for code in codes:
                 self.groups_of.setdefault(code, []).append(name)
         self.values = {(v["kpi_id"], v["fiscal_year"], v["code"]): v for v in rows["values"]}
+        # every expected unit of a KPI's year, reported or not, in code order (公開用 too: a member is listed, its
+        # unconfirmed counts are not shown)
+        self.units_in: dict[tuple[str, int], list[dict]] = {}
+        for v in rows["all_values"]:
+            self.units_in.setdefault((v["kpi_id"], v["fiscal_year"]), []).append(v)
+        self.all_values = {(v["kpi_id"], v["fiscal_year"], v["code"]): v for v in rows["all_values"]}
         self.aggregates = {(a["kpi_id"], a["fiscal_year"], a["scope_kind"], a["scope"]): a for a in rows["aggregates"]}
         self.ranks = {(r["kpi_id"], r["fiscal_year"], r["code"]): r for r in rows["ranks"]}
         self.ranked_in: dict[tuple, list[dict]] = {}
         for r in rows["ranks"]:
             self.ranked_in.setdefault((r["kpi_id"], r["fiscal_year"]), []).append(r)
-        kpi_ids = list(dict.fromkeys(v["kpi_id"] for v in rows["values"]))
-        shown = pages.shown
-        self.kpis = [shown[k] for k in sorted(kpi_ids) if k in shown]
+        kpi_ids = {v["kpi_id"] for v in rows["values"]}
+        # in the catalogue's order (area by area), as every other page lists the KPIs
+        self.kpis = [pages.shown[k.kpi_id] for k in pages.data.in_area_order() if k.kpi_id in kpi_ids]
+        self.reference_below = next((r["reference_below"] for r in rows["ranks"]), None)
         self.years = sorted({v["fiscal_year"] for v in rows["values"]})
         self.rate_texts: dict[tuple[str, int], dict[str, str]] = {}
+        self.errors: dict[int, list[dict]] = {}
+        for e in rows["rejected"]:
+            self.errors.setdefault(e["submission_id"], []).append(e)
 
     @property
     def rank_rule(self) -> str:
         """The rule of the ranks this edition shows, as the pages say it."""
         return PUBLIC_RANK_RULE if self.public else RANK_RULE
 
+    @property
+    def reference_note(self) -> str:
+        """What ※参考 means, with the view's limit (local_government_ranks.reference_below); "" with no rank to mark."""
+        return reference_note(self.reference_below)
+
     # formatting
+    def status(self, v: dict) -> str:
+        """A unit's state in a KPI's year (a row of local_government_values) as this edition says it: 提出済,
+        提出済(0/0(率なし)), 未提出 or, in 庁内用, 差戻し (its sheet rejected: the view's sheet_status); 公開用 says 確定前(非公表)
+        of counts not yet 確定, and 未提出 of a rejected sheet. The map, the tables and the member lists say it alike."""
+        if not v["reported"]:
+            return unreported_status(v, self.public)
+        if self.public and v["value_status"] != CONFIRMED:
+            return NOT_PUBLIC
+        return REPORTED if v["value"] is not None or v["rule"] == "sum" else f"{REPORTED}({NO_DENOMINATOR})"
+
     def rate(self, value, kpi) -> str:
         """A rate as the KPI page writes a computed value: one digit more than the plan's precision."""
         return format_computed(value, kpi)
+
+    def rate_text(self, kpi, year: int, v: dict) -> str:
+        """A unit's rate in ``year`` as a table cell says it: its rate (unit_rate), 0/0(率なし), or its state where the
+        edition shows no rate (未提出, 差戻し, 確定前(非公表): status)."""
+        if not v["reported"] or (self.public and v["value_status"] != CONFIRMED):
+            return self.status(v)
+        return NO_DENOMINATOR if v["value"] is None else self.unit_rate(kpi, year, v["code"], v["value"])
+
+    @staticmethod
+    def size(r: dict) -> str:
+        """A ranked municipality's denominator (its size), marked ※参考 where it is too small to compare by."""
+        return format_count(r["denominator"]) + (f" {REFERENCE}" if r["reference_only"] else "")
+
+    def ranked_row(self, kpi, year: int, r: dict, prefix: str = "", own: str | None = None) -> dict:
+        """A ranked municipality (a row of local_government_ranks) as the tables list it: its link, rank, rate and size."""
+        return {**self.link(r["code"], prefix), "rank": r["rank"], "rate": self.unit_rate(kpi, year, r["code"], r["value"]),
+                "denominator": self.size(r), "own": r["code"] == own, "reference": r["reference_only"]}
+
+    def member_row(self, kpi, year: int, v: dict, own: str | None = None) -> dict:
+        """A unit of a list of members (a row of local_government_values), ranked or not: one that has not reported
+        is listed with its state (未提出, 差戻し) and no rate, never left out."""
+        r = self.ranks.get((kpi.kpi_id, year, v["code"]))
+        if r:
+            return self.ranked_row(kpi, year, r, own=own)
+        shown = v["reported"] and (not self.public or v["value_status"] == CONFIRMED)
+        return {**self.link(v["code"]), "rank": DASH, "rate": self.rate_text(kpi, year, v),
+                "denominator": format_count(v["denominator"]) if shown else DASH, "own": v["code"] == own,
+                "reference": False}
 
     def unit_rate(self, kpi, year: int, code: str, value) -> str:
         """A municipality's rate in ``year`` as every table, hover and page of the site writes it: as ``rate`` does,
@@ -168,6 +255,7 @@ class LocalGovernmentPages:
     def unit(self, g: dict) -> None:
         code, is_municipality = g["code"], g["kind"] != "県"
         sections, charts, submissions = [], [], []
+        rejected: dict[tuple[int, int], list[str]] = {}  # 庁内用: a rejected survey sheet, its year: the KPIs it held
         for kpi in self.kpis:
             rows, latest = [], None
             for y in self.years:
@@ -179,8 +267,8 @@ class LocalGovernmentPages:
                     latest = y
                 rows.append({
                     "year": format_year(y), "numerator": format_count(v["numerator"]) if v["reported"] else DASH,
-                    "denominator": format_count(v["denominator"]) if v["reported"] else DASH,
-                    "rate": self.unit_rate(kpi, y, code, v["value"]) if v["reported"] else UNREPORTED,
+                    "denominator": self.size(r) if r else format_count(v["denominator"]) if v["reported"] else DASH,
+                    "rate": self.rate_text(kpi, y, v),
                     "rank": f"{r['rank']}位/{r['ranked']}" if r else DASH,
                     "region_rank": f"{r['region_rank']}位/{r['region_ranked']}" if r else DASH,
                     "region_rate": self.scope_rate(kpi, y, "地方", g["region"]) if g["region"] else DASH,
@@ -191,7 +279,9 @@ class LocalGovernmentPages:
                                         "numerator_cell": v["numerator_cell"] or DASH,
                                         "denominator_cell": v["denominator_cell"] or DASH,
                                         "received": f"{v['received_at']:%Y-%m-%d %H:%M}" if v["received_at"] else DASH,
-                                        "status": v["value_status"]})
+                                        "status": v["value_status"], "errors": []})
+                if not self.public and v["rejected_submission_id"] is not None:
+                    rejected.setdefault((v["rejected_submission_id"], y), []).append(kpi.name)
             if not rows:
                 continue
             section = {"kpi": kpi, "rows": rows, "dist": None}
@@ -201,26 +291,42 @@ class LocalGovernmentPages:
                 section.update(comparison)
                 charts.append({"id": comparison["dist"]["chart"], "figure": comparison["dist"]["figure"]})
             sections.append(section)
+        submissions += [self.rejected_sheet(sid, y, kpis) for (sid, y), kpis in sorted(rejected.items(), key=lambda r: r[0][1])]
         region_order = self.region_order.get(g["region"])
         self.pages.render(
             "lg_unit.html", f"lg/{code}.html", g["name"], charts, unit=g, is_municipality=is_municipality,
             region_href=region_path(region_order) if region_order else None,
             groups=[{"name": n, "href": self.group_path[n]} for n in self.groups_of.get(code, [])],
             sections=sections, submissions=submissions, similar_rule=SIMILAR_RULE, ratio_rule=RATIO_RULE,
-            rank_rule=self.rank_rule)
+            rank_rule=self.rank_rule if is_municipality else PREFECTURE_RULE,
+            reference_note=self.reference_note if is_municipality else "")
+
+    def rejected_sheet(self, submission_id: int, year: int, kpis: list[str]) -> dict:
+        """A row of 提出(庁内用) for a survey sheet the unit's year stands rejected by (差戻し): its file, its receipt and
+        each of its errors (sheet!cell, code, message) as validation_issues has them."""
+        rows = self.errors[submission_id]
+        return {"kpi": "、".join(kpis), "year": format_year(year), "file": rows[0]["file_name"] or DASH,
+                "numerator_cell": DASH, "denominator_cell": DASH,
+                "received": f"{rows[0]['received_at']:%Y-%m-%d %H:%M}" if rows[0]["received_at"] else DASH,
+                "status": REJECTED,
+                "errors": [(f"{e['sheet']}!{e['cell']} " if e["cell"] else "") + f"[{e['code']}] {e['message']}"
+                           for e in rows if e["code"]]}
 
     def comparison(self, kpi, year: int, g: dict) -> dict | None:
-        """A local government's comparison in ``year``: the distribution with it highlighted, its region's members and
-        the municipalities of similar size (local_government_ranks's similar_codes), rows of the distribution's table."""
+        """A local government's comparison in ``year``: the distribution with it highlighted; every member of its
+        region, ranked ones by rank, then those without a rate (未提出, 差戻し, 0/0) with their state; itself and the
+        municipalities of similar size (local_government_ranks's similar_codes), nearest first."""
         dist = self.distribution(kpi, year, g)
         if dist is None:
             return None
         own = self.ranks.get((kpi.kpi_id, year, g["code"]))
-        by_code = {row["code"]: row for row in dist["table"]}
-        return {"dist": dist, "region_members": [row for row in dist["table"] if g["region"] and
-                                                 row["region"] == g["region"]],
-                "similar": [by_code[c] for c in own["similar_codes"]] if own else [],
-                "own_size": format_count(own["denominator"]) if own else None}
+        members = [self.member_row(kpi, year, v, g["code"]) for v in self.units_in.get((kpi.kpi_id, year), [])
+                   if g["region"] and v["region"] == g["region"]]
+        members.sort(key=lambda m: (m["rank"] == DASH, m["rank"] if m["rank"] != DASH else 0, m["code"]))
+        return {"dist": dist, "region_members": members,
+                "similar": [self.ranked_row(kpi, year, self.ranks[(kpi.kpi_id, year, c)], own=g["code"])
+                            for c in [g["code"], *own["similar_codes"]]] if own and own["similar_codes"] else [],
+                "own_size": self.size(own) if own else None}
 
     def distribution(self, kpi, year: int, own: dict | None = None, prefix: str = "") -> dict | None:
         """The distribution of the municipalities' rates in ``year`` (on this edition's basis), the one chart of a KPI's
@@ -230,8 +336,7 @@ class LocalGovernmentPages:
         ranked = self.ranked_in.get((kpi.kpi_id, year))
         if not ranked:
             return None
-        table = [{**self.link(r["code"], prefix), "rank": r["rank"], "rate": self.unit_rate(kpi, year, r["code"], r["value"]),
-                  "denominator": format_count(r["denominator"]), "own": own is not None and r["code"] == own["code"],
+        table = [{**self.ranked_row(kpi, year, r, prefix, own["code"] if own else None),
                   "similar": [self.link(c, prefix) for c in r["similar_codes"]]} for r in ranked]
         label = f"市町村({len(ranked)})"
         # each point's hover: its municipality and its rate as the table writes it (Plotly's box statistics read in English)
@@ -262,9 +367,31 @@ class LocalGovernmentPages:
         return {"chart": f"dist-{kpi.kpi_id}", "figure": figure, "year": format_year(year), "table": table,
                 "own": own["name"] if own else None}
 
+    def pulling(self, kpi, year: int, prefix: str = "") -> dict | None:
+        """Who weighs on the prefecture's rate in ``year`` (a KPI's page): the municipalities moving it most the wrong way
+        (down for a KPI that should increase, up for one that should decrease) by local_government_ranks's
+        prefecture_effect, at most PULLING_SHOWN of them, with the rule stated. None without ranks or a prefecture rate."""
+        ranked = [r for r in self.ranked_in.get((kpi.kpi_id, year), []) if r["prefecture_effect"] is not None]
+        if not ranked:
+            return None
+        worse = -1 if ranked[0]["direction"] == "decrease" else 1  # the sign of an effect that makes the rate worse
+        down = "押し上げている" if worse < 0 else "押し下げている"
+        heaviest = sorted((r for r in ranked if r["prefecture_effect"] * worse < 0),
+                          key=lambda r: (r["prefecture_effect"] * worse, r["code"]))[:PULLING_SHOWN]
+        points = "ポイント" if kpi.unit == "%" else kpi.unit
+        places = kpi.decimals + 2
+        return {"title": f"県全体の率を{down}市町村(上位{PULLING_SHOWN})", "year": format_year(year),
+                "rule": (f"県全体の率への影響: (その市町村の率 − 県全体の率) × その市町村の分母 ÷ 県全体の分母の合計({points})。"
+                         "その市町村が県全体と同じ率だったら、県全体の率はこの値だけ逆に動きます。分母の大きい市町村ほど"
+                         f"大きく効きます。影響の大きい順に最大{PULLING_SHOWN}市町村。"),
+                "prefecture": self.scope_rate(kpi, year, PREFECTURE, PREFECTURE),
+                "rows": [{**self.ranked_row(kpi, year, r, prefix),
+                          "effect": f"{r['prefecture_effect']:+.{places}f}{points}".replace("-", "−")}
+                         for r in heaviest]}
+
     def scope(self, kind: str, name: str, path: str, codes: list[str]) -> None:
         """A region's or a group's page: its ratio of sums over the years (kpi_aggregates) with the prefecture's
-        beside it, as a chart and a table, and its members with their latest rates."""
+        beside it, as a chart and a table, and every member with its rate (or its state) in the table's last year."""
         sections, charts = [], []
         for kpi in self.kpis:
             rows, xs, ys, pref = [], [], [], []
@@ -294,13 +421,12 @@ class LocalGovernmentPages:
                                "font": {"family": "Noto Sans CJK JP, sans-serif"}}}})
             else:
                 chart = None
-            latest = {}
-            for code in codes:
-                shown = [y for y in self.years if (v := self.values.get((kpi.kpi_id, y, code))) and v["reported"]]
-                if shown:
-                    v = self.values[(kpi.kpi_id, shown[-1], code)]
-                    latest[code] = f"{self.unit_rate(kpi, shown[-1], code, v['value'])}({format_year(shown[-1])})"
-            sections.append({"kpi": kpi, "rows": rows, "chart": chart, "latest": latest})
+            # the members in the year the table ends with, every one with its rate or its state (未提出, 差戻し): one
+            # year for all of them, never a member's last reported year among the others' latest
+            year = max(y for y in self.years if (kpi.kpi_id, y, kind, name) in self.aggregates)
+            latest = {code: self.rate_text(kpi, year, v) for code in codes
+                      if (v := self.all_values.get((kpi.kpi_id, year, code)))}
+            sections.append({"kpi": kpi, "rows": rows, "chart": chart, "latest": latest, "year": format_year(year)})
         members = [self.link(c) for c in codes]
         self.pages.render("lg_scope.html", f"lg/{path}", f"{name}({kind})", charts, kind=kind, name=name,
                           sections=sections, members=members, ratio_rule=RATIO_RULE)

@@ -22,10 +22,11 @@ from openpyxl.utils import get_column_letter
 
 from ..workbook.parse import era_year
 from ..workbook.xlsx import set_text
-from .facts import (DEFINITION_NOTE, NO_DENOMINATOR, UNREPORTED, Kpi, ReportData, ReportError, coverage_text,
-                    format_actual, format_computed, format_count, format_outlook, format_rate, format_reach,
+from .facts import (DEFINITION_NOTE, NO_DENOMINATOR, REJECTED, UNREPORTED, Kpi, ReportData, ReportError, coverage_text,
+                    format_actual, format_computed, format_outlook, format_rate, format_reach,
                     format_reported, format_unit_rate, format_unit_status, format_year, grade_legend, outlook_legend,
                     trend_line, view_rows)
+from .lg_pages import REFERENCE, distinct_places, reference_note
 
 REVISIONS_SHEET = "指標の改定"
 FIELD_LABELS = {"name": "名称", "owner": "所管部局", "direction": "方向", "baseline_value": "基準値",
@@ -41,12 +42,16 @@ SUMMARY_WIDTHS = (20, 34, 16, 16, 18, 8, 6, 10, 9, 9, 9, 9, 9, 9, 9, 9)
 STATUS_SHEET = "提出状況"
 QUALITY_SHEET = "データ品質"
 UNITS_SHEET = "市町村別_{kpi_id}"  # one per computed KPI
-UNITS_HEADER = ("地方", "種別", "団体コード", "団体名", "分子", "分母", "率", "前年度の率", "提出状況")
+UNITS_HEADER = ("地方", "種別", "団体コード", "団体名", "分子", "分母", "率", "前年度の率", "提出状況", "順位",
+                "県全体の率への影響", "注")
 # A4 portrait, fitted to its width: about 95%; the 60 rows run on to a second page, the header repeated
-UNITS_WIDTHS = (8, 5, 10, 13, 11, 11, 10, 10, 16)
+UNITS_WIDTHS = (7, 4, 8, 12, 10, 10, 9, 9, 13, 5, 9, 5)
 TOTALS_SHEET = "地方・グループ別"
-TOTALS_HEADER = ("指標", "年度", "範囲", "分子の合計", "分母の合計", "率", "報告団体", "前年度の分母に占める割合")
-TOTALS_WIDTHS = (10, 9, 17, 12, 12, 10, 16, 13)
+TOTALS_HEADER = ("指標", "年度", "種類", "範囲", "分子の合計", "分母の合計", "率", "報告団体", "前年度の分母に占める割合")
+# 範囲 wide enough for a group's name (避難地域12市町村), wrapped beyond it
+TOTALS_WIDTHS = (9, 8, 7, 19, 12, 12, 9, 17, 11)
+COUNT_FORMAT = "#,##0"
+SHARE_FORMAT = "0.0%"
 RIGHT = Alignment(horizontal="right", vertical="top")
 CHART_DATA_COLUMN = 30  # chart series live to the right of the printed area
 
@@ -541,9 +546,25 @@ def _status_sheet(ws, data: ReportData) -> None:
     _print_setup(ws, "3:3", 8)
 
 
+def _rate_format(unit: str, places: int) -> str:
+    """The number format of a rate written to ``places`` decimals with its unit as text: 0.00"%" (the value is the
+    rate itself, 73.21, not a fraction Excel would multiply by 100)."""
+    decimals = "." + "0" * places if places else ""
+    return f'0{decimals}"{unit}"' if unit else f"0{decimals}"
+
+
+def _number(ws, row: int, col: int, value, number_format: str) -> None:
+    """A number a manager can sort and sum, shown as the site writes it."""
+    cell = ws.cell(row=row, column=col)
+    cell.value, cell.number_format = value, number_format
+
+
 def _units_sheet(ws, data: ReportData, kpi: Kpi) -> None:
     """市町村別_<KPI>: each local government's counts and rate for the year shown (the report year, or the latest
-    before it), by region and code, with last year's rate and 提出状況; the prefecture-wide sum at the top."""
+    before it), by region and code, with last year's rate, 提出状況, its rank (local_government_ranks, every reported
+    rate), its effect on the prefecture's rate and ※参考; the prefecture-wide sum at the top. Counts and rates are
+    numbers with number formats (a rate to the site's digits, more where rates ranked apart would read alike), under an
+    autofilter; a unit without a rate has its state as text (未提出, 差戻し, 0/0(率なし))."""
     year = data.unit_year(kpi.kpi_id)
     kpi = data.kpi_as_of(kpi.kpi_id, year)
     ws["A1"] = f"市町村別 {kpi.kpi_id} {kpi.name} {format_year(year)}({year}年度)"
@@ -553,28 +574,50 @@ def _units_sheet(ws, data: ReportData, kpi: Kpi) -> None:
     total = data.aggregate(kpi.kpi_id, year)
     coverage = _coverage(total) if total else ""
     value = format_computed(total["value"], kpi) if total else "-"
+    ranks = {y: {c: r for (k, fy, c), r in data.unit_ranks.items() if (k, fy) == (kpi.kpi_id, y)}
+             for y in (year, year - 1)}
+    limit = next((r["reference_below"] for r in ranks[year].values()), None)
+    points = "ポイント" if kpi.unit == "%" else kpi.unit
     notes = (f"県全体(報告した団体の分子の合計÷分母の合計): {value} {coverage}",
              f"率 = 分子 ÷ 分母 × {total['factor']:g}(団体ごと)。{UNREPORTED}: その年度の調査票の件数がそろっていない団体"
-             f"(0 として数えない)。{NO_DENOMINATOR}: 分母が 0 件の報告(率はないが報告済みとして数える)。" if total else "")
+             f"(0 として数えない)。{REJECTED}: その年度の最新の調査票を差し戻し、その後に受理した調査票がない団体。"
+             f"{NO_DENOMINATOR}: 分母が 0 件の報告(率はないが報告済みとして数える)。" if total else "",
+             f"順位: 率のある市町村の中で指標の向きでよい順。県全体の率への影響({points}): (その市町村の率−県全体の率)×"
+             "その市町村の分母÷県全体の分母の合計(負の大きいほど県全体の率を押し下げている)。"
+             + reference_note(limit))
     for row, text in enumerate(notes, start=2):
         ws.cell(row=row, column=1, value=text).alignment = WRAP
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(UNITS_HEADER))
         _fit_row(ws, row)
     head = 5
     _header(ws, head, [*UNITS_HEADER[:6], f"率({format_year(year)})", f"前年度の率({format_year(year - 1)})",
-                       UNITS_HEADER[8]])
+                       *UNITS_HEADER[8:10], f"{UNITS_HEADER[10]}({points})", UNITS_HEADER[11]])
     _fit_row(ws, head)
+    # each year's rates to the site's digits, more where rates ranked apart would read alike (lg_pages.distinct_places)
+    places = {y: distinct_places({c: r["value"] for c, r in ranks[y].items()}, kpi.unit, kpi.decimals + 1) for y in ranks}
     last_year = {r["code"]: r for r in data.units(kpi.kpi_id, year - 1)}
     row = head
     for unit in data.units(kpi.kpi_id, year):
         row += 1
-        counts = [format_count(unit["numerator"]), format_count(unit["denominator"])] if unit["reported"] else ["-", "-"]
-        _cells(ws, row, [unit["region"] or "-", unit["kind"], unit["code"], unit["name"], *counts,
+        rank = ranks[year].get(unit["code"])
+        _cells(ws, row, [unit["region"] or "-", unit["kind"], unit["code"], unit["name"], "-", "-",
                          format_unit_rate(unit, kpi), format_unit_rate(last_year.get(unit["code"]), kpi),
-                         format_unit_status(unit)])
-        for col in range(5, 9):
+                         format_unit_status(unit), "-", "-", REFERENCE if rank and rank["reference_only"] else ""])
+        if unit["reported"]:
+            _number(ws, row, 5, unit["numerator"], COUNT_FORMAT)
+            _number(ws, row, 6, unit["denominator"], COUNT_FORMAT)
+        for col, y, shown in ((7, year, unit), (8, year - 1, last_year.get(unit["code"]))):
+            if shown and shown["reported"] and shown["value"] is not None:
+                _number(ws, row, col, shown["value"],
+                        _rate_format(kpi.unit, places[y].get(unit["code"], kpi.decimals + 1)))
+        if rank:
+            _number(ws, row, 10, rank["rank"], "0")
+            if rank["prefecture_effect"] is not None:
+                _number(ws, row, 11, rank["prefecture_effect"], _rate_format("", kpi.decimals + 2))
+        for col in (5, 6, 7, 8, 10, 11):
             ws.cell(row=row, column=col).alignment = RIGHT
     ws.freeze_panes = ws.cell(row=head + 1, column=5)
+    ws.auto_filter.ref = f"A{head}:{get_column_letter(len(UNITS_HEADER))}{max(row, head + 1)}"
     _print_setup(ws, f"{head}:{head}", len(UNITS_HEADER), orientation="portrait")
 
 
@@ -587,8 +630,8 @@ def _coverage(aggregate: dict) -> str:
 
 def _totals_sheet(ws, data: ReportData, kpis: list[Kpi]) -> None:
     """地方・グループ別: per computed KPI and year up to the report year, the prefecture, each region and each named
-    group: Σ numerator, Σ denominator, their rate, the local governments reported, and the share of last year's
-    denominator they hold."""
+    group: Σ numerator, Σ denominator and their rate (numbers with number formats, under an autofilter), the local
+    governments reported, and the share of last year's denominator they hold."""
     ws["A1"] = f"地方・グループ別の集計 {format_year(data.year)}まで"
     ws["A1"].font = TITLE_FONT
     for n, width in enumerate(TOTALS_WIDTHS, start=1):
@@ -606,13 +649,19 @@ def _totals_sheet(ws, data: ReportData, kpis: list[Kpi]) -> None:
         for a in (a for a in data.aggregates if a["kpi_id"] == kpi.kpi_id):
             row += 1
             in_force = data.kpi_as_of(kpi.kpi_id, a["fiscal_year"])
-            rate = NO_DENOMINATOR if a["value"] is None and a["denominator"] == 0 else format_computed(a["value"], in_force)
-            scope = a["scope"] if a["scope_kind"] != "グループ" else f"{a['scope']}(グループ)"
-            _cells(ws, row, [kpi.kpi_id, format_year(a["fiscal_year"]), scope, format_count(a["numerator"]),
-                             format_count(a["denominator"]), rate, _coverage(a), format_rate(a["share_of_last_year"])])
-            for col in (4, 5, 6, 8):
+            rate = NO_DENOMINATOR if a["value"] is None and a["denominator"] == 0 else "-"
+            _cells(ws, row, [kpi.kpi_id, format_year(a["fiscal_year"]), a["scope_kind"], a["scope"], "-", "-", rate,
+                             _coverage(a), "-"])
+            ws.cell(row=row, column=4).alignment = WRAP
+            for col, value, number_format in ((5, a["numerator"], COUNT_FORMAT), (6, a["denominator"], COUNT_FORMAT),
+                                              (7, a["value"], _rate_format(in_force.unit, in_force.decimals + 1)),
+                                              (9, a["share_of_last_year"], SHARE_FORMAT)):
+                if value is not None:
+                    _number(ws, row, col, value, number_format)
                 ws.cell(row=row, column=col).alignment = RIGHT
-    ws.freeze_panes = ws.cell(row=head + 1, column=4)
+            _fit_row(ws, row)
+    ws.freeze_panes = ws.cell(row=head + 1, column=5)
+    ws.auto_filter.ref = f"A{head}:{get_column_letter(len(TOTALS_HEADER))}{max(row, head + 1)}"
     _print_setup(ws, f"{head}:{head}", len(TOTALS_HEADER), orientation="portrait")
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from ..workbook.messages import format_number
 from ..workbook.parse import fiscal_year_label
 from ..workbook.xlsx import set_text
-from .facts import coverage_text, format_reported, format_value
+from .facts import coverage_text, format_reported, format_value, missing_units
 
 
 @dataclass
@@ -32,7 +32,8 @@ class ReviewItem:
     missing: list[str] = field(default_factory=list)
     explanations: list[tuple] = field(default_factory=list)  # (kpi_id, factor_analysis, future_direction)
     # the department's computed KPIs as kpi_aggregates has them for the prefecture: (kpi_id, value, units_reported,
-    # units_expected, aggregating, the plan's decimals, the names of the local governments that have not reported)
+    # units_expected, aggregating, the plan's decimals, the names of the local governments that have not reported, and
+    # of those whose survey sheet was rejected)
     aggregates: list[tuple] = field(default_factory=list)
 
     def rows(self) -> list[tuple[str, str, str, str, str]]:
@@ -46,11 +47,11 @@ class ReviewItem:
             change = (f"{old or '(記入なし)'} → " if had_old else "新規 ") + (text or "(記入なし)")
             out.append(("取組実績", initiative, change + (f"(数値 {format_number(figure)}{unit or ''})"
                                                           if figure is not None else ""), str(sid), cell or ""))
-        for kpi, value, reported, expected, aggregating, decimals, missing in self.aggregates:
+        for kpi, value, reported, expected, aggregating, decimals, missing, rejected in self.aggregates:
             coverage = coverage_text({"aggregating": aggregating, "units_reported": reported,
                                       "units_expected": expected}) or f"{reported}/{expected}団体"
             shown = format_value(value, '', decimals + 1) if value is not None else "値なし"
-            out.append(("集計", kpi, f"{shown}({coverage})" + (f" 未提出: {'、'.join(missing)}" if missing else ""),
+            out.append(("集計", kpi, f"{shown}({coverage})" + (f" {missing_units(missing, rejected, None)}" if missing else ""),
                         "", ""))
         out += [("警告", kpi or "", message, file_name, cell or "") for file_name, cell, message, kpi in self.warnings]
         out += [("未報告", kpi, "実績値の報告がありません", "", "") for kpi in self.missing]
@@ -70,12 +71,13 @@ class ReviewItem:
 # governments that have not reported (by the catalogue's order); one query for every department and year
 AGGREGATES_SQL = """
     with missing as (
-        select v.kpi_id, v.fiscal_year, list(v.name order by g.row_order) as names
+        select v.kpi_id, v.fiscal_year, list(v.name order by g.row_order) as names,
+               list(v.name order by g.row_order) filter (where v.sheet_status = '差戻し') as rejected
         from local_government_values v join ref_local_governments g using (code)
         where not v.reported group by all)
     select d.owner, a.fiscal_year, a.kpi_id, a.value, a.units_reported, a.units_expected, not a.complete,
            greatest(coalesce(k.baseline_decimals, 0), coalesce(k.target_decimals, 0)),
-           coalesce(m.names, []::varchar[])
+           coalesce(m.names, []::varchar[]), coalesce(m.rejected, []::varchar[])
     from kpi_aggregates a
     join kpi_year_definitions d using (kpi_id, fiscal_year)
     left join kpis k using (kpi_id)

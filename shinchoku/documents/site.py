@@ -18,7 +18,7 @@ import shutil
 from pathlib import Path
 
 from ..workbook.parse import fiscal_year_label
-from .facts import (COMPUTED, DEFINITION_NOTE, NO_DENOMINATOR, UNREPORTED, NoActuals, ReportData, ReportError, coverage_text,
+from .facts import (COMPUTED, DEFINITION_NOTE, MAX_NAMES_SHOWN, REJECTED, UNREPORTED, NoActuals, ReportData, ReportError, coverage_text,
                     format_actual, format_count,
                     format_actual_value, format_outlook, format_rate, format_reach, format_reported, format_value,
                     format_year, grade_legend, outlook_legend, trend_line, view_rows)
@@ -33,8 +33,9 @@ CONFIRMED = "確定"
 # The municipalities' boundaries the maps are drawn from, shipped with the project (its README: source, licence,
 # processing; scripts/reduce_boundaries.py), and the credit every map states under it.
 BOUNDARIES = Path(__file__).with_name("boundaries") / "fukushima.geojson"
-MAP_SOURCE = ("出典: 国土交通省 国土数値情報(行政区域データ)を加工して作成"
-              "(簡素化: スマートニュース メディア研究所 japan-topography)")
+MAP_SOURCE = ("出典: 国土交通省 国土数値情報(行政区域データ N03、2021年1月1日時点の境界)を加工して作成"
+              "(簡素化: スマートニュース メディア研究所 japan-topography)。利用条件: 国土数値情報ダウンロードサイト"
+              "コンテンツ利用規約(出所を示し加工を明記すれば、商用を含め利用可)。")
 
 
 def build_site(warehouse: Path, out: Path, year: int | None = None, public: bool = False,
@@ -67,8 +68,10 @@ def build_site(warehouse: Path, out: Path, year: int | None = None, public: bool
                                        "order by o.initiative_id, o.fiscal_year, coalesce(o.submission_id, 0), o.row_order"),
                             "initiative_id"),
             "run": view_rows(con, "select occurred_at, run_id from audit_log where action = 'run' order by event_id desc limit 1"),
-            "status": view_rows(con, "select * from submission_status where unit_kind = '部局' "
-                                        "order by fiscal_year desc, department"),
+            # the departments' return sheets, then the local governments' survey sheets (in the catalogue's order)
+            "status": view_rows(con, "select s.* from submission_status as s "
+                                     "left join local_governments as g on g.code = s.local_government "
+                                     "order by s.fiscal_year desc, s.unit_kind = '団体', g.row_order, s.department"),
             "confirmed": view_rows(con, "select department, fiscal_year, confirmed_at from confirmations where is_standing"),
             # the public edition's outlooks stand at each KPI's latest confirmed year
             "year_outlook": view_rows(con, "select * from kpi_year_outlook") if public else [],
@@ -295,6 +298,7 @@ class _Pages:
                                                                   for a, c in counts.items()],
                     kpi_rows=rows, attention=attention, attention_rule=self._attention_rule(),
                     unreported=None if self.scope.public else self._unreported(),
+                    governments=None if self.scope.public else self._unreported_governments(),
                     status_year=format_year(data.status_year) if data.status_year else None)
 
     # 見通し that need attention besides the floor grade and a value worse than the baseline
@@ -323,12 +327,33 @@ class _Pages:
         """The departments that have not reported every KPI due for the latest ended fiscal year (submission_status)."""
         rows = []
         for r in self.extra["status"]:
-            if r["fiscal_year"] == self.data.status_year and r["kpis_reported"] < r["kpis_expected"]:
+            if r["unit_kind"] == "部局" and r["fiscal_year"] == self.data.status_year and \
+                    r["kpis_reported"] < r["kpis_expected"]:
                 names = [self.shown[k].name if k in self.shown else k for k in r["missing_kpi_ids"]]
                 rows.append({"department": r["department"], "year": format_year(r["fiscal_year"]),
                              "reported": f"{r['kpis_reported']}/{r['kpis_expected']}", "missing": "、".join(names),
                              "due": r["due_date"].isoformat()})
         return rows
+
+    def _unreported_governments(self) -> dict | None:
+        """The local governments that have not reported every computed KPI due for the latest ended fiscal year
+        (submission_status's 団体 rows), those whose survey sheet was rejected apart (rejected_kpi_ids); None without
+        a 団体 due that year. Each links its page; past MAX_NAMES_SHOWN of a kind, the rest are counted."""
+        units = [r for r in self.extra["status"]
+                 if r["unit_kind"] == "団体" and r["fiscal_year"] == self.data.status_year and r["kpis_expected"]]
+        if not units:
+            return None
+        missing = [r for r in units if r["kpis_reported"] < r["kpis_expected"]]
+        groups = []
+        for label, members in ((UNREPORTED, [r for r in missing if not r["rejected_kpi_ids"]]),
+                               (REJECTED, [r for r in missing if r["rejected_kpi_ids"]])):
+            if members:
+                groups.append({"label": label, "count": len(members), "more": max(0, len(members) - MAX_NAMES_SHOWN),
+                               "units": [{"name": r["department"], "href": f"lg/{r['local_government']}.html"}
+                                         for r in members[:MAX_NAMES_SHOWN]]})
+        return {"year": format_year(self.data.status_year), "expected": len(units), "missing": len(missing),
+                "none_yet": len(missing) == len(units) and not any(r["rejected_kpi_ids"] for r in missing),
+                "groups": groups}
 
     def kpi(self, kpi) -> None:
         data, extra, scope = self.data, self.extra, self.scope
@@ -374,6 +399,8 @@ class _Pages:
         lg_map = self._lg_map(kpi, standing["latest"])
         # the municipalities' distribution in the map's year: the local government pages' chart, no one highlighted
         dist = self.lg.distribution(kpi, lg_map["fiscal_year"], prefix="../lg/") if lg_map else None
+        # who weighs on the prefecture's rate that year (local_government_ranks.prefecture_effect)
+        pulling = self.lg.pulling(kpi, lg_map["fiscal_year"], prefix="../lg/") if lg_map else None
         charts = [{"id": "chart", "figure": figure}] + ([{"id": dist["chart"], "figure": dist["figure"]}] if dist else [])
         self.render("kpi.html", f"kpi/{kpi.kpi_id}.html", kpi.name, charts,
                     kpi=kpi, area_name=self.area_names.get(kpi.area_id, kpi.area_id),
@@ -381,8 +408,8 @@ class _Pages:
                     definition=standing["definition"], definition_note=DEFINITION_NOTE,
                     reach=format_reach(outlook) if outlook and outlook["projected_reach_fy"] else "",
                     chart_rows=chart_rows, values=values, superseded=superseded, explanations=explanations,
-                    definitions=definitions, lg_map=lg_map, dist=dist, rank_rule=self.lg.rank_rule,
-                    similar_rule=SIMILAR_RULE)
+                    definitions=definitions, lg_map=lg_map, dist=dist, pulling=pulling, rank_rule=self.lg.rank_rule,
+                    reference_note=self.lg.reference_note, similar_rule=SIMILAR_RULE)
 
     def _aggregate_value(self, kpi, progress: dict) -> dict:
         """A computed KPI's year in 年度別の実績 as kpi_progress has it: the prefecture-wide aggregate (with 集計中 and its
@@ -412,9 +439,7 @@ class _Pages:
         rows = []
         for u in units:
             shown = u["reported"] and (not self.scope.public or u["value_status"] == CONFIRMED)
-            status = ("提出済" if u["value"] is not None else f"提出済({NO_DENOMINATOR})") if shown else \
-                (UNREPORTED if not u["reported"] else "確定前(非公表)")
-            rows.append({**u, "shown": shown, "status": status,
+            rows.append({**u, "shown": shown, "status": self.lg.status(u),
                          "numerator_text": format_count(u["numerator"]) if shown else DASH,
                          "denominator_text": format_count(u["denominator"]) if shown else DASH,
                          "rate_text": self.lg.unit_rate(kpi, year, u["code"], u["value"]) if shown else DASH})
@@ -424,8 +449,10 @@ class _Pages:
                 "coverage": f"{format_year(year)} {coverage}",
                 "rule": f"県全体の値は報告した団体の{_sums(units[0]['rule'])}です"
                         + ("(団体ごとの率の平均ではありません)。" if measure == "率" else "。")
-                        + "未提出の団体は灰色で示し、0 とはしません。地図の団体をクリックすると、その団体のページを開きます。",
-                "source": MAP_SOURCE, "figure": _lg_map_figure(rows, kpi, measure),
+                        + ("未提出の団体は灰色で示し" if self.scope.public else
+                           f"未提出の団体と、調査票を差し戻した団体({REJECTED})は灰色で示し")
+                        + "、0 とはしません。地図の団体をクリックすると、その団体のページを開きます。",
+                "source": MAP_SOURCE, "figure": _lg_map_figure(rows, kpi, measure, self.scope.public),
                 "rows": [{"code": r["code"], "name": r["name"] + ("(地図外)" if r["kind"] == "県" else ""),
                           "region": r["region"] or DASH, "numerator": r["numerator_text"],
                           "denominator": r["denominator_text"], "rate": r["rate_text"], "status": r["status"]}
@@ -447,14 +474,22 @@ class _Pages:
         self.render("area.html", f"area/{area_id}.html", area, blocks=blocks)
 
     def status(self) -> None:
-        rows = [[r["department"], fiscal_year_label(r["fiscal_year"]), r["kpis_expected"], r["kpis_reported"],
-                 "、".join(r["missing_kpi_ids"]) or "なし", r["due_date"].isoformat(),
-                 DASH if r["on_time"] is None else ("期限内" if r["on_time"] else "未完了・期限後"),
+        """提出状況: each department's return sheets by year, then each local government's survey sheets (as shinchoku
+        status shows both, from submission_status), with the KPIs whose sheet was rejected (差戻し)."""
+        def row(r) -> list:
+            return [r["department"], fiscal_year_label(r["fiscal_year"]), r["kpis_expected"], r["kpis_reported"],
+                    "、".join(r["missing_kpi_ids"]) or "なし"] + \
+                (["、".join(r["rejected_kpi_ids"]) or DASH] if r["unit_kind"] == "団体" else []) + \
+                [r["due_date"].isoformat(), DASH if r["on_time"] is None else ("期限内" if r["on_time"] else "未完了・期限後"),
                  f"確定 {r['confirmed_at']:%Y-%m-%d}" if r["confirmed_at"] else "未確定"]
-                for r in self.extra["status"] if r["kpis_expected"] or r["kpis_reported"]]
-        self.render("table.html", "status.html", "提出状況", sections=[{
-            "title": "部局・年度ごとの提出状況", "rows": rows,
-            "header": ["部局", "年度", "報告対象", "報告済み", "未報告の指標", "提出期限", "期限内", "確定"]}])
+
+        due = [r for r in self.extra["status"] if r["kpis_expected"] or r["kpis_reported"]]
+        self.render("table.html", "status.html", "提出状況", sections=[
+            {"title": "部局・年度ごとの提出状況(実績報告)", "rows": [row(r) for r in due if r["unit_kind"] == "部局"],
+             "header": ["部局", "年度", "報告対象", "報告済み", "未報告の指標", "提出期限", "期限内", "確定"]},
+            {"title": "団体・年度ごとの提出状況(調査票)", "id": "governments", "rows": [row(r) for r in due if r["unit_kind"] == "団体"],
+             "header": ["団体", "年度", "報告対象", "報告済み", "未報告の指標", f"{REJECTED}(調査票を差し戻した指標)",
+                        "提出期限", "期限内", "確定"]}])
 
     def quality(self) -> None:
         data = self.data
@@ -502,9 +537,11 @@ def _sums(rule: str) -> str:
     return "分子の合計÷分母の合計" if rule == "ratio_of_sums" else "値の合計"
 
 
-# the map's colours: a sequential scale for the rate, and a grey (no part of the scale) for the units without one
-MAP_SCALE = [[0, "#e0f3db"], [0.5, "#7bccc4"], [1, "#0868ac"]]
-MAP_NO_VALUE = {"未提出": "#9e9e9e", "率なし・非公表": "#f0f0f0"}
+# the map's colours: a sequential scale for the rate, and a grey (no part of the scale) for the units without one: those
+# that have not reported (庁内用 tells 差戻し from 未提出 in the hover and the table), and those without a rate to show
+# (its lowest end a blue that stays visible on white, apart from both greys: the lowest rates are not blank)
+MAP_SCALE = [[0, "#9ecae1"], [0.5, "#4292c6"], [1, "#08306b"]]
+MAP_UNREPORTED, MAP_NO_RATE = "#9e9e9e", "#f0f0f0"
 
 
 @functools.cache
@@ -514,7 +551,7 @@ def _boundary_names() -> dict[str, str]:
     return {f["properties"]["code"]: f["properties"]["name"] for f in features}
 
 
-def _lg_map_figure(rows: list[dict], kpi, measure: str) -> dict:
+def _lg_map_figure(rows: list[dict], kpi, measure: str, public: bool) -> dict:
     """Plotly figure data of a computed KPI's map: the municipalities (the 県 is not a polygon of its own) shaded by
     their rate, and those without one in fixed greys, each a trace of its own with a legend entry; every polygon's
     customdata is [code, hover text]. The boundaries (SHINCHOKU_BOUNDARIES, features keyed by properties.code) are
@@ -534,8 +571,9 @@ def _lg_map_figure(rows: list[dict], kpi, measure: str) -> dict:
                      "customdata": [[r["code"], hover(r)] for r in rated], "colorscale": MAP_SCALE,
                      "zmin": min(values), "zmax": max(values) if max(values) > min(values) else min(values) + 1,
                      "colorbar": {"title": {"text": kpi.unit}, "thickness": 14}, "showlegend": False})
-    for label, colour in MAP_NO_VALUE.items():
-        units = [r for r in mapped if r not in rated and (r["status"] == "未提出") == (label == "未提出")]
+    unreported = UNREPORTED if public else f"{UNREPORTED}・{REJECTED}"
+    for label, colour, absent in ((unreported, MAP_UNREPORTED, True), ("率なし・非公表", MAP_NO_RATE, False)):
+        units = [r for r in mapped if r not in rated and (not r["reported"]) == absent]
         if units:
             data.append({**base, "name": label, "locations": [r["code"] for r in units], "z": [0] * len(units),
                          "customdata": [[r["code"], hover(r)] for r in units],

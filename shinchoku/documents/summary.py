@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..workbook.messages import ERROR
 from ..workbook.parse import era_year, fiscal_year_label
 from ..workbook.text import terminal_safe
-from .facts import coverage
+from .facts import MAX_NAMES_SHOWN, REJECTED, UNREPORTED, coverage, missing_units
 from .mail import MAIL_STATUS_JA
 
 STATUS_JA = {"accepted": "受理", "rejected": "差戻し", "duplicate": "重複"}
@@ -250,7 +250,7 @@ WAITING_SQL = """
 # each local government and year it owes a survey sheet: what it owes and what is missing, in the catalogue's order
 GOVERNMENTS_SQL = """
     select s.fiscal_year, s.due_date, s.department, s.kpis_expected, s.missing_kpi_ids, s.on_time,
-           coalesce(?::date, current_date) > s.due_date as overdue
+           coalesce(?::date, current_date) > s.due_date as overdue, len(s.rejected_kpi_ids) > 0 as rejected
     from submission_status s join ref_local_governments g on g.code = s.local_government
     where s.unit_kind = '団体' and (? is null or s.fiscal_year = ?) order by s.fiscal_year, g.row_order"""
 # each computed KPI's coverage in the years a report is due (after its baseline, up to its target, ended): the
@@ -259,28 +259,25 @@ COVERAGE_SQL = """
     select a.kpi_id, a.fiscal_year, a.units_reported, a.units_expected, a.complete,
            coalesce((select list(v.name order by g.row_order) from local_government_values v
                      join ref_local_governments g using (code)
-                     where v.kpi_id = a.kpi_id and v.fiscal_year = a.fiscal_year and not v.reported), []::varchar[])
+                     where v.kpi_id = a.kpi_id and v.fiscal_year = a.fiscal_year and not v.reported), []::varchar[]),
+           coalesce((select list(v.name order by g.row_order) from local_government_values v
+                     join ref_local_governments g using (code)
+                     where v.kpi_id = a.kpi_id and v.fiscal_year = a.fiscal_year and v.sheet_status = '差戻し'),
+                    []::varchar[])
     from kpi_aggregates a
     join kpi_year_definitions d using (kpi_id, fiscal_year)
     where a.scope_kind = '県全体' and d.fiscal_year > d.baseline_fy and (d.target_fy is null or d.fiscal_year <= d.target_fy)
       and a.fiscal_year in (select fiscal_year from submission_status) and (? is null or a.fiscal_year = ?)
     order by a.fiscal_year, a.kpi_id"""
-MAX_NAMES_SHOWN = 10
-
-
-def names_text(names: list[str], limit: int | None = MAX_NAMES_SHOWN) -> str:
-    """鮫川村、昭和村、金山町; past ``limit`` names, …ほか N団体."""
-    if limit is None or len(names) <= limit:
-        return "、".join(names)
-    return "、".join(names[:limit]) + f" …ほか {len(names) - limit}団体"
 
 
 def coverage_line(kpi_id: str, year: int, reported: int, expected: int, complete: bool, missing: list[str],
-                  limit: int | None = MAX_NAMES_SHOWN) -> str:
-    """GOV-K01 R6: 集計中 57/60団体(未提出: 鮫川村、昭和村、金山町), or GOV-K01 R6: 60/60団体(そろっています)."""
+                  rejected: list[str] = (), limit: int | None = MAX_NAMES_SHOWN) -> str:
+    """GOV-K01 R6: 集計中 57/60団体(未提出: 鮫川村、昭和村 / 差戻し: 金山町), or GOV-K01 R6: 60/60団体(そろっています).
+    ``rejected``: those of ``missing`` whose survey sheet was rejected (local_government_values.sheet_status)."""
     if complete:
         return f"{kpi_id} {era_year(year)}: {reported}/{expected}団体(そろっています)"
-    return f"{kpi_id} {era_year(year)}: {coverage(reported, expected)}(未提出: {names_text(missing, limit)})"
+    return f"{kpi_id} {era_year(year)}: {coverage(reported, expected)}({missing_units(missing, rejected, limit)})"
 
 
 def _unit(name: str, expected: int, missing: list[str]) -> str:
@@ -288,14 +285,18 @@ def _unit(name: str, expected: int, missing: list[str]) -> str:
     return name if len(missing) == expected else f"{name}({'、'.join(missing)})"
 
 
-def _missing_text(missing: list[tuple], every: list[tuple]) -> str:
+def _missing_text(missing: list[tuple], every: list[tuple], label: str = UNREPORTED) -> str:
     """The local governments of one year that owe a survey sheet (GOVERNMENTS_SQL rows), of all those expected that
-    year: 2団体: 檜枝岐村(EDU-K01)、鮫川村, or 59団体すべて (none has reported yet: the names would say nothing)."""
+    year: 未提出 2団体: 檜枝岐村(EDU-K01)、鮫川村, then those whose sheet was rejected (差戻し 1団体: 金山町), or
+    未提出 59団体すべて (none has reported yet: the names would say nothing); ``label`` heads the first group."""
     year = missing[0][0]
     expected = [r for r in every if r[0] == year]
-    if len(missing) == len(expected) and all(len(r[4]) == r[3] for r in missing):
-        return f"{len(missing)}団体すべて(まだ報告がありません)"
-    return f"{len(missing)}団体: " + "、".join(_unit(name, n, list(owed)) for _, _, name, n, owed, _, _ in missing)
+    head = f"{label} " if label else ""
+    if len(missing) == len(expected) and all(len(r[4]) == r[3] and not r[7] for r in missing):
+        return f"{head}{len(missing)}団体すべて(まだ報告がありません)"
+    groups = [(head, [r for r in missing if not r[7]]), (f"{REJECTED} ", [r for r in missing if r[7]])]
+    return " / ".join(f"{h}{len(units)}団体: " + "、".join(_unit(r[2], r[3], list(r[4])) for r in units)
+                      for h, units in groups if units)
 
 
 def government_lines(con, year: int | None = None) -> list[str]:
@@ -309,8 +310,8 @@ def government_lines(con, year: int | None = None) -> list[str]:
         missing = [u for u in units if u[4]]
         line = (f"{fiscal_year_label(fy)}(期限 {units[0][1].isoformat()}): 報告対象 {len(units)}団体、"
                 f"報告済 {len(units) - len(missing)}団体(期限内 {sum(1 for u in units if u[5])})")
-        lines.append(line + (f"、未提出 {_missing_text(missing, rows)}" if missing else ""))
-        lines += [f"  {coverage_line(kpi, y, r, e, c, m)}" for kpi, y, r, e, c, m in coverage if y == fy]
+        lines.append(line + (f"、{_missing_text(missing, rows)}" if missing else ""))
+        lines += [f"  {coverage_line(*r)}" for r in coverage if r[1] == fy]
     return lines
 
 
@@ -342,11 +343,11 @@ def to_do(warehouse) -> str:
     lines += ["", "期限を過ぎて調査票が未提出の団体:"]
     for fy in sorted({r[0] for r in governments}):
         units = [r for r in governments if r[0] == fy]
-        lines.append(f"- {fiscal_year_label(fy)}(期限 {units[0][1].isoformat()}) {_missing_text(units, every)}")
+        lines.append(f"- {fiscal_year_label(fy)}(期限 {units[0][1].isoformat()}) {_missing_text(units, every, '')}")
     if not governments:
         lines.append("- なし")
     lines += ["", "集計中の指標(報告すべき団体がそろっていない):"]
-    lines += [f"- {coverage_line(kpi, y, r, e, c, m)}" for kpi, y, r, e, c, m in aggregating] or ["- なし"]
+    lines += [f"- {coverage_line(*r)}" for r in aggregating] or ["- なし"]
     lines += ["", "確定待ちの部局・年度:"]
     lines += [f"- {d} {fiscal_year_label(fy)}(報告 {reported}/{expected})" for d, fy, reported, expected in waiting] \
         or ["- なし"]

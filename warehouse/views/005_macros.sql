@@ -100,3 +100,8 @@ create or replace macro rank_by_rate(key, value, direction) as
 -- twice this one's (×0.5–×2). The site states this rule (site.SIMILAR_RULE) beside the list it picks.
 create or replace macro of_similar_size(kind, size, other_kind, other_size) as
     kind = other_kind and size > 0 and other_size >= size * 0.5 and other_size <= size * 2;
+-- Whether a municipality's rate rests on a denominator too small to compare it by (※参考): below small_denominator_limit(),
+-- where one count moves the rate by more than 5 points (双葉町's 1 teacher of 1 is 100%). Still ranked, but marked;
+-- local_government_ranks carries the limit (reference_below), which the site and the report state beside the mark.
+create or replace macro small_denominator_limit() as 20;
+create or replace macro is_small_denominator(denominator) as denominator < small_denominator_limit();

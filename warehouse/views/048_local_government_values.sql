@@ -5,6 +5,18 @@ with reporters as (select * from kpi_reporters),
 components as (select * from ref_kpi_components),
 history as (select * from component_history),
 current_counts as (select * from history where valid_to is null),
+-- a local government's survey sheets (not a copy of an accepted one), by the fiscal year each declares
+survey_sheets as (
+    select * from raw_submissions
+    where local_government is not null and declared_fiscal_year is not null and status <> 'duplicate'
+),
+-- its latest survey sheet of a fiscal year, where that one was rejected (差戻し): nothing accepted since
+rejected_sheets as (
+    select local_government, declared_fiscal_year as fiscal_year, submission_id
+    from survey_sheets
+    qualify submission_id = max(submission_id) over (partition by local_government, declared_fiscal_year)
+        and status = 'rejected'
+),
 -- the components each computed KPI is computed from in each year its rule is in force
 in_force as (
     select y.kpi_id, y.fiscal_year, c.component_id, c.role
@@ -44,10 +56,12 @@ joined as (
         r.kpi_id, r.fiscal_year, r.code, r.name, r.kind, r.region, r.rule, r.factor, r.owner,
         u.numerator, u.denominator, u.as_of, u.provisional, u.submission_id, u.file_name, u.numerator_cell,
         u.denominator_cell, u.received_at, u.confirmed,
-        coalesce(u.components_reported = e.components, false) as reported
+        coalesce(u.components_reported = e.components, false) as reported,
+        x.submission_id as rejected_submission_id
     from reporters as r
     left join per_unit as u on u.local_government = r.code and u.kpi_id = r.kpi_id and u.fiscal_year = r.fiscal_year
     left join expected_components as e on e.kpi_id = r.kpi_id and e.fiscal_year = r.fiscal_year
+    left join rejected_sheets as x on x.local_government = r.code and x.fiscal_year = r.fiscal_year
 ),
 final as (
     select
@@ -71,7 +85,11 @@ final as (
         j.rule,
         j.factor,
         -- confirmed: every count the rate is computed from is a version a standing confirmation recorded
-        case when j.reported and j.confirmed then '確定' else '未確定' end as value_status
+        case when j.reported and j.confirmed then '確定' else '未確定' end as value_status,
+        -- 提出済: reported; 差戻し: not reported, its latest survey sheet of the year rejected; 未提出: no sheet
+        case when j.reported then '提出済' when j.rejected_submission_id is not null then '差戻し' else '未提出' end
+            as sheet_status,
+        j.rejected_submission_id
     from joined as j
 )
 select * from final;
@@ -97,3 +115,5 @@ comment on column local_government_values.received_at is '受付日時(最新の
 comment on column local_government_values.rule is 'その年度の計算ルール(ratio_of_sums・sum)';
 comment on column local_government_values.factor is 'その年度の倍率';
 comment on column local_government_values.value_status is '確定=率を計算した件数がすべて、現在有効な確定(所管部局のその年度の確定)が記録した版, 未確定=それ以外(未報告も)';
+comment on column local_government_values.sheet_status is '調査票の状況: 提出済=報告済み, 差戻し=未報告で、その年度の最新の調査票を差し戻した(その後に受理した調査票がない), 未提出=未報告で、差し戻した調査票もない';
+comment on column local_government_values.rejected_submission_id is 'その年度のこの団体の最新の調査票が差戻しなら、その提出番号(validation_issues にエラー。報告済みでも、その後の調査票を差し戻していれば入る)';

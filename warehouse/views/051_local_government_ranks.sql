@@ -1,6 +1,6 @@
 -- local_government_ranks: each municipality's place for a computed KPI and fiscal year, among the municipalities and
--- within its region, beside its region's and the prefecture's rate, and the municipalities most like it in size;
--- on two bases: 現行 (every reported rate, as the 庁内用 site shows) and 確定 (confirmed rates only, the 公開用 site).
+-- within its region, beside its region's and the prefecture's rate, the municipalities most like it in size, whether its
+-- rate rests on too small a denominator (※参考) and how far it moves the prefecture's rate; on two bases: 現行 (every reported rate, as the 庁内用 site shows) and 確定 (confirmed rates only, the 公開用 site).
 create or replace view local_government_ranks as
 with unit_values as (select * from local_government_values),
 definitions as (select * from kpi_year_definitions),
@@ -41,7 +41,7 @@ nearest as (
 ),
 -- a region's and the prefecture's ratio of sums; on the 確定 basis only where every count in it is confirmed
 scope_values as (
-    select b.basis, a.kpi_id, a.fiscal_year, a.scope_kind, a.scope, a.value
+    select b.basis, a.kpi_id, a.fiscal_year, a.scope_kind, a.scope, a.value, a.denominator
     from aggregates as a
     cross join bases as b
     where b.basis = '現行' or a.value_status = '確定'
@@ -65,7 +65,11 @@ final as (
         r.region_ranked,
         rv.value as region_value,
         pv.value as prefecture_value,
-        coalesce(s.similar_codes, []) as similar_codes
+        coalesce(s.similar_codes, []) as similar_codes,
+        is_small_denominator(r.denominator) as reference_only,
+        small_denominator_limit() as reference_below,
+        -- how far this municipality moves the prefecture's ratio of sums from what it would be at that rate itself
+        case when pv.value is not null then (r.value - pv.value) * r.denominator / pv.denominator end as prefecture_effect
     from ranked as r
     left join nearest as s using (basis, kpi_id, fiscal_year, code)
     left join scope_values as rv
@@ -76,7 +80,7 @@ final as (
 )
 select * from final;
 
-comment on view local_government_ranks is '市町村の順位と類似団体: 構成要素から計算する指標・年度ごとに、率のある市町村の全市町村中・地方内の順位(指標の向きでよい順)、地方と県全体の率、規模(分母)の近い同種の市町村。基準は 現行(報告済みの率すべて、庁内用)と 確定(確定した率のみ、公開用)';
+comment on view local_government_ranks is '市町村の順位と類似団体: 構成要素から計算する指標・年度ごとに、率のある市町村の全市町村中・地方内の順位(指標の向きでよい順)、地方と県全体の率、規模(分母)の近い同種の市町村、分母が小さい率(※参考)、県全体の率への影響。基準は 現行(報告済みの率すべて、庁内用)と 確定(確定した率のみ、公開用)';
 comment on column local_government_ranks.basis is '順位の基準: 現行=報告済みの率すべて, 確定=確定した率のみ(公開用サイト)';
 comment on column local_government_ranks.kpi_id is '指標ID';
 comment on column local_government_ranks.fiscal_year is '年度(西暦)';
@@ -95,3 +99,6 @@ comment on column local_government_ranks.region_ranked is '地方内で順位を
 comment on column local_government_ranks.region_value is 'この市町村の地方の率(kpi_aggregates。確定の基準では地方の件数がすべて確定のときのみ)';
 comment on column local_government_ranks.prefecture_value is '県全体の率(kpi_aggregates。確定の基準では件数がすべて確定のときのみ)';
 comment on column local_government_ranks.similar_codes is '規模の近い同種の市町村のコード: 種別が同じで分母が0.5倍〜2倍のうち、分母の比(対数)が近い順に最大5団体';
+comment on column local_government_ranks.reference_only is '※参考: 分母が小さい(reference_below 未満)ため率が大きく動く。順位はつけるが、比べるときは参考にとどめる';
+comment on column local_government_ranks.reference_below is '※参考とする分母の下限(この件数未満の分母の率は※参考。1件で率が5ポイントより大きく動く)';
+comment on column local_government_ranks.prefecture_effect is '県全体の率への影響(ポイント): (この市町村の率−県全体の率)×この市町村の分母÷県全体の分母の合計。この市町村が県全体の率だったときより県全体の率がどれだけ高い(負: 低い)か。負の大きい市町村ほど県全体の率を押し下げている';

@@ -90,7 +90,8 @@ department_rows as (
                   and r.first_received_at < n.due_date + interval 1 day)
         end as on_time,
         c.confirmed_at,
-        null::varchar as local_government
+        null::varchar as local_government,
+        []::varchar[] as rejected_kpi_ids
     from counted as n
     left join standing as c on c.department = n.department and c.fiscal_year = n.fiscal_year
 ),
@@ -114,6 +115,7 @@ unit_kpis as (
         e.code, e.name, e.kpi_id, e.fiscal_year,
         make_date(e.fiscal_year + 1, s.due_month, s.due_day) as due_date,
         coalesce(v.reported, false) as reported,
+        v.sheet_status,
         (select max(r.first_received_at) from component_received as r
          where r.code = e.code and r.kpi_id = e.kpi_id and r.fiscal_year = e.fiscal_year) as first_received_at,
         (select max(r.last_received_at) from component_received as r
@@ -138,7 +140,10 @@ government_rows as (
         bool_and(u.reported and u.first_received_at < u.due_date + interval 1 day) as on_time,
         -- 確定 when every KPI it reports stands confirmed
         case when bool_and(u.confirmed_at is not null) then max(u.confirmed_at) end as confirmed_at,
-        u.code as local_government
+        u.code as local_government,
+        -- its latest survey sheet of the year was rejected (local_government_values.sheet_status 差戻し)
+        coalesce(list(u.kpi_id order by u.kpi_id) filter (where u.sheet_status = '差戻し'), []::varchar[])
+            as rejected_kpi_ids
     from unit_kpis as u
     group by u.code, u.name, u.fiscal_year
 ),
@@ -150,7 +155,7 @@ units as (
 final as (
     select
         department, fiscal_year, kpis_expected, kpis_reported, missing_kpi_ids, last_received_at, due_date, on_time,
-        confirmed_at, unit_kind, local_government
+        confirmed_at, unit_kind, local_government, rejected_kpi_ids
     from units
 )
 select * from final;
@@ -167,3 +172,4 @@ comment on column submission_status.on_time is '報告すべき指標をすべ�
 comment on column submission_status.confirmed_at is '確定日時(現在有効な確定がなければ NULL: 未確定。団体は、報告すべき指標の所管部局のその年度がすべて確定していればその日時)';
 comment on column submission_status.unit_kind is '報告する単位の種別: 部局(実績報告)・団体(調査票)';
 comment on column submission_status.local_government is '団体の全国地方公共団体コード(6桁。部局の行は NULL)';
+comment on column submission_status.rejected_kpi_ids is '未報告の指標のうち、その年度の最新の調査票を差し戻したもの(団体のみ: local_government_values.sheet_status が差戻し。部局の行は空)';
