@@ -62,7 +62,7 @@ def due_on(con: duckdb.DuckDBPyConnection, mail: Mail, today: dt.date) -> list[R
     for department, year, missing, due in departments:
         if due in days:
             owed.setdefault((department, False), []).append((year, due, tuple(missing)))
-    for year, due, name, _, missing, _, _ in governments:
+    for year, due, name, _, missing, *_ in governments:
         if due in days:
             owed.setdefault((name, True), []).append((year, due, tuple(missing)))
     return [Reminder(unit, survey, tuple(sorted(items)), today) for (unit, survey), items in owed.items()]
