@@ -13,6 +13,7 @@ under bench/results/.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -275,67 +276,110 @@ def survey_lines(report: dict) -> list[str]:
 
 FLOW_COST_SIZES = (1000, 3000)
 FLOW_COST_GROWTH = 0.1  # seconds: what (e) − (d) may grow between the two sizes (issue 28)
+FLOW_COST_FIGURES = (("e_minus_d", "wall"), ("e_minus_d_cpu", "CPU"),
+                     ("e_minus_d_cpu_workers", "CPU with the parsing workers"))
 
 
-def flow_cost(sizes: tuple[int, ...], root: Path, repeats: int = 3) -> dict:
+def memory_folder() -> Path | None:
+    """/dev/shm where it is a writable tmpfs (the runs' work folders go there), else None."""
+    try:
+        mounts = Path("/proc/mounts").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    shm = any(line.split()[1:3] == ["/dev/shm", "tmpfs"] for line in mounts if len(line.split()) > 2)
+    return Path("/dev/shm") if shm and os.access("/dev/shm", os.W_OK) else None
+
+
+def flow_cost(sizes: tuple[int, ...], root: Path, repeats: int = 5) -> dict:
     """Prefect's cost over the core at two sizes (issue 28). Tasks are coarse, so (e) − (d) should not grow with
-    N: the growth between the sizes, per file, is the figure a per-file regression shows in (a total at one size
-    is mostly fixed cost). Runs against PREFECT_API_URL if set, else the ephemeral server.
+    N: its growth between the sizes, per file (the slope), is the figure a per-file regression shows in (a total
+    at one size is mostly fixed cost). Runs against PREFECT_API_URL if set, else a `prefect server start` of its
+    own (as the nightly runs talk to one), on a home kept in ``root``.
 
-    Each round runs (d) then (e) at each size, each in a process of its own, so every (e) is paired with the (d)
-    just before it and a machine that slows down or speeds up between rounds moves both; the figure is the
-    median of the paired differences. Beside the wall time, each run's CPU time in the measured process (all
-    its threads, Prefect's among them; not the parsing workers, the same code in both): on a shared machine
-    wall time also carries the disk's and the other processes' noise, CPU time the work the flow path does
-    and the plain path does not."""
+    Each round runs (d) and (e) at each size, each in a process of its own, (d) first in odd rounds and (e) first
+    in even ones, so every (e) is paired with a (d) beside it and neither always follows the other; each figure
+    is the median over the rounds, (e) − (d) the median of the rounds' differences. Beside the wall time, CPU
+    time: of the measured process (all its threads, Prefect's among them), and with its parsing workers (and, in
+    the flow, the fork server they start from). On a shared machine wall time also carries the other processes'
+    noise, and every flow run waits 0–1 s at its end for Prefect's heartbeat thread; CPU time carries neither.
+
+    The runs' folders are in memory (/dev/shm) where the machine has it: on this project's machines (ext4 without
+    a journal) creating a file costs system time for every file deleted in the last minute or so, and the
+    benchmark deletes the last round's folders between runs, so on disk a run's CPU depended on what ran before
+    it, and grew with N (issue 28's remaining slope)."""
+    from .server import local_server, migrated_prefect_home
+
     say = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
     runs: dict[int, dict[str, list[dict]]] = {n: {"core": [], "prefect": []} for n in sizes}
     rejects = {n: generate(n, root / f"n{n}" / "corpus")["rejects"] for n in sizes}
-    for round_ in range(repeats):
-        for n in sizes:
-            source = root / f"n{n}" / "corpus" / "inbox"
-            for name, key in (("core_runs", "core"), ("prefect", "prefect")):
-                work = root / f"n{n}" / "work" / key
-                shutil.rmtree(work, ignore_errors=True)
-                found, _, one, total = measure([sys.executable, "-m", "bench.variants", name, str(source), str(work)])
-                runs[n][key].append({**found, "peak_rss_bytes": one, "peak_rss_tree_bytes": total})
-            d, e = runs[n]["core"][-1], runs[n]["prefect"][-1]
-            say(f"round {round_ + 1}/{repeats}, N = {n:,}: (d) {d['seconds']:.2f} s, (e) {e['seconds']:.2f} s "
-                f"(CPU {d['cpu_seconds']:.2f}, {e['cpu_seconds']:.2f})")
+    memory = memory_folder()
+    work_root = Path(tempfile.mkdtemp(prefix="shinchoku-flow-cost-", dir=memory or root))
+    with contextlib.ExitStack() as stack:
+        stack.callback(shutil.rmtree, work_root, ignore_errors=True)
+        api = os.environ.get("PREFECT_API_URL")
+        if not api:
+            say("Starting prefect server…")
+            home = root / "prefect-home"
+            api = stack.enter_context(local_server(home if (home / "prefect.db").exists() else migrated_prefect_home(home)))
+        for round_ in range(repeats):
+            for n in sizes:
+                source = root / f"n{n}" / "corpus" / "inbox"
+                order = (("core_runs", "core"), ("prefect", "prefect"))
+                for name, key in order if round_ % 2 == 0 else order[::-1]:
+                    work = work_root / f"n{n}-{key}"
+                    found, _, one, total = measure([sys.executable, "-m", "bench.variants", name, str(source), str(work)],
+                                                   env={"PREFECT_API_URL": api})
+                    shutil.rmtree(work, ignore_errors=True)
+                    runs[n][key].append({**found, "peak_rss_bytes": one, "peak_rss_tree_bytes": total})
+                d, e = runs[n]["core"][-1], runs[n]["prefect"][-1]
+                say(f"round {round_ + 1}/{repeats}, N = {n:,}: (d) {d['seconds']:.2f} s, (e) {e['seconds']:.2f} s "
+                    f"(CPU {d['cpu_seconds']:.2f}, {e['cpu_seconds']:.2f}; with the workers "
+                    f"{d['cpu_seconds'] + d['workers_cpu_seconds']:.2f}, {e['cpu_seconds'] + e['workers_cpu_seconds']:.2f})")
     results = {}
     for n in sizes:
         d, e = runs[n]["core"], runs[n]["prefect"]
+
+        def difference(figure) -> float:
+            return statistics.median(figure(b) - figure(a) for a, b in zip(d, e))
+
+        def medians(rows: list[dict]) -> dict:
+            return {"seconds": statistics.median(r["seconds"] for r in rows),
+                    "cpu_seconds": statistics.median(r["cpu_seconds"] for r in rows),
+                    "workers_cpu_seconds": statistics.median(r["workers_cpu_seconds"] for r in rows), "runs": rows}
+
         results[n] = {
-            "rejects": rejects[n],
-            "core": {"seconds": statistics.median(r["seconds"] for r in d),
-                     "cpu_seconds": statistics.median(r["cpu_seconds"] for r in d), "runs": d},
-            "prefect": {"seconds": statistics.median(r["seconds"] for r in e),
-                        "cpu_seconds": statistics.median(r["cpu_seconds"] for r in e), "runs": e},
-            "e_minus_d": statistics.median(b["seconds"] - a["seconds"] for a, b in zip(d, e)),
-            "e_minus_d_cpu": statistics.median(b["cpu_seconds"] - a["cpu_seconds"] for a, b in zip(d, e)),
+            "rejects": rejects[n], "core": medians(d), "prefect": medians(e),
+            "e_minus_d": difference(lambda r: r["seconds"]),
+            "e_minus_d_cpu": difference(lambda r: r["cpu_seconds"]),
+            "e_minus_d_cpu_workers": difference(lambda r: r["cpu_seconds"] + r["workers_cpu_seconds"]),
         }
     return {"sizes": list(sizes), "repeats": repeats, "results": results, "machine": machine(),
-            "prefect_api": os.environ.get("PREFECT_API_URL") or "ephemeral",
-            "when": dt.datetime.now().isoformat(timespec="seconds")}
+            "prefect_api": os.environ.get("PREFECT_API_URL") or "prefect server start",
+            "work_folder": str(memory) + " (tmpfs)" if memory else str(root) + " (disk)",
+            "load_average": os.getloadavg(), "when": dt.datetime.now().isoformat(timespec="seconds")}
 
 
 def flow_cost_lines(report: dict) -> list[str]:
-    """(d), (e) and (e) − (d) at each size, and how much (e) − (d) grew between the smallest and largest."""
+    """(d), (e) and (e) − (d) at each size, wall and CPU, and the slope of (e) − (d) between the sizes."""
     rows = {int(n): row for n, row in report["results"].items()}
-    lines = [f"Prefect's cost over the core (medians of {report['repeats']} rounds; (e) − (d) the median of each round's "
-             f"difference; server: {report['prefect_api']})", "",
-             "| N | (d) core s | (e) flow s | (e) − (d) s | (e) − (d) per file ms | (e) − (d) CPU s |",
-             "|---:|---:|---:|---:|---:|---:|"]
+    lines = [f"Prefect's cost over the core: {report['repeats']} interleaved rounds against {report['prefect_api']}, "
+             f"work folders in {report['work_folder']}. (d) and (e): medians of the rounds; (e) − (d): the median of "
+             "the rounds' differences. CPU: the measured process, all its threads; \"with workers\": and its parsing "
+             "workers.", "",
+             "| N | (d) wall s | (e) wall s | (e) − (d) wall s | (d) CPU s | (e) CPU s | (e) − (d) CPU s "
+             "| (e) − (d) CPU with workers s |", "|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for n, row in sorted(rows.items()):
-        lines.append(f"| {n:,} | {row['core']['seconds']:.2f} | {row['prefect']['seconds']:.2f} | "
-                     f"{row['e_minus_d']:.2f} | {row['e_minus_d'] / n * 1000:.3f} | {row['e_minus_d_cpu']:.2f} |")
+        d, e = row["core"], row["prefect"]
+        lines.append(f"| {n:,} | {d['seconds']:.2f} | {e['seconds']:.2f} | {row['e_minus_d']:.2f} | "
+                     f"{d['cpu_seconds']:.2f} | {e['cpu_seconds']:.2f} | {row['e_minus_d_cpu']:.2f} | "
+                     f"{row['e_minus_d_cpu_workers']:.2f} |")
     small, large = min(rows), max(rows)
-    lines.append("")
-    for key, what in (("e_minus_d", "wall"), ("e_minus_d_cpu", "CPU")):
+    lines += ["", f"Slope of (e) − (d) from N = {small:,} to {large:,} (a per-file cost shows here; "
+                  f"{FLOW_COST_GROWTH} s of growth allowed):"]
+    for key, what in FLOW_COST_FIGURES:
         growth = rows[large][key] - rows[small][key]
         verdict = "within" if growth <= FLOW_COST_GROWTH else "over"
-        lines.append(f"(e) − (d), {what}: grew by {growth:+.2f} s from N = {small:,} to {large:,} "
-                     f"({growth / (large - small) * 1000:+.3f} ms a file): {verdict} the {FLOW_COST_GROWTH} s allowed")
+        lines.append(f"  {what}: {growth:+.2f} s, {growth / (large - small) * 1000:+.3f} ms a file: {verdict}")
     return lines
 
 
@@ -415,9 +459,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--surveys", action="store_true",
                         help="only (a), (c) and (d), on the N returns and with 240 survey sheets beside them")
     parser.add_argument("--flow-cost", action="store_true",
-                        help="only (d) and (e) at 1,000 and 3,000 files (or --n and 3 × --n), 3 rounds: "
-                             "whether Prefect's cost grows with the number of files")
-    parser.add_argument("--repeats", type=int, default=3, help="rounds of (d) and (e) for --flow-cost (default 3)")
+                        help="only (d) and (e) at 1,000 and 3,000 files (or --n and 3 × --n), 5 rounds, against a "
+                             "prefect server of its own (or PREFECT_API_URL): whether Prefect's cost grows with the "
+                             "number of files")
+    parser.add_argument("--repeats", type=int, default=5, help="rounds of (d) and (e) for --flow-cost (default 5)")
     parser.add_argument("--hostile-only", action="store_true",
                         help="only the hostile workbooks of issue 22: each refused alone, then all in one run")
     args = parser.parse_args(argv)

@@ -142,9 +142,49 @@ def core(source: Path, work: Path) -> dict:
 
 
 def repeats() -> int:
-    """How many runs a variant makes in its one process (BENCH_REPEATS, default 1): the flow-cost figures take
-    the median of several, each on a fresh copy of the inbox and a new warehouse."""
+    """How many runs a variant makes in its one process (BENCH_REPEATS, default 1): each on a fresh copy of the
+    inbox and a new warehouse, the folder removed after the run when there are several."""
     return max(1, int(os.environ.get("BENCH_REPEATS", "1")))
+
+
+def children_cpu() -> float:
+    """CPU seconds of this process's children so far: those reaped (a fork pool's parsing workers) and those
+    alive with the children they reaped (a fork server, which the flow's pool starts its workers from)."""
+    import resource
+
+    import psutil
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    seconds = usage.ru_utime + usage.ru_stime
+    for child in psutil.Process().children():
+        try:
+            times = child.cpu_times()
+        except psutil.Error:
+            continue
+        seconds += times.user + times.system + times.children_user + times.children_system
+    return seconds
+
+
+def _timed(folder: Path, source: Path, ingest) -> dict:
+    """One run of ``ingest(settings)`` on a fresh copy of the inbox in ``folder``: its wall time, the CPU time of
+    this process (all its threads, Prefect's among them) and of the parsing workers, and what it returned."""
+    settings = _settings(folder)
+    _drop(source, folder)
+    start, busy, workers = time.perf_counter(), time.process_time(), children_cpu()
+    summary = ingest(settings)
+    timed = {"seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - busy,
+             "workers_cpu_seconds": children_cpu() - workers, "summary": summary}
+    if repeats() > 1:
+        shutil.rmtree(folder, ignore_errors=True)
+    return timed
+
+
+def _medians(runs: list[dict]) -> dict:
+    summary = runs[-1]["summary"]
+    return {"seconds": statistics.median(r["seconds"] for r in runs), "runs": [r["seconds"] for r in runs],
+            "cpu_seconds": statistics.median(r["cpu_seconds"] for r in runs), "cpu_runs": [r["cpu_seconds"] for r in runs],
+            "workers_cpu_seconds": statistics.median(r["workers_cpu_seconds"] for r in runs),
+            "accepted": summary.count("accepted"), "rejected": summary.count("rejected")}
 
 
 def core_runs(source: Path, work: Path) -> dict:
@@ -160,17 +200,10 @@ def core_runs(source: Path, work: Path) -> dict:
     from shinchoku.catalogue import load_catalogue
     from shinchoku.run.steps import run_ingest
     imported = time.perf_counter()
-    catalogue, runs, cpu, accepted = load_catalogue(), [], [], 0
-    for i in range(repeats()):
-        settings = _settings(work / str(i))
-        _drop(source, work / str(i))
-        start, busy = time.perf_counter(), time.process_time()
-        accepted = run_ingest(settings, catalogue).count("accepted")
-        runs.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - busy)
-        shutil.rmtree(work / str(i), ignore_errors=True)
-    return {"import_seconds": imported - t0, "seconds": statistics.median(runs), "runs": runs,
-            "cpu_seconds": statistics.median(cpu), "cpu_runs": cpu, "accepted": accepted}
+    catalogue = load_catalogue()
+    runs = [_timed(work / str(i) if repeats() > 1 else work, source, lambda settings: run_ingest(settings, catalogue))
+            for i in range(repeats())]
+    return {"import_seconds": imported - t0, **_medians(runs)}
 
 
 def prefect(source: Path, work: Path) -> dict:
@@ -196,24 +229,15 @@ def prefect(source: Path, work: Path) -> dict:
     def warm_up() -> int:
         return nothing()
 
-    warm_up()  # starts the ephemeral server, and Prefect's task machinery
+    warm_up()  # starts the ephemeral server (without PREFECT_API_URL), and Prefect's task machinery
     started = time.perf_counter()
-    runs, cpu = [], []
-    for i in range(repeats()):
-        folder = work / str(i) if repeats() > 1 else work
-        settings = _settings(folder)
-        _drop(source, folder)
-        start, busy = time.perf_counter(), time.process_time()
-        result = ingest_flow(inbox=str(settings.inbox), warehouse=str(settings.warehouse), settle_seconds=0,
-                             site_build=settings.site_build)
-        runs.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - busy)
-        if repeats() > 1:
-            shutil.rmtree(folder, ignore_errors=True)
-    summary = result.summary
-    return {"import_seconds": imported - t0, "startup_seconds": started - imported,
-            "seconds": statistics.median(runs), "runs": runs, "cpu_seconds": statistics.median(cpu), "cpu_runs": cpu,
-            "accepted": summary.count("accepted"), "rejected": summary.count("rejected")}
+
+    def through_the_flow(settings):
+        return ingest_flow(inbox=str(settings.inbox), warehouse=str(settings.warehouse), settle_seconds=0,
+                           site_build=settings.site_build).summary
+
+    runs = [_timed(work / str(i) if repeats() > 1 else work, source, through_the_flow) for i in range(repeats())]
+    return {"import_seconds": imported - t0, "startup_seconds": started - imported, **_medians(runs)}
 
 
 VARIANTS = {"openpyxl": bare_openpyxl, "calamine": bare_calamine, "naive": naive, "core": core, "prefect": prefect,

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench.server import migrated_prefect_home  # noqa: F401 - the tests' and the benchmark's one
 from shinchoku.config import ROOT
 
 
@@ -95,29 +96,6 @@ def query_many(warehouse: Path, queries: dict[str, str]) -> dict[str, list[tuple
 def query(warehouse: Path, sql: str, params=()) -> list[tuple]:
     """Read the warehouse in the reader subprocess: DuckDB caches instances per path within a process."""
     return _ask(warehouse, {"q": (sql, list(params))})["q"]
-
-
-def migrated_prefect_home(home: Path) -> Path:
-    """A Prefect home whose SQLite database is already migrated, so a server starting on it skips the
-    migration (about 10 s of CPU here). The migrated database is made once per machine and Prefect version,
-    in the temp folder (whichever process comes first; the others wait on the lock), then copied."""
-    import fcntl
-    import tempfile
-    from importlib.metadata import version
-
-    cache = Path(tempfile.gettempdir()) / f"shinchoku-prefect-db-{version('prefect')}"
-    with open(str(cache) + ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (cache / "prefect.db").exists():
-            work = Path(tempfile.mkdtemp(prefix=cache.name + "."))
-            subprocess.run([sys.executable, "-m", "prefect", "server", "database", "upgrade", "-y"], check=True,
-                           env={**os.environ, "PREFECT_HOME": str(work), "DO_NOT_TRACK": "1"},
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
-            shutil.rmtree(cache, ignore_errors=True)
-            os.replace(work, cache)
-    home.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(cache / "prefect.db", home / "prefect.db")
-    return home
 
 
 SOURCE = "令和5年度 第2回 DX推進本部会議 資料3"  # a revision's source, unless the test names one

@@ -6,65 +6,30 @@ The flow runs in this process with PREFECT_API_URL pointing at the server, and t
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 
+from bench.server import api as _api, local_server
 from helpers import drop, migrated_prefect_home, query, query_many
 from shinchoku.config import ROOT
 from shinchoku.run.steps import STEPS
 from shinchoku.documents.template import fill_template
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _api(url: str, path: str, body: dict | None = None):
-    request = urllib.request.Request(url + path, data=json.dumps(body).encode() if body is not None else None,
-                                     headers={"Content-Type": "application/json"}, method="POST" if body is not None else "GET")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
-
-
 @pytest.fixture(scope="module")
 def prefect_server(tmp_path_factory):
     """`prefect server start` from the project folder, as the README says, on a free loopback port."""
-    home = migrated_prefect_home(tmp_path_factory.mktemp("prefect-home"))
-    port = _free_port()
-    env = {**os.environ, "PREFECT_HOME": str(home), "DO_NOT_TRACK": "1"}
-    env.pop("PREFECT_API_URL", None)
-    server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-                               "--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/api"
-    deadline = time.monotonic() + 240
-    while True:
-        try:
-            _api(url, "/health")
-            break
-        except OSError:
-            assert server.poll() is None and time.monotonic() < deadline, "prefect server start did not come up"
-            time.sleep(0.5)
     from prefect.settings import PREFECT_API_URL, PREFECT_LOGGING_TO_API_ENABLED, temporary_settings
 
-    # in-process runs log to the console only: nothing is left to send when the server stops
-    with temporary_settings(updates={PREFECT_API_URL: url, PREFECT_LOGGING_TO_API_ENABLED: False}):
-        yield url
-    server.terminate()
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
+    with local_server(migrated_prefect_home(tmp_path_factory.mktemp("prefect-home"))) as url:
+        # in-process runs log to the console only: nothing is left to send when the server stops
+        with temporary_settings(updates={PREFECT_API_URL: url, PREFECT_LOGGING_TO_API_ENABLED: False}):
+            yield url
 
 
 @pytest.fixture
