@@ -49,13 +49,18 @@ def api(url: str, path: str, body: dict | None = None):
         return json.loads(response.read())
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on (the OS's choice, released at once)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @contextlib.contextmanager
 def local_server(home: Path, timeout: float = 240) -> Iterator[str]:
     """`prefect server start` from the project folder, as the README says, on a free loopback port and a
     migrated home (``migrated_prefect_home``); yields its API URL and stops it on leaving."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "PREFECT_HOME": str(home), "DO_NOT_TRACK": "1"}
     env.pop("PREFECT_API_URL", None)
     server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from bench.server import api as _api, local_server
+from bench.server import api as _api, free_port, local_server
 from helpers import drop, migrated_prefect_home, query, query_many
 from shinchoku.config import ROOT
 from shinchoku.run.steps import STEPS
@@ -190,7 +190,7 @@ def test_ingest_flow_end_to_end(prefect_server, settings, template, monkeypatch)
     bad = fill_template(template("教育庁", 2023), {"EDU-K01": "集計中"})
     for path, dept in ((good, "農林水産部"), (bad, "教育庁")):
         drop(settings, path, dept)
-    for name, value in (("HOST", "127.0.0.1"), ("PORT", str(_free_port())), ("SECURITY", "none"),
+    for name, value in (("HOST", "127.0.0.1"), ("PORT", str(free_port())), ("SECURITY", "none"),
                         ("SENDER", "dx@pref.example.lg.jp")):
         monkeypatch.setenv(f"SHINCHOKU_MAIL_{name}", value)
     monkeypatch.setitem(flow_module.TASKS, MAIL.name, flow_module.TASKS[MAIL.name].with_options(retry_delay_seconds=0))

@@ -12,7 +12,6 @@ import itertools
 import os
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import duckdb
 import pytest
 from openpyxl import load_workbook
 
+from bench.server import free_port
 from helpers import cli_in_process, drop, query, query_many
 from shinchoku.documents.summary import summary_markdown, summary_text
 from shinchoku.documents.template import fill_template
@@ -48,12 +48,6 @@ class Server:
     def since(self, mark: int) -> list[email.message.EmailMessage]:
         """The messages accepted after the first ``mark``, parsed as a mail reader would (email.policy.default)."""
         return [email.message_from_bytes(content, policy=policy.default) for _, content in self.received[mark:]]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _certificate(folder: Path) -> tuple[Path, Path]:
@@ -85,7 +79,7 @@ def smtp(tmp_path_factory):
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
-    server = Server(_free_port(), *_certificate(tmp_path_factory.mktemp("relay"))[:1])
+    server = Server(free_port(), *_certificate(tmp_path_factory.mktemp("relay"))[:1])
 
     class Collect:
         async def handle_DATA(self, _server, _session, envelope):
@@ -261,7 +255,7 @@ def test_mail_handed_over_but_not_yet_recorded_is_never_sent_again(point, on, sm
 
 def test_a_refused_connection_leaves_the_run_published_is_told_and_is_delivered_by_the_next_run(
         on, smtp, catalogue, template, tmp_path, monkeypatch):
-    closed = dataclasses.replace(on, mail=dataclasses.replace(on.mail, port=_free_port()))  # nothing listens there
+    closed = dataclasses.replace(on, mail=dataclasses.replace(on.mail, port=free_port()))  # nothing listens there
     submit_two(closed, template, tmp_path)
     mark = len(smtp.received)
     summary = run_ingest(closed, catalogue)
@@ -398,7 +392,7 @@ def test_remind_mails_only_the_overdue_on_the_configured_days_once_a_day(on, smt
 
 def test_a_reminder_that_failed_is_not_sent_on_another_day(on, smtp, catalogue, behind, tmp_path):
     closed = load_settings(inbox=on.inbox, warehouse=on.warehouse, env={"SHINCHOKU_MAIL_PASSWORD": PASSWORD},
-                           config_file=mail_config(tmp_path, smtp, port=_free_port(), remind_after_days=[7]))
+                           config_file=mail_config(tmp_path, smtp, port=free_port(), remind_after_days=[7]))
     failed = remind(closed, catalogue, today=DUE + dt.timedelta(days=7))
     assert len(failed.mail.failed) == 4
     mark = len(smtp.received)
