@@ -419,6 +419,8 @@ def cmd_demo(args) -> int:
     from .run.publish import RunLocked
 
     settings = _settings(args, settle_seconds=0)
+    configured = settings.mail.enabled
+    settings = demo.without_mail(settings)  # its runs never mail the catalogue's addresses, however [mail] is set
     catalogue = load_catalogue()
     try:
         files = demo.prepare(settings, catalogue, args.fresh)
@@ -427,6 +429,7 @@ def cmd_demo(args) -> int:
     surveys = sum(1 for f in files if f.parent.name in catalogue.local_governments_by_name)
     print(f"サンプルの報告様式 {len(files) - surveys} 件と県・市町村の調査票 {surveys} 件を作成しました({settings.inbox})。"
           f"うち{len(demo.BROKEN_SAMPLES)}件(報告様式と調査票の1件ずつ)はわざと誤りを含みます。")
+    print(demo.MAIL_OFF + ("(設定 [mail] があっても、受付結果を部局・団体に送りません)" if configured else ""))
     try:  # the site is built once, below, when the earlier years are confirmed
         summary = run_flow(dataclasses.replace(settings, site_build=False))
     except RunLocked as e:
@@ -465,7 +468,7 @@ def _with_mail_password(settings):
         from flows.server import prefect_env
 
         prefect_env()
-        from flows.ingest import with_mail_password  # Prefect's start-up: only when a Secret block is named
+        from flows.parameters import with_mail_password  # Prefect's start-up: only when a Secret block is named
 
         return with_mail_password(settings)
     return settings

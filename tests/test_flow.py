@@ -579,7 +579,7 @@ def test_the_smtp_password_comes_from_a_prefect_secret_block(prefect_server, set
 
     from prefect.blocks.system import Secret
 
-    from flows.ingest import with_mail_password
+    from flows.parameters import with_mail_password
 
     Secret(value="s3cret!pass").save("shinchoku-smtp-test", overwrite=True)
     mail = dataclasses.replace(settings.mail, host="relay", sender="dx@pref.example.lg.jp", user="shinchoku",

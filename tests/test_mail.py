@@ -297,6 +297,43 @@ def test_the_step_retries_in_the_flow_and_comes_after_the_inbox_before_the_site(
     assert views and not [p.name for p in views if "raw_mail" in p.read_text(encoding="utf-8")]
 
 
+def test_the_demo_never_mails_however_mail_is_configured(smtp, template, tmp_path, monkeypatch):
+    """`shinchoku demo` with [mail] set (here, the module's server): its run sends nothing, queues nothing, and its
+    output says so. The flow is run as plain calls, from the parameters run_flow gives it (flow_parameters) turned
+    back into settings as the flow turns them (flow_settings), so Prefect's start-up is not paid; the demo's 270
+    samples are one."""
+    import flows.server
+    from flows.parameters import flow_parameters, flow_settings
+    from shinchoku.catalogue import load_catalogue
+    from shinchoku.run import demo
+    from shinchoku.run.steps import run_steps
+
+    monkeypatch.setenv("SHINCHOKU_CONFIG", str(mail_config(tmp_path, smtp)))
+    monkeypatch.setenv("SHINCHOKU_MAIL_PASSWORD", PASSWORD)
+    good = fill_template(template("総務部", 2022), {"GOV-K02": 30}, out=tmp_path / "good.xlsx")
+    monkeypatch.setattr(demo, "prepare", lambda settings, catalogue, fresh: [drop(settings, good, "総務部")])
+    monkeypatch.setattr(demo, "conclude", lambda settings, summary, say: 0)
+    passed = []
+
+    def run_flow(settings, wait=0):
+        parameters = flow_parameters(settings, wait)
+        passed.append(parameters)
+        wait = parameters.pop("wait_seconds")
+        return run_steps(flow_settings(**parameters), load_catalogue(), wait)
+
+    monkeypatch.setattr(flows.server, "run_flow", run_flow)
+    inbox, warehouse = tmp_path / "inbox", tmp_path / "warehouse" / "shinchoku.duckdb"
+    mark = len(smtp.received)
+    out = cli_in_process("demo", "--inbox", str(inbox), "--warehouse", str(warehouse))
+    assert out.returncode == 0, out.stderr
+    assert "デモではメールを送りません(設定 [mail] があっても、受付結果を部局・団体に送りません)" in out.stdout
+    assert [p["mail"] for p in passed] == [False] and len(smtp.received) == mark
+    assert query(warehouse, "select status from submissions") == [("accepted",)]
+    assert query(warehouse, "select count(*) from raw_mail") == [(0,)]
+    # what turns it off: the flow's parameter (a run's, mail=True, keeps the configuration's)
+    assert flow_settings(str(inbox), str(warehouse), mail=True).mail.enabled
+
+
 # Reminders: FY2022's returns and survey sheets were due on 2023-06-30.
 DUE = dt.date(2023, 6, 30)
 _ids = itertools.count(1000)
