@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 
 from shinchoku.config import Mail, Settings
 from shinchoku.settings import load_settings
@@ -31,9 +32,9 @@ def flow_settings(inbox: str | None = None, warehouse: str | None = None, settle
 
 def with_mail_password(settings):
     """Settings with the SMTP password from the Prefect Secret block that [mail] password_secret names, when mail is
-    on, a user logs in, and the environment (SHINCHOKU_MAIL_PASSWORD) gives none. A block that cannot be read is
-    told as a warning and leaves no password: the mail step then records each mail as failed, with why, and the
-    next run tries again."""
+    on, a user logs in, and the environment (SHINCHOKU_MAIL_PASSWORD) gives none. A block that cannot be read leaves
+    no password and says why in Japanese (``password_problem``, also logged as a warning): the mail step then records
+    each mail as failed with that reason, and the next run tries again."""
     mail = settings.mail
     if not (mail.enabled and mail.user and mail.password_secret) or mail.password:
         return settings
@@ -42,7 +43,22 @@ def with_mail_password(settings):
     try:
         password = Secret.load(mail.password_secret).get()
     except Exception as e:  # noqa: BLE001 - no server, no block: the mail waits, the run goes on
-        logging.getLogger("shinchoku").warning("Prefect の Secret ブロック %s を読めません(%s: %s)。メールは送れません。",
-                                               mail.password_secret, type(e).__name__, e)
-        return settings
+        problem = secret_problem(mail.password_secret, e, os.environ.get("PREFECT_API_URL"))
+        logging.getLogger("shinchoku").warning("%s", problem)
+        return dataclasses.replace(settings, mail=dataclasses.replace(mail, password_problem=problem))
     return dataclasses.replace(settings, mail=dataclasses.replace(mail, password=password))
+
+
+def secret_problem(name: str, error: Exception, api: str | None) -> str:
+    """Why the Secret block gave no password, in Japanese, the error's own words after 原文."""
+    text = " ".join(str(error).split())
+    head = f"Prefect の Secret ブロック {name} からパスワードを読めません"
+    if not api:
+        why = ("Secret ブロックは Prefect サーバーに保存されます。PREFECT_API_URL が設定されていないため、"
+               "このコンピューターの一時的なサーバーを探しました。ブロックを保存した Prefect サーバーを PREFECT_API_URL"
+               "(例 http://127.0.0.1:4200/api)で指定するか、パスワードを環境変数 SHINCHOKU_MAIL_PASSWORD で渡してください")
+    elif "Unable to find block document" in text or type(error).__name__ == "ObjectNotFound":
+        why = f"Prefect サーバー {api} にその名前のブロックがありません。password_secret の名前と、保存したサーバーを確認してください"
+    else:
+        why = f"Prefect サーバー {api} に接続できるかを確認してください"
+    return f"{head}。{why}(原文: {type(error).__name__}: {text})"

@@ -238,7 +238,7 @@ def test_ingest_flow_end_to_end(prefect_server, settings, template, monkeypatch)
     assert {d.candidate.department: d.status for d in summary.decisions} == {"農林水産部": "accepted", "教育庁": "rejected"}
     assert query(settings.warehouse, "select kpi_id, fiscal_year, actual_value from kpi_progress") == [("IND-K02", 2023, 700.0)]
     assert (settings.inbox / "教育庁" / "rejected" / bad.name).exists()
-    assert len(summary.mail.failed) == 2 and "ConnectionRefusedError" in summary.mail.failed[0][1]
+    assert len(summary.mail.failed) == 2 and "ConnectionRefusedError" in summary.mail.failed[0].why
     attempts = 1 + MAIL.retries  # the task ran the step once and retried it MAIL.retries times
     assert query(settings.warehouse, "select status, attempts from raw_mail") == [("failed", attempts)] * 2
 

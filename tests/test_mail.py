@@ -105,11 +105,14 @@ def smtp(tmp_path_factory):
     controller.stop()
 
 
-def mail_config(folder: Path, smtp: Server, port: int | None = None, **extra) -> Path:
-    """shinchoku.toml with a [mail] section for the module's server (``port``: another, where nothing listens)."""
-    lines = ["[mail]", 'host = "127.0.0.1"', f"port = {port or smtp.port}", 'security = "starttls"', f'user = "{USER}"',
-             f'sender = "{SENDER}"', 'reply_to = "dx-toiawase@pref.example.lg.jp"', f'ca_file = "{smtp.certificate}"',
-             *(f"{k} = {v!r}".replace("'", '"') for k, v in extra.items())]
+def mail_config(folder: Path, smtp: Server, port: int | None = None, site: bool = False, **extra) -> Path:
+    """shinchoku.toml with a [mail] section for the module's server (``port``: another, where nothing listens;
+    ``extra``: more keys of [mail], or others in their place; ``user=None`` leaves the login out), and no site built
+    after a run unless ``site``."""
+    keys = {"host": "127.0.0.1", "port": port or smtp.port, "security": "starttls", "user": USER, "sender": SENDER,
+            "reply_to": "dx-toiawase@pref.example.lg.jp", "ca_file": str(smtp.certificate), **extra}
+    lines = ["[mail]", *(f"{k} = {v!r}".replace("'", '"') for k, v in keys.items() if v is not None),
+             "[site]", f"build = {'true' if site else 'false'}"]
     path = folder / "shinchoku.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -268,23 +271,173 @@ def test_a_refused_connection_leaves_the_run_published_is_told_and_is_delivered_
     assert summary.exit_code == 1 and summary.count("accepted") == 1  # the ingest's status, as without mail
     assert query(on.warehouse, "select count(*) from submissions") == [(2,)]  # published
     assert [p.name for d in ("総務部", "教育庁") for p in (on.inbox / d).glob("*.xlsx")] == []  # the inbox settled
-    assert len(summary.mail.failed) == 2 and all("ConnectionRefusedError" in why for _, why in summary.mail.failed)
+    # told in Japanese, what it likely means and what to check, the error's own words kept for the record
+    refused = (f"127.0.0.1:{closed.mail.port} に接続を拒否されました。host と port、中継サーバーが動いているか、"
+               "ファイアウォールを確認してください(原文: ConnectionRefusedError: [Errno 111] Connection refused)")
+    assert [f.why for f in summary.mail.failed] == [refused, refused]
     text, artifact = summary_text(summary), summary_markdown(summary)
-    assert "メール: 送信 0 件、送信失敗 2 件(次回の取込で再送します)" in text and "送信失敗 2 件" in artifact
+    assert text.count("メール: 送信") == 1  # once, with the summary
+    assert f"メール: 送信 0 件、送信失敗 2 件(次回の取込で再送します)\n  送信失敗 2 件: {refused}\n    【進捗】" in text
+    assert "送信失敗 2 件" in artifact
     monkeypatch.setenv("SHINCHOKU_CONFIG", str(tmp_path / "shinchoku.toml"))
+    monkeypatch.setenv("SHINCHOKU_MAIL_PASSWORD", PASSWORD)
     status = cli_in_process("status", "--inbox", str(on.inbox), "--warehouse", str(on.warehouse))
     assert status.returncode == 0
-    assert f"メール送信: 有効(127.0.0.1:{smtp.port}、STARTTLS、認証 {USER}" in status.stdout
+    assert f"メール送信: 有効(127.0.0.1:{smtp.port}、STARTTLS、認証 {USER}、差出人 {SENDER})" in status.stdout
     assert "送信待ち 0 件" not in status.stdout and "送信失敗 2 件" in status.stdout
-    assert "送信失敗: 【進捗】総務部 R4年度 報告様式: 受理(1回、最終 " in status.stdout
-    assert "ConnectionRefusedError" in status.stdout and "次回の取込で再送します" in status.stdout
+    assert f"  送信失敗 2 件: {refused}\n    【進捗】" in status.stdout
+    assert "    【進捗】総務部 R4年度 報告様式: 受理(1回、最終 " in status.stdout
+    assert status.stdout.count("。次回の取込で再送します") == 2
     assert len(smtp.received) == mark
 
     delivered = run_ingest(on, catalogue)  # the next night, the relay up again
-    assert sorted(delivered.mail.sent) == sorted(s for s, _ in summary.mail.failed)
+    assert sorted(delivered.mail.sent) == sorted(f.subject for f in summary.mail.failed)
     assert len(smtp.received) == mark + 2
     assert query(on.warehouse, "select status, attempts from raw_mail") == [("sent", 2), ("sent", 2)]
     assert query(on.warehouse, "select count(*) from audit_log where action = 'mail' and detail like '送信失敗%'") == [(2,)]
+
+
+def test_an_address_that_is_none_stops_nothing_and_its_mail_goes_once_the_catalogue_has_one(
+        on, smtp, template, tmp_path, monkeypatch):
+    """A full-width ＠ in 教育庁's address: catalogue check names it, and every command goes on (run, status,
+    review, remind --dry-run); 教育庁's mail is recorded 宛先なし with why, and status says so. Put right in the
+    catalogue, the next run sends it (a mail without an address is tried again, as a failed one is)."""
+    from test_catalogue import _broken_project
+
+    project = _broken_project(tmp_path, "departments.csv", "kyoiku@pref.example.lg.jp", "kyoiku＠pref.example.lg.jp")
+    monkeypatch.setenv("SHINCHOKU_CONFIG", str(tmp_path / "shinchoku.toml"))
+    monkeypatch.setenv("SHINCHOKU_MAIL_PASSWORD", PASSWORD)
+    submit_two(on, template, tmp_path)
+    paths = ("--project", str(project), "--inbox", str(on.inbox), "--warehouse", str(on.warehouse))
+    mark = len(smtp.received)
+    run = cli_in_process("run", "--no-prefect", "--settle-seconds", "0", *paths)
+    assert run.returncode == 1, run.stderr  # the ingest's status: one file rejected, as without mail
+    why = ("宛先の形式が正しくありません(入力: 'kyoiku＠pref.example.lg.jp')。catalogue の email を直してください")
+    assert "メール: 送信 1 件、宛先なし 1 件" in run.stdout
+    assert f"  宛先なし: 【進捗】教育庁 R4年度 報告様式: 差戻し(エラー 1件)({why})" in run.stdout
+    assert [m["Subject"] for m in smtp.since(mark)] == ["【進捗】総務部 R4年度 報告様式: 受理"]
+    status = cli_in_process("status", *paths)
+    assert status.returncode == 0, status.stderr
+    assert ("  宛先の形式が正しくありません: 教育庁 'kyoiku＠pref.example.lg.jp'(catalogue の email。その宛先には送りません。"
+            "shinchoku catalogue check で確認できます)") in status.stdout
+    assert f"  宛先なし: 教育庁 1 件({why}。departments.csv か local_governments.csv の email に" in status.stdout
+    for command in (("review",), ("remind", "--dry-run")):
+        done = cli_in_process(*command, *paths)
+        assert done.returncode == 0, (command, done.stderr)
+
+    # put right: the next run sends it (the recipients are read when a mail is sent), and status lists it no more
+    departments = project / "catalogue" / "departments.csv"
+    departments.write_text(departments.read_text(encoding="utf-8").replace("＠", "@"), encoding="utf-8")
+    again = cli_in_process("run", "--no-prefect", "--settle-seconds", "0", *paths)
+    assert "メール: 送信 1 件" in again.stdout and "宛先なし" not in again.stdout
+    assert [m["Subject"] for m in smtp.since(mark + 1)] == ["【進捗】教育庁 R4年度 報告様式: 差戻し(エラー 1件)"]
+    assert query(on.warehouse, "select unit, status from raw_mail order by unit") == [("教育庁", "sent"), ("総務部", "sent")]
+    status = cli_in_process("status", *paths)
+    assert "宛先なし" not in status.stdout and "宛先の形式" not in status.stdout
+    # the audit log tells both: without an address (why), then sent
+    assert query(on.warehouse, "select detail from audit_log where action = 'mail' and department = '教育庁' "
+                               "order by event_id") == [
+        (f"宛先なし: 【進捗】教育庁 R4年度 報告様式: 差戻し(エラー 1件)。{why}",),
+        ("送信済: 【進捗】教育庁 R4年度 報告様式: 差戻し(エラー 1件)(宛先 1件、1回目)",)]
+
+
+@pytest.fixture(scope="module")
+def plain_smtp():
+    """A relay without TLS or login (as a relay inside the LGWAN is): its port and the messages it accepted."""
+    from aiosmtpd.controller import Controller
+
+    received = []
+
+    class Collect:
+        async def handle_DATA(self, _server, _session, envelope):
+            received.append(envelope.content)
+            return "250 OK: queued"
+
+    controller = Controller(Collect(), hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield controller.port, received
+    controller.stop()
+
+
+def test_mail_test_sends_one_mail_through_the_relay_and_explains_what_stops_it(smtp, plain_smtp, tmp_path,
+                                                                              monkeypatch):
+    """`shinchoku mail-test --to`: one mail to the one given, through the relay as configured, nothing recorded; each
+    common mistake told in Japanese with what to set, the error's own words kept (原文)."""
+    port, received = plain_smtp
+    monkeypatch.setenv("SHINCHOKU_MAIL_PASSWORD", PASSWORD)
+
+    def mail_test(**settings):
+        monkeypatch.setenv("SHINCHOKU_CONFIG", str(mail_config(tmp_path, smtp, **settings)))
+        return cli_in_process("mail-test", "--to", "tanto@pref.example.lg.jp")
+
+    mark = len(smtp.received)
+    done = mail_test()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "テストメール「【進捗】メール送信のテスト」を tanto@pref.example.lg.jp に送信しました" in done.stdout
+    [mail] = smtp.since(mark)
+    assert smtp.received[mark][0] == ["tanto@pref.example.lg.jp"] and mail["Subject"] == "【進捗】メール送信のテスト"
+    assert "中継サーバー: 127.0.0.1:" in mail.get_body(("plain",)).get_content()
+
+    def refused(**settings) -> str:
+        done = mail_test(**settings)
+        assert done.returncode == 1 and done.stdout.count("送信できませんでした: ") == 1, done.stdout + done.stderr
+        return done.stdout.split("送信できませんでした: ")[1]
+
+    said = refused(port=port)  # STARTTLS to a relay that has none
+    assert said.startswith("中継サーバーが STARTTLS に対応していません。庁内の中継サーバー(25 番)なら security = \"none\"")
+    assert "(原文: SMTPNotSupportedError: STARTTLS extension not supported by server.)" in said
+    said = refused(port=port, security="none")  # a login the relay does not offer
+    assert said.startswith("中継サーバーがログイン(SMTP AUTH)を受け付けません。") and "user を外してください" in said
+    assert "(原文: SMTPNotSupportedError: SMTP AUTH extension not supported by server.)" in said
+    said = refused(port=port, security="ssl")  # TLS from the start, to a port that speaks plain SMTP
+    assert said.startswith(f"ポートと暗号化の設定が合っていません(127.0.0.1:{port} は security = \"ssl\" の接続に応じません。")
+    assert "WRONG_VERSION_NUMBER" in said
+    with socket.socket() as silent:  # a port that takes the connection and never greets: a timeout, told as one
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        quiet = silent.getsockname()[1]
+        said = refused(port=quiet, timeout_seconds=0.3)
+    assert said.startswith(f"127.0.0.1:{quiet} から応答がありません。host と port、ファイアウォール")
+    assert "(原文: SMTPServerDisconnected: Connection unexpectedly closed: timed out)" in said  # the greeting awaited
+    assert len(smtp.received) == mark + 1 and received == []
+
+    # the relay without login, as configured for it: the mail goes; a login over it is said to go unencrypted
+    done = mail_test(port=port, security="none", user=None)
+    assert done.returncode == 0 and len(received) == 1 and "暗号化なし、認証なし" in done.stdout
+    done = mail_test(port=port, security="none")
+    assert "注意: 暗号化なしの接続でログインするため、パスワードが暗号化されずに流れます" in done.stdout
+
+
+def test_a_user_without_a_password_is_told_before_any_mail_fails(on, smtp, catalogue, template, tmp_path,
+                                                                  monkeypatch):
+    """[mail] user set and no password: status says so (not 「認証 shinchoku」 as if fine), and the run's mail fails
+    with that reason, without a connection tried; a Secret block without the Prefect server is told in Japanese."""
+    from flows.parameters import secret_problem
+    from shinchoku.run.mail import MailNotSent, MailOutcome, NotSent
+
+    monkeypatch.setenv("SHINCHOKU_CONFIG", str(tmp_path / "shinchoku.toml"))
+    monkeypatch.delenv("SHINCHOKU_MAIL_PASSWORD", raising=False)
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    bare = dataclasses.replace(on, mail=dataclasses.replace(on.mail, password=None))
+    submit_two(bare, template, tmp_path)
+    summary = run_ingest(bare, catalogue)
+    missing = (f"[mail] user {USER} のパスワードが設定されていません(環境変数 SHINCHOKU_MAIL_PASSWORD か、password_secret に "
+               "Prefect の Secret ブロックの名前)")
+    assert [f.why for f in summary.mail.failed] == [missing, missing]
+    status = cli_in_process("status", "--inbox", str(on.inbox), "--warehouse", str(on.warehouse))
+    assert f"認証 {USER}。パスワードが設定されていません(環境変数 SHINCHOKU_MAIL_PASSWORD か、password_secret に" in status.stdout
+    assert "このままではすべてのメールが送信失敗になります" in status.stdout
+    mail_config(tmp_path, smtp, password_secret="shinchoku-smtp")
+    status = cli_in_process("status", "--inbox", str(on.inbox), "--warehouse", str(on.warehouse))
+    assert ("パスワードは Prefect の Secret ブロック shinchoku-smtp から読みます。PREFECT_API_URL が設定されていません"
+            in status.stdout)
+    said = secret_problem("shinchoku-smtp", ValueError("Unable to find block document named shinchoku-smtp"), None)
+    assert said.startswith("Prefect の Secret ブロック shinchoku-smtp からパスワードを読めません。Secret ブロックは Prefect "
+                           "サーバーに保存されます。PREFECT_API_URL が設定されていないため")
+    assert said.endswith("(原文: ValueError: Unable to find block document named shinchoku-smtp)")
+    # the flow's log names a failed mail task in one short Japanese line, not the outcome's fields
+    error = MailNotSent(MailOutcome(True, failed=[NotSent("件名", f"{missing[:10]}(原文: X: y)")]))
+    assert repr(error) == f"MailNotSent('メール 1 件を送信できませんでした: {missing[:10]}')"
 
 
 def test_the_step_retries_in_the_flow_and_comes_after_the_inbox_before_the_site():

@@ -141,6 +141,16 @@ def reminder(unit: str, survey: bool, owed: list[tuple[int, dt.date, tuple[str, 
                    f"reminder{today:%Y%m%d}")
 
 
+def test_mail(mail: Mail, to: str, sent_at: dt.datetime) -> EmailMessage:
+    """The mail of ``shinchoku mail-test``: one message through the configured relay, to whoever tries it."""
+    lines = ["shinchoku(DX推進計画の進捗管理)からのテストメールです。", "",
+             f"送信日時: {sent_at:%Y-%m-%d %H:%M}", f"中継サーバー: {mail.host}:{mail.smtp_port}({mail.security})",
+             f"差出人: {mail.sender}", f"宛先: {to}", "",
+             "このメールが届いていれば、部局・団体への受付結果と督促も同じ経路で送られます。"
+             "文字化けがないか、差出人と返信先(Reply-To)も確認してください。"]
+    return compose(mail, "【進捗】メール送信のテスト", "\n".join([*lines, "", "-- ", SIGNATURE]), "test")
+
+
 def compose(mail: Mail, title: str, body: str, key: str) -> EmailMessage:
     """A mail from the DX office (From, Reply-To, Message-ID, Auto-Submitted), its body made safe. The recipients
     (To) and the Date are set when it is sent (:func:`shinchoku.run.mail.send_mail`)."""
