@@ -561,11 +561,19 @@ def cmd_remind(args) -> int:
     except RunLocked as e:
         print(f"shinchoku: {e}", file=sys.stderr)
         return EXIT_LOCKED
+    def addresses(reminder) -> str:
+        return "、".join(catalogue.contacts_of(reminder.unit)) or "宛先なし"
+
     for reminder in done.due:
-        addresses = "、".join(catalogue.contacts_of(reminder.unit)) or "宛先なし"
-        say(f"{'送信予定' if args.dry_run else '督促'}: {reminder.subject}(宛先: {addresses})")
-    for reminder in done.earlier:
-        say(f"本日送信済み(送りません): {reminder.subject}")
+        say(f"{'送信予定' if args.dry_run else '督促'}: {reminder.subject}(宛先: {addresses(reminder)})")
+    for reminder, status in done.earlier:  # queued earlier today: each as its status then says
+        if status == "sent":
+            say(f"本日送信済み(送りません): {reminder.subject}")
+        elif status == "unknown":
+            say(f"本日送信中に中断(届いたか不明のため送りません): {reminder.subject}")
+        else:  # failed, pending or without an address earlier today: sent again now
+            before = {"failed": "送信失敗", "no_address": "宛先なし"}.get(status, "送信待ち")
+            say(f"{'再送予定' if args.dry_run else '再送'}(本日{before}): {reminder.subject}(宛先: {addresses(reminder)})")
     if not done.due and not done.earlier:
         print("今日督促する部局・団体はありません(督促の日: 提出期限の "
               + "・".join(f"{d}日前" for d in sorted(settings.mail.remind_before_days, reverse=True)) + "と"

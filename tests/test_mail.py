@@ -487,13 +487,13 @@ def test_the_demo_never_mails_however_mail_is_configured(smtp, template, tmp_pat
     assert flow_settings(str(inbox), str(warehouse), mail=True).mail.enabled
 
 
-# Reminders: FY2022's returns and survey sheets were due on 2023-06-30.
+# Reminders: FY2022's returns and survey sheets were due on 2023-06-30, FY2021's a year before.
 DUE = dt.date(2023, 6, 30)
 _ids = itertools.count(1000)
 
 
-def report(con, unit: str, kpis: list[str], government: str | None = None) -> None:
-    """An accepted FY2022 return (or a local government's counts) straight into the raw tables."""
+def report(con, unit: str, kpis: list[str], government: str | None = None, year: int = 2022) -> None:
+    """An accepted return of a year (or a local government's counts) straight into the raw tables."""
     sid = next(_ids)
     con.execute("insert into raw_submissions (submission_id, department, local_government, file_name, sha256, "
                 "received_at, ingested_at, status, error_count, warning_count) "
@@ -502,11 +502,11 @@ def report(con, unit: str, kpis: list[str], government: str | None = None) -> No
     for kpi in kpis:
         if government:
             con.execute("insert into raw_component_counts (submission_id, local_government, kpi_id, component_id, "
-                        "fiscal_year, as_of, count) select ?, ?, kpi_id, component_id, 2022, '2023-03-31', 5 "
-                        "from ref_kpi_components where kpi_id = ?", [sid, government, kpi])
+                        "fiscal_year, as_of, count) select ?, ?, kpi_id, component_id, ?, ?, 5 "
+                        "from ref_kpi_components where kpi_id = ?", [sid, government, year, dt.date(year + 1, 3, 31), kpi])
         else:
             con.execute("insert into raw_observations (submission_id, kpi_id, fiscal_year, as_of, actual_value) "
-                        "values (?, ?, 2022, '2023-03-31', 1)", [sid, kpi])
+                        "values (?, ?, ?, ?, 1)", [sid, kpi, year, dt.date(year + 1, 3, 31)])
 
 
 BEHIND = ("総務部", "保健福祉部", "鮫川村", "檜枝岐村")
@@ -514,21 +514,24 @@ BEHIND = ("総務部", "保健福祉部", "鮫川村", "檜枝岐村")
 
 @pytest.fixture(scope="module")
 def year_behind(catalogue, tmp_path_factory):
-    """A warehouse in which, of FY2022's reporters, only 総務部, 保健福祉部, 鮫川村 and 檜枝岐村 have not reported;
-    and what each of them owes."""
+    """A warehouse in which, of FY2022's reporters, only 総務部, 保健福祉部, 鮫川村 and 檜枝岐村 have not reported,
+    and 総務部 has not reported FY2021 either (everyone else has); and what each of them owes for FY2022."""
     path = tmp_path_factory.mktemp("behind") / "shinchoku.duckdb"
     settings = load_settings(warehouse=path, env={}, config_file="/none")
     wh.copy_blank(path, catalogue, settings, wh.fingerprint(catalogue, settings))
     con = duckdb.connect(str(path))
     try:
-        owing = con.execute("select department, local_government, missing_kpi_ids from submission_status "
-                            "where fiscal_year = 2022 and len(missing_kpi_ids) > 0").fetchall()
-        for unit, code, missing in owing:
-            if unit not in BEHIND:
-                report(con, unit, missing, code)
+        owing = {}
+        for year in (2021, 2022):
+            owing[year] = con.execute("select department, local_government, missing_kpi_ids from submission_status "
+                                      "where fiscal_year = ? and len(missing_kpi_ids) > 0", [year]).fetchall()
+            for unit, code, missing in owing[year]:
+                if unit not in BEHIND if year == 2022 else unit != "総務部":
+                    report(con, unit, missing, code, year)
     finally:
         con.close()
-    return path, {unit: missing for unit, _, missing in owing if unit in BEHIND}
+    assert any(unit == "総務部" for unit, _, _ in owing[2021])
+    return path, {unit: missing for unit, _, missing in owing[2022] if unit in BEHIND}
 
 
 @pytest.fixture
@@ -553,11 +556,19 @@ def test_remind_mails_only_the_overdue_on_the_configured_days_once_a_day(on, smt
     mark = len(smtp.received)
     before = remind(settings, catalogue, today=DUE - dt.timedelta(days=3))
     mails = addressed(mark)
-    assert sorted(mails) == sorted([f"【進捗】{unit} R4年度 {form}: 提出期限(6月30日)まであと3日" for unit, form in
-                                    (("総務部", "報告様式"), ("保健福祉部", "報告様式"), ("鮫川村", "調査票"), ("檜枝岐村", "調査票"))])
+    # 総務部 owes FY2021 as well: one mail names both years, the one due in 3 days in the subject
+    assert sorted(mails) == sorted(["【進捗】総務部 R3年度・R4年度 報告様式: R4年度の提出期限(6月30日)まであと3日",
+                                    *(f"【進捗】{unit} R4年度 {form}: 提出期限(6月30日)まであと3日" for unit, form in
+                                      (("保健福祉部", "報告様式"), ("鮫川村", "調査票"), ("檜枝岐村", "調査票")))])
     for unit, missing in behind.items():
         [(to, body)] = [v for k, v in mails.items() if f"】{unit} " in k]
         assert to == catalogue.contacts_of(unit) and f"未報告の指標: {'、'.join(missing)}" in body
+    [somu] = [body.replace("\r\n", "\n") for subject, (_, body) in mails.items() if "総務部" in subject]
+    assert "- R3年度: 提出期限 2022-06-30(期限を過ぎています)\n  未報告の指標: GOV-K02\n" \
+           "- R4年度: 提出期限 2023-06-30(あと3日)\n  未報告の指標: GOV-K02" in somu
+    assert "受付フォルダ(inbox)の 総務部 のフォルダに保存してください" in somu
+    [village] = [body for subject, (_, body) in mails.items() if "鮫川村" in subject]
+    assert "調査票を記入し、これまでと同じ方法で提出してください。" in village and "inbox" not in village  # no share
     assert len(before.mail.sent) == 4
 
     con = duckdb.connect(str(on.warehouse))
@@ -565,8 +576,9 @@ def test_remind_mails_only_the_overdue_on_the_configured_days_once_a_day(on, smt
     con.close()
     mark = len(smtp.received)
     remind(settings, catalogue, today=DUE + dt.timedelta(days=7))
-    assert sorted(addressed(mark)) == sorted([f"【進捗】{unit} R4年度 {form}: 提出期限(6月30日)を7日過ぎています" for unit, form in
-                                              (("総務部", "報告様式"), ("鮫川村", "調査票"), ("檜枝岐村", "調査票"))])
+    assert sorted(addressed(mark)) == sorted(["【進捗】総務部 R3年度・R4年度 報告様式: R4年度の提出期限(6月30日)を7日過ぎています",
+                                              *(f"【進捗】{unit} R4年度 調査票: 提出期限(6月30日)を7日過ぎています"
+                                                for unit in ("鮫川村", "檜枝岐村"))])
     mark = len(smtp.received)
     again = remind(settings, catalogue, today=DUE + dt.timedelta(days=7))  # the same day: none again
     assert again.due == [] and len(again.earlier) == 3 and len(smtp.received) == mark
@@ -584,6 +596,37 @@ def test_remind_mails_only_the_overdue_on_the_configured_days_once_a_day(on, smt
     monkeypatch.delenv("SHINCHOKU_CONFIG")
     off = cli_in_process("remind", "--inbox", str(on.inbox), "--warehouse", str(on.warehouse))
     assert off.returncode == 2 and "メール送信が無効です" in off.stderr
+
+
+def test_a_reminder_that_failed_goes_again_that_day_only_and_every_line_says_what_happens(
+        on, smtp, catalogue, behind, tmp_path, monkeypatch):
+    """A reminder is valid on its day: failed, it is promised a resend by remind run again that day, which sends it
+    (its line says so, not 「本日送信済み」); the next day it is not sent (see the test below)."""
+    from shinchoku.documents.summary import mail_line
+
+    day = DUE + dt.timedelta(days=7)
+    closed = load_settings(inbox=on.inbox, warehouse=on.warehouse, env={"SHINCHOKU_MAIL_PASSWORD": PASSWORD},
+                           config_file=mail_config(tmp_path, smtp, port=_free_port(), remind_after_days=[7]))
+    failed = remind(closed, catalogue, today=day)
+    assert mail_line(failed.mail) == "メール: 送信 0 件、督促の送信失敗 4 件(本日中に shinchoku remind を再実行すると再送します)"
+    mail_config(tmp_path, smtp, remind_after_days=[7])  # the relay as it should be
+    monkeypatch.setenv("SHINCHOKU_CONFIG", str(tmp_path / "shinchoku.toml"))
+    monkeypatch.setenv("SHINCHOKU_MAIL_PASSWORD", PASSWORD)
+    paths = ("--inbox", str(on.inbox), "--warehouse", str(on.warehouse))
+    for today, said in ((day, "。本日中に shinchoku remind を再実行すると再送します"),
+                        (day + dt.timedelta(days=1), "。督促の日を過ぎたため再送しません(次回の取込で期限切れとして記録します)")):
+        monkeypatch.setattr("shinchoku.run.inbox.now_jst", lambda today=today: dt.datetime.combine(today, dt.time(9)))
+        assert cli_in_process("status", *paths).stdout.count(said) == 4
+    monkeypatch.setattr("shinchoku.run.remind.now_jst", lambda: dt.datetime.combine(day, dt.time(15)))
+    dry = cli_in_process("remind", "--dry-run", *paths)
+    assert dry.stdout.count("再送予定(本日送信失敗): 【進捗】") == 4 and "本日送信済み" not in dry.stdout
+    mark = len(smtp.received)
+    again = cli_in_process("remind", *paths)
+    assert again.returncode == 0 and len(smtp.received) == mark + 4
+    assert again.stdout.count("再送(本日送信失敗): 【進捗】") == 4 and "本日送信済み" not in again.stdout
+    assert "メール: 送信 4 件" in again.stdout
+    third = cli_in_process("remind", *paths)
+    assert third.stdout.count("本日送信済み(送りません): ") == 4 and len(smtp.received) == mark + 4
 
 
 def test_a_reminder_that_failed_is_not_sent_on_another_day(on, smtp, catalogue, behind, tmp_path):

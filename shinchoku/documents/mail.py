@@ -118,26 +118,34 @@ def receipt(decision, catalogue, mail: Mail, run_id: int, years: list[int], *, m
     return message
 
 
-def reminder_subject(unit: str, survey: bool, owed, today: dt.date) -> str:
-    """【進捗】総務部 R5年度 報告様式: 提出期限(6月30日)まであと7日 / …を7日過ぎています."""
-    first_due = min(due for _, due, _ in owed)
-    days = (first_due - today).days
-    due = f"提出期限({first_due.month}月{first_due.day}日)"
-    outcome = f"{due}まであと{days}日" if days > 0 else f"{due}は本日です" if days == 0 else f"{due}を{-days}日過ぎています"
+def reminder_subject(unit: str, survey: bool, owed, due: dt.date, today: dt.date) -> str:
+    """【進捗】総務部 R5年度 報告様式: 提出期限(6月30日)まであと7日 / …を7日過ぎています; a unit owing several years:
+    【進捗】総務部 R4年度・R5年度 報告様式: R5年度の提出期限(6月30日)まであと7日. ``due``: the due date that brought
+    the reminder today."""
+    days = (due - today).days
+    when = f"提出期限({due.month}月{due.day}日)"
+    if len(owed) > 1:
+        when = f"{fiscal_year_label(max(y for y, d, _ in owed if d == due))}の{when}"
+    outcome = f"{when}まであと{days}日" if days > 0 else f"{when}は本日です" if days == 0 else f"{when}を{-days}日過ぎています"
     return subject(unit, [y for y, _, _ in owed], FORMS[survey], outcome)
 
 
-def reminder(unit: str, survey: bool, owed: list[tuple[int, dt.date, tuple[str, ...]]], today: dt.date,
+def reminder(unit: str, survey: bool, owed: list[tuple[int, dt.date, tuple[str, ...]]], due: dt.date, today: dt.date,
              mail: Mail) -> EmailMessage:
-    """A reminder to a department or local government that has not reported: ``owed`` is each fiscal year with its
-    due date and the KPIs still missing (as ``shinchoku status --overdue`` lists them)."""
+    """A reminder to a department or local government that has not reported: ``owed`` is every fiscal year it still
+    owes, with its due date and the KPIs still missing (as ``shinchoku status --overdue`` lists them); ``due``: the
+    due date that brought it today. A local government is not told of folders: it submits as it always has."""
     form = FORMS[survey]
     lines = [f"{unit} ご担当者様", "", f"DX推進計画の実績について、次の{form}がまだ届いていません。", ""]
-    for year, due, missing in sorted(owed):
-        lines += [f"- {fiscal_year_label(year)}: 提出期限 {due.isoformat()}", f"  未報告の指標: {'、'.join(missing)}"]
-    lines += ["", f"{form}を記入し、受付フォルダ(inbox)の {unit} のフォルダに保存してください。"
-              "すでに提出済みの場合は、行き違いですのでご容赦ください。"]
-    return compose(mail, reminder_subject(unit, survey, owed, today), "\n".join([*lines, "", "-- ", SIGNATURE]),
+    for year, year_due, missing in sorted(owed):
+        days = (year_due - today).days
+        state = f"あと{days}日" if days > 0 else "本日が期限です" if days == 0 else "期限を過ぎています"
+        lines += [f"- {fiscal_year_label(year)}: 提出期限 {year_due.isoformat()}({state})",
+                  f"  未報告の指標: {'、'.join(missing)}"]
+    how = (f"{form}を記入し、これまでと同じ方法で提出してください。" if survey
+           else f"{form}を記入し、受付フォルダ(inbox)の {unit} のフォルダに保存してください。")
+    lines += ["", how + "すでに提出済みの場合は、行き違いですのでご容赦ください。"]
+    return compose(mail, reminder_subject(unit, survey, owed, due, today), "\n".join([*lines, "", "-- ", SIGNATURE]),
                    f"reminder{today:%Y%m%d}")
 
 
