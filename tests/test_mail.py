@@ -341,6 +341,48 @@ def test_an_address_that_is_none_stops_nothing_and_its_mail_goes_once_the_catalo
         ("送信済: 【進捗】教育庁 R4年度 報告様式: 差戻し(エラー 1件)(宛先 1件、1回目)",)]
 
 
+def test_a_reorganised_departments_file_and_a_local_governments_sheets_are_written_to_as_what_they_are(
+        on, smtp, template, tmp_path):
+    """After 組織改正, a file in inbox/危機管理部/ taken as 危機管理局's is mailed to 危機管理局, under its name; a local
+    government's mail names no folder and no command (it submits as it always has), nor does any mail say
+    「shinchoku check と同じ表示」; a broken file's mail says no annotated copy was made, and no more."""
+    from helpers import reorganised_catalogue
+    from shinchoku.catalogue import load_catalogue
+    from shinchoku.documents.template import fill_survey, write_survey, write_template
+
+    catalogue = load_catalogue(reorganised_catalogue(tmp_path))
+    renamed = fill_template(write_template(catalogue, "危機管理局", 2024, tmp_path / "k.xlsx"), {"SAF-K01": 7000})
+    drop(on, renamed, "危機管理部", "R6_危機管理.xlsx")
+    blank = {g: write_survey(catalogue, g, 2023, tmp_path / "blank" / f"{g}.xlsx") for g in ("郡山市", "会津若松市")}
+    drop(on, fill_survey(blank["郡山市"], {("GOV-K01", "online"): 1234, ("GOV-K01", "total"): 2000,
+                                           ("EDU-K01", "ict_teachers"): 10, ("EDU-K01", "teachers"): 20}), "郡山市")
+    drop(on, fill_survey(blank["会津若松市"], {("GOV-K01", "online"): 2500, ("GOV-K01", "total"): 2000}), "会津若松市")
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"not a workbook at all")
+    drop(on, broken, "総務部", "壊れた.xlsx")
+    mark = len(smtp.received)
+    summary = run_ingest(on, catalogue)
+    assert not summary.mail.failed and not summary.mail.no_address, summary.mail
+    mails = {m["Subject"]: (m, m.get_body(("plain",)).get_content()) for m in smtp.since(mark)}
+    kiki, kiki_body = mails["【進捗】危機管理局 R6年度 報告様式: 受理(警告 1件)"]
+    assert [a.addr_spec for a in kiki["To"].addresses] == ["kikikanri-kyoku@pref.example.lg.jp"]
+    assert kiki_body.startswith("危機管理局 ご担当者様")
+    assert query(on.warehouse, "select unit from raw_mail where subject like '%危機管理%'") == [("危機管理局",)]
+
+    _, accepted = mails["【進捗】郡山市 R5年度 調査票: 受理"]
+    rejected, rejected_body = mails["【進捗】会津若松市 R5年度 調査票: 差戻し(エラー 1件)"]
+    assert "受理した調査票は、原本のまま保管しています。" in accepted
+    assert "以下をすべて直した調査票を、これまでと同じ方法でもう一度提出してください。" in rejected_body
+    assert list(rejected.iter_attachments())  # the annotated copy, as a department's
+    for body in (accepted, rejected_body):
+        assert "inbox" not in body and "rejected" not in body and "shinchoku " not in body, body
+    _, broken_body = mails["【進捗】総務部 年度不明 報告様式: 差戻し(エラー 1件)"]
+    assert "エラー箇所を示したコピーは作成していません: " in broken_body
+    assert "に移動しました(エラー一覧も同じフォルダにあります)。" in broken_body and "エラー箇所のファイル" not in broken_body
+    assert all("shinchoku check" not in body for _, body in mails.values())
+    assert "に移動しました(エラー一覧とエラー箇所のファイルも同じフォルダにあります)。" not in broken_body
+
+
 @pytest.fixture(scope="module")
 def plain_smtp():
     """A relay without TLS or login (as a relay inside the LGWAN is): its port and the messages it accepted."""

@@ -74,14 +74,26 @@ def outcome_text(decision) -> str:
     return "受理" + (f"(警告 {warnings}件)" if warnings else "")
 
 
+def addressee(decision, catalogue, years: list[int]) -> str:
+    """Whom a file's mail is to: its folder's unit, but after a reorganisation (組織改正) the department the file was
+    taken as, whose folder the old one's is (危機管理部 → 危機管理局): its name and its addresses."""
+    folder = decision.candidate.department or ""
+    if folder not in catalogue.departments:  # a local government's folder (or one the catalogue does not know)
+        return folder
+    taken = decision.assessment.department if decision.assessment is not None else None
+    if taken in catalogue.departments:
+        return taken
+    return (catalogue.successor_in(folder, years[0]) if years else None) or folder  # a duplicate: by its year
+
+
 def receipt(decision, catalogue, mail: Mail, run_id: int, years: list[int], *, moved: str | None = None,
             attachment: tuple[str, bytes] | None = None, kept_back: str | None = None) -> EmailMessage:
-    """The mail for one file a run decided, of fiscal ``years`` (:func:`fiscal_years`, or a duplicate's original's).
-    ``moved``: where the rejected original went (inbox/<部局>/rejected/...);
+    """The mail for one file a run decided, of fiscal ``years`` (:func:`fiscal_years`, or a duplicate's original's),
+    to its :func:`addressee`. ``moved``: where the rejected original went (inbox/<部局>/rejected/...);
     ``attachment``: the annotated copy (its name in rejected/, its bytes); ``kept_back``: why a copy that exists is
-    not attached (its size)."""
+    not attached (its size). A local government is told no folder nor command: it submits as it always has."""
     cand = decision.candidate
-    unit = cand.department or ""
+    unit = addressee(decision, catalogue, years)
     survey = is_survey(decision, catalogue)
     form = FORMS[survey]
     lines = [f"{unit} ご担当者様", "",
@@ -93,11 +105,13 @@ def receipt(decision, catalogue, mail: Mail, run_id: int, years: list[int], *, m
             lines += [f"エラーのあるセルに色とコメントを付けたコピー({attachment[0]})を添付しました"
                       "(シート「エラー一覧」にも一覧があります)。"]
         elif kept_back:
-            lines += [f"エラー箇所を示したコピーは{kept_back}ため添付していません。下のフォルダにあります。"]
+            lines += [f"エラー箇所を示したコピーは{kept_back}ため添付していません。" +
+                      ("必要な場合は、このメールに返信してください。" if survey else "下のフォルダにあります。")]
         elif decision.copy_skipped:
             lines += [f"エラー箇所を示したコピーは作成していません: {decision.copy_skipped}"]
-        if moved:
-            lines += [f"提出されたファイルは {moved} に移動しました(エラー一覧とエラー箇所のファイルも同じフォルダにあります)。"]
+        if moved and not survey:
+            beside = "エラー一覧とエラー箇所のファイル" if attachment or kept_back else "エラー一覧"
+            lines += [f"提出されたファイルは {moved} に移動しました({beside}も同じフォルダにあります)。"]
     elif decision.status == "duplicate":
         lines += [f"提出ファイル: {cand.path.name}",
                   f"結果: 同じ内容のファイルを受理済みです(提出番号 {decision.duplicate_of})。取り込み直しはしていません。",
@@ -106,9 +120,9 @@ def receipt(decision, catalogue, mail: Mail, run_id: int, years: list[int], *, m
         warnings = [i for i in decision.issues if i.severity != ERROR]
         lines += [f"提出ファイル: {cand.path.name}",
                   "結果: 受理しました。" + (f"確認していただきたい点(警告)が {len(warnings)}件あります。" if warnings else ""),
-                  "受理したファイルは受付フォルダから取り除きました(原本は保管しています)。",
-                  "", "読み取った内容(shinchoku check と同じ表示です):",
-                  *check_lines(decision.assessment, catalogue, cand.path.name)]
+                  "受理した調査票は、原本のまま保管しています。" if survey
+                  else "受理したファイルは受付フォルダから取り除きました(原本は保管しています)。",
+                  "", "読み取った内容:", *check_lines(decision.assessment, catalogue, cand.path.name)]
         if warnings:
             lines += ["", "警告は受理を妨げませんが、値をご確認ください。誤りがあれば、直したファイルをもう一度提出してください。"]
     message = compose(mail, subject(unit, years, form, outcome_text(decision)),

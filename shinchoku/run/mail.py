@@ -130,8 +130,7 @@ def queue_receipts(path: Path, settings: Settings, catalogue: Catalogue, summary
     try:
         rows = []
         for decision in summary.decisions:
-            unit = decision.candidate.department
-            if not unit:
+            if not decision.candidate.department:
                 continue
             sid = decision.submission_id
             attachment = kept_back = None
@@ -149,7 +148,7 @@ def queue_receipts(path: Path, settings: Settings, catalogue: Catalogue, summary
             message = compose.receipt(decision, catalogue, mail, summary.run_id, years,
                                       moved=f"inbox/{Path(moved).relative_to(settings.inbox).as_posix()}" if moved else None,
                                       attachment=attachment, kept_back=kept_back)
-            rows.append(row(f"submission:{sid}", "receipt", unit,
+            rows.append(row(f"submission:{sid}", "receipt", compose.addressee(decision, catalogue, years),
                             "団体" if compose.is_survey(decision, catalogue) else "部局", years[0] if years else None,
                             message, submission_id=sid, run_id=summary.run_id))
         queue(con, rows)
