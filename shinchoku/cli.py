@@ -5,7 +5,8 @@ API) is :mod:`flows.server`.
 
 Exit status: 0 nothing rejected; 1 a file was rejected (or has errors, for
 check); 2 usage or configuration error; 3 another run holds the warehouse;
-4 the run failed (nothing was published; the next run starts afresh).
+4 the run failed (nothing was published; the next run starts afresh); 141 the output's reader went away
+(piped into ``head``), quietly.
 """
 
 from __future__ import annotations
@@ -249,7 +250,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_PIPE = 141  # the reader went away (`shinchoku status | head`): as a shell reports a command ended by SIGPIPE
+
+
 def main(argv: list[str] | None = None) -> int:
+    try:
+        try:
+            return _main(argv)
+        finally:  # (argparse's --help and errors leave by SystemExit)
+            sys.stdout.flush()  # here, not at the interpreter's exit, where a closed pipe would print a traceback
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_PIPE
+
+
+def _quiet_stdout() -> None:
+    """After the reader of our output went away: what is still buffered goes nowhere, and Python's own flush at exit
+    finds nothing to complain about."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a file (a test's capture): nothing is flushed at exit
+        pass
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
