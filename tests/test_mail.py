@@ -320,7 +320,8 @@ def test_an_address_that_is_none_stops_nothing_and_its_mail_goes_once_the_catalo
     assert status.returncode == 0, status.stderr
     assert ("  宛先の形式が正しくありません: 教育庁 'kyoiku＠pref.example.lg.jp'(catalogue の email。その宛先には送りません。"
             "shinchoku catalogue check で確認できます)") in status.stdout
-    assert f"  宛先なし: 教育庁 1 件({why}。departments.csv か local_governments.csv の email に" in status.stdout
+    assert (f"  宛先なし: 教育庁 1 件({why}。departments.csv か local_governments.csv の email を直して、"
+            "次回の取込で再送します)") in status.stdout
     for command in (("review",), ("remind", "--dry-run")):
         done = cli_in_process(*command, *paths)
         assert done.returncode == 0, (command, done.stderr)

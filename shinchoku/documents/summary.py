@@ -179,7 +179,8 @@ MAIL_TROUBLE_SQL = """
     select status, kind, send_on, subject, attempts, last_attempt_at, error from raw_mail
     where status in ('failed', 'unknown') order by coalesce(last_attempt_at, queued_at) desc, mail_id"""
 NO_ADDRESS_SQL = """
-    select unit, error, count(*) from raw_mail where status = 'no_address' group by unit, error order by unit, error"""
+    select unit, error, kind, send_on, count(*) from raw_mail where status = 'no_address'
+    group by all order by unit, error, kind, send_on"""
 MAX_MAIL_SHOWN = 10
 
 
@@ -225,11 +226,12 @@ def mail_status(con, mail, unrecorded: bool = False, *, today=None, catalogue=No
     if counts:
         lines.append("  " + "・".join(f"{MAIL_STATUS_JA[s]} {counts[s]} 件" for s in MAIL_STATUS_JA if counts.get(s)))
 
-    def again(kind: str, send_on) -> str:
+    def again(kind: str, send_on, then: str = "") -> str:
+        """Whether (and when) a mail that did not go goes again; ``then``: what must happen first."""
         if kind == "reminder":
-            return RESEND_REMINDER if send_on is not None and send_on == today else \
+            return then + RESEND_REMINDER if send_on is not None and send_on == today else \
                 "督促の日を過ぎたため再送しません(次回の取込で期限切れとして記録します)"
-        return RESEND if mail.enabled else "メール送信を有効にすると次回の取込で再送します"
+        return then + RESEND if mail.enabled else "メール送信を有効にすると次回の取込で再送します"
 
     trouble = con.execute(MAIL_TROUBLE_SQL).fetchall()
     reasons: dict[str, list[tuple[str, str, str]]] = {}  # a failed mail's error -> (subject, its tries, again)
@@ -249,9 +251,9 @@ def mail_status(con, mail, unrecorded: bool = False, *, today=None, catalogue=No
         lines += [f"    {subject}({tries})。{resend}" for subject, tries, resend in same]
     if len(trouble) > MAX_MAIL_SHOWN:
         lines.append(f"  …ほか {len(trouble) - MAX_MAIL_SHOWN} 件")
-    for unit, error, count in con.execute(NO_ADDRESS_SQL).fetchall():
+    for unit, error, kind, send_on, count in con.execute(NO_ADDRESS_SQL).fetchall():
         lines.append(f"  宛先なし: {unit} {count} 件({error or 'catalogue の email に宛先がありません'}。"
-                     "departments.csv か local_governments.csv の email に書くと、次回の取込で送ります)")
+                     f"{again(kind, send_on, 'departments.csv か local_governments.csv の email を直して、')})")
     if unrecorded:
         lines.append("  送信の記録がまだウェアハウスに反映されていません(次回の取込か shinchoku remind で反映します)")
     return [terminal_safe(line) for line in lines]
