@@ -15,8 +15,10 @@ just before handing it to the SMTP server and just after; then it records the fa
 
 A mail the server refuses, or that finds no server, is recorded ``failed`` and retried by the next run (the flow's
 task retries it first): it never fails or undoes the run. The recipients are the catalogue's addresses when the mail
-is sent, so an address put right in the catalogue reaches a mail that failed before; a unit without one gets
-``no_address``. A reminder is sent on its day or not at all (``expired``). With no SMTP host nothing is sent, nothing
+is sent, so an address put right in the catalogue reaches a mail that failed before; a unit without one (or whose
+cell holds nothing that is an address) gets ``no_address``, with why, and is tried again by each run as a failed
+mail is. An SMTP error is recorded in Japanese, what it likely means and what to set, with its own words
+(``explain``). A reminder is sent on its day or not at all (``expired``). With no SMTP host nothing is sent, nothing
 is queued and nothing fails.
 """
 
@@ -68,6 +70,9 @@ class MailNotSent(Exception):
 class CannotLogIn(Exception):
     """[mail] user is set, but no password came (SHINCHOKU_MAIL_PASSWORD, or the Prefect Secret block), or one that
     SMTP's login cannot carry."""
+
+
+SMTP_ERRORS = (OSError, smtplib.SMTPException, CannotLogIn)  # what a connection or a send may raise
 
 
 class NotSent(NamedTuple):
@@ -295,9 +300,6 @@ def send_test(mail: Mail, to: str) -> str:
     with _connect(mail) as smtp:
         smtp.sendmail(parseaddr(mail.sender)[1], [to], addressed(message.as_bytes(), [to]))
     return str(message["Subject"])
-
-
-SMTP_ERRORS = (OSError, smtplib.SMTPException, CannotLogIn)  # what a connection or a send may raise
 
 
 def addressed(message: bytes, recipients) -> bytes:
