@@ -10,7 +10,6 @@ is given or returns is a handle (``Held``), so Prefect's cost stays the same for
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import logging
 
@@ -18,9 +17,10 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from flows.parameters import flow_settings
+
 from shinchoku.catalogue import load_catalogue
 from shinchoku.config import Settings
-from shinchoku.settings import load_settings
 from shinchoku.run.inbox import now_jst
 from shinchoku.run.steps import STEPS, Step, run_steps
 from shinchoku.run.progress import say
@@ -66,25 +66,6 @@ def hold(value) -> Held:
 def release(handle: Held):
     """What a handle stood for, taken out of the holder."""
     return _HELD.pop(handle.key)
-
-
-def with_mail_password(settings):
-    """Settings with the SMTP password from the Prefect Secret block that [mail] password_secret names, when mail is
-    on, a user logs in, and the environment (SHINCHOKU_MAIL_PASSWORD) gives none. A block that cannot be read is
-    told as a warning and leaves no password: the mail step then records each mail as failed, with why, and the
-    next run tries again."""
-    mail = settings.mail
-    if not (mail.enabled and mail.user and mail.password_secret) or mail.password:
-        return settings
-    from prefect.blocks.system import Secret
-
-    try:
-        password = Secret.load(mail.password_secret).get()
-    except Exception as e:  # noqa: BLE001 - no server, no block: the mail waits, the run goes on
-        logging.getLogger("shinchoku").warning("Prefect の Secret ブロック %s を読めません(%s: %s)。メールは送れません。",
-                                               mail.password_secret, type(e).__name__, e)
-        return settings
-    return dataclasses.replace(settings, mail=dataclasses.replace(mail, password=password))
 
 
 def _task_for(step: Step):
@@ -150,15 +131,14 @@ def tell(line: str) -> None:
 
 @flow(name=FLOW_NAME, flow_run_name=run_name, log_prints=False)
 def ingest_flow(inbox: str | None = None, warehouse: str | None = None, settle_seconds: float | None = None,
-                wait_seconds: float = 0, site_build: bool | None = None) -> "IngestResult":
+                wait_seconds: float = 0, site_build: bool | None = None, mail: bool = True) -> "IngestResult":
     """One ingest of the inbox into the warehouse; the result carries the run summary. ``site_build``
-    overrides the configuration's [site] build (None: as configured).
+    overrides the configuration's [site] build (None: as configured); ``mail=False``: no mail, however configured.
 
     The flow run's log tells the night: each step's line as the terminal shows it, each rejected file with
     its error codes (a warning), and the run's summary; `shinchoku run` prints the summary itself."""
     _console_once()
-    settings = with_mail_password(load_settings(inbox=inbox, warehouse=warehouse, settle_seconds=settle_seconds,
-                                                site_build=site_build))
+    settings = flow_settings(inbox, warehouse, settle_seconds, site_build, mail)
     try:
         summary = run_steps(settings, load_catalogue(), wait_seconds, call=as_task, say=tell)
     except RunLocked as e:

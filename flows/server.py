@@ -93,13 +93,13 @@ def run_flow(settings, wait: float = 0):
     with waiting("Prefect を読み込んでいます…"):
         prefect_env()
         from flows.ingest import ingest_flow  # Prefect's start-up (seconds): paid only by the commands that run the flow
+        from flows.parameters import flow_parameters
     _one_line_errors()
     # The ticking line ends when the flow's first step reports (the server is up by then).
     starting = ("Prefect サーバーで実行しています…" if os.environ.get("PREFECT_API_URL")
                 else "Prefect のローカルサーバーを起動しています(初回は1分ほどかかります)…")
     with waiting(starting):
-        result = ingest_flow(inbox=str(settings.inbox), warehouse=str(settings.warehouse),
-                             settle_seconds=settings.settle_seconds, wait_seconds=wait, site_build=settings.site_build)
+        result = ingest_flow(**flow_parameters(settings, wait))
     if result.locked:
         raise RunLocked(result.message)
     return result.summary

@@ -18,16 +18,18 @@ from functools import cached_property
 from pathlib import Path
 
 from . import catalogue_fields
-from .catalogue_fields import email_addresses, field_value, number, year
+from .catalogue_fields import field_value, number, split_addresses, year
 from .config import ROOT, catalogue_dir, exact_value
 
 
 class CatalogueError(Exception):
-    """The catalogue files are inconsistent; the message names each entry (file, row, column)."""
+    """The catalogue files are inconsistent; the message names each entry (file, row, column). ``contacts_only``:
+    every problem is a contact's address, which stops no command but ``catalogue check`` (see load_catalogue)."""
 
-    def __init__(self, message: str, problems: list[str] | None = None):
+    def __init__(self, message: str, problems: list[str] | None = None, contacts_only: bool = False):
         super().__init__(message)
         self.problems = problems or [message]
+        self.contacts_only = contacts_only
 
 
 class CatalogueUnreadable(CatalogueError):
@@ -157,6 +159,7 @@ class Department:
     valid_to_fy: int | None = None  # the last fiscal year it exists (None: still exists)
     successor: str | None = None
     emails: tuple[str, ...] = ()  # its contacts, whom the run's mail reaches (never shown on the site)
+    bad_emails: tuple[str, ...] = ()  # what its email cell holds that is no address (catalogue check names it)
 
     def exists_in(self, fiscal_year: int) -> bool:
         return (self.valid_from_fy is None or fiscal_year >= self.valid_from_fy) and \
@@ -176,6 +179,7 @@ class LocalGovernment:
     valid_from_fy: int | None = None
     valid_to_fy: int | None = None  # the last fiscal year it exists under this code (None: still exists)
     emails: tuple[str, ...] = ()  # its contacts, whom the run's mail reaches (never shown on the site)
+    bad_emails: tuple[str, ...] = ()  # what its email cell holds that is no address (catalogue check names it)
 
     @property
     def is_municipality(self) -> bool:
@@ -358,10 +362,25 @@ class Catalogue:
     def contacts_of(self, folder: str | None) -> tuple[str, ...]:
         """The addresses of whoever submits from an inbox folder: the local government of that name, else the
         department (departments.csv); () when the catalogue has none."""
+        unit = self._unit(folder)
+        return unit.emails if unit else ()
+
+    def bad_contacts_of(self, folder: str | None) -> tuple[str, ...]:
+        """What the unit's email cell holds that is not an address (a full-width ＠, a display name), as written:
+        no mail goes there; ``catalogue check`` names it."""
+        unit = self._unit(folder)
+        return unit.bad_emails if unit else ()
+
+    @property
+    def bad_contacts(self) -> list[tuple[str, str]]:
+        """Every (unit, entry) of the email cells that is not an address."""
+        units = (*self.organisation, *self.local_governments)
+        return [(unit.name, bad) for unit in units for bad in unit.bad_emails]
+
+    def _unit(self, folder: str | None) -> Department | LocalGovernment | None:
         if folder in self.local_governments_by_name:
-            return self.local_governments_by_name[folder].emails
-        listed = self._listed.get(folder or "")
-        return listed.emails if listed else ()
+            return self.local_governments_by_name[folder]
+        return self._listed.get(folder or "")
 
     def municipalities_in(self, fiscal_year: int) -> tuple[LocalGovernment, ...]:
         """The municipalities (市・町・村) that exist in a fiscal year, in file order."""
@@ -461,21 +480,31 @@ def _read(path: Path, encodings: dict[str, str]) -> Table:
     return Table(tuple(dict.fromkeys(c for c in reader.fieldnames or [] if c)), rows)
 
 
-def load_catalogue(directory: Path | None = None) -> Catalogue:
+CONTACT_FILES = ("departments.csv", "local_governments.csv")  # the files whose email column holds contacts
+
+
+def load_catalogue(directory: Path | None = None, *, strict: bool = False) -> Catalogue:
     """Read and validate the catalogue (the project's, by default); raise CatalogueError listing every problem,
-    each naming its file, row and column."""
+    each naming its file, row and column.
+
+    A contact's address that is none (a full-width ＠) stops nothing but ``strict`` (``catalogue check``, which
+    lists it): a unit keeps the addresses of its cell that are addresses, and no mail goes to the rest
+    (``bad_contacts_of``: the mail says why). A nightly ingest never waits on a typo in an address."""
     directory = catalogue_dir() if directory is None else directory
     encodings: dict[str, str] = {}  # file name -> the encoding it was read in
     tables = {name: _read(directory / name, encodings) for name, required in FILES.items()
               if required or (directory / name).exists()}
     checked = _checked_marker(directory)
     unchecked = not checked.exists()
+    bad = _bad_contacts(tables)  # (file, row) -> the entries of its email cell that are no address
     if unchecked:
         # Imported here, not at the top, to save start-up: pandas and pandera take about a second, and a
         # catalogue found sound before (the marker) skips them. No import circle: see catalogue_fields.
         from schemas.catalogue import definition_problems, file_problems
 
-        _refuse(file_problems(tables))
+        problems = file_problems(tables if strict or not bad else _without_bad_contacts(tables, bad))
+        contacts = {f"{name} 行{row} 列 email:" for name, row in bad}
+        _refuse(problems, contacts_only=bool(problems) and all(p.startswith(tuple(contacts)) for p in problems))
     # From here on the files are sound: every cell reads as its column requires.
     rows = {name: [row for _, row in table.rows] for name, table in tables.items()}
     owners = {row["item_id"]: row["owner"] for row in rows["owners.csv"]}
@@ -497,14 +526,14 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
                             number(row["figure_value"])[0], row["figure_unit"] or None, row["as_of"] or None,
                             row["note"]) for row in rows.get("outcomes.csv", [])]
     organisation = tuple(Department(row["department"], year(row["valid_from_fy"]), year(row["valid_to_fy"]),
-                                    row["successor"] or None, email_addresses(row.get("email", "")))
+                                    row["successor"] or None, *split_addresses(row.get("email", "")))
                          for row in rows.get("departments.csv", []))
     revisions = [Revision(row["revision_id"], row["item_id"], row["field"], row["new_value"], int(row["effective_fy"]),
                           catalogue_fields.date(row["decided_on"]), row["reason"], row["source"])
                  for row in rows.get("revisions.csv", [])]
     governments = tuple(LocalGovernment(row["code"], row["name"], row["reading"], row["kind"], row["region"] or None,
                                         year(row["valid_from_fy"]), year(row["valid_to_fy"]),
-                                        email_addresses(row.get("email", "")))
+                                        *split_addresses(row.get("email", "")))
                         for row in rows.get("local_governments.csv", []))
     memberships = tuple(GroupMembership(row["group"], row["code"], year(row["valid_from_fy"]), year(row["valid_to_fy"]))
                         for row in rows.get("local_government_groups.csv", []))
@@ -520,7 +549,8 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
     by_id = dict(versions)
     if unchecked:
         _refuse(definition_problems([v for k in kpis for v in by_id[k.kpi_id]], revisions, plan))
-        _remember(checked)
+        if not bad:  # sound as written: catalogue check, which skips a remembered catalogue, has nothing to say
+            _remember(checked)
     current_kpis = tuple(by_id[k.kpi_id][-1].item for k in kpis)
     current_initiatives = tuple(by_id[i.initiative_id][-1].item for i in initiatives)
     return Catalogue(tuple(sorted(areas, key=lambda a: a.sort_order)), current_initiatives, current_kpis,
@@ -528,9 +558,32 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
                      governments, memberships, rules, components)
 
 
-def _refuse(problems: list[str]) -> None:
+def _refuse(problems: list[str], contacts_only: bool = False) -> None:
     if problems:
-        raise CatalogueError("\n".join(problems), problems)
+        raise CatalogueError("\n".join(problems), problems, contacts_only)
+
+
+def _bad_contacts(tables: dict[str, Table]) -> dict[tuple[str, int], tuple[str, ...]]:
+    """The email cells holding an entry that is no address, by (file, row)."""
+    found = {}
+    for name in CONTACT_FILES:
+        table = tables.get(name)
+        for row, cells in table.rows if table is not None and "email" in table.columns else ():
+            bad = split_addresses(cells.get("email", ""))[1]
+            if bad:
+                found[name, row] = bad
+    return found
+
+
+def _without_bad_contacts(tables: dict[str, Table], bad: dict[tuple[str, int], tuple[str, ...]]) -> dict[str, Table]:
+    """The tables as the checks of a run see them: each email cell holding only its addresses."""
+    changed = dict(tables)
+    for name in {name for name, _ in bad}:
+        table = tables[name]
+        changed[name] = Table(table.columns, tuple(
+            (row, {**cells, "email": ";".join(split_addresses(cells["email"])[0])}) if (name, row) in bad else (row, cells)
+            for row, cells in table.rows))
+    return changed
 
 
 def _all_versions(kpis, initiatives, revisions, plan_start: int) -> tuple[tuple[str, tuple[Version, ...]], ...]:

@@ -54,19 +54,29 @@ _EMAIL = re.compile(r"(?!\.)(?!.*\.\.)[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}(?<!\
                     r"@(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
 
 
-def email_addresses(text: str) -> tuple[str, ...]:
-    """A contact cell's addresses: several separated by ';' (or ','), '' -> (). ValueError naming the first that is
-    not an address (full-width characters, a display name, a missing domain)."""
+def split_addresses(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A contact cell's parts, several separated by ';' (or ','): (the addresses, each once; the parts that are not
+    one, as written: full-width characters, a display name, a missing domain)."""
     found: list[str] = []
+    bad: list[str] = []
     for part in re.split(r"[;,]", text):
         address = part.strip()
         if not address:
             continue
         if not _EMAIL.fullmatch(address):
-            raise ValueError(f"メールアドレスとして読めません(入力: {address!r})")
-        if address.lower() not in (a.lower() for a in found):
+            bad.append(address)
+        elif address.lower() not in (a.lower() for a in found):
             found.append(address)
-    return tuple(found)
+    return tuple(found), tuple(bad)
+
+
+def email_addresses(text: str) -> tuple[str, ...]:
+    """A contact cell's addresses: several separated by ';' (or ','), '' -> (). ValueError naming the first that is
+    not an address (full-width characters, a display name, a missing domain)."""
+    found, bad = split_addresses(text)
+    if bad:
+        raise ValueError(f"メールアドレスとして読めません(入力: {bad[0]!r})")
+    return found
 
 
 def department_name_ok(name: str) -> bool:

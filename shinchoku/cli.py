@@ -5,7 +5,8 @@ API) is :mod:`flows.server`.
 
 Exit status: 0 nothing rejected; 1 a file was rejected (or has errors, for
 check); 2 usage or configuration error; 3 another run holds the warehouse;
-4 the run failed (nothing was published; the next run starts afresh).
+4 the run failed (nothing was published; the next run starts afresh); 141 the output's reader went away
+(piped into ``head``), quietly.
 """
 
 from __future__ import annotations
@@ -216,6 +217,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="送らずに、今日送る督促の件名と宛先を表示します(メール送信が無効でも使えます)")
     p.add_argument("--wait", type=float, default=0, metavar="SECONDS", help="取込の実行中は、この秒数まで待ちます")
 
+    p = command("mail-test", "設定 [mail] の中継サーバーから、指定したアドレスにテストメールを1通送ります"
+                             "(部局・団体には送りません。ウェアハウスにも記録しません)")
+    p.add_argument("--to", required=True, metavar="ADDRESS", help="テストメールの宛先(自分のアドレス。例 dx-suishin@pref.example.lg.jp)")
+
     p = command("review", "確定の前に DX推進課が確認する事項: 前回の確定以降の値・取組実績、警告、未報告の指標、要因分析、団体の件数から計算する指標の集計状況と未提出の団体")
     _paths(p)
     p.add_argument("--year", type=fiscal_year_arg, metavar="FY", help="この年度だけ")
@@ -245,7 +250,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_PIPE = 141  # the reader went away (`shinchoku status | head`): as a shell reports a command ended by SIGPIPE
+
+
 def main(argv: list[str] | None = None) -> int:
+    try:
+        try:
+            return _main(argv)
+        finally:  # (argparse's --help and errors leave by SystemExit)
+            sys.stdout.flush()  # here, not at the interpreter's exit, where a closed pipe would print a traceback
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_PIPE
+
+
+def _quiet_stdout() -> None:
+    """After the reader of our output went away: what is still buffered goes nowhere, and Python's own flush at exit
+    finds nothing to complain about."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a file (a test's capture): nothing is flushed at exit
+        pass
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -419,6 +448,8 @@ def cmd_demo(args) -> int:
     from .run.publish import RunLocked
 
     settings = _settings(args, settle_seconds=0)
+    configured = settings.mail.enabled
+    settings = demo.without_mail(settings)  # its runs never mail the catalogue's addresses, however [mail] is set
     catalogue = load_catalogue()
     try:
         files = demo.prepare(settings, catalogue, args.fresh)
@@ -427,6 +458,7 @@ def cmd_demo(args) -> int:
     surveys = sum(1 for f in files if f.parent.name in catalogue.local_governments_by_name)
     print(f"サンプルの報告様式 {len(files) - surveys} 件と県・市町村の調査票 {surveys} 件を作成しました({settings.inbox})。"
           f"うち{len(demo.BROKEN_SAMPLES)}件(報告様式と調査票の1件ずつ)はわざと誤りを含みます。")
+    print(demo.MAIL_OFF + ("(設定 [mail] があっても、受付結果を部局・団体に送りません)" if configured else ""))
     try:  # the site is built once, below, when the earlier years are confirmed
         summary = run_flow(dataclasses.replace(settings, site_build=False))
     except RunLocked as e:
@@ -465,24 +497,27 @@ def _with_mail_password(settings):
         from flows.server import prefect_env
 
         prefect_env()
-        from flows.ingest import with_mail_password  # Prefect's start-up: only when a Secret block is named
+        from flows.parameters import with_mail_password  # Prefect's start-up: only when a Secret block is named
 
         return with_mail_password(settings)
     return settings
 
 
-def mail_status_lines(settings) -> list[str]:
+def mail_status_lines(settings, catalogue) -> list[str]:
     """Whether mail is on, and the mail that did not go (documents.summary.mail_status), read-only."""
     import duckdb
 
     from .documents.summary import mail_status
+    from .run.inbox import now_jst
 
-    unrecorded = settings.mail_journal_path.exists()
+    status = functools.partial(mail_status, mail=settings.mail, unrecorded=settings.mail_journal_path.exists(),
+                               today=now_jst().date(), catalogue=catalogue,
+                               prefect_api=os.environ.get("PREFECT_API_URL"))
     if not settings.warehouse.exists():
-        return mail_status(None, settings.mail, unrecorded)
+        return status(None)
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
-        return mail_status(con, settings.mail, unrecorded)
+        return status(con)
     finally:
         con.close()
 
@@ -490,9 +525,10 @@ def mail_status_lines(settings) -> list[str]:
 def cmd_status(args) -> int:
     from .documents.summary import table
 
-    check_request(load_catalogue(), args.year)
+    catalogue = load_catalogue()
+    check_request(catalogue, args.year)
     settings = _settings(args)
-    for line in last_runs(settings) + mail_status_lines(settings):
+    for line in last_runs(settings) + mail_status_lines(settings, catalogue):
         print(line)
     if args.overdue:
         from .documents.summary import to_do
@@ -550,11 +586,19 @@ def cmd_remind(args) -> int:
     except RunLocked as e:
         print(f"shinchoku: {e}", file=sys.stderr)
         return EXIT_LOCKED
+    def addresses(reminder) -> str:
+        return "、".join(catalogue.contacts_of(reminder.unit)) or "宛先なし"
+
     for reminder in done.due:
-        addresses = "、".join(catalogue.contacts_of(reminder.unit)) or "宛先なし"
-        say(f"{'送信予定' if args.dry_run else '督促'}: {reminder.subject}(宛先: {addresses})")
-    for reminder in done.earlier:
-        say(f"本日送信済み(送りません): {reminder.subject}")
+        say(f"{'送信予定' if args.dry_run else '督促'}: {reminder.subject}(宛先: {addresses(reminder)})")
+    for reminder, status in done.earlier:  # queued earlier today: each as its status then says
+        if status == "sent":
+            say(f"本日送信済み(送りません): {reminder.subject}")
+        elif status == "unknown":
+            say(f"本日送信中に中断(届いたか不明のため送りません): {reminder.subject}")
+        else:  # failed, pending or without an address earlier today: sent again now
+            before = {"failed": "送信失敗", "no_address": "宛先なし"}.get(status, "送信待ち")
+            say(f"{'再送予定' if args.dry_run else '再送'}(本日{before}): {reminder.subject}(宛先: {addresses(reminder)})")
     if not done.due and not done.earlier:
         print("今日督促する部局・団体はありません(督促の日: 提出期限の "
               + "・".join(f"{d}日前" for d in sorted(settings.mail.remind_before_days, reverse=True)) + "と"
@@ -564,6 +608,33 @@ def cmd_remind(args) -> int:
     for line in mail_lines(done):
         say(line)
     return EXIT_REJECTED if done.mail.failed else EXIT_OK
+
+
+def cmd_mail_test(args) -> int:
+    """One test mail through the configured relay: what the run's mail would meet, told as status tells it."""
+    from .catalogue_fields import email_addresses
+    from .documents.summary import SECURITY_JA, login_text
+    from .run.mail import SMTP_ERRORS, explain, send_test
+
+    settings = _settings(args)
+    mail = settings.mail
+    if not mail.enabled:
+        raise UsageError("メール送信が無効です(設定 [mail] の host がありません)。operators.md の「Mail to departments and "
+                         "local governments」を見て設定してください。")
+    try:
+        [to] = email_addresses(args.to)
+    except ValueError:
+        raise UsageError(f"--to にはメールアドレスを1つ指定してください(入力: {args.to!r})") from None
+    mail = _with_mail_password(settings).mail
+    print(f"送信します: {mail.host}:{mail.smtp_port}、{SECURITY_JA[mail.security]}、"
+          f"{login_text(mail, os.environ.get('PREFECT_API_URL'))}、差出人 {mail.sender} → {to}")
+    try:
+        subject = send_test(mail, to)
+    except SMTP_ERRORS as e:
+        print(f"送信できませんでした: {explain(e, mail)}")
+        return EXIT_REJECTED
+    print(f"テストメール「{subject}」を {to} に送信しました。届いたか、文字化けがないかを確認してください。")
+    return EXIT_OK
 
 
 def cmd_review(args) -> int:
@@ -725,11 +796,13 @@ def cmd_catalogue(args) -> int:
 
     if args.action == "check":
         try:
-            catalogue = load_catalogue()
+            catalogue = load_catalogue(strict=True)
         except CatalogueError as e:
             for problem in e.problems:
                 print(problem)
-            print(f"{catalogue_dir()}: {len(e.problems)} 件の問題があります。直すまで shinchoku run は何も取り込みません。")
+            print(f"{catalogue_dir()}: {len(e.problems)} 件の問題があります。" +
+                  ("取込は続けますが、直すまでその宛先にはメールを送りません。" if e.contacts_only
+                   else "直すまで shinchoku run は何も取り込みません。"))
             # a file that is no text at all is not an entry to fix: the command could not do its job
             return EXIT_USAGE if isinstance(e, CatalogueUnreadable) else EXIT_REJECTED
         for name, encoding in catalogue.encodings:
@@ -773,7 +846,7 @@ DIRECTION_JA = {"increase": "増加", "decrease": "減少"}  # catalogue history
 COMMANDS = {"demo": cmd_demo, "run": cmd_run, "check": cmd_check, "template": cmd_template, "status": cmd_status,
             "report": cmd_report, "export": cmd_export, "serve": cmd_serve, "verify": cmd_verify,
             "catalogue": cmd_catalogue, "review": cmd_review, "confirm": cmd_confirm, "reopen": cmd_reopen,
-            "site": cmd_site, "remind": cmd_remind}
+            "site": cmd_site, "remind": cmd_remind, "mail-test": cmd_mail_test}
 
 
 if __name__ == "__main__":

@@ -150,6 +150,7 @@ class Mail:
     user: str | None = None  # None: no authentication (a relay that trusts the host)
     password: str | None = field(default=None, repr=False, compare=False)
     password_secret: str | None = None
+    password_problem: str | None = field(default=None, compare=False)  # why password_secret gave none (flows/)
     sender: str | None = None  # From: 福島県 DX推進課 <dx@pref.example.lg.jp>
     reply_to: str | None = None  # Reply-To: the DX office (default: the sender)
     ca_file: Path | None = None  # a private CA for the relay's certificate (default: the system's)

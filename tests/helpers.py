@@ -124,7 +124,7 @@ def reorganised_catalogue(tmp_path):
     folder = make_catalogue(tmp_path, [
         {"item_id": "SAF-K01", "field": "owner", "new_value": "危機管理局", "effective_fy": 2024, "reason": "組織改正"},
         {"item_id": "SAF-01", "field": "owner", "new_value": "危機管理局", "effective_fy": 2024, "reason": "組織改正"}],
-        departments=[["危機管理局", "2024", "", ""]])
+        departments=[["危機管理局", "2024", "", "", "kikikanri-kyoku@pref.example.lg.jp"]])
     text = (folder / "departments.csv").read_text(encoding="utf-8").replace("危機管理部,,,", "危機管理部,,2023,危機管理局")
     (folder / "departments.csv").write_text(text, encoding="utf-8")
     return folder

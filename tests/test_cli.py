@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -395,3 +398,37 @@ def test_check_keeps_a_value_with_a_line_break_or_a_tab_on_one_line(template):
     lines = [line.split("\t") for line in result.stdout.splitlines() if line.startswith(("指標ID", "GOV", "REG"))]
     assert [len(fields) for fields in lines] == [7, 7, 7]
     assert [fields[2] for fields in lines[1:]] == ["61.2⏎(速報)", "約 140 人⏎(見込み)"]
+
+
+def test_output_piped_into_a_reader_that_goes_away_ends_quietly():
+    """`shinchoku remind --dry-run | head`: when the reader closes the pipe, the command ends (exit 141, as a shell
+    reports SIGPIPE) without a BrokenPipeError traceback."""
+    reader, writer = os.pipe()
+    os.close(reader)  # the reader has gone before the first line: every write fails
+    try:
+        done = subprocess.run([sys.executable, "-m", "shinchoku.cli", "catalogue", "history", "GOV-K01"], stdout=writer,
+                              stderr=subprocess.PIPE, cwd=ROOT, text=True, timeout=120)
+    finally:
+        os.close(writer)
+    assert (done.returncode, done.stderr) == (141, "")
+
+
+@pytest.mark.parametrize("fails", ["write", "flush"])
+def test_a_broken_pipe_in_process_is_caught_once_in_main(fails, monkeypatch):
+    """The same in this process, whether a line fails as it is written or the buffer as main() flushes it at its end
+    (a command whose output fits the buffer): main() returns 141, nothing raised."""
+    import io
+
+    from shinchoku.cli import EXIT_PIPE
+
+    class Gone(io.StringIO):
+        def write(self, text):
+            if fails == "write":
+                raise BrokenPipeError(32, "Broken pipe")
+            return super().write(text)
+
+        def flush(self):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", Gone())
+    assert main(["catalogue", "history", "GOV-K01"]) == EXIT_PIPE

@@ -111,3 +111,27 @@ def test_the_analysts_example_queries_run(tmp_path):
     con = duckdb.connect(str(path), read_only=True)
     for query in queries:
         con.execute(query).fetchall()
+
+
+def _inline_comments(text: str) -> list[str]:
+    """The lines of a page's ```ini blocks (systemd units) that put a comment after a value: systemd takes ``#`` and
+    ``;`` as comments only at the start of a line, so such a comment becomes part of the value."""
+    found, block = [], None
+    for line in text.splitlines():
+        if line.lstrip().startswith("```"):
+            block = line.strip()[3:] if block is None else None
+        elif block == "ini" and "=" in line and not line.lstrip().startswith(("#", ";")):
+            if re.search(r"\s[#;]", line.split("=", 1)[1]):
+                found.append(line)
+    return found
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_no_systemd_example_puts_a_comment_after_a_value(page):
+    assert _inline_comments(page.read_text(encoding="utf-8")) == []
+
+
+def test_the_comment_check_finds_a_comment_after_a_value():
+    unit = "```ini\n[Service]\n# a comment\nEnvironmentFile=-/etc/shinchoku/mail.env     # SHINCHOKU_MAIL_PASSWORD\n```\n"
+    assert _inline_comments(unit) == ["EnvironmentFile=-/etc/shinchoku/mail.env     # SHINCHOKU_MAIL_PASSWORD"]
+    assert _inline_comments(unit.replace("```ini", "```toml")) == []

@@ -203,7 +203,7 @@ def test_ingest_flow_end_to_end(prefect_server, settings, template, monkeypatch)
     assert {d.candidate.department: d.status for d in summary.decisions} == {"農林水産部": "accepted", "教育庁": "rejected"}
     assert query(settings.warehouse, "select kpi_id, fiscal_year, actual_value from kpi_progress") == [("IND-K02", 2023, 700.0)]
     assert (settings.inbox / "教育庁" / "rejected" / bad.name).exists()
-    assert len(summary.mail.failed) == 2 and "ConnectionRefusedError" in summary.mail.failed[0][1]
+    assert len(summary.mail.failed) == 2 and "ConnectionRefusedError" in summary.mail.failed[0].why
     attempts = 1 + MAIL.retries  # the task ran the step once and retried it MAIL.retries times
     assert query(settings.warehouse, "select status, attempts from raw_mail") == [("failed", attempts)] * 2
 
@@ -544,7 +544,7 @@ def test_the_smtp_password_comes_from_a_prefect_secret_block(prefect_server, set
 
     from prefect.blocks.system import Secret
 
-    from flows.ingest import with_mail_password
+    from flows.parameters import with_mail_password
 
     Secret(value="s3cret!pass").save("shinchoku-smtp-test", overwrite=True)
     mail = dataclasses.replace(settings.mail, host="relay", sender="dx@pref.example.lg.jp", user="shinchoku",

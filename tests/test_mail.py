@@ -99,11 +99,14 @@ def smtp(tmp_path_factory):
     controller.stop()
 
 
-def mail_config(folder: Path, smtp: Server, port: int | None = None, **extra) -> Path:
-    """shinchoku.toml with a [mail] section for the module's server (``port``: another, where nothing listens)."""
-    lines = ["[mail]", 'host = "127.0.0.1"', f"port = {port or smtp.port}", 'security = "starttls"', f'user = "{USER}"',
-             f'sender = "{SENDER}"', 'reply_to = "dx-toiawase@pref.example.lg.jp"', f'ca_file = "{smtp.certificate}"',
-             *(f"{k} = {v!r}".replace("'", '"') for k, v in extra.items())]
+def mail_config(folder: Path, smtp: Server, port: int | None = None, site: bool = False, **extra) -> Path:
+    """shinchoku.toml with a [mail] section for the module's server (``port``: another, where nothing listens;
+    ``extra``: more keys of [mail], or others in their place; ``user=None`` leaves the login out), and no site built
+    after a run unless ``site``."""
+    keys = {"host": "127.0.0.1", "port": port or smtp.port, "security": "starttls", "user": USER, "sender": SENDER,
+            "reply_to": "dx-toiawase@pref.example.lg.jp", "ca_file": str(smtp.certificate), **extra}
+    lines = ["[mail]", *(f"{k} = {v!r}".replace("'", '"') for k, v in keys.items() if v is not None),
+             "[site]", f"build = {'true' if site else 'false'}"]
     path = folder / "shinchoku.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -262,23 +265,215 @@ def test_a_refused_connection_leaves_the_run_published_is_told_and_is_delivered_
     assert summary.exit_code == 1 and summary.count("accepted") == 1  # the ingest's status, as without mail
     assert query(on.warehouse, "select count(*) from submissions") == [(2,)]  # published
     assert [p.name for d in ("総務部", "教育庁") for p in (on.inbox / d).glob("*.xlsx")] == []  # the inbox settled
-    assert len(summary.mail.failed) == 2 and all("ConnectionRefusedError" in why for _, why in summary.mail.failed)
+    # told in Japanese, what it likely means and what to check, the error's own words kept for the record
+    refused = (f"127.0.0.1:{closed.mail.port} に接続を拒否されました。host と port、中継サーバーが動いているか、"
+               "ファイアウォールを確認してください(原文: ConnectionRefusedError: [Errno 111] Connection refused)")
+    assert [f.why for f in summary.mail.failed] == [refused, refused]
     text, artifact = summary_text(summary), summary_markdown(summary)
-    assert "メール: 送信 0 件、送信失敗 2 件(次回の取込で再送します)" in text and "送信失敗 2 件" in artifact
+    assert text.count("メール: 送信") == 1  # once, with the summary
+    assert f"メール: 送信 0 件、送信失敗 2 件(次回の取込で再送します)\n  送信失敗 2 件: {refused}\n    【進捗】" in text
+    assert "送信失敗 2 件" in artifact
     monkeypatch.setenv("SHINCHOKU_CONFIG", str(tmp_path / "shinchoku.toml"))
+    monkeypatch.setenv("SHINCHOKU_MAIL_PASSWORD", PASSWORD)
     status = cli_in_process("status", "--inbox", str(on.inbox), "--warehouse", str(on.warehouse))
     assert status.returncode == 0
-    assert f"メール送信: 有効(127.0.0.1:{smtp.port}、STARTTLS、認証 {USER}" in status.stdout
+    assert f"メール送信: 有効(127.0.0.1:{smtp.port}、STARTTLS、認証 {USER}、差出人 {SENDER})" in status.stdout
     assert "送信待ち 0 件" not in status.stdout and "送信失敗 2 件" in status.stdout
-    assert "送信失敗: 【進捗】総務部 R4年度 報告様式: 受理(1回、最終 " in status.stdout
-    assert "ConnectionRefusedError" in status.stdout and "次回の取込で再送します" in status.stdout
+    assert f"  送信失敗 2 件: {refused}\n    【進捗】" in status.stdout
+    assert "    【進捗】総務部 R4年度 報告様式: 受理(1回、最終 " in status.stdout
+    assert status.stdout.count("。次回の取込で再送します") == 2
     assert len(smtp.received) == mark
 
     delivered = run_ingest(on, catalogue)  # the next night, the relay up again
-    assert sorted(delivered.mail.sent) == sorted(s for s, _ in summary.mail.failed)
+    assert sorted(delivered.mail.sent) == sorted(f.subject for f in summary.mail.failed)
     assert len(smtp.received) == mark + 2
     assert query(on.warehouse, "select status, attempts from raw_mail") == [("sent", 2), ("sent", 2)]
     assert query(on.warehouse, "select count(*) from audit_log where action = 'mail' and detail like '送信失敗%'") == [(2,)]
+
+
+def test_an_address_that_is_none_stops_nothing_and_its_mail_goes_once_the_catalogue_has_one(
+        on, smtp, template, tmp_path, monkeypatch):
+    """A full-width ＠ in 教育庁's address: catalogue check names it (tests/test_catalogue.py), and every command goes
+    on (run, status, remind --dry-run: each loads the catalogue as all do); 教育庁's mail is recorded 宛先なし with why, and status says so. Put right in the
+    catalogue, the next run sends it (a mail without an address is tried again, as a failed one is)."""
+    from test_catalogue import _broken_project
+
+    project = _broken_project(tmp_path, "departments.csv", "kyoiku@pref.example.lg.jp", "kyoiku＠pref.example.lg.jp")
+    monkeypatch.setenv("SHINCHOKU_CONFIG", str(tmp_path / "shinchoku.toml"))
+    monkeypatch.setenv("SHINCHOKU_MAIL_PASSWORD", PASSWORD)
+    submit_two(on, template, tmp_path)
+    paths = ("--project", str(project), "--inbox", str(on.inbox), "--warehouse", str(on.warehouse))
+    mark = len(smtp.received)
+    run = cli_in_process("run", "--no-prefect", "--settle-seconds", "0", *paths)
+    assert run.returncode == 1, run.stderr  # the ingest's status: one file rejected, as without mail
+    why = ("宛先の形式が正しくありません(入力: 'kyoiku＠pref.example.lg.jp')。catalogue の email を直してください")
+    assert "メール: 送信 1 件、宛先なし 1 件" in run.stdout
+    assert f"  宛先なし: 【進捗】教育庁 R4年度 報告様式: 差戻し(エラー 1件)({why})" in run.stdout
+    assert [m["Subject"] for m in smtp.since(mark)] == ["【進捗】総務部 R4年度 報告様式: 受理"]
+    status = cli_in_process("status", *paths)
+    assert status.returncode == 0, status.stderr
+    assert ("  宛先の形式が正しくありません: 教育庁 'kyoiku＠pref.example.lg.jp'(catalogue の email。その宛先には送りません。"
+            "shinchoku catalogue check で確認できます)") in status.stdout
+    assert (f"  宛先なし: 教育庁 1 件({why}。departments.csv か local_governments.csv の email を直して、"
+            "次回の取込で再送します)") in status.stdout
+    dry = cli_in_process("remind", "--dry-run", *paths)  # every command loads the catalogue as these two do
+    assert dry.returncode == 0, dry.stderr
+
+    # put right: the next run sends it (the recipients are read when a mail is sent), and status lists it no more
+    departments = project / "catalogue" / "departments.csv"
+    departments.write_text(departments.read_text(encoding="utf-8").replace("＠", "@"), encoding="utf-8")
+    again = cli_in_process("run", "--no-prefect", "--settle-seconds", "0", *paths)
+    assert "メール: 送信 1 件" in again.stdout and "宛先なし" not in again.stdout
+    assert [m["Subject"] for m in smtp.since(mark + 1)] == ["【進捗】教育庁 R4年度 報告様式: 差戻し(エラー 1件)"]
+    assert query(on.warehouse, "select unit, status from raw_mail order by unit") == [("教育庁", "sent"), ("総務部", "sent")]
+    status = cli_in_process("status", *paths)
+    assert "宛先なし" not in status.stdout and "宛先の形式" not in status.stdout
+    # the audit log tells both: without an address (why), then sent
+    assert query(on.warehouse, "select detail from audit_log where action = 'mail' and department = '教育庁' "
+                               "order by event_id") == [
+        (f"宛先なし: 【進捗】教育庁 R4年度 報告様式: 差戻し(エラー 1件)。{why}",),
+        ("送信済: 【進捗】教育庁 R4年度 報告様式: 差戻し(エラー 1件)(宛先 1件、1回目)",)]
+
+
+def test_a_reorganised_departments_file_and_a_local_governments_sheets_are_written_to_as_what_they_are(
+        on, smtp, template, tmp_path):
+    """After 組織改正, a file in inbox/危機管理部/ taken as 危機管理局's is mailed to 危機管理局, under its name; a local
+    government's mail names no folder and no command (it submits as it always has), nor does any mail say
+    「shinchoku check と同じ表示」; a broken file's mail says no annotated copy was made, and no more."""
+    from helpers import reorganised_catalogue
+    from shinchoku.catalogue import load_catalogue
+    from shinchoku.documents.template import fill_survey, write_survey, write_template
+
+    catalogue = load_catalogue(reorganised_catalogue(tmp_path))
+    renamed = fill_template(write_template(catalogue, "危機管理局", 2024, tmp_path / "k.xlsx"), {"SAF-K01": 7000})
+    drop(on, renamed, "危機管理部", "R6_危機管理.xlsx")
+    blank = {g: write_survey(catalogue, g, 2023, tmp_path / "blank" / f"{g}.xlsx") for g in ("郡山市", "会津若松市")}
+    drop(on, fill_survey(blank["郡山市"], {("GOV-K01", "online"): 1234, ("GOV-K01", "total"): 2000,
+                                           ("EDU-K01", "ict_teachers"): 10, ("EDU-K01", "teachers"): 20}), "郡山市")
+    drop(on, fill_survey(blank["会津若松市"], {("GOV-K01", "online"): 2500, ("GOV-K01", "total"): 2000}), "会津若松市")
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"not a workbook at all")
+    drop(on, broken, "総務部", "壊れた.xlsx")
+    mark = len(smtp.received)
+    summary = run_ingest(on, catalogue)
+    assert not summary.mail.failed and not summary.mail.no_address, summary.mail
+    mails = {m["Subject"]: (m, m.get_body(("plain",)).get_content()) for m in smtp.since(mark)}
+    kiki, kiki_body = mails["【進捗】危機管理局 R6年度 報告様式: 受理(警告 1件)"]
+    assert [a.addr_spec for a in kiki["To"].addresses] == ["kikikanri-kyoku@pref.example.lg.jp"]
+    assert kiki_body.startswith("危機管理局 ご担当者様")
+    assert query(on.warehouse, "select unit from raw_mail where subject like '%危機管理%'") == [("危機管理局",)]
+
+    _, accepted = mails["【進捗】郡山市 R5年度 調査票: 受理"]
+    rejected, rejected_body = mails["【進捗】会津若松市 R5年度 調査票: 差戻し(エラー 1件)"]
+    assert "受理した調査票は、原本のまま保管しています。" in accepted
+    assert "以下をすべて直した調査票を、これまでと同じ方法でもう一度提出してください。" in rejected_body
+    assert list(rejected.iter_attachments())  # the annotated copy, as a department's
+    for body in (accepted, rejected_body):
+        assert "inbox" not in body and "rejected" not in body and "shinchoku " not in body, body
+    _, broken_body = mails["【進捗】総務部 年度不明 報告様式: 差戻し(エラー 1件)"]
+    assert "エラー箇所を示したコピーは作成していません: " in broken_body
+    assert "に移動しました(エラー一覧も同じフォルダにあります)。" in broken_body and "エラー箇所のファイル" not in broken_body
+    assert all("shinchoku check" not in body for _, body in mails.values())
+    assert "に移動しました(エラー一覧とエラー箇所のファイルも同じフォルダにあります)。" not in broken_body
+
+
+@pytest.fixture(scope="module")
+def plain_smtp():
+    """A relay without TLS or login (as a relay inside the LGWAN is): its port and the messages it accepted."""
+    from aiosmtpd.controller import Controller
+
+    received = []
+
+    class Collect:
+        async def handle_DATA(self, _server, _session, envelope):
+            received.append(envelope.content)
+            return "250 OK: queued"
+
+    controller = Controller(Collect(), hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield controller.port, received
+    controller.stop()
+
+
+def test_mail_test_sends_one_mail_through_the_relay_and_explains_what_stops_it(smtp, plain_smtp, tmp_path,
+                                                                              monkeypatch):
+    """`shinchoku mail-test --to`: one mail to the one given, through the relay as configured, nothing recorded; each
+    common mistake told in Japanese with what to set, the error's own words kept (原文)."""
+    port, received = plain_smtp
+    monkeypatch.setenv("SHINCHOKU_MAIL_PASSWORD", PASSWORD)
+
+    def mail_test(**settings):
+        monkeypatch.setenv("SHINCHOKU_CONFIG", str(mail_config(tmp_path, smtp, **settings)))
+        return cli_in_process("mail-test", "--to", "tanto@pref.example.lg.jp")
+
+    mark = len(smtp.received)
+    done = mail_test()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "テストメール「【進捗】メール送信のテスト」を tanto@pref.example.lg.jp に送信しました" in done.stdout
+    [mail] = smtp.since(mark)
+    assert smtp.received[mark][0] == ["tanto@pref.example.lg.jp"] and mail["Subject"] == "【進捗】メール送信のテスト"
+    assert "中継サーバー: 127.0.0.1:" in mail.get_body(("plain",)).get_content()
+
+    def refused(**settings) -> str:
+        done = mail_test(**settings)
+        assert done.returncode == 1 and done.stdout.count("送信できませんでした: ") == 1, done.stdout + done.stderr
+        return done.stdout.split("送信できませんでした: ")[1]
+
+    said = refused(port=port)  # STARTTLS to a relay that has none
+    assert said.startswith("中継サーバーが STARTTLS に対応していません。庁内の中継サーバー(25 番)なら security = \"none\"")
+    assert "(原文: SMTPNotSupportedError: STARTTLS extension not supported by server.)" in said
+    said = refused(port=port, security="none")  # a login the relay does not offer
+    assert said.startswith("中継サーバーがログイン(SMTP AUTH)を受け付けません。") and "user を外してください" in said
+    assert "(原文: SMTPNotSupportedError: SMTP AUTH extension not supported by server.)" in said
+    said = refused(port=port, security="ssl")  # TLS from the start, to a port that speaks plain SMTP
+    assert said.startswith(f"ポートと暗号化の設定が合っていません(127.0.0.1:{port} は security = \"ssl\" の接続に応じません。")
+    assert "WRONG_VERSION_NUMBER" in said
+    with socket.socket() as silent:  # a port that takes the connection and never greets: a timeout, told as one
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        quiet = silent.getsockname()[1]
+        said = refused(port=quiet, timeout_seconds=0.3)
+    assert said.startswith(f"127.0.0.1:{quiet} から応答がありません。host と port、ファイアウォール")
+    assert "(原文: SMTPServerDisconnected: Connection unexpectedly closed: timed out)" in said  # the greeting awaited
+    assert len(smtp.received) == mark + 1 and received == []
+
+    # the relay without login, as configured for it: the mail goes; a login over it is said to go unencrypted
+    done = mail_test(port=port, security="none", user=None)
+    assert done.returncode == 0 and len(received) == 1 and "暗号化なし、認証なし" in done.stdout
+    done = mail_test(port=port, security="none")
+    assert "注意: 暗号化なしの接続でログインするため、パスワードが暗号化されずに流れます" in done.stdout
+
+
+def test_a_user_without_a_password_is_told_before_any_mail_fails(on, smtp, catalogue, template, tmp_path,
+                                                                  monkeypatch):
+    """[mail] user set and no password: status says so (not 「認証 shinchoku」 as if fine), and the run's mail fails
+    with that reason, without a connection tried; a Secret block without the Prefect server is told in Japanese."""
+    from flows.parameters import secret_problem
+    from shinchoku.run.mail import MailNotSent, MailOutcome, NotSent
+
+    monkeypatch.setenv("SHINCHOKU_CONFIG", str(tmp_path / "shinchoku.toml"))
+    monkeypatch.delenv("SHINCHOKU_MAIL_PASSWORD", raising=False)
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    bare = dataclasses.replace(on, mail=dataclasses.replace(on.mail, password=None))
+    submit_two(bare, template, tmp_path)
+    summary = run_ingest(bare, catalogue)
+    missing = (f"[mail] user {USER} のパスワードが設定されていません(環境変数 SHINCHOKU_MAIL_PASSWORD か、password_secret に "
+               "Prefect の Secret ブロックの名前)")
+    assert [f.why for f in summary.mail.failed] == [missing, missing]
+    status = cli_in_process("status", "--inbox", str(on.inbox), "--warehouse", str(on.warehouse))
+    assert f"認証 {USER}。パスワードが設定されていません(環境変数 SHINCHOKU_MAIL_PASSWORD か、password_secret に" in status.stdout
+    assert "このままではすべてのメールが送信失敗になります" in status.stdout
+    mail_config(tmp_path, smtp, password_secret="shinchoku-smtp")
+    status = cli_in_process("status", "--inbox", str(on.inbox), "--warehouse", str(on.warehouse))
+    assert ("パスワードは Prefect の Secret ブロック shinchoku-smtp から読みます。PREFECT_API_URL が設定されていません"
+            in status.stdout)
+    said = secret_problem("shinchoku-smtp", ValueError("Unable to find block document named shinchoku-smtp"), None)
+    assert said.startswith("Prefect の Secret ブロック shinchoku-smtp からパスワードを読めません。Secret ブロックは Prefect "
+                           "サーバーに保存されます。PREFECT_API_URL が設定されていないため")
+    assert said.endswith("(原文: ValueError: Unable to find block document named shinchoku-smtp)")
+    # the flow's log names a failed mail task in one short Japanese line, not the outcome's fields
+    error = MailNotSent(MailOutcome(True, failed=[NotSent("件名", f"{missing[:10]}(原文: X: y)")]))
+    assert repr(error) == f"MailNotSent('メール 1 件を送信できませんでした: {missing[:10]}')"
 
 
 def test_the_step_retries_in_the_flow_and_comes_after_the_inbox_before_the_site():
@@ -291,13 +486,50 @@ def test_the_step_retries_in_the_flow_and_comes_after_the_inbox_before_the_site(
     assert views and not [p.name for p in views if "raw_mail" in p.read_text(encoding="utf-8")]
 
 
-# Reminders: FY2022's returns and survey sheets were due on 2023-06-30.
+def test_the_demo_never_mails_however_mail_is_configured(smtp, template, tmp_path, monkeypatch):
+    """`shinchoku demo` with [mail] set (here, the module's server): its run sends nothing, queues nothing, and its
+    output says so. The flow is run as plain calls, from the parameters run_flow gives it (flow_parameters) turned
+    back into settings as the flow turns them (flow_settings), so Prefect's start-up is not paid; the demo's 270
+    samples are one."""
+    import flows.server
+    from flows.parameters import flow_parameters, flow_settings
+    from shinchoku.catalogue import load_catalogue
+    from shinchoku.run import demo
+    from shinchoku.run.steps import run_steps
+
+    monkeypatch.setenv("SHINCHOKU_CONFIG", str(mail_config(tmp_path, smtp)))
+    monkeypatch.setenv("SHINCHOKU_MAIL_PASSWORD", PASSWORD)
+    good = fill_template(template("総務部", 2022), {"GOV-K02": 30}, out=tmp_path / "good.xlsx")
+    monkeypatch.setattr(demo, "prepare", lambda settings, catalogue, fresh: [drop(settings, good, "総務部")])
+    monkeypatch.setattr(demo, "conclude", lambda settings, summary, say: 0)
+    passed = []
+
+    def run_flow(settings, wait=0):
+        parameters = flow_parameters(settings, wait)
+        passed.append(parameters)
+        wait = parameters.pop("wait_seconds")
+        return run_steps(flow_settings(**parameters), load_catalogue(), wait)
+
+    monkeypatch.setattr(flows.server, "run_flow", run_flow)
+    inbox, warehouse = tmp_path / "inbox", tmp_path / "warehouse" / "shinchoku.duckdb"
+    mark = len(smtp.received)
+    out = cli_in_process("demo", "--inbox", str(inbox), "--warehouse", str(warehouse))
+    assert out.returncode == 0, out.stderr
+    assert "デモではメールを送りません(設定 [mail] があっても、受付結果を部局・団体に送りません)" in out.stdout
+    assert [p["mail"] for p in passed] == [False] and len(smtp.received) == mark
+    assert query(warehouse, "select status from submissions") == [("accepted",)]
+    assert query(warehouse, "select count(*) from raw_mail") == [(0,)]
+    # what turns it off: the flow's parameter (a run's, mail=True, keeps the configuration's)
+    assert flow_settings(str(inbox), str(warehouse), mail=True).mail.enabled
+
+
+# Reminders: FY2022's returns and survey sheets were due on 2023-06-30, FY2021's a year before.
 DUE = dt.date(2023, 6, 30)
 _ids = itertools.count(1000)
 
 
-def report(con, unit: str, kpis: list[str], government: str | None = None) -> None:
-    """An accepted FY2022 return (or a local government's counts) straight into the raw tables."""
+def report(con, unit: str, kpis: list[str], government: str | None = None, year: int = 2022) -> None:
+    """An accepted return of a year (or a local government's counts) straight into the raw tables."""
     sid = next(_ids)
     con.execute("insert into raw_submissions (submission_id, department, local_government, file_name, sha256, "
                 "received_at, ingested_at, status, error_count, warning_count) "
@@ -306,11 +538,11 @@ def report(con, unit: str, kpis: list[str], government: str | None = None) -> No
     for kpi in kpis:
         if government:
             con.execute("insert into raw_component_counts (submission_id, local_government, kpi_id, component_id, "
-                        "fiscal_year, as_of, count) select ?, ?, kpi_id, component_id, 2022, '2023-03-31', 5 "
-                        "from ref_kpi_components where kpi_id = ?", [sid, government, kpi])
+                        "fiscal_year, as_of, count) select ?, ?, kpi_id, component_id, ?, ?, 5 "
+                        "from ref_kpi_components where kpi_id = ?", [sid, government, year, dt.date(year + 1, 3, 31), kpi])
         else:
             con.execute("insert into raw_observations (submission_id, kpi_id, fiscal_year, as_of, actual_value) "
-                        "values (?, ?, 2022, '2023-03-31', 1)", [sid, kpi])
+                        "values (?, ?, ?, ?, 1)", [sid, kpi, year, dt.date(year + 1, 3, 31)])
 
 
 BEHIND = ("総務部", "保健福祉部", "鮫川村", "檜枝岐村")
@@ -318,21 +550,24 @@ BEHIND = ("総務部", "保健福祉部", "鮫川村", "檜枝岐村")
 
 @pytest.fixture(scope="module")
 def year_behind(catalogue, tmp_path_factory):
-    """A warehouse in which, of FY2022's reporters, only 総務部, 保健福祉部, 鮫川村 and 檜枝岐村 have not reported;
-    and what each of them owes."""
+    """A warehouse in which, of FY2022's reporters, only 総務部, 保健福祉部, 鮫川村 and 檜枝岐村 have not reported,
+    and 総務部 has not reported FY2021 either (everyone else has); and what each of them owes for FY2022."""
     path = tmp_path_factory.mktemp("behind") / "shinchoku.duckdb"
     settings = load_settings(warehouse=path, env={}, config_file="/none")
     wh.copy_blank(path, catalogue, settings, wh.fingerprint(catalogue, settings))
     con = duckdb.connect(str(path))
     try:
-        owing = con.execute("select department, local_government, missing_kpi_ids from submission_status "
-                            "where fiscal_year = 2022 and len(missing_kpi_ids) > 0").fetchall()
-        for unit, code, missing in owing:
-            if unit not in BEHIND:
-                report(con, unit, missing, code)
+        owing = {}
+        for year in (2021, 2022):
+            owing[year] = con.execute("select department, local_government, missing_kpi_ids from submission_status "
+                                      "where fiscal_year = ? and len(missing_kpi_ids) > 0", [year]).fetchall()
+            for unit, code, missing in owing[year]:
+                if unit not in BEHIND if year == 2022 else unit != "総務部":
+                    report(con, unit, missing, code, year)
     finally:
         con.close()
-    return path, {unit: missing for unit, _, missing in owing if unit in BEHIND}
+    assert any(unit == "総務部" for unit, _, _ in owing[2021])
+    return path, {unit: missing for unit, _, missing in owing[2022] if unit in BEHIND}
 
 
 @pytest.fixture
@@ -357,11 +592,19 @@ def test_remind_mails_only_the_overdue_on_the_configured_days_once_a_day(on, smt
     mark = len(smtp.received)
     before = remind(settings, catalogue, today=DUE - dt.timedelta(days=3))
     mails = addressed(mark)
-    assert sorted(mails) == sorted([f"【進捗】{unit} R4年度 {form}: 提出期限(6月30日)まであと3日" for unit, form in
-                                    (("総務部", "報告様式"), ("保健福祉部", "報告様式"), ("鮫川村", "調査票"), ("檜枝岐村", "調査票"))])
+    # 総務部 owes FY2021 as well: one mail names both years, the one due in 3 days in the subject
+    assert sorted(mails) == sorted(["【進捗】総務部 R3年度・R4年度 報告様式: R4年度の提出期限(6月30日)まであと3日",
+                                    *(f"【進捗】{unit} R4年度 {form}: 提出期限(6月30日)まであと3日" for unit, form in
+                                      (("保健福祉部", "報告様式"), ("鮫川村", "調査票"), ("檜枝岐村", "調査票")))])
     for unit, missing in behind.items():
         [(to, body)] = [v for k, v in mails.items() if f"】{unit} " in k]
         assert to == catalogue.contacts_of(unit) and f"未報告の指標: {'、'.join(missing)}" in body
+    [somu] = [body.replace("\r\n", "\n") for subject, (_, body) in mails.items() if "総務部" in subject]
+    assert "- R3年度: 提出期限 2022-06-30(期限を過ぎています)\n  未報告の指標: GOV-K02\n" \
+           "- R4年度: 提出期限 2023-06-30(あと3日)\n  未報告の指標: GOV-K02" in somu
+    assert "受付フォルダ(inbox)の 総務部 のフォルダに保存してください" in somu
+    [village] = [body for subject, (_, body) in mails.items() if "鮫川村" in subject]
+    assert "調査票を記入し、これまでと同じ方法で提出してください。" in village and "inbox" not in village  # no share
     assert len(before.mail.sent) == 4
 
     con = duckdb.connect(str(on.warehouse))
@@ -369,8 +612,9 @@ def test_remind_mails_only_the_overdue_on_the_configured_days_once_a_day(on, smt
     con.close()
     mark = len(smtp.received)
     remind(settings, catalogue, today=DUE + dt.timedelta(days=7))
-    assert sorted(addressed(mark)) == sorted([f"【進捗】{unit} R4年度 {form}: 提出期限(6月30日)を7日過ぎています" for unit, form in
-                                              (("総務部", "報告様式"), ("鮫川村", "調査票"), ("檜枝岐村", "調査票"))])
+    assert sorted(addressed(mark)) == sorted(["【進捗】総務部 R3年度・R4年度 報告様式: R4年度の提出期限(6月30日)を7日過ぎています",
+                                              *(f"【進捗】{unit} R4年度 調査票: 提出期限(6月30日)を7日過ぎています"
+                                                for unit in ("鮫川村", "檜枝岐村"))])
     mark = len(smtp.received)
     again = remind(settings, catalogue, today=DUE + dt.timedelta(days=7))  # the same day: none again
     assert again.due == [] and len(again.earlier) == 3 and len(smtp.received) == mark
@@ -388,6 +632,37 @@ def test_remind_mails_only_the_overdue_on_the_configured_days_once_a_day(on, smt
     monkeypatch.delenv("SHINCHOKU_CONFIG")
     off = cli_in_process("remind", "--inbox", str(on.inbox), "--warehouse", str(on.warehouse))
     assert off.returncode == 2 and "メール送信が無効です" in off.stderr
+
+
+def test_a_reminder_that_failed_goes_again_that_day_only_and_every_line_says_what_happens(
+        on, smtp, catalogue, behind, tmp_path, monkeypatch):
+    """A reminder is valid on its day: failed, it is promised a resend by remind run again that day, which sends it
+    (its line says so, not 「本日送信済み」); the next day it is not sent (see the test below)."""
+    from shinchoku.documents.summary import mail_line
+
+    day = DUE + dt.timedelta(days=7)
+    closed = load_settings(inbox=on.inbox, warehouse=on.warehouse, env={"SHINCHOKU_MAIL_PASSWORD": PASSWORD},
+                           config_file=mail_config(tmp_path, smtp, port=_free_port(), remind_after_days=[7]))
+    failed = remind(closed, catalogue, today=day)
+    assert mail_line(failed.mail) == "メール: 送信 0 件、督促の送信失敗 4 件(本日中に shinchoku remind を再実行すると再送します)"
+    mail_config(tmp_path, smtp, remind_after_days=[7])  # the relay as it should be
+    monkeypatch.setenv("SHINCHOKU_CONFIG", str(tmp_path / "shinchoku.toml"))
+    monkeypatch.setenv("SHINCHOKU_MAIL_PASSWORD", PASSWORD)
+    paths = ("--inbox", str(on.inbox), "--warehouse", str(on.warehouse))
+    for today, said in ((day, "。本日中に shinchoku remind を再実行すると再送します"),
+                        (day + dt.timedelta(days=1), "。督促の日を過ぎたため再送しません(次回の取込で期限切れとして記録します)")):
+        monkeypatch.setattr("shinchoku.run.inbox.now_jst", lambda today=today: dt.datetime.combine(today, dt.time(9)))
+        assert cli_in_process("status", *paths).stdout.count(said) == 4
+    monkeypatch.setattr("shinchoku.run.remind.now_jst", lambda: dt.datetime.combine(day, dt.time(15)))
+    dry = cli_in_process("remind", "--dry-run", *paths)
+    assert dry.stdout.count("再送予定(本日送信失敗): 【進捗】") == 4 and "本日送信済み" not in dry.stdout
+    mark = len(smtp.received)
+    again = cli_in_process("remind", *paths)
+    assert again.returncode == 0 and len(smtp.received) == mark + 4
+    assert again.stdout.count("再送(本日送信失敗): 【進捗】") == 4 and "本日送信済み" not in again.stdout
+    assert "メール: 送信 4 件" in again.stdout
+    third = cli_in_process("remind", *paths)
+    assert third.stdout.count("本日送信済み(送りません): ") == 4 and len(smtp.received) == mark + 4
 
 
 def test_a_reminder_that_failed_is_not_sent_on_another_day(on, smtp, catalogue, behind, tmp_path):

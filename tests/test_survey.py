@@ -135,8 +135,10 @@ def test_survey_sheets_through_check_and_a_run(settings, catalogue, tmp_path):
     assert listed == [(SURVEY_SHEET, "F7", "GOV-K01", "エラー", "numerator_above_denominator")]
     marked = load_workbook(settings.inbox / "福島市" / "rejected" / "R5_調査票_福島市.エラー箇所.xlsx")[SURVEY_SHEET]
     assert all(marked[ref].fill.fgColor.rgb.endswith("FFC7CE") for ref in ("F7", "F9"))
-    # the error lists speak to a 団体, and the sheet of another government names the folder it belongs in
+    # the error lists speak to a 団体 (as it submits, not of folders), and the sheet of another government names the
+    # folder it belongs in
     listing = (rejected / "R5_調査票_会津若松市.エラー一覧.txt").read_text(encoding="utf-8")
-    assert "団体: 会津若松市" in listing and "自団体のフォルダ" in listing and "部局" not in listing
+    assert "団体: 会津若松市" in listing and "部局" not in listing
+    assert "直した調査票を、これまでと同じ方法でもう一度提出してください" in listing and "inbox" not in listing
     elsewhere = (settings.inbox / "いわき市" / "rejected" / "郡山市のもの.エラー一覧.txt").read_text(encoding="utf-8")
     assert "inbox/郡山市/ に提出してください" in elsewhere

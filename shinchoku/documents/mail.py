@@ -74,14 +74,26 @@ def outcome_text(decision) -> str:
     return "受理" + (f"(警告 {warnings}件)" if warnings else "")
 
 
+def addressee(decision, catalogue, years: list[int]) -> str:
+    """Whom a file's mail is to: its folder's unit, but after a reorganisation (組織改正) the department the file was
+    taken as, whose folder the old one's is (危機管理部 → 危機管理局): its name and its addresses."""
+    folder = decision.candidate.department or ""
+    if folder not in catalogue.departments:  # a local government's folder (or one the catalogue does not know)
+        return folder
+    taken = decision.assessment.department if decision.assessment is not None else None
+    if taken in catalogue.departments:
+        return taken
+    return (catalogue.successor_in(folder, years[0]) if years else None) or folder  # a duplicate: by its year
+
+
 def receipt(decision, catalogue, mail: Mail, run_id: int, years: list[int], *, moved: str | None = None,
             attachment: tuple[str, bytes] | None = None, kept_back: str | None = None) -> EmailMessage:
-    """The mail for one file a run decided, of fiscal ``years`` (:func:`fiscal_years`, or a duplicate's original's).
-    ``moved``: where the rejected original went (inbox/<部局>/rejected/...);
+    """The mail for one file a run decided, of fiscal ``years`` (:func:`fiscal_years`, or a duplicate's original's),
+    to its :func:`addressee`. ``moved``: where the rejected original went (inbox/<部局>/rejected/...);
     ``attachment``: the annotated copy (its name in rejected/, its bytes); ``kept_back``: why a copy that exists is
-    not attached (its size)."""
+    not attached (its size). A local government is told no folder nor command: it submits as it always has."""
     cand = decision.candidate
-    unit = cand.department or ""
+    unit = addressee(decision, catalogue, years)
     survey = is_survey(decision, catalogue)
     form = FORMS[survey]
     lines = [f"{unit} ご担当者様", "",
@@ -93,11 +105,13 @@ def receipt(decision, catalogue, mail: Mail, run_id: int, years: list[int], *, m
             lines += [f"エラーのあるセルに色とコメントを付けたコピー({attachment[0]})を添付しました"
                       "(シート「エラー一覧」にも一覧があります)。"]
         elif kept_back:
-            lines += [f"エラー箇所を示したコピーは{kept_back}ため添付していません。下のフォルダにあります。"]
+            lines += [f"エラー箇所を示したコピーは{kept_back}ため添付していません。" +
+                      ("必要な場合は、このメールに返信してください。" if survey else "下のフォルダにあります。")]
         elif decision.copy_skipped:
             lines += [f"エラー箇所を示したコピーは作成していません: {decision.copy_skipped}"]
-        if moved:
-            lines += [f"提出されたファイルは {moved} に移動しました(エラー一覧とエラー箇所のファイルも同じフォルダにあります)。"]
+        if moved and not survey:
+            beside = "エラー一覧とエラー箇所のファイル" if attachment or kept_back else "エラー一覧"
+            lines += [f"提出されたファイルは {moved} に移動しました({beside}も同じフォルダにあります)。"]
     elif decision.status == "duplicate":
         lines += [f"提出ファイル: {cand.path.name}",
                   f"結果: 同じ内容のファイルを受理済みです(提出番号 {decision.duplicate_of})。取り込み直しはしていません。",
@@ -106,9 +120,9 @@ def receipt(decision, catalogue, mail: Mail, run_id: int, years: list[int], *, m
         warnings = [i for i in decision.issues if i.severity != ERROR]
         lines += [f"提出ファイル: {cand.path.name}",
                   "結果: 受理しました。" + (f"確認していただきたい点(警告)が {len(warnings)}件あります。" if warnings else ""),
-                  "受理したファイルは受付フォルダから取り除きました(原本は保管しています)。",
-                  "", "読み取った内容(shinchoku check と同じ表示です):",
-                  *check_lines(decision.assessment, catalogue, cand.path.name)]
+                  "受理した調査票は、原本のまま保管しています。" if survey
+                  else "受理したファイルは受付フォルダから取り除きました(原本は保管しています)。",
+                  "", "読み取った内容:", *check_lines(decision.assessment, catalogue, cand.path.name)]
         if warnings:
             lines += ["", "警告は受理を妨げませんが、値をご確認ください。誤りがあれば、直したファイルをもう一度提出してください。"]
     message = compose(mail, subject(unit, years, form, outcome_text(decision)),
@@ -118,27 +132,45 @@ def receipt(decision, catalogue, mail: Mail, run_id: int, years: list[int], *, m
     return message
 
 
-def reminder_subject(unit: str, survey: bool, owed, today: dt.date) -> str:
-    """【進捗】総務部 R5年度 報告様式: 提出期限(6月30日)まであと7日 / …を7日過ぎています."""
-    first_due = min(due for _, due, _ in owed)
-    days = (first_due - today).days
-    due = f"提出期限({first_due.month}月{first_due.day}日)"
-    outcome = f"{due}まであと{days}日" if days > 0 else f"{due}は本日です" if days == 0 else f"{due}を{-days}日過ぎています"
+def reminder_subject(unit: str, survey: bool, owed, due: dt.date, today: dt.date) -> str:
+    """【進捗】総務部 R5年度 報告様式: 提出期限(6月30日)まであと7日 / …を7日過ぎています; a unit owing several years:
+    【進捗】総務部 R4年度・R5年度 報告様式: R5年度の提出期限(6月30日)まであと7日. ``due``: the due date that brought
+    the reminder today."""
+    days = (due - today).days
+    when = f"提出期限({due.month}月{due.day}日)"
+    if len(owed) > 1:
+        when = f"{fiscal_year_label(max(y for y, d, _ in owed if d == due))}の{when}"
+    outcome = f"{when}まであと{days}日" if days > 0 else f"{when}は本日です" if days == 0 else f"{when}を{-days}日過ぎています"
     return subject(unit, [y for y, _, _ in owed], FORMS[survey], outcome)
 
 
-def reminder(unit: str, survey: bool, owed: list[tuple[int, dt.date, tuple[str, ...]]], today: dt.date,
+def reminder(unit: str, survey: bool, owed: list[tuple[int, dt.date, tuple[str, ...]]], due: dt.date, today: dt.date,
              mail: Mail) -> EmailMessage:
-    """A reminder to a department or local government that has not reported: ``owed`` is each fiscal year with its
-    due date and the KPIs still missing (as ``shinchoku status --overdue`` lists them)."""
+    """A reminder to a department or local government that has not reported: ``owed`` is every fiscal year it still
+    owes, with its due date and the KPIs still missing (as ``shinchoku status --overdue`` lists them); ``due``: the
+    due date that brought it today. A local government is not told of folders: it submits as it always has."""
     form = FORMS[survey]
     lines = [f"{unit} ご担当者様", "", f"DX推進計画の実績について、次の{form}がまだ届いていません。", ""]
-    for year, due, missing in sorted(owed):
-        lines += [f"- {fiscal_year_label(year)}: 提出期限 {due.isoformat()}", f"  未報告の指標: {'、'.join(missing)}"]
-    lines += ["", f"{form}を記入し、受付フォルダ(inbox)の {unit} のフォルダに保存してください。"
-              "すでに提出済みの場合は、行き違いですのでご容赦ください。"]
-    return compose(mail, reminder_subject(unit, survey, owed, today), "\n".join([*lines, "", "-- ", SIGNATURE]),
+    for year, year_due, missing in sorted(owed):
+        days = (year_due - today).days
+        state = f"あと{days}日" if days > 0 else "本日が期限です" if days == 0 else "期限を過ぎています"
+        lines += [f"- {fiscal_year_label(year)}: 提出期限 {year_due.isoformat()}({state})",
+                  f"  未報告の指標: {'、'.join(missing)}"]
+    how = (f"{form}を記入し、これまでと同じ方法で提出してください。" if survey
+           else f"{form}を記入し、受付フォルダ(inbox)の {unit} のフォルダに保存してください。")
+    lines += ["", how + "すでに提出済みの場合は、行き違いですのでご容赦ください。"]
+    return compose(mail, reminder_subject(unit, survey, owed, due, today), "\n".join([*lines, "", "-- ", SIGNATURE]),
                    f"reminder{today:%Y%m%d}")
+
+
+def test_mail(mail: Mail, to: str, sent_at: dt.datetime) -> EmailMessage:
+    """The mail of ``shinchoku mail-test``: one message through the configured relay, to whoever tries it."""
+    lines = ["shinchoku(DX推進計画の進捗管理)からのテストメールです。", "",
+             f"送信日時: {sent_at:%Y-%m-%d %H:%M}", f"中継サーバー: {mail.host}:{mail.smtp_port}({mail.security})",
+             f"差出人: {mail.sender}", f"宛先: {to}", "",
+             "このメールが届いていれば、部局・団体への受付結果と督促も同じ経路で送られます。"
+             "文字化けがないか、差出人と返信先(Reply-To)も確認してください。"]
+    return compose(mail, "【進捗】メール送信のテスト", "\n".join([*lines, "", "-- ", SIGNATURE]), "test")
 
 
 def compose(mail: Mail, title: str, body: str, key: str) -> EmailMessage:

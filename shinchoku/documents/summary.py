@@ -121,17 +121,41 @@ def site_lines(summary) -> list[str]:
     return list(summary.site)
 
 
+RESEND = "次回の取込で再送します"
+RESEND_REMINDER = "本日中に shinchoku remind を再実行すると再送します"  # a reminder is sent on its day or never
+
+
 def mail_line(outcome) -> str:
     """The mail step's line: メール: 送信 2 件、送信失敗 1 件(次回の取込で再送します)."""
     if not outcome.enabled:
         return "メール: 送信しません(メール送信は無効です)"
+    receipts = [f for f in outcome.failed if f.kind != "reminder"]
+    reminders = [f for f in outcome.failed if f.kind == "reminder"]
     parts = [f"送信 {len(outcome.sent)} 件"]
-    for items, words in ((outcome.failed, "送信失敗 {} 件(次回の取込で再送します)"),
+    for items, words in ((receipts, f"送信失敗 {{}} 件({RESEND})"), (reminders, f"督促の送信失敗 {{}} 件({RESEND_REMINDER})"),
                          (outcome.unknown, "送信結果不明 {} 件(再送しません)"), (outcome.no_address, "宛先なし {} 件"),
                          (outcome.expired, "期限切れ {} 件(送りません)")):
         if items:
             parts.append(words.format(len(items)))
     return "メール: " + "、".join(parts)
+
+
+def _by_reason(items, label: str) -> list[str]:
+    """Mails that did not go, by their reason: one line for a reason of one mail (「送信失敗: 件名(理由)」), else the
+    reason once and its mails under it (a relay down fails them all alike)."""
+    reasons: dict[str, list] = {}
+    for item in items:
+        reasons.setdefault(item.why, []).append(item)
+    lines = []
+    for why, same in reasons.items():
+        if len(same) == 1:
+            lines.append(f"  {label}: {same[0].subject}({why})")
+            continue
+        lines.append(f"  {label} {len(same)} 件: {why}")
+        lines += [f"    {item.subject}" for item in same[:MAX_MAIL_SHOWN]]
+        if len(same) > MAX_MAIL_SHOWN:
+            lines.append(f"    …ほか {len(same) - MAX_MAIL_SHOWN} 件")
+    return lines
 
 
 def mail_lines(summary) -> list[str]:
@@ -142,53 +166,94 @@ def mail_lines(summary) -> list[str]:
     outcome = getattr(summary, "mail", None)
     if outcome is None or not outcome.enabled:
         return []
-    return [mail_line(outcome),
-            *(f"  送信失敗: {subject}({why})" for subject, why in outcome.failed),
+    return [mail_line(outcome), *_by_reason(outcome.failed, "送信失敗"),
             *(f"  送信結果不明: {subject}(前回、送信中に処理が中断されました。届いたかを宛先に確認してください)"
               for subject in outcome.unknown),
-            *(f"  宛先なし: {subject}(catalogue の email に宛先がありません)" for subject in outcome.no_address)]
+            *_by_reason(outcome.no_address, "宛先なし")]
 
 
 SECURITY_JA = {"starttls": "STARTTLS", "ssl": "SSL/TLS", "none": "暗号化なし"}
 MAIL_COUNTS_SQL = "select status, count(*) from raw_mail group by status"
 # the mail that did not go: each failed or unknown one, newest first, and the units without an address
 MAIL_TROUBLE_SQL = """
-    select status, subject, attempts, last_attempt_at, error from raw_mail where status in ('failed', 'unknown')
-    order by coalesce(last_attempt_at, queued_at) desc, mail_id"""
-NO_ADDRESS_SQL = "select unit, count(*) from raw_mail where status = 'no_address' group by unit order by unit"
+    select status, kind, send_on, subject, attempts, last_attempt_at, error from raw_mail
+    where status in ('failed', 'unknown') order by coalesce(last_attempt_at, queued_at) desc, mail_id"""
+NO_ADDRESS_SQL = """
+    select unit, error, kind, send_on, count(*) from raw_mail where status = 'no_address'
+    group by all order by unit, error, kind, send_on"""
 MAX_MAIL_SHOWN = 10
 
 
-def mail_status(con, mail, unrecorded: bool = False) -> list[str]:
-    """`shinchoku status`'s mail lines: on or off (and through which server), how many mails are in each state, and
-    each that did not go, with why. ``con``: the warehouse (None when there is none yet); ``unrecorded``: a mail
-    journal waits to be recorded (a process was killed while sending)."""
+def login_text(mail, prefect_api: str | None = None) -> str:
+    """How the mail logs in, as status says it: 認証なし, or the user and where its password comes from (or that it
+    has none, so that every mail would fail)."""
+    if not mail.user:
+        return "認証なし"
+    text = f"認証 {mail.user}"
+    if mail.security == "none":
+        text += "。注意: 暗号化なしの接続でログインするため、パスワードが暗号化されずに流れます(security = \"starttls\" を推奨)"
+    if mail.password:
+        return text
+    if mail.password_secret:
+        where = f"パスワードは Prefect の Secret ブロック {mail.password_secret} から読みます"
+        if not prefect_api:
+            where += ("。PREFECT_API_URL が設定されていません: ブロックを保存した Prefect サーバーを指定してください"
+                      "(未設定では見つからず、送信できません)")
+        return f"{text}。{where}"
+    return (f"{text}。パスワードが設定されていません(環境変数 SHINCHOKU_MAIL_PASSWORD か、password_secret に Prefect の "
+            "Secret ブロック): このままではすべてのメールが送信失敗になります")
+
+
+def mail_status(con, mail, unrecorded: bool = False, *, today=None, catalogue=None, prefect_api: str | None = None
+                ) -> list[str]:
+    """`shinchoku status`'s mail lines: on or off (and through which server, logging in how), how many mails are in
+    each state, and each that did not go, with why and whether it goes again. ``con``: the warehouse (None when there
+    is none yet); ``unrecorded``: a mail journal waits to be recorded (a process was killed while sending); ``today``:
+    JST's date (a failed reminder goes again that day only); ``catalogue``: its addresses that are none are named."""
     if mail.enabled:
         lines = [f"メール送信: 有効({mail.host}:{mail.smtp_port}、{SECURITY_JA[mail.security]}、"
-                 + (f"認証 {mail.user}" if mail.user else "認証なし") + f"、差出人 {mail.sender})"]
+                 f"{login_text(mail, prefect_api)}、差出人 {mail.sender})"]
+        for unit, bad in (catalogue.bad_contacts if catalogue is not None else []):
+            lines.append(f"  宛先の形式が正しくありません: {unit} {bad!r}(catalogue の email。その宛先には送りません。"
+                         "shinchoku catalogue check で確認できます)")
     else:
         lines = ["メール送信: 無効(設定 [mail] の host がないため、メールは送りません)"]
     has_table = con is not None and con.execute(
         "select count(*) from duckdb_tables() where table_name = 'raw_mail'").fetchone()[0]
     if not has_table:
-        return lines
+        return [terminal_safe(line) for line in lines]
     counts = dict(con.execute(MAIL_COUNTS_SQL).fetchall())
     if counts:
         lines.append("  " + "・".join(f"{MAIL_STATUS_JA[s]} {counts[s]} 件" for s in MAIL_STATUS_JA if counts.get(s)))
-    again = "次回の取込で再送します" if mail.enabled else "メール送信を有効にすると次回の取込で再送します"
+
+    def again(kind: str, send_on, then: str = "") -> str:
+        """Whether (and when) a mail that did not go goes again; ``then``: what must happen first."""
+        if kind == "reminder":
+            return then + RESEND_REMINDER if send_on is not None and send_on == today else \
+                "督促の日を過ぎたため再送しません(次回の取込で期限切れとして記録します)"
+        return then + RESEND if mail.enabled else "メール送信を有効にすると次回の取込で再送します"
+
     trouble = con.execute(MAIL_TROUBLE_SQL).fetchall()
-    for status, subject, attempts, last, error in trouble[:MAX_MAIL_SHOWN]:
+    reasons: dict[str, list[tuple[str, str, str]]] = {}  # a failed mail's error -> (subject, its tries, again)
+    for status, kind, send_on, subject, attempts, last, error in trouble[:MAX_MAIL_SHOWN]:
         when = f"{last:%Y-%m-%d %H:%M}" if last else "-"
         if status == "failed":
-            lines.append(f"  送信失敗: {subject}({attempts}回、最終 {when}: {error})。{again}")
+            reasons.setdefault(error or "", []).append((subject, f"{attempts}回、最終 {when}", again(kind, send_on)))
         else:
             lines.append(f"  送信結果不明: {subject}({when} 送信中に処理が中断されました。届いたかを宛先に確認してください。"
                          "再送はしません)")
+    for error, same in reasons.items():  # a relay down fails every mail alike: its reason once
+        if len(same) == 1:
+            [(subject, tries, resend)] = same
+            lines.append(f"  送信失敗: {subject}({tries}: {error})。{resend}")
+            continue
+        lines.append(f"  送信失敗 {len(same)} 件: {error}")
+        lines += [f"    {subject}({tries})。{resend}" for subject, tries, resend in same]
     if len(trouble) > MAX_MAIL_SHOWN:
         lines.append(f"  …ほか {len(trouble) - MAX_MAIL_SHOWN} 件")
-    for unit, count in con.execute(NO_ADDRESS_SQL).fetchall():
-        lines.append(f"  宛先なし: {unit} {count} 件(catalogue の departments.csv か local_governments.csv の email に"
-                     "宛先を書いてください)")
+    for unit, error, kind, send_on, count in con.execute(NO_ADDRESS_SQL).fetchall():
+        lines.append(f"  宛先なし: {unit} {count} 件({error or 'catalogue の email に宛先がありません'}。"
+                     f"{again(kind, send_on, 'departments.csv か local_governments.csv の email を直して、')})")
     if unrecorded:
         lines.append("  送信の記録がまだウェアハウスに反映されていません(次回の取込か shinchoku remind で反映します)")
     return [terminal_safe(line) for line in lines]

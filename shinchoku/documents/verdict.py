@@ -61,7 +61,9 @@ def error_list_text(file_name: str, department: str | None, issues: list[Issue],
         f"提出ファイル: {file_name}",
         f"{unit}: {department or '(不明)'}",
         f"結果: 差戻し(エラー {errors}件、警告 {len(issues) - errors}件)",
-        f"以下をすべて直してから、もう一度 inbox の自{unit}のフォルダに提出してください。",
+        # a local government sends its survey sheet as it always has (it need not see the prefecture's file share)
+        "以下をすべて直した調査票を、これまでと同じ方法でもう一度提出してください。" if local_government
+        else f"以下をすべて直してから、もう一度 inbox の自{unit}のフォルダに提出してください。",
         "",
     ]
     for issue in issues:

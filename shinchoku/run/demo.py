@@ -9,13 +9,14 @@ return for FY2022 reports 30, the worked example of the README.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import shutil
 from pathlib import Path
 
 from ..catalogue import Catalogue, Kpi
-from ..config import Grading, Settings
+from ..config import Grading, Mail, Settings
 from ..documents.site import rebuild
 from ..documents.summary import table
 from ..documents.template import (file_name, fill_outcomes, fill_template, survey_file_name, write_survey,
@@ -230,6 +231,15 @@ def confirm_past_years(settings) -> None:
     computed KPIs' owners with them, and so the survey counts of those years)."""
     for year in CONFIRMED_YEARS:
         confirm(settings, year, None, by="DX推進課(デモ)", note=SAMPLE_NOTE, allow_missing=True, allow_provisional=True)
+
+
+MAIL_OFF = "デモではメールを送りません"
+
+
+def without_mail(settings: Settings) -> Settings:
+    """The demo's settings: mail off, whatever [mail] says. Its sample returns are filed under the catalogue's
+    departments and local governments, whose addresses may be real; none of them is to hear about a sample."""
+    return dataclasses.replace(settings, mail=Mail())
 
 
 class DemoRefused(Exception):

@@ -15,23 +15,28 @@ just before handing it to the SMTP server and just after; then it records the fa
 
 A mail the server refuses, or that finds no server, is recorded ``failed`` and retried by the next run (the flow's
 task retries it first): it never fails or undoes the run. The recipients are the catalogue's addresses when the mail
-is sent, so an address put right in the catalogue reaches a mail that failed before; a unit without one gets
-``no_address``. A reminder is sent on its day or not at all (``expired``). With no SMTP host nothing is sent, nothing
+is sent, so an address put right in the catalogue reaches a mail that failed before; a unit without one (or whose
+cell holds nothing that is an address) gets ``no_address``, with why, and is tried again by each run as a failed
+mail is. An SMTP error is recorded in Japanese, what it likely means and what to set, with its own words
+(``explain``). A reminder is sent on its day or not at all (``expired``). With no SMTP host nothing is sent, nothing
 is queued and nothing fails.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
 import smtplib
+import socket
 import ssl
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 
@@ -56,12 +61,26 @@ class MailNotSent(Exception):
         self.outcome = outcome
 
     def __str__(self) -> str:
-        return f"メール {len(self.outcome.failed)} 件を送信できませんでした: {self.outcome.failed[0][1]}"
+        return f"メール {len(self.outcome.failed)} 件を送信できませんでした: {short_why(self.outcome.failed[0].why)}"
+
+    def __repr__(self) -> str:  # what Prefect's log says of a failed task: one Japanese line, not the outcome's fields
+        return f"MailNotSent({str(self)!r})"
 
 
 class CannotLogIn(Exception):
     """[mail] user is set, but no password came (SHINCHOKU_MAIL_PASSWORD, or the Prefect Secret block), or one that
     SMTP's login cannot carry."""
+
+
+SMTP_ERRORS = (OSError, smtplib.SMTPException, CannotLogIn)  # what a connection or a send may raise
+
+
+class NotSent(NamedTuple):
+    """A mail that did not go, and why (Japanese, with the server's or the library's own words after 原文)."""
+
+    subject: str
+    why: str
+    kind: str = "receipt"  # receipt | reminder: a reminder is sent on its day or never
 
 
 @dataclass
@@ -70,19 +89,22 @@ class MailOutcome:
 
     enabled: bool
     sent: list[str] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (subject, why), retried by the next run
+    failed: list[NotSent] = field(default_factory=list)  # retried by the next run (a reminder: that day only)
     unknown: list[str] = field(default_factory=list)  # found handed over when a process died: never sent again
-    no_address: list[str] = field(default_factory=list)
+    no_address: list[NotSent] = field(default_factory=list)  # tried again when the catalogue has an address
     expired: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class Outgoing:
-    """A mail of the outbox (raw_mail, pending or failed), as it will be sent."""
+    """A mail of the outbox (raw_mail, pending, failed or without an address), as it will be sent."""
 
     mail_id: str
+    kind: str
     unit: str
     subject: str
+    status: str
+    error: str | None
     attempts: int
     send_on: dt.date | None
     message: bytes
@@ -113,8 +135,7 @@ def queue_receipts(path: Path, settings: Settings, catalogue: Catalogue, summary
     try:
         rows = []
         for decision in summary.decisions:
-            unit = decision.candidate.department
-            if not unit:
+            if not decision.candidate.department:
                 continue
             sid = decision.submission_id
             attachment = kept_back = None
@@ -132,7 +153,7 @@ def queue_receipts(path: Path, settings: Settings, catalogue: Catalogue, summary
             message = compose.receipt(decision, catalogue, mail, summary.run_id, years,
                                       moved=f"inbox/{Path(moved).relative_to(settings.inbox).as_posix()}" if moved else None,
                                       attachment=attachment, kept_back=kept_back)
-            rows.append(row(f"submission:{sid}", "receipt", unit,
+            rows.append(row(f"submission:{sid}", "receipt", compose.addressee(decision, catalogue, years),
                             "団体" if compose.is_survey(decision, catalogue) else "部局", years[0] if years else None,
                             message, submission_id=sid, run_id=summary.run_id))
         queue(con, rows)
@@ -153,8 +174,9 @@ def send_step(settings: Settings, catalogue: Catalogue) -> MailOutcome:
 
 def send_mail(settings: Settings, catalogue: Catalogue, kinds: tuple[str, ...] = ("receipt", "reminder"),
               today: dt.date | None = None) -> MailOutcome:
-    """Send the outbox's mail of ``kinds`` (pending, or failed before), journaling each mail's fate, then record the
-    fates in the warehouse. The caller holds the run lock. ``today`` (JST): a reminder of another day is expired."""
+    """Send the outbox's mail of ``kinds`` (pending, failed before, or without an address before: the recipients are
+    read from the catalogue now), journaling each mail's fate, then record the fates in the warehouse. The caller
+    holds the run lock. ``today`` (JST): a reminder of another day is expired."""
     mail, journal = settings.mail, settings.mail_journal_path
     if not mail.enabled:  # nothing is sent; what a killed process sent before mail was turned off is recorded
         if journal.exists():
@@ -164,25 +186,29 @@ def send_mail(settings: Settings, catalogue: Catalogue, kinds: tuple[str, ...] =
     outbox = _outbox(settings.warehouse, kinds)
     today = today or now_jst().date()
     outcome = MailOutcome(True)
-    todo: list[tuple[Outgoing, tuple[str, ...], int]] = []
+    todo: list[tuple[Outgoing, tuple[str, ...], int, str | None]] = []
     for out in outbox:
         fate = before.get(out.mail_id)
         if fate and fate["event"] == "sending":  # handed over when a process died: it may have gone
             outcome.unknown.append(out.subject)
             continue
-        if fate and fate["event"] != "failed":  # its fate is known, only not recorded yet
+        if fate and fate["event"] not in ("failed", "no_address"):  # its fate is known, only not recorded yet
             continue
         attempt = max(out.attempts, fate["attempt"] if fate else 0) + 1
         if out.send_on is not None and out.send_on < today:
             _append(journal, {"mail_id": out.mail_id, "event": "expired", "attempt": attempt - 1})
             outcome.expired.append(out.subject)
             continue
-        recipients = catalogue.contacts_of(out.unit)
+        recipients, bad = catalogue.contacts_of(out.unit), catalogue.bad_contacts_of(out.unit)
+        skipped = f"形式が正しくない宛先には送っていません(入力: {'、'.join(map(repr, bad))})" if bad else None
         if not recipients:
-            _append(journal, {"mail_id": out.mail_id, "event": "no_address", "attempt": attempt - 1})
-            outcome.no_address.append(out.subject)
+            why = (f"宛先の形式が正しくありません(入力: {'、'.join(map(repr, bad))})。catalogue の email を直してください"
+                   if bad else "catalogue の email に宛先がありません")
+            if (out.status, out.error) != ("no_address", why):  # as recorded already: nothing to record again
+                _append(journal, {"mail_id": out.mail_id, "event": "no_address", "attempt": attempt - 1, "error": why})
+            outcome.no_address.append(NotSent(out.subject, why, out.kind))
             continue
-        todo.append((out, recipients, attempt))
+        todo.append((out, recipients, attempt, skipped))
     if todo:
         _deliver(mail, journal, todo, outcome)
     crash_point("mail_before_record")
@@ -191,7 +217,7 @@ def send_mail(settings: Settings, catalogue: Catalogue, kinds: tuple[str, ...] =
     return outcome
 
 
-def _deliver(mail: Mail, journal: Path, todo: list[tuple[Outgoing, tuple[str, ...], int]],
+def _deliver(mail: Mail, journal: Path, todo: list[tuple[Outgoing, tuple[str, ...], int, str | None]],
              outcome: MailOutcome) -> None:
     """Hand each mail to the SMTP server over one connection, journaling ``sending`` just before and its fate just
     after. A mail the server refuses fails alone; a connection that fails (or never comes) fails every mail not yet
@@ -202,45 +228,54 @@ def _deliver(mail: Mail, journal: Path, todo: list[tuple[Outgoing, tuple[str, ..
     def fail(out: Outgoing, recipients, attempt: int, why: str) -> None:
         _append(journal, {"mail_id": out.mail_id, "event": "failed", "attempt": attempt, "recipients": list(recipients),
                           "error": why})
-        outcome.failed.append((out.subject, why))
+        outcome.failed.append(NotSent(out.subject, why, out.kind))
 
     try:
         with _connect(mail) as smtp:
-            for out, recipients, attempt in todo:
+            for out, recipients, attempt, skipped in todo:
                 _append(journal, {"mail_id": out.mail_id, "event": "sending", "attempt": attempt,
                                   "recipients": list(recipients)})
                 try:
                     refused = smtp.sendmail(envelope, list(recipients), addressed(out.message, recipients))
                 except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as e:
-                    fail(out, recipients, attempt, _why(e))  # this mail only: the connection stands
+                    fail(out, recipients, attempt, explain(e, mail))  # this mail only: the connection stands
                     done += 1
                     continue
                 crash_point("mail_sent")
+                notes = [f"受け取りを拒否された宛先: {', '.join(refused)}" if refused else None, skipped]
                 _append(journal, {"mail_id": out.mail_id, "event": "sent", "attempt": attempt,
                                   "recipients": [r for r in recipients if r not in refused],
-                                  "error": f"受け取りを拒否された宛先: {', '.join(refused)}" if refused else None})
+                                  "error": "。".join(filter(None, notes)) or None})
                 outcome.sent.append(out.subject)
                 done += 1
-    except (OSError, smtplib.SMTPException, CannotLogIn) as e:
-        for out, recipients, attempt in todo[done:]:
-            fail(out, recipients, attempt, _why(e))
+    except SMTP_ERRORS as e:
+        for out, recipients, attempt, _ in todo[done:]:
+            fail(out, recipients, attempt, explain(e, mail))
+
+
+# A relay on the office's network answers in milliseconds: a connection (and its TLS handshake and the server's
+# greeting) that takes longer than this is a wrong host, port or security, which three tries of the full timeout
+# made a minute and a half to tell. The conversation after it keeps timeout_seconds: a relay may scan a 5 MB
+# attachment before it answers, and a mail cut off there may have gone.
+CONNECT_SECONDS = 10.0
 
 
 def _connect(mail: Mail) -> smtplib.SMTP:
     """A connection to the SMTP server as configured: SSL from the start, or STARTTLS, or plain (a relay inside the
-    LGWAN that trusts the host); logged in when a user is set."""
+    LGWAN that trusts the host); logged in when a user is set (no password: CannotLogIn, before connecting)."""
+    if mail.user and mail.password is None:
+        raise CannotLogIn(mail.password_problem or password_missing(mail))
     context = ssl.create_default_context(cafile=str(mail.ca_file) if mail.ca_file else None)
+    timeout = min(CONNECT_SECONDS, mail.timeout_seconds)
     if mail.security == "ssl":
-        smtp = smtplib.SMTP_SSL(mail.host, mail.smtp_port, timeout=mail.timeout_seconds, context=context)
+        smtp = smtplib.SMTP_SSL(mail.host, mail.smtp_port, timeout=timeout, context=context)
     else:
-        smtp = smtplib.SMTP(mail.host, mail.smtp_port, timeout=mail.timeout_seconds)
+        smtp = smtplib.SMTP(mail.host, mail.smtp_port, timeout=timeout)
     try:
         if mail.security == "starttls":
             smtp.starttls(context=context)
+        smtp.sock.settimeout(mail.timeout_seconds)
         if mail.user:
-            if mail.password is None:
-                raise CannotLogIn(f"[mail] user {mail.user} のパスワードがありません(環境変数 SHINCHOKU_MAIL_PASSWORD か、"
-                                 "Prefect の Secret ブロック)")
             try:
                 smtp.login(mail.user, mail.password)
             except UnicodeEncodeError:  # smtplib sends user and password as ASCII
@@ -251,6 +286,22 @@ def _connect(mail: Mail) -> smtplib.SMTP:
     return smtp
 
 
+def password_missing(mail: Mail) -> str:
+    """Why a login cannot be tried: [mail] user is set, and no password came."""
+    return (f"[mail] user {mail.user} のパスワードが設定されていません(環境変数 SHINCHOKU_MAIL_PASSWORD か、"
+            "password_secret に Prefect の Secret ブロックの名前)")
+
+
+def send_test(mail: Mail, to: str) -> str:
+    """``shinchoku mail-test``: one test mail to ``to`` through the configured relay, exactly as the run connects
+    (no warehouse, no catalogue, nothing recorded); returns its subject. Raises what the connection or the server
+    raised (:func:`explain` says it)."""
+    message = compose.test_mail(mail, to, now_jst())
+    with _connect(mail) as smtp:
+        smtp.sendmail(parseaddr(mail.sender)[1], [to], addressed(message.as_bytes(), [to]))
+    return str(message["Subject"])
+
+
 def addressed(message: bytes, recipients) -> bytes:
     """The queued message with its recipients (To) and the time it is sent (Date, JST)."""
     parsed = BytesParser(policy=SMTP).parsebytes(message)
@@ -259,14 +310,65 @@ def addressed(message: bytes, recipients) -> bytes:
     return parsed.as_bytes()
 
 
-def _why(error: Exception) -> str:
-    """An SMTP error in one line: its class and what the server said."""
+def explain(error: BaseException, mail: Mail) -> str:
+    """An SMTP error as the DX office reads it: what it most likely means and what to set (Japanese), then the
+    error's own words for the record (原文: its class and text). A mistake of ours (CannotLogIn) is Japanese already."""
     text = " ".join(str(error).split())
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+    original = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    if isinstance(error, CannotLogIn):
+        return text
+    meaning = _meaning(error, text, mail)
+    return f"{meaning}(原文: {original})" if meaning else original
+
+
+def short_why(why: str) -> str:
+    """The Japanese part of :func:`explain`'s sentence, without the error's own words."""
+    return why.split("(原文: ")[0]
+
+
+PORTS = "465 番は security = \"ssl\"、587 番は \"starttls\"、庁内中継の 25 番は \"none\" が一般的です"
+
+
+def _meaning(error: BaseException, text: str, mail: Mail) -> str | None:
+    """What the common SMTP errors mean for the settings (None: no explanation beyond the error's words)."""
+    where = f"{mail.host}:{mail.smtp_port}"
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return (f"中継サーバー {where} の証明書を検証できません。県の認証局の証明書を ca_file に指定し、host が証明書の"
+                "名前と合っているかを確認してください")
+    if isinstance(error, ssl.SSLError) and ("WRONG_VERSION_NUMBER" in text or "wrong version number" in text):
+        return f"ポートと暗号化の設定が合っていません({where} は security = \"{mail.security}\" の接続に応じません。{PORTS})"
+    if isinstance(error, smtplib.SMTPNotSupportedError) and "STARTTLS" in text:
+        return ("中継サーバーが STARTTLS に対応していません。庁内の中継サーバー(25 番)なら security = \"none\"、"
+                "SSL/TLS のポート(465 番)なら security = \"ssl\" にしてください")
+    if isinstance(error, smtplib.SMTPNotSupportedError) and "AUTH" in text:
+        return ("中継サーバーがログイン(SMTP AUTH)を受け付けません。ホストのアドレスで中継を許可するサーバーなら、"
+                "設定 [mail] の user を外してください(暗号化の後でだけログインを受け付けるサーバーなら、security を"
+                "\"starttls\" にしてください)")
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        return f"ログインを拒否されました。user({mail.user})とパスワードを確認してください"
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return "宛先を拒否されました。catalogue の email と、中継サーバーがその宛先への中継を許可しているかを確認してください"
+    if isinstance(error, smtplib.SMTPSenderRefused):
+        return "差出人を拒否されました。sender を中継サーバーが許可するアドレスにしてください"
+    if isinstance(error, smtplib.SMTPDataError):
+        return "中継サーバーがメールを受け付けませんでした(大きさの上限、内容の検査など)。サーバーの応答を確認してください"
+    if isinstance(error, ConnectionRefusedError):
+        return f"{where} に接続を拒否されました。host と port、中継サーバーが動いているか、ファイアウォールを確認してください"
+    if isinstance(error, socket.gaierror):
+        return f"ホスト名 {mail.host} が見つかりません。host の綴りと DNS を確認してください"
+    if isinstance(error, TimeoutError) or isinstance(error, smtplib.SMTPServerDisconnected) and "timed out" in text:
+        return (f"{where} から応答がありません。host と port、ファイアウォールで送信が許可されているかを確認してください"
+                f"(SSL/TLS のポートに security = \"starttls\" や \"none\" で接続したときも応答がなくなります。{PORTS})")
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return f"中継サーバー {where} が接続を切りました。ポートと暗号化の設定を確認してください({PORTS})"
+    if isinstance(error, OSError) and error.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+        return f"{where} にネットワークで届きません。host と経路、ファイアウォールを確認してください"
+    return None
 
 
 def _outbox(warehouse: Path, kinds: tuple[str, ...]) -> list[Outgoing]:
-    """The published warehouse's mail still to send (pending, or failed before), oldest first; read-only."""
+    """The published warehouse's mail still to send (pending, failed before, or without an address before), oldest
+    first; read-only."""
     if not warehouse.exists():
         return []
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -274,8 +376,8 @@ def _outbox(warehouse: Path, kinds: tuple[str, ...]) -> list[Outgoing]:
         if not con.execute("select count(*) from duckdb_tables() where table_name = 'raw_mail'").fetchone()[0]:
             return []  # a warehouse from before mail: nothing was ever queued
         rows = con.execute("""
-            select mail_id, unit, subject, attempts, send_on, message from raw_mail
-            where status in ('pending', 'failed') and list_contains(?, kind) order by queued_at, mail_id""",
+            select mail_id, kind, unit, subject, status, error, attempts, send_on, message from raw_mail
+            where status in ('pending', 'failed', 'no_address') and list_contains(?, kind) order by queued_at, mail_id""",
                            [list(kinds)]).fetchall()
     finally:
         con.close()
@@ -327,20 +429,21 @@ def record(settings: Settings) -> int:
 
     def change(con) -> int:
         current = {r[0]: r[1:] for r in con.execute(
-            "select mail_id, status, attempts, unit, fiscal_year, run_id, subject from raw_mail "
+            "select mail_id, status, attempts, error, unit, fiscal_year, run_id, subject from raw_mail "
             "where list_contains(?, mail_id)", [list(last)]).fetchall()}
         changed = 0
         for mail_id, fate in last.items():
             if mail_id not in current:
                 continue
-            old_status, old_attempts, unit, fiscal_year, run_id, subject = current[mail_id]
+            old_status, old_attempts, old_error, unit, fiscal_year, run_id, subject = current[mail_id]
             status, attempts = STATUS_OF[fate["event"]], fate.get("attempt", old_attempts)
-            if (status, attempts) == (old_status, old_attempts):
-                continue
-            at = dt.datetime.fromisoformat(fate["at"])
-            recipients = fate.get("recipients")
             error = fate.get("error") or ("送信中に処理が中断されました(届いたかどうかは不明です。再送はしません)"
                                          if status == "unknown" else None)
+            if (status, attempts, error) == (old_status, old_attempts, old_error) or \
+                    (status, attempts) == (old_status, old_attempts) and status != "no_address":
+                continue  # recorded already (a no_address mail tried again without an address: unchanged)
+            at = dt.datetime.fromisoformat(fate["at"])
+            recipients = fate.get("recipients")
             con.execute("""
                 update raw_mail set status = ?, attempts = ?, error = ?, recipients = coalesce(?, recipients),
                     last_attempt_at = case when ? then ? else last_attempt_at end,

@@ -3,10 +3,10 @@ on the configured days before and after a fiscal year's due date, at most once a
 
 Who is behind is the morning list's one question (:func:`shinchoku.documents.summary.overdue`), asked for the day
 after the furthest due date the reminder days reach, so that a due date still ahead counts as well; a unit is
-reminded when one of its due dates falls a configured number of days before or after today. A reminder is queued in
-the warehouse under its unit and day (``reminder:<unit>:<date>``) and sent as the run's mail is
-(:mod:`shinchoku.run.mail`): run twice a day, the second finds it queued and sends nothing new; sent on its day or
-not at all.
+reminded when one of its due dates falls a configured number of days before or after today, of every year it still
+owes, in one mail. A reminder is queued in the warehouse under its unit and day (``reminder:<unit>:<date>``) and sent
+as the run's mail is (:mod:`shinchoku.run.mail`): run twice a day, the second finds it queued and sends nothing new,
+but sends again one that failed (or found no address) earlier that day; sent on its day or not at all.
 """
 
 from __future__ import annotations
@@ -28,11 +28,13 @@ from .publish import change_published, recover, run_lock
 
 @dataclass(frozen=True)
 class Reminder:
-    """One unit to remind on a day: each fiscal year it owes (year, due date, missing KPIs)."""
+    """One unit to remind on a day: each fiscal year it owes (year, due date, missing KPIs), and the due date that
+    falls on a reminder day (of the latest year, if several do)."""
 
     unit: str
     survey: bool  # a local government's survey sheet (調査票), not a department's return sheet
     owed: tuple[tuple[int, dt.date, tuple[str, ...]], ...]
+    due: dt.date
     day: dt.date
 
     @property
@@ -40,32 +42,43 @@ class Reminder:
         return f"reminder:{self.unit}:{self.day.isoformat()}"
 
     @property
+    def fiscal_year(self) -> int:
+        """The year whose due date brought the reminder today."""
+        return max(year for year, due, _ in self.owed if due == self.due)
+
+    @property
     def subject(self) -> str:
-        return compose.reminder_subject(self.unit, self.survey, self.owed, self.day)
+        return compose.reminder_subject(self.unit, self.survey, self.owed, self.due, self.day)
 
 
 @dataclass
 class Reminded:
-    """What ``remind`` did: the reminders due today, those queued earlier today (not sent again), and the sending."""
+    """What ``remind`` did: the reminders due today not queued before; those queued earlier today, each with its
+    status then (sent: not sent again; failed, pending or no_address: sent again now; unknown: never again); and the
+    sending."""
 
     due: list[Reminder]
-    earlier: list[Reminder] = field(default_factory=list)
+    earlier: list[tuple[Reminder, str]] = field(default_factory=list)
     mail: MailOutcome | None = None  # None: a dry run
 
 
 def due_on(con: duckdb.DuckDBPyConnection, mail: Mail, today: dt.date) -> list[Reminder]:
-    """The reminders of a day: the units past (or nearing) a due date that falls one of the reminder days from it."""
+    """The reminders of a day: the units past (or nearing) a due date that falls one of the reminder days from it,
+    each with every year it owes."""
     days = {today + dt.timedelta(days=d) for d in mail.remind_before_days} | \
         {today - dt.timedelta(days=d) for d in mail.remind_after_days}
     departments, governments, _ = overdue(con, today + dt.timedelta(days=max(mail.remind_before_days, default=0) + 1))
     owed: dict[tuple[str, bool], list] = {}
     for department, year, missing, due in departments:
-        if due in days:
-            owed.setdefault((department, False), []).append((year, due, tuple(missing)))
+        owed.setdefault((department, False), []).append((year, due, tuple(missing)))
     for year, due, name, _, missing, *_ in governments:
-        if due in days:
-            owed.setdefault((name, True), []).append((year, due, tuple(missing)))
-    return [Reminder(unit, survey, tuple(sorted(items)), today) for (unit, survey), items in owed.items()]
+        owed.setdefault((name, True), []).append((year, due, tuple(missing)))
+    reminders = []
+    for (unit, survey), items in owed.items():
+        today_s = [due for _, due, _ in items if due in days]
+        if today_s:
+            reminders.append(Reminder(unit, survey, tuple(sorted(items)), max(today_s), today))
+    return reminders
 
 
 def remind(settings: Settings, catalogue: Catalogue, today: dt.date | None = None, wait_seconds: float = 0,
@@ -78,17 +91,19 @@ def remind(settings: Settings, catalogue: Catalogue, today: dt.date | None = Non
         con = duckdb.connect(str(settings.warehouse), read_only=True)
         try:
             due = due_on(con, settings.mail, today)
-            queued = {r[0] for r in con.execute(
-                "select mail_id from raw_mail where list_contains(?, mail_id)", [[r.mail_id for r in due]]).fetchall()} \
-                if con.execute("select count(*) from duckdb_tables() where table_name = 'raw_mail'").fetchone()[0] else set()
+            queued = dict(con.execute(
+                "select mail_id, status from raw_mail where list_contains(?, mail_id)", [[r.mail_id for r in due]]
+            ).fetchall()) if con.execute(
+                "select count(*) from duckdb_tables() where table_name = 'raw_mail'").fetchone()[0] else {}
         finally:
             con.close()
-        done = Reminded([r for r in due if r.mail_id not in queued], [r for r in due if r.mail_id in queued])
+        done = Reminded([r for r in due if r.mail_id not in queued],
+                        [(r, queued[r.mail_id]) for r in due if r.mail_id in queued])
         if dry_run:
             return done
         if done.due:
-            rows = [row(r.mail_id, "reminder", r.unit, "団体" if r.survey else "部局", r.owed[0][0],
-                        compose.reminder(r.unit, r.survey, list(r.owed), today, settings.mail), send_on=today)
+            rows = [row(r.mail_id, "reminder", r.unit, "団体" if r.survey else "部局", r.fiscal_year,
+                        compose.reminder(r.unit, r.survey, list(r.owed), r.due, today, settings.mail), send_on=today)
                     for r in done.due]
             change_published(settings, lambda con: queue(con, rows), audits=False)
         crash_point("reminders_queued")

@@ -24,7 +24,7 @@ from typing import Callable
 
 from ..catalogue import Catalogue
 from ..config import Settings
-from ..documents.summary import mail_line, receipt_line
+from ..documents.summary import receipt_line
 from ..workbook.messages import Issue
 from ..workbook.pool import prestart_workers
 from . import warehouse as wh
@@ -185,7 +185,7 @@ DISCOVER = Step("discover", _discover, tell=lambda r: receipt_line(r[0]))
 ASSESS = Step("assess", _assess, tell=lambda r: f"検証: {len(r)} 件を検証しました")
 LOAD = Step("load-and-publish", stage_and_publish, tell=lambda r: f"登録: ウェアハウスを更新しました(実行番号 {r.run_id})")
 SETTLE = Step("settle-inbox", settle_moves, retries=2)
-MAIL = Step("send-mail", send_step, retries=2, tell=mail_line)
+MAIL = Step("send-mail", send_step, retries=2)  # told once, with the summary (mail_lines), as the site is
 SITE = Step("build-site", _site)
 STEPS = (DISCOVER, ASSESS, LOAD, SETTLE, MAIL, SITE)
 
@@ -226,7 +226,6 @@ def run_steps(settings: Settings, catalogue: Catalogue, wait_seconds: float = 0,
             summary.mail = step(MAIL, settings, catalogue)
         except MailNotSent as e:
             summary.mail = e.outcome
-            say(mail_line(e.outcome))
         except Exception as e:  # noqa: BLE001 - as for the site: the run stands, the outbox keeps the mail
             summary.mail_error = f"{type(e).__name__}: {e}"
         if settings.site_build:
