@@ -389,7 +389,7 @@ def plain_smtp():
             received.append(envelope.content)
             return "250 OK: queued"
 
-    controller = Controller(Collect(), hostname="127.0.0.1", port=_free_port())
+    controller = Controller(Collect(), hostname="127.0.0.1", port=free_port())
     controller.start()
     yield controller.port, received
     controller.stop()
@@ -642,7 +642,7 @@ def test_a_reminder_that_failed_goes_again_that_day_only_and_every_line_says_wha
 
     day = DUE + dt.timedelta(days=7)
     closed = load_settings(inbox=on.inbox, warehouse=on.warehouse, env={"SHINCHOKU_MAIL_PASSWORD": PASSWORD},
-                           config_file=mail_config(tmp_path, smtp, port=_free_port(), remind_after_days=[7]))
+                           config_file=mail_config(tmp_path, smtp, port=free_port(), remind_after_days=[7]))
     failed = remind(closed, catalogue, today=day)
     assert mail_line(failed.mail) == "メール: 送信 0 件、督促の送信失敗 4 件(本日中に shinchoku remind を再実行すると再送します)"
     mail_config(tmp_path, smtp, remind_after_days=[7])  # the relay as it should be
