@@ -12,6 +12,7 @@ import itertools
 import os
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import sys
