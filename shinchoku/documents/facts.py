@@ -329,9 +329,10 @@ class ReportData:
         kpis = view_rows(con, """
             select kpi_id, name, area_id, initiative_id, unit, direction, baseline_value, baseline_fy, target_value,
                    target_fy, baseline_decimals, target_decimals, owner from kpis order by area_id, kpi_id""")
-        definitions: dict[str, list[dict]] = {}
+        # each KPI's definitions in order of their fiscal years (the site's KPI pages list them too)
+        self.definitions: dict[str, list[dict]] = {}
         for r in view_rows(con, "select * from kpi_definitions order by kpi_id, valid_from_fy"):
-            definitions.setdefault(r["kpi_id"], []).append(r)
+            self.definitions.setdefault(r["kpi_id"], []).append(r)
         self.revisions = view_rows(con, "select * from kpi_revisions order by effective_fy, row_order")
         self.initiatives = view_rows(con, "select * from initiatives order by area_order, initiative_id")
         self.areas = []
@@ -345,7 +346,7 @@ class ReportData:
         self.year = year or (years[-1] if years else None)
         if self.year is None:
             raise NoActuals("実績がまだありません。--year で年度を指定してください。")
-        self._kpi_rows, self._definitions = {r["kpi_id"]: r for r in kpis}, definitions
+        self._kpi_rows = {r["kpi_id"]: r for r in kpis}
         self._version_in = {(k, fy): v for k, fy, v in con.execute(
             "select kpi_id, fiscal_year, version from kpi_year_definitions").fetchall()}
         self.outlook = {r["kpi_id"]: r for r in view_rows(con, "select * from kpi_year_outlook where report_fy = ?",
@@ -363,26 +364,24 @@ class ReportData:
         self.plan_years = sorted({fy for _, fy in self.trajectory})
         self.outcomes = view_rows(con, "select * from initiative_outcomes where is_current and fiscal_year = ? "
                                    "order by initiative_id, coalesce(submission_id, 0), row_order", [self.year])
+        # every year's submission status, read once: the departments' return sheets, then the local governments'
+        # survey sheets (in the catalogue's order), the latest year first, as the site's status page lists them
+        self.all_status = view_rows(con, """
+            select s.* from submission_status as s left join local_governments as g on g.code = s.local_government
+            order by s.fiscal_year desc, s.unit_kind = '団体', g.row_order, s.department""")
         # the departments (the local governments' survey sheets are shinchoku status's and review's to show)
-        status_years = [r[0] for r in con.execute("select distinct fiscal_year from submission_status "
-                                                  "where unit_kind = '部局' and fiscal_year <= ? order by 1",
-                                                  [self.year]).fetchall()]
-        self.status_year = status_years[-1] if status_years else None
-        self.status = view_rows(con, "select * from submission_status where unit_kind = '部局' and fiscal_year = ? "
-                                "order by department", [self.status_year])
-        self.confirmation = view_rows(con, "select department, kpis_expected, kpis_reported, confirmed_at "
-                                       "from submission_status where unit_kind = '部局' and fiscal_year = ? "
-                                       "order by department", [self.year])
+        departments = [r for r in self.all_status if r["unit_kind"] == "部局"]
+        self.status_year = max((r["fiscal_year"] for r in departments if r["fiscal_year"] <= self.year), default=None)
+        self.status = [r for r in departments if r["fiscal_year"] == self.status_year]
+        self.confirmation = [{k: r[k] for k in ("department", "kpis_expected", "kpis_reported", "confirmed_at")}
+                             for r in departments if r["fiscal_year"] == self.year]
         self.warnings = view_rows(con, "select * from data_quality where fiscal_year = ? or fiscal_year is null "
                                    "order by submission_id, sheet, cell", [self.year])
-        self.standing = {r["kpi_id"]: r for r in view_rows(con, "select * from kpi_year_status where report_fy = ? "
-                                                            "and fiscal_year is not null", [self.year])}
-        self.unknown_plan = {r[0] for r in con.execute(
-            "select kpi_id from kpis where baseline_value is null or baseline_fy is null or target_value is null "
-            "or target_fy is null").fetchall()}
-        self.not_reported = {r[0] for r in con.execute(
-            "select kpi_id from kpi_year_status where report_fy = ? and not coalesce(reported_this_year, false)",
-            [self.year]).fetchall()}
+        year_status = view_rows(con, "select * from kpi_year_status where report_fy = ?", [self.year])
+        self.standing = {r["kpi_id"]: r for r in year_status if r["fiscal_year"] is not None}
+        self.unknown_plan = {r["kpi_id"] for r in kpis if any(
+            r[f] is None for f in ("baseline_value", "baseline_fy", "target_value", "target_fy"))}
+        self.not_reported = {r["kpi_id"] for r in year_status if not r["reported_this_year"]}
         self.outlooks = view_rows(con, "select * from outlooks order by outlook_rank")
         self.explanations = {r["kpi_id"]: r for r in view_rows(con, """
             select kpi_id, factor_analysis, future_direction from kpi_explanations
@@ -391,9 +390,11 @@ class ReportData:
         self.unit_values = view_rows(con, """
             select v.*, g.region_order from local_government_values as v left join local_governments as g using (code)
             where v.fiscal_year <= ? order by v.kpi_id, v.fiscal_year, g.region_order nulls first, v.code""", [self.year])
-        # their ranks as the 庁内用 site has them (every reported rate: the 現行 basis), ※参考 and weight on the prefecture
-        self.unit_ranks = {(r["kpi_id"], r["fiscal_year"], r["code"]): r for r in view_rows(con, """
-            select * from local_government_ranks where basis = '現行' and fiscal_year <= ?""", [self.year])}
+        # their ranks on both bases (the local government pages show the 確定 one in 公開用), and as the 庁内用 site has
+        # them (every reported rate: the 現行 basis), ※参考 and weight on the prefecture
+        self.all_ranks = view_rows(con, "select * from local_government_ranks where fiscal_year <= ? "
+                                        "order by kpi_id, fiscal_year, rank, code", [self.year])
+        self.unit_ranks = {(r["kpi_id"], r["fiscal_year"], r["code"]): r for r in self.all_ranks if r["basis"] == "現行"}
         self.aggregates = view_rows(con, """
             select a.*
             from kpi_aggregates as a
@@ -406,7 +407,7 @@ class ReportData:
 
     def kpi_as_of(self, kpi_id: str, year: int) -> Kpi:
         """The KPI under the definition in force in fiscal ``year`` (kpi_year_definitions), stated as such."""
-        return _in_force(self._kpi_rows[kpi_id], self._definitions.get(kpi_id, []),
+        return _in_force(self._kpi_rows[kpi_id], self.definitions.get(kpi_id, []),
                          self._version_in.get((kpi_id, year)), year)
 
     def expected(self, kpi: Kpi, year: int) -> float | None:

@@ -36,22 +36,22 @@ REFERENCE = "※参考"
 PULLING_SHOWN = 10
 
 
-def read(con, year: int, public: bool) -> dict:
-    """Every row the local government pages show, one query per view, up to the report ``year``; in 公開用 only
-    confirmed values (value_status 確定) and the ranks on the 確定 basis. ``all_values`` holds every edition's
-    ``local_government_values`` rows up to the year, read once for the pages and the KPI pages' maps."""
-    status = " and value_status = '確定'" if public else ""
-    all_values = view_rows(con, "select * from local_government_values where fiscal_year <= ? "
-                                "order by kpi_id, fiscal_year, code", [year])
+def read(con, data, public: bool) -> dict:
+    """Every row the local government pages show, up to the report year: the views the report's facts (``data``,
+    ReportData) read already taken from them, the others one query each; in 公開用 only confirmed values
+    (value_status 確定) and the ranks on the 確定 basis. ``all_values`` holds every edition's
+    ``local_government_values`` rows up to the year, for the pages and the KPI pages' maps."""
+    year = data.year
+    # the facts' rows are in region order (the prefecture first): these pages list by code
+    all_values = sorted(({k: v for k, v in r.items() if k != "region_order"} for r in data.unit_values),
+                        key=lambda r: (r["kpi_id"], r["fiscal_year"], r["code"]))
     return {
         "governments": view_rows(con, "select * from local_governments order by row_order"),
         "groups": view_rows(con, "select * from local_government_groups order by row_order"),
         "all_values": all_values,
         "values": [v for v in all_values if not public or v["value_status"] == CONFIRMED],
-        "aggregates": view_rows(con, f"select * from kpi_aggregates where fiscal_year <= ?{status} "
-                                     "order by kpi_id, fiscal_year", [year]),
-        "ranks": view_rows(con, "select * from local_government_ranks where basis = ? and fiscal_year <= ? "
-                                "order by kpi_id, fiscal_year, rank, code", [CONFIRMED if public else "現行", year]),
+        "aggregates": [a for a in data.aggregates if not public or a["value_status"] == CONFIRMED],
+        "ranks": [r for r in data.all_ranks if r["basis"] == (CONFIRMED if public else "現行")],
         # 庁内用: the survey sheets a unit's year stands rejected by (local_government_values.rejected_submission_id),
         # with their errors; 公開用 names no file
         "rejected": [] if public else view_rows(con, """

@@ -84,6 +84,60 @@ AGGREGATES_SQL = """
     left join missing m using (kpi_id, fiscal_year)
     where a.scope_kind = '県全体' order by a.kpi_id"""
 
+# each department and year's last confirmation (standing or reopened): what was received since is what is new
+LAST_CONFIRMATION_SQL = """
+    select department, fiscal_year, max(confirmed_at) from confirmations group by all"""
+LAST = "(select department, fiscal_year, max(confirmation_id) as confirmation_id from confirmations group by all)"
+# the values received since the last confirmation: new, or old → new
+VALUES_SQL = f"""
+    select h.department, h.fiscal_year, h.kpi_id, p.actual_value, h.actual_value, h.submission_id, h.source_cell,
+           h.provisional, greatest(coalesce(k.baseline_decimals, 0), coalesce(k.target_decimals, 0))
+    from observation_history h
+    left join kpis k on k.kpi_id = h.kpi_id
+    left join observation_history p on p.kpi_id = h.kpi_id and p.fiscal_year = h.fiscal_year
+         and p.as_of = h.as_of and p.version = h.version - 1
+    left join {LAST} c on c.department = h.department and c.fiscal_year = h.fiscal_year
+    where h.valid_to is null
+      and not exists (select 1 from raw_confirmed_versions v where v.confirmation_id = c.confirmation_id
+                      and v.kind = 'observation' and v.submission_id = h.submission_id
+                      and v.item_id = h.kpi_id and v.as_of = h.as_of)
+    order by h.department, h.fiscal_year, h.kpi_id, h.as_of"""
+# every warning with its year, its department and whether a local government's survey sheet carries it
+WARNINGS_SQL = """
+    select q.fiscal_year, q.department, s.local_government is not null,
+           q.file_name, q.sheet || '!' || q.cell, q.message, q.kpi_id from data_quality q
+    left join raw_submissions s using (submission_id)
+    where q.fiscal_year is not null
+    order by q.submission_id, q.cell"""
+# the 取組実績 received since the last confirmation
+OUTCOMES_SQL = f"""
+    select s.department, o.fiscal_year, o.initiative_id,
+           (select string_agg(p.outcome_text, '、' order by p.row_order) from initiative_outcomes p
+            where p.initiative_id = o.initiative_id and p.fiscal_year = o.fiscal_year
+              and p.valid_to = o.valid_from),
+           exists (select 1 from initiative_outcomes p where p.initiative_id = o.initiative_id
+                   and p.fiscal_year = o.fiscal_year and p.valid_to = o.valid_from),
+           o.outcome_text, o.figure_value, o.figure_unit, o.submission_id, o.source_cell
+    from initiative_outcomes o join raw_submissions s using (submission_id)
+    left join {LAST} c on c.department = s.department and c.fiscal_year = o.fiscal_year
+    where o.is_current and o.source = 'submission'
+      and not exists (select 1 from raw_confirmed_versions v where v.confirmation_id = c.confirmation_id
+                      and v.kind = 'outcome' and v.submission_id = o.submission_id
+                      and v.item_id = o.initiative_id and v.fiscal_year = o.fiscal_year)
+    order by s.department, o.fiscal_year, o.initiative_id, o.row_order"""
+EXPLANATIONS_SQL = """
+    select department, fiscal_year, kpi_id, factor_analysis, future_direction from kpi_explanations
+    where valid_to is null and (factor_analysis is not null or future_direction is not null)
+    order by department, fiscal_year, kpi_id"""
+
+
+def _by_period(rows: list[tuple]) -> dict[tuple[str, int], list[tuple]]:
+    """Rows led by (department, fiscal_year), grouped by them in the order read, without those two."""
+    grouped: dict[tuple[str, int], list[tuple]] = {}
+    for dept, fy, *row in rows:
+        grouped.setdefault((dept, fy), []).append(tuple(row))
+    return grouped
+
 
 def review(warehouse: Path, year: int | None = None, department: str | None = None) -> list[ReviewItem]:
     """Every department and year without a standing confirmation (optionally one year, one department)."""
@@ -111,57 +165,30 @@ def review(warehouse: Path, year: int | None = None, department: str | None = No
               and not exists (select 1 from status s where s.department = h.department
                               and s.fiscal_year = h.fiscal_year)
             order by 2, 1""").fetchall()
-        aggregates: dict[tuple[str, int], list[tuple]] = {}
-        for owner, fy, *row in con.execute(AGGREGATES_SQL).fetchall():
-            aggregates.setdefault((owner, fy), []).append(tuple(row))
+        aggregates = _by_period(con.execute(AGGREGATES_SQL).fetchall())
+        # each kind of point in one query for every department and year, grouped here (a query per item and kind
+        # cost more in planning the views than in reading them)
+        last = {(dept, fy): at for dept, fy, at in con.execute(LAST_CONFIRMATION_SQL).fetchall()}
+        values = _by_period(con.execute(VALUES_SQL).fetchall())
+        outcomes = _by_period(con.execute(OUTCOMES_SQL).fetchall())
+        explanations = _by_period(con.execute(EXPLANATIONS_SQL).fetchall())
+        warnings = con.execute(WARNINGS_SQL).fetchall()
         items = []
         for dept, fy, missing in periods:
             if (year is not None and fy != year) or (department is not None and dept != department):
                 continue
             item = ReviewItem(dept, fy, missing=list(missing or []))
-            last = con.execute("select max(confirmation_id), max(confirmed_at) from confirmations "
-                               "where department = ? and fiscal_year = ?", [dept, fy]).fetchone()
-            item.last_confirmed = f"{last[1]:%Y-%m-%d}" if last[1] else None
-            item.values = con.execute("""
-                select h.kpi_id, p.actual_value, h.actual_value, h.submission_id, h.source_cell, h.provisional,
-                       greatest(coalesce(k.baseline_decimals, 0), coalesce(k.target_decimals, 0))
-                from observation_history h
-                left join kpis k on k.kpi_id = h.kpi_id
-                left join observation_history p on p.kpi_id = h.kpi_id and p.fiscal_year = h.fiscal_year
-                     and p.as_of = h.as_of and p.version = h.version - 1
-                where h.valid_to is null and h.department = ? and h.fiscal_year = ?
-                  and not exists (select 1 from raw_confirmed_versions v where v.confirmation_id = ?
-                                  and v.kind = 'observation' and v.submission_id = h.submission_id
-                                  and v.item_id = h.kpi_id and v.as_of = h.as_of)
-                order by h.kpi_id, h.as_of""", [dept, fy, last[0]]).fetchall()
+            confirmed_at = last.get((dept, fy))
+            item.last_confirmed = f"{confirmed_at:%Y-%m-%d}" if confirmed_at else None
+            item.values = values.get((dept, fy), [])
             item.aggregates = aggregates.get((dept, fy), [])
             # the department's own warnings, and those on the local governments' counts of its computed KPIs (a
             # count typed in 千件 is a value_jump there: the owner confirms the aggregate it weighs on)
-            item.warnings = con.execute("""
-                select q.file_name, q.sheet || '!' || q.cell, q.message, q.kpi_id from data_quality q
-                left join raw_submissions s using (submission_id)
-                where q.fiscal_year = ? and (q.department = ? or (s.local_government is not null
-                                                                  and q.kpi_id in (select unnest(?::varchar[]))))
-                order by q.submission_id, q.cell""", [fy, dept, [a[0] for a in item.aggregates]]).fetchall()
-            item.outcomes = con.execute("""
-                select o.initiative_id,
-                       (select string_agg(p.outcome_text, '、' order by p.row_order) from initiative_outcomes p
-                        where p.initiative_id = o.initiative_id and p.fiscal_year = o.fiscal_year
-                          and p.valid_to = o.valid_from),
-                       exists (select 1 from initiative_outcomes p where p.initiative_id = o.initiative_id
-                               and p.fiscal_year = o.fiscal_year and p.valid_to = o.valid_from),
-                       o.outcome_text, o.figure_value, o.figure_unit, o.submission_id, o.source_cell
-                from initiative_outcomes o join raw_submissions s using (submission_id)
-                where o.is_current and o.source = 'submission' and s.department = ? and o.fiscal_year = ?
-                  and not exists (select 1 from raw_confirmed_versions v where v.confirmation_id = ?
-                                  and v.kind = 'outcome' and v.submission_id = o.submission_id
-                                  and v.item_id = o.initiative_id and v.fiscal_year = o.fiscal_year)
-                order by o.initiative_id, o.row_order""", [dept, fy, last[0]]).fetchall()
-            item.explanations = con.execute("""
-                select kpi_id, factor_analysis, future_direction from kpi_explanations
-                where valid_to is null and department = ? and fiscal_year = ?
-                  and (factor_analysis is not null or future_direction is not null) order by kpi_id""",
-                                            [dept, fy]).fetchall()
+            computed = {a[0] for a in item.aggregates}
+            item.warnings = [tuple(row) for q_year, q_dept, of_unit, *row in warnings
+                             if q_year == fy and (q_dept == dept or (of_unit and row[3] in computed))]
+            item.outcomes = outcomes.get((dept, fy), [])
+            item.explanations = explanations.get((dept, fy), [])
             items.append(item)
         return items
     finally:

@@ -62,21 +62,19 @@ def build_site(warehouse: Path, out: Path, year: int | None = None, public: bool
                            "kpi_id"),
             "explanations": _by(view_rows(con, "select * from kpi_explanations where valid_to is null "
                                            "order by kpi_id, fiscal_year"), "kpi_id"),
-            "definitions": _by(view_rows(con, "select * from kpi_definitions order by kpi_id, valid_from_fy"), "kpi_id"),
+            "definitions": data.definitions,
             "outcomes": _by(view_rows(con, "select o.*, s.department from initiative_outcomes as o "
                                        "left join submissions as s using (submission_id) where o.is_current "
                                        "order by o.initiative_id, o.fiscal_year, coalesce(o.submission_id, 0), o.row_order"),
                             "initiative_id"),
             "run": view_rows(con, "select occurred_at, run_id from audit_log where action = 'run' order by event_id desc limit 1"),
             # the departments' return sheets, then the local governments' survey sheets (in the catalogue's order)
-            "status": view_rows(con, "select s.* from submission_status as s "
-                                     "left join local_governments as g on g.code = s.local_government "
-                                     "order by s.fiscal_year desc, s.unit_kind = '団体', g.row_order, s.department"),
+            "status": data.all_status,
             "confirmed": view_rows(con, "select department, fiscal_year, confirmed_at from confirmations where is_standing"),
             # the public edition's outlooks stand at each KPI's latest confirmed year
             "year_outlook": view_rows(con, "select * from kpi_year_outlook") if public else [],
             # the local government pages' rows, each view read once for all of them (the maps' units among them)
-            "local_governments": read_local_governments(con, data.year, public),
+            "local_governments": read_local_governments(con, data, public),
         }
         # a computed KPI's units for its map, every edition's (no file, no cell: the map shows none in either)
         extra["lg_values"] = _by(extra["local_governments"]["all_values"], "kpi_id")

@@ -304,35 +304,36 @@ def table(headers: list[str], rows: list[list]) -> str:
     return "\n".join(line.rstrip() for line in out.getvalue().splitlines() if line.strip())
 
 
-# "past the due date" on a day: the parameter, or today (the database's current_date) when it is NULL
-OVERDUE_SQL = """
-    select department, fiscal_year, missing_kpi_ids, due_date from submission_status
-    where unit_kind = '部局' and len(missing_kpi_ids) > 0 and coalesce(?::date, current_date) > due_date
-    order by fiscal_year, department"""
-WAITING_SQL = """
-    select department, fiscal_year, kpis_reported, kpis_expected from submission_status
-    where unit_kind = '部局' and confirmed_at is null and kpis_reported > 0 order by fiscal_year, department"""
-# each local government and year it owes a survey sheet: what it owes and what is missing, in the catalogue's order
-GOVERNMENTS_SQL = """
+# every department's and local government's year, read once (the view costs more to plan than to read): a local
+# government's leading fields are what it owes and what is missing (a government row: fiscal_year, due_date, name,
+# kpis_expected, missing_kpi_ids, on_time, overdue, rejected), then unit_kind, kpis_reported, whether it is
+# unconfirmed and whether the catalogue lists the local government; by year, the local governments in the catalogue's
+# order, the departments by name. "Past the due date" on a day: the parameter, or today (the database's current_date)
+# when it is NULL
+STATUS_SQL = """
     select s.fiscal_year, s.due_date, s.department, s.kpis_expected, s.missing_kpi_ids, s.on_time,
-           coalesce(?::date, current_date) > s.due_date as overdue, len(s.rejected_kpi_ids) > 0 as rejected
-    from submission_status s join ref_local_governments g on g.code = s.local_government
-    where s.unit_kind = '団体' and (? is null or s.fiscal_year = ?) order by s.fiscal_year, g.row_order"""
+           coalesce(?::date, current_date) > s.due_date as overdue, len(s.rejected_kpi_ids) > 0 as rejected,
+           s.unit_kind, s.kpis_reported, s.confirmed_at is null as unconfirmed, g.code is not null as listed
+    from submission_status s left join ref_local_governments g on g.code = s.local_government
+    order by s.fiscal_year, g.row_order, s.department"""
 # each computed KPI's coverage in the years a report is due (after its baseline, up to its target, ended): the
-# prefecture-wide aggregate and the local governments that have not reported
+# prefecture-wide aggregate and the local governments that have not reported (and those whose sheet was rejected),
+# listed for every KPI and year at once; of the years submission_status has (_coverage keeps those: a subquery on it
+# here cost more than the rest of the query)
 COVERAGE_SQL = """
+    with names as (
+        select v.kpi_id, v.fiscal_year,
+               list(v.name order by g.row_order) filter (where not v.reported) as missing,
+               list(v.name order by g.row_order) filter (where v.sheet_status = '差戻し') as rejected
+        from local_government_values v join ref_local_governments g using (code)
+        group by all)
     select a.kpi_id, a.fiscal_year, a.units_reported, a.units_expected, a.complete,
-           coalesce((select list(v.name order by g.row_order) from local_government_values v
-                     join ref_local_governments g using (code)
-                     where v.kpi_id = a.kpi_id and v.fiscal_year = a.fiscal_year and not v.reported), []::varchar[]),
-           coalesce((select list(v.name order by g.row_order) from local_government_values v
-                     join ref_local_governments g using (code)
-                     where v.kpi_id = a.kpi_id and v.fiscal_year = a.fiscal_year and v.sheet_status = '差戻し'),
-                    []::varchar[])
+           coalesce(n.missing, []::varchar[]), coalesce(n.rejected, []::varchar[])
     from kpi_aggregates a
     join kpi_year_definitions d using (kpi_id, fiscal_year)
+    left join names n using (kpi_id, fiscal_year)
     where a.scope_kind = '県全体' and d.fiscal_year > d.baseline_fy and (d.target_fy is null or d.fiscal_year <= d.target_fy)
-      and a.fiscal_year in (select fiscal_year from submission_status) and (? is null or a.fiscal_year = ?)
+      and (? is null or a.fiscal_year = ?)
     order by a.fiscal_year, a.kpi_id"""
 
 
@@ -367,8 +368,9 @@ def _missing_text(missing: list[tuple], every: list[tuple], label: str = UNREPOR
 def government_lines(con, year: int | None = None) -> list[str]:
     """shinchoku status for the local governments: one line per fiscal year (how many owe a survey sheet, reported,
     on time, and every one that has not reported), then each computed KPI's coverage that year."""
-    rows = con.execute(GOVERNMENTS_SQL, [None, year, year]).fetchall()
-    coverage = con.execute(COVERAGE_SQL, [year, year]).fetchall()
+    status = _status(con)
+    rows = [r for r in _governments(status) if year is None or r[0] == year]
+    coverage = _coverage(con, status, year)
     lines = []
     for fy in sorted({r[0] for r in rows}):
         units = [r for r in rows if r[0] == fy]
@@ -380,13 +382,30 @@ def government_lines(con, year: int | None = None) -> list[str]:
     return lines
 
 
-def overdue(con, on=None) -> tuple[list[tuple], list[tuple], list[tuple]]:
+def _status(con, on=None) -> list[tuple]:
+    """STATUS_SQL's rows, past the due date as of ``on`` (None: today)."""
+    return con.execute(STATUS_SQL, [on]).fetchall()
+
+
+def _governments(status: list[tuple]) -> list[tuple]:
+    """The local governments' rows of STATUS_SQL, by their leading fields (a government row)."""
+    return [r[:8] for r in status if r[8] == "団体" and r[11]]
+
+
+def _coverage(con, status: list[tuple], year: int | None = None) -> list[tuple]:
+    """COVERAGE_SQL's rows (of ``year``, or every year) in the years submission_status has (``status``: its rows)."""
+    years = {r[0] for r in status}
+    return [r for r in con.execute(COVERAGE_SQL, [year, year]).fetchall() if r[1] in years]
+
+
+def overdue(con, on=None, status: list[tuple] | None = None) -> tuple[list[tuple], list[tuple], list[tuple]]:
     """Who is past the due date on a day (``on``, a date; None: today) with something missing: the departments
-    (department, fiscal year, missing KPI ids, due date) and the local governments (GOVERNMENTS_SQL rows), with every
-    local government's row of every year besides (GOVERNMENTS_SQL). The morning list and ``shinchoku remind`` both
-    ask this one question."""
-    departments = con.execute(OVERDUE_SQL, [on]).fetchall()
-    every = con.execute(GOVERNMENTS_SQL, [on, None, None]).fetchall()
+    (department, fiscal year, missing KPI ids, due date) and the local governments (government rows of STATUS_SQL),
+    with every local government's row of every year besides. The morning list and ``shinchoku remind`` both ask this
+    one question (``status``: STATUS_SQL's rows as of ``on``, when already read)."""
+    status = _status(con, on) if status is None else status
+    departments = [(r[2], r[0], r[4], r[1]) for r in status if r[8] == "部局" and r[4] and r[6]]
+    every = _governments(status)
     return departments, [r for r in every if r[6] and r[4]], every
 
 
@@ -398,8 +417,10 @@ def to_do(warehouse) -> str:
 
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        (overdue_departments, governments, every), waiting = overdue(con), con.execute(WAITING_SQL).fetchall()
-        aggregating = [r for r in con.execute(COVERAGE_SQL, [None, None]).fetchall() if not r[4]]
+        status = _status(con)
+        overdue_departments, governments, every = overdue(con, status=status)
+        waiting = [(r[2], r[0], r[9], r[3]) for r in status if r[8] == "部局" and r[10] and (r[9] or 0) > 0]
+        aggregating = [r for r in _coverage(con, status) if not r[4]]
     finally:
         con.close()
     lines = ["期限を過ぎて未報告の指標がある部局:"]
