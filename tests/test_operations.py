@@ -164,3 +164,26 @@ def test_settle_seconds_from_flag_and_environment(settings, catalogue, template)
     assert load_settings(env={"SHINCHOKU_SETTLE_SECONDS": "0"}).settle_seconds == 0
     assert load_settings(settle_seconds=5, env={"SHINCHOKU_SETTLE_SECONDS": "0"}).settle_seconds == 5
     assert load_settings(env={}, config_file="/nonexistent").settle_seconds == 60
+
+
+def test_the_artifacts_table_of_files_is_one_size_however_many_files_came(settings, catalogue, template, monkeypatch):
+    """A night of many files: the flow's artifact lists the rejected first, then the rest, up to ARTIFACT_FILES rows,
+    and counts the others (a table of 10,000 rows is read by nobody, and Prefect stores it every night)."""
+    import dataclasses
+
+    from shinchoku.documents import summary as told
+    from shinchoku.run.steps import run_ingest
+
+    good = fill_template(template("総務部", 2022), {"GOV-K02": 30})
+    bad = fill_template(template("教育庁", 2022), {"EDU-K01": "集計中"}, out=good.with_name("bad.xlsx"))
+    for n in range(4):
+        drop(settings, good, "総務部", f"g{n}.xlsx")  # one accepted, three duplicates of it
+    drop(settings, bad, "教育庁", "z_bad.xlsx")
+    summary = run_ingest(settings, catalogue)
+    rows = lambda text: [line for line in text.splitlines() if line.startswith("| ") and "提出番号" not in line]  # noqa: E731
+    whole = told.summary_markdown(summary)
+    assert len(rows(whole)) == 5 and "ほか" not in whole
+    monkeypatch.setattr(told, "ARTIFACT_FILES", 2)
+    capped = told.summary_markdown(summary)
+    assert [r.split(" | ")[2] for r in rows(capped)] == ["差戻し", "受理"]
+    assert "ほか 3 件(重複 3 件)。すべてのファイルはビュー submissions にあります。" in capped

@@ -259,13 +259,25 @@ def mail_status(con, mail, unrecorded: bool = False, *, today=None, catalogue=No
     return [terminal_safe(line) for line in lines]
 
 
+# the artifact's table of files: the rejected first, then those with warnings, then the rest, up to this many rows (a
+# night of 10,000 files is a count, not a table to read; and the artifact Prefect stores stays one size)
+ARTIFACT_FILES = 100
+
+
 def summary_markdown(summary) -> str:
-    """A markdown table of files accepted, rejected and duplicate, and KPIs updated."""
+    """A markdown table of the files (the rejected, with warnings, then the rest; at most ARTIFACT_FILES rows, the
+    others counted), and the KPIs updated."""
     rows = ["| 部局 | ファイル | 結果 | エラー | 警告 | 提出番号 |", "|---|---|---|---|---|---|"]
-    for d in summary.decisions:
+    order = {"rejected": 0, "accepted": 1, "duplicate": 2}
+    ranked = sorted(summary.decisions, key=lambda d: (order.get(d.status, 3), not d.issues))  # stable: the run's order
+    for d in ranked[:ARTIFACT_FILES]:
         errors = sum(1 for i in d.issues if i.severity == ERROR)
         rows.append(f"| {_md(d.candidate.department or '(inbox直下)')} | {_md(d.candidate.path.name)} | "
                     f"{STATUS_JA[d.status]} | {errors} | {len(d.issues) - errors} | {d.submission_id} |")
+    rest = ranked[ARTIFACT_FILES:]
+    if rest:
+        counts = "、".join(f"{STATUS_JA[s]} {n} 件" for s in STATUS_JA if (n := sum(d.status == s for d in rest)))
+        rows.append(f"\nほか {len(rest)} 件({counts})。すべてのファイルはビュー submissions にあります。")
     kpis = ", ".join(f"{k} ({y})" for k, y in summary.kpis_updated) or "なし"
     skipped = "".join(f"\n- {_md(str(p))}: {SKIP_JA.get(why, why)}" for p, why in summary.skipped if why != "settling")
     settling = settling_line(summary.skipped)
