@@ -144,8 +144,9 @@ def ingest_flow(inbox: str | None = None, warehouse: str | None = None, settle_s
     except RunLocked as e:
         log(str(e), logging.WARNING)
         return IngestResult(locked=True, message=str(e))
-    for line in rejection_lines(summary):
-        log(line, logging.WARNING)
+    rejected = rejection_lines(summary)
+    if rejected:  # one warning listing them: one record to the API however many files were rejected
+        log("\n".join(rejected), logging.WARNING)
     log(summary_text(summary))
     create_markdown_artifact(summary_markdown(summary) + "\n## 朝の確認事項\n\n" + to_do(settings.warehouse) + "\n",
                              key="shinchoku-ingest-summary", description="shinchoku 取込結果")
