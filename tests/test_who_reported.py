@@ -80,7 +80,7 @@ def test_submission_status_has_a_row_per_local_government_judged_by_the_due_date
 
 def test_status_and_the_morning_list_name_the_local_governments_that_have_not_reported(year_2023):
     text = to_do(year_2023)
-    overdue = text.split("期限を過ぎて調査票が未提出の団体:")[1].split("\n\n")[0]
+    overdue = text.split("期限を過ぎて調査票を受理していない団体(未提出・差戻し):")[1].split("\n\n")[0]
     assert "- R5年度(期限 2024-06-30) 2団体: 檜枝岐村(EDU-K01)、鮫川村" in overdue
     assert "- R4年度(期限 2023-06-30) 60団体すべて(まだ報告がありません)" in overdue  # no year without a line
     aggregating = text.split("集計中の指標(報告すべき団体がそろっていない):")[1].split("\n\n")[0]
@@ -131,11 +131,11 @@ def test_confirm_needs_every_expected_government_and_then_holds_their_counts(two
                for r in item.rows()), item.rows()
     with pytest.raises(ConfirmRefused) as refused:
         confirm(settings, 2023, ["企画調整部"], by="担当A")
-    assert refused.value.problems == ["企画調整部 R5年度: GOV-K01 は集計中 1/2団体(未提出: 檜枝岐村)(確定するには --allow-missing)"]
+    assert refused.value.problems == ["企画調整部 R5年度: GOV-K01 は集計中 1/2団体(調査票を受理していない団体: 檜枝岐村)(確定するには --allow-missing)"]
 
     outcome = confirm(settings, 2023, ["企画調整部"], by="担当A", allow_missing=True)
     assert "団体の件数 2 件、GOV-K01 1/2団体" in outcome.lines[0]
-    assert outcome.lines[1] == "  GOV-K01: 調査票が未提出の 1団体を記録しました(--allow-missing): 檜枝岐村"
+    assert outcome.lines[1] == "  GOV-K01: 調査票を受理していない 1団体を記録しました(--allow-missing): 檜枝岐村"
     got = query_many(settings.warehouse, {
         "confirmation": "select computed_kpi_ids, missing_local_governments from confirmations",
         "versions": "select item_id, component_id from raw_confirmed_versions where kind = 'component' order by 2",

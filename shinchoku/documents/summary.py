@@ -438,7 +438,7 @@ def to_do(warehouse) -> str:
     lines = ["期限を過ぎて未報告の指標がある部局:"]
     lines += [f"- {d} {fiscal_year_label(fy)}(期限 {due.isoformat()}): {'、'.join(missing)}"
               for d, fy, missing, due in overdue_departments] or ["- なし"]
-    lines += ["", "期限を過ぎて調査票が未提出の団体:"]
+    lines += ["", "期限を過ぎて調査票を受理していない団体(未提出・差戻し):"]
     for fy in sorted({r[0] for r in governments}):
         units = [r for r in governments if r[0] == fy]
         lines.append(f"- {fiscal_year_label(fy)}(期限 {units[0][1].isoformat()}) {_missing_text(units, every, '')}")

@@ -140,7 +140,7 @@ def confirm(settings: Settings, year: int, departments: list[str] | None, by: st
                 if not allow_missing:
                     reported, expected = scope["coverage"][kpi]
                     problems.append(f"{d} {fiscal_year_label(year)}: {kpi} は{coverage(reported, expected)}"
-                                    + (f"(未提出: {_names(units)})" if reported else "(調査票の報告がまだありません)")
+                                    + (f"(調査票を受理していない団体: {_names(units)})" if reported else "(調査票の報告がまだありません)")
                                     + "(確定するには --allow-missing)")
             if scope["provisional"] and not allow_provisional:
                 problems.append(f"{d} {fiscal_year_label(year)}: 速報・見込・暫定の値 {'、'.join(scope['provisional'])}"
@@ -178,7 +178,7 @@ def confirm(settings: Settings, year: int, departments: list[str] | None, by: st
             lines.append(f"{d} {fiscal_year_label(year)}: 確定しました(確定番号 {cid}、値 {len(scope['observation'])} 件"
                          + (f"、団体の件数 {len(scope['component'])} 件{counted}" if scope["computed"] else "")
                          + (f"、未報告 {'、'.join(scope['missing'])}" if scope["missing"] else "") + ")。")
-            lines += [f"  {kpi}: 調査票が未提出の {len(units)}団体を記録しました(--allow-missing): {_names(units)}"
+            lines += [f"  {kpi}: 調査票を受理していない {len(units)}団体を記録しました(--allow-missing): {_names(units)}"
                       for kpi, units in scope["missing_governments"].items()]
             changed = True
         return Outcome(lines, changed)
