@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from ..workbook.messages import ERROR
 from ..workbook.parse import era_year, fiscal_year_label
 from ..workbook.text import terminal_safe
@@ -367,13 +369,14 @@ def _missing_text(missing: list[tuple], every: list[tuple], label: str = UNREPOR
     """The local governments of one year that owe a survey sheet (GOVERNMENTS_SQL rows), of all those expected that
     year: 未提出 2団体: 檜枝岐村(EDU-K01)、鮫川村, then those whose sheet was rejected (差戻し 1団体: 金山町), or
     未提出 59団体すべて (none has reported yet: the names would say nothing); ``label`` heads the first group."""
-    year = missing[0][0]
-    expected = [r for r in every if r[0] == year]
+    year = missing[0].fiscal_year
+    expected = [r for r in every if r.fiscal_year == year]
     head = f"{label} " if label else ""
-    if len(missing) == len(expected) and all(len(r[4]) == r[3] and not r[7] for r in missing):
+    if len(missing) == len(expected) and all(len(r.missing_kpi_ids) == r.kpis_expected and not r.rejected for r in missing):
         return f"{head}{len(missing)}団体すべて(まだ報告がありません)"
-    groups = [(head, [r for r in missing if not r[7]]), (f"{REJECTED} ", [r for r in missing if r[7]])]
-    return " / ".join(f"{h}{len(units)}団体: " + "、".join(_unit(r[2], r[3], list(r[4])) for r in units)
+    groups = [(head, [r for r in missing if not r.rejected]), (f"{REJECTED} ", [r for r in missing if r.rejected])]
+    return " / ".join(f"{h}{len(units)}団体: " + "、".join(_unit(r.unit, r.kpis_expected, list(r.missing_kpi_ids))
+                                                         for r in units)
                       for h, units in groups if units)
 
 
@@ -381,32 +384,49 @@ def government_lines(con, year: int | None = None) -> list[str]:
     """shinchoku status for the local governments: one line per fiscal year (how many owe a survey sheet, reported,
     on time, and every one that has not reported), then each computed KPI's coverage that year."""
     status = _status(con)
-    rows = [r for r in _governments(status) if year is None or r[0] == year]
+    rows = [r for r in _governments(status) if year is None or r.fiscal_year == year]
     coverage = _coverage(con, status, year)
     lines = []
-    for fy in sorted({r[0] for r in rows}):
-        units = [r for r in rows if r[0] == fy]
-        missing = [u for u in units if u[4]]
-        line = (f"{fiscal_year_label(fy)}(期限 {units[0][1].isoformat()}): 報告対象 {len(units)}団体、"
-                f"報告済 {len(units) - len(missing)}団体(期限内 {sum(1 for u in units if u[5])})")
+    for fy in sorted({r.fiscal_year for r in rows}):
+        units = [r for r in rows if r.fiscal_year == fy]
+        missing = [u for u in units if u.missing_kpi_ids]
+        line = (f"{fiscal_year_label(fy)}(期限 {units[0].due_date.isoformat()}): 報告対象 {len(units)}団体、"
+                f"報告済 {len(units) - len(missing)}団体(期限内 {sum(1 for u in units if u.on_time)})")
         lines.append(line + (f"、{_missing_text(missing, rows)}" if missing else ""))
         lines += [f"  {coverage_line(*r)}" for r in coverage if r[1] == fy]
     return lines
 
 
-def _status(con, on=None) -> list[tuple]:
+class StatusRow(NamedTuple):
+    """A row of STATUS_SQL: a department's or a local government's (``unit``) fiscal year."""
+
+    fiscal_year: int
+    due_date: object
+    unit: str
+    kpis_expected: int
+    missing_kpi_ids: list
+    on_time: bool | None
+    overdue: bool
+    rejected: bool
+    unit_kind: str
+    kpis_reported: int
+    unconfirmed: bool
+    listed: bool  # a local government of ref_local_governments
+
+
+def _status(con, on=None) -> list[StatusRow]:
     """STATUS_SQL's rows, past the due date as of ``on`` (None: today)."""
-    return con.execute(STATUS_SQL, [on]).fetchall()
+    return [StatusRow(*r) for r in con.execute(STATUS_SQL, [on]).fetchall()]
 
 
-def _governments(status: list[tuple]) -> list[tuple]:
-    """The local governments' rows of STATUS_SQL, by their leading fields (a government row)."""
-    return [r[:8] for r in status if r[8] == "団体" and r[11]]
+def _governments(status: list[StatusRow]) -> list[StatusRow]:
+    """The local governments' rows of STATUS_SQL."""
+    return [r for r in status if r.unit_kind == "団体" and r.listed]
 
 
 def _coverage(con, status: list[tuple], year: int | None = None) -> list[tuple]:
     """COVERAGE_SQL's rows (of ``year``, or every year) in the years submission_status has (``status``: its rows)."""
-    years = {r[0] for r in status}
+    years = {r.fiscal_year for r in status}
     return [r for r in con.execute(COVERAGE_SQL, [year, year]).fetchall() if r[1] in years]
 
 
@@ -416,9 +436,10 @@ def overdue(con, on=None, status: list[tuple] | None = None) -> tuple[list[tuple
     with every local government's row of every year besides. The morning list and ``shinchoku remind`` both ask this
     one question (``status``: STATUS_SQL's rows as of ``on``, when already read)."""
     status = _status(con, on) if status is None else status
-    departments = [(r[2], r[0], r[4], r[1]) for r in status if r[8] == "部局" and r[4] and r[6]]
+    departments = [(r.unit, r.fiscal_year, r.missing_kpi_ids, r.due_date) for r in status
+                   if r.unit_kind == "部局" and r.missing_kpi_ids and r.overdue]
     every = _governments(status)
-    return departments, [r for r in every if r[6] and r[4]], every
+    return departments, [r for r in every if r.overdue and r.missing_kpi_ids], every
 
 
 def to_do(warehouse) -> str:
@@ -431,7 +452,8 @@ def to_do(warehouse) -> str:
     try:
         status = _status(con)
         overdue_departments, governments, every = overdue(con, status=status)
-        waiting = [(r[2], r[0], r[9], r[3]) for r in status if r[8] == "部局" and r[10] and (r[9] or 0) > 0]
+        waiting = [(r.unit, r.fiscal_year, r.kpis_reported, r.kpis_expected) for r in status
+                   if r.unit_kind == "部局" and r.unconfirmed and (r.kpis_reported or 0) > 0]
         aggregating = [r for r in _coverage(con, status) if not r[4]]
     finally:
         con.close()
@@ -439,9 +461,9 @@ def to_do(warehouse) -> str:
     lines += [f"- {d} {fiscal_year_label(fy)}(期限 {due.isoformat()}): {'、'.join(missing)}"
               for d, fy, missing, due in overdue_departments] or ["- なし"]
     lines += ["", "期限を過ぎて調査票を受理していない団体(未提出・差戻し):"]
-    for fy in sorted({r[0] for r in governments}):
-        units = [r for r in governments if r[0] == fy]
-        lines.append(f"- {fiscal_year_label(fy)}(期限 {units[0][1].isoformat()}) {_missing_text(units, every, '')}")
+    for fy in sorted({r.fiscal_year for r in governments}):
+        units = [r for r in governments if r.fiscal_year == fy]
+        lines.append(f"- {fiscal_year_label(fy)}(期限 {units[0].due_date.isoformat()}) {_missing_text(units, every, '')}")
     if not governments:
         lines.append("- なし")
     lines += ["", "集計中の指標(報告すべき団体がそろっていない):"]

@@ -46,7 +46,7 @@ from ..documents import mail as compose
 from . import warehouse as wh
 from .crash import crash_point
 from .inbox import JST, now_jst
-from .publish import actor, change_published
+from .publish import actor, change_published, fsync_path
 
 # a mail's fate in the journal -> its status in raw_mail ("sending" with nothing after: it may have gone)
 STATUS_OF = {"sent": "sent", "failed": "failed", "sending": "unknown", "no_address": "no_address", "expired": "expired"}
@@ -394,11 +394,7 @@ def _append(path: Path, event: dict) -> None:
     finally:
         os.close(fd)
     if new:
-        fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_path(path.parent)  # the journal's own entry in its folder
 
 
 def read_journal(path: Path) -> list[dict]:

@@ -150,7 +150,7 @@ def change_published(settings: Settings, change: Callable[[duckdb.DuckDBPyConnec
         tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
 
 
-def _fsync(path: Path) -> None:
+def fsync_path(path: Path) -> None:
     """Flush a file, or a directory's entries, to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -172,16 +172,16 @@ def publish(settings: Settings, staged: Path, journal: dict | None = None) -> No
         st = os.stat(staged)
         _write_json(settings.journal_path, {**journal, "inode": st.st_ino, "size": st.st_size})
     os.replace(staged, settings.warehouse)
-    _fsync(settings.warehouse.parent)
+    fsync_path(settings.warehouse.parent)
     crash_point("after_publish")
 
 
 def _write_json(path: Path, data: dict) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    _fsync(tmp)
+    fsync_path(tmp)
     os.replace(tmp, path)
-    _fsync(path.parent)
+    fsync_path(path.parent)
 
 
 def settle_moves(settings: Settings) -> dict[str, str]:

@@ -71,8 +71,8 @@ def due_on(con: duckdb.DuckDBPyConnection, mail: Mail, today: dt.date) -> list[R
     owed: dict[tuple[str, bool], list] = {}
     for department, year, missing, due in departments:
         owed.setdefault((department, False), []).append((year, due, tuple(missing)))
-    for year, due, name, _, missing, *_ in governments:
-        owed.setdefault((name, True), []).append((year, due, tuple(missing)))
+    for r in governments:
+        owed.setdefault((r.unit, True), []).append((r.fiscal_year, r.due_date, tuple(r.missing_kpi_ids)))
     reminders = []
     for (unit, survey), items in owed.items():
         today_s = [due for _, due, _ in items if due in days]
