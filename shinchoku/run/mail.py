@@ -46,6 +46,7 @@ from ..documents import mail as compose
 from . import warehouse as wh
 from .crash import crash_point
 from .inbox import JST, now_jst
+from .load import insert
 from .publish import actor, change_published, fsync_path
 
 # a mail's fate in the journal -> its status in raw_mail ("sending" with nothing after: it may have gone)
@@ -111,10 +112,13 @@ class Outgoing:
 
 
 def queue(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
-    """Put mail into the outbox (raw_mail, pending) of a staged warehouse, each row inserted by column name."""
-    for row in rows:
-        names = ", ".join(f'"{name}"' for name in row)
-        con.execute(f"insert into raw_mail ({names}) values ({', '.join('?' * len(row))})", list(row.values()))
+    """Put mail into the outbox (raw_mail, pending) of a staged warehouse, by column name: one statement for the rows
+    of each shape (a run's receipts are one), not one a mail."""
+    shapes: dict[tuple[str, ...], list[dict]] = {}
+    for r in rows:
+        shapes.setdefault(tuple(r), []).append(r)
+    for same in shapes.values():
+        insert(con, "raw_mail", same)
 
 
 def row(mail_id: str, kind: str, unit: str, unit_kind: str, fiscal_year: int | None, message,
@@ -134,6 +138,11 @@ def queue_receipts(path: Path, settings: Settings, catalogue: Catalogue, summary
     con = wh.connect_for_writing(path)
     try:
         rows = []
+        # a duplicate's year is its original's: read for all of them at once
+        originals = [d.duplicate_of for d in summary.decisions if d.duplicate_of is not None]
+        original_year = dict(con.execute(
+            "select submission_id, declared_fiscal_year from raw_submissions where list_contains(?, submission_id) "
+            "and declared_fiscal_year is not null", [originals]).fetchall()) if originals else {}
         for decision in summary.decisions:
             if not decision.candidate.department:
                 continue
@@ -147,9 +156,8 @@ def queue_receipts(path: Path, settings: Settings, catalogue: Catalogue, summary
                 else:
                     kept_back = f"{size / 2**20:,.1f}MB あり、添付の上限 {mail.max_attachment_bytes / 2**20:,.1f}MB を超える"
             moved = summary.moved.get(sid)
-            years = compose.fiscal_years(decision) or [y for (y,) in con.execute(  # a duplicate: its original's year
-                "select declared_fiscal_year from raw_submissions where submission_id = ? and declared_fiscal_year "
-                "is not null", [decision.duplicate_of]).fetchall()]
+            years = compose.fiscal_years(decision) or (
+                [original_year[decision.duplicate_of]] if decision.duplicate_of in original_year else [])
             message = compose.receipt(decision, catalogue, mail, summary.run_id, years,
                                       moved=f"inbox/{Path(moved).relative_to(settings.inbox).as_posix()}" if moved else None,
                                       attachment=attachment, kept_back=kept_back)
