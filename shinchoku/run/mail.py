@@ -443,9 +443,8 @@ def record(settings: Settings) -> int:
             status, attempts = STATUS_OF[fate["event"]], fate.get("attempt", old_attempts)
             error = fate.get("error") or ("送信中に処理が中断されました(届いたかどうかは不明です。再送はしません)"
                                          if status == "unknown" else None)
-            if (status, attempts, error) == (old_status, old_attempts, old_error) or \
-                    (status, attempts) == (old_status, old_attempts) and status != "no_address":
-                continue  # recorded already (a no_address mail tried again without an address: unchanged)
+            if (status, attempts) == (old_status, old_attempts) and (status != "no_address" or error == old_error):
+                continue  # recorded already (a mail still without an address is recorded again only for a new reason)
             at = dt.datetime.fromisoformat(fate["at"])
             recipients = fate.get("recipients")
             con.execute("""
