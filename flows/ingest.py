@@ -17,6 +17,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from flows import heartbeat
 from flows.parameters import flow_settings
 
 from shinchoku.catalogue import load_catalogue
@@ -29,6 +30,8 @@ from shinchoku.documents.summary import rejection_lines, summary_markdown, summa
 from shinchoku.workbook.text import terminal_safe
 
 FLOW_NAME = "shinchoku-ingest"
+
+heartbeat.install()  # a flow run's end does not wait out the heartbeat thread's second
 
 
 class Held:

@@ -502,6 +502,35 @@ def test_no_task_parameter_or_result_is_walked_or_serialised_per_file(prefect_se
         {type(r).__name__ for r in recorded}
 
 
+def test_a_flow_run_sends_its_heartbeat_and_ends_without_waiting_for_the_heartbeat_thread(prefect_server, settings,
+                                                                                           monkeypatch):
+    """Prefect's heartbeat thread sleeps a second at a time; a synchronous flow run joined it at its end, so every
+    run waited 0–1 s (issue 28's wall-clock "slope"). The flow's runs still send heartbeats, and stop the thread
+    without joining it, as Prefect's asynchronous runs do."""
+    import prefect.flow_engine
+
+    import flows.heartbeat
+    import flows.ingest as flow_module
+
+    stops, beats = [], []
+    real = flows.heartbeat._prefects
+
+    def prefects(engine, join_on_exit=True):
+        stops.append(join_on_exit)
+        return real(engine, join_on_exit=join_on_exit)
+
+    monkeypatch.setattr(flows.heartbeat, "_prefects", prefects)
+    real_emit = prefect.flow_engine.FlowRunEngine._emit_flow_run_heartbeat
+    monkeypatch.setattr(prefect.flow_engine.FlowRunEngine, "_emit_flow_run_heartbeat",
+                        lambda self, *a, **k: beats.append(self.flow_run.id) or real_emit(self, *a, **k))
+
+    result = flow_module.ingest_flow(inbox=str(settings.inbox), warehouse=str(settings.warehouse), settle_seconds=0,
+                                     site_build=False)
+    assert result.summary.decisions == []
+    assert stops == [False]  # Prefect's engine went through the replacement, which does not join
+    assert len(beats) >= 1 and len(set(beats)) == 1  # the run's first heartbeat, sent as it started
+
+
 def test_a_retried_task_finds_its_arguments_in_the_holder(prefect_server, monkeypatch):
     """A step that declares retries (settle-inbox) gets the same arguments on its second attempt: they stay in the
     holder until the task has its outcome, and leave it then, whether the task succeeded or failed."""
