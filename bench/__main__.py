@@ -301,7 +301,8 @@ def flow_cost(sizes: tuple[int, ...], root: Path, repeats: int = 5) -> dict:
     is the median over the rounds, (e) − (d) the median of the rounds' differences. Beside the wall time, CPU
     time: of the measured process (all its threads, Prefect's among them), and with its parsing workers (and, in
     the flow, the fork server they start from). On a shared machine wall time also carries the other processes'
-    noise, and every flow run waits 0–1 s at its end for Prefect's heartbeat thread; CPU time carries neither.
+    noise; CPU time does not. (Every flow run used to wait 0–1 s at its end for Prefect's heartbeat thread, a
+    sawtooth of the run's length that read as a slope; ``flows/heartbeat.py`` removed the wait.)
 
     The runs' folders are in memory (/dev/shm) where the machine has it: on this project's machines (ext4 without
     a journal) creating a file costs system time for every file deleted in the last minute or so, and the
