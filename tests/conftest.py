@@ -20,12 +20,17 @@ def catalogue():
     return load_catalogue()
 
 
-@pytest.fixture(autouse=True)
-def _not_the_developers_warehouse(tmp_path_factory, monkeypatch):
-    """After `shinchoku demo` in the source tree, its warehouse (with confirmed years) exists there; commands a test
-    runs without --warehouse (check holds the project warehouse's confirmed years) must not see it, nor write it."""
+@pytest.fixture(scope="session", autouse=True)
+def _not_the_developers_warehouse(tmp_path_factory):
+    """After `shinchoku demo` in the source tree (the README's first command), its warehouse (with confirmed years)
+    exists there; commands a test runs without --warehouse (check holds the project warehouse's confirmed years)
+    must not see it, nor write it. Session-wide, so that module fixtures, set up before any test's, see it too."""
     if (ROOT / "warehouse" / "shinchoku.duckdb").exists() and "SHINCHOKU_WAREHOUSE" not in os.environ:
-        monkeypatch.setenv("SHINCHOKU_WAREHOUSE", str(tmp_path_factory.getbasetemp() / "no-warehouse" / "shinchoku.duckdb"))
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("SHINCHOKU_WAREHOUSE", str(tmp_path_factory.getbasetemp() / "no-warehouse" / "shinchoku.duckdb"))
+            yield
+    else:
+        yield
 
 
 @pytest.fixture

@@ -364,6 +364,7 @@ def test_grade_bands_out_of_order_stop_every_command_with_exit_2(tmp_path, capsy
     config = tmp_path / "shinchoku.toml"
     config.write_text('[grades]\nA = 0.5\nB = 0.8\nC = 1.0\n', encoding="utf-8")
     monkeypatch.setenv("SHINCHOKU_CONFIG", str(config))
+    monkeypatch.delenv("SHINCHOKU_WAREHOUSE", raising=False)  # set by conftest after `shinchoku demo`; named in the message
     assert main(["status", "--warehouse", str(tmp_path / "w.duckdb")]) == 2
     err = capsys.readouterr().err
     assert f"設定に誤りがあります({config}):" in err and "grades.B: 評価は良いものから順に" in err, err
