@@ -476,9 +476,9 @@ def _need_warehouse(warehouse: Path) -> Path:
 
 def _read(warehouse: Path, *queries: tuple[str, list]) -> list[tuple[list[str], list[tuple]]]:
     """Run read-only queries on the published warehouse: (column names, rows) for each."""
-    import duckdb
+    from . import database
 
-    con = duckdb.connect(str(_need_warehouse(warehouse)), read_only=True)
+    con = database.connect(_need_warehouse(warehouse))
     try:
         results = []
         for sql, params in queries:
@@ -505,7 +505,7 @@ def _with_mail_password(settings):
 
 def mail_status_lines(settings, catalogue) -> list[str]:
     """Whether mail is on, and the mail that did not go (documents.summary.mail_status), read-only."""
-    import duckdb
+    from . import database
 
     from .documents.summary import mail_status
     from .run.inbox import now_jst
@@ -515,7 +515,7 @@ def mail_status_lines(settings, catalogue) -> list[str]:
                                prefect_api=os.environ.get("PREFECT_API_URL"))
     if not settings.warehouse.exists():
         return status(None)
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    con = database.connect(settings.warehouse)
     try:
         return status(con)
     finally:
@@ -559,11 +559,11 @@ def cmd_status(args) -> int:
 
 def _government_lines(warehouse, year: int | None) -> list[str]:
     """The local governments' part of shinchoku status (documents.summary.government_lines), read-only."""
-    import duckdb
+    from . import database
 
     from .documents.summary import government_lines
 
-    con = duckdb.connect(str(_need_warehouse(warehouse)), read_only=True)
+    con = database.connect(_need_warehouse(warehouse))
     try:
         return government_lines(con, year)
     finally:

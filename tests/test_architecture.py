@@ -92,10 +92,11 @@ def test_every_module_is_in_the_architecture():
     assert missing == []
 
 
-def test_the_top_level_holds_only_the_cli_configuration_and_catalogue():
-    """Everything else lives in a package named for its layer (run, documents, workbook)."""
+def test_the_top_level_holds_only_the_cli_configuration_catalogue_and_database():
+    """Everything else lives in a package named for its layer (run, documents, workbook). The database connection
+    sits at the bottom with the configuration: both a run (writing) and the documents (reading) open the warehouse."""
     top = sorted(p.stem for p in (ROOT / "shinchoku").glob("*.py") if p.name != "__init__.py")
-    assert top == ["catalogue", "catalogue_fields", "cli", "config", "settings"]
+    assert top == ["catalogue", "catalogue_fields", "cli", "config", "database", "settings"]
 
 
 COPIES = ("copyfile", "copy", "copy2")  # shutil's
@@ -145,3 +146,28 @@ def test_the_test_rules_can_fail():
     conftest = "import pytest\n@pytest.fixture\ndef settings(): ...\ndef pytest_configure(config): ...\ndef run_cli(): ...\n"
     assert _test_module_problems(conftest, "conftest.py") == [
         "conftest.py:5: run_cli() is neither a fixture nor a hook; move it to helpers.py"]
+
+
+def _duckdb_connects(source: str) -> list[int]:
+    """The lines of ``source`` that call duckdb.connect."""
+    return [node.lineno for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "connect"
+            and isinstance(node.func.value, ast.Name) and node.func.value.id == "duckdb"]
+
+
+def test_every_warehouse_connection_is_made_in_one_place_with_one_thread(tmp_path):
+    """shinchoku.database.connect opens every warehouse file (one DuckDB thread, the storage format older readers
+    share); no other module calls duckdb.connect."""
+    from shinchoku import database
+
+    assert _duckdb_connects("import duckdb\ncon = duckdb.connect('x.duckdb', read_only=True)\n") == [2]
+    elsewhere = {str(p.relative_to(ROOT)): lines for p in MODULES if p.name != "database.py"
+                 for lines in [_duckdb_connects(p.read_text(encoding="utf-8"))] if lines}
+    assert elsewhere == {}
+    path = tmp_path / "w.duckdb"
+    for read_only in (False, True):
+        con = database.connect(path, read_only=read_only)
+        try:
+            assert con.execute("select current_setting('threads')").fetchone()[0] == database.THREADS == 1
+        finally:
+            con.close()

@@ -307,9 +307,9 @@ def stale_note(con: duckdb.DuckDBPyConnection, current: str | None) -> str | Non
 
 def warehouse_is_stale(warehouse: Path, current: str | None) -> bool:
     """Whether the warehouse predates the catalogue and settings in force (for the command's own warning)."""
-    import duckdb  # here: the formatters above serve the return sheet's writer too, which needs no DuckDB
+    from .. import database  # here: the formatters above serve the return sheet's writer too, which needs no DuckDB
 
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = database.connect(warehouse)
     try:
         return stale_note(con, current) is not None
     finally:

@@ -10,7 +10,6 @@ import math
 import unicodedata
 from pathlib import Path
 
-import duckdb
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.marker import Marker
@@ -20,6 +19,7 @@ from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphPrope
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from .. import database
 from ..workbook.parse import era_year
 from ..workbook.xlsx import set_text
 from .facts import (DEFINITION_NOTE, NO_DENOMINATOR, REJECTED, UNREPORTED, Kpi, ReportData, ReportError, coverage_text,
@@ -75,7 +75,7 @@ def build_report(warehouse: Path, out: Path, year: int | None = None, current: s
     fingerprint of the catalogue and settings in force; a warehouse built from others gets STALE_NOTE on its pages."""
     if not Path(warehouse).exists():
         raise ReportError(f"ウェアハウスがありません: {warehouse}")
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = database.connect(warehouse)
     try:
         data = ReportData(con, year, current)
         # the summary sheet's counts by area (the site counts the rows it shows, per edition)

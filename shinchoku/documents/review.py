@@ -141,9 +141,9 @@ def _by_period(rows: list[tuple]) -> dict[tuple[str, int], list[tuple]]:
 
 def review(warehouse: Path, year: int | None = None, department: str | None = None) -> list[ReviewItem]:
     """Every department and year without a standing confirmation (optionally one year, one department)."""
-    import duckdb
+    from .. import database
 
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = database.connect(warehouse)
     try:
         periods = con.execute("""
             with status as materialized (select * from submission_status)  -- read once, not per subquery

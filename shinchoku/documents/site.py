@@ -43,12 +43,12 @@ def build_site(warehouse: Path, out: Path, year: int | None = None, public: bool
     """Write the site for ``year`` (default: the latest with an actual, or with a confirmed one when
     ``public``) into ``out``, replacing it whole. ``current``: the fingerprint of the catalogue and settings in
     force; a warehouse built from others gets STALE_NOTE on every page."""
-    import duckdb
+    from .. import database
     import jinja2
 
     if not Path(warehouse).exists():
         raise ReportError(f"ウェアハウスがありません: {warehouse}")
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = database.connect(warehouse)
     try:
         if public and year is None:
             [(year,)] = con.execute("select max(fiscal_year) from kpi_progress where value_status = ?",

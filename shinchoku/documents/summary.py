@@ -446,9 +446,9 @@ def to_do(warehouse) -> str:
     """The DX office's morning list: departments past their due date with missing KPIs, local governments past it
     without their survey sheet, computed KPIs still 集計中, and years waiting for confirmation.
     `shinchoku status --overdue` prints it; the nightly flow's artifact carries it."""
-    import duckdb
+    from .. import database
 
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = database.connect(warehouse)
     try:
         status = _status(con)
         overdue_departments, governments, every = overdue(con, status=status)

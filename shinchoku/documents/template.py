@@ -81,7 +81,9 @@ def previous_year(warehouse: Path, fiscal_year: int) -> dict[str, tuple[float, s
         return {}
     import duckdb
 
-    con = duckdb.connect(str(warehouse), read_only=True)
+    from .. import database
+
+    con = database.connect(warehouse)
     try:
         rows = con.execute("""
             select p.kpi_id, p.actual_value, p.provisional,

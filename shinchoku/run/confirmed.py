@@ -94,9 +94,9 @@ def confirmed_periods(con) -> dict[tuple[str, int], Period]:
 
 def read_confirmed_periods(warehouse: Path) -> dict[tuple[str, int], Period]:
     """The standing confirmations of a published warehouse, opened read-only (for check --warehouse)."""
-    import duckdb  # here, not at the top: check loads this module, and reads a warehouse only when there is one
+    from .. import database  # here, not at the top: check loads this module, and reads a warehouse only when there is one
 
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = database.connect(warehouse)
     try:
         return confirmed_periods(con)
     finally:

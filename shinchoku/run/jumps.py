@@ -71,9 +71,9 @@ def value_history(con) -> History:
 
 def read_value_history(warehouse: Path) -> History:
     """The value history of a published warehouse, opened read-only (for check)."""
-    import duckdb  # here, not at the top: check loads this module, and reads a warehouse only when there is one
+    from .. import database  # here, not at the top: check loads this module, and reads a warehouse only when there is one
 
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = database.connect(warehouse)
     try:
         return value_history(con)
     finally:

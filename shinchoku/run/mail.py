@@ -40,6 +40,7 @@ from typing import NamedTuple
 
 import duckdb
 
+from .. import database
 from ..catalogue import Catalogue
 from ..config import Mail, Settings
 from ..documents import mail as compose
@@ -379,7 +380,7 @@ def _outbox(warehouse: Path, kinds: tuple[str, ...]) -> list[Outgoing]:
     first; read-only."""
     if not warehouse.exists():
         return []
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = database.connect(warehouse)
     try:
         if not con.execute("select count(*) from duckdb_tables() where table_name = 'raw_mail'").fetchone()[0]:
             return []  # a warehouse from before mail: nothing was ever queued

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from .. import database
 from ..catalogue import Catalogue
 from ..config import Mail, Settings
 from ..documents import mail as compose
@@ -88,7 +89,7 @@ def remind(settings: Settings, catalogue: Catalogue, today: dt.date | None = Non
     today = today or now_jst().date()
     with run_lock(settings, wait_seconds):
         recover(settings)
-        con = duckdb.connect(str(settings.warehouse), read_only=True)
+        con = database.connect(settings.warehouse)
         try:
             due = due_on(con, settings.mail, today)
             queued = dict(con.execute(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from .. import database
 from ..catalogue import Catalogue
 from ..config import Settings, views_dir
 from .inbox import now_jst
@@ -96,13 +97,9 @@ AUDITS = {
 }
 
 
-# Files stay readable by DuckDB 1.4 and later, including the duckdb CLI analysts install from PyPI.
-STORAGE_COMPATIBILITY = "v1.4.0"
-
-
 def connect_for_writing(path: Path) -> duckdb.DuckDBPyConnection:
-    """Open (or create) a warehouse file for writing, in the storage format older readers share."""
-    return duckdb.connect(str(path), config={"storage_compatibility_version": STORAGE_COMPATIBILITY})
+    """Open (or create) a warehouse file for writing (``database.connect``)."""
+    return database.connect(path, read_only=False)
 
 
 class AuditError(Exception):
@@ -271,7 +268,7 @@ def copy_blank(path: Path, catalogue: Catalogue, settings: Settings, current: st
     import tempfile
 
     key = hashlib.sha256("\0".join((current, DDL, repr(ADDED_COLUMNS),
-                                     STORAGE_COMPATIBILITY, duckdb.__version__)).encode()).hexdigest()
+                                     database.STORAGE_COMPATIBILITY, duckdb.__version__)).encode()).hexdigest()
     blank = Path(tempfile.gettempdir()) / "shinchoku-blank-warehouses" / f"{key}.duckdb"
     if not blank.exists():
         blank.parent.mkdir(parents=True, exist_ok=True)
