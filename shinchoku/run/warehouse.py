@@ -77,7 +77,9 @@ def _orphans(table: str, noun: str) -> dict[str, str]:
     }
 
 
-# Audits: queries that must return no rows, run after every load.
+# Audits: queries that must return no rows, run after every load: invariants the data could break. (That
+# kpi_latest has a row for every KPI is its SQL's shape, ref_kpis left-joined, so tests/test_views.py holds it;
+# as an audit it was 55 of the audits' 63 ms a run, planning the views beneath it.)
 AUDITS = {
     "kpi without unit": "select kpi_id from ref_kpis where unit is null or unit = ''",
     **_orphans("raw_observations", "observation"),
@@ -90,7 +92,6 @@ AUDITS = {
         select s.submission_id from raw_submissions s where s.status = 'rejected' and s.error_count = 0""",
     "accepted submission with an error": """
         select s.submission_id from raw_submissions s where s.status = 'accepted' and s.error_count > 0""",
-    "kpi_latest misses a KPI": "select kpi_id from ref_kpis except select kpi_id from kpi_latest",
     "reopening of no confirmation": """
         select r.confirmation_id from raw_reopenings r left join raw_confirmations c using (confirmation_id)
         where c.confirmation_id is null""",
