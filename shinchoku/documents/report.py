@@ -75,7 +75,7 @@ def build_report(warehouse: Path, out: Path, year: int | None = None, current: s
     fingerprint of the catalogue and settings in force; a warehouse built from others gets STALE_NOTE on its pages."""
     if not Path(warehouse).exists():
         raise ReportError(f"ウェアハウスがありません: {warehouse}")
-    con = database.connect(warehouse)
+    con = database.connect(warehouse, snapshot=True)
     try:
         data = ReportData(con, year, current)
         # the summary sheet's counts by area (the site counts the rows it shows, per edition)

@@ -48,7 +48,7 @@ def build_site(warehouse: Path, out: Path, year: int | None = None, public: bool
 
     if not Path(warehouse).exists():
         raise ReportError(f"ウェアハウスがありません: {warehouse}")
-    con = database.connect(warehouse)
+    con = database.connect(warehouse, snapshot=True)
     try:
         if public and year is None:
             [(year,)] = con.execute("select max(fiscal_year) from kpi_progress where value_status = ?",
