@@ -76,7 +76,7 @@ def local_server(home: Path, timeout: float = 240) -> Iterator[str]:
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("prefect server start did not come up") from None
-                time.sleep(0.5)
+                time.sleep(0.1)
         yield url
     finally:
         server.terminate()

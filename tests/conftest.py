@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -41,13 +42,29 @@ def settings(tmp_path):
                          settle_seconds=0, site_build=False, config_file=tmp_path / "none.toml", env={})
 
 
+@pytest.fixture(scope="session")
+def _templates(catalogue, tmp_path_factory):
+    """The official templates written so far in this worker, one per (department, year): a copy is all a test needs."""
+    folder, written = tmp_path_factory.mktemp("official-templates"), {}
+
+    def official(department: str, year: int) -> Path:
+        if (department, year) not in written:
+            written[department, year] = write_template(catalogue, department, year,
+                                                       folder / f"{department}_{year}.xlsx")
+        return written[department, year]
+
+    return official
+
+
 @pytest.fixture
-def template(catalogue, tmp_path):
-    """Write the official template for (department, year) and return its path."""
+def template(_templates, tmp_path):
+    """The official template for (department, year), as `shinchoku template` writes it, in a file of the test's own."""
 
     def make(department: str, year: int, path: Path | None = None) -> Path:
         path = path or tmp_path / "templates" / f"{department}_{year}.xlsx"
-        return write_template(catalogue, department, year, path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(_templates(department, year), path)
+        return path
 
     return make
 
