@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from copy import copy
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -65,6 +66,8 @@ BORDER = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
 GRADE_FILLS = ("C6EFCE", "DDEBF7", "FFEB9C", "FCE4D6", "F8CBAD")
 FLOOR_FILL = "FFC7CE"
 WRAP = Alignment(wrap_text=True, vertical="top")
+TOP = Alignment(vertical="top")
+HEAD_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
 # Points per line of wrapped text: an 11-point line of Japanese text (the CJK font's line is taller than Latin's).
 LINE_HEIGHT = 16.0
 DEFAULT_WIDTH = 8.43  # a column whose width is not set
@@ -124,21 +127,33 @@ def _print_setup(ws, title_rows: str | None, last_column: int, last_row: int | N
 
 
 def _header(ws, row: int, labels: list[str], col: int = 1) -> None:
+    style = None
     for offset, label in enumerate(labels):
         cell = ws.cell(row=row, column=col + offset, value=label)
-        cell.font, cell.fill, cell.border = HEAD_FONT, HEAD_FILL, BORDER
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        style = _styled(cell, style, font=HEAD_FONT, fill=HEAD_FILL, border=BORDER, alignment=HEAD_ALIGN)
 
 
 def _cells(ws, row: int, values: list, col: int = 1, wrap: bool = False) -> None:
+    style = None
     for offset, value in enumerate(values):
         cell = ws.cell(row=row, column=col + offset)
         if isinstance(value, str):
             set_text(cell, value)
         else:
             cell.value = value
-        cell.border = BORDER
-        cell.alignment = WRAP if wrap else Alignment(vertical="top")
+        style = _styled(cell, style, border=BORDER, alignment=WRAP if wrap else TOP)
+
+
+def _styled(cell, style, **parts):
+    """Give ``cell`` the style ``parts`` (font, fill, border, alignment), or ``style``, the same parts as a cell of
+    the row already has them: openpyxl looks each part up in the workbook's list by its hash, which its many
+    nested fields make the costliest step of writing a row. Returns the style for the row's next cell."""
+    if style is None:
+        for name, value in parts.items():
+            setattr(cell, name, value)
+        return cell._style
+    cell._style = copy(style)
+    return style
 
 
 def _grade_fills(data: ReportData) -> dict[str, str]:
