@@ -107,6 +107,8 @@ def workbook(tmp_path):
 
 
 def pytest_xdist_auto_num_workers(config):
-    """`-n auto`: one worker more than cores. Much of the suite waits on subprocesses and the Prefect server
-    rather than computing; measured on the 2-core machines, 3 workers took 98 s where 2 took 120 s and 4 took 110 s."""
-    return (os.cpu_count() or 1) + 1
+    """`-n auto`: one worker a core. The suite computes nearly all the time (both cores were 98-99% busy with three
+    workers), so a third worker on two cores only shares them: measured back to back on the 2-core machines, 2 workers
+    took 134 and 138 s (184-188 s of user CPU), 3 workers 146 and 149 s (202-210 s). (When the suite waited more on
+    subprocesses and the Prefect server, 3 had been faster: 98 s against 120 s.)"""
+    return os.cpu_count() or 1
