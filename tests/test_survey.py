@@ -141,4 +141,5 @@ def test_survey_sheets_through_check_and_a_run(settings, catalogue, tmp_path):
     assert "団体: 会津若松市" in listing and "部局" not in listing
     assert "直した調査票を、これまでと同じ方法でもう一度提出してください" in listing and "inbox" not in listing
     elsewhere = (settings.inbox / "いわき市" / "rejected" / "郡山市のもの.エラー一覧.txt").read_text(encoding="utf-8")
-    assert "inbox/郡山市/ に提出してください" in elsewhere
+    # another government's sheet: which one to send instead, and no folder (a local government need not see the share)
+    assert "「いわき市」用の調査票(DX推進課が配布したもの)に記入して" in elsewhere and "inbox" not in elsewhere

@@ -62,8 +62,8 @@ CODES: dict[str, Code] = {
     "survey_in_department_folder": Code(ERROR, "このファイルは県・市町村の「調査票」です。部局「{department}」のフォルダには提出できません。", "部局は「実績報告」の報告様式を提出してください。調査票は各団体が inbox/<団体名>/ のフォルダに提出します。"),
     "return_in_local_government_folder": Code(ERROR, "このファイルは部局の「実績報告」の報告様式です。「{department}」のフォルダには「調査票」を提出してください。", "DX推進課が配布した自団体の調査票に記入して提出してください。"),
     "components_differ": Code(ERROR, "「{kpi_id}」の{value}と{detail}とで、年度または時点が異なります。", "分子と分母は同じ年度・同じ時点の件数を記入してください(時点は両方に同じ日付を書くか、両方を空欄にします)。"),
-    "local_government_mismatch": Code(ERROR, "この調査票は「{detail}」用ですが、「{department}」のフォルダに提出されました。他の団体のフォルダに置かれた調査票は受け付けません。", "「{detail}」の調査票は inbox/{detail}/ に提出してください。「{department}」のフォルダには「{department}」の調査票を置いてください。"),
-    "unknown_local_government": Code(ERROR, "提出した団体を特定できません({detail})。", "調査票は inbox/<団体名>/ の自団体のフォルダに提出してください。"),
+    "local_government_mismatch": Code(ERROR, "この調査票は「{detail}」用ですが、「{department}」の調査票として提出されました。他の団体用の調査票は受け付けません。", "「{department}」用の調査票(DX推進課が配布したもの)に記入して提出してください。「{detail}」用の調査票は「{detail}」の提出としてだけ受け付けます。"),
+    "unknown_local_government": Code(ERROR, "提出した団体を特定できません({detail})。", "DX推進課が配布した自団体用の調査票を、案内された方法で提出してください。"),
     # Workbook-level problems.
     "no_table": Code(ERROR, "「実績報告」の表(見出し: 指標ID・指標名・単位・年度・実績値・時点・備考)も、「調査票」の表(見出し: 指標ID・構成要素ID・項目・単位・年度・実数・時点・備考)も見つかりません。{detail}", "配布された報告様式に記入してください。見出し行を削除・変更しないでください。"),
     "table_twice": Code(ERROR, "「実績報告」の表が2つ以上あります({detail})。", "表は1つのシートに1つだけにしてください。"),
