@@ -244,6 +244,10 @@ CASES = [
         ("GOV-K01", "online"): "61.5%", ("GOV-K01", "total"): 2000, ("EDU-K01", "ict_teachers"): 0.615,
         ("EDU-K01", "teachers"): 812.5}, formats={("EDU-K01", "ict_teachers"): "0.0%"}),
          errors={("rate_for_count", "F7"), ("rate_for_count", "F9"), ("count_not_whole", "F10")}),
+    # the rate in words: told it is a rate (it was "cannot convert パーセント to 件")
+    Case("survey_rate_in_words", "本宮市", [], build=_survey("本宮市", {
+        ("GOV-K01", "online"): "61.5パーセント", ("GOV-K01", "total"): 2000, ("EDU-K01", "ict_teachers"): 7,
+        ("EDU-K01", "teachers"): 10}), errors={("rate_for_count", "F7")}),
     Case("survey_denominator_blank", "二本松市", [], build=_survey("二本松市", {("EDU-K01", "ict_teachers"): 40}),
          errors={("component_missing", "F10")}),
     # a 時点 on the numerator's row only: two filled cells of different dates, not a blank one (the clerk trial)

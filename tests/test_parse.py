@@ -20,6 +20,7 @@ from shinchoku.workbook.parse import is_blank, parse_as_of, parse_fiscal_year, p
     ("236名", "人", 236),
     ("48.2%", "%", 48.2),
     ("48.2 ％", "%", 48.2),
+    ("61.5パーセント", "%", 61.5),  # it was unit_mismatch: refused though it says what % says
     ("146.1万件", "万件", 146.1),
     ("1,461,000件", "万件", 146.1),
     ("25,000,000枚", "百万枚", 25),

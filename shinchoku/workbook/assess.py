@@ -16,7 +16,7 @@ from ..config import Grading, Limits
 from .layout import EXPLANATION, SURVEY_KEY, SURVEY_VALUE
 from .messages import ERROR, WARNING, Issue, cell_ref, format_number
 from .ooxml import CellError
-from .parse import (ValueResult, fiscal_year_end, fiscal_year_label, is_blank, normalize_text, parse_as_of,
+from .parse import (ValueResult, fiscal_year_end, fiscal_year_label, is_blank, is_percent, normalize_text, parse_as_of,
                     parse_fiscal_year, parse_value)
 from .pool import in_workers
 from .reader import RawRow, Table, WorkbookRead, read_workbook
@@ -358,7 +358,7 @@ def _assess_survey(result: Assessment, government, catalogue: Catalogue) -> Asse
         year, parsed, as_of = _parse_cells(survey, row, kpi_id, unit, SURVEY_VALUE, read.declared_fiscal_year,
                                            result.issues)
         value_cell = survey.cell(row, SURVEY_VALUE)
-        rate = parsed.percent or parsed.converted_from == "%"
+        rate = parsed.percent or (parsed.converted_from is not None and is_percent(parsed.converted_from))
         if rate:  # a rate where a count is asked: say so, not that % cannot be converted to 件
             result.issues[first:] = [i for i in result.issues[first:] if not (i.cell == value_cell and i.code == parsed.error)]
             result.issues.append(Issue("rate_for_count", survey.sheet, value_cell, kpi_id, {"value": row.shown.strip()}))

@@ -19,7 +19,7 @@ from . import numfmt
 _PREFIXES = {"": 1, "千": 10**3, "万": 10**4, "十万": 10**5, "百万": 10**6, "千万": 10**7, "億": 10**8}
 # Base units a seed KPI or outcome figure is counted in; 名 counts people as 人 does.
 _BASES = {"枚", "件", "人", "円", "経営体", "施設", "ダウンロード", "時間", "回", "課題", "か所", "箇所", "地区", "社", "団体", "市町村"}
-_ALIASES = {"名": "人", "ヶ所": "か所", "カ所": "か所", "ケ所": "か所", "個所": "か所"}
+_ALIASES = {"名": "人", "ヶ所": "か所", "カ所": "か所", "ケ所": "か所", "個所": "か所", "パーセント": "%"}
 _DASHES = {"-", "－", "―", "—", "–", "‐", "‑", "ー", "−", "ｰ"}
 _MINUS = {"△", "▲", "-", "−", "－"}
 
@@ -84,6 +84,12 @@ def split_unit(unit: str) -> tuple[int, str] | None:
             if base in _BASES:
                 return _PREFIXES[prefix], base
     return None
+
+
+def is_percent(unit: str) -> bool:
+    """Whether a written unit is the percent sign, in any of its spellings (%, ％, パーセント)."""
+    unit = normalize_text(unit)
+    return _ALIASES.get(unit, unit) == "%"
 
 
 def convert_unit(number: Decimal, unit: str, target: str) -> Decimal | None:
