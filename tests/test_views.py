@@ -655,3 +655,28 @@ def test_the_snapshot_copies_each_view_after_the_views_it_reads():
     assert sorted(order) == sorted(views)
     assert order.index("kpi_trajectory") < order.index("kpi_progress") < order.index("kpi_latest")
     assert order.index("grade_bands") < order.index("kpi_latest")
+
+
+def test_a_view_that_cannot_be_read_fails_only_the_query_that_reads_it(tmp_path):
+    """A warehouse with a broken view (its table gone) still opens for the report and the site: the snapshot leaves
+    that view out, and only a query reading it fails, as without the snapshot."""
+    import duckdb
+
+    from shinchoku import database
+
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("create table t (x integer); insert into t values (1), (2); create table gone (y integer)")
+    con.execute("create view good as select x from t; create view broken as select y from gone; "
+                "create view above as select sum(x) as s from good")
+    con.execute("drop table gone")
+    con.close()
+    taken = database.connect(path, snapshot=True)
+    try:
+        copies = {t for (t,) in taken.execute("select table_name from duckdb_tables() where temporary").fetchall()}
+        assert copies == {"good", "above"}
+        assert taken.execute("select s from above").fetchall() == [(3,)]
+        with pytest.raises(duckdb.Error):
+            taken.execute("select * from broken").fetchall()
+    finally:
+        taken.close()
