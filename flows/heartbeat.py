@@ -20,7 +20,9 @@ from contextlib import AbstractContextManager
 
 from prefect import flow_engine
 
-_prefects = flow_engine._send_heartbeats
+# Prefect's own (private) function; None in a Prefect that has moved it: then runs keep Prefect's behaviour (the
+# wait), nothing breaks, and the test in tests/test_flow.py fails to say so.
+_prefects = getattr(flow_engine, "_send_heartbeats", None)
 
 
 def heartbeats_without_join(engine, join_on_exit: bool = True) -> AbstractContextManager[None]:
@@ -30,4 +32,5 @@ def heartbeats_without_join(engine, join_on_exit: bool = True) -> AbstractContex
 
 def install() -> None:
     """Put ``heartbeats_without_join`` where Prefect's flow engine looks for its heartbeats (once)."""
-    flow_engine._send_heartbeats = heartbeats_without_join
+    if _prefects is not None:
+        flow_engine._send_heartbeats = heartbeats_without_join
