@@ -20,13 +20,16 @@ THREADS = 1
 
 def connect(path: Path | str, read_only: bool = True, snapshot: bool = False) -> duckdb.DuckDBPyConnection:
     """A connection to the warehouse file at ``path``: read-only unless asked; one for writing opens (or creates)
-    the file in the storage format older readers share. ``snapshot``: a read-only session that queries many views
-    (the report, the site, review, status) takes them once first (``snapshot_views``)."""
+    the file in the storage format older readers share. ``snapshot``: a read-only session that reads many views
+    (the report's, the site's) takes them once first (``snapshot_views``); a writing one never may, its copies
+    would go stale with its first change."""
+    if snapshot and not read_only:
+        raise ValueError("a snapshot is for a read-only session")
     config: dict = {"threads": THREADS}
     if not read_only:
         config["storage_compatibility_version"] = STORAGE_COMPATIBILITY
     con = duckdb.connect(str(path), read_only=read_only, config=config)
-    if snapshot and read_only:
+    if snapshot:
         snapshot_views(con)
     return con
 

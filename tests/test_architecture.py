@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from shinchoku.config import ROOT
 
 PACKAGES = ("shinchoku", "flows", "schemas")
@@ -171,3 +173,5 @@ def test_every_warehouse_connection_is_made_in_one_place_with_one_thread(tmp_pat
             assert con.execute("select current_setting('threads')").fetchone()[0] == database.THREADS == 1
         finally:
             con.close()
+    with pytest.raises(ValueError):  # a writing session never takes a snapshot: its copies would go stale
+        database.connect(path, read_only=False, snapshot=True)

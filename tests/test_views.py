@@ -523,7 +523,6 @@ def grains(realistic):
     """For each view of a realistic warehouse: its rows, the duplicate keys and the rows with a NULL in the key."""
     from helpers import query_many
 
-    warehouse = realistic
     queries = {}
     for view, (key, nullable) in GRAIN.items():
         columns = ", ".join(key)
@@ -543,7 +542,7 @@ def grains(realistic):
                (select count(*) from kpi_aggregates where units_reported > 0)"""
     queries["kpi_latest_missing"] = "select count(*), (select count(*) from ref_kpis) from " \
                                     "(select kpi_id from ref_kpis except select kpi_id from kpi_latest)"
-    return {name: rows[0] for name, rows in query_many(warehouse, queries).items()}
+    return {name: rows[0] for name, rows in query_many(realistic, queries).items()}
 
 
 def test_the_realistic_warehouse_has_superseded_versions(grains):

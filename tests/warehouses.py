@@ -83,9 +83,9 @@ SURVEYS = [
 
 def add_surveys(warehouse: Path) -> None:
     """Local governments' survey sheets, as accepted submissions with their component counts."""
-    from shinchoku.run.warehouse import connect_for_writing
+    from shinchoku import database
 
-    con = connect_for_writing(warehouse)
+    con = database.connect(warehouse, read_only=False)
     try:
         first = con.execute("select coalesce(max(submission_id), 0) + 1 from raw_submissions").fetchone()[0]
         names = dict(con.execute("select code, name from ref_local_governments").fetchall())

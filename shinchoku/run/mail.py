@@ -136,7 +136,7 @@ def queue_receipts(path: Path, settings: Settings, catalogue: Catalogue, summary
     into the staged warehouse at ``path``. ``copies``: each rejected file's annotated copy, as its name in rejected/
     and the staged file. Returns how many were queued."""
     mail = settings.mail
-    con = wh.connect_for_writing(path)
+    con = database.connect(path, read_only=False)
     try:
         rows = []
         # a duplicate's year is its original's: read for all of them at once

@@ -29,6 +29,7 @@ from typing import Callable, TypeVar
 
 import duckdb
 
+from .. import database
 from ..config import Settings
 from . import warehouse as wh
 from .confirmed import confirmed_periods
@@ -102,7 +103,7 @@ def prepare_stage(settings: Settings) -> Stage:
     """Copy the published warehouse to a private file this run will write (or start a new one)."""
     fresh = not settings.warehouse.exists()
     tmp = staged_copy(settings)
-    con = wh.connect_for_writing(tmp)
+    con = database.connect(tmp, read_only=False)
     try:
         wh.ensure_schema(con)
         # only accepted files, per department: a copy of a rejected one is assessed again (the catalogue may
@@ -129,7 +130,7 @@ def change_published(settings: Settings, change: Callable[[duckdb.DuckDBPyConnec
         raise FileNotFoundError(settings.warehouse)
     tmp = staged_copy(settings)
     try:
-        con = wh.connect_for_writing(tmp)
+        con = database.connect(tmp, read_only=False)
         try:
             wh.ensure_schema(con)
             con.execute("begin transaction")

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from .. import database
 from ..catalogue import Catalogue
 from ..config import Settings
 from ..documents.summary import receipt_line
@@ -102,7 +103,7 @@ def stage_and_publish(settings: Settings, catalogue: Catalogue, decisions: list[
     folders = Folders(settings)
     try:
         refused = _check_rejected_folders(folders, decisions)
-        con = wh.connect_for_writing(tmp)
+        con = database.connect(tmp, read_only=False)
         try:
             con.execute("begin transaction")  # one transaction: catalog changes (views) are much cheaper in one
             run_id, kpis_updated = load_run(con, decisions, started_at,

@@ -98,11 +98,6 @@ AUDITS = {
 }
 
 
-def connect_for_writing(path: Path) -> duckdb.DuckDBPyConnection:
-    """Open (or create) a warehouse file for writing (``database.connect``)."""
-    return database.connect(path, read_only=False)
-
-
 class AuditError(Exception):
     """An audit query returned rows: the warehouse contradicts one of its invariants."""
 
@@ -274,7 +269,7 @@ def copy_blank(path: Path, catalogue: Catalogue, settings: Settings, current: st
     if not blank.exists():
         blank.parent.mkdir(parents=True, exist_ok=True)
         building = blank.with_name(f".{key}.{os.getpid()}.tmp")
-        con = connect_for_writing(building)
+        con = database.connect(building, read_only=False)
         try:
             ensure_schema(con)
             refresh(con, catalogue, settings, current)
